@@ -1,0 +1,19 @@
+/**
+ * The child of the "capacity" scenario: it sleeps before reading, so the parent fills the pipe and
+ * blocks. Then it drains everything until end of file.
+ */
+import { lab } from '../../../main/runtime/lab-runtime.js';
+
+const fd = lab.fd('pipe');
+lab.note(`sleeping ${lab.int('readerDelayMs')} ms before the first read`);
+lab.sleep(lab.int('readerDelayMs'));
+
+const buffer = Buffer.alloc(64 * 1024);
+let total = 0;
+for (;;) {
+  const bytes = lab.read(fd, 'pipe', buffer);
+  if (bytes === 0) break;
+  total += bytes;
+}
+lab.measure('bytes read', total, 'bytes');
+lab.close(fd, 'pipe', 'read');

@@ -1,0 +1,102 @@
+/**
+ * The one contract between the UI and the engine, whichever host carries it (Electron IPC or the
+ * browser host's WebSocket). GitHub Desktop's ipc-shared.ts, one step further: every request is also
+ * checked at run time with zod, because values from the page end up in spawn() and buffer sizes.
+ *
+ * - Commands: the UI asks, the engine answers once. `commandSchemas` checks requests;
+ *   `CommandResponses` types answers.
+ * - Events: the engine pushes, the UI listens. A host queues them until the UI says it is ready.
+ *
+ * Wire format, the same for both hosts:
+ *   request  { id, command, request }            UI -> engine
+ *   response { id, ok: true, response } | { id, ok: false, error: ErrorInfo }
+ *   event    { event, payload }                  engine -> UI
+ */
+import { z } from 'zod';
+import type { ErrorInfo } from './errors.js';
+import type { Lab, LabProblem, LabSummary, RunSummary, SessionSummary, StepProgress } from './lab-model.js';
+import type { StoredEvent } from './trace-events.js';
+
+const labId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a lab id is lower-case letters, digits and dashes');
+const stepId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a step id is lower-case letters, digits and dashes');
+const runId = z.number().int().positive();
+const paramValue = z.union([z.number().finite(), z.boolean(), z.string().max(200)]);
+
+export const commandSchemas = {
+  /** The catalogue, with each lab's progress, and what went wrong loading any lab. */
+  'labs.list': z.object({}).strict(),
+  /** One lab in full, with the student's progress and answers. */
+  'labs.get': z.object({ labId }).strict(),
+  /** Start a run of a scenario. Parameters are checked against the scenario's ranges. */
+  'runs.start': z
+    .object({
+      labId,
+      scenarioId: z.string().max(64),
+      stepId: stepId.optional(),
+      params: z.record(z.string().max(64), paramValue).default({}),
+    })
+    .strict(),
+  /** Stop a run: SIGTERM to its processes, SIGKILL after a grace period. */
+  'runs.stop': z.object({ runId }).strict(),
+  /** A run's summary and every event so far (for a page that opens while a run goes on, or after). */
+  'runs.get': z.object({ runId, afterSeq: z.number().int().min(0).default(0) }).strict(),
+  /** Save the student's prediction or observation for a step. */
+  'answers.save': z.object({ labId, stepId, text: z.string().max(20_000) }).strict(),
+  /** Past sessions, newest first. */
+  'sessions.list': z.object({}).strict(),
+} as const;
+
+export type CommandName = keyof typeof commandSchemas;
+export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
+
+/** What the UI sends (defaults may be left out). */
+export type CommandRequest<C extends CommandName> = z.input<(typeof commandSchemas)[C]>;
+/** What the engine receives after checking (defaults filled in). */
+export type CheckedRequest<C extends CommandName> = z.output<(typeof commandSchemas)[C]>;
+
+export interface CommandResponses {
+  'labs.list': { labs: LabSummary[]; problems: LabProblem[] };
+  'labs.get': { lab: Lab; progress: Record<string, StepProgress>; lastRun: RunSummary | null };
+  'runs.start': { run: RunSummary };
+  'runs.stop': { run: RunSummary };
+  'runs.get': { run: RunSummary; events: StoredEvent[] };
+  'answers.save': { saved: true };
+  'sessions.list': { sessions: SessionSummary[] };
+}
+
+export type CommandResponse<C extends CommandName> = CommandResponses[C];
+
+/** Events the engine pushes. */
+export interface EngineEvents {
+  /** New trace events of a run, in sequence order, at most ~30 batches a second. */
+  'trace:batch': { runId: number; events: StoredEvent[] };
+  /** A run's status, processes or checks changed. */
+  'run:updated': { run: RunSummary };
+}
+
+export type EventName = keyof EngineEvents;
+export const EVENT_NAMES: EventName[] = ['trace:batch', 'run:updated'];
+
+/** The one interface the renderer talks to; it does not know which host is behind it. */
+export interface Bridge {
+  call<C extends CommandName>(command: C, request: CommandRequest<C>): Promise<CommandResponse<C>>;
+  on<E extends EventName>(event: E, listener: (payload: EngineEvents[E]) => void): () => void;
+}
+
+export type WireRequest = { id: number; command: string; request: unknown };
+export type WireResponse = { id: number; ok: true; response: unknown } | { id: number; ok: false; error: ErrorInfo };
+export type WireEvent = { event: EventName; payload: unknown };
+
+/** Thrown by a Bridge when the engine answered with an error. */
+export class BridgeError extends Error {
+  constructor(readonly info: ErrorInfo) {
+    super(info.message);
+    this.name = 'BridgeError';
+  }
+}
+
+/**
+ * Sent once by the UI when its listeners are attached. Until then a host queues pushed events, so
+ * nothing the engine says during start-up is lost (Electron Fiddle does the same).
+ */
+export type WireReady = { ready: true };

@@ -1,0 +1,44 @@
+/**
+ * Errors that reach the student. Each one says what went wrong and how to fix it, the way execa's errors
+ * name the process, what happened and what to do. Anything thrown that is not a UserError is a bug and is
+ * reported as "internal error" with its message.
+ */
+export type ErrorCode =
+  | 'bad-request'
+  | 'unknown-command'
+  | 'unknown-lab'
+  | 'unknown-scenario'
+  | 'unknown-step'
+  | 'unknown-run'
+  | 'bad-parameter'
+  | 'run-in-progress'
+  | 'lab-broken'
+  | 'unsupported-platform'
+  | 'internal';
+
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  fix: string;
+}
+
+export class UserError extends Error implements ErrorInfo {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fix: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+
+  toInfo(): ErrorInfo {
+    return { code: this.code, message: this.message, fix: this.fix };
+  }
+}
+
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof UserError) return error.toInfo();
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal', message: `Internal error: ${message}`, fix: 'This is a bug in IPC Lab; please report it with the steps that led here.' };
+}

@@ -1,0 +1,199 @@
+/**
+ * The trace event schema, version 1: what lab programs and the host record about a run.
+ *
+ * One event is one JSON object on one line of a lab process's trace channel (a Unix socket that the
+ * host listens on in the run's private directory, never the mechanism under study). The host checks
+ * each line against this spec, stamps it with the run and a sequence number, stores it in SQLite and
+ * pushes it to the UI. A line that does not match is not dropped silently: the host records a
+ * `trace.rejected` event that names the process, the line and the fix.
+ *
+ * Time: `ts` is the monotonic clock (process.hrtime.bigint(), CLOCK_MONOTONIC, shared by every process on
+ * the machine) in nanoseconds, written as a decimal string because JSON has no 64-bit integers. Use
+ * `parseNanos` to read it; anything that turns it into a float says so in its name.
+ *
+ * Compatibility: adding a kind or an optional field keeps the version; changing or removing a field
+ * bumps TRACE_SCHEMA_VERSION, and the host refuses lines of another version with a clear message.
+ */
+
+export const TRACE_SCHEMA_VERSION = 1;
+
+/** Nanoseconds on the monotonic clock. */
+export type Nanos = bigint;
+
+export function parseNanos(text: string): Nanos {
+  return BigInt(text);
+}
+
+/** Lossy on purpose: for display and layout only. */
+export function nanosToMillisLossy(ns: Nanos): number {
+  return Number(ns) / 1e6;
+}
+
+/** Which kernel object a channel is. `name` is what /proc/<pid>/fd shows, e.g. "pipe:[123456]". */
+export interface KernelObjectRef {
+  type: 'pipe' | 'fifo' | 'socket' | 'shm' | 'mqueue' | 'file';
+  name: string;
+  inode?: number;
+}
+
+/** Fields every event carries. */
+export interface TraceEventBase {
+  /** Schema version, TRACE_SCHEMA_VERSION. */
+  v: number;
+  /** Monotonic time in ns, as a decimal string. */
+  ts: string;
+  /** The process the event is about (the host's own events use the lab process's pid, or 0). */
+  pid: number;
+  /** The process's role in the scenario ("parent", "child", ...), or "host". */
+  role: string;
+}
+
+/**
+ * The events, by kind. Lab programs emit them through main/runtime; kinds starting with `host.`,
+ * `kernel.` or `trace.` are the host's own and are refused from lab processes.
+ */
+export interface TraceEventFields {
+  /** A lab process connected its trace channel: it is running. */
+  'process.start': { ppid: number; program: string };
+  /** A lab process is about to exit normally (a killed process never says this; see host.exit). */
+  'process.exit': { code: number };
+  /** A lab process waited for a child it started itself (the textbook waitpid). */
+  'child.exit': { childPid: number; childRole: string; code: number | null; signal: string | null };
+  /** A kernel object was created, or an end of one handed to this process. */
+  'object.create': { channel: string; object: KernelObjectRef; detail?: string };
+  /** A call that may block is starting. The matching io.end (same op and channel) says how long it took. */
+  'io.begin': { op: IoOp; channel: string; bytes?: number };
+  /** The call returned. `durationNs` is how long the process was inside it (blocked, if long). */
+  'io.end': { op: IoOp; channel: string; bytes: number; durationNs: string };
+  /** read() returned 0: the other end closed and the buffer is empty. */
+  'io.eof': { channel: string };
+  /** A call failed with an errno (EPIPE, EAGAIN, ...). */
+  'io.error': { op: IoOp; channel: string; code: string; message: string };
+  /** An end of a channel was closed. */
+  'io.close': { channel: string; end: 'read' | 'write' | 'both' };
+  /**
+   * A whole application-level message went out. `messageId` (numbered by the sender per channel, from 1)
+   * pairs it with its message.receive.
+   */
+  'message.send': { channel: string; messageId: number; bytes: number; text?: string };
+  /** A whole message arrived. */
+  'message.receive': { channel: string; messageId: number; bytes: number; text?: string };
+  /** A value the program measured, e.g. the pipe's capacity. */
+  measure: { name: string; value: number; unit: string; detail?: string };
+  /** Free text from the program, shown in its lane. */
+  note: { text: string };
+
+  /** Host: it started a lab process (direct child of the host). */
+  'host.spawn': { program: string; ppid: number };
+  /** Host: a process it started ended (from waitpid: exit code or signal). */
+  'host.exit': { code: number | null; signal: string | null };
+  /** Host: a line of the process's stdout or stderr. */
+  'host.output': { stream: 'stdout' | 'stderr'; text: string };
+  /** Host: something about the run the student should know (timeout, stop, a crash). */
+  'host.warning': { text: string; fix?: string };
+  /** Kernel view: what /proc says about a process at this moment. */
+  'kernel.snapshot': { state: string; wchan: string; fds: KernelFd[] };
+  /** Host: a line on a trace channel did not match this spec; it was not stored as an event. */
+  'trace.rejected': { line: string; reason: string; fix: string };
+}
+
+export type IoOp = 'read' | 'write' | 'open';
+
+/** One file descriptor as /proc/<pid>/fd shows it. */
+export interface KernelFd {
+  fd: number;
+  target: string;
+}
+
+export type TraceEventKind = keyof TraceEventFields;
+
+export type TraceEvent = {
+  [K in TraceEventKind]: TraceEventBase & { kind: K } & TraceEventFields[K];
+}[TraceEventKind];
+
+export type TraceEventOf<K extends TraceEventKind> = Extract<TraceEvent, { kind: K }>;
+
+/**
+ * An event as stored and pushed: the emitted event plus its run and `seq`, the host's sequence number
+ * (the order the host received events in, from 1 per run).
+ */
+export type StoredEvent = TraceEvent & { runId: number; seq: number };
+
+export type StoredEventOf<K extends TraceEventKind> = TraceEventOf<K> & { runId: number; seq: number };
+
+export const LAB_EVENT_KINDS = [
+  'process.start',
+  'process.exit',
+  'child.exit',
+  'object.create',
+  'io.begin',
+  'io.end',
+  'io.eof',
+  'io.error',
+  'io.close',
+  'message.send',
+  'message.receive',
+  'measure',
+  'note',
+] as const satisfies readonly TraceEventKind[];
+
+type FieldCheck = (value: unknown) => boolean;
+const isString: FieldCheck = (v) => typeof v === 'string';
+const isInt: FieldCheck = (v) => Number.isSafeInteger(v);
+const isNumber: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v);
+const isNanosString: FieldCheck = (v) => typeof v === 'string' && /^\d{1,20}$/.test(v);
+const isIoOp: FieldCheck = (v) => v === 'read' || v === 'write' || v === 'open';
+const optional = (check: FieldCheck): FieldCheck => (v) => v === undefined || check(v);
+const isObjectRef: FieldCheck = (v) =>
+  typeof v === 'object' && v !== null && isString((v as KernelObjectRef).type) && isString((v as KernelObjectRef).name);
+
+/** Required fields per lab event kind. Written by hand, not with zod: this runs for every event. */
+const LAB_EVENT_FIELDS: Record<(typeof LAB_EVENT_KINDS)[number], Record<string, FieldCheck>> = {
+  'process.start': { ppid: isInt, program: isString },
+  'process.exit': { code: isInt },
+  'child.exit': { childPid: isInt, childRole: isString, code: (v) => v === null || isInt(v), signal: (v) => v === null || isString(v) },
+  'object.create': { channel: isString, object: isObjectRef, detail: optional(isString) },
+  'io.begin': { op: isIoOp, channel: isString, bytes: optional(isInt) },
+  'io.end': { op: isIoOp, channel: isString, bytes: isInt, durationNs: isNanosString },
+  'io.eof': { channel: isString },
+  'io.error': { op: isIoOp, channel: isString, code: isString, message: isString },
+  'io.close': { channel: isString, end: (v) => v === 'read' || v === 'write' || v === 'both' },
+  'message.send': { channel: isString, messageId: isInt, bytes: isInt, text: optional(isString) },
+  'message.receive': { channel: isString, messageId: isInt, bytes: isInt, text: optional(isString) },
+  measure: { name: isString, value: isNumber, unit: isString, detail: optional(isString) },
+  note: { text: isString },
+};
+
+export type LineVerdict = { ok: true; event: TraceEvent } | { ok: false; reason: string };
+
+/** Longest trace line the host accepts; longer ones are refused (a runaway program, or a missing newline). */
+export const MAX_TRACE_LINE_BYTES = 16 * 1024;
+
+/**
+ * Checks one trace line from a lab process. `pid` is the process the channel belongs to: a line may not
+ * speak for another process.
+ */
+export function parseLabTraceLine(line: string, pid: number): LineVerdict {
+  if (line.length > MAX_TRACE_LINE_BYTES) return { ok: false, reason: `line is longer than ${MAX_TRACE_LINE_BYTES} bytes` };
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  const event = value as Record<string, unknown>;
+  if (event.v !== TRACE_SCHEMA_VERSION)
+    return { ok: false, reason: `schema version ${String(event.v)} is not the host's version ${TRACE_SCHEMA_VERSION}` };
+  if (!isNanosString(event.ts)) return { ok: false, reason: '"ts" must be monotonic nanoseconds as a decimal string' };
+  if (event.pid !== pid) return { ok: false, reason: `"pid" is ${String(event.pid)} but the channel belongs to pid ${pid}` };
+  if (!isString(event.role)) return { ok: false, reason: '"role" must be a string' };
+  const kind = event.kind;
+  if (typeof kind !== 'string' || !Object.hasOwn(LAB_EVENT_FIELDS, kind))
+    return { ok: false, reason: `unknown kind ${JSON.stringify(kind)} (lab programs may emit: ${LAB_EVENT_KINDS.join(', ')})` };
+  const fields = LAB_EVENT_FIELDS[kind as (typeof LAB_EVENT_KINDS)[number]];
+  for (const name in fields) {
+    if (!fields[name]!(event[name])) return { ok: false, reason: `field "${name}" of a ${kind} event is missing or of the wrong type` };
+  }
+  return { ok: true, event: event as unknown as TraceEvent };
+}

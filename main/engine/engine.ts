@@ -1,0 +1,253 @@
+/**
+ * The lab engine: the one service both hosts (Electron, browser) and the CLI drive. It never imports
+ * electron, so it runs under plain Node.
+ *
+ * It checks every request against the contract (main/contract/commands.ts), answers with the response
+ * or a UserError that says what to fix, and pushes trace batches and run updates to its listeners.
+ * One run goes at a time.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import {
+  commandSchemas,
+  type CheckedRequest,
+  type CommandName,
+  type CommandResponse,
+  type EngineEvents,
+  type EventName,
+  type WireEvent,
+} from '../contract/commands.js';
+import { toErrorInfo, UserError } from '../contract/errors.js';
+import type { ParamValues, RunSummary } from '../contract/lab-model.js';
+import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handle.js';
+import { EventStore } from './event-store.js';
+import { LabRun } from './lab-run.js';
+import { loadLabs, paramProblem, type LabCatalogue, type LoadedLab } from './lab-loader.js';
+import { findProjectRoot } from './project-root.js';
+import { sweepLeftoverRunDirs } from './leftovers.js';
+
+/** $IPC_LAB_HOME, else ~/.local/share/ipc-lab (browser and CLI modes; Electron uses userData). */
+export function defaultDataDir(): string {
+  return process.env.IPC_LAB_HOME || join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'ipc-lab');
+}
+
+export type { EngineHandle, EngineOptions } from './engine-handle.js';
+
+type Handlers = { [C in CommandName]: (request: CheckedRequest<C>) => Promise<CommandResponse<C>> | CommandResponse<C> };
+
+export class Engine implements EngineHandle {
+  private readonly listeners = new Set<(event: WireEvent) => void>();
+  private readonly sessions = new Map<string, number>();
+  private activeRun: LabRun | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly store: EventStore,
+    private catalogue: LabCatalogue,
+    private readonly labsDir: string,
+    private readonly compiledRoot: string,
+  ) {}
+
+  static async open(options: EngineOptions): Promise<Engine> {
+    const root = findProjectRoot();
+    const labsDir = options.labsDir ?? join(root, 'labs');
+    const compiledRoot = join(root, 'dist', 'labs');
+    sweepLeftoverRunDirs();
+    const store = EventStore.open(options.dataDir);
+    store.closeAbandonedRuns();
+    return new Engine(store, await loadLabs(labsDir, compiledRoot), labsDir, compiledRoot);
+  }
+
+  async handle(command: string, request: unknown): Promise<CommandOutcome> {
+    try {
+      if (this.closed) throw new UserError('internal', 'The engine is shutting down.', 'Restart IPC Lab.');
+      if (!Object.hasOwn(commandSchemas, command))
+        throw new UserError('unknown-command', `Unknown command "${command}".`, `Use one of: ${Object.keys(commandSchemas).join(', ')}.`);
+      const name = command as CommandName;
+      const parsed = commandSchemas[name].safeParse(request ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new UserError(
+          'bad-request',
+          `Bad request for ${name}: ${issue.path.length ? `"${issue.path.join('.')}" ` : ''}${issue.message}.`,
+          'Send the fields the contract (main/contract/commands.ts) describes.',
+        );
+      }
+      const handler = this.handlers[name] as (request: unknown) => Promise<unknown> | unknown;
+      return { ok: true, response: await handler(parsed.data) };
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error) };
+    }
+  }
+
+  /** The same as handle(), typed, throwing the UserError: for the CLI and tests. */
+  async call<C extends CommandName>(command: C, request: CheckedRequest<C> | Record<string, unknown>): Promise<CommandResponse<C>> {
+    const outcome = await this.handle(command, request);
+    if (!outcome.ok) throw new UserError(outcome.error.code, outcome.error.message, outcome.error.fix);
+    return outcome.response as CommandResponse<C>;
+  }
+
+  onEvent(listener: (event: WireEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private push<E extends EventName>(event: E, payload: EngineEvents[E]): void {
+    for (const listener of this.listeners) listener({ event, payload });
+  }
+
+  /** The run going on now, if any. */
+  get currentRun(): LabRun | undefined {
+    return this.activeRun;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const run = this.activeRun;
+    if (run) {
+      run.stop('stopped', 'The app was closed during the run.');
+      await run.done;
+    }
+    this.store.close();
+  }
+
+  /** Loads labs/ again (after a lab file changed). */
+  async reloadLabs(): Promise<void> {
+    this.catalogue = await loadLabs(this.labsDir, this.compiledRoot);
+  }
+
+  get problems() {
+    return this.catalogue.problems;
+  }
+
+  findLab(labId: string): LoadedLab {
+    const lab = this.catalogue.labs.find((l) => l.id === labId || l.dir.endsWith(`/${labId}`));
+    if (!lab) {
+      const broken = this.catalogue.problems.find((p) => p.file.includes(labId));
+      if (broken) throw new UserError('lab-broken', `Lab "${labId}" could not be loaded: ${broken.file}:${broken.line}: ${broken.message}`, 'Fix that line of the lab file.');
+      throw new UserError('unknown-lab', `There is no lab "${labId}".`, `Choose one of: ${this.catalogue.labs.map((l) => l.id).join(', ') || '(no labs loaded)'}.`);
+    }
+    return lab;
+  }
+
+  private readonly handlers: Handlers = {
+    'labs.list': () => ({
+      labs: this.catalogue.labs.map((lab) => {
+        const progress = this.store.progress(lab.id);
+        return {
+          id: lab.id,
+          title: lab.title,
+          summary: lab.summary,
+          stepCount: lab.steps.length,
+          passedSteps: lab.steps.filter((s) => progress[s.id]?.status === 'passed').length,
+        };
+      }),
+      problems: this.catalogue.problems,
+    }),
+
+    'labs.get': ({ labId }) => {
+      const lab = this.findLab(labId);
+      const { dir: _dir, compiledDir: _compiledDir, checks: _checks, ...publicLab } = lab;
+      const lastRunId = this.store.lastRunOf(lab.id);
+      return { lab: publicLab, progress: this.store.progress(lab.id), lastRun: lastRunId === null ? null : (this.store.run(lastRunId) ?? null) };
+    },
+
+    'runs.start': async ({ labId, scenarioId, stepId, params }) => {
+      const lab = this.findLab(labId);
+      const scenario = lab.scenarios.find((s) => s.id === scenarioId);
+      if (!scenario)
+        throw new UserError('unknown-scenario', `Lab "${lab.id}" has no scenario "${scenarioId}".`, `Choose one of: ${lab.scenarios.map((s) => s.id).join(', ')}.`);
+      const step = stepId === undefined ? lab.steps.find((s) => s.scenario === scenario.id) : lab.steps.find((s) => s.id === stepId);
+      if (stepId !== undefined && !step)
+        throw new UserError('unknown-step', `Lab "${lab.id}" has no step "${stepId}".`, `Choose one of: ${lab.steps.map((s) => s.id).join(', ')}.`);
+      if (step && step.scenario !== scenario.id)
+        throw new UserError('unknown-scenario', `Step "${step.id}" runs scenario "${step.scenario}", not "${scenario.id}".`, `Run it with scenario "${step.scenario}".`);
+      const values = this.resolveParams(scenario.params, { ...(step?.params ?? {}), ...params });
+      if (this.activeRun)
+        throw new UserError('run-in-progress', `Run ${this.activeRun.runId} is still going.`, 'Stop it, or wait for it to end, before starting another.');
+
+      let sessionId = this.sessions.get(lab.id);
+      if (sessionId === undefined) {
+        sessionId = this.store.createSession(lab.id);
+        this.sessions.set(lab.id, sessionId);
+      }
+      const startTs = process.hrtime.bigint();
+      const runId = this.store.createRun({ sessionId, labId: lab.id, stepId: step?.id ?? null, scenarioId: scenario.id, params: values, startTs });
+      const run = new LabRun({
+        runId,
+        labId: lab.id,
+        stepId: step?.id ?? null,
+        scenario,
+        params: values,
+        compiledDir: lab.compiledDir,
+        checks: (step?.checks ?? []).map((c) => ({ id: c.id, definition: lab.checks[c.id]! })),
+        startTs,
+        store: this.store,
+        onBatch: (events) => this.push('trace:batch', { runId, events }),
+        onUpdate: (summary) => this.push('run:updated', { run: summary }),
+      });
+      this.activeRun = run;
+      void run.done.then(() => {
+        if (this.activeRun === run) this.activeRun = undefined;
+      });
+      try {
+        await run.start();
+      } catch (error) {
+        await run.done;
+        throw new UserError('internal', `Run ${runId} could not start: ${(error as Error).message}`, 'Check that npm run build has compiled the labs.');
+      }
+      return { run: this.store.run(runId)! };
+    },
+
+    'runs.stop': async ({ runId }) => {
+      const run = this.activeRun;
+      if (!run || run.runId !== runId) {
+        const summary = this.store.run(runId);
+        if (!summary) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Stop the run shown on the lab page.');
+        return { run: summary };
+      }
+      run.stop();
+      return { run: await run.done };
+    },
+
+    'runs.get': ({ runId, afterSeq }) => {
+      const run = this.store.run(runId);
+      if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Open a run that exists (see sessions).');
+      return { run, events: this.store.events(runId, afterSeq) };
+    },
+
+    'answers.save': ({ labId, stepId, text }) => {
+      const lab = this.findLab(labId);
+      if (!lab.steps.some((s) => s.id === stepId))
+        throw new UserError('unknown-step', `Lab "${lab.id}" has no step "${stepId}".`, `Choose one of: ${lab.steps.map((s) => s.id).join(', ')}.`);
+      this.store.saveAnswer(lab.id, stepId, text);
+      return { saved: true as const };
+    },
+
+    'sessions.list': () => ({ sessions: this.store.sessions() }),
+  };
+
+  /** Defaults, overridden by the step's and the request's values, each checked against its range. */
+  private resolveParams(specs: LabSpecs, given: ParamValues): ParamValues {
+    const values: ParamValues = {};
+    for (const spec of specs) values[spec.name] = spec.default;
+    for (const [name, value] of Object.entries(given)) {
+      const spec = specs.find((s) => s.name === name);
+      if (!spec)
+        throw new UserError('bad-parameter', `Unknown parameter "${name}".`, `This scenario takes: ${specs.map((s) => s.name).join(', ') || 'no parameters'}.`);
+      const problem = paramProblem(spec, value);
+      if (problem) throw new UserError('bad-parameter', `Parameter ${problem}.`, 'Choose a value in the range shown next to the field.');
+      values[name] = value;
+    }
+    return values;
+  }
+}
+
+type LabSpecs = LoadedLab['scenarios'][number]['params'];
+
+export function openEngine(options: EngineOptions): Promise<Engine> {
+  return Engine.open(options);
+}
+
+export type { RunSummary };

@@ -1,0 +1,314 @@
+/**
+ * The event store: one SQLite file (better-sqlite3, WAL) holding sessions, runs, their processes and
+ * trace events, step progress and the student's answers. One writer (the engine), prepared statements,
+ * one transaction per batch of events.
+ *
+ * Migrations are numbered and run in order inside a transaction; `PRAGMA user_version` records the last
+ * one applied. Never edit a shipped migration: add the next number.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, SessionSummary, StepProgress, StepStatus } from '../contract/lab-model.js';
+import type { StoredEvent } from '../contract/trace-events.js';
+
+const MIGRATIONS: string[] = [
+  /* 1 */ `
+  CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    lab_id TEXT NOT NULL,
+    started_at TEXT NOT NULL
+  );
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    lab_id TEXT NOT NULL,
+    step_id TEXT,
+    scenario_id TEXT NOT NULL,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_ts TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    message TEXT,
+    checks TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE INDEX runs_by_session ON runs(session_id);
+  CREATE TABLE processes (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    pid INTEGER NOT NULL,
+    ppid INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    program TEXT NOT NULL,
+    state TEXT NOT NULL,
+    exit_code INTEGER,
+    signal TEXT,
+    PRIMARY KEY (run_id, pid)
+  ) WITHOUT ROWID;
+  -- data is the event's JSON as the process wrote it (or as the host made it); the other columns are
+  -- copies of its fields for queries.
+  CREATE TABLE events (
+    run_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE step_progress (
+    lab_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    last_run_id INTEGER,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (lab_id, step_id)
+  );
+  CREATE TABLE answers (
+    lab_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (lab_id, step_id)
+  );`,
+];
+
+/** An event ready to store: its JSON text plus the fields the columns copy. */
+export interface EventRow {
+  seq: number;
+  ts: bigint;
+  pid: number;
+  kind: string;
+  data: string;
+}
+
+const ROWS_PER_INSERT = 64;
+
+interface RunRow {
+  id: number;
+  session_id: number;
+  lab_id: string;
+  step_id: string | null;
+  scenario_id: string;
+  params: string;
+  status: RunStatus;
+  start_ts: string;
+  started_at: string;
+  ended_at: string | null;
+  message: string | null;
+  checks: string;
+}
+
+interface ProcessRow {
+  pid: number;
+  ppid: number;
+  role: string;
+  program: string;
+  state: ProcessInfo['state'];
+  exit_code: number | null;
+  signal: string | null;
+}
+
+export class EventStore {
+  private readonly db: Database.Database;
+  private readonly insertOne: Database.Statement;
+  private readonly insertMany: Database.Statement;
+  private readonly insertBatch: (runId: number, rows: EventRow[]) => void;
+
+  constructor(readonly file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    const values = '(?, ?, ?, ?, ?, ?)';
+    this.insertOne = this.db.prepare(`INSERT INTO events (run_id, seq, ts, pid, kind, data) VALUES ${values}`);
+    this.insertMany = this.db.prepare(
+      `INSERT INTO events (run_id, seq, ts, pid, kind, data) VALUES ${Array(ROWS_PER_INSERT).fill(values).join(', ')}`,
+    );
+    // Many rows per statement: better-sqlite3's per-call cost, not SQLite, bounds single-row inserts.
+    this.insertBatch = this.db.transaction((runId: number, rows: EventRow[]) => {
+      let i = 0;
+      const args: unknown[] = [];
+      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
+        args.length = 0;
+        for (let j = i; j < i + ROWS_PER_INSERT; j++) {
+          const row = rows[j]!;
+          args.push(runId, row.seq, row.ts, row.pid, row.kind, row.data);
+        }
+        this.insertMany.run(args);
+      }
+      for (; i < rows.length; i++) {
+        const row = rows[i]!;
+        this.insertOne.run(runId, row.seq, row.ts, row.pid, row.kind, row.data);
+      }
+    });
+  }
+
+  static open(dataDir: string): EventStore {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    return new EventStore(join(dataDir, 'ipc-lab.sqlite'));
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `The database ${this.file} was written by a newer IPC Lab (schema ${current}, this one knows ${MIGRATIONS.length}). Fix: update IPC Lab, or point IPC_LAB_HOME elsewhere.`,
+      );
+    }
+    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version - 1]!);
+        this.db.pragma(`user_version = ${version}`);
+      })();
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  createSession(labId: string): number {
+    return Number(this.db.prepare('INSERT INTO sessions (lab_id, started_at) VALUES (?, ?)').run(labId, now()).lastInsertRowid);
+  }
+
+  createRun(run: { sessionId: number; labId: string; stepId: string | null; scenarioId: string; params: ParamValues; startTs: bigint }): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO runs (session_id, lab_id, step_id, scenario_id, params, status, start_ts, started_at)
+           VALUES (?, ?, ?, ?, ?, 'starting', ?, ?)`,
+        )
+        .run(run.sessionId, run.labId, run.stepId, run.scenarioId, JSON.stringify(run.params), run.startTs.toString(), now()).lastInsertRowid,
+    );
+  }
+
+  updateRunStatus(runId: number, status: RunStatus, message: string | null): void {
+    this.db.prepare('UPDATE runs SET status = ?, message = COALESCE(?, message) WHERE id = ?').run(status, message, runId);
+  }
+
+  finishRun(runId: number, status: RunStatus, message: string | null, checks: CheckResult[]): void {
+    this.db
+      .prepare('UPDATE runs SET status = ?, message = COALESCE(?, message), checks = ?, ended_at = ? WHERE id = ?')
+      .run(status, message, JSON.stringify(checks), now(), runId);
+  }
+
+  /** Runs a previous host left in a live state (it crashed or was killed): mark them as ended. */
+  closeAbandonedRuns(): number {
+    return this.db
+      .prepare(
+        `UPDATE runs SET status = 'error', ended_at = ?, message = 'The app stopped while this run was going on; its processes were ended with it.'
+         WHERE status IN ('starting', 'running', 'stopping')`,
+      )
+      .run(now()).changes;
+  }
+
+  upsertProcess(runId: number, p: ProcessInfo): void {
+    this.db
+      .prepare(
+        `INSERT INTO processes (run_id, pid, ppid, role, program, state, exit_code, signal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, pid) DO UPDATE SET ppid = excluded.ppid, role = excluded.role, program = excluded.program,
+           state = excluded.state, exit_code = excluded.exit_code, signal = excluded.signal`,
+      )
+      .run(runId, p.pid, p.ppid, p.role, p.program, p.state, p.exitCode, p.signal);
+  }
+
+  insertEvents(runId: number, rows: EventRow[]): void {
+    if (rows.length > 0) this.insertBatch(runId, rows);
+  }
+
+  events(runId: number, afterSeq = 0): StoredEvent[] {
+    const rows = this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq) as {
+      seq: number;
+      data: string;
+    }[];
+    return rows.map((row) => ({ ...(JSON.parse(row.data) as object), runId, seq: row.seq }) as StoredEvent);
+  }
+
+  eventCount(runId: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ?').get(runId) as { n: number }).n;
+  }
+
+  run(runId: number): RunSummary | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined;
+    if (!row) return undefined;
+    const processes = (this.db.prepare('SELECT * FROM processes WHERE run_id = ? ORDER BY pid').all(runId) as ProcessRow[]).map(
+      (p): ProcessInfo => ({ pid: p.pid, ppid: p.ppid, role: p.role, program: p.program, state: p.state, exitCode: p.exit_code, signal: p.signal }),
+    );
+    return {
+      runId: row.id,
+      sessionId: row.session_id,
+      labId: row.lab_id,
+      stepId: row.step_id,
+      scenarioId: row.scenario_id,
+      params: JSON.parse(row.params) as ParamValues,
+      status: row.status,
+      startTs: row.start_ts,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      message: row.message,
+      processes,
+      checks: JSON.parse(row.checks) as CheckResult[],
+    };
+  }
+
+  /** Records a step's outcome. A step once passed stays passed; a failed run marks it attempted. */
+  recordStepOutcome(labId: string, stepId: string, passed: boolean, runId: number): void {
+    const status: StepStatus = passed ? 'passed' : 'attempted';
+    this.db
+      .prepare(
+        `INSERT INTO step_progress (lab_id, step_id, status, last_run_id, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (lab_id, step_id) DO UPDATE SET
+           status = CASE WHEN step_progress.status = 'passed' THEN 'passed' ELSE excluded.status END,
+           last_run_id = excluded.last_run_id, updated_at = excluded.updated_at`,
+      )
+      .run(labId, stepId, status, runId, now());
+  }
+
+  saveAnswer(labId: string, stepId: string, text: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO answers (lab_id, step_id, text, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (lab_id, step_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at`,
+      )
+      .run(labId, stepId, text, now());
+  }
+
+  progress(labId: string): Record<string, StepProgress> {
+    const result: Record<string, StepProgress> = {};
+    const entry = (stepId: string) => (result[stepId] ??= { status: 'not-started', answer: '', lastRunId: null });
+    for (const row of this.db.prepare('SELECT step_id, status, last_run_id FROM step_progress WHERE lab_id = ?').all(labId) as {
+      step_id: string;
+      status: StepStatus;
+      last_run_id: number | null;
+    }[]) {
+      Object.assign(entry(row.step_id), { status: row.status, lastRunId: row.last_run_id });
+    }
+    for (const row of this.db.prepare('SELECT step_id, text FROM answers WHERE lab_id = ?').all(labId) as { step_id: string; text: string }[]) {
+      entry(row.step_id).answer = row.text;
+    }
+    return result;
+  }
+
+  lastRunOf(labId: string): number | null {
+    const row = this.db.prepare('SELECT id FROM runs WHERE lab_id = ? ORDER BY id DESC LIMIT 1').get(labId) as { id: number } | undefined;
+    return row?.id ?? null;
+  }
+
+  sessions(): SessionSummary[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT s.id, s.lab_id, s.started_at, COUNT(r.id) AS run_count,
+             (SELECT COUNT(*) FROM step_progress p WHERE p.lab_id = s.lab_id AND p.status = 'passed') AS passed
+           FROM sessions s LEFT JOIN runs r ON r.session_id = s.id GROUP BY s.id ORDER BY s.id DESC`,
+        )
+        .all() as { id: number; lab_id: string; started_at: string; run_count: number; passed: number }[]
+    ).map((s) => ({ sessionId: s.id, labId: s.lab_id, startedAt: s.started_at, runCount: s.run_count, passedSteps: s.passed }));
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,212 @@
+/**
+ * Loads labs/ (the format is in labs/README.md). Each lab folder is checked on its own: a malformed lab
+ * becomes a LabProblem with file and line, and the other labs still load.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import type { Lab, LabProblem, LabStep, ParamSpec, Scenario } from '../contract/lab-model.js';
+import type { LabChecks } from './check-kit.js';
+
+export interface LoadedLab extends Lab {
+  /** The lab's folder. */
+  dir: string;
+  /** Where its compiled programs are (dist/labs/<id>). */
+  compiledDir: string;
+  checks: LabChecks;
+}
+
+export interface LabCatalogue {
+  labs: LoadedLab[];
+  problems: LabProblem[];
+}
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes');
+const paramName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'a parameter name is letters and digits, like chunkBytes');
+const paramSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      name: paramName,
+      label: z.string(),
+      type: z.literal('integer'),
+      default: z.number().int(),
+      min: z.number().int(),
+      max: z.number().int(),
+      unit: z.string().optional(),
+      help: z.string().optional(),
+    })
+    .strict()
+    .refine((p) => p.min <= p.default && p.default <= p.max, 'default must lie between min and max'),
+  z.object({ name: paramName, label: z.string(), type: z.literal('boolean'), default: z.boolean(), help: z.string().optional() }).strict(),
+  z
+    .object({ name: paramName, label: z.string(), type: z.literal('choice'), default: z.string(), options: z.array(z.string()).min(1), help: z.string().optional() })
+    .strict()
+    .refine((p) => p.options.includes(p.default), 'default must be one of the options'),
+]);
+const scenarioSchema = z
+  .object({
+    title: z.string(),
+    timeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+    programs: z.array(z.object({ role: id, program: z.string().regex(/^programs\/[\w-]+\.ts$/, 'must be programs/<name>.ts') }).strict()).min(1),
+    params: z.array(paramSchema).default([]),
+  })
+  .strict();
+const labSchema = z
+  .object({
+    title: z.string(),
+    summary: z.string(),
+    objectives: z.array(z.string()).default([]),
+    scenarios: z.record(id, scenarioSchema),
+  })
+  .strict();
+const stepSchema = z
+  .object({
+    title: z.string(),
+    scenario: id,
+    params: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
+    checks: z.array(id).default([]),
+  })
+  .strict();
+
+class LabFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A Markdown file with YAML frontmatter, parsed with line numbers kept. */
+function readFrontmatter(file: string): { doc: Document; data: unknown; body: string; lineOf(path: (string | number)[]): number } {
+  const text = readFileSync(file, 'utf8');
+  const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
+  if (!match) throw new LabFileError(file, 1, 'missing YAML frontmatter: the file must start with a line "---", the YAML, and another "---"');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(match[1]!, { lineCounter, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const line = (yamlError.linePos?.[0]?.line ?? 0) + 1;
+    throw new LabFileError(file, line, `YAML error: ${yamlError.message.split('\n')[0]}`);
+  }
+  const lineOf = (path: (string | number)[]): number => {
+    // The deepest node along the path that exists; its line in the file (+1 for the opening ---).
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
+      const offset = node && typeof node === 'object' && node.range ? node.range[0] : undefined;
+      if (offset !== undefined) return lineCounter.linePos(offset).line + 1;
+    }
+    return 2;
+  };
+  return { doc, data: doc.toJS(), body: text.slice(match[0].length), lineOf };
+}
+
+function parseWith<T>(schema: z.ZodType<T>, file: string, parsed: ReturnType<typeof readFrontmatter>): T {
+  const result = schema.safeParse(parsed.data ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const where = path.length ? `"${path.join('.')}": ` : '';
+  throw new LabFileError(file, parsed.lineOf(path), `${where}${issue.message}`);
+}
+
+function stepIdOf(fileName: string): string {
+  return fileName.replace(/\.md$/, '').replace(/^\d+-/, '');
+}
+
+async function loadLab(dir: string, labId: string, compiledDir: string): Promise<LoadedLab> {
+  const labFile = join(dir, 'lab.md');
+  if (!existsSync(labFile)) throw new LabFileError(labFile, 1, 'a lab folder needs a lab.md (frontmatter: title, summary, objectives, scenarios)');
+  const labDoc = readFrontmatter(labFile);
+  const meta = parseWith(labSchema, labFile, labDoc);
+
+  const scenarios: Scenario[] = Object.entries(meta.scenarios).map(([scenarioId, s]) => ({ id: scenarioId, ...s, params: s.params as ParamSpec[] }));
+  for (const scenario of scenarios) {
+    for (const [index, program] of scenario.programs.entries()) {
+      if (!existsSync(join(dir, program.program)))
+        throw new LabFileError(labFile, labDoc.lineOf(['scenarios', scenario.id, 'programs', index, 'program']), `program ${program.program} does not exist in ${dir}`);
+    }
+  }
+
+  const checksFile = join(compiledDir, 'checks.js');
+  let checks: LabChecks = {};
+  if (existsSync(join(dir, 'checks.ts'))) {
+    if (!existsSync(checksFile)) throw new LabFileError(join(dir, 'checks.ts'), 1, `checks are not compiled (${checksFile} is missing). Fix: run npm run build`);
+    checks = ((await import(pathToFileURL(checksFile).href)) as { default: LabChecks }).default;
+  }
+
+  const stepsDir = join(dir, 'steps');
+  const stepFiles = existsSync(stepsDir) ? readdirSync(stepsDir).filter((f) => f.endsWith('.md')).sort() : [];
+  const steps: LabStep[] = stepFiles.map((fileName) => {
+    const file = join(stepsDir, fileName);
+    const doc = readFrontmatter(file);
+    const step = parseWith(stepSchema, file, doc);
+    const scenario = scenarios.find((s) => s.id === step.scenario);
+    if (!scenario) throw new LabFileError(file, doc.lineOf(['scenario']), `scenario "${step.scenario}" is not defined in lab.md (defined: ${scenarios.map((s) => s.id).join(', ')})`);
+    for (const [name, value] of Object.entries(step.params)) {
+      const spec = scenario.params.find((p) => p.name === name);
+      const problem = spec ? paramProblem(spec, value) : `scenario "${scenario.id}" has no parameter "${name}"`;
+      if (problem) throw new LabFileError(file, doc.lineOf(['params', name]), problem);
+    }
+    step.checks.forEach((checkId, index) => {
+      if (!checks[checkId]) throw new LabFileError(file, doc.lineOf(['checks', index]), `check "${checkId}" is not defined in checks.ts (defined: ${Object.keys(checks).join(', ') || 'none'})`);
+    });
+    return {
+      id: stepIdOf(fileName),
+      title: step.title,
+      scenario: step.scenario,
+      params: step.params,
+      checks: step.checks.map((checkId) => ({ id: checkId, title: checks[checkId]!.title })),
+      body: doc.body,
+    };
+  });
+  if (steps.length === 0) throw new LabFileError(labFile, 1, 'the lab has no steps: add steps/01-<name>.md files');
+
+  const programsDir = join(dir, 'programs');
+  const programs = existsSync(programsDir)
+    ? readdirSync(programsDir)
+        .filter((f) => f.endsWith('.ts'))
+        .sort()
+        .map((f) => ({ path: `programs/${f}`, source: readFileSync(join(programsDir, f), 'utf8') }))
+    : [];
+  if (existsSync(join(dir, 'checks.ts'))) programs.push({ path: 'checks.ts', source: readFileSync(join(dir, 'checks.ts'), 'utf8') });
+
+  return { id: labId, title: meta.title, summary: meta.summary, objectives: meta.objectives, intro: labDoc.body, steps, scenarios, programs, dir, compiledDir, checks };
+}
+
+/** Why a value is not allowed for a parameter, or undefined when it is. */
+export function paramProblem(spec: ParamSpec, value: unknown): string | undefined {
+  switch (spec.type) {
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return `"${spec.name}" must be a whole number (got ${JSON.stringify(value)})`;
+      if (value < spec.min || value > spec.max)
+        return `"${spec.name}" must be between ${spec.min} and ${spec.max}${spec.unit ? ' ' + spec.unit : ''} (got ${value})`;
+      return undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `"${spec.name}" must be true or false (got ${JSON.stringify(value)})`;
+    case 'choice':
+      return typeof value === 'string' && spec.options.includes(value)
+        ? undefined
+        : `"${spec.name}" must be one of ${spec.options.join(', ')} (got ${JSON.stringify(value)})`;
+  }
+}
+
+/** Loads every lab folder under `labsDir`; `compiledRoot` holds their compiled programs (dist/labs). */
+export async function loadLabs(labsDir: string, compiledRoot: string): Promise<LabCatalogue> {
+  const labs: LoadedLab[] = [];
+  const problems: LabProblem[] = [];
+  const folders = existsSync(labsDir) ? readdirSync(labsDir).filter((f) => statSync(join(labsDir, f)).isDirectory()).sort() : [];
+  for (const folder of folders) {
+    const labId = folder.replace(/^\d+-/, '');
+    try {
+      labs.push(await loadLab(join(labsDir, folder), labId, join(compiledRoot, folder)));
+    } catch (error) {
+      if (error instanceof LabFileError) problems.push({ file: relative(dirname(labsDir), error.file), line: error.line, message: error.message });
+      else problems.push({ file: join(labsDir, folder), line: 1, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { labs, problems };
+}

@@ -1,0 +1,421 @@
+/**
+ * One run of a scenario: the lab processes, their trace channel, the kernel view, and the run's end.
+ *
+ * Life of a run:
+ *   1. A private 0700 directory is made for it; the trace socket listens there.
+ *   2. Each program of the scenario starts as a real process (`process.execPath` running the compiled
+ *      program; under Electron with ELECTRON_RUN_AS_NODE=1) in its own process group, with an
+ *      allow-listed environment. Programs may start children of their own (same process group).
+ *   3. Every process connects to the trace socket and writes one JSON event per line. Lines are checked
+ *      against the trace schema, numbered, batched into SQLite (one transaction per batch) and pushed to
+ *      the UI at most ~30 times a second.
+ *   4. The kernel view samples /proc for every live process (on events that change descriptors, and
+ *      every 250 ms), storing a snapshot when it changed.
+ *   5. The run ends when every process is gone. It can also be stopped, or hit its wall-clock limit:
+ *      SIGTERM to every process group, SIGKILL after a grace period. Then the checks run over the
+ *      stored trace, and the run directory (sockets, FIFOs) is removed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, Scenario } from '../contract/lab-model.js';
+import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEvent, type TraceEventFields } from '../contract/trace-events.js';
+import { LAB_ENV } from '../runtime/lab-env.js';
+import type { CheckDefinition } from './check-kit.js';
+import type { EventRow, EventStore } from './event-store.js';
+import { RUN_DIR_PREFIX } from './leftovers.js';
+import { processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
+
+/** How often batches go to SQLite and the UI: at most ~30 times a second. */
+const FLUSH_INTERVAL_MS = 33;
+const KERNEL_SAMPLE_INTERVAL_MS = 250;
+/** Between SIGTERM and SIGKILL when a run is stopped. */
+const STOP_GRACE_MS = 2000;
+/** After every program the host started has exited, how long their children get to finish. */
+const DRAIN_GRACE_MS = 2000;
+/** Rejected trace lines recorded per process before the rest are only counted. */
+const MAX_REJECTIONS_RECORDED = 20;
+const MAX_OUTPUT_LINE = 2000;
+
+/** Variables a lab process may see from the host's environment; everything else is withheld. */
+const INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
+
+export interface LabRunOptions {
+  runId: number;
+  labId: string;
+  stepId: string | null;
+  scenario: Scenario;
+  params: ParamValues;
+  /** Folder of the compiled programs (dist/labs/<lab>). */
+  compiledDir: string;
+  checks: { id: string; definition: CheckDefinition }[];
+  startTs: bigint;
+  store: EventStore;
+  onBatch(events: StoredEvent[]): void;
+  onUpdate(run: RunSummary): void;
+}
+
+interface Channel {
+  pid: number | undefined;
+  decoder: StringDecoder;
+  pending: string;
+  rejected: number;
+}
+
+export class LabRun {
+  readonly runId: number;
+  readonly runDir: string;
+  private readonly traceSocketPath: string;
+  private readonly server: Server;
+  private readonly channels = new Set<Socket>();
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly openStdio = new Set<ChildProcess>();
+  private readonly processes = new Map<number, ProcessInfo>();
+  private readonly processGroups = new Set<number>();
+  private readonly lastSnapshot = new Map<number, string>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private pendingRows: EventRow[] = [];
+  private pendingEvents: StoredEvent[] = [];
+  private seq = 0;
+  private status: RunStatus = 'starting';
+  private endReason: { status: RunStatus; message: string } | undefined;
+  private finishing = false;
+  private snapshotQueued = false;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private resolveDone!: (run: RunSummary) => void;
+  /** Resolves with the final summary once everything of the run is gone and stored. */
+  readonly done: Promise<RunSummary>;
+
+  constructor(private readonly options: LabRunOptions) {
+    this.runId = options.runId;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+    writeFileSync(join(this.runDir, 'owner.pid'), String(process.pid));
+    this.traceSocketPath = join(this.runDir, 'trace.sock');
+    this.server = createServer((socket) => this.acceptChannel(socket));
+  }
+
+  /** Starts the processes. Rejects (after cleaning up) if the trace socket or a program cannot start. */
+  async start(): Promise<void> {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(this.traceSocketPath, () => resolve());
+      });
+      for (const program of this.options.scenario.programs) this.startProgram(program.role, program.program);
+    } catch (error) {
+      this.stop('error', `The run could not start: ${(error as Error).message}`);
+      throw error;
+    }
+    this.setStatus('running');
+    this.timers.push(setInterval(() => this.flush(), FLUSH_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.sampleKernel(), KERNEL_SAMPLE_INTERVAL_MS));
+    const limit = this.options.scenario.timeoutMs;
+    this.timers.push(
+      setTimeout(() => {
+        this.hostEvent(0, 'host.warning', {
+          text: `The run hit its wall-clock limit of ${limit / 1000} s with processes still running, so it was stopped.`,
+          fix: 'Look at the kernel view for a process blocked for ever (a reader nobody writes to, a writer nobody reads), or choose smaller parameters.',
+        });
+        this.stop('timed-out', `Stopped after the ${limit / 1000} s limit.`);
+      }, limit),
+    );
+  }
+
+  private startProgram(role: string, program: string): void {
+    const env: NodeJS.ProcessEnv = {};
+    for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
+    if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+    Object.assign(env, {
+      [LAB_ENV.traceSocket]: this.traceSocketPath,
+      [LAB_ENV.role]: role,
+      [LAB_ENV.params]: JSON.stringify(this.options.params),
+      [LAB_ENV.programDir]: join(this.options.compiledDir, 'programs'),
+      [LAB_ENV.runDir]: this.runDir,
+    });
+    const compiled = join(this.options.compiledDir, program.replace(/\.ts$/, '.js'));
+    // detached: a new session and process group, so that stop reaches the program's own children too.
+    const child = spawn(process.execPath, [compiled], { cwd: this.runDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pid = child.pid;
+    if (pid === undefined) throw new Error(`could not start ${role} (${program})`);
+    this.children.set(pid, child);
+    this.openStdio.add(child);
+    this.processGroups.add(pid);
+    this.trackProcess({ pid, ppid: process.pid, role, program, state: 'running', exitCode: null, signal: null });
+    this.hostEvent(pid, 'host.spawn', { program, ppid: process.pid }, role);
+    this.forwardOutput(child, pid, role, 'stdout');
+    this.forwardOutput(child, pid, role, 'stderr');
+    child.on('error', (error) => this.hostEvent(pid, 'host.warning', { text: `${role} (pid ${pid}) failed: ${error.message}` }, role));
+    child.on('exit', (code, signal) => {
+      this.hostEvent(pid, 'host.exit', { code, signal }, role);
+      this.updateProcess(pid, { state: signal ? 'killed' : 'exited', exitCode: code, signal });
+      this.children.delete(pid);
+      if (this.children.size === 0) this.drainTimer ??= setTimeout(() => this.killAll('SIGKILL'), DRAIN_GRACE_MS);
+      this.maybeFinish();
+    });
+    child.on('close', () => {
+      this.openStdio.delete(child);
+      this.maybeFinish();
+    });
+  }
+
+  private forwardOutput(child: ChildProcess, pid: number, role: string, stream: 'stdout' | 'stderr'): void {
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    const source = child[stream]!;
+    source.on('data', (chunk: Buffer) => {
+      pending += decoder.write(chunk);
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        this.hostEvent(pid, 'host.output', { stream, text: pending.slice(0, Math.min(newline, MAX_OUTPUT_LINE)) }, role);
+        pending = pending.slice(newline + 1);
+      }
+    });
+    source.on('end', () => {
+      pending += decoder.end();
+      if (pending) this.hostEvent(pid, 'host.output', { stream, text: pending.slice(0, MAX_OUTPUT_LINE) }, role);
+    });
+  }
+
+  private acceptChannel(socket: Socket): void {
+    if (this.finishing) {
+      socket.destroy();
+      return;
+    }
+    this.channels.add(socket);
+    const channel: Channel = { pid: undefined, decoder: new StringDecoder('utf8'), pending: '', rejected: 0 };
+    socket.on('data', (chunk: Buffer) => {
+      channel.pending += channel.decoder.write(chunk);
+      let start = 0;
+      let newline: number;
+      while ((newline = channel.pending.indexOf('\n', start)) >= 0) {
+        this.acceptLine(channel, socket, channel.pending.slice(start, newline));
+        start = newline + 1;
+      }
+      channel.pending = channel.pending.slice(start);
+      if (channel.pending.length > 64 * 1024) {
+        this.rejectLine(channel, channel.pending.slice(0, 200), 'a line longer than 64 KiB with no newline');
+        channel.pending = '';
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      this.channels.delete(socket);
+      if (channel.pending.trim()) this.rejectLine(channel, channel.pending, 'the last line had no newline before the channel closed');
+      if (channel.pid !== undefined) {
+        const info = this.processes.get(channel.pid);
+        // A process we did not start ourselves and that never said process.exit was killed.
+        if (info && info.state === 'running' && !this.children.has(channel.pid)) this.updateProcess(channel.pid, { state: 'killed' });
+      }
+      this.maybeFinish();
+    });
+  }
+
+  private acceptLine(channel: Channel, socket: Socket, line: string): void {
+    if (channel.pid === undefined) {
+      // The first line names the process. Only a process of this run (its process groups) may speak.
+      const claimed = claimedPid(line);
+      const group = claimed === undefined ? undefined : processGroupOf(claimed);
+      if (claimed === undefined || group === undefined || !this.processGroups.has(group)) {
+        this.hostEvent(0, 'trace.rejected', {
+          line: line.slice(0, 200),
+          reason: 'the first line on a trace channel must be a process.start event from a process of this run',
+          fix: 'Lab programs connect through main/runtime (import { lab } from the runtime); do not write to the trace socket yourself.',
+        });
+        socket.destroy();
+        return;
+      }
+      channel.pid = claimed;
+    }
+    const verdict = parseLabTraceLine(line, channel.pid);
+    if (!verdict.ok) {
+      this.rejectLine(channel, line, verdict.reason);
+      return;
+    }
+    this.record(verdict.event, line);
+    this.observe(verdict.event);
+  }
+
+  private rejectLine(channel: Channel, line: string, reason: string): void {
+    channel.rejected++;
+    const pid = channel.pid ?? 0;
+    if (channel.rejected <= MAX_REJECTIONS_RECORDED) {
+      this.hostEvent(pid, 'trace.rejected', {
+        line: line.slice(0, 200),
+        reason,
+        fix: 'Emit events with lab.emit() from main/runtime; see main/contract/trace-events.ts for each kind\'s fields.',
+      });
+    } else if (channel.rejected === MAX_REJECTIONS_RECORDED + 1) {
+      this.hostEvent(pid, 'host.warning', { text: `pid ${pid} keeps sending malformed trace lines; further ones are dropped without a record.` });
+    }
+  }
+
+  /** Keeps the process table in step with what processes say about themselves and their children. */
+  private observe(event: TraceEvent): void {
+    switch (event.kind) {
+      case 'process.start':
+        if (!this.processes.has(event.pid))
+          this.trackProcess({ pid: event.pid, ppid: event.ppid, role: event.role, program: event.program, state: 'running', exitCode: null, signal: null });
+        this.queueKernelSnapshot();
+        break;
+      case 'process.exit':
+        if (!this.children.has(event.pid)) this.updateProcess(event.pid, { state: 'exited', exitCode: event.code });
+        break;
+      case 'child.exit':
+        this.updateProcess(event.childPid, { state: event.signal ? 'killed' : 'exited', exitCode: event.code, signal: event.signal });
+        break;
+      case 'object.create':
+      case 'io.close':
+        this.queueKernelSnapshot();
+        break;
+    }
+  }
+
+  private record(event: TraceEvent, line?: string): void {
+    const seq = ++this.seq;
+    this.pendingRows.push({ seq, ts: BigInt(event.ts), pid: event.pid, kind: event.kind, data: line ?? JSON.stringify(event) });
+    this.pendingEvents.push({ ...event, runId: this.runId, seq } as StoredEvent);
+  }
+
+  private hostEvent<K extends keyof TraceEventFields>(pid: number, kind: K, fields: TraceEventFields[K], role?: string): void {
+    const event = { v: TRACE_SCHEMA_VERSION, ts: process.hrtime.bigint().toString(), pid, role: role ?? this.processes.get(pid)?.role ?? 'host', kind, ...fields };
+    this.record(event as unknown as TraceEvent);
+  }
+
+  private flush(): void {
+    if (this.pendingRows.length === 0) return;
+    const rows = this.pendingRows;
+    const events = this.pendingEvents;
+    this.pendingRows = [];
+    this.pendingEvents = [];
+    this.options.store.insertEvents(this.runId, rows);
+    this.options.onBatch(events);
+  }
+
+  private queueKernelSnapshot(): void {
+    if (this.snapshotQueued) return;
+    this.snapshotQueued = true;
+    setImmediate(() => {
+      this.snapshotQueued = false;
+      this.sampleKernel();
+    });
+  }
+
+  /** Records a kernel.snapshot for every live process whose state or descriptors changed. */
+  private sampleKernel(): void {
+    for (const info of this.processes.values()) {
+      if (info.state !== 'running') continue;
+      const snapshot = snapshotProcess(info.pid);
+      if (!snapshot) continue;
+      const key = JSON.stringify(snapshot);
+      if (this.lastSnapshot.get(info.pid) === key) continue;
+      this.lastSnapshot.set(info.pid, key);
+      this.hostEvent(info.pid, 'kernel.snapshot', snapshot satisfies KernelSnapshot);
+    }
+  }
+
+  private trackProcess(info: ProcessInfo): void {
+    this.processes.set(info.pid, info);
+    this.options.store.upsertProcess(this.runId, info);
+    this.publish();
+  }
+
+  private updateProcess(pid: number, change: Partial<ProcessInfo>): void {
+    const info = this.processes.get(pid);
+    if (!info) return;
+    Object.assign(info, change);
+    this.options.store.upsertProcess(this.runId, info);
+    this.publish();
+  }
+
+  private setStatus(status: RunStatus, message: string | null = null): void {
+    this.status = status;
+    this.options.store.updateRunStatus(this.runId, status, message);
+    this.publish();
+  }
+
+  private publish(): void {
+    const summary = this.options.store.run(this.runId);
+    if (summary) this.options.onUpdate(summary);
+  }
+
+  /**
+   * Stops the run: SIGTERM to every process group, SIGKILL after a grace period. `status` is how the
+   * run will be reported (stopped, timed-out, error).
+   */
+  stop(status: RunStatus = 'stopped', message = 'Stopped by the student.'): void {
+    if (this.finishing) return;
+    this.endReason ??= { status, message };
+    if (this.status !== 'stopping') this.setStatus('stopping');
+    this.killAll('SIGTERM');
+    this.killTimer ??= setTimeout(() => this.killAll('SIGKILL'), STOP_GRACE_MS);
+    this.maybeFinish();
+  }
+
+  private killAll(signal: NodeJS.Signals): void {
+    for (const group of this.processGroups) {
+      try {
+        process.kill(-group, signal);
+      } catch {
+        // The group is empty already.
+      }
+    }
+  }
+
+  private maybeFinish(): void {
+    if (this.finishing || this.children.size > 0 || this.openStdio.size > 0 || this.channels.size > 0) return;
+    if (this.status === 'starting' && !this.endReason) return;
+    this.finishing = true;
+    void this.finish();
+  }
+
+  private async finish(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    clearTimeout(this.drainTimer);
+    clearTimeout(this.killTimer);
+    // Anything of the run's process groups still alive now (it closed its channels but lingers) goes.
+    this.killAll('SIGKILL');
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.flush();
+    const checks = this.runChecks();
+    let status: RunStatus;
+    let message: string | null = null;
+    if (this.endReason) ({ status, message } = this.endReason);
+    else if (checks.length === 0) status = 'completed';
+    else status = checks.every((c) => c.passed) ? 'passed' : 'failed';
+    this.options.store.finishRun(this.runId, status, message, checks);
+    if (this.options.stepId) this.options.store.recordStepOutcome(this.options.labId, this.options.stepId, status === 'passed', this.runId);
+    rmSync(this.runDir, { recursive: true, force: true });
+    this.status = status;
+    const summary = this.options.store.run(this.runId)!;
+    this.options.onUpdate(summary);
+    this.resolveDone(summary);
+  }
+
+  private runChecks(): CheckResult[] {
+    if (this.options.checks.length === 0) return [];
+    const trace = { params: this.options.params, processes: [...this.processes.values()], events: this.options.store.events(this.runId) };
+    return this.options.checks.map(({ id, definition }) => {
+      try {
+        const outcome = definition.check(trace);
+        return { id, title: definition.title, passed: outcome.passed, detail: outcome.detail, hint: definition.hint };
+      } catch (error) {
+        return { id, title: definition.title, passed: false, detail: `The check itself failed: ${(error as Error).message}`, hint: 'This is a bug in the lab\'s checks.ts.' };
+      }
+    });
+  }
+}
+
+/** The pid a first trace line claims, read without trusting the rest of the line. */
+function claimedPid(line: string): number | undefined {
+  try {
+    const value = JSON.parse(line) as { pid?: unknown; kind?: unknown };
+    return value.kind === 'process.start' && Number.isSafeInteger(value.pid) && (value.pid as number) > 0 ? (value.pid as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}

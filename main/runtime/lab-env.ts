@@ -1,0 +1,9 @@
+/** Environment variables the engine gives every lab process (and that lab.spawn passes on). */
+export const LAB_ENV = {
+  traceSocket: 'IPC_LAB_TRACE_SOCKET',
+  role: 'IPC_LAB_ROLE',
+  params: 'IPC_LAB_PARAMS',
+  programDir: 'IPC_LAB_PROGRAM_DIR',
+  runDir: 'IPC_LAB_RUN_DIR',
+  fds: 'IPC_LAB_FDS',
+} as const;

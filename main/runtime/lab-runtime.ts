@@ -1,0 +1,214 @@
+/**
+ * The library every lab program imports. It gives a program its parameters and the few calls a lab
+ * needs (pipe, read, write, close, spawn a child), and records what happened on the trace channel.
+ *
+ * The trace channel is out of band: a Unix socket in the run's private directory, connected with a
+ * *blocking* descriptor so that an event is in the kernel before the call it announces starts. That is
+ * what lets the UI show "blocked in write" live, while the process really is blocked in write(2).
+ *
+ * Each call here is the system call a C program would make, done synchronously (fs.readSync,
+ * fs.writeSync): a lab program reads like its C counterpart and blocks where the C program blocks.
+ *
+ * A lab process must never outlive its run: it asks the kernel to kill it when its parent dies
+ * (PR_SET_PDEATHSIG), which also covers a host killed with SIGKILL, and it exits if the trace channel
+ * breaks.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, fstatSync, readSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { native } from '../native/index.js';
+import { TRACE_SCHEMA_VERSION, type IoOp, type KernelObjectRef, type TraceEventFields } from '../contract/trace-events.js';
+import type { ParamValue, ParamValues } from '../contract/lab-model.js';
+import { LAB_ENV } from './lab-env.js';
+
+
+type LabKind = Exclude<keyof TraceEventFields, `host.${string}` | `kernel.${string}` | `trace.${string}`>;
+
+export interface ChildProcessHandle {
+  pid: number;
+  role: string;
+  /** Resolves when the child has exited (after child.exit is traced). */
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    process.stderr.write(
+      `This is an IPC Lab program and needs the lab engine around it (${name} is not set).\n` +
+        'Fix: run it through the app, or `ipc-lab run <lab>` on the command line.\n',
+    );
+    process.exit(2);
+  }
+  return value;
+}
+
+class LabRuntime {
+  readonly pid = process.pid;
+  readonly role: string;
+  readonly params: ParamValues;
+  readonly runDir: string;
+  private readonly programDir: string;
+  private readonly fds: Record<string, number>;
+  private readonly traceFd: number;
+
+  constructor() {
+    this.role = requireEnv(LAB_ENV.role);
+    this.params = JSON.parse(requireEnv(LAB_ENV.params)) as ParamValues;
+    this.programDir = requireEnv(LAB_ENV.programDir);
+    this.runDir = requireEnv(LAB_ENV.runDir);
+    this.fds = JSON.parse(process.env[LAB_ENV.fds] ?? '{}') as Record<string, number>;
+    if (!native().setParentDeathSignal(osConstants.signals.SIGKILL, process.ppid)) process.exit(1);
+    this.traceFd = native().connectUnixSocket(requireEnv(LAB_ENV.traceSocket));
+    this.emit('process.start', { ppid: process.ppid, program: `programs/${basename(process.argv[1] ?? '?').replace(/\.js$/, '.ts')}` });
+    process.on('exit', (code) => this.emit('process.exit', { code }));
+  }
+
+  /** Records one event. Synchronous: when it returns, the host can read it. */
+  emit<K extends LabKind>(kind: K, fields: TraceEventFields[K]): void {
+    const line =
+      JSON.stringify({ v: TRACE_SCHEMA_VERSION, ts: process.hrtime.bigint().toString(), pid: this.pid, role: this.role, kind, ...fields }) + '\n';
+    const bytes = Buffer.from(line);
+    try {
+      for (let off = 0; off < bytes.length; ) off += writeSync(this.traceFd, bytes, off);
+    } catch {
+      // The host is gone: nobody can see this run any more, and a lab process must not outlive it.
+      process.exit(70);
+    }
+  }
+
+  note(text: string): void {
+    this.emit('note', { text });
+  }
+
+  measure(name: string, value: number, unit: string, detail?: string): void {
+    this.emit('measure', detail === undefined ? { name, value, unit } : { name, value, unit, detail });
+  }
+
+  /** An integer parameter (the engine has already checked its range). */
+  int(name: string): number {
+    return this.param(name, 'number') as number;
+  }
+
+  bool(name: string): boolean {
+    return this.param(name, 'boolean') as boolean;
+  }
+
+  choice(name: string): string {
+    return this.param(name, 'string') as string;
+  }
+
+  private param(name: string, type: string): ParamValue {
+    const value = this.params[name];
+    if (typeof value !== type) throw new Error(`Lab parameter "${name}" is missing or not a ${type}; the scenario must declare it.`);
+    return value!;
+  }
+
+  /** A descriptor the parent handed to this process under a channel name (see spawn's `fds`). */
+  fd(channel: string): number {
+    const fd = this.fds[channel];
+    if (fd === undefined) throw new Error(`No descriptor named "${channel}" was handed to ${this.role}; the parent passes it with lab.spawn(..., { fds: { ${channel}: fd } }).`);
+    return fd;
+  }
+
+  /** pipe(2): a new ordinary pipe. Traced as object.create with the inode /proc shows. */
+  pipe(channel: string): { readFd: number; writeFd: number } {
+    const ends = native().pipe();
+    const object = this.describe(ends.readFd, 'pipe');
+    this.emit('object.create', { channel, object, detail: `read end fd ${ends.readFd}, write end fd ${ends.writeFd}` });
+    return ends;
+  }
+
+  /** What the kernel calls this descriptor's object, e.g. { type: 'pipe', name: 'pipe:[1234]' }. */
+  describe(fd: number, type: KernelObjectRef['type']): KernelObjectRef {
+    const inode = fstatSync(fd).ino;
+    return { type, name: `${type}:[${inode}]`, inode };
+  }
+
+  /**
+   * write(2) of the whole buffer. Blocks while the pipe is full, exactly as the C call does. Traced as
+   * io.begin before and io.end after; a failure (EPIPE, ...) as io.error, then rethrown.
+   */
+  write(fd: number, channel: string, data: Uint8Array): number {
+    return this.traced('write', channel, data.length, () => {
+      let written = 0;
+      while (written < data.length) written += writeSync(fd, data, written);
+      return written;
+    });
+  }
+
+  /** read(2) into `buffer`. Returns 0 at end of file (traced as io.eof). */
+  read(fd: number, channel: string, buffer: Uint8Array): number {
+    const bytes = this.traced('read', channel, buffer.length, () => readSync(fd, buffer, 0, buffer.length, null));
+    if (bytes === 0) this.emit('io.eof', { channel });
+    return bytes;
+  }
+
+  /** Reads exactly `size` bytes, or fewer at end of file. */
+  readFull(fd: number, channel: string, size: number): Buffer {
+    const buffer = Buffer.alloc(size);
+    let filled = 0;
+    while (filled < size) {
+      const bytes = this.read(fd, channel, buffer.subarray(filled));
+      if (bytes === 0) break;
+      filled += bytes;
+    }
+    return buffer.subarray(0, filled);
+  }
+
+  close(fd: number, channel: string, end: 'read' | 'write' | 'both'): void {
+    closeSync(fd);
+    this.emit('io.close', { channel, end });
+  }
+
+  private traced(op: IoOp, channel: string, bytes: number, call: () => number): number {
+    this.emit('io.begin', { op, channel, bytes });
+    const start = process.hrtime.bigint();
+    try {
+      const done = call();
+      this.emit('io.end', { op, channel, bytes: done, durationNs: (process.hrtime.bigint() - start).toString() });
+      return done;
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      this.emit('io.error', { op, channel, code: err.code ?? 'EUNKNOWN', message: err.message });
+      throw error;
+    }
+  }
+
+  /**
+   * Starts another program of this lab as this process's child (fork + exec), handing it descriptors
+   * by name: `fds: { pipe: readFd }` puts readFd at descriptor 3 of the child, which finds it with
+   * lab.fd('pipe'). The child shares this process's stdout and stderr, and dies with it.
+   */
+  spawn(role: string, program: string, options: { fds?: Record<string, number>; params?: ParamValues } = {}): ChildProcessHandle {
+    const handed = Object.entries(options.fds ?? {});
+    const childFds = Object.fromEntries(handed.map(([name], index) => [name, 3 + index]));
+    const child = spawn(process.execPath, [join(this.programDir, program.replace(/\.ts$/, '.js'))], {
+      stdio: ['ignore', 'inherit', 'inherit', ...handed.map(([, fd]) => fd)],
+      env: {
+        ...process.env,
+        [LAB_ENV.role]: role,
+        [LAB_ENV.fds]: JSON.stringify(childFds),
+        [LAB_ENV.params]: JSON.stringify(options.params ?? this.params),
+      },
+    });
+    const pid = child.pid;
+    if (pid === undefined) throw new Error(`Could not start ${role} (${program}).`);
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.emit('child.exit', { childPid: pid, childRole: role, code, signal });
+        resolve({ code, signal });
+      });
+    });
+    return { pid, role, exited };
+  }
+
+  /** Sleeps without returning to the event loop, like sleep(3) in C. */
+  sleep(ms: number): void {
+    if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  }
+}
+
+/** The running lab process. Created when a lab program first imports this module. */
+export const lab = new LabRuntime();
