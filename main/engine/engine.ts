@@ -7,7 +7,7 @@
  * One run goes at a time.
  */
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import {
   commandSchemas,
   type CheckedRequest,
@@ -51,7 +51,8 @@ export class Engine implements EngineHandle {
   static async open(options: EngineOptions): Promise<Engine> {
     const root = findProjectRoot();
     const labsDir = options.labsDir ?? join(root, 'labs');
-    const compiledRoot = join(root, 'dist', 'labs');
+    // Lab programs and checks run compiled: labs/x -> dist/labs/x, test/fixtures/labs/x -> dist/test/fixtures/labs/x.
+    const compiledRoot = join(root, 'dist', relative(root, labsDir));
     sweepLeftoverRunDirs();
     const store = EventStore.open(options.dataDir);
     store.closeAbandonedRuns();

@@ -1,0 +1,99 @@
+/**
+ * What happens when lab processes or the host misbehave: garbage on the trace channel, a crash, a
+ * process that never exits, a host killed with SIGKILL. Nothing logged is lost and nothing is left.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import type { StoredEventOf } from '../../main/contract/trace-events.js';
+import { findProjectRoot } from '../../main/engine/project-root.js';
+import { openEngine } from '../../main/engine/engine.js';
+import { assertNothingLeft, FIXTURE_LABS, isAlive, openHarness, runDirsOwnedBy, runToEnd, type Harness } from '../support/engine-harness.js';
+
+let harness: Harness;
+before(async () => {
+  harness = await openHarness(FIXTURE_LABS);
+});
+after(async () => {
+  await harness.close();
+});
+
+describe('misbehaving lab processes', () => {
+  it('records garbage trace lines as rejections and keeps every valid event', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'misbehaving', scenarioId: 'garbage' });
+    assert.equal(run.status, 'completed');
+    const notes = stored.filter((e): e is StoredEventOf<'note'> => e.kind === 'note').map((e) => e.text);
+    assert.deepEqual(notes, ['before the garbage', 'after the garbage']);
+    const reasons = stored.filter((e): e is StoredEventOf<'trace.rejected'> => e.kind === 'trace.rejected').map((e) => e.reason);
+    assert.equal(reasons.length, 5, reasons.join('\n'));
+    assert.match(reasons.join('\n'), /not JSON/);
+    assert.match(reasons.join('\n'), /unknown kind "host\.exit"/);
+    assert.match(reasons.join('\n'), /field "text" of a note event/);
+    assert.match(reasons.join('\n'), /channel belongs to pid/);
+    assert.match(reasons.join('\n'), /schema version 99/);
+    assertNothingLeft(run);
+  });
+
+  it('reports a crash with its exit code and its output', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'misbehaving', scenarioId: 'crash' });
+    assert.equal(run.status, 'completed');
+    assert.equal(run.processes[0]?.exitCode, 1);
+    const output = stored.filter((e): e is StoredEventOf<'host.output'> => e.kind === 'host.output');
+    assert.ok(output.some((e) => e.stream === 'stdout' && e.text === 'stdout line from the crasher'));
+    assert.ok(output.some((e) => e.stream === 'stderr' && e.text.includes('deliberate crash for the test')));
+    assertNothingLeft(run);
+  });
+
+  it('stops a process that never exits at the wall-clock limit', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'misbehaving', scenarioId: 'hang' });
+    assert.equal(run.status, 'timed-out');
+    assert.match(run.message ?? '', /1 s limit/);
+    assert.ok(stored.some((e) => e.kind === 'host.warning' && /wall-clock limit/.test(e.text)));
+    assert.equal(run.processes[0]?.signal, 'SIGTERM');
+    assertNothingLeft(run);
+  });
+});
+
+describe('the host dies', () => {
+  it('leaves no lab process 2 s after the host is killed with SIGKILL, and the next start sweeps its run directory', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ipc-lab-test-home-'));
+    const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
+    const host = spawn(process.execPath, [cli, 'run', 'ordinary-pipes', '--step', 'capacity', '--set', 'readerDelayMs=10000', '--json'], {
+      env: { ...process.env, IPC_LAB_HOME: home },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    // Wait until both lab processes have started (the parent blocks writing, the child sleeps).
+    const pids = new Map<string, number>();
+    for await (const line of createInterface({ input: host.stdout! })) {
+      const record = JSON.parse(line) as { type: string; event?: { kind: string; role: string; pid: number } };
+      if (record.type === 'event' && record.event?.kind === 'process.start') pids.set(record.event.role, record.event.pid);
+      if (pids.size === 2) break;
+    }
+    assert.deepEqual([...pids.keys()].sort(), ['child', 'parent']);
+    const hostExited = new Promise((resolve) => host.once('exit', resolve));
+    assert.equal(runDirsOwnedBy(host.pid!).length, 1);
+    host.kill('SIGKILL');
+    await hostExited;
+
+    const deadline = Date.now() + 2000;
+    while ([...pids.values()].some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const [role, pid] of pids) assert.equal(isAlive(pid), false, `${role} (pid ${pid}) outlived its host`);
+
+    const leftover = runDirsOwnedBy(host.pid!);
+    assert.equal(leftover.length, 1, 'a SIGKILLed host cannot clean up its run directory itself');
+    const engine = await openEngine({ dataDir: home });
+    try {
+      assert.equal(existsSync(join(tmpdir(), leftover[0]!)), false, 'the next engine start removed it');
+      const { lastRun } = await engine.call('labs.get', { labId: 'ordinary-pipes' });
+      assert.equal(lastRun?.status, 'error');
+      assert.match(lastRun?.message ?? '', /app stopped while this run was going on/);
+    } finally {
+      await engine.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
