@@ -89,7 +89,7 @@ function readFrontmatter(file: string): { doc: Document; data: unknown; body: st
   const doc = parseDocument(match[1]!, { lineCounter, prettyErrors: false });
   const yamlError = doc.errors[0];
   if (yamlError) {
-    const line = (yamlError.linePos?.[0]?.line ?? 0) + 1;
+    const line = lineCounter.linePos(yamlError.pos[0]).line + 1;
     throw new LabFileError(file, line, `YAML error: ${yamlError.message.split('\n')[0]}`);
   }
   const lineOf = (path: (string | number)[]): number => {
