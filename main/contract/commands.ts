@@ -87,13 +87,7 @@ export type WireRequest = { id: number; command: string; request: unknown };
 export type WireResponse = { id: number; ok: true; response: unknown } | { id: number; ok: false; error: ErrorInfo };
 export type WireEvent = { event: EventName; payload: unknown };
 
-/** Thrown by a Bridge when the engine answered with an error. */
-export class BridgeError extends Error {
-  constructor(readonly info: ErrorInfo) {
-    super(info.message);
-    this.name = 'BridgeError';
-  }
-}
+export { BridgeError } from './errors.js';
 
 /**
  * Sent once by the UI when its listeners are attached. Until then a host queues pushed events, so

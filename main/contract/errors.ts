@@ -42,3 +42,11 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'internal', message: `Internal error: ${message}`, fix: 'This is a bug in IPC Lab; please report it with the steps that led here.' };
 }
+
+/** Thrown by a Bridge when the engine answered with an error. */
+export class BridgeError extends Error {
+  constructor(readonly info: ErrorInfo) {
+    super(info.message);
+    this.name = 'BridgeError';
+  }
+}

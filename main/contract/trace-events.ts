@@ -65,9 +65,9 @@ export interface TraceEventFields {
   'io.begin': { op: IoOp; channel: string; bytes?: number };
   /** The call returned. `durationNs` is how long the process was inside it (blocked, if long). */
   'io.end': { op: IoOp; channel: string; bytes: number; durationNs: string };
-  /** read() returned 0: the other end closed and the buffer is empty. */
+  /** read() returned 0: every write end is closed and the buffer is empty. Follows that read's io.end. */
   'io.eof': { channel: string };
-  /** A call failed with an errno (EPIPE, EAGAIN, ...). */
+  /** A call failed with an errno (EPIPE, EAGAIN, ...). It closes the io.begin before it: no io.end follows. */
   'io.error': { op: IoOp; channel: string; code: string; message: string };
   /** An end of a channel was closed. */
   'io.close': { channel: string; end: 'read' | 'write' | 'both' };

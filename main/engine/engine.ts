@@ -238,7 +238,7 @@ export class Engine implements EngineHandle {
       if (!spec)
         throw new UserError('bad-parameter', `Unknown parameter "${name}".`, `This scenario takes: ${specs.map((s) => s.name).join(', ') || 'no parameters'}.`);
       const problem = paramProblem(spec, value);
-      if (problem) throw new UserError('bad-parameter', `Parameter ${problem}.`, 'Choose a value in the range shown next to the field.');
+      if (problem) throw new UserError('bad-parameter', `Parameter ${problem}.`, 'Choose a value in its range: shown next to the field in the app, or by `ipc-lab labs` on the command line.');
       values[name] = value;
     }
     return values;

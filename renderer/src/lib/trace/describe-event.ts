@@ -1,0 +1,63 @@
+/** One line of readable text per event, for the event list and the timeline's hover card. */
+import type { StoredEvent } from '../../../../main/contract/trace-events.js';
+import { formatBytes, formatNanosLossy } from '../format.js';
+
+export type Emphasis = 'normal' | 'output' | 'stderr' | 'warning' | 'rejected' | 'error';
+
+export function describeEvent(event: StoredEvent): string {
+  switch (event.kind) {
+    case 'process.start':
+      return `started ${event.program} (ppid ${event.ppid})`;
+    case 'process.exit':
+      return `exiting with code ${event.code}`;
+    case 'child.exit':
+      return `child ${event.childRole} (pid ${event.childPid}) ended: ${event.signal ? `signal ${event.signal}` : `code ${event.code}`}`;
+    case 'object.create':
+      return `${event.channel}: ${event.object.type} ${event.object.name}${event.detail ? ` — ${event.detail}` : ''}`;
+    case 'io.begin':
+      return `${event.op}(${event.channel})${event.bytes !== undefined ? ` ${formatBytes(event.bytes)}` : ''} …`;
+    case 'io.end':
+      return `${event.op}(${event.channel}) → ${formatBytes(event.bytes)} in ${formatNanosLossy(BigInt(event.durationNs))}`;
+    case 'io.eof':
+      return `EOF on ${event.channel}: the other end closed and the buffer is empty`;
+    case 'io.error':
+      return `${event.op}(${event.channel}) failed: ${event.code} ${event.message}`;
+    case 'io.close':
+      return `closed ${event.end} end of ${event.channel}`;
+    case 'message.send':
+      return `send #${event.messageId} on ${event.channel}, ${formatBytes(event.bytes)}${event.text !== undefined ? `: ${JSON.stringify(event.text)}` : ''}`;
+    case 'message.receive':
+      return `receive #${event.messageId} on ${event.channel}, ${formatBytes(event.bytes)}${event.text !== undefined ? `: ${JSON.stringify(event.text)}` : ''}`;
+    case 'measure':
+      return `${event.name} = ${event.value} ${event.unit}${event.detail ? ` (${event.detail})` : ''}`;
+    case 'note':
+      return event.text;
+    case 'host.spawn':
+      return `host started ${event.program}`;
+    case 'host.exit':
+      return event.signal ? `ended by signal ${event.signal}` : `exited with code ${event.code}`;
+    case 'host.output':
+      return `${event.stream}: ${event.text}`;
+    case 'host.warning':
+      return `${event.text}${event.fix ? ` — ${event.fix}` : ''}`;
+    case 'kernel.snapshot':
+      return `kernel: state ${event.state}, wchan ${event.wchan || '-'}, ${event.fds.length} fds`;
+    case 'trace.rejected':
+      return `rejected trace line: ${event.reason}. ${event.fix} Line: ${event.line.slice(0, 160)}`;
+  }
+}
+
+export function emphasisOf(event: StoredEvent): Emphasis {
+  switch (event.kind) {
+    case 'host.output':
+      return event.stream === 'stderr' ? 'stderr' : 'output';
+    case 'host.warning':
+      return 'warning';
+    case 'trace.rejected':
+      return 'rejected';
+    case 'io.error':
+      return 'error';
+    default:
+      return 'normal';
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * A student's path through the ordinary-pipes lab, in the real UI over real processes.
+ */
+import { expect, test } from './app-fixture.js';
+
+test('runs step one-way live, passes its checks, and keeps the progress after a reload', async ({ page, app }) => {
+  await page.goto(app.url);
+  const card = page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' });
+  await expect(card).toContainText('0/4 steps passed');
+  await card.click();
+
+  await expect(page.getByTestId('step-body')).toContainText('read end');
+  await page.getByTestId('prediction').fill('In the order sent; the write into the read end fails.');
+  await expect(page.getByTestId('answer-status')).toHaveText(/saved/i);
+
+  // 50 messages 100 ms apart: the run stays live for about 5 s.
+  await page.locator('[data-param="messages"] input').fill('50');
+  await page.getByTestId('run').click();
+
+  // Live: two lanes (parent and child, two different pids) while the run is still running.
+  await expect(page.getByTestId('run-status')).toHaveText('running');
+  const lanes = page.getByTestId('lane');
+  await expect(lanes).toHaveCount(2);
+  await expect(page.getByTestId('run-status')).toHaveText('running');
+  const pids = await lanes.evaluateAll((els) => els.map((el) => el.getAttribute('data-pid')));
+  expect(new Set(pids).size).toBe(2);
+  expect(Number(await page.getByTestId('event-count').textContent())).toBeGreaterThan(0);
+
+  // The kernel view shows the same pipe in both processes.
+  await expect(page.locator('[data-testid="kernel-fd"][data-shared="true"]').first()).toHaveAttribute('data-target', /^pipe:\[\d+\]$/);
+
+  await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 20_000 });
+  for (const id of ['one-way-delivery', 'one-way-refused', 'same-pipe']) {
+    await expect(page.locator(`[data-testid="check"][data-check-id="${id}"]`)).toHaveAttribute('data-passed', 'true');
+  }
+  await expect(page.getByTestId('process-row')).toHaveCount(2);
+
+  await page.reload();
+  await expect(page.getByTestId('step-link').first()).toHaveAttribute('data-status', 'passed');
+  await expect(page.getByTestId('prediction')).toHaveValue('In the order sent; the write into the read end fails.');
+  await expect(page.getByTestId('run-status')).toHaveText('passed');
+});
+
+test('names the allowed range of a parameter out of range, and will not run it', async ({ page, app }) => {
+  await page.goto(app.url);
+  await page.getByTestId('lab-card').first().click();
+  const input = page.locator('[data-param="messages"] input');
+  await input.fill('5000');
+  await expect(page.getByTestId('param-error')).toContainText('1000');
+  await expect(page.getByTestId('run')).toBeDisabled();
+});
+
+test('refuses a browser without the token', async ({ page, app }) => {
+  const response = await page.goto(app.origin + '/');
+  expect(response?.status()).toBe(403);
+  await expect(page.locator('body')).toContainText('token');
+});

@@ -1,0 +1,222 @@
+/**
+ * The browser host against a real server on a free port and the real engine (temporary data folder).
+ * The UI folder is a tiny fixture, with a secret file next to it that no request may reach.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openEngine } from '../../../main/engine/engine.js';
+import type { EngineHandle } from '../../../main/engine/engine-handle.js';
+import { startBrowserHost, type BrowserHost } from '../../../main/hosts/browser/browser-host.js';
+import { browserHostCsp } from '../../../main/hosts/content-security-policy.js';
+import { connect, connectOk, httpGet, signIn } from './browser-host-helpers.js';
+
+const SECRET = 'not-for-the-browser-7f3a';
+
+describe('browser host', { timeout: 20_000 }, () => {
+  let tmp: string;
+  let engine: EngineHandle;
+  let host: BrowserHost;
+  let cookie: string;
+  let origin: string;
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'ipc-lab-browser-host-'));
+    const ui = join(tmp, 'ui');
+    mkdirSync(join(ui, 'assets'), { recursive: true });
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>IPC Lab fixture</title>');
+    writeFileSync(join(ui, 'assets', 'app.js'), 'console.log("fixture");');
+    writeFileSync(join(ui, 'assets', 'app.css'), 'body { margin: 0 }');
+    writeFileSync(join(tmp, 'secret.txt'), SECRET);
+    engine = await openEngine({ dataDir: join(tmp, 'data') });
+    host = await startBrowserHost({ engine, port: 0, staticDir: ui, warn: () => {} });
+    cookie = await signIn(host.port, host.token);
+    origin = `http://127.0.0.1:${host.port}`;
+  });
+
+  after(async () => {
+    await host?.close();
+    await engine?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('prints a loopback URL carrying a 32-character token', () => {
+    assert.equal(host.url, `http://127.0.0.1:${host.port}/?token=${host.token}`);
+    assert.match(host.token, /^[A-Za-z0-9_-]{32}$/);
+  });
+
+  test('a request without the token or cookie gets 403 saying what to do', async () => {
+    const answer = await httpGet(host.port, '/');
+    assert.equal(answer.status, 403);
+    assert.match(answer.body, /Open the URL that `npm start` printed, with its token/);
+    assert.equal(answer.body.trim().split('\n').length, 1);
+  });
+
+  test('the right token sets an HttpOnly, SameSite=Strict cookie and redirects to / without it', async () => {
+    const answer = await httpGet(host.port, `/?token=${host.token}`);
+    assert.equal(answer.status, 303);
+    assert.equal(answer.headers['location'], '/');
+    const setCookie = String(answer.headers['set-cookie']);
+    assert.match(setCookie, /HttpOnly/);
+    assert.match(setCookie, /SameSite=Strict/);
+    assert.ok(setCookie.includes(host.token));
+  });
+
+  test('a wrong token gets 403 and no cookie', async () => {
+    const answer = await httpGet(host.port, `/?token=${host.token.slice(0, -1)}x`);
+    assert.equal(answer.status, 403);
+    assert.equal(answer.headers['set-cookie'], undefined);
+  });
+
+  test('a wrong cookie gets 403', async () => {
+    const answer = await httpGet(host.port, '/', { Cookie: `ipc-lab-token-${host.port}=${'A'.repeat(32)}` });
+    assert.equal(answer.status, 403);
+  });
+
+  test('a foreign Host header gets 403, even with the cookie (DNS rebinding)', async () => {
+    const answer = await httpGet(host.port, '/', { Cookie: cookie, Host: `evil.example:${host.port}` });
+    assert.equal(answer.status, 403);
+    assert.match(answer.body, /npm start/);
+    const wrongPort = await httpGet(host.port, '/', { Cookie: cookie, Host: `127.0.0.1:${host.port + 1}` });
+    assert.equal(wrongPort.status, 403);
+  });
+
+  test('localhost:<port> is accepted as Host too', async () => {
+    const answer = await httpGet(host.port, '/', { Cookie: cookie, Host: `localhost:${host.port}` });
+    assert.equal(answer.status, 200);
+  });
+
+  test('with the cookie, / serves index.html with the security headers', async () => {
+    const answer = await httpGet(host.port, '/', { Cookie: cookie });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['content-type'], 'text/html; charset=utf-8');
+    assert.match(answer.body, /IPC Lab fixture/);
+    assert.equal(answer.headers['content-security-policy'], browserHostCsp(host.port));
+    assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+    assert.equal(answer.headers['referrer-policy'], 'no-referrer');
+  });
+
+  test('assets get their content types', async () => {
+    const js = await httpGet(host.port, '/assets/app.js', { Cookie: cookie });
+    assert.equal(js.status, 200);
+    assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
+    const css = await httpGet(host.port, '/assets/app.css', { Cookie: cookie });
+    assert.equal(css.headers['content-type'], 'text/css; charset=utf-8');
+  });
+
+  test('unknown paths get 404', async () => {
+    const answer = await httpGet(host.port, '/no/such/file.js', { Cookie: cookie });
+    assert.equal(answer.status, 404);
+  });
+
+  test('path traversal never reaches a file outside the UI folder', async () => {
+    for (const path of ['/../secret.txt', '/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e%2f%2e%2e%2fsecret.txt', '/..%5csecret.txt']) {
+      const answer = await httpGet(host.port, path, { Cookie: cookie });
+      assert.ok([403, 404].includes(answer.status), `${path} answered ${answer.status}`);
+      assert.ok(!answer.body.includes(SECRET), `${path} leaked the secret`);
+    }
+    const encoded = await httpGet(host.port, '/..%2fsecret.txt', { Cookie: cookie });
+    assert.equal(encoded.status, 403);
+  });
+
+  test('a non-GET request needs our Origin, and is then refused as a method', async () => {
+    const foreign = await httpGet(host.port, '/', { Cookie: cookie, Origin: 'http://evil.example' }, 'POST');
+    assert.equal(foreign.status, 403);
+    const ours = await httpGet(host.port, '/', { Cookie: cookie, Origin: origin }, 'POST');
+    assert.equal(ours.status, 405);
+  });
+
+  test('a WebSocket from another origin, without an origin, or without the cookie is refused', async () => {
+    const foreign = await connect(host.port, { Cookie: cookie, Origin: 'http://evil.example' });
+    assert.equal(foreign.opened, false);
+    assert.equal(!foreign.opened && foreign.status, 403);
+    const noOrigin = await connect(host.port, { Cookie: cookie });
+    assert.equal(!noOrigin.opened && noOrigin.status, 403);
+    const noCookie = await connect(host.port, { Origin: origin });
+    assert.equal(!noCookie.opened && noCookie.status, 403);
+    const elsewhere = await connect(host.port, { Cookie: cookie, Origin: origin }, '/not-ws');
+    assert.equal(!elsewhere.opened && elsewhere.status, 404);
+  });
+
+  test('labs.list goes to the real engine and back', async () => {
+    const socket = await connectOk(host.port, { Cookie: cookie, Origin: origin });
+    try {
+      const reply = await socket.call(1, 'labs.list', {});
+      assert.equal(reply.id, 1);
+      assert.equal(reply.ok, true, JSON.stringify(reply));
+      assert.ok(Array.isArray(reply.response.labs));
+      assert.ok(Array.isArray(reply.response.problems));
+    } finally {
+      await socket.close();
+    }
+  });
+
+  test('malformed messages get bad-request and the connection stays usable', async () => {
+    const socket = await connectOk(host.port, { Cookie: cookie, Origin: origin });
+    try {
+      socket.send('this is not json');
+      const notJson = await socket.next((m) => m.ok === false && m.id === 0);
+      assert.equal(notJson.error.code, 'bad-request');
+      assert.ok(notJson.error.message && notJson.error.fix);
+
+      socket.send({ id: 7, command: 42 });
+      const badCommand = await socket.next((m) => m.id === 7);
+      assert.equal(badCommand.ok, false);
+      assert.equal(badCommand.error.code, 'bad-request');
+
+      socket.send({ id: 'eight', command: 'labs.list', request: {} });
+      const badId = await socket.next((m) => m.id === 0 && /numeric "id"/.test(m.error?.message));
+      assert.equal(badId.error.code, 'bad-request');
+
+      socket.send({ id: 9, command: 'labs.list', request: { padding: 'x'.repeat(1024 * 1024) } });
+      const tooBig = await socket.next((m) => m.id === 9);
+      assert.equal(tooBig.error.code, 'bad-request');
+      assert.match(tooBig.error.message, /limit/);
+
+      const unknown = await socket.call(10, 'labs.destroy', {});
+      assert.equal(unknown.ok, false);
+
+      const reply = await socket.call(11, 'labs.list', {});
+      assert.equal(reply.ok, true);
+      assert.equal(socket.ws.readyState, socket.ws.OPEN);
+    } finally {
+      await socket.close();
+    }
+  });
+
+  test('a missing UI folder answers 503 saying to build', async () => {
+    const unbuilt = await startBrowserHost({ engine, staticDir: join(tmp, 'not-built') });
+    try {
+      const unbuiltCookie = await signIn(unbuilt.port, unbuilt.token);
+      const answer = await httpGet(unbuilt.port, '/', { Cookie: unbuiltCookie });
+      assert.equal(answer.status, 503);
+      assert.equal(answer.body.trim(), 'The UI is not built: run npm run build');
+    } finally {
+      await unbuilt.close();
+    }
+  });
+
+  test('close() closes open sockets and stops listening, and leaves the engine open', async () => {
+    const second = await startBrowserHost({ engine, staticDir: join(tmp, 'ui') });
+    const secondCookie = await signIn(second.port, second.token);
+    const socket = await connectOk(second.port, { Cookie: secondCookie, Origin: `http://127.0.0.1:${second.port}` });
+    await second.close();
+    const closed = await socket.closed;
+    assert.equal(closed.code, 1001);
+    await assert.rejects(
+      new Promise<void>((resolve, reject) => {
+        const probe = netConnect(second.port, '127.0.0.1', () => {
+          probe.destroy();
+          resolve();
+        });
+        probe.on('error', reject);
+      }),
+      /ECONNREFUSED/,
+    );
+    const stillThere = await engine.handle('labs.list', {});
+    assert.equal(stillThere.ok, true);
+  });
+});
