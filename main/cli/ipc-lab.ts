@@ -140,6 +140,12 @@ async function runLab(args: string[]): Promise<number> {
       if (event === 'trace:batch') for (const e of (payload as { events: StoredEvent[] }).events) print({ type: 'event', event: e }, startTs);
     });
     const stop = () => engine.currentRun?.stop('stopped', 'Interrupted from the command line.');
+    // Output piped into a program that quits early (| head): stop the run cleanly instead of crashing.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      outputClosed = true;
+      engine.currentRun?.stop('stopped', 'The output was closed before the run ended.');
+    });
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     const { run } = await engine.call('runs.start', { labId: lab.id, scenarioId, ...(step ? { stepId: step.id } : {}), params });
@@ -161,13 +167,18 @@ type CliRecord =
   | { type: 'check'; check: RunSummary['checks'][number] }
   | { type: 'end'; run: RunSummary };
 
+/** Set when stdout's reader went away; nothing more is printed. */
+let outputClosed = false;
+
 function printJson(record: CliRecord): void {
+  if (outputClosed) return;
   process.stdout.write(JSON.stringify(record) + '\n');
 }
 
 const QUIET_KINDS = new Set(['io.begin', 'kernel.snapshot']);
 
 function printText(record: CliRecord, startTs: bigint): void {
+  if (outputClosed) return;
   switch (record.type) {
     case 'event': {
       const e = record.event;

@@ -18,6 +18,8 @@ export interface NativeAddon {
   connectUnixSocket(path: string): number;
   /** prctl(PR_SET_PDEATHSIG). False when the parent is already gone. */
   setParentDeathSignal(signal: number, expectedParentPid: number): boolean;
+  /** Sets FD_CLOEXEC on every descriptor >= minFd; returns how many were inheritable. */
+  markInheritedCloseOnExec(minFd: number): number;
 }
 
 let loaded: NativeAddon | undefined;

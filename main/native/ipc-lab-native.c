@@ -23,6 +23,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <stdlib.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -204,6 +206,40 @@ static napi_value SetParentDeathSignal(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* markInheritedCloseOnExec(minFd): sets FD_CLOEXEC on every descriptor >= minFd of this process and
+ * returns how many were not close-on-exec yet. The host calls it once at start: descriptors it inherited
+ * from whatever started it (a shell, an IDE, a test runner) would otherwise leak into every lab process
+ * and show up in the kernel view as objects the lab never made. Its own descriptors (libuv's, SQLite's)
+ * are close-on-exec already; lab processes get exactly the descriptors they are handed. */
+static napi_value MarkInheritedCloseOnExec(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  int32_t min_fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], "minFd", &min_fd)) return NULL;
+  int changed = 0;
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir) {
+    int dir_fd = dirfd(dir);
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+      int fd = atoi(entry->d_name);
+      if (fd < min_fd || fd == dir_fd) continue;
+      int flags = fcntl(fd, F_GETFD);
+      if (flags >= 0 && !(flags & FD_CLOEXEC) && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0) changed++;
+    }
+    closedir(dir);
+  } else {
+    long max_fd = sysconf(_SC_OPEN_MAX);
+    if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
+    for (int fd = min_fd; fd < max_fd; fd++) {
+      int flags = fcntl(fd, F_GETFD);
+      if (flags >= 0 && !(flags & FD_CLOEXEC) && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0) changed++;
+    }
+  }
+  CHECK_NAPI(env, napi_create_int32(env, changed, &result));
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -211,6 +247,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"pipeCapacity", NULL, PipeCapacity, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connectUnixSocket", NULL, ConnectUnixSocket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setParentDeathSignal", NULL, SetParentDeathSignal, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"markInheritedCloseOnExec", NULL, MarkInheritedCloseOnExec, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok)
     return NULL;

@@ -3,8 +3,9 @@
  * needs (pipe, read, write, close, spawn a child), and records what happened on the trace channel.
  *
  * The trace channel is out of band: a Unix socket in the run's private directory, connected with a
- * *blocking* descriptor so that an event is in the kernel before the call it announces starts. That is
- * what lets the UI show "blocked in write" live, while the process really is blocked in write(2).
+ * *blocking* descriptor, and flushed before every call that may block, so that an event is in the kernel
+ * before the call it announces starts. That is what lets the UI show "blocked in write" live, while the
+ * process really is blocked in write(2).
  *
  * Each call here is the system call a C program would make, done synchronously (fs.readSync,
  * fs.writeSync): a lab program reads like its C counterpart and blocks where the C program blocks.
@@ -22,6 +23,10 @@ import { TRACE_SCHEMA_VERSION, type IoOp, type KernelObjectRef, type TraceEventF
 import type { ParamValue, ParamValues } from '../contract/lab-model.js';
 import { LAB_ENV } from './lab-env.js';
 
+
+/** Events wait in the buffer at most this long (when the program keeps emitting). */
+const MAX_BUFFERED_NS = 2_000_000n;
+const TRACE_BUFFER_BYTES = 16 * 1024;
 
 type LabKind = Exclude<keyof TraceEventFields, `host.${string}` | `kernel.${string}` | `trace.${string}`>;
 
@@ -52,6 +57,9 @@ class LabRuntime {
   private readonly programDir: string;
   private readonly fds: Record<string, number>;
   private readonly traceFd: number;
+  private readonly buffer = Buffer.allocUnsafe(TRACE_BUFFER_BYTES);
+  private buffered = 0;
+  private oldestBuffered = 0n;
 
   constructor() {
     this.role = requireEnv(LAB_ENV.role);
@@ -62,14 +70,50 @@ class LabRuntime {
     if (!native().setParentDeathSignal(osConstants.signals.SIGKILL, process.ppid)) process.exit(1);
     this.traceFd = native().connectUnixSocket(requireEnv(LAB_ENV.traceSocket));
     this.emit('process.start', { ppid: process.ppid, program: `programs/${basename(process.argv[1] ?? '?').replace(/\.js$/, '.ts')}` });
-    process.on('exit', (code) => this.emit('process.exit', { code }));
+    this.flush();
+    process.on('exit', (code) => {
+      this.emit('process.exit', { code });
+      this.flush();
+    });
   }
 
-  /** Records one event. Synchronous: when it returns, the host can read it. */
+  /**
+   * Records one event. Events are gathered in a buffer and written to the trace channel in one call:
+   * before any call of this runtime that may block (read, write, sleep, spawn), when the buffer is full,
+   * when the oldest buffered event is 2 ms old, when the program yields to the event loop, and at exit.
+   * So an event is always in the kernel before the blocking call it precedes, and a flood of events costs
+   * one write(2) per 16 KiB instead of one per event.
+   */
   emit<K extends LabKind>(kind: K, fields: TraceEventFields[K]): void {
-    const line =
-      JSON.stringify({ v: TRACE_SCHEMA_VERSION, ts: process.hrtime.bigint().toString(), pid: this.pid, role: this.role, kind, ...fields }) + '\n';
-    const bytes = Buffer.from(line);
+    const now = process.hrtime.bigint();
+    const line = JSON.stringify({ v: TRACE_SCHEMA_VERSION, ts: now.toString(), pid: this.pid, role: this.role, kind, ...fields }) + '\n';
+    if (this.buffered + line.length * 3 > this.buffer.length) this.flush();
+    if (line.length * 3 > this.buffer.length) {
+      this.writeTrace(Buffer.from(line));
+      return;
+    }
+    if (this.buffered === 0) {
+      this.oldestBuffered = now;
+      queueMicrotask(this.flushSoon);
+    }
+    this.buffered += this.buffer.write(line, this.buffered);
+    if (now - this.oldestBuffered > MAX_BUFFERED_NS) this.flush();
+  }
+
+  /**
+   * Writes buffered events to the trace channel now. The runtime's own calls do this before they may
+   * block; call it yourself before a blocking call of your own (fs.readSync on a descriptor, ...).
+   */
+  flush(): void {
+    if (this.buffered === 0) return;
+    const length = this.buffered;
+    this.buffered = 0;
+    this.writeTrace(this.buffer.subarray(0, length));
+  }
+
+  private readonly flushSoon = (): void => this.flush();
+
+  private writeTrace(bytes: Buffer): void {
     try {
       for (let off = 0; off < bytes.length; ) off += writeSync(this.traceFd, bytes, off);
     } catch {
@@ -164,6 +208,7 @@ class LabRuntime {
 
   private traced(op: IoOp, channel: string, bytes: number, call: () => number): number {
     this.emit('io.begin', { op, channel, bytes });
+    this.flush();
     const start = process.hrtime.bigint();
     try {
       const done = call();
@@ -182,6 +227,7 @@ class LabRuntime {
    * lab.fd('pipe'). The child shares this process's stdout and stderr, and dies with it.
    */
   spawn(role: string, program: string, options: { fds?: Record<string, number>; params?: ParamValues } = {}): ChildProcessHandle {
+    this.flush();
     const handed = Object.entries(options.fds ?? {});
     const childFds = Object.fromEntries(handed.map(([name], index) => [name, 3 + index]));
     const child = spawn(process.execPath, [join(this.programDir, program.replace(/\.ts$/, '.js'))], {
@@ -206,6 +252,7 @@ class LabRuntime {
 
   /** Sleeps without returning to the event loop, like sleep(3) in C. */
   sleep(ms: number): void {
+    this.flush();
     if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   }
 }

@@ -3,8 +3,8 @@
  * process that never exits, a host killed with SIGKILL. Nothing logged is lost and nothing is left.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -55,6 +55,27 @@ describe('misbehaving lab processes', () => {
     assert.ok(stored.some((e) => e.kind === 'host.warning' && /wall-clock limit/.test(e.text)));
     assert.equal(run.processes[0]?.signal, 'SIGTERM');
     assertNothingLeft(run);
+  });
+});
+
+describe('descriptors', () => {
+  it('lab processes do not inherit descriptors the host inherited from whatever started it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ipc-lab-test-home-'));
+    const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
+    // A file handed to the host at descriptor 40 without close-on-exec, as a shell or an IDE might.
+    const file = openSync(join(findProjectRoot(), 'package.json'), 'r');
+    const stdio: StdioOptions = ['ignore', 'pipe', 'inherit', ...Array<'ignore'>(37).fill('ignore'), file];
+    const host = spawn(process.execPath, [cli, 'run', 'ordinary-pipes', '--step', 'one-way', '--json'], { env: { ...process.env, IPC_LAB_HOME: home }, stdio });
+    closeSync(file);
+    const inherited = readlinkSync(`/proc/${host.pid}/fd/40`);
+    const targets = new Set<string>();
+    for await (const line of createInterface({ input: host.stdout! })) {
+      const record = JSON.parse(line) as { type: string; event?: { kind: string; fds?: { target: string }[] } };
+      if (record.event?.kind === 'kernel.snapshot') for (const fd of record.event.fds!) targets.add(fd.target);
+    }
+    rmSync(home, { recursive: true, force: true });
+    assert.ok(targets.size > 0, 'the run had kernel snapshots');
+    assert.equal(targets.has(inherited), false, `${inherited} leaked into a lab process`);
   });
 });
 
