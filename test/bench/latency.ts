@@ -25,6 +25,7 @@ import type { WireEvent } from '../../main/contract/commands.js';
 import type { StoredEvent } from '../../main/contract/trace-events.js';
 import { openEngine, type Engine } from '../../main/engine/engine.js';
 import { startBrowserHost, type BrowserHost } from '../../main/hosts/browser/browser-host.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 
 export interface LatencyParams {
   probes: number;
@@ -47,16 +48,7 @@ export interface LatencyRun {
   status: string;
 }
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { CHROMIUM_PATH };
 
 /** A receiver: connects before the run, then hands back its samples once it has every probe. */
 interface Receiver {

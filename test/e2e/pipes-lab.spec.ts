@@ -1,7 +1,18 @@
 /**
  * A student's path through the ordinary-pipes lab, in the real UI over real processes.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test } from './app-fixture.js';
+
+/** Whether a process runs (a zombie waiting to be reaped does not). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 test('runs step one-way live, passes its checks, and keeps the progress after a reload', async ({ page, app }) => {
   await page.goto(app.url);
@@ -26,9 +37,6 @@ test('runs step one-way live, passes its checks, and keeps the progress after a 
   expect(new Set(pids).size).toBe(2);
   expect(Number(await page.getByTestId('event-count').textContent())).toBeGreaterThan(0);
 
-  // The kernel view shows the same pipe in both processes.
-  await expect(page.locator('[data-testid="kernel-fd"][data-shared="true"]').first()).toHaveAttribute('data-target', /^pipe:\[\d+\]$/);
-
   await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 20_000 });
   for (const id of ['one-way-delivery', 'one-way-refused', 'same-pipe']) {
     await expect(page.locator(`[data-testid="check"][data-check-id="${id}"]`)).toHaveAttribute('data-passed', 'true');
@@ -39,6 +47,31 @@ test('runs step one-way live, passes its checks, and keeps the progress after a 
   await expect(page.getByTestId('step-link').first()).toHaveAttribute('data-status', 'passed');
   await expect(page.getByTestId('prediction')).toHaveValue('In the order sent; the write into the read end fails.');
   await expect(page.getByTestId('run-status')).toHaveText('passed');
+});
+
+test('shows a writer blocked on a full pipe in the kernel view, and Stop ends every process', async ({ page, app }) => {
+  await page.goto(app.url);
+  await page.getByTestId('lab-card').first().click();
+  await page.getByTestId('step-link').filter({ hasText: 'How much does a pipe hold?' }).click();
+  // The child waits 10 s before reading: the parent stays blocked in write() until we stop the run.
+  await page.locator('[data-param="readerDelayMs"] input').fill('10000');
+  await page.getByTestId('run').click();
+
+  const parent = page.getByTestId('kernel-process').filter({ has: page.locator('h3', { hasText: /^parent/ }) });
+  await expect(parent).toContainText(/sleeping/i);
+  await expect(parent).toContainText(/pipe_write|anon_pipe/);
+  // One pipe, its write end in the parent and its read end in the child.
+  const shared = page.locator('[data-testid="kernel-fd"][data-shared="true"]');
+  await expect(shared).toHaveCount(2);
+  const targets = await shared.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-target')));
+  expect(targets[0]).toMatch(/^pipe:\[\d+\]$/);
+  expect(targets[1]).toBe(targets[0]);
+
+  const pids = (await page.getByTestId('process-row').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-pid')))));
+  expect(pids).toHaveLength(2);
+  await page.getByTestId('stop').click();
+  await expect(page.getByTestId('run-status')).toHaveText('stopped');
+  for (const pid of pids) expect(isRunning(pid), `pid ${pid} still running after Stop`).toBe(false);
 });
 
 test('names the allowed range of a parameter out of range, and will not run it', async ({ page, app }) => {

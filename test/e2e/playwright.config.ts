@@ -1,8 +1,9 @@
 /**
  * End-to-end tests: the real UI, served by browser mode, in Debian's Chromium (Playwright's own browser
- * download cannot work on these machines). CHROMIUM_PATH overrides the executable.
+ * download cannot work on these machines); see test/support/chromium.ts.
  */
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 
 export default defineConfig({
   testDir: '.',
@@ -17,16 +18,8 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
     trace: 'retain-on-failure',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
     },
   },
 });
