@@ -76,7 +76,8 @@ const MIGRATIONS: string[] = [
 /** An event ready to store: its JSON text plus the fields the columns copy. */
 export interface EventRow {
   seq: number;
-  ts: bigint;
+  /** Monotonic ns as a decimal string: the column's INTEGER affinity stores it as a 64-bit integer. */
+  ts: string;
   pid: number;
   kind: string;
   data: string;

@@ -281,7 +281,7 @@ export class LabRun {
 
   private record(event: TraceEvent, line?: string): void {
     const seq = ++this.seq;
-    this.pendingRows.push({ seq, ts: BigInt(event.ts), pid: event.pid, kind: event.kind, data: line ?? JSON.stringify(event) });
+    this.pendingRows.push({ seq, ts: event.ts, pid: event.pid, kind: event.kind, data: line ?? JSON.stringify(event) });
     // The event object is ours (just parsed or just built) and its row text is taken: stamp it in place
     // rather than copy it, which was the largest cost per event.
     const stored = event as StoredEvent;

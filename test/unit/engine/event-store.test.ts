@@ -14,7 +14,7 @@ describe('EventStore', () => {
     const store = EventStore.open(join(dir, 'a'));
     const session = store.createSession('lab');
     const runId = store.createRun({ sessionId: session, labId: 'lab', stepId: 's', scenarioId: 'x', params: { n: 1 }, startTs: 10n });
-    const rows = Array.from({ length: 200 }, (_, i) => ({ seq: i + 1, ts: 100n + BigInt(i), pid: 7, kind: 'note', data: JSON.stringify({ kind: 'note', text: `n${i}` }) }));
+    const rows = Array.from({ length: 200 }, (_, i) => ({ seq: i + 1, ts: String(100 + i), pid: 7, kind: 'note', data: JSON.stringify({ kind: 'note', text: `n${i}` }) }));
     store.insertEvents(runId, rows);
     assert.equal(store.eventCount(runId), 200);
     const events = store.events(runId, 150);
@@ -24,6 +24,7 @@ describe('EventStore', () => {
     const raw = new Database(join(dir, 'a', 'ipc-lab.sqlite'));
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(raw.pragma('user_version', { simple: true }), 1);
+    assert.deepEqual(raw.prepare('SELECT DISTINCT typeof(ts) AS t FROM events').all(), [{ t: 'integer' }], 'ts is stored as a 64-bit integer');
     raw.close();
   });
 
