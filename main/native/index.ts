@@ -20,6 +20,43 @@ export interface NativeAddon {
   setParentDeathSignal(signal: number, expectedParentPid: number): boolean;
   /** Sets FD_CLOEXEC on every descriptor >= minFd; returns how many were inheritable. */
   markInheritedCloseOnExec(minFd: number): number;
+
+  // Shared memory (Linux; elsewhere each throws an Error with code 'ENOSYS'). A segment is a handle into
+  // the addon's table: JS never sees the mapping, every read and write copies. Offsets are in bytes and
+  // bounds-checked (RangeError, code ERR_OUT_OF_RANGE); word offsets must be multiples of 4
+  // (RangeError, code ERR_UNALIGNED). A detached handle throws (code EBADF).
+
+  /** shm_open(O_CREAT|O_EXCL, 0600) + ftruncate + mmap(MAP_SHARED). Name: '/name', no other '/', ≤ 255 bytes. Throws EEXIST. */
+  shmCreate(name: string, size: number): number;
+  /** Maps an existing segment at the size its creator gave it. Throws ENOENT. */
+  shmAttach(name: string): number;
+  /** The mapped size in bytes. */
+  shmSize(handle: number): number;
+  /** munmap; the handle is invalid afterwards. */
+  shmDetach(handle: number): void;
+  /** shm_unlink: removes the name; existing mappings stay valid. */
+  shmUnlink(name: string): void;
+  /** Copies source into the segment at offset. */
+  shmWrite(handle: number, offset: number, source: Uint8Array): void;
+  /** A new Buffer holding a copy of length bytes at offset. */
+  shmRead(handle: number, offset: number, length: number): Buffer;
+  /** Fills all of target from offset; returns target.length. */
+  shmReadInto(handle: number, offset: number, target: Uint8Array): number;
+  /** Sequentially consistent 32-bit load (signed). */
+  atomicLoad(handle: number, offset: number): number;
+  /** Sequentially consistent 32-bit store. */
+  atomicStore(handle: number, offset: number, value: number): void;
+  /** Atomic fetch-and-add (wraps like int32); returns the previous value. */
+  atomicAdd(handle: number, offset: number, delta: number): number;
+  /** Atomic compare-and-swap; returns the value found (the swap happened iff it equals expected). */
+  atomicCompareExchange(handle: number, offset: number, expected: number, replacement: number): number;
+  /**
+   * FUTEX_WAIT (shared, not private) while the word equals expected, at most timeoutMs (relative;
+   * Infinity or negative: no limit). 'ok' may be spurious (a signal): re-check the word.
+   */
+  futexWait(handle: number, offset: number, expected: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out';
+  /** FUTEX_WAKE up to count waiters (negative: all); returns how many woke. */
+  futexWake(handle: number, offset: number, count: number): number;
 }
 
 let loaded: NativeAddon | undefined;

@@ -25,8 +25,15 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <stdlib.h>
+#include <stdint.h>
+#include <limits.h>
+#include <math.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
+#include <time.h>
 #endif
 #include <node_api.h>
 
@@ -54,6 +61,14 @@ static const char *errno_name(int err) {
     case EBADF: return "EBADF";
     case EPERM: return "EPERM";
     case ENOSYS: return "ENOSYS";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EOVERFLOW: return "EOVERFLOW";
+    case ENOMEM: return "ENOMEM";
+    case EFAULT: return "EFAULT";
+    case EINTR: return "EINTR";
+    case ENOSPC: return "ENOSPC";
+    case EFBIG: return "EFBIG";
+    case ENODEV: return "ENODEV";
     default: return "EUNKNOWN";
   }
 }
@@ -240,6 +255,495 @@ static napi_value MarkInheritedCloseOnExec(napi_env env, napi_callback_info info
   return result;
 }
 
+/* ---------------------------------------------------------------------------------------------------
+ * POSIX shared memory, 32-bit atomics and futexes.
+ *
+ * Contract:
+ * - A segment is mapped here, in C, and lives in a per-environment handle table (int handle ->
+ *   {address, size, name}); JS only ever holds the handle. Reads and writes copy (Electron's V8
+ *   memory cage forbids external ArrayBuffers, so the mapping can never become a Buffer).
+ * - Handles start at 1 and are never reused: a handle used after shmDetach throws a clear error
+ *   instead of silently reaching another segment. Each Node environment (main thread, each worker)
+ *   has its own table; mappings left when an environment ends are unmapped then.
+ * - Every offset is bounds-checked (offset + length <= size); atomics and futexes also need a 4-byte
+ *   aligned offset. Both throw a RangeError naming the offset, the size and the fix.
+ * - Atomics are sequentially consistent (__atomic_*, __ATOMIC_SEQ_CST) on signed 32-bit words.
+ * - futexWait uses FUTEX_WAIT *without* FUTEX_PRIVATE_FLAG: the word is shared between processes, and
+ *   a private futex is keyed by (mm, address), which differs in every process.
+ *
+ * Other systems (not implemented yet; the functions throw ENOSYS there):
+ * - macOS: shm_open + ftruncate + mmap exactly as below (names are limited to 31 bytes, PSHMNAMLEN);
+ *   futexWait/futexWake via os_sync_wait_on_address / os_sync_wake_by_address_any (macOS 14.4+, with
+ *   OS_SYNC_WAIT_ON_ADDRESS_SHARED / OS_SYNC_WAKE_BY_ADDRESS_SHARED for cross-process words).
+ * - Windows: CreateFileMapping(INVALID_HANDLE_VALUE, ..., name) + MapViewOfFile for segments
+ *   (a mapping lives while a handle is open: there is no unlink). WaitOnAddress only works within one
+ *   process, so cross-process waiting needs kernel objects: one named semaphore (CreateSemaphore
+ *   "Local\\ipc-lab-<segment>-<offset>") per futex word, wait = WaitForSingleObject, wake = ReleaseSemaphore.
+ * ------------------------------------------------------------------------------------------------- */
+
+#if defined(__APPLE__)
+#define SHM_OS_NAME "macOS"
+#elif defined(_WIN32)
+#define SHM_OS_NAME "Windows"
+#elif defined(__linux__)
+#define SHM_OS_NAME "Linux"
+#else
+#define SHM_OS_NAME "this operating system"
+#endif
+
+#ifdef __linux__
+
+#define SHM_NAME_MAX 255
+
+typedef struct {
+  void *address; /* NULL once detached */
+  size_t size;
+  char name[SHM_NAME_MAX + 1];
+} shm_entry;
+
+typedef struct {
+  shm_entry *entries; /* entries[handle - 1] */
+  size_t count;
+  size_t capacity;
+} shm_table;
+
+static void shm_table_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  shm_table *table = data;
+  for (size_t i = 0; i < table->count; i++)
+    if (table->entries[i].address) munmap(table->entries[i].address, table->entries[i].size);
+  free(table->entries);
+  free(table);
+}
+
+static shm_table *get_table(napi_env env) {
+  void *data = NULL;
+  if (napi_get_instance_data(env, &data) != napi_ok || data == NULL) {
+    shm_table *table = calloc(1, sizeof *table);
+    if (!table || napi_set_instance_data(env, table, shm_table_finalize, NULL) != napi_ok) {
+      free(table);
+      napi_throw_error(env, "ENOMEM", "cannot allocate the shared-memory handle table");
+      return NULL;
+    }
+    return table;
+  }
+  return data;
+}
+
+static void throw_coded(napi_env env, const char *kind, const char *code, const char *message) {
+  napi_value code_value, msg, error;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  if (kind[0] == 'R')
+    napi_create_range_error(env, code_value, msg, &error);
+  else if (kind[0] == 'T')
+    napi_create_type_error(env, code_value, msg, &error);
+  else
+    napi_create_error(env, code_value, msg, &error);
+  napi_set_named_property(env, error, "code", code_value);
+  napi_throw(env, error);
+}
+
+/* A POSIX shared-memory name: "/something", no other '/', at most 255 bytes (NAME_MAX). */
+static int get_shm_name(napi_env env, napi_value value, char *out) {
+  char buffer[SHM_NAME_MAX + 2];
+  size_t length = 0;
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  int ok = type == napi_string &&
+           napi_get_value_string_utf8(env, value, buffer, sizeof buffer, &length) == napi_ok &&
+           length >= 2 && length <= SHM_NAME_MAX && buffer[0] == '/' && strchr(buffer + 1, '/') == NULL;
+  if (!ok) {
+    throw_coded(env, "TypeError", "EINVAL",
+                "a shared-memory name must start with '/', contain no other '/', and be 2 to 255 bytes "
+                "long. Fix: use a name like '/ipc-lab-demo'.");
+    return 0;
+  }
+  memcpy(out, buffer, length + 1);
+  return 1;
+}
+
+/* A non-negative integer up to 2^53 (sizes, offsets, lengths). */
+static int get_index(napi_env env, napi_value value, const char *name, uint64_t *out) {
+  napi_valuetype type;
+  double number;
+  napi_typeof(env, value, &type);
+  if (type != napi_number || napi_get_value_double(env, value, &number) != napi_ok || !(number >= 0) ||
+      number > 9007199254740991.0 || floor(number) != number) {
+    char message[160];
+    snprintf(message, sizeof message, "%s must be a non-negative integer", name);
+    throw_coded(env, "TypeError", "EARGS", message);
+    return 0;
+  }
+  *out = (uint64_t)number;
+  return 1;
+}
+
+/* The live entry of a handle, or NULL after throwing (unknown handle, detached handle). */
+static shm_entry *get_segment(napi_env env, napi_value value) {
+  int32_t handle;
+  if (!get_int(env, value, "handle", &handle)) return NULL;
+  shm_table *table = get_table(env);
+  if (!table) return NULL;
+  char message[1024];
+  if (handle < 1 || (size_t)handle > table->count) {
+    snprintf(message, sizeof message,
+             "shared-memory handle %d does not exist in this process (handles come from shmCreate or "
+             "shmAttach, and belong to the process and thread that made them)",
+             handle);
+    throw_coded(env, "Error", "EBADF", message);
+    return NULL;
+  }
+  shm_entry *entry = &table->entries[handle - 1];
+  if (!entry->address) {
+    snprintf(message, sizeof message,
+             "shared-memory handle %d ('%s') was detached and maps nothing any more. Fix: attach the "
+             "segment again with shmAttach('%s') and use the new handle",
+             handle, entry->name, entry->name);
+    throw_coded(env, "Error", "EBADF", message);
+    return NULL;
+  }
+  return entry;
+}
+
+/* offset + length must fit in the segment; for word access the offset must also be 4-byte aligned. */
+static int check_range(napi_env env, shm_entry *entry, uint64_t offset, uint64_t length, int word) {
+  char message[1024];
+  if (offset > entry->size || length > entry->size - offset) {
+    snprintf(message, sizeof message,
+             "offset %llu + length %llu is past the end of shared-memory segment '%s' (size %zu bytes). "
+             "Fix: keep offset + length <= %zu, or create the segment bigger",
+             (unsigned long long)offset, (unsigned long long)length, entry->name, entry->size, entry->size);
+    throw_coded(env, "RangeError", "ERR_OUT_OF_RANGE", message);
+    return 0;
+  }
+  if (word && offset % 4 != 0) {
+    snprintf(message, sizeof message,
+             "offset %llu in shared-memory segment '%s' (size %zu bytes) is not 4-byte aligned: 32-bit "
+             "atomics and futexes need a word that starts at a multiple of 4. Fix: use offset %llu or %llu",
+             (unsigned long long)offset, entry->name, entry->size, (unsigned long long)(offset & ~3ULL),
+             (unsigned long long)((offset & ~3ULL) + 4));
+    throw_coded(env, "RangeError", "ERR_UNALIGNED", message);
+    return 0;
+  }
+  return 1;
+}
+
+/* The aligned, in-bounds 32-bit word at (handle, offset), or NULL after throwing. */
+static int32_t *get_word(napi_env env, napi_value handle, napi_value offset_value) {
+  uint64_t offset;
+  shm_entry *entry = get_segment(env, handle);
+  if (!entry || !get_index(env, offset_value, "offset", &offset) || !check_range(env, entry, offset, 4, 1))
+    return NULL;
+  return (int32_t *)((char *)entry->address + offset);
+}
+
+static napi_value new_handle(napi_env env, const char *name, void *address, size_t size) {
+  shm_table *table = get_table(env);
+  if (!table) {
+    munmap(address, size);
+    return NULL;
+  }
+  if (table->count == table->capacity) {
+    size_t capacity = table->capacity ? table->capacity * 2 : 8;
+    shm_entry *entries = capacity > INT32_MAX ? NULL : realloc(table->entries, capacity * sizeof *entries);
+    if (!entries) {
+      munmap(address, size);
+      return throw_errno(env, "shmCreate", ENOMEM, name);
+    }
+    table->entries = entries;
+    table->capacity = capacity;
+  }
+  shm_entry *entry = &table->entries[table->count++];
+  entry->address = address;
+  entry->size = size;
+  snprintf(entry->name, sizeof entry->name, "%s", name);
+  napi_value result;
+  CHECK_NAPI(env, napi_create_int32(env, (int32_t)table->count, &result));
+  return result;
+}
+
+/* shmCreate(name, size): a new segment (fails with EEXIST if the name exists), zero-filled, mapped. */
+static napi_value ShmCreate(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char name[SHM_NAME_MAX + 1];
+  uint64_t size;
+  if (!get_args(env, info, 2, argv) || !get_shm_name(env, argv[0], name) || !get_index(env, argv[1], "size", &size))
+    return NULL;
+  if (size == 0 || size > (uint64_t)SIZE_MAX / 2) {
+    throw_coded(env, "RangeError", "ERR_OUT_OF_RANGE", "a shared-memory segment needs a size of at least 1 byte");
+    return NULL;
+  }
+  int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return throw_errno(env, "shm_open", errno, name);
+  if (ftruncate(fd, (off_t)size) != 0) {
+    int err = errno;
+    close(fd);
+    shm_unlink(name);
+    return throw_errno(env, "ftruncate", err, name);
+  }
+  void *address = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int err = errno;
+  close(fd); /* the mapping keeps the segment alive; the descriptor is no longer needed */
+  if (address == MAP_FAILED) {
+    shm_unlink(name);
+    return throw_errno(env, "mmap", err, name);
+  }
+  return new_handle(env, name, address, (size_t)size);
+}
+
+/* shmAttach(name): maps an existing segment; its size is the one its creator gave it (fstat). */
+static napi_value ShmAttach(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char name[SHM_NAME_MAX + 1];
+  if (!get_args(env, info, 1, argv) || !get_shm_name(env, argv[0], name)) return NULL;
+  int fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "shm_open", errno, name);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "fstat", err, name);
+  }
+  if (st.st_size <= 0) {
+    close(fd);
+    char message[1024];
+    snprintf(message, sizeof message,
+             "shared-memory segment '%s' has size 0: its creator has not sized it (ftruncate) yet. Fix: "
+             "attach after the creator says the segment is ready",
+             name);
+    throw_coded(env, "Error", "EINVAL", message);
+    return NULL;
+  }
+  void *address = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int err = errno;
+  close(fd);
+  if (address == MAP_FAILED) return throw_errno(env, "mmap", err, name);
+  return new_handle(env, name, address, (size_t)st.st_size);
+}
+
+/* shmSize(handle): the mapped size in bytes. */
+static napi_value ShmSize(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  shm_entry *entry = get_segment(env, argv[0]);
+  if (!entry) return NULL;
+  CHECK_NAPI(env, napi_create_double(env, (double)entry->size, &result));
+  return result;
+}
+
+/* shmDetach(handle): munmap. The segment itself lives on until unlinked and unmapped everywhere. */
+static napi_value ShmDetach(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  shm_entry *entry = get_segment(env, argv[0]);
+  if (!entry) return NULL;
+  if (munmap(entry->address, entry->size) != 0) return throw_errno(env, "munmap", errno, entry->name);
+  entry->address = NULL;
+  return NULL;
+}
+
+/* shmUnlink(name): removes the name; processes that have it mapped keep their mapping. */
+static napi_value ShmUnlink(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char name[SHM_NAME_MAX + 1];
+  if (!get_args(env, info, 1, argv) || !get_shm_name(env, argv[0], name)) return NULL;
+  if (shm_unlink(name) != 0) return throw_errno(env, "shm_unlink", errno, name);
+  return NULL;
+}
+
+static int get_uint8_array(napi_env env, napi_value value, const char *name, void **data, size_t *length) {
+  bool is_typedarray = false;
+  napi_typedarray_type type;
+  napi_is_typedarray(env, value, &is_typedarray);
+  if (!is_typedarray || napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) != napi_ok ||
+      type != napi_uint8_array) {
+    char message[128];
+    snprintf(message, sizeof message, "%s must be a Uint8Array (or a Buffer)", name);
+    throw_coded(env, "TypeError", "EARGS", message);
+    return 0;
+  }
+  return 1;
+}
+
+/* shmWrite(handle, offset, source): copies source into the segment at offset. */
+static napi_value ShmWrite(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  uint64_t offset;
+  void *data;
+  size_t length;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  shm_entry *entry = get_segment(env, argv[0]);
+  if (!entry || !get_index(env, argv[1], "offset", &offset) ||
+      !get_uint8_array(env, argv[2], "source", &data, &length) || !check_range(env, entry, offset, length, 0))
+    return NULL;
+  if (length) memcpy((char *)entry->address + offset, data, length);
+  return NULL;
+}
+
+/* shmRead(handle, offset, length): a new Buffer holding a copy of those bytes. */
+static napi_value ShmRead(napi_env env, napi_callback_info info) {
+  napi_value argv[3], result;
+  uint64_t offset, length;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  shm_entry *entry = get_segment(env, argv[0]);
+  if (!entry || !get_index(env, argv[1], "offset", &offset) || !get_index(env, argv[2], "length", &length) ||
+      !check_range(env, entry, offset, length, 0))
+    return NULL;
+  CHECK_NAPI(env, napi_create_buffer_copy(env, (size_t)length, (char *)entry->address + offset, NULL, &result));
+  return result;
+}
+
+/* shmReadInto(handle, offset, target): fills target (all of it) from the segment; returns its length. */
+static napi_value ShmReadInto(napi_env env, napi_callback_info info) {
+  napi_value argv[3], result;
+  uint64_t offset;
+  void *data;
+  size_t length;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  shm_entry *entry = get_segment(env, argv[0]);
+  if (!entry || !get_index(env, argv[1], "offset", &offset) ||
+      !get_uint8_array(env, argv[2], "target", &data, &length) || !check_range(env, entry, offset, length, 0))
+    return NULL;
+  if (length) memcpy(data, (char *)entry->address + offset, length);
+  CHECK_NAPI(env, napi_create_double(env, (double)length, &result));
+  return result;
+}
+
+static napi_value int32_result(napi_env env, int32_t value) {
+  napi_value result;
+  CHECK_NAPI(env, napi_create_int32(env, value, &result));
+  return result;
+}
+
+/* atomicLoad(handle, offset) */
+static napi_value AtomicLoad(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  int32_t *word = get_word(env, argv[0], argv[1]);
+  if (!word) return NULL;
+  return int32_result(env, __atomic_load_n(word, __ATOMIC_SEQ_CST));
+}
+
+/* atomicStore(handle, offset, value) */
+static napi_value AtomicStore(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t value;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  int32_t *word = get_word(env, argv[0], argv[1]);
+  if (!word || !get_int(env, argv[2], "value", &value)) return NULL;
+  __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
+/* atomicAdd(handle, offset, delta): the value before the addition (wraps around like int32). */
+static napi_value AtomicAdd(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t delta;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  int32_t *word = get_word(env, argv[0], argv[1]);
+  if (!word || !get_int(env, argv[2], "delta", &delta)) return NULL;
+  /* Unsigned arithmetic: wrap-around is defined, and the bits are those of a signed add. */
+  uint32_t previous = __atomic_fetch_add((uint32_t *)word, (uint32_t)delta, __ATOMIC_SEQ_CST);
+  return int32_result(env, (int32_t)previous);
+}
+
+/* atomicCompareExchange(handle, offset, expected, replacement): the value found; it was replaced
+ * exactly when that value equals expected. */
+static napi_value AtomicCompareExchange(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t expected, replacement;
+  if (!get_args(env, info, 4, argv)) return NULL;
+  int32_t *word = get_word(env, argv[0], argv[1]);
+  if (!word || !get_int(env, argv[2], "expected", &expected) || !get_int(env, argv[3], "replacement", &replacement))
+    return NULL;
+  __atomic_compare_exchange_n(word, &expected, replacement, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return int32_result(env, expected); /* on failure, expected now holds the value found */
+}
+
+/* futexWait(handle, offset, expected, timeoutMs): sleeps while the word equals expected, at most
+ * timeoutMs (relative; Infinity or a negative number: no limit). 'ok' (woken, or a signal interrupted
+ * the wait: callers re-check the word, spurious wake-ups are allowed), 'not-equal' (the word already
+ * differed: nothing to wait for), 'timed-out'. */
+static napi_value FutexWait(napi_env env, napi_callback_info info) {
+  napi_value argv[4], result;
+  int32_t expected;
+  double timeout_ms;
+  napi_valuetype type;
+  if (!get_args(env, info, 4, argv)) return NULL;
+  int32_t *word = get_word(env, argv[0], argv[1]);
+  if (!word || !get_int(env, argv[2], "expected", &expected)) return NULL;
+  napi_typeof(env, argv[3], &type);
+  if (type != napi_number || napi_get_value_double(env, argv[3], &timeout_ms) != napi_ok || isnan(timeout_ms)) {
+    throw_coded(env, "TypeError", "EARGS", "timeoutMs must be a number of milliseconds (Infinity: no limit)");
+    return NULL;
+  }
+  struct timespec timeout, *timeout_ptr = NULL;
+  if (timeout_ms >= 0 && isfinite(timeout_ms) && timeout_ms < 1e15) {
+    double seconds = floor(timeout_ms / 1000.0);
+    timeout.tv_sec = (time_t)seconds;
+    timeout.tv_nsec = (long)((timeout_ms - seconds * 1000.0) * 1e6);
+    if (timeout.tv_nsec >= 1000000000L) timeout.tv_nsec = 999999999L;
+    timeout_ptr = &timeout;
+  }
+  const char *outcome = "ok";
+  long rc = syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout_ptr, NULL, 0);
+  if (rc != 0) {
+    int err = errno;
+    if (err == EAGAIN)
+      outcome = "not-equal";
+    else if (err == ETIMEDOUT)
+      outcome = "timed-out";
+    else if (err != EINTR)
+      return throw_errno(env, "futex(FUTEX_WAIT)", err, NULL);
+  }
+  CHECK_NAPI(env, napi_create_string_utf8(env, outcome, NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+/* futexWake(handle, offset, count): wakes up to count waiters on the word; returns how many woke. */
+static napi_value FutexWake(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t count;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  int32_t *word = get_word(env, argv[0], argv[1]);
+  if (!word || !get_int(env, argv[2], "count", &count)) return NULL;
+  if (count < 0) count = INT32_MAX;
+  long woken = syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
+  if (woken < 0) return throw_errno(env, "futex(FUTEX_WAKE)", errno, NULL);
+  return int32_result(env, (int32_t)woken);
+}
+
+#else /* not Linux: see the header of this section for how each function would be backed */
+
+static napi_value ShmUnsupported(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value code, msg, error;
+  napi_create_string_utf8(env, "ENOSYS", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, "Shared memory labs are not supported on " SHM_OS_NAME " yet", NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, code, msg, &error);
+  napi_set_named_property(env, error, "code", code);
+  napi_throw(env, error);
+  return NULL;
+}
+#define ShmCreate ShmUnsupported
+#define ShmAttach ShmUnsupported
+#define ShmSize ShmUnsupported
+#define ShmDetach ShmUnsupported
+#define ShmUnlink ShmUnsupported
+#define ShmWrite ShmUnsupported
+#define ShmRead ShmUnsupported
+#define ShmReadInto ShmUnsupported
+#define AtomicLoad ShmUnsupported
+#define AtomicStore ShmUnsupported
+#define AtomicAdd ShmUnsupported
+#define AtomicCompareExchange ShmUnsupported
+#define FutexWait ShmUnsupported
+#define FutexWake ShmUnsupported
+
+#endif
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -248,6 +752,20 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"connectUnixSocket", NULL, ConnectUnixSocket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setParentDeathSignal", NULL, SetParentDeathSignal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"markInheritedCloseOnExec", NULL, MarkInheritedCloseOnExec, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shmCreate", NULL, ShmCreate, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shmAttach", NULL, ShmAttach, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shmSize", NULL, ShmSize, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shmDetach", NULL, ShmDetach, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shmUnlink", NULL, ShmUnlink, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shmWrite", NULL, ShmWrite, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shmRead", NULL, ShmRead, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shmReadInto", NULL, ShmReadInto, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"atomicLoad", NULL, AtomicLoad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"atomicStore", NULL, AtomicStore, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"atomicAdd", NULL, AtomicAdd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"atomicCompareExchange", NULL, AtomicCompareExchange, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"futexWait", NULL, FutexWait, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"futexWake", NULL, FutexWake, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok)
     return NULL;
