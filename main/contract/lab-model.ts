@@ -62,6 +62,11 @@ export interface Lab {
   title: string;
   summary: string;
   objectives: string[];
+  /**
+   * Operating systems the lab's mechanisms exist on (Node's process.platform names), or empty for all.
+   * On any other the lab still opens, and Run says it is not supported there yet.
+   */
+  platforms: string[];
   /** The introduction in Markdown. */
   intro: string;
   steps: LabStep[];

@@ -61,6 +61,13 @@ export interface TraceEventFields {
   'child.exit': { childPid: number; childRole: string; code: number | null; signal: string | null };
   /** A kernel object was created, or an end of one handed to this process. */
   'object.create': { channel: string; object: KernelObjectRef; detail?: string };
+  /** An existing kernel object was opened by name (a shared-memory segment attached, a FIFO opened). */
+  'object.open': { channel: string; object: KernelObjectRef; detail?: string };
+  /**
+   * How full a bounded buffer is, after a put or a get: `used` items of `capacity` (null: unbounded).
+   * The UI draws it as the buffer's occupancy over time.
+   */
+  'buffer.level': { channel: string; used: number; capacity: number | null };
   /** A call that may block is starting. The matching io.end (same op and channel) says how long it took. */
   'io.begin': { op: IoOp; channel: string; bytes?: number };
   /** The call returned. `durationNs` is how long the process was inside it (blocked, if long). */
@@ -91,18 +98,34 @@ export interface TraceEventFields {
   'host.output': { stream: 'stdout' | 'stderr'; text: string };
   /** Host: something about the run the student should know (timeout, stop, a crash). */
   'host.warning': { text: string; fix?: string };
-  /** Kernel view: what /proc says about a process at this moment. */
-  'kernel.snapshot': { state: string; wchan: string; fds: KernelFd[] };
+  /**
+   * Kernel view: what /proc says about a process at this moment. `maps` lists its shared-memory
+   * mappings (/proc/<pid>/maps lines whose file is in /dev/shm), when it has any.
+   */
+  'kernel.snapshot': { state: string; wchan: string; fds: KernelFd[]; maps?: KernelMapping[] };
+  /** Kernel view: the run's named kernel objects as the file system shows them (/dev/shm entries). */
+  'kernel.objects': { shm: { path: string; bytes: number }[] };
+  /** Host: it removed kernel objects the run left (at the end of the run, on stop or after a crash). */
+  'host.cleanup': { removed: string[] };
   /** Host: a line on a trace channel did not match this spec; it was not stored as an event. */
   'trace.rejected': { line: string; reason: string; fix: string };
 }
 
-export type IoOp = 'read' | 'write' | 'open';
+/** `wait`: waiting on a synchronisation object (a semaphore, a mutex, a futex word). */
+export type IoOp = 'read' | 'write' | 'open' | 'wait';
 
 /** One file descriptor as /proc/<pid>/fd shows it. */
 export interface KernelFd {
   fd: number;
   target: string;
+}
+
+/** One mapping as /proc/<pid>/maps shows it: addresses (hex), permissions (rw-s: shared) and file. */
+export interface KernelMapping {
+  start: string;
+  end: string;
+  perms: string;
+  path: string;
 }
 
 export type TraceEventKind = keyof TraceEventFields;
@@ -126,6 +149,8 @@ export const LAB_EVENT_KINDS = [
   'process.exit',
   'child.exit',
   'object.create',
+  'object.open',
+  'buffer.level',
   'io.begin',
   'io.end',
   'io.eof',
@@ -142,7 +167,7 @@ const isString: FieldCheck = (v) => typeof v === 'string';
 const isInt: FieldCheck = (v) => Number.isSafeInteger(v);
 const isNumber: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v);
 const isNanosString: FieldCheck = (v) => typeof v === 'string' && /^\d{1,20}$/.test(v);
-const isIoOp: FieldCheck = (v) => v === 'read' || v === 'write' || v === 'open';
+const isIoOp: FieldCheck = (v) => v === 'read' || v === 'write' || v === 'open' || v === 'wait';
 const optional = (check: FieldCheck): FieldCheck => (v) => v === undefined || check(v);
 const isObjectRef: FieldCheck = (v) =>
   typeof v === 'object' && v !== null && isString((v as KernelObjectRef).type) && isString((v as KernelObjectRef).name);
@@ -153,6 +178,8 @@ const LAB_EVENT_FIELDS: Record<(typeof LAB_EVENT_KINDS)[number], Record<string, 
   'process.exit': { code: isInt },
   'child.exit': { childPid: isInt, childRole: isString, code: (v) => v === null || isInt(v), signal: (v) => v === null || isString(v) },
   'object.create': { channel: isString, object: isObjectRef, detail: optional(isString) },
+  'object.open': { channel: isString, object: isObjectRef, detail: optional(isString) },
+  'buffer.level': { channel: isString, used: isInt, capacity: (v) => v === null || isInt(v) },
   'io.begin': { op: isIoOp, channel: isString, bytes: optional(isInt) },
   'io.end': { op: isIoOp, channel: isString, bytes: isInt, durationNs: isNanosString },
   'io.eof': { channel: isString },

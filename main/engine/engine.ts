@@ -24,7 +24,7 @@ import { EventStore } from './event-store.js';
 import { LabRun } from './lab-run.js';
 import { loadLabs, paramProblem, type LabCatalogue, type LoadedLab } from './lab-loader.js';
 import { findProjectRoot } from './project-root.js';
-import { sweepLeftoverRunDirs } from './leftovers.js';
+import { sweepLeftoverRunDirs, sweepLeftoverSegments } from './leftovers.js';
 import { native } from '../native/index.js';
 
 /** $IPC_LAB_HOME, else ~/.local/share/ipc-lab (browser and CLI modes; Electron uses userData). */
@@ -55,6 +55,7 @@ export class Engine implements EngineHandle {
     // Lab programs and checks run compiled: labs/x -> dist/labs/x, test/fixtures/labs/x -> dist/test/fixtures/labs/x.
     const compiledRoot = join(root, 'dist', relative(root, labsDir));
     sweepLeftoverRunDirs();
+    sweepLeftoverSegments();
     // Lab processes get the descriptors a lab hands them and nothing the host inherited.
     native().markInheritedCloseOnExec(3);
     const store = EventStore.open(options.dataDir);
@@ -168,6 +169,12 @@ export class Engine implements EngineHandle {
       if (step && step.scenario !== scenario.id)
         throw new UserError('unknown-scenario', `Step "${step.id}" runs scenario "${step.scenario}", not "${scenario.id}".`, `Run it with scenario "${step.scenario}".`);
       const values = this.resolveParams(scenario.params, { ...(step?.params ?? {}), ...params });
+      if (lab.platforms.length > 0 && !lab.platforms.includes(process.platform))
+        throw new UserError(
+          'unsupported-platform',
+          `The ${lab.title} lab is not supported on ${platformName(process.platform)} yet: its kernel objects exist here only on ${lab.platforms.map(platformName).join(', ')}.`,
+          'Run this lab on Linux (a virtual machine will do); the other labs work here.',
+        );
       if (this.activeRun)
         throw new UserError('run-in-progress', `Run ${this.activeRun.runId} is still going.`, 'Stop it, or wait for it to end, before starting another.');
 
@@ -249,6 +256,10 @@ export class Engine implements EngineHandle {
 }
 
 type LabSpecs = LoadedLab['scenarios'][number]['params'];
+
+function platformName(platform: string): string {
+  return { linux: 'Linux', darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD' }[platform] ?? platform;
+}
 
 export function openEngine(options: EngineOptions): Promise<Engine> {
   return Engine.open(options);

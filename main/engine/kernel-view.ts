@@ -7,12 +7,14 @@
  * Linux only; elsewhere it returns undefined and the UI says the kernel view needs Linux.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import type { KernelFd } from '../contract/trace-events.js';
+import type { KernelFd, KernelMapping } from '../contract/trace-events.js';
 
 export interface KernelSnapshot {
   state: string;
   wchan: string;
   fds: KernelFd[];
+  /** Shared-memory mappings (files in /dev/shm), when the process has any. */
+  maps?: KernelMapping[];
 }
 
 const STATE_NAMES: Record<string, string> = {
@@ -48,7 +50,10 @@ export function snapshotProcess(pid: number): KernelSnapshot | undefined {
       }
     }
     fds.sort((a, b) => a.fd - b.fd);
-    return { state: STATE_NAMES[code] ?? code, wchan: wchan === '0' ? '' : wchan, fds };
+    const snapshot: KernelSnapshot = { state: STATE_NAMES[code] ?? code, wchan: wchan === '0' ? '' : wchan, fds };
+    const maps = sharedMappings(readFileSync(`/proc/${pid}/maps`, 'utf8'));
+    if (maps.length > 0) snapshot.maps = maps;
+    return snapshot;
   } catch {
     return undefined;
   }
@@ -63,4 +68,18 @@ export function processGroupOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The lines of /proc/<pid>/maps that map a file of /dev/shm, e.g.
+ *   7f3a1c000000-7f3a1c010000 rw-s 00000000 00:1a 1234   /dev/shm/ipc-lab-77-3-buffer
+ * ("s": shared, so other processes mapping the same file see every store).
+ */
+export function sharedMappings(maps: string): KernelMapping[] {
+  const result: KernelMapping[] = [];
+  for (const line of maps.split('\n')) {
+    const match = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S+)\s+\S+\s+\S+\s+\d+\s+(\/dev\/shm\/.*)$/.exec(line);
+    if (match) result.push({ start: match[1]!, end: match[2]!, perms: match[3]!, path: match[4]!.replace(/ \(deleted\)$/, '') });
+  }
+  return result;
 }

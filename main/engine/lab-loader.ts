@@ -58,6 +58,7 @@ const labSchema = z
     title: z.string(),
     summary: z.string(),
     objectives: z.array(z.string()).default([]),
+    platforms: z.array(z.enum(['linux', 'darwin', 'win32', 'freebsd'])).default([]),
     scenarios: z.record(id, scenarioSchema),
   })
   .strict();
@@ -174,7 +175,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     : [];
   if (existsSync(join(dir, 'checks.ts'))) programs.push({ path: 'checks.ts', source: readFileSync(join(dir, 'checks.ts'), 'utf8') });
 
-  return { id: labId, title: meta.title, summary: meta.summary, objectives: meta.objectives, intro: labDoc.body, steps, scenarios, programs, dir, compiledDir, checks };
+  return { id: labId, title: meta.title, summary: meta.summary, objectives: meta.objectives, platforms: meta.platforms, intro: labDoc.body, steps, scenarios, programs, dir, compiledDir, checks };
 }
 
 /** Why a value is not allowed for a parameter, or undefined when it is. */

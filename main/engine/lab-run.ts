@@ -16,7 +16,7 @@
  *      stored trace, and the run directory (sockets, FIFOs) is removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEv
 import { LAB_ENV } from '../runtime/lab-env.js';
 import type { CheckDefinition } from './check-kit.js';
 import type { EventRow, EventStore } from './event-store.js';
-import { RUN_DIR_PREFIX } from './leftovers.js';
+import { RUN_DIR_PREFIX, segmentPrefix, segmentsOfRun } from './leftovers.js';
 import { processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
 
 /**
@@ -87,6 +87,7 @@ export class LabRun {
   private endReason: { status: RunStatus; message: string } | undefined;
   private finishing = false;
   private snapshotQueued = false;
+  private lastObjects = '[]';
   private flushTimer: NodeJS.Timeout | undefined;
   private lastFlushAt = 0;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -140,6 +141,7 @@ export class LabRun {
       [LAB_ENV.params]: JSON.stringify(this.options.params),
       [LAB_ENV.programDir]: join(this.options.compiledDir, 'programs'),
       [LAB_ENV.runDir]: this.runDir,
+      [LAB_ENV.shmPrefix]: segmentPrefix(this.runId),
     });
     const compiled = join(this.options.compiledDir, program.replace(/\.ts$/, '.js'));
     // detached: a new session and process group, so that stop reaches the program's own children too.
@@ -273,6 +275,7 @@ export class LabRun {
         this.updateProcess(event.childPid, { state: event.signal ? 'killed' : 'exited', exitCode: event.code, signal: event.signal });
         break;
       case 'object.create':
+      case 'object.open':
       case 'io.close':
         this.queueKernelSnapshot();
         break;
@@ -319,8 +322,23 @@ export class LabRun {
     });
   }
 
-  /** Records a kernel.snapshot for every live process whose state or descriptors changed. */
+  /**
+   * Records a kernel.snapshot for every live process whose state, descriptors or shared mappings
+   * changed, and kernel.objects when the run's /dev/shm entries changed.
+   */
   private sampleKernel(): void {
+    const shm = segmentsOfRun(this.runId).flatMap((path) => {
+      try {
+        return [{ path, bytes: statSync(path).size }];
+      } catch {
+        return [];
+      }
+    });
+    const objectsKey = JSON.stringify(shm);
+    if (objectsKey !== this.lastObjects) {
+      this.lastObjects = objectsKey;
+      this.hostEvent(0, 'kernel.objects', { shm });
+    }
     for (const info of this.processes.values()) {
       if (info.state !== 'running') continue;
       const snapshot = snapshotProcess(info.pid);
@@ -394,6 +412,7 @@ export class LabRun {
     // Anything of the run's process groups still alive now (it closed its channels but lingers) goes.
     this.killAll('SIGKILL');
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.removeSegments();
     this.flush();
     const checks = this.runChecks();
     let status: RunStatus;
@@ -408,6 +427,20 @@ export class LabRun {
     const summary = this.options.store.run(this.runId)!;
     this.options.onUpdate(summary);
     this.resolveDone(summary);
+  }
+
+  /** Unlinks the run's shared-memory segments, whatever its programs did or did not do. */
+  private removeSegments(): void {
+    const removed: string[] = [];
+    for (const path of segmentsOfRun(this.runId)) {
+      try {
+        unlinkSync(path);
+        removed.push(path);
+      } catch {
+        // Gone already.
+      }
+    }
+    if (removed.length > 0) this.hostEvent(0, 'host.cleanup', { removed });
   }
 
   private runChecks(): CheckResult[] {

@@ -1,9 +1,9 @@
 /**
  * Leftovers of runs whose host died before cleaning up (SIGKILL, a crash, a power cut). Lab processes
- * die with their host (PR_SET_PDEATHSIG), but their run directory, with its trace socket and FIFOs,
- * stays until someone removes it: the next engine start does.
+ * die with their host (PR_SET_PDEATHSIG), but their run directory (trace socket, FIFOs) and their
+ * shared-memory segments stay until someone removes them: the next engine start does.
  */
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,6 +33,60 @@ export function sweepLeftoverRunDirs(): number {
   return removed;
 }
 
+/** Where POSIX shared-memory segments appear as files (Linux). */
+export const SHM_DIR = '/dev/shm';
+
+/**
+ * The shared-memory name prefix of one run: /ipc-lab-<engine pid>-<run id>-. Lab programs name their
+ * segments with it (lab.shmName), so the engine can find and unlink them whatever the programs did.
+ */
+export function segmentPrefix(runId: number): string {
+  return `/ipc-lab-${process.pid}-${runId}-`;
+}
+
+/** The run's segments as /dev/shm shows them (full paths). */
+export function segmentsOfRun(runId: number): string[] {
+  const prefix = segmentPrefix(runId).slice(1);
+  try {
+    return readdirSync(SHM_DIR)
+      .filter((name) => name.startsWith(prefix))
+      .map((name) => `${SHM_DIR}/${name}`);
+  } catch {
+    return [];
+  }
+}
+
+/** Unlinks segments of runs whose engine is gone (it was killed before it could). */
+export function sweepLeftoverSegments(): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(SHM_DIR);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const match = /^ipc-lab-(\d+)-\d+-/.exec(name);
+    if (!match || isAlive(Number(match[1]))) continue;
+    try {
+      unlinkSync(`${SHM_DIR}/${name}`);
+      removed.push(`${SHM_DIR}/${name}`);
+    } catch {
+      // Someone else removed it first.
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A run directory holds owner.pid, the pid of the engine that made it. */
 function ownerAlive(dir: string): boolean {
   let pid: number;
@@ -43,10 +97,5 @@ function ownerAlive(dir: string): boolean {
     // if recent.
     return Date.now() - statSync(dir).mtimeMs < 60_000;
   }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return isAlive(pid);
 }

@@ -135,6 +135,11 @@ class LabRuntime {
     this.emit('measure', detail === undefined ? { name, value, unit } : { name, value, unit, detail });
   }
 
+  /** Whether the scenario gives this parameter (programs shared by scenarios may differ in them). */
+  has(name: string): boolean {
+    return Object.hasOwn(this.params, name);
+  }
+
   /** An integer parameter (the engine has already checked its range). */
   int(name: string): number {
     return this.param(name, 'number') as number;
@@ -253,6 +258,36 @@ class LabRuntime {
       });
     });
     return { pid, role, exited };
+  }
+
+  /**
+   * The full name of a shared-memory segment of this run: "/ipc-lab-<engine>-<run>-<name>". Segments
+   * named so are unlinked by the engine when the run ends, even if the program crashed.
+   */
+  shmName(name: string): string {
+    if (!/^[\w-]{1,64}$/.test(name)) throw new Error(`A segment name is letters, digits, _ and - (at most 64), not "${name}".`);
+    return requireEnv(LAB_ENV.shmPrefix) + name;
+  }
+
+  // SyncTracer (main/runtime/shared-memory/sync-tracer.ts): how the shared-memory classes say that a
+  // process waits, and how full a buffer is.
+
+  waitBegin(channel: string): void {
+    this.emit('io.begin', { op: 'wait', channel });
+    this.flush();
+  }
+
+  waitEnd(channel: string, durationNs: bigint, outcome: 'ok' | 'timed-out' | 'owner-died', detail?: string): void {
+    if (outcome === 'ok') {
+      this.emit('io.end', { op: 'wait', channel, bytes: 0, durationNs: durationNs.toString() });
+      return;
+    }
+    const code = outcome === 'owner-died' ? 'EOWNERDEAD' : 'ETIMEDOUT';
+    this.emit('io.error', { op: 'wait', channel, code, message: detail ?? `gave up waiting on ${channel} after ${Number(durationNs / 1_000_000n)} ms` });
+  }
+
+  level(channel: string, used: number, capacity: number | null): void {
+    this.emit('buffer.level', { channel, used, capacity });
   }
 
   /** Sleeps without returning to the event loop, like sleep(3) in C. */

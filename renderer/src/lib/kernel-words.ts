@@ -53,3 +53,29 @@ export function describeTarget(fd: number, target: string): string | null {
   if (std) return `(${std})`;
   return what ? `(${what})` : null;
 }
+
+/** "rw-s" → "read, write, shared": the permissions column of /proc/<pid>/maps. */
+export function describePerms(perms: string): string {
+  const words: string[] = [];
+  if (perms[0] === 'r') words.push('read');
+  if (perms[1] === 'w') words.push('write');
+  if (perms[2] === 'x') words.push('execute');
+  if (perms[3] === 's') words.push('shared: other processes mapping it see every store');
+  else if (perms[3] === 'p') words.push('private: copy-on-write, stores stay in this process');
+  return words.join(', ');
+}
+
+/** A mapped file that was unlinked shows as "<path> (deleted)". */
+export function describeMapPath(path: string): string | null {
+  if (path.endsWith(' (deleted)')) return 'unlinked: its name is gone from /dev/shm, the memory lives while it stays mapped';
+  return null;
+}
+
+/** The size of an address range given in hex, e.g. 7f3a1c000000-7f3a1c010000 → 65536; null if unreadable. */
+export function mappingBytes(start: string, end: string): number | null {
+  try {
+    return Number(BigInt(`0x${end}`) - BigInt(`0x${start}`));
+  } catch {
+    return null;
+  }
+}

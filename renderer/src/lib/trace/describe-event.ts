@@ -2,7 +2,7 @@
 import type { StoredEvent } from '../../../../main/contract/trace-events.js';
 import { formatBytes, formatNanosLossy } from '../format.js';
 
-export type Emphasis = 'normal' | 'output' | 'stderr' | 'warning' | 'rejected' | 'error';
+export type Emphasis = 'normal' | 'output' | 'stderr' | 'warning' | 'rejected' | 'error' | 'host';
 
 export function describeEvent(event: StoredEvent): string {
   switch (event.kind) {
@@ -14,9 +14,17 @@ export function describeEvent(event: StoredEvent): string {
       return `child ${event.childRole} (pid ${event.childPid}) ended: ${event.signal ? `signal ${event.signal}` : `code ${event.code}`}`;
     case 'object.create':
       return `${event.channel}: ${event.object.type} ${event.object.name}${event.detail ? ` — ${event.detail}` : ''}`;
+    case 'object.open':
+      return `${event.channel}: opened ${event.object.type} ${event.object.name}${event.detail ? ` — ${event.detail}` : ''}`;
+    case 'buffer.level':
+      return event.capacity === null
+        ? `${event.channel}: ${event.used} in the buffer (unbounded)`
+        : `${event.channel}: ${event.used}/${event.capacity} used${event.used === event.capacity ? ' (full)' : event.used === 0 ? ' (empty)' : ''}`;
     case 'io.begin':
+      if (event.op === 'wait') return `wait(${event.channel}) …`;
       return `${event.op}(${event.channel})${event.bytes !== undefined ? ` ${formatBytes(event.bytes)}` : ''} …`;
     case 'io.end':
+      if (event.op === 'wait') return `wait(${event.channel}) returned after ${formatNanosLossy(BigInt(event.durationNs))}`;
       return `${event.op}(${event.channel}) → ${formatBytes(event.bytes)} in ${formatNanosLossy(BigInt(event.durationNs))}`;
     case 'io.eof':
       return `EOF on ${event.channel}: the other end closed and the buffer is empty`;
@@ -41,7 +49,13 @@ export function describeEvent(event: StoredEvent): string {
     case 'host.warning':
       return `${event.text}${event.fix ? ` — ${event.fix}` : ''}`;
     case 'kernel.snapshot':
-      return `kernel: state ${event.state}, wchan ${event.wchan || '-'}, ${event.fds.length} fds`;
+      return `kernel: state ${event.state}, wchan ${event.wchan || '-'}, ${event.fds.length} fds${event.maps?.length ? `, ${event.maps.length} shared mapping${event.maps.length === 1 ? '' : 's'}` : ''}`;
+    case 'kernel.objects':
+      return event.shm.length === 0
+        ? 'kernel: no shared-memory objects of this run in /dev/shm'
+        : `kernel: /dev/shm holds ${event.shm.map((o) => `${o.path} (${formatBytes(o.bytes)})`).join(', ')}`;
+    case 'host.cleanup':
+      return `host removed what the run left: ${event.removed.join(', ')}`;
     case 'trace.rejected':
       return `rejected trace line: ${event.reason}. ${event.fix} Line: ${event.line.slice(0, 160)}`;
   }
@@ -57,6 +71,9 @@ export function emphasisOf(event: StoredEvent): Emphasis {
       return 'rejected';
     case 'io.error':
       return 'error';
+    case 'kernel.objects':
+    case 'host.cleanup':
+      return 'host';
     default:
       return 'normal';
   }

@@ -1,14 +1,17 @@
 /**
  * Turns a run's stored events into what the timeline draws: one lane per process, marks at event
- * times, arrows from each message.send to the message.receive with the same channel and messageId, and bars
- * for calls that blocked. Built incrementally as batches arrive (never re-scanning old events), and
- * deliberately not reactive: the canvas redraws from it in requestAnimationFrame.
+ * times, arrows from each message.send to the message.receive with the same channel and messageId, bars
+ * for calls that blocked, and one occupancy track per bounded buffer (buffer.level). It also keeps every
+ * kernel snapshot per process (the engine records only changes, so they are few), so the kernel view
+ * can show any moment of the run, not just the last one. Built incrementally as batches arrive (never
+ * re-scanning old events), and deliberately not reactive: the canvas redraws from it in
+ * requestAnimationFrame.
  *
  * Times: events carry monotonic ns as decimal strings. Differences are taken in bigint against the
  * run's start, and only then turned into float milliseconds for layout (lossy, display only).
  */
 import type { ProcessInfo } from '../../../../main/contract/lab-model.js';
-import type { KernelFd, StoredEvent } from '../../../../main/contract/trace-events.js';
+import type { KernelFd, KernelMapping, StoredEvent } from '../../../../main/contract/trace-events.js';
 
 /** Calls longer than this are drawn as "blocked" bars. */
 export const BLOCKED_THRESHOLD_NS = 1_000_000n;
@@ -48,6 +51,8 @@ export interface Bar {
   t0: number;
   t1: number;
   label: string;
+  /** What to write when the label does not fit: the duration. */
+  short: string;
   /** The call had not returned when last seen. */
   open?: boolean;
 }
@@ -66,6 +71,33 @@ export interface KernelSnapshot {
   state: string;
   wchan: string;
   fds: KernelFd[];
+  /** Shared-memory mappings (files in /dev/shm); empty when it has none. */
+  maps: KernelMapping[];
+}
+
+/** The run's /dev/shm entries at one moment (kernel.objects). */
+export interface ShmObjects {
+  t: number;
+  shm: { path: string; bytes: number }[];
+}
+
+/** What the host removed at the end of the run (host.cleanup). */
+export interface Cleanup {
+  t: number;
+  removed: string[];
+}
+
+/** One bounded (or unbounded) buffer's occupancy over time, from its buffer.level events. */
+export interface OccupancyTrack {
+  channel: string;
+  index: number;
+  /** Times (ms since the start, lossy) and levels, in time order. */
+  times: number[];
+  used: number[];
+  /** The latest capacity reported; null: unbounded. */
+  capacity: number | null;
+  /** The highest level seen: the scale of an unbounded buffer. */
+  maxUsed: number;
 }
 
 interface MessageEnd {
@@ -83,6 +115,7 @@ export function markKindOf(event: StoredEvent): MarkKind | null {
     case 'child.exit':
       return 'exit';
     case 'object.create':
+    case 'object.open':
       return 'create';
     case 'io.begin':
     case 'io.end':
@@ -108,8 +141,16 @@ export function markKindOf(event: StoredEvent): MarkKind | null {
     case 'trace.rejected':
       return 'rejected';
     case 'kernel.snapshot':
+    case 'buffer.level': // drawn as its occupancy track, not as a mark
+    case 'kernel.objects': // host bookkeeping: the event list and the kernel view show them
+    case 'host.cleanup':
       return null;
   }
+}
+
+/** "blocked in write" or, for a synchronisation object, "blocked in wait (buffer: empty slots)". */
+function blockedLabel(op: string, channel: string): string {
+  return op === 'wait' ? `blocked in wait (${channel})` : `blocked in ${op}`;
 }
 
 export class TraceModel {
@@ -119,14 +160,23 @@ export class TraceModel {
   readonly marks: Mark[][] = [];
   readonly bars: Bar[] = [];
   readonly arrows: Arrow[] = [];
+  /** The latest snapshot per pid. */
   readonly kernel = new Map<number, KernelSnapshot>();
+  /** Every snapshot per pid, in time order. */
+  readonly kernelHistory = new Map<number, KernelSnapshot[]>();
+  /** Every kernel.objects, in time order. */
+  readonly shmObjects: ShmObjects[] = [];
+  readonly cleanups: Cleanup[] = [];
+  /** Occupancy tracks, in the order their buffers first reported. */
+  readonly occupancy: OccupancyTrack[] = [];
+  readonly #occupancyByChannel = new Map<string, OccupancyTrack>();
   /** Latest event time seen, in ms since the start (lossy). */
   endT = 0;
   /** Latest event time per lane (kernel snapshots included: they keep coming while a process blocks). */
   readonly laneEndT: number[] = [];
   readonly #laneByPid = new Map<number, number>();
   /** io.begin events still waiting for their io.end, by pid/op/channel. */
-  readonly #openIo = new Map<string, { lane: number; t: number; op: string }>();
+  readonly #openIo = new Map<string, { lane: number; t: number; op: string; channel: string }>();
   readonly #sends = new Map<string, MessageEnd[]>();
   readonly #receives = new Map<string, MessageEnd[]>();
 
@@ -172,11 +222,36 @@ export class TraceModel {
       return; // not a decimal string: the host validated it, so this cannot happen; skip rather than crash the view
     }
     if (t > this.endT) this.endT = t;
+    // The host's own bookkeeping (pid 0) gets no lane of its own.
+    if (event.kind === 'kernel.objects') {
+      insertByTime(this.shmObjects, { t, shm: event.shm });
+      return;
+    }
+    if (event.kind === 'host.cleanup') {
+      insertByTime(this.cleanups, { t, removed: event.removed });
+      return;
+    }
     const lane = this.#lane(event.pid, event.role);
     if (t > this.laneEndT[lane]!) this.laneEndT[lane] = t;
 
     if (event.kind === 'kernel.snapshot') {
-      this.kernel.set(event.pid, { pid: event.pid, role: event.role, t, state: event.state, wchan: event.wchan, fds: event.fds });
+      const snapshot: KernelSnapshot = {
+        pid: event.pid,
+        role: event.role,
+        t,
+        state: event.state,
+        wchan: event.wchan,
+        fds: event.fds,
+        maps: event.maps ?? [],
+      };
+      let history = this.kernelHistory.get(event.pid);
+      if (!history) this.kernelHistory.set(event.pid, (history = []));
+      insertByTime(history, snapshot);
+      this.kernel.set(event.pid, history[history.length - 1]!);
+      return;
+    }
+    if (event.kind === 'buffer.level') {
+      this.#level(event.channel, t, event.used, event.capacity);
       return;
     }
     const kind = markKindOf(event);
@@ -184,24 +259,34 @@ export class TraceModel {
 
     let label: string | null = null;
     switch (event.kind) {
-      case 'io.error':
-        // The call failed instead of returning: it is no longer blocked.
-        this.#openIo.delete(`${event.pid}\u0000${event.op}\u0000${event.channel}`);
+      case 'io.error': {
+        // The call failed instead of returning (a wait that timed out, a write into a closed pipe): it
+        // is no longer blocked. If it had waited long, the wait is a bar ending in the error's mark.
+        const key = `${event.pid}\u0000${event.op}\u0000${event.channel}`;
+        const open = this.#openIo.get(key);
+        this.#openIo.delete(key);
+        if (open && t - open.t > BLOCKED_THRESHOLD_MS) {
+          const ms = t - open.t;
+          const text = formatBarMs(ms);
+          this.bars.push({ lane, t0: open.t, t1: t, label: `${blockedLabel(event.op, event.channel)} ${text}, then ${event.code}`, short: `${text}, ${event.code}` });
+        }
         label = event.code;
         break;
+      }
       case 'io.eof':
         this.#openIo.delete(`${event.pid}\u0000read\u0000${event.channel}`);
         label = 'EOF';
         break;
       case 'io.begin':
-        this.#openIo.set(`${event.pid}\u0000${event.op}\u0000${event.channel}`, { lane, t, op: event.op });
+        this.#openIo.set(`${event.pid}\u0000${event.op}\u0000${event.channel}`, { lane, t, op: event.op, channel: event.channel });
         break;
       case 'io.end': {
         this.#openIo.delete(`${event.pid}\u0000${event.op}\u0000${event.channel}`);
         const duration = BigInt(event.durationNs);
         if (duration > BLOCKED_THRESHOLD_NS) {
           const t0 = t - Number(duration) / 1e6;
-          this.bars.push({ lane, t0, t1: t, label: `blocked in ${event.op} ${formatBarDuration(duration)}` });
+          const text = formatBarMs(Number(duration) / 1e6);
+          this.bars.push({ lane, t0, t1: t, label: `${blockedLabel(event.op, event.channel)} ${text}`, short: text });
         }
         break;
       }
@@ -228,15 +313,72 @@ export class TraceModel {
    */
   openBars(nowT: number | null = null): Bar[] {
     const bars: Bar[] = [];
-    const thresholdMs = Number(BLOCKED_THRESHOLD_NS) / 1e6;
     for (const open of this.#openIo.values()) {
       const end = Math.max(this.laneEndT[open.lane] ?? open.t, nowT ?? -Infinity);
-      if (end - open.t <= thresholdMs) continue;
+      if (end - open.t <= BLOCKED_THRESHOLD_MS) continue;
       const ms = end - open.t;
       const text = ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
-      bars.push({ lane: open.lane, t0: open.t, t1: end, label: `blocked in ${open.op} ${text}, not returned`, open: true });
+      bars.push({ lane: open.lane, t0: open.t, t1: end, label: `${blockedLabel(open.op, open.channel)} ${text}, not returned`, short: `${text}…`, open: true });
     }
     return bars;
+  }
+
+  /**
+   * What the kernel view shows at time `t` (ms since the start): each process's latest snapshot at or
+   * before it. Processes that had no snapshot yet are left out. `null`: the latest of each.
+   */
+  snapshotsAt(t: number | null): KernelSnapshot[] {
+    const result: KernelSnapshot[] = [];
+    if (t === null) result.push(...this.kernel.values());
+    else {
+      for (const history of this.kernelHistory.values()) {
+        const snapshot = latestAtOrBefore(history, t);
+        if (snapshot) result.push(snapshot);
+      }
+    }
+    return result.sort((a, b) => a.pid - b.pid);
+  }
+
+  /** The run's /dev/shm entries at time `t` (null: the latest), or null before the first report. */
+  shmObjectsAt(t: number | null): ShmObjects | null {
+    if (t === null) return this.shmObjects[this.shmObjects.length - 1] ?? null;
+    return latestAtOrBefore(this.shmObjects, t);
+  }
+
+  /** What the host removed at or before `t` (null: at any time). */
+  cleanupsUntil(t: number | null): Cleanup[] {
+    return t === null ? [...this.cleanups] : this.cleanups.filter((c) => c.t <= t);
+  }
+
+  /** Times at which some process's kernel view changed, sorted, without duplicates. */
+  kernelChangeTimes(): number[] {
+    const times = new Set<number>();
+    for (const history of this.kernelHistory.values()) for (const s of history) times.add(s.t);
+    for (const o of this.shmObjects) times.add(o.t);
+    for (const c of this.cleanups) times.add(c.t);
+    return [...times].sort((a, b) => a - b);
+  }
+
+  #level(channel: string, t: number, used: number, capacity: number | null): void {
+    let track = this.#occupancyByChannel.get(channel);
+    if (!track) {
+      track = { channel, index: this.occupancy.length, times: [], used: [], capacity, maxUsed: 0 };
+      this.occupancy.push(track);
+      this.#occupancyByChannel.set(channel, track);
+    }
+    // Levels from two processes may arrive out of time order: keep the arrays sorted (appending is the
+    // common case; an insert only happens when batches from different processes interleave).
+    let i = track.times.length;
+    while (i > 0 && track.times[i - 1]! > t) i--;
+    if (i === track.times.length) {
+      track.times.push(t);
+      track.used.push(used);
+      track.capacity = capacity;
+    } else {
+      track.times.splice(i, 0, t);
+      track.used.splice(i, 0, used);
+    }
+    if (used > track.maxUsed) track.maxUsed = used;
   }
 
   /**
@@ -264,7 +406,45 @@ export class TraceModel {
 
 }
 
-function formatBarDuration(ns: bigint): string {
-  const ms = Number(ns) / 1e6;
+const BLOCKED_THRESHOLD_MS = Number(BLOCKED_THRESHOLD_NS) / 1e6;
+
+function formatBarMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+}
+
+/** Appends, or inserts in time order when an item arrives late (events of different processes interleave). */
+function insertByTime<T extends { t: number }>(list: T[], item: T): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]!.t > item.t) i--;
+  list.splice(i, 0, item);
+}
+
+/** The last item with `t` at or before the given time, by binary search, or null. */
+function latestAtOrBefore<T extends { t: number }>(list: readonly T[], t: number): T | null {
+  let lo = 0;
+  let hi = list.length - 1;
+  let found: T | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.t <= t) {
+      found = list[mid]!;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** Index of the last time at or before `t` in a sorted array, or -1. */
+export function indexAtOrBefore(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! <= t) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }

@@ -1,13 +1,20 @@
 /**
  * Draws a TraceModel on a canvas, Perfetto style: synchronous, one pass, never a DOM node per event.
  * Marks closer than a pixel to the previous one of the same kind in the same lane are skipped, so a
- * run of 100k events costs a loop, not 100k paths.
+ * run of 100k events costs a loop, not 100k paths; occupancy steps that fall in one pixel column are
+ * merged the same way.
+ *
+ * Layout, top to bottom: the time axis, one lane per process, then one occupancy track per buffer.
  */
-import type { Mark, MarkKind, TraceModel } from './trace-model.js';
+import { indexAtOrBefore, type Mark, type MarkKind, type OccupancyTrack, type TraceModel } from './trace-model.js';
 
 export const LANE_HEIGHT = 44;
 export const AXIS_HEIGHT = 26;
+export const OCCUPANCY_HEIGHT = 48;
 const PAD_X = 12;
+const OCCUPANCY_PAD = 7;
+export const CURSOR_COLOR = '#7c3aed';
+export const OCCUPANCY_COLOR = '#0d9488';
 
 export interface TimeWindow {
   /** Visible window, in ms since the run started. */
@@ -46,6 +53,27 @@ export function laneCenterY(lane: number): number {
   return AXIS_HEIGHT + lane * LANE_HEIGHT + LANE_HEIGHT / 2;
 }
 
+/** Top of the occupancy track `index`, below `laneCount` lanes. */
+export function occupancyTop(laneCount: number, index: number): number {
+  return AXIS_HEIGHT + laneCount * LANE_HEIGHT + index * OCCUPANCY_HEIGHT;
+}
+
+/** Total canvas height for this many lanes and occupancy tracks. */
+export function traceHeight(laneCount: number, trackCount: number): number {
+  return AXIS_HEIGHT + Math.max(laneCount, 1) * LANE_HEIGHT + trackCount * OCCUPANCY_HEIGHT;
+}
+
+/** The occupancy track under y, or null. */
+export function occupancyTrackAt(model: TraceModel, y: number): OccupancyTrack | null {
+  const index = Math.floor((y - occupancyTop(model.lanes.length, 0)) / OCCUPANCY_HEIGHT);
+  return y >= occupancyTop(model.lanes.length, 0) ? (model.occupancy[index] ?? null) : null;
+}
+
+/** "1,234.5 ms": a cursor time (ms since the start, lossy). */
+export function formatCursorMs(ms: number): string {
+  return `${ms.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ms`;
+}
+
 /** A "nice" tick step (1, 2 or 5 × 10^n ms) giving about `target` ticks. */
 function tickStep(span: number, target: number): number {
   const raw = span / target;
@@ -61,7 +89,10 @@ function formatTick(ms: number, step: number): string {
   return `${(ms * 1000).toFixed(0)} µs`;
 }
 
-/** `nowT`: while the run goes on, how far it has got (ms since its start, estimated from the wall clock). */
+/**
+ * `nowT`: while the run goes on, how far it has got (ms since its start, estimated from the wall clock).
+ * `cursorT`: the moment the student pinned for the kernel view, or null.
+ */
 export function paintTrace(
   ctx: CanvasRenderingContext2D,
   model: TraceModel,
@@ -69,6 +100,7 @@ export function paintTrace(
   width: number,
   height: number,
   nowT: number | null = null,
+  cursorT: number | null = null,
 ): void {
   ctx.clearRect(0, 0, width, height);
   ctx.fillStyle = '#ffffff';
@@ -83,6 +115,15 @@ export function paintTrace(
     ctx.fillRect(0, y, width, LANE_HEIGHT);
     ctx.fillStyle = '#e2e8f0';
     ctx.fillRect(0, y + LANE_HEIGHT - 1, width, 1);
+  }
+
+  // Occupancy track bands.
+  for (const track of model.occupancy) {
+    const y = occupancyTop(model.lanes.length, track.index);
+    ctx.fillStyle = '#f0fdfa';
+    ctx.fillRect(0, y, width, OCCUPANCY_HEIGHT);
+    ctx.fillStyle = '#cbd5e1';
+    ctx.fillRect(0, y + OCCUPANCY_HEIGHT - 1, width, 1);
   }
 
   // Axis and grid.
@@ -108,6 +149,9 @@ export function paintTrace(
     ctx.fillRect(x, AXIS_HEIGHT, 1, height - AXIS_HEIGHT);
   }
 
+  const dataEndT = Math.max(model.endT, nowT ?? -Infinity);
+  for (const track of model.occupancy) paintOccupancy(ctx, track, occupancyTop(model.lanes.length, track.index), window, width, dataEndT);
+
   const visible = (t: number) => t >= window.t0 - span * 0.01 && t <= window.t1 + span * 0.01;
 
   // Blocked bars under everything else.
@@ -124,10 +168,11 @@ export function paintTrace(
       // A ragged right edge: the call had not returned when last seen.
       for (let yy = y - 9; yy < y + 9; yy += 4) ctx.fillRect(x1 - 2, yy, 2, 2);
     }
-    const textWidth = ctx.measureText(bar.label).width;
-    if (x1 - x0 > textWidth + 8) {
+    // The full label ("blocked in wait (buffer: empty slots) 120 ms") if it fits, else the duration.
+    const text = x1 - x0 > ctx.measureText(bar.label).width + 8 ? bar.label : bar.short;
+    if (x1 - x0 > ctx.measureText(text).width + 8) {
       ctx.fillStyle = '#9a3412';
-      ctx.fillText(bar.label, x0 + 4, y + 2);
+      ctx.fillText(text, x0 + 4, y + 2);
     }
   }
 
@@ -185,6 +230,106 @@ export function paintTrace(
       }
     }
   }
+
+  if (cursorT !== null && cursorT >= window.t0 && cursorT <= window.t1) {
+    // The pinned moment: a line through every lane and track, its time on the axis.
+    const x = Math.round(timeToX(cursorT, window, width));
+    ctx.fillStyle = CURSOR_COLOR;
+    ctx.fillRect(x - 1, AXIS_HEIGHT, 2, height - AXIS_HEIGHT);
+    const text = formatCursorMs(cursorT);
+    ctx.font = '600 11px system-ui, sans-serif';
+    const w = ctx.measureText(text).width + 10;
+    const left = Math.min(Math.max(x - w / 2, 0), width - w);
+    ctx.fillRect(left, 3, w, AXIS_HEIGHT - 6);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillText(text, left + 5, AXIS_HEIGHT / 2);
+    ctx.font = '11px system-ui, sans-serif';
+  }
+}
+
+/**
+ * One buffer's level as a filled step line: each level holds until the next report, the last one until
+ * the end of what is known (`endT`). Bounded buffers scale to their capacity (a dashed line marks
+ * "full"); unbounded ones to the highest level seen.
+ */
+function paintOccupancy(
+  ctx: CanvasRenderingContext2D,
+  track: OccupancyTrack,
+  top: number,
+  window: TimeWindow,
+  width: number,
+  endT: number,
+): void {
+  const { times, used } = track;
+  if (times.length === 0) return;
+  const yBottom = top + OCCUPANCY_HEIGHT - OCCUPANCY_PAD;
+  const yFull = top + OCCUPANCY_PAD;
+  const scale = Math.max(track.capacity ?? track.maxUsed, 1);
+  const yOf = (level: number) => yBottom - (Math.min(level, scale) / scale) * (yBottom - yFull);
+
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(0, top, width, OCCUPANCY_HEIGHT);
+  ctx.clip();
+
+  // The "full" line (or, unbounded, the highest level seen).
+  ctx.fillStyle = '#94a3b8';
+  for (let x = 0; x < width; x += 6) ctx.fillRect(x, Math.round(yFull), 3, 1);
+  ctx.fillStyle = '#64748b';
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textBaseline = 'top';
+  ctx.fillText(track.capacity === null ? `max ${track.maxUsed}` : `full (${track.capacity})`, 4, yFull + 2);
+  ctx.textBaseline = 'middle';
+  ctx.font = '11px system-ui, sans-serif';
+
+  if (endT < window.t0 || times[0]! > window.t1) {
+    ctx.restore();
+    return;
+  }
+  const first = Math.max(indexAtOrBefore(times, window.t0), 0);
+  const x0 = timeToX(times[first]!, window, width);
+  const xEnd = timeToX(Math.min(Math.max(endT, times[times.length - 1]!), window.t1 + (window.t1 - window.t0)), window, width);
+
+  ctx.beginPath();
+  ctx.moveTo(x0, yBottom);
+  let prevY = yOf(used[first]!);
+  ctx.lineTo(x0, prevY);
+  // Steps in one pixel column are merged: the column rises to its highest level and ends at its last.
+  let colX = Math.round(x0);
+  let colTop = prevY;
+  let colLast = prevY;
+  const flush = () => {
+    ctx.lineTo(colX, prevY);
+    ctx.lineTo(colX, colTop);
+    ctx.lineTo(colX, colLast);
+    prevY = colLast;
+  };
+  for (let i = first + 1; i < times.length; i++) {
+    const t = times[i]!;
+    if (t > window.t1) break;
+    const x = Math.round(timeToX(t, window, width));
+    const y = yOf(used[i]!);
+    if (x === colX) {
+      colTop = Math.min(colTop, y);
+      colLast = y;
+      continue;
+    }
+    flush();
+    colX = x;
+    colTop = y;
+    colLast = y;
+  }
+  flush();
+  ctx.lineTo(xEnd, prevY);
+  ctx.lineTo(xEnd, yBottom);
+  ctx.closePath();
+  ctx.fillStyle = 'rgba(13, 148, 136, 0.2)';
+  ctx.fill();
+  ctx.strokeStyle = OCCUPANCY_COLOR;
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+  ctx.lineWidth = 1;
+  ctx.restore();
 }
 
 function drawMark(ctx: CanvasRenderingContext2D, mark: Mark, x: number, y: number): void {
