@@ -9,6 +9,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Lab, LabProblem, LabStep, ParamSpec, Scenario } from '../contract/lab-model.js';
 import type { LabChecks } from './check-kit.js';
+import { findProjectRoot } from './project-root.js';
 
 export interface LoadedLab extends Lab {
   /** The lab's folder. */
@@ -59,6 +60,8 @@ const labSchema = z
     summary: z.string(),
     objectives: z.array(z.string()).default([]),
     platforms: z.array(z.enum(['linux', 'darwin', 'win32', 'freebsd'])).default([]),
+    /** Library sources the student should read too, relative to the project (shown after the programs). */
+    library: z.array(z.string().regex(/^main\/runtime\/[\w/-]+\.ts$/, 'must be a file under main/runtime/, like main/runtime/shared-memory/mutex.ts')).default([]),
     scenarios: z.record(id, scenarioSchema),
   })
   .strict();
@@ -174,6 +177,11 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
         .map((f) => ({ path: `programs/${f}`, source: readFileSync(join(programsDir, f), 'utf8') }))
     : [];
   if (existsSync(join(dir, 'checks.ts'))) programs.push({ path: 'checks.ts', source: readFileSync(join(dir, 'checks.ts'), 'utf8') });
+  meta.library.forEach((path, index) => {
+    const file = join(findProjectRoot(), path);
+    if (!existsSync(file)) throw new LabFileError(labFile, labDoc.lineOf(['library', index]), `library file ${path} does not exist`);
+    programs.push({ path, source: readFileSync(file, 'utf8') });
+  });
 
   return { id: labId, title: meta.title, summary: meta.summary, objectives: meta.objectives, platforms: meta.platforms, intro: labDoc.body, steps, scenarios, programs, dir, compiledDir, checks };
 }

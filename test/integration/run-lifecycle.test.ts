@@ -58,6 +58,16 @@ describe('misbehaving lab processes', () => {
   });
 });
 
+describe('platforms', () => {
+  it('refuses to run a lab on a platform its kernel objects do not exist on, and says so', async () => {
+    const outcome = await harness.engine.handle('runs.start', { labId: 'elsewhere', scenarioId: 'only' });
+    assert.ok(!outcome.ok);
+    assert.equal(outcome.error.code, 'unsupported-platform');
+    assert.match(outcome.error.message, /not supported on Linux yet: its kernel objects exist here only on Windows/);
+    assert.equal(harness.engine.currentRun, undefined);
+  });
+});
+
 describe('descriptors', () => {
   it('lab processes do not inherit descriptors the host inherited from whatever started it', async () => {
     const home = mkdtempSync(join(tmpdir(), 'ipc-lab-test-home-'));

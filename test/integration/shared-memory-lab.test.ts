@@ -86,6 +86,18 @@ describe('shared memory lab', () => {
     }
   });
 
+  it('step race-condition: a worker killed holding the mutex is reported by the others, which do not hang', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'race-condition', params: { protection: 'mutex', killHolder: true } });
+    assert.equal(run.status, 'failed');
+    const killed = run.processes.find((p) => p.role === 'worker' && p.signal === 'SIGKILL');
+    assert.ok(killed, 'one worker was killed');
+    const reports = stored.filter((e): e is StoredEventOf<'io.error'> => e.kind === 'io.error' && e.code === 'EOWNERDEAD');
+    assert.ok(reports.length >= 1);
+    assert.match(reports[0]!.message, new RegExp(`\\b${killed.pid}\\b`));
+    assert.ok(measure(stored, 'mutex: lost updates')! > 0);
+    assertNothingLeft(run);
+  });
+
   it('step many-producers-consumers: every item consumed exactly once', async () => {
     const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'crowd', stepId: 'many-producers-consumers' });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));

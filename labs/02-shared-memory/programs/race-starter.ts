@@ -25,13 +25,17 @@ for (const mode of ['plain', lab.choice('protection')]) {
   segment.store(COUNTER, 0);
   segment.store(READY, 0);
   segment.store(GO, 0);
-  const children = Array.from({ length: workers }, () => lab.spawn('worker', 'race-worker.ts', { params: { ...lab.params, mode } }));
+  const children = Array.from({ length: workers }, (_, index) =>
+    lab.spawn('worker', 'race-worker.ts', { params: { ...lab.params, mode, workerIndex: index + 1 } }),
+  );
   // Wait until every worker is ready, then fire the starting gun.
   for (let ready = segment.load(READY); ready < workers; ready = segment.load(READY)) segment.wait(READY, ready, 10_000);
   const start = process.hrtime.bigint();
   segment.store(GO, 1);
   segment.wake(GO, workers);
-  await Promise.all(children.map((child) => child.exited));
+  const exits = await Promise.all(children.map((child) => child.exited));
+  const failed = exits.filter((exit) => exit.code !== 0).length;
+  if (failed > 0) lab.note(`${mode}: ${failed} of ${workers} workers did not finish`);
   const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
   const actual = segment.load(COUNTER);
   lab.measure(`${mode}: counter`, actual, 'increments');

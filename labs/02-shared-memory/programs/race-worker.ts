@@ -7,7 +7,7 @@
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { SharedSegment } from '../../../main/runtime/shared-memory/shared-segment.js';
-import { Mutex } from '../../../main/runtime/shared-memory/mutex.js';
+import { Mutex, MutexOwnerDiedError } from '../../../main/runtime/shared-memory/mutex.js';
 import { COUNTER, GO, MUTEX, READY } from './counter-layout.js';
 
 const increments = lab.int('increments');
@@ -25,11 +25,25 @@ if (mode === 'plain') {
     segment.store(COUNTER, value + 1);
   }
 } else if (mode === 'mutex') {
-  for (let i = 0; i < increments; i++) {
-    mutex.lock();
-    const value = segment.load(COUNTER);
-    segment.store(COUNTER, value + 1);
-    mutex.unlock();
+  // With killHolder, worker 1 dies halfway through while it holds the mutex. The others must not wait
+  // for ever: their lock() notices the holder is gone and fails with EOWNERDEAD.
+  const dieAt = lab.bool('killHolder') && lab.int('workerIndex') === 1 ? Math.floor(increments / 2) : -1;
+  try {
+    for (let i = 0; i < increments; i++) {
+      mutex.lock();
+      if (i === dieAt) {
+        lab.note('killed (SIGKILL) while holding the mutex');
+        lab.flush();
+        process.kill(process.pid, 'SIGKILL');
+      }
+      const value = segment.load(COUNTER);
+      segment.store(COUNTER, value + 1);
+      mutex.unlock();
+    }
+  } catch (error) {
+    if (!(error instanceof MutexOwnerDiedError)) throw error;
+    lab.emit('io.error', { op: 'wait', channel: 'counter: mutex', code: 'EOWNERDEAD', message: error.message });
+    process.exit(1);
   }
 } else {
   for (let i = 0; i < increments; i++) segment.add(COUNTER, 1);

@@ -25,6 +25,9 @@ describe('loadLabs', () => {
     const pipes = labs.find((l) => l.id === 'ordinary-pipes')!;
     assert.deepEqual(pipes.steps.map((s) => s.id), ['one-way', 'end-of-file', 'capacity', 'broken-pipe']);
     assert.ok(pipes.programs.some((p) => p.path === 'programs/message-writer.ts' && p.source.includes('lab.pipe(')));
+    const shm = labs.find((l) => l.id === 'shared-memory')!;
+    assert.deepEqual(shm.platforms, ['linux']);
+    assert.ok(shm.programs.some((p) => p.path === 'main/runtime/shared-memory/mutex.ts' && p.source.includes('class Mutex')), 'library sources are shown');
   });
 });
 
