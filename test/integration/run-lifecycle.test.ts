@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -90,6 +90,33 @@ describe('descriptors', () => {
 });
 
 describe('the host dies', () => {
+  it('leaves a shared-memory segment that the next engine start unlinks', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ipc-lab-test-home-'));
+    const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
+    const host = spawn(process.execPath, [cli, 'run', 'shared-memory', '--step', 'segment', '--set', 'holdMs=10000', '--json'], {
+      env: { ...process.env, IPC_LAB_HOME: home },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    for await (const line of createInterface({ input: host.stdout! })) {
+      const record = JSON.parse(line) as { type: string; event?: { kind: string } };
+      if (record.event?.kind === 'object.open') break;
+    }
+    const segments = () => readdirSync('/dev/shm').filter((name) => name.startsWith(`ipc-lab-${host.pid}-`));
+    assert.equal(segments().length, 1);
+    const hostExited = new Promise((resolve) => host.once('exit', resolve));
+    host.kill('SIGKILL');
+    await hostExited;
+    assert.equal(segments().length, 1, 'nobody was left to unlink it');
+    const engine = await openEngine({ dataDir: home });
+    try {
+      assert.deepEqual(segments(), [], 'the next engine start unlinked it');
+    } finally {
+      await engine.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+
   it('leaves no lab process 2 s after the host is killed with SIGKILL, and the next start sweeps its run directory', async () => {
     const home = mkdtempSync(join(tmpdir(), 'ipc-lab-test-home-'));
     const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
