@@ -101,7 +101,7 @@ export default defineChecks({
   'consumer-waits-when-empty': consumerWaitsWhenEmpty,
   'items-once-in-order': {
     title: 'Every item was taken once, in order',
-    hint: 'An item lost or taken twice means the mutex or a semaphore is not doing its job.',
+    hint: 'An item lost or taken twice means a mutex or a semaphore is not doing its job.',
     check: itemsOnceInOrder,
   },
   'producer-never-waits': {

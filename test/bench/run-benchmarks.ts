@@ -3,11 +3,13 @@
  *
  *   1. Trace ingestion: events per second stored in SQLite from two flooding lab processes, none lost.
  *   2. Latency: from a lab process's emit to a WebSocket client of the browser host.
+ *   3. Shared memory vs a pipe between two processes: 1 GiB of throughput, and small-message round trips.
  *
  * A script, not a test: it prints figures and targets, and exits 1 only if something was lost or broke
  * (never because a figure missed its target: timings on a shared machine are not pass/fail).
  *
  *   node dist/test/bench/run-benchmarks.js [--events N] [--repeats N] [--probes N] [--interval-us N] [--no-browser]
+ *                                          [--shm-repeats N] [--round-trips N] [--no-shm | --only-shm]
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { findProjectRoot } from '../../main/engine/project-root.js';
 import { fixed, median, percentile, nanosToMillisLossy, nanosToSecondsLossy, table, thousands } from './bench-stats.js';
 import { runIngestion, type IngestionResult } from './ingestion.js';
+import { DEFAULT_SHM_PARAMS, sharedMemorySection, type SharedMemoryParams } from './shared-memory.js';
 import { CHROMIUM_PATH, measureWithChromium, measureWithNodeClient, withBrowserHost, type LatencyParams, type LatencyRun, type LatencySeries } from './latency.js';
 
 const INGESTION_TARGET_PER_SECOND = 200_000;
@@ -167,11 +170,22 @@ async function main(): Promise<void> {
   const repeats = option('repeats', 3);
   const latency: LatencyParams = { probes: option('probes', 2000), intervalUs: option('interval-us', 2000) };
   const browser = !process.argv.includes('--no-browser');
+  const shm: SharedMemoryParams = {
+    ...DEFAULT_SHM_PARAMS,
+    repeats: option('shm-repeats', DEFAULT_SHM_PARAMS.repeats),
+    roundTrips: option('round-trips', DEFAULT_SHM_PARAMS.roundTrips),
+  };
+  const onlyShm = process.argv.includes('--only-shm');
+  const withShm = !process.argv.includes('--no-shm');
   const labsDir = benchLabsDir();
   const started = process.hrtime.bigint();
   printMachine();
-  let ok = await ingestionSection(labsDir, eventsPerProcess, repeats);
-  ok = (await latencySection(labsDir, latency, browser)) && ok;
+  let ok = true;
+  if (!onlyShm) {
+    ok = (await ingestionSection(labsDir, eventsPerProcess, repeats)) && ok;
+    ok = (await latencySection(labsDir, latency, browser)) && ok;
+  }
+  if (withShm || onlyShm) ok = (await sharedMemorySection(3, shm)) && ok;
   console.log(`Done in ${fixed(nanosToSecondsLossy(process.hrtime.bigint() - started), 1)} s${ok ? '.' : ' WITH PROBLEMS (see above).'}`);
   if (!ok) process.exitCode = 1;
 }

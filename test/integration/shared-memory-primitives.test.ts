@@ -388,9 +388,9 @@ describe('shared-memory primitives in one process (their contracts and errors)',
     ring.get();
     ring.put(Buffer.from('0123456789'));
     for (let i = 1; i < 4; i++) assert.deepEqual([...ring.get()], [i]);
-    assert.throws(() => ring.getInto(new Uint8Array(4)), /next item has 10 bytes and the target only 4/);
+    assert.throws(() => ring.getInto(new Uint8Array(4)), /getInto needs a target of at least slotBytes \(10\) bytes, not 4/);
     const target = new Uint8Array(10);
-    assert.equal(ring.getInto(target), 10, 'the item stayed after the failed getInto');
+    assert.equal(ring.getInto(target), 10, 'the item stayed after the refused getInto');
     assert.equal(Buffer.from(target).toString(), '0123456789');
     assert.throws(() => ring.get(20), (e: unknown) => e instanceof RingBufferTimeoutError && e.operation === 'get');
     segment.unlink();

@@ -1,37 +1,54 @@
 /**
  * A bounded buffer (the producer-consumer problem) in a shared-memory segment: a ring of fixed-size
- * slots, a mutex and two counting semaphores, exactly as in the textbook.
+ * slots and two counting semaphores, as in the textbook, with two refinements that let a producer and
+ * a consumer work at the same time: producers and consumers each have their own mutex, and the copy
+ * is done outside them.
  *
- *   put(item):  wait(empty slots); lock; write slot[tail]; tail = (tail + 1) % slots; unlock; post(full slots)
- *   get():      wait(full slots);  lock; read slot[head];  head = (head + 1) % slots; unlock; post(empty slots)
+ *   put(item):  wait(empty slots); lock(put); n = tail++; unlock(put); i = n % slots;
+ *               wait until slot[i] is empty for this lap; copy the item in; mark it full; post(full slots)
+ *   get():      wait(full slots);  lock(get); n = head++; unlock(get); i = n % slots;
+ *               wait until slot[i] is full for this lap; copy the item out; mark it empty; post(empty slots)
  *
- * Why it is correct: "empty slots" counts the slots a producer may fill, "full slots" the items a
- * consumer may take, so a producer never overwrites an unread item and a consumer never reads a slot
- * twice or before it is written. The mutex makes the head/tail/count update and the slot copy one step
- * as seen by the other processes, so several producers and several consumers work: each item is
- * consumed exactly once. The semaphores are taken *before* the mutex: waiting for a slot while holding
- * the mutex would stop the one process that could free it (deadlock).
+ * Why it is correct: "empty slots" counts the slots a producer may claim, "full slots" the items a
+ * consumer may claim, so there is never more to claim than there is. The put mutex hands out slot
+ * numbers to one producer at a time, and the get mutex to one consumer at a time, so two producers
+ * never claim the same slot and two consumers never take the same item: each item is consumed exactly
+ * once, and the items of one producer leave in the order it put them. The semaphores are taken
+ * *before* the mutexes: waiting for a slot while holding a mutex would stop the one process that
+ * could free it (deadlock).
+ *
+ * Why two mutexes and the copy outside them: the textbook uses one mutex around the whole put or get,
+ * copy included. That is correct, but a producer and a consumer then take turns even when they use
+ * different slots, so two processors copy no faster than one. Producers only move `tail` and consumers
+ * only move `head`, so each side needs only its own mutex, held for a few loads and stores. The price
+ * is a turn word per slot: with several producers, the slot a consumer claims may still be being
+ * filled by a slower producer (and a slot a producer claims may still be being read, even by a
+ * consumer a lap behind), so each side waits for the slot's turn before it copies. With one producer and one consumer that wait almost
+ * never sleeps. `count`, which both sides change, is changed with atomic adds.
  *
  * Memory layout (bytes from the buffer's offset in the segment; all words 32-bit, 4-aligned):
  *    0 magic 0x52435049 ("IPCR" in memory), written last by create(): attach() refuses a buffer without it
  *    4 flags (bit 0: bounded)
- *    8 mutex               (2 words: state, holder pid)      see mutex.ts
+ *    8 put mutex           (2 words: state, holder pid)      see mutex.ts
  *   16 "empty slots" sem   (2 words: value, waiters)         see counting-semaphore.ts
  *   24 "full slots" sem    (2 words: value, waiters)
- *   32 head   (next slot to read)
- *   36 tail   (next slot to write)
- *   40 count  (items in the buffer: what the lab shows as the level)
+ *   32 head   (items claimed by consumers so far; the next one is in slot head % slots)
+ *   36 tail   (items claimed by producers so far; up to 2^31 - 1 items in a buffer's life)
+ *   40 count  (items put and not yet claimed by a consumer: what the lab shows as the level)
  *   44 slot count
  *   48 slot size (largest item, in bytes)
- *   64 slot 0, then slot 1...: each [u32 length][slot size bytes, padded to a multiple of 4]
+ *   52 get mutex           (2 words: state, holder pid)
+ *   60 slot sleepers (processes asleep on a slot's turn word; see awaitTurn)
+ *   64 slot 0, then slot 1...: each [u32 turn: 2·lap empty, 2·lap + 1 full][u32 length][slot size bytes, padded to 4]
  *
  * bounded: false leaves out the "empty slots" wait: the textbook's "unbounded buffer". No real buffer
  * is unbounded; it is one bigger than anything ever put into it. If a put would overwrite unread data,
  * it throws RingBufferOverflowError instead of silently corrupting the buffer.
  *
- * What can go wrong: a process killed while holding the mutex (the others get MutexOwnerDiedError);
- * a consumer that dies after taking an item loses it; a producer that stops putting leaves consumers
- * asleep (use timeouts).
+ * What can go wrong: a process killed while holding a mutex (the others get MutexOwnerDiedError);
+ * a process killed between claiming a slot and marking it (the other side gives up waiting on that
+ * slot after SLOT_TIMEOUT_MS, naming it); a consumer that dies after taking an item loses it; a
+ * producer that stops putting leaves consumers asleep (use timeouts).
  */
 import { CountingSemaphore } from './counting-semaphore.js';
 import { Mutex } from './mutex.js';
@@ -41,7 +58,7 @@ import { NO_TRACE, type SyncOptions, type SyncTracer } from './sync-tracer.js';
 const MAGIC = 0x52435049;
 const H_MAGIC = 0;
 const H_FLAGS = 4;
-const H_MUTEX = 8;
+const H_PUT_MUTEX = 8;
 const H_EMPTY = 16;
 const H_FULL = 24;
 const H_HEAD = 32;
@@ -49,10 +66,29 @@ const H_TAIL = 36;
 const H_COUNT = 40;
 const H_SLOTS = 44;
 const H_SLOT_BYTES = 48;
+const H_GET_MUTEX = 52;
+/** How many processes sleep on some slot's turn word: mark() makes the wake-up system call only then. */
+const H_SLOT_SLEEPERS = 60;
 const HEADER_BYTES = 64;
 const FLAG_BOUNDED = 1;
-/** The mutex is held only for a copy: waiting longer than this means something is wrong (a dead holder). */
+/** Slot words: its turn, then the item's length, then its bytes. */
+const S_TURN = 0;
+const S_LENGTH = 4;
+const S_DATA = 8;
+/**
+ * A slot's turn word says whose turn it is on which lap round the ring: 2·lap (empty, a producer's
+ * turn), 2·lap + 1 (full, a consumer's turn). Comparing whole turns, not just empty/full, stops a
+ * consumer from taking last lap's item that a slow consumer is still reading.
+ */
+const emptyTurn = (lap: number): number => (2 * lap) | 0;
+const fullTurn = (lap: number): number => (2 * lap + 1) | 0;
+/** A mutex is held only for a few loads and stores: waiting longer than this means a dead holder. */
 const MUTEX_TIMEOUT_MS = 5000;
+/** A claimed slot is filled or emptied within a copy: waiting longer means the other process died. */
+const SLOT_TIMEOUT_MS = 5000;
+const SLOT_CHECK_MS = 100;
+/** Looks at a slot's turn word this many times before sleeping: the other side is usually mid-copy. */
+const SPIN_TRIES = 64;
 
 export interface RingBufferOptions extends SyncOptions {
   /** Where the buffer starts in the segment (4-aligned). Default 0. */
@@ -107,12 +143,13 @@ function align4(n: number): number {
 export class RingBuffer {
   /** Bytes a buffer of this geometry needs in its segment (header and slots). */
   static bytesFor(slots: number, slotBytes: number): number {
-    return HEADER_BYTES + slots * (4 + align4(slotBytes));
+    return HEADER_BYTES + slots * (S_DATA + align4(slotBytes));
   }
 
   readonly channel: string;
   private readonly tracer: SyncTracer;
-  private readonly mutex: Mutex;
+  private readonly putMutex: Mutex;
+  private readonly getMutex: Mutex;
   private readonly emptySlots: CountingSemaphore;
   private readonly fullSlots: CountingSemaphore;
   private readonly slotStride: number;
@@ -128,10 +165,11 @@ export class RingBuffer {
     this.channel = options.channel ?? `ring@${offset}`;
     this.tracer = options.tracer ?? NO_TRACE;
     const tracer = this.tracer;
-    this.mutex = Mutex.at(segment, offset + H_MUTEX, { tracer, channel: `${this.channel}: mutex` });
+    this.putMutex = Mutex.at(segment, offset + H_PUT_MUTEX, { tracer, channel: `${this.channel}: put mutex` });
+    this.getMutex = Mutex.at(segment, offset + H_GET_MUTEX, { tracer, channel: `${this.channel}: get mutex` });
     this.emptySlots = CountingSemaphore.at(segment, offset + H_EMPTY, { tracer, channel: `${this.channel}: empty slots` });
     this.fullSlots = CountingSemaphore.at(segment, offset + H_FULL, { tracer, channel: `${this.channel}: full slots` });
-    this.slotStride = 4 + align4(slotBytes);
+    this.slotStride = S_DATA + align4(slotBytes);
   }
 
   /** Lays out an empty buffer in the segment (once, before any other process attaches). */
@@ -155,7 +193,10 @@ export class RingBuffer {
     segment.store(offset + H_COUNT, 0);
     segment.store(offset + H_SLOTS, slots);
     segment.store(offset + H_SLOT_BYTES, slotBytes);
-    Mutex.init(segment, offset + H_MUTEX);
+    segment.store(offset + H_SLOT_SLEEPERS, 0);
+    for (let index = 0; index < slots; index++) segment.store(offset + HEADER_BYTES + index * (S_DATA + align4(slotBytes)) + S_TURN, emptyTurn(0));
+    Mutex.init(segment, offset + H_PUT_MUTEX);
+    Mutex.init(segment, offset + H_GET_MUTEX);
     CountingSemaphore.init(segment, offset + H_EMPTY, bounded ? slots : 0);
     CountingSemaphore.init(segment, offset + H_FULL, 0);
     segment.store(offset + H_MAGIC, MAGIC); // last: from now on attach() may use it
@@ -196,19 +237,21 @@ export class RingBuffer {
     }
     if (this.bounded && !this.emptySlots.wait(timeoutMs)) throw new RingBufferTimeoutError(this.channel, 'put', timeoutMs);
     const seg = this.segment;
-    let used: number;
-    this.mutex.lock(MUTEX_TIMEOUT_MS);
+    let claim: number;
+    this.putMutex.lock(MUTEX_TIMEOUT_MS);
     try {
       if (!this.bounded && seg.load(this.offset + H_COUNT) >= this.slots) throw new RingBufferOverflowError(this.channel, this.slots);
-      const tail = seg.load(this.offset + H_TAIL);
-      const slot = this.slotOffset(tail);
-      seg.store(slot, data.length);
-      seg.write(slot + 4, data);
-      seg.store(this.offset + H_TAIL, (tail + 1) % this.slots);
-      used = seg.add(this.offset + H_COUNT, 1) + 1;
+      claim = seg.load(this.offset + H_TAIL);
+      seg.store(this.offset + H_TAIL, claim + 1);
     } finally {
-      this.mutex.unlock();
+      this.putMutex.unlock();
     }
+    const { slot, lap } = this.slotOf(claim);
+    this.awaitTurn(slot, claim, emptyTurn(lap));
+    seg.store(slot + S_LENGTH, data.length);
+    seg.write(slot + S_DATA, data);
+    this.mark(slot, fullTurn(lap));
+    const used = seg.add(this.offset + H_COUNT, 1) + 1;
     this.fullSlots.post();
     this.tracer.level(this.channel, used, this.bounded ? this.slots : null);
   }
@@ -216,48 +259,90 @@ export class RingBuffer {
   /** Takes the oldest item (a copy), waiting for one to arrive. */
   get(timeoutMs = Infinity): Buffer {
     let item: Buffer | undefined;
-    this.take(timeoutMs, this.slotBytes, (slot, length) => {
-      item = this.segment.read(slot + 4, length);
+    this.take(timeoutMs, (slot, length) => {
+      item = this.segment.read(slot + S_DATA, length);
     });
     return item!;
   }
 
-  /** Like get, but copies the item into target (no allocation); returns its length. */
+  /**
+   * Like get, but copies the item into target (no allocation); returns its length. The target must
+   * hold a whole slot (slotBytes), since the item's length is known only once it is taken.
+   */
   getInto(target: Uint8Array, timeoutMs = Infinity): number {
+    if (target.length < this.slotBytes) {
+      throw new RangeError(`${this.channel}: getInto needs a target of at least slotBytes (${this.slotBytes}) bytes, not ${target.length}. Fix: allocate one slot's worth.`);
+    }
     let length = 0;
-    this.take(timeoutMs, target.length, (slot, itemLength) => {
-      length = this.segment.readInto(slot + 4, target.subarray(0, itemLength));
+    this.take(timeoutMs, (slot, itemLength) => {
+      length = this.segment.readInto(slot + S_DATA, target.subarray(0, itemLength));
     });
     return length;
   }
 
-  /** What get and getInto share. An item longer than maxLength stays in the buffer (and it throws). */
-  private take(timeoutMs: number, maxLength: number, copy: (slot: number, length: number) => void): void {
+  /** What get and getInto share: claim the oldest item under the mutex, then copy it out of its slot. */
+  private take(timeoutMs: number, copy: (slot: number, length: number) => void): void {
     if (!this.fullSlots.wait(timeoutMs)) throw new RingBufferTimeoutError(this.channel, 'get', timeoutMs);
     const seg = this.segment;
-    let used = -1;
-    let length = 0;
-    this.mutex.lock(MUTEX_TIMEOUT_MS);
+    let claim: number;
+    this.getMutex.lock(MUTEX_TIMEOUT_MS);
     try {
-      const head = seg.load(this.offset + H_HEAD);
-      const slot = this.slotOffset(head);
-      length = seg.load(slot);
-      if (length <= maxLength) {
-        copy(slot, length);
-        seg.store(this.offset + H_HEAD, (head + 1) % this.slots);
-        used = seg.add(this.offset + H_COUNT, -1) - 1;
-      }
+      claim = seg.load(this.offset + H_HEAD);
+      seg.store(this.offset + H_HEAD, claim + 1);
     } finally {
-      this.mutex.unlock();
+      this.getMutex.unlock();
     }
-    if (used < 0) {
-      this.fullSlots.post(); // the item stays where it was: give its permit back
-      throw new RangeError(
-        `${this.channel}: the next item has ${length} bytes and the target only ${maxLength}. Fix: pass a target of slotBytes (${this.slotBytes}) bytes.`,
-      );
-    }
+    const used = seg.add(this.offset + H_COUNT, -1) - 1;
+    const { slot, lap } = this.slotOf(claim);
+    this.awaitTurn(slot, claim, fullTurn(lap));
+    copy(slot, seg.load(slot + S_LENGTH));
+    this.mark(slot, emptyTurn(lap + 1));
     if (this.bounded) this.emptySlots.post();
     this.tracer.level(this.channel, used, this.bounded ? this.slots : null);
+  }
+
+  /** Sets a slot's turn and wakes whoever waits for it (a producer for an empty turn, a consumer for a full one). */
+  private mark(slot: number, turn: number): void {
+    this.segment.store(slot + S_TURN, turn);
+    // Store, then look for sleepers; a sleeper counts itself, then sleeps only while the word still
+    // holds the old turn. So either we see it and wake it, or its sleep sees the new turn at once.
+    if (this.segment.load(this.offset + H_SLOT_SLEEPERS) > 0) this.segment.wake(slot + S_TURN, -1);
+  }
+
+  /**
+   * Waits until the claimed slot reaches `turn`: the process that used the slot one lap earlier may
+   * still be copying (several producers or consumers), or the item may not be written yet. Almost
+   * always it already has.
+   */
+  private awaitTurn(slot: number, claim: number, turn: number): void {
+    const seg = this.segment;
+    for (let i = 0; i < SPIN_TRIES; i++) if (seg.load(slot + S_TURN) === turn) return;
+    const channel = `${this.channel}: slot ${claim % this.slots}`;
+    const start = process.hrtime.bigint();
+    const deadline = performance.now() + SLOT_TIMEOUT_MS;
+    this.tracer.waitBegin(channel);
+    for (let now = seg.load(slot + S_TURN); now !== turn; now = seg.load(slot + S_TURN)) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        const message =
+          `${channel}: waited ${SLOT_TIMEOUT_MS} ms for the slot to become ${turn % 2 ? 'full' : 'empty'}; ` +
+          `the process that claimed it before this one must have died in the middle of its copy. Fix: start over with a fresh buffer.`;
+        this.tracer.waitEnd(channel, process.hrtime.bigint() - start, 'timed-out', message);
+        throw new Error(message);
+      }
+      seg.add(this.offset + H_SLOT_SLEEPERS, 1);
+      try {
+        seg.wait(slot + S_TURN, now, Math.min(remaining, SLOT_CHECK_MS));
+      } finally {
+        seg.add(this.offset + H_SLOT_SLEEPERS, -1);
+      }
+    }
+    this.tracer.waitEnd(channel, process.hrtime.bigint() - start, 'ok');
+  }
+
+  /** Where the claim-th item goes (slot offset) and on which lap round the ring. */
+  private slotOf(claim: number): { slot: number; lap: number } {
+    return { slot: this.slotOffset(claim % this.slots), lap: Math.floor(claim / this.slots) };
   }
 
   private slotOffset(index: number): number {
