@@ -1,40 +1,44 @@
 /**
  * A mutex for processes, built from one shared 32-bit word and the futex system call.
  *
- * Algorithm: "mutex 2" of Ulrich Drepper's "Futexes Are Tricky" (2011). The state word is
- *   0 = unlocked, 1 = locked and nobody waits, 2 = locked and someone may be waiting.
- * - lock: compareExchange(0 → 1). If that worked, we own it without entering the kernel (the fast
- *   path: most locks are uncontended). Otherwise mark the mutex contended (1 → 2) and sleep with
- *   futex_wait(state, 2): the kernel puts us to sleep only if the word is *still* 2, checked atomically
- *   with going to sleep, so an unlock that happens in between is never lost. When woken, try
- *   compareExchange(0 → 2): we take it as "contended" because we cannot know whether others still sleep.
- * - unlock: add(state, -1). If the old value was 1, nobody waited: done, no system call. If it was 2,
- *   set it to 0 and futex_wake one sleeper.
- * Why 3 states: with only 0/1, unlock would have to call futex_wake every time, a system call even
- * when nobody waits. The price is an occasional needless wake (state 2 when the waiter already left).
+ * Algorithm: "mutex 2" of Ulrich Drepper's "Futexes Are Tricky" (2011), with the holder's pid as the
+ * "locked" value. The word is
+ *   0 = unlocked,  pid = locked by pid and nobody waits,  pid | WAITERS = locked and someone may wait.
+ * - lock: compareExchange(0 → my pid). If that worked, we own it without entering the kernel (the fast
+ *   path: most locks are uncontended, and it costs one atomic operation). Otherwise set the WAITERS bit
+ *   and sleep with futex_wait(word, value seen): the kernel puts us to sleep only if the word *still*
+ *   holds that value, checked atomically with going to sleep, so an unlock that happens in between is
+ *   never lost. When woken, try compareExchange(0 → my pid | WAITERS): we take it as "may have waiters"
+ *   because we cannot know whether others still sleep.
+ * - unlock: compareExchange(my pid → 0). If that worked, nobody waited: done, no system call. If the
+ *   word was my pid | WAITERS, set it to 0 and futex_wake one sleeper.
+ * Why the WAITERS bit: without it, unlock would have to call futex_wake every time, a system call even
+ * when nobody waits. The price is an occasional needless wake (the bit set when the waiter already left).
+ * Why the pid in the word: a waiter can tell who holds the lock (and whether that process is still
+ * alive), and unlock can refuse a process that does not hold it, all from the one word.
  *
- * Memory layout (2 words, at any 4-aligned offset of a segment):
- *   offset + 0: state (0, 1, 2 as above)
- *   offset + 4: holder pid (0 when unlocked) — for diagnostics only; correctness never reads it.
+ * Memory layout (1 word, at any 4-aligned offset of a segment):
+ *   offset + 0: 0, or the holder's pid, with bit 30 (WAITERS) set when someone may be waiting.
+ *   (Linux pids are below 2^22, so they never reach the WAITERS bit.)
  *
  * What can go wrong:
  * - The holder dies while holding the lock: nobody will ever unlock it. Linux offers "robust futexes"
  *   (the kernel notices and sets a bit), which Node cannot use; here a waiter checks, while it waits,
  *   whether the holder pid is still alive, and throws MutexOwnerDiedError naming it. The data the dead
- *   holder was changing may be half-updated: that is why the lock is not simply taken over.
- * - Between taking the lock and writing its pid, the holder pid is 0 for a moment: a holder that dies
- *   exactly then is reported as "unknown". Pids are also reused, eventually, by new processes.
+ *   holder was changing may be half-updated: that is why the lock is not simply taken over. Pids are
+ *   also reused, eventually, by new processes.
  * - Unlocking from a process that does not hold it: refused (this is an "error-checking" mutex).
+ * - Locking it again from the process that holds it: refused too, instead of waiting for ever.
  */
 import { readFileSync } from 'node:fs';
 import type { SharedSegment } from './shared-segment.js';
 import { NO_TRACE, type SyncOptions, type SyncTracer } from './sync-tracer.js';
 
 const STATE = 0;
-const HOLDER = 4;
 const UNLOCKED = 0;
-const LOCKED = 1;
-const CONTENDED = 2;
+/** Set in the word while someone may be asleep waiting for the mutex. */
+const WAITERS = 0x40000000;
+const PID_MASK = 0x3fffffff;
 /** While waiting, look at whether the holder is still alive this often. */
 const LIVENESS_CHECK_MS = 100;
 
@@ -48,7 +52,7 @@ export class MutexTimeoutError extends Error {
   ) {
     super(
       `${channel}: could not lock within ${timeoutMs} ms: ` +
-        (holderPid ? `process ${holderPid} holds it and has not unlocked it` : 'it is held by a process that has not written its pid yet') +
+        `process ${holderPid} holds it and has not unlocked it` +
         '. Fix: make the holder unlock sooner (is it waiting for something while holding the lock?), or wait longer.',
     );
     this.name = 'MutexTimeoutError';
@@ -89,7 +93,7 @@ export function isProcessAlive(pid: number): boolean {
 
 export class Mutex {
   /** How many 32-bit words a mutex occupies. */
-  static readonly WORDS = 2;
+  static readonly WORDS = 1;
   static readonly BYTES = Mutex.WORDS * 4;
 
   readonly channel: string;
@@ -108,7 +112,6 @@ export class Mutex {
   /** Writes an unlocked mutex at offset (do it once, before any process uses it) and returns it. */
   static init(segment: SharedSegment, offset: number, options: SyncOptions = {}): Mutex {
     const mutex = new Mutex(segment, offset, options);
-    segment.store(offset + HOLDER, 0);
     segment.store(offset + STATE, UNLOCKED);
     return mutex;
   }
@@ -120,14 +123,12 @@ export class Mutex {
 
   /** The pid of the process holding it, or 0. */
   get holderPid(): number {
-    return this.segment.load(this.offset + HOLDER);
+    return this.segment.load(this.offset + STATE) & PID_MASK;
   }
 
   /** Takes the mutex if it is free, without waiting. */
   tryLock(): boolean {
-    if (this.segment.compareExchange(this.offset + STATE, UNLOCKED, LOCKED) !== UNLOCKED) return false;
-    this.segment.store(this.offset + HOLDER, process.pid);
-    return true;
+    return this.segment.compareExchange(this.offset + STATE, UNLOCKED, process.pid) === UNLOCKED;
   }
 
   /**
@@ -136,28 +137,41 @@ export class Mutex {
    */
   lock(timeoutMs = 5000): void {
     const seg = this.segment;
-    const state = this.offset + STATE;
-    let c = seg.compareExchange(state, UNLOCKED, LOCKED);
-    if (c === UNLOCKED) {
-      seg.store(this.offset + HOLDER, process.pid); // fast path: no system call, no trace
-      return;
+    const word = this.offset + STATE;
+    const me = process.pid;
+    let c = seg.compareExchange(word, UNLOCKED, me);
+    if (c === UNLOCKED) return; // fast path: no system call, no trace
+    if ((c & PID_MASK) === me) {
+      throw new Error(`${this.channel}: process ${me} already holds this mutex; locking it again would wait for ever. Fix: unlock it first (it is not recursive).`);
     }
     const deadline = performance.now() + timeoutMs;
     let waitStart: bigint | undefined;
     try {
-      do {
-        // Mark it contended (unless it already is) and sleep while it stays contended.
-        if (c === CONTENDED || seg.compareExchange(state, LOCKED, CONTENDED) !== UNLOCKED) {
-          const remaining = deadline - performance.now();
-          if (remaining <= 0) this.giveUp(timeoutMs);
-          if (waitStart === undefined) {
-            this.tracer.waitBegin(this.channel);
-            waitStart = process.hrtime.bigint();
-          }
-          if (seg.wait(state, CONTENDED, Math.min(remaining, LIVENESS_CHECK_MS)) === 'timed-out') this.checkHolderAlive();
+      for (;;) {
+        if (c === UNLOCKED) {
+          // Free: take it, as "may have waiters" since others may still sleep.
+          c = seg.compareExchange(word, UNLOCKED, me | WAITERS);
+          if (c === UNLOCKED) break;
+          continue;
         }
-        // Woken (or the word changed): try to take it, as "contended" since others may still sleep.
-      } while ((c = seg.compareExchange(state, UNLOCKED, CONTENDED)) !== UNLOCKED);
+        if ((c & WAITERS) === 0) {
+          // Tell the holder that someone waits, so that its unlock wakes us.
+          const seen = seg.compareExchange(word, c, c | WAITERS);
+          if (seen !== c) {
+            c = seen;
+            continue;
+          }
+          c |= WAITERS;
+        }
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) this.giveUp(timeoutMs, c & PID_MASK);
+        if (waitStart === undefined) {
+          this.tracer.waitBegin(this.channel);
+          waitStart = process.hrtime.bigint();
+        }
+        if (seg.wait(word, c, Math.min(remaining, LIVENESS_CHECK_MS)) === 'timed-out') this.checkHolderAlive(c & PID_MASK);
+        c = seg.load(word);
+      }
     } catch (error) {
       if (waitStart !== undefined) {
         const outcome = error instanceof MutexOwnerDiedError ? 'owner-died' : 'timed-out';
@@ -165,27 +179,25 @@ export class Mutex {
       }
       throw error;
     }
-    seg.store(this.offset + HOLDER, process.pid);
     if (waitStart !== undefined) this.tracer.waitEnd(this.channel, process.hrtime.bigint() - waitStart, 'ok');
   }
 
   /** Releases the mutex; wakes one waiter if there may be any. */
   unlock(): void {
     const seg = this.segment;
-    const holder = seg.load(this.offset + HOLDER);
-    if (holder !== process.pid) {
+    const word = this.offset + STATE;
+    const me = process.pid;
+    const c = seg.compareExchange(word, me, UNLOCKED);
+    if (c === me) return; // nobody waited: no system call
+    if ((c & PID_MASK) !== me) {
       throw new Error(
-        `${this.channel}: process ${process.pid} tried to unlock a mutex it does not hold (` +
-          (holder ? `process ${holder} holds it` : 'it is not locked') +
+        `${this.channel}: process ${me} tried to unlock a mutex it does not hold (` +
+          (c & PID_MASK ? `process ${c & PID_MASK} holds it` : 'it is not locked') +
           '). Fix: unlock only after your own lock() returned, exactly once.',
       );
     }
-    seg.store(this.offset + HOLDER, 0);
-    if (seg.add(this.offset + STATE, -1) !== LOCKED) {
-      // It was CONTENDED: someone may sleep on the word.
-      seg.store(this.offset + STATE, UNLOCKED);
-      seg.wake(this.offset + STATE, 1);
-    }
+    seg.store(word, UNLOCKED);
+    seg.wake(word, 1);
   }
 
   /** Runs fn holding the mutex, and unlocks even if fn throws. */
@@ -198,13 +210,12 @@ export class Mutex {
     }
   }
 
-  private checkHolderAlive(): void {
-    const holder = this.holderPid;
+  private checkHolderAlive(holder: number): void {
     if (holder !== 0 && holder !== process.pid && !isProcessAlive(holder)) throw new MutexOwnerDiedError(this.channel, holder);
   }
 
-  private giveUp(timeoutMs: number): never {
-    this.checkHolderAlive();
-    throw new MutexTimeoutError(this.channel, this.holderPid, timeoutMs);
+  private giveUp(timeoutMs: number, holder: number): never {
+    this.checkHolderAlive(holder);
+    throw new MutexTimeoutError(this.channel, holder, timeoutMs);
   }
 }

@@ -29,7 +29,7 @@
  * Memory layout (bytes from the buffer's offset in the segment; all words 32-bit, 4-aligned):
  *    0 magic 0x52435049 ("IPCR" in memory), written last by create(): attach() refuses a buffer without it
  *    4 flags (bit 0: bounded)
- *    8 put mutex           (2 words: state, holder pid)      see mutex.ts
+ *    8 put mutex           (1 word: holder pid | waiters bit) see mutex.ts; 12 unused
  *   16 "empty slots" sem   (2 words: value, waiters)         see counting-semaphore.ts
  *   24 "full slots" sem    (2 words: value, waiters)
  *   32 head   (items claimed by consumers so far; the next one is in slot head % slots)
@@ -37,7 +37,7 @@
  *   40 count  (items put and not yet claimed by a consumer: what the lab shows as the level)
  *   44 slot count
  *   48 slot size (largest item, in bytes)
- *   52 get mutex           (2 words: state, holder pid)
+ *   52 get mutex           (1 word); 56 unused
  *   60 slot sleepers (processes asleep on a slot's turn word; see awaitTurn)
  *   64 slot 0, then slot 1...: each [u32 turn: 2·lap empty, 2·lap + 1 full][u32 length][slot size bytes, padded to 4]
  *
