@@ -15,7 +15,7 @@
  * breaks.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { native } from '../native/index.js';
@@ -174,6 +174,35 @@ class LabRuntime {
     return ends;
   }
 
+  /** Where the run's FIFO called `name` lives: in the run's private directory, removed with it. */
+  fifoPath(name: string): string {
+    if (!/^[\w-]{1,64}$/.test(name)) throw new Error(`A FIFO name is letters, digits, _ and - (at most 64), not "${name}".`);
+    return join(this.runDir, `${name}.fifo`);
+  }
+
+  /** mkfifo(3) in the run's directory: a named pipe any process of the run can open by its path. */
+  mkfifo(name: string): string {
+    const path = this.fifoPath(name);
+    native().mkfifo(path, 0o600);
+    this.emit('object.create', { channel: name, object: { type: 'fifo', name: path }, detail: 'mkfifo(path, 0600)' });
+    return path;
+  }
+
+  /**
+   * open(2) of a FIFO (or any file) for reading or writing, blocking as the C call does: opening one
+   * end of a FIFO waits until some process opens the other end. Traced as io.begin/io.end (op "open").
+   */
+  open(path: string, channel: string, mode: 'read' | 'write'): number {
+    const fd = this.traced('open', channel, 0, () => openSync(path, mode === 'read' ? 'r' : 'w'));
+    this.emit('object.open', { channel, object: this.describePath(fd, path), detail: `fd ${fd}, ${mode === 'read' ? 'O_RDONLY' : 'O_WRONLY'}` });
+    return fd;
+  }
+
+  private describePath(fd: number, path: string): KernelObjectRef {
+    const stat = fstatSync(fd);
+    return { type: stat.isFIFO() ? 'fifo' : 'file', name: path, inode: stat.ino };
+  }
+
   /** What the kernel calls this descriptor's object, e.g. { type: 'pipe', name: 'pipe:[1234]' }. */
   describe(fd: number, type: KernelObjectRef['type']): KernelObjectRef {
     const inode = fstatSync(fd).ino;
@@ -222,7 +251,7 @@ class LabRuntime {
     const start = process.hrtime.bigint();
     try {
       const done = call();
-      this.emit('io.end', { op, channel, bytes: done, durationNs: (process.hrtime.bigint() - start).toString() });
+      this.emit('io.end', { op, channel, bytes: op === 'open' ? 0 : done, durationNs: (process.hrtime.bigint() - start).toString() });
       return done;
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
