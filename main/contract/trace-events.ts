@@ -103,8 +103,12 @@ export interface TraceEventFields {
    * mappings (/proc/<pid>/maps lines whose file is in /dev/shm), when it has any.
    */
   'kernel.snapshot': { state: string; wchan: string; fds: KernelFd[]; maps?: KernelMapping[] };
-  /** Kernel view: the run's named kernel objects as the file system shows them (/dev/shm entries). */
-  'kernel.objects': { shm: { path: string; bytes: number }[] };
+  /**
+   * Kernel view: the run's named kernel objects as the file system shows them: shared-memory segments
+   * (/dev/shm), message queues (/dev/mqueue, when that file system is mounted; `status` is the file's
+   * text, e.g. "QSIZE:12 NOTIFY:0 SIGNO:0 NOTIFY_PID:0") and FIFOs (in the run's directory).
+   */
+  'kernel.objects': { shm: { path: string; bytes: number }[]; mqueue?: { path: string; status: string }[]; fifo?: { path: string }[] };
   /** Host: it removed kernel objects the run left (at the end of the run, on stop or after a crash). */
   'host.cleanup': { removed: string[] };
   /** Host: a line on a trace channel did not match this spec; it was not stored as an event. */

@@ -24,7 +24,7 @@ import { EventStore } from './event-store.js';
 import { LabRun } from './lab-run.js';
 import { loadLabs, paramProblem, type LabCatalogue, type LoadedLab } from './lab-loader.js';
 import { findProjectRoot } from './project-root.js';
-import { sweepLeftoverRunDirs, sweepLeftoverSegments } from './leftovers.js';
+import { sweepLeftoverObjects, sweepLeftoverRunDirs } from './leftovers.js';
 import { native } from '../native/index.js';
 
 /** $IPC_LAB_HOME, else ~/.local/share/ipc-lab (browser and CLI modes; Electron uses userData). */
@@ -55,7 +55,7 @@ export class Engine implements EngineHandle {
     // Lab programs and checks run compiled: labs/x -> dist/labs/x, test/fixtures/labs/x -> dist/test/fixtures/labs/x.
     const compiledRoot = join(root, 'dist', relative(root, labsDir));
     sweepLeftoverRunDirs();
-    sweepLeftoverSegments();
+    sweepLeftoverObjects();
     // Lab processes get the descriptors a lab hands them and nothing the host inherited.
     native().markInheritedCloseOnExec(3);
     const store = EventStore.open(options.dataDir);

@@ -16,7 +16,7 @@
  *      stored trace, and the run directory (sockets, FIFOs) is removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,8 @@ import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEv
 import { LAB_ENV } from '../runtime/lab-env.js';
 import type { CheckDefinition } from './check-kit.js';
 import type { EventRow, EventStore } from './event-store.js';
-import { RUN_DIR_PREFIX, segmentPrefix, segmentsOfRun } from './leftovers.js';
+import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR } from './leftovers.js';
+import { native } from '../native/index.js';
 import { processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
 
 /**
@@ -87,7 +88,9 @@ export class LabRun {
   private endReason: { status: RunStatus; message: string } | undefined;
   private finishing = false;
   private snapshotQueued = false;
-  private lastObjects = '[]';
+  private lastObjects = '{"shm":[]}';
+  /** Message queues the run's programs said they created: unlinked at the end even without /dev/mqueue. */
+  private readonly queueNames = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   private lastFlushAt = 0;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -141,7 +144,7 @@ export class LabRun {
       [LAB_ENV.params]: JSON.stringify(this.options.params),
       [LAB_ENV.programDir]: join(this.options.compiledDir, 'programs'),
       [LAB_ENV.runDir]: this.runDir,
-      [LAB_ENV.shmPrefix]: segmentPrefix(this.runId),
+      [LAB_ENV.objectPrefix]: objectPrefix(this.runId),
     });
     const compiled = join(this.options.compiledDir, program.replace(/\.ts$/, '.js'));
     // detached: a new session and process group, so that stop reaches the program's own children too.
@@ -276,6 +279,9 @@ export class LabRun {
         break;
       case 'object.create':
       case 'object.open':
+        if (event.object.type === 'mqueue') this.queueNames.add(event.object.name.replace(/^\/dev\/mqueue/, ''));
+        this.queueKernelSnapshot();
+        break;
       case 'io.close':
         this.queueKernelSnapshot();
         break;
@@ -327,17 +333,26 @@ export class LabRun {
    * changed, and kernel.objects when the run's /dev/shm entries changed.
    */
   private sampleKernel(): void {
-    const shm = segmentsOfRun(this.runId).flatMap((path) => {
+    const shm = objectsOfRun(SHM_DIR, this.runId).flatMap((path) => {
       try {
         return [{ path, bytes: statSync(path).size }];
       } catch {
         return [];
       }
     });
-    const objectsKey = JSON.stringify(shm);
+    const mqueue = objectsOfRun(MQUEUE_DIR, this.runId).flatMap((path) => {
+      try {
+        return [{ path, status: readFileSync(path, 'utf8').trim() }];
+      } catch {
+        return [];
+      }
+    });
+    const fifo = this.fifosInRunDir().map((path) => ({ path }));
+    const objects = { shm, ...(mqueue.length ? { mqueue } : {}), ...(fifo.length ? { fifo } : {}) };
+    const objectsKey = JSON.stringify(objects);
     if (objectsKey !== this.lastObjects) {
       this.lastObjects = objectsKey;
-      this.hostEvent(0, 'kernel.objects', { shm });
+      this.hostEvent(0, 'kernel.objects', objects);
     }
     for (const info of this.processes.values()) {
       if (info.state !== 'running') continue;
@@ -429,10 +444,25 @@ export class LabRun {
     this.resolveDone(summary);
   }
 
-  /** Unlinks the run's shared-memory segments, whatever its programs did or did not do. */
+  /** FIFOs in the run's directory (the run's programs make them there with lab.mkfifo). */
+  private fifosInRunDir(): string[] {
+    try {
+      return readdirSync(this.runDir)
+        .map((name) => join(this.runDir, name))
+        .filter((path) => lstatSync(path).isFIFO());
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Unlinks the run's shared-memory segments and message queues, whatever its programs did or did not
+   * do. (FIFOs go with the run directory.)
+   */
   private removeSegments(): void {
     const removed: string[] = [];
-    for (const path of segmentsOfRun(this.runId)) {
+    const prefix = objectPrefix(this.runId);
+    for (const path of [...objectsOfRun(SHM_DIR, this.runId), ...objectsOfRun(MQUEUE_DIR, this.runId)]) {
       try {
         unlinkSync(path);
         removed.push(path);
@@ -440,6 +470,17 @@ export class LabRun {
         // Gone already.
       }
     }
+    // Without /dev/mqueue mounted, queues cannot be listed: unlink those the programs announced.
+    for (const name of this.queueNames) {
+      if (!name.startsWith(prefix) || removed.includes(`${MQUEUE_DIR}${name}`)) continue;
+      try {
+        (native() as { mqUnlink?: (name: string) => void }).mqUnlink?.(name);
+        removed.push(name);
+      } catch {
+        // Gone already.
+      }
+    }
+    for (const path of this.fifosInRunDir()) removed.push(path);
     if (removed.length > 0) this.hostEvent(0, 'host.cleanup', { removed });
   }
 

@@ -35,44 +35,49 @@ export function sweepLeftoverRunDirs(): number {
 
 /** Where POSIX shared-memory segments appear as files (Linux). */
 export const SHM_DIR = '/dev/shm';
+/** Where POSIX message queues appear as files, when the mqueue file system is mounted there (Linux). */
+export const MQUEUE_DIR = '/dev/mqueue';
 
 /**
- * The shared-memory name prefix of one run: /ipc-lab-<engine pid>-<run id>-. Lab programs name their
- * segments with it (lab.shmName), so the engine can find and unlink them whatever the programs did.
+ * The name prefix of one run's named kernel objects: /ipc-lab-<engine pid>-<run id>-. Lab programs
+ * name their segments and queues with it (lab.shmName, lab.mqName), so the engine can find and unlink
+ * them whatever the programs did.
  */
-export function segmentPrefix(runId: number): string {
+export function objectPrefix(runId: number): string {
   return `/ipc-lab-${process.pid}-${runId}-`;
 }
 
-/** The run's segments as /dev/shm shows them (full paths). */
-export function segmentsOfRun(runId: number): string[] {
-  const prefix = segmentPrefix(runId).slice(1);
+/** The run's objects in one of those directories (full paths). */
+export function objectsOfRun(dir: string, runId: number): string[] {
+  const prefix = objectPrefix(runId).slice(1);
   try {
-    return readdirSync(SHM_DIR)
+    return readdirSync(dir)
       .filter((name) => name.startsWith(prefix))
-      .map((name) => `${SHM_DIR}/${name}`);
+      .map((name) => `${dir}/${name}`);
   } catch {
     return [];
   }
 }
 
-/** Unlinks segments of runs whose engine is gone (it was killed before it could). */
-export function sweepLeftoverSegments(): string[] {
+/** Unlinks segments and queues of runs whose engine is gone (it was killed before it could). */
+export function sweepLeftoverObjects(): string[] {
   const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(SHM_DIR);
-  } catch {
-    return removed;
-  }
-  for (const name of names) {
-    const match = /^ipc-lab-(\d+)-\d+-/.exec(name);
-    if (!match || isAlive(Number(match[1]))) continue;
+  for (const dir of [SHM_DIR, MQUEUE_DIR]) {
+    let names: string[];
     try {
-      unlinkSync(`${SHM_DIR}/${name}`);
-      removed.push(`${SHM_DIR}/${name}`);
+      names = readdirSync(dir);
     } catch {
-      // Someone else removed it first.
+      continue;
+    }
+    for (const name of names) {
+      const match = /^ipc-lab-(\d+)-\d+-/.exec(name);
+      if (!match || isAlive(Number(match[1]))) continue;
+      try {
+        unlinkSync(`${dir}/${name}`);
+        removed.push(`${dir}/${name}`);
+      } catch {
+        // Someone else removed it first.
+      }
     }
   }
   return removed;

@@ -6,6 +6,9 @@ export const LAB_ENV = {
   programDir: 'IPC_LAB_PROGRAM_DIR',
   runDir: 'IPC_LAB_RUN_DIR',
   fds: 'IPC_LAB_FDS',
-  /** Prefix for the run's shared-memory segment names (lab.shmName): the engine unlinks them at the end. */
-  shmPrefix: 'IPC_LAB_SHM_PREFIX',
+  /**
+   * Prefix for the run's named kernel objects (lab.shmName, lab.mqName: "/ipc-lab-<engine>-<run>-"):
+   * the engine unlinks whatever carries it when the run ends.
+   */
+  objectPrefix: 'IPC_LAB_OBJECT_PREFIX',
 } as const;

@@ -295,7 +295,15 @@ class LabRuntime {
    */
   shmName(name: string): string {
     if (!/^[\w-]{1,64}$/.test(name)) throw new Error(`A segment name is letters, digits, _ and - (at most 64), not "${name}".`);
-    return requireEnv(LAB_ENV.shmPrefix) + name;
+    return requireEnv(LAB_ENV.objectPrefix) + name;
+  }
+
+  /**
+   * The full name of a POSIX message queue of this run: "/ipc-lab-<engine>-<run>-<name>". Queues named
+   * so are unlinked by the engine when the run ends, even if the program crashed.
+   */
+  mqName(name: string): string {
+    return this.shmName(name);
   }
 
   // SyncTracer (main/runtime/shared-memory/sync-tracer.ts): how the shared-memory classes say that a
