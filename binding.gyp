@@ -4,7 +4,10 @@
       "target_name": "ipc_lab_native",
       "sources": ["main/native/ipc-lab-native.c"],
       "cflags": ["-std=c11", "-Wall", "-Wextra", "-O2"],
-      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "conditions": [
+        ["OS=='linux'", { "libraries": ["-lrt"] }]
+      ]
     }
   ]
 }

@@ -57,6 +57,61 @@ export interface NativeAddon {
   futexWait(handle: number, offset: number, expected: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out';
   /** FUTEX_WAKE up to count waiters (negative: all); returns how many woke. */
   futexWake(handle: number, offset: number, count: number): number;
+
+  // POSIX message queues (Linux; elsewhere each throws an Error with code 'ENOSYS': macOS has no mq_*).
+  // A queue descriptor (mqd) is an int; on Linux an fd, always close-on-exec. Close it with mqClose.
+  // Names as for shared memory: '/name', no other '/', ≤ 255 bytes. Timeouts are relative ms; -1 (or any
+  // negative number, or Infinity) blocks for ever; 0 only tries. EINTR is retried with the time left.
+
+  /**
+   * mq_open. Without create, opens an existing queue (ENOENT otherwise) at its creator's sizes. With
+   * create: maxMessages/messageBytes set mq_attr (kernel defaults msg_default/msgsize_default when left
+   * out); EINVAL names /proc/sys/fs/mqueue/msg_max or msgsize_max and its value; exclusive → EEXIST if it
+   * exists. access defaults to 'both'; mode 0600.
+   */
+  mqOpen(name: string, options: MqOpenOptions): number;
+  /**
+   * mq_timedsend (absolute CLOCK_REALTIME deadline from timeoutMs). 'timed-out' if the queue stayed
+   * full. Throws EAGAIN when the descriptor is nonblocking and the queue is full, EMSGSIZE when data is
+   * longer than the queue's messageBytes; priority 0..32767 (higher is received first).
+   */
+  mqSend(mqd: number, data: Uint8Array, priority?: number, timeoutMs?: number): 'ok' | 'timed-out';
+  /**
+   * mq_timedreceive into target (a JS-allocated array; the message is copied to its start). null if the
+   * timeout passed first. Throws EAGAIN when nonblocking and empty, EMSGSIZE when target is shorter
+   * than the queue's messageBytes (mq_receive needs room for the largest message).
+   */
+  mqReceive(mqd: number, target: Uint8Array, timeoutMs?: number): { bytes: number; priority: number } | null;
+  /** mq_getattr: sizes fixed at creation, messages queued now, and this descriptor's O_NONBLOCK. */
+  mqGetattr(mqd: number): MqAttributes;
+  /** mq_setattr on O_NONBLOCK: per descriptor, not per queue. */
+  mqSetNonblock(mqd: number, on: boolean): void;
+  /** mq_close: the queue and its messages stay until unlinked. */
+  mqClose(mqd: number): void;
+  /** mq_unlink: removes the name; open descriptors keep working. Throws ENOENT. */
+  mqUnlink(name: string): void;
+}
+
+export interface MqOpenOptions {
+  /** O_CREAT. */
+  create: boolean;
+  /** O_EXCL (only with create): fail with EEXIST if the queue exists. */
+  exclusive?: boolean;
+  /** O_NONBLOCK: a send to a full queue / receive from an empty one throws EAGAIN instead of waiting. */
+  nonblock?: boolean;
+  /** mq_maxmsg (only with create): capacity in messages, ≥ 1. */
+  maxMessages?: number;
+  /** mq_msgsize (only with create): the largest message in bytes, ≥ 1. */
+  messageBytes?: number;
+  /** O_RDONLY, O_WRONLY or O_RDWR (default 'both'). */
+  access?: 'read' | 'write' | 'both';
+}
+
+export interface MqAttributes {
+  maxMessages: number;
+  messageBytes: number;
+  currentMessages: number;
+  nonblock: boolean;
 }
 
 let loaded: NativeAddon | undefined;

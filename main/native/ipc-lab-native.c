@@ -9,7 +9,7 @@
  * - Nothing here ever hands kernel memory to JS as an external buffer: Electron's V8 memory cage
  *   forbids it. Later mechanisms (shared memory) copy in and out.
  *
- * Why native: pipe(2) and mkfifo(3) have no Node API, a lab that promises a pipe must create a pipe
+ * Why native: pipe(2), mkfifo(3) and mq_open(3) have no Node API, a lab that promises a pipe must create a pipe
  * (Node's spawn "pipe" is a socketpair), and a lab process must die with its parent even when it is
  * blocked in a system call (prctl PR_SET_PDEATHSIG).
  */
@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/futex.h>
+#include <mqueue.h>
 #include <time.h>
 #endif
 #include <node_api.h>
@@ -69,6 +70,7 @@ static const char *errno_name(int err) {
     case ENOSPC: return "ENOSPC";
     case EFBIG: return "EFBIG";
     case ENODEV: return "ENODEV";
+    case EMSGSIZE: return "EMSGSIZE";
     default: return "EUNKNOWN";
   }
 }
@@ -744,6 +746,502 @@ static napi_value ShmUnsupported(napi_env env, napi_callback_info info) {
 
 #endif
 
+/* ---------------------------------------------------------------------------------------------------
+ * POSIX message queues (mq_open, mq_timedsend, mq_timedreceive, mq_getattr, mq_setattr, mq_close,
+ * mq_unlink).
+ *
+ * Contract:
+ * - A queue descriptor ("mqd") is a plain int. On Linux it is a file descriptor (mqd_t is an int):
+ *   always close-on-exec, so a spawned program never inherits a queue it was not given by name.
+ *   Close it with mqClose, never with fs.closeSync (other systems' mqd_t is not a descriptor).
+ * - Names are those of POSIX shared memory: '/name', no other '/', 2 to 255 bytes.
+ * - Timeouts are relative milliseconds; a negative number or Infinity blocks for ever; 0 only tries.
+ *   They become an absolute CLOCK_REALTIME deadline (what mq_timedsend/mq_timedreceive take), computed
+ *   once: a call interrupted by a signal (EINTR) is retried with the same deadline, i.e. with the time
+ *   that remains.
+ * - Messages are copied: send reads the caller's Uint8Array, receive writes into a JS-allocated
+ *   Uint8Array the caller passes (never an external buffer: Electron's V8 memory cage forbids them).
+ * - Errors a student will meet say which limit was hit and how to fix it: EINVAL on create names the
+ *   /proc/sys/fs/mqueue file and its value, EMSGSIZE gives both sizes, EMFILE names RLIMIT_MSGQUEUE.
+ *
+ * Other systems (not implemented; every function throws ENOSYS there):
+ * - macOS has no POSIX message queues at all (no mq_open in libSystem). A backing with the same
+ *   behaviour could be System V queues (msgget/msgsnd/msgrcv, with IPC_NOWAIT for nonblocking and the
+ *   mtype field carrying the priority; but no timed variants, and the kernel limits kern.sysv.msg* are
+ *   tiny by default), or a Unix datagram socket bound to a path in a run directory (message boundaries
+ *   kept, SO_SNDBUF bounds the queue; no priorities, and the receiver must be the one that bound it).
+ * - Windows: no equivalent either; a named pipe in message mode (PIPE_TYPE_MESSAGE) is the closest.
+ * ------------------------------------------------------------------------------------------------- */
+
+#ifdef __linux__
+
+#define MQ_LIMITS_DIR "/proc/sys/fs/mqueue/"
+
+/* The integer in /proc/sys/fs/mqueue/<file>, or fallback if it cannot be read. */
+static long mq_limit(const char *file, long fallback) {
+  char path[128];
+  snprintf(path, sizeof path, MQ_LIMITS_DIR "%s", file);
+  FILE *f = fopen(path, "re");
+  if (!f) return fallback;
+  long value;
+  if (fscanf(f, "%ld", &value) != 1) value = fallback;
+  fclose(f);
+  return value;
+}
+
+static void throw_mq(napi_env env, const char *syscall, int err, const char *name, const char *explanation) {
+  char message[1024];
+  if (name)
+    snprintf(message, sizeof message, "%s '%s': %s (%s). %s", syscall, name, strerror(err), errno_name(err), explanation);
+  else
+    snprintf(message, sizeof message, "%s: %s (%s). %s", syscall, strerror(err), errno_name(err), explanation);
+  napi_value msg, code, error, errno_value, syscall_value;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code);
+  napi_create_error(env, code, msg, &error);
+  napi_set_named_property(env, error, "code", code);
+  napi_create_int32(env, -err, &errno_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value);
+  napi_set_named_property(env, error, "syscall", syscall_value);
+  if (name) {
+    napi_value path_value;
+    napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &path_value);
+    napi_set_named_property(env, error, "path", path_value);
+  }
+  napi_throw(env, error);
+}
+
+static int get_mq_name(napi_env env, napi_value value, char *out) {
+  char buffer[SHM_NAME_MAX + 2];
+  size_t length = 0;
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  int ok = type == napi_string &&
+           napi_get_value_string_utf8(env, value, buffer, sizeof buffer, &length) == napi_ok &&
+           length >= 2 && length <= SHM_NAME_MAX && buffer[0] == '/' && strchr(buffer + 1, '/') == NULL;
+  if (!ok) {
+    throw_coded(env, "TypeError", "EINVAL",
+                "a message-queue name must start with '/', contain no other '/', and be 2 to 255 bytes "
+                "long. Fix: use a name like '/ipc-lab-demo'.");
+    return 0;
+  }
+  memcpy(out, buffer, length + 1);
+  return 1;
+}
+
+/* Reads an optional property of an options object: 0 = absent (or undefined), 1 = read, -1 = thrown. */
+static int get_opt_bool(napi_env env, napi_value object, const char *key, bool *out) {
+  bool has = false;
+  napi_value value;
+  napi_valuetype type;
+  if (napi_has_named_property(env, object, key, &has) != napi_ok || !has) return 0;
+  napi_get_named_property(env, object, key, &value);
+  napi_typeof(env, value, &type);
+  if (type == napi_undefined) return 0;
+  if (type != napi_boolean) {
+    char message[128];
+    snprintf(message, sizeof message, "options.%s must be true or false", key);
+    throw_coded(env, "TypeError", "EARGS", message);
+    return -1;
+  }
+  napi_get_value_bool(env, value, out);
+  return 1;
+}
+
+static int get_opt_positive(napi_env env, napi_value object, const char *key, long *out) {
+  bool has = false;
+  napi_value value;
+  napi_valuetype type;
+  double number;
+  if (napi_has_named_property(env, object, key, &has) != napi_ok || !has) return 0;
+  napi_get_named_property(env, object, key, &value);
+  napi_typeof(env, value, &type);
+  if (type == napi_undefined) return 0;
+  if (type != napi_number || napi_get_value_double(env, value, &number) != napi_ok || !(number >= 1) ||
+      number > 2147483647.0 || floor(number) != number) {
+    char message[128];
+    snprintf(message, sizeof message, "options.%s must be a positive integer", key);
+    throw_coded(env, "TypeError", "EARGS", message);
+    return -1;
+  }
+  *out = (long)number;
+  return 1;
+}
+
+/* A relative timeout in ms (number; negative or Infinity: none) → 1 and an absolute CLOCK_REALTIME
+ * deadline, 0 for "no deadline", -1 after throwing. */
+static int get_deadline(napi_env env, napi_value value, struct timespec *deadline) {
+  napi_valuetype type;
+  double timeout_ms;
+  napi_typeof(env, value, &type);
+  if (type == napi_undefined) return 0;
+  if (type != napi_number || napi_get_value_double(env, value, &timeout_ms) != napi_ok || isnan(timeout_ms)) {
+    throw_coded(env, "TypeError", "EARGS", "timeoutMs must be a number of milliseconds (-1 or Infinity: no limit)");
+    return -1;
+  }
+  if (timeout_ms < 0 || !isfinite(timeout_ms) || timeout_ms > 1e12) return 0;
+  clock_gettime(CLOCK_REALTIME, deadline);
+  double seconds = floor(timeout_ms / 1000.0);
+  deadline->tv_sec += (time_t)seconds;
+  deadline->tv_nsec += (long)((timeout_ms - seconds * 1000.0) * 1e6);
+  while (deadline->tv_nsec >= 1000000000L) {
+    deadline->tv_sec += 1;
+    deadline->tv_nsec -= 1000000000L;
+  }
+  return 1;
+}
+
+static int get_mqd(napi_env env, napi_value value, mqd_t *out) {
+  int32_t mqd;
+  if (!get_int(env, value, "mqd", &mqd)) return 0;
+  *out = (mqd_t)mqd;
+  return 1;
+}
+
+/* mqOpen(name, { create, exclusive, nonblock, maxMessages, messageBytes, access }): a queue descriptor.
+ * With create and neither size given, the kernel's defaults apply (msg_default, msgsize_default); with
+ * only one given, the other is the kernel's default. Mode 0600: only this user's processes may open it. */
+static napi_value MqOpen(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result;
+  char name[SHM_NAME_MAX + 1];
+  napi_valuetype type;
+  if (!get_args(env, info, 2, argv) || !get_mq_name(env, argv[0], name)) return NULL;
+  napi_typeof(env, argv[1], &type);
+  if (type != napi_object) {
+    throw_coded(env, "TypeError", "EARGS", "mqOpen needs an options object, e.g. { create: false }");
+    return NULL;
+  }
+  bool create = false, exclusive = false, nonblock = false;
+  long max_messages = 0, message_bytes = 0;
+  int has_max, has_bytes;
+  if (get_opt_bool(env, argv[1], "create", &create) < 0 || get_opt_bool(env, argv[1], "exclusive", &exclusive) < 0 ||
+      get_opt_bool(env, argv[1], "nonblock", &nonblock) < 0 ||
+      (has_max = get_opt_positive(env, argv[1], "maxMessages", &max_messages)) < 0 ||
+      (has_bytes = get_opt_positive(env, argv[1], "messageBytes", &message_bytes)) < 0)
+    return NULL;
+
+  int flags = O_RDWR;
+  bool has_access = false;
+  napi_has_named_property(env, argv[1], "access", &has_access);
+  if (has_access) {
+    napi_value access_value;
+    char access[8] = "";
+    size_t length = 0;
+    napi_get_named_property(env, argv[1], "access", &access_value);
+    napi_typeof(env, access_value, &type);
+    if (type != napi_undefined) {
+      if (type == napi_string) napi_get_value_string_utf8(env, access_value, access, sizeof access, &length);
+      if (strcmp(access, "read") == 0)
+        flags = O_RDONLY;
+      else if (strcmp(access, "write") == 0)
+        flags = O_WRONLY;
+      else if (strcmp(access, "both") != 0) {
+        throw_coded(env, "TypeError", "EARGS", "options.access must be 'read', 'write' or 'both'");
+        return NULL;
+      }
+    }
+  }
+  if (!create && (exclusive || has_max || has_bytes)) {
+    throw_coded(env, "TypeError", "EARGS",
+                "exclusive, maxMessages and messageBytes only apply when creating a queue: pass create: true, "
+                "or leave them out to open an existing queue at the size its creator gave it");
+    return NULL;
+  }
+  if (create) flags |= O_CREAT;
+  if (exclusive) flags |= O_EXCL;
+  if (nonblock) flags |= O_NONBLOCK;
+  flags |= O_CLOEXEC; /* the kernel makes mqueue descriptors close-on-exec anyway; say so */
+
+  struct mq_attr attr, *attr_ptr = NULL;
+  if (create && (has_max || has_bytes)) {
+    memset(&attr, 0, sizeof attr);
+    attr.mq_maxmsg = has_max ? max_messages : mq_limit("msg_default", 10);
+    attr.mq_msgsize = has_bytes ? message_bytes : mq_limit("msgsize_default", 8192);
+    attr_ptr = &attr;
+  }
+  mqd_t mqd = mq_open(name, flags, 0600, attr_ptr);
+  if (mqd == (mqd_t)-1) {
+    int err = errno;
+    char explanation[768];
+    if (err == EINVAL && attr_ptr) {
+      long msg_max = mq_limit("msg_max", -1), msgsize_max = mq_limit("msgsize_max", -1);
+      const char *privileged =
+          geteuid() == 0 ? " (This process runs as root: with CAP_SYS_RESOURCE it may go past these files up "
+                           "to the kernel's hard limits, 65536 messages of 16 MiB, and this request is past "
+                           "those too, or the capability is missing.)"
+                         : "";
+      if (msg_max >= 0 && attr.mq_maxmsg > msg_max)
+        snprintf(explanation, sizeof explanation,
+                 "maxMessages %ld is more than the system limit: " MQ_LIMITS_DIR "msg_max is %ld.%s Fix: ask for "
+                 "at most %ld messages, or raise the limit as root (sysctl fs.mqueue.msg_max=N; N <= 65536)",
+                 (long)attr.mq_maxmsg, msg_max, privileged, msg_max);
+      else if (msgsize_max >= 0 && attr.mq_msgsize > msgsize_max)
+        snprintf(explanation, sizeof explanation,
+                 "messageBytes %ld is more than the system limit: " MQ_LIMITS_DIR "msgsize_max is %ld.%s Fix: "
+                 "use messages of at most %ld bytes, or raise the limit as root (sysctl fs.mqueue.msgsize_max=N; "
+                 "N <= 16777216)",
+                 (long)attr.mq_msgsize, msgsize_max, privileged, msgsize_max);
+      else
+        snprintf(explanation, sizeof explanation,
+                 "The kernel refused maxMessages %ld x messageBytes %ld (limits: " MQ_LIMITS_DIR
+                 "msg_max is %ld, msgsize_max is %ld)",
+                 (long)attr.mq_maxmsg, (long)attr.mq_msgsize, msg_max, msgsize_max);
+      throw_mq(env, "mq_open", err, name, explanation);
+      return NULL;
+    }
+    if (err == EMFILE) {
+      snprintf(explanation, sizeof explanation,
+               "Either this process has too many descriptors open, or this user's queues would hold more "
+               "than RLIMIT_MSGQUEUE bytes in all (ulimit -q; about maxMessages x (messageBytes + bookkeeping) "
+               "per queue). Fix: close or unlink queues you no longer use, or make them smaller");
+      throw_mq(env, "mq_open", err, name, explanation);
+      return NULL;
+    }
+    if (err == ENOSPC) {
+      snprintf(explanation, sizeof explanation,
+               "The system already has " MQ_LIMITS_DIR "queues_max (%ld) queues. Fix: unlink queues left "
+               "by earlier runs (ls /dev/mqueue if it is mounted)",
+               mq_limit("queues_max", -1));
+      throw_mq(env, "mq_open", err, name, explanation);
+      return NULL;
+    }
+    if (err == ENOENT && !create) {
+      throw_mq(env, "mq_open", err, name,
+               "No queue has this name. Fix: create it first (create: true), or check the name");
+      return NULL;
+    }
+    if (err == EEXIST) {
+      throw_mq(env, "mq_open", err, name,
+               "A queue with this name exists already (exclusive create). Fix: open it without exclusive, "
+               "or unlink the one left by an earlier run");
+      return NULL;
+    }
+    return throw_errno(env, "mq_open", err, name);
+  }
+  CHECK_NAPI(env, napi_create_int32(env, (int32_t)mqd, &result));
+  return result;
+}
+
+/* The queue's message size, for error messages (-1 if mq_getattr fails too). */
+static long mq_message_bytes(mqd_t mqd) {
+  struct mq_attr attr;
+  return mq_getattr(mqd, &attr) == 0 ? (long)attr.mq_msgsize : -1;
+}
+
+/* mqSend(mqd, data, priority = 0, timeoutMs = -1): 'ok' or 'timed-out'. */
+static napi_value MqSend(napi_env env, napi_callback_info info) {
+  napi_value argv[4], result;
+  size_t argc = 4;
+  mqd_t mqd;
+  void *data;
+  size_t length;
+  int32_t priority = 0;
+  struct timespec deadline;
+  int timed = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    throw_coded(env, "TypeError", "EARGS", "mqSend(mqd, data, priority = 0, timeoutMs = -1)");
+    return NULL;
+  }
+  if (!get_mqd(env, argv[0], &mqd) || !get_uint8_array(env, argv[1], "data", &data, &length)) return NULL;
+  if (argc >= 3) {
+    napi_valuetype type;
+    napi_typeof(env, argv[2], &type);
+    if (type != napi_undefined && !get_int(env, argv[2], "priority", &priority)) return NULL;
+  }
+  long prio_max = sysconf(_SC_MQ_PRIO_MAX);
+  if (priority < 0 || (prio_max > 0 && priority >= prio_max)) {
+    char message[160];
+    snprintf(message, sizeof message, "priority must be an integer from 0 to %ld (higher is received first)",
+             prio_max > 0 ? prio_max - 1 : 31L);
+    throw_coded(env, "RangeError", "ERR_OUT_OF_RANGE", message);
+    return NULL;
+  }
+  if (argc >= 4 && (timed = get_deadline(env, argv[3], &deadline)) < 0) return NULL;
+  int rc;
+  do {
+    rc = timed ? mq_timedsend(mqd, data, length, (unsigned)priority, &deadline)
+               : mq_send(mqd, data, length, (unsigned)priority);
+  } while (rc != 0 && errno == EINTR); /* same absolute deadline: the retry waits only what remains */
+  const char *outcome = "ok";
+  if (rc != 0) {
+    int err = errno;
+    char explanation[512];
+    if (err == ETIMEDOUT)
+      outcome = "timed-out";
+    else if (err == EMSGSIZE) {
+      snprintf(explanation, sizeof explanation,
+               "The message has %zu bytes but this queue's messages are at most %ld bytes (messageBytes, "
+               "fixed when the queue was created). Fix: send smaller messages, or create the queue with a "
+               "larger messageBytes",
+               length, mq_message_bytes(mqd));
+      throw_mq(env, "mq_send", err, NULL, explanation);
+      return NULL;
+    } else if (err == EAGAIN) {
+      throw_mq(env, "mq_send", err, NULL,
+               "The queue is full and was opened nonblocking: the message was not sent. Retry later, or "
+               "block (mqSetNonblock(mqd, false))");
+      return NULL;
+    } else if (err == EBADF) {
+      throw_mq(env, "mq_send", err, NULL,
+               "This is not an open queue descriptor with write access (closed already? opened with "
+               "access 'read'?)");
+      return NULL;
+    } else
+      return throw_errno(env, "mq_send", err, NULL);
+  }
+  CHECK_NAPI(env, napi_create_string_utf8(env, outcome, NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+/* mqReceive(mqd, target, timeoutMs = -1): { bytes, priority } with the message at the start of target,
+ * or null when the timeout passed first. */
+static napi_value MqReceive(napi_env env, napi_callback_info info) {
+  napi_value argv[3], result, bytes_value, priority_value;
+  size_t argc = 3;
+  mqd_t mqd;
+  void *data;
+  size_t length;
+  struct timespec deadline;
+  int timed = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    throw_coded(env, "TypeError", "EARGS", "mqReceive(mqd, target, timeoutMs = -1)");
+    return NULL;
+  }
+  if (!get_mqd(env, argv[0], &mqd) || !get_uint8_array(env, argv[1], "target", &data, &length)) return NULL;
+  if (argc >= 3 && (timed = get_deadline(env, argv[2], &deadline)) < 0) return NULL;
+  unsigned priority = 0;
+  ssize_t received;
+  /* target is a JS-allocated array: the kernel copies the message straight into it. Nothing else runs
+   * JavaScript while we block here, so the memory cannot move. */
+  char dummy;
+  void *into = length ? data : &dummy;
+  do {
+    received = timed ? mq_timedreceive(mqd, into, length, &priority, &deadline)
+                     : mq_receive(mqd, into, length, &priority);
+  } while (received < 0 && errno == EINTR);
+  if (received < 0) {
+    int err = errno;
+    char explanation[512];
+    if (err == ETIMEDOUT) {
+      CHECK_NAPI(env, napi_get_null(env, &result));
+      return result;
+    }
+    if (err == EMSGSIZE) {
+      long message_bytes = mq_message_bytes(mqd);
+      snprintf(explanation, sizeof explanation,
+               "target holds %zu bytes but this queue's messages may be up to %ld bytes (messageBytes): "
+               "mq_receive insists on room for the largest possible message. Fix: receive into "
+               "new Uint8Array(%ld)",
+               length, message_bytes, message_bytes);
+      throw_mq(env, "mq_receive", err, NULL, explanation);
+      return NULL;
+    }
+    if (err == EAGAIN) {
+      throw_mq(env, "mq_receive", err, NULL,
+               "The queue is empty and was opened nonblocking: there was nothing to receive. Retry later, "
+               "or block (mqSetNonblock(mqd, false))");
+      return NULL;
+    }
+    if (err == EBADF) {
+      throw_mq(env, "mq_receive", err, NULL,
+               "This is not an open queue descriptor with read access (closed already? opened with "
+               "access 'write'?)");
+      return NULL;
+    }
+    return throw_errno(env, "mq_receive", err, NULL);
+  }
+  CHECK_NAPI(env, napi_create_object(env, &result));
+  CHECK_NAPI(env, napi_create_double(env, (double)received, &bytes_value));
+  CHECK_NAPI(env, napi_create_uint32(env, priority, &priority_value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "bytes", bytes_value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "priority", priority_value));
+  return result;
+}
+
+/* mqGetattr(mqd): { maxMessages, messageBytes, currentMessages, nonblock }. */
+static napi_value MqGetattr(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result, value;
+  mqd_t mqd;
+  struct mq_attr attr;
+  if (!get_args(env, info, 1, argv) || !get_mqd(env, argv[0], &mqd)) return NULL;
+  if (mq_getattr(mqd, &attr) != 0) return throw_errno(env, "mq_getattr", errno, NULL);
+  CHECK_NAPI(env, napi_create_object(env, &result));
+  CHECK_NAPI(env, napi_create_double(env, (double)attr.mq_maxmsg, &value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "maxMessages", value));
+  CHECK_NAPI(env, napi_create_double(env, (double)attr.mq_msgsize, &value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "messageBytes", value));
+  CHECK_NAPI(env, napi_create_double(env, (double)attr.mq_curmsgs, &value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "currentMessages", value));
+  CHECK_NAPI(env, napi_get_boolean(env, (attr.mq_flags & O_NONBLOCK) != 0, &value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "nonblock", value));
+  return result;
+}
+
+/* mqSetNonblock(mqd, on): mq_setattr on O_NONBLOCK, the only flag it can change. It belongs to this
+ * descriptor (open file description), not to the queue: other processes' descriptors keep theirs. */
+static napi_value MqSetNonblock(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  mqd_t mqd;
+  bool on;
+  napi_valuetype type;
+  if (!get_args(env, info, 2, argv) || !get_mqd(env, argv[0], &mqd)) return NULL;
+  napi_typeof(env, argv[1], &type);
+  if (type != napi_boolean) {
+    throw_coded(env, "TypeError", "EARGS", "on must be true or false");
+    return NULL;
+  }
+  napi_get_value_bool(env, argv[1], &on);
+  struct mq_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.mq_flags = on ? O_NONBLOCK : 0;
+  if (mq_setattr(mqd, &attr, NULL) != 0) return throw_errno(env, "mq_setattr", errno, NULL);
+  return NULL;
+}
+
+/* mqClose(mqd): the descriptor goes; the queue and its messages stay until unlinked. */
+static napi_value MqClose(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  mqd_t mqd;
+  if (!get_args(env, info, 1, argv) || !get_mqd(env, argv[0], &mqd)) return NULL;
+  if (mq_close(mqd) != 0) return throw_errno(env, "mq_close", errno, NULL);
+  return NULL;
+}
+
+/* mqUnlink(name): removes the name; descriptors already open keep working until closed. */
+static napi_value MqUnlink(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char name[SHM_NAME_MAX + 1];
+  if (!get_args(env, info, 1, argv) || !get_mq_name(env, argv[0], name)) return NULL;
+  if (mq_unlink(name) != 0) return throw_errno(env, "mq_unlink", errno, name);
+  return NULL;
+}
+
+#else /* not Linux: see the header of this section */
+
+static napi_value MqUnsupported(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value code, msg, error;
+  napi_create_string_utf8(env, "ENOSYS", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env,
+                          "POSIX message queues are not supported on " SHM_OS_NAME
+                          " (macOS has none); the message-passing lab needs Linux",
+                          NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, code, msg, &error);
+  napi_set_named_property(env, error, "code", code);
+  napi_throw(env, error);
+  return NULL;
+}
+#define MqOpen MqUnsupported
+#define MqSend MqUnsupported
+#define MqReceive MqUnsupported
+#define MqGetattr MqUnsupported
+#define MqSetNonblock MqUnsupported
+#define MqClose MqUnsupported
+#define MqUnlink MqUnsupported
+
+#endif
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -766,6 +1264,13 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"atomicCompareExchange", NULL, AtomicCompareExchange, NULL, NULL, NULL, napi_enumerable, NULL},
       {"futexWait", NULL, FutexWait, NULL, NULL, NULL, napi_enumerable, NULL},
       {"futexWake", NULL, FutexWake, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqOpen", NULL, MqOpen, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqSend", NULL, MqSend, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqReceive", NULL, MqReceive, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqGetattr", NULL, MqGetattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqSetNonblock", NULL, MqSetNonblock, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqClose", NULL, MqClose, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqUnlink", NULL, MqUnlink, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok)
     return NULL;
