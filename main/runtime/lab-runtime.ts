@@ -323,6 +323,17 @@ class LabRuntime {
     this.emit('io.error', { op: 'wait', channel, code, message: detail ?? `gave up waiting on ${channel} after ${Number(durationNs / 1_000_000n)} ms` });
   }
 
+  /** A non-blocking send or receive found the mailbox full or empty (MessageTracer). */
+  wouldBlock(channel: string, syscall: 'mq_send' | 'mq_receive', code: 'EAGAIN'): void {
+    const full = syscall === 'mq_send';
+    this.emit('io.error', {
+      op: full ? 'write' : 'read',
+      channel,
+      code,
+      message: full ? `${syscall}: the mailbox is full and the send does not wait` : `${syscall}: the mailbox is empty: the null message`,
+    });
+  }
+
   level(channel: string, used: number, capacity: number | null): void {
     this.emit('buffer.level', { channel, used, capacity });
   }

@@ -72,12 +72,15 @@ export class RunView {
     return this.#model?.cleanupsUntil(this.#cursorT) ?? [];
   });
 
-  /** Whether this run ever had shared-memory objects or mappings (the kernel view then lists them). */
+  /**
+   * Whether this run ever had named kernel objects (segments, queues, FIFOs) or shared mappings: the
+   * kernel view then lists them.
+   */
   readonly usesSharedMemory = $derived.by((): boolean => {
     void this.#kernelVersion;
     const model = this.#model;
     if (!model) return false;
-    if (model.cleanups.length > 0 || model.shmObjects.some((o) => o.shm.length > 0)) return true;
+    if (model.cleanups.length > 0 || model.shmObjects.some((o) => o.shm.length + o.mqueue.length + o.fifo.length > 0)) return true;
     for (const history of model.kernelHistory.values()) if (history.some((s) => s.maps.length > 0)) return true;
     return false;
   });

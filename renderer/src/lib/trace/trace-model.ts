@@ -79,6 +79,10 @@ export interface KernelSnapshot {
 export interface ShmObjects {
   t: number;
   shm: { path: string; bytes: number }[];
+  /** Message queues in /dev/mqueue; `status` is the file's text ("QSIZE:12 ..."). */
+  mqueue: { path: string; status: string }[];
+  /** FIFOs in the run's directory. */
+  fifo: { path: string }[];
 }
 
 /** What the host removed at the end of the run (host.cleanup). */
@@ -224,7 +228,7 @@ export class TraceModel {
     if (t > this.endT) this.endT = t;
     // The host's own bookkeeping (pid 0) gets no lane of its own.
     if (event.kind === 'kernel.objects') {
-      insertByTime(this.shmObjects, { t, shm: event.shm });
+      insertByTime(this.shmObjects, { t, shm: event.shm, mqueue: event.mqueue ?? [], fifo: event.fifo ?? [] });
       return;
     }
     if (event.kind === 'host.cleanup') {

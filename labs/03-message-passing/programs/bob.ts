@@ -1,0 +1,6 @@
+/**
+ * Bob (direct naming): he receives from "alice" and answers her, by name.
+ */
+import { converse } from './conversation.js';
+
+converse('alice', false);

@@ -1,0 +1,11 @@
+/**
+ * A sender to the mailbox "inbox" (indirect naming): it names the mailbox, not the receiver.
+ * Its role ("sender-2") says which of the three it is.
+ */
+import { lab } from '../../../main/runtime/lab-runtime.js';
+import { openMailbox, sendTraced } from './mailboxes.js';
+
+const me = Number(lab.role.replace('sender-', ''));
+const inbox = openMailbox('inbox');
+for (let k = 1; k <= lab.int('messages'); k++) sendTraced(inbox, 'mailbox inbox', me * 1000 + k, `from ${lab.role}, message ${k}`);
+inbox.close();

@@ -1,0 +1,108 @@
+/**
+ * The message-passing lab on real processes and real POSIX message queues: every step's checks pass
+ * on a correct run and fail on one that does not show the behaviour, and no queue is left behind.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { StoredEventOf } from '../../main/contract/trace-events.js';
+import { native } from '../../main/native/index.js';
+import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type Harness } from '../support/engine-harness.js';
+
+let harness: Harness;
+before(async () => {
+  harness = await openHarness();
+});
+after(async () => {
+  await harness.close();
+});
+
+function checksOf(run: { checks: { id: string; passed: boolean }[] }): Record<string, boolean> {
+  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
+}
+
+/** Queues of a run that still exist: by name (works whether or not /dev/mqueue is mounted). */
+function queuesLeft(runId: number, names: string[]): string[] {
+  return names.filter((name) => {
+    try {
+      native().mqClose(native().mqOpen(`/ipc-lab-${process.pid}-${runId}-${name}`, { create: false }));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function mqueueListing(): string[] {
+  try {
+    return readdirSync('/dev/mqueue').filter((name) => name.startsWith(`ipc-lab-${process.pid}-`));
+  } catch {
+    return [];
+  }
+}
+
+const run = (scenarioId: string, stepId: string, params: Record<string, number | string | boolean> = {}) =>
+  runToEnd(harness.engine, { labId: 'message-passing', scenarioId, stepId, params });
+
+describe('message passing lab', () => {
+  it('step naming: direct links per pair, one mailbox shared by three senders', async () => {
+    const { run: summary, stored } = await run('naming', 'naming');
+    assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
+    const channels = new Set(stored.filter((e) => e.kind === 'message.send').map((e) => (e as StoredEventOf<'message.send'>).channel));
+    assert.deepEqual([...channels].sort(), ['link alice→bob', 'link bob→alice', 'mailbox inbox']);
+    assert.deepEqual(queuesLeft(summary.runId, ['inbox', 'link-alice-bob', 'link-bob-alice']), []);
+    assertNothingLeft(summary);
+  });
+
+  it('step blocking: a blocking receive waits, a non-blocking one returns the null message, a send to a full mailbox fails with EAGAIN', async () => {
+    const { run: summary } = await run('blocking', 'blocking');
+    assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
+    assertNothingLeft(summary);
+    const quick = await run('blocking', 'blocking', { senderDelayMs: 0 });
+    assert.equal(checksOf(quick.run)['blocking-receive-waits'], false, 'with no delay the first receive may not wait long');
+    assertNothingLeft(quick.run);
+  });
+
+  it('step buffering: bounded, zero and unbounded each behave as the textbook says', async () => {
+    for (const buffering of ['bounded', 'zero', 'unbounded']) {
+      const { run: summary } = await run('buffering', 'buffering', { buffering });
+      assert.equal(summary.status, 'passed', `${buffering}: ${JSON.stringify(summary.checks, null, 2)}`);
+      assertNothingLeft(summary);
+    }
+    const fast = await run('buffering', 'buffering', { buffering: 'bounded', receiverDelayMs: 0, messages: 2 });
+    assert.equal(checksOf(fast.run)['buffering-behaviour'], false, 'a bounded mailbox that never fills shows no waiting');
+  });
+
+  it('step message-size: fixed-size messages carry the padding', async () => {
+    const { run: summary, stored } = await run('sizes', 'message-size', { records: 500 });
+    assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
+    const bytes = (name: string) => stored.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === name)!.value;
+    assert.equal(bytes('fixed: bytes'), 500 * 200);
+    assert.ok(bytes('variable: bytes') < bytes('fixed: bytes'));
+    assertNothingLeft(summary);
+  });
+
+  it('step several-receivers: each message reaches exactly one receiver', async () => {
+    const { run: summary, stored } = await run('receivers', 'several-receivers');
+    assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
+    assert.equal(stored.filter((e) => e.kind === 'message.receive').length, 60);
+    assertNothingLeft(summary);
+  });
+
+  it('unlinks the run\'s queues when the run is stopped mid-way', async () => {
+    const { run: summary, stored } = await runToEnd(
+      harness.engine,
+      { labId: 'message-passing', scenarioId: 'blocking', stepId: 'blocking', params: { senderDelayMs: 5000 } },
+      async (runId) => {
+        await waitForEvent(harness.engine, (e) => e.kind === 'io.begin' && e.op === 'wait' && e.role === 'receiver');
+        assert.deepEqual(queuesLeft(runId, ['box']), ['box']);
+        await harness.engine.call('runs.stop', { runId });
+      },
+    );
+    assert.equal(summary.status, 'stopped');
+    assert.deepEqual(queuesLeft(summary.runId, ['box']), []);
+    assert.ok(stored.some((e) => e.kind === 'host.cleanup' && e.removed.some((r) => r.endsWith('-box'))));
+    assert.deepEqual(mqueueListing(), []);
+    assertNothingLeft(summary);
+  });
+});
