@@ -15,7 +15,7 @@
  * breaks.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { native } from '../native/index.js';
@@ -35,6 +35,8 @@ export interface ChildProcessHandle {
   role: string;
   /** Resolves when the child has exited (after child.exit is traced). */
   exited: Promise<{ code: number | null; signal: string | null }>;
+  /** kill(2): sends the child a signal (SIGTERM by default). */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 function requireEnv(name: string): string {
@@ -193,7 +195,8 @@ class LabRuntime {
    * end of a FIFO waits until some process opens the other end. Traced as io.begin/io.end (op "open").
    */
   open(path: string, channel: string, mode: 'read' | 'write'): number {
-    const fd = this.traced('open', channel, 0, () => openSync(path, mode === 'read' ? 'r' : 'w'));
+    // O_RDONLY or O_WRONLY alone, as open(2) in C: no O_CREAT, so a missing FIFO is ENOENT, not a new file.
+    const fd = this.traced('open', channel, 0, () => openSync(path, mode === 'read' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY));
     this.emit('object.open', { channel, object: this.describePath(fd, path), detail: `fd ${fd}, ${mode === 'read' ? 'O_RDONLY' : 'O_WRONLY'}` });
     return fd;
   }
@@ -286,7 +289,7 @@ class LabRuntime {
         resolve({ code, signal });
       });
     });
-    return { pid, role, exited };
+    return { pid, role, exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
   }
 
   /**

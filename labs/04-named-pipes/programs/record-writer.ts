@@ -1,0 +1,20 @@
+/**
+ * A writer of the "writers" scenario (the reader starts several). It opens the reader's FIFO by its
+ * path and writes `records` records of `recordBytes` bytes, each with one write() call. When the FIFO
+ * is full, write() blocks; a write of more than PIPE_BUF bytes may then be left half done while
+ * another writer's data goes in (see records.ts for the record layout).
+ */
+import { lab } from '../../../main/runtime/lab-runtime.js';
+import { letterOf, makeRecord, recordId } from './records.js';
+
+const writer = lab.int('writerIndex');
+const records = lab.int('records');
+const recordBytes = lab.int('recordBytes');
+const letter = letterOf(writer);
+
+const fd = lab.open(lab.fifoPath('records'), 'records', 'write');
+for (let seq = 1; seq <= records; seq++) {
+  const bytes = lab.write(fd, 'records', makeRecord(writer, seq, recordBytes));
+  lab.emit('message.send', { channel: 'records', messageId: recordId(writer, seq), bytes, text: `${letter}#${seq}` });
+}
+lab.close(fd, 'records', 'write');

@@ -1,0 +1,69 @@
+/**
+ * The reader of the "writers" scenario: one FIFO, several writers, one reader.
+ *
+ *   1. It creates the FIFO "records" and starts `writers` writers, which open it by its path.
+ *   2. It opens the FIFO for reading, and also for writing: a reader that holds a write end itself
+ *      never sees end of file while writers come and go (a FIFO server does the same). It knows how
+ *      many bytes to expect instead.
+ *   3. It waits before its first read, so the FIFO fills up and every writer is blocked in write().
+ *   4. A FIFO keeps no boundaries, so it cuts the byte stream into pieces of `recordBytes` bytes, as
+ *      the writers wrote them, and judges each piece: a whole record, or corrupted (bytes of another
+ *      writer inside it). It reads in small reads of `readBytes`, so writers wake often while the
+ *      FIFO is full.
+ */
+import { unlinkSync } from 'node:fs';
+import { lab, type ChildProcessHandle } from '../../../main/runtime/lab-runtime.js';
+import { PIPE_BUF, describePiece, recordId, wholeRecord } from './records.js';
+
+const writers = lab.int('writers');
+const records = lab.int('records');
+const recordBytes = lab.int('recordBytes');
+const readBytes = lab.int('readBytes');
+const MAX_NOTES = 20;
+
+const path = lab.mkfifo('records');
+const children: ChildProcessHandle[] = [];
+for (let writer = 1; writer <= writers; writer++) {
+  children.push(lab.spawn('writer', 'record-writer.ts', { params: { ...lab.params, writerIndex: writer } }));
+}
+const fd = lab.open(path, 'records', 'read');
+const ownWriteEnd = lab.open(path, 'records', 'write');
+lab.note(`holding a write end too: no end of file until all ${writers * records} records are read`);
+
+lab.note(
+  `records of ${recordBytes} bytes are ${recordBytes <= PIPE_BUF ? 'at most' : 'more than'} PIPE_BUF (${PIPE_BUF}); ` +
+    `waiting ${lab.int('readerDelayMs')} ms so that the FIFO fills up`,
+);
+lab.sleep(lab.int('readerDelayMs'));
+
+const piece = Buffer.alloc(recordBytes);
+let whole = 0;
+let corrupted = 0;
+let total = 0;
+for (let index = 1; index <= writers * records; index++) {
+  let filled = 0;
+  while (filled < recordBytes) {
+    const bytes = lab.read(fd, 'records', piece.subarray(filled, Math.min(recordBytes, filled + readBytes)));
+    if (bytes === 0) throw new Error('unexpected end of file');
+    filled += bytes;
+  }
+  total += filled;
+  const record = wholeRecord(piece);
+  if (record) {
+    whole++;
+    lab.emit('message.receive', { channel: 'records', messageId: recordId(record.writer, record.seq), bytes: recordBytes, text: `${String.fromCharCode(64 + record.writer)}#${record.seq}` });
+  } else {
+    corrupted++;
+    if (corrupted <= MAX_NOTES) lab.note(`piece ${index} is corrupted: ${describePiece(piece)}`);
+    if (corrupted === MAX_NOTES + 1) lab.note('more corrupted pieces follow; the counts come at the end');
+  }
+}
+lab.close(ownWriteEnd, 'records', 'write');
+lab.close(fd, 'records', 'read');
+await Promise.all(children.map((child) => child.exited));
+
+lab.measure('bytes read', total, 'bytes');
+lab.measure('records whole', whole, 'records');
+lab.measure('records corrupted', corrupted, 'records', `pieces of ${recordBytes} bytes holding bytes of more than one record`);
+unlinkSync(path);
+lab.note(`unlink("${path}")`);

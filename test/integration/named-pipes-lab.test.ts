@@ -1,0 +1,201 @@
+/**
+ * The named-pipes lab on real processes and real FIFOs: every step's checks pass on a correct run and
+ * fail on a run that does not show the behaviour, writes of at most PIPE_BUF arrive whole while larger
+ * ones interleave, and nothing is left behind (no process, no run directory, no FIFO).
+ *
+ * Where no parameter can take the behaviour away (two unrelated processes, a two-way conversation),
+ * the check is run again on the real trace with the evidence removed, to show that it can fail.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { RunSummary } from '../../main/contract/lab-model.js';
+import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
+import type { RunTrace } from '../../main/engine/check-kit.js';
+import checks from '../../labs/04-named-pipes/checks.js';
+import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type FinishedRun, type Harness } from '../support/engine-harness.js';
+
+let harness: Harness;
+before(async () => {
+  harness = await openHarness();
+});
+after(async () => {
+  await harness.close();
+});
+
+const LAB = 'named-pipes';
+
+function checksOf(run: RunSummary): Record<string, boolean> {
+  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
+}
+
+function measure(events: StoredEvent[], name: string): number | undefined {
+  return events.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === name)?.value;
+}
+
+function fifosCreated(events: StoredEvent[]): string[] {
+  return events.filter((e): e is StoredEventOf<'object.create'> => e.kind === 'object.create' && e.object.type === 'fifo').map((e) => e.object.name);
+}
+
+/** Nothing of the run is left: its processes, its directory and every FIFO made in it. */
+function assertAllGone({ run, stored }: FinishedRun): void {
+  assertNothingLeft(run);
+  const fifos = fifosCreated(stored);
+  assert.ok(fifos.length > 0, 'the run made a FIFO');
+  for (const path of fifos) {
+    assert.equal(existsSync(path), false, `${path} is left`);
+    assert.equal(existsSync(dirname(path)), false, `the run directory ${dirname(path)} is left`);
+  }
+}
+
+function traceOf({ run, stored }: FinishedRun): RunTrace {
+  return { params: run.params, processes: run.processes, events: stored };
+}
+
+describe('named pipes lab', () => {
+  it('step unrelated-processes: two processes started by the host meet at one FIFO path', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'two-programs', stepId: 'unrelated-processes', params: { createDelayMs: 600 } });
+    const { run, stored } = finished;
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    assert.deepEqual(checksOf(run), { 'messages-through-fifo': true, 'unrelated-processes': true, 'same-fifo-in-kernel': true });
+
+    const reader = run.processes.find((p) => p.role === 'reader')!;
+    const writer = run.processes.find((p) => p.role === 'writer')!;
+    assert.equal(reader.ppid, process.pid, 'the host started the reader');
+    assert.equal(writer.ppid, process.pid, 'the host started the writer');
+
+    // The FIFO is in the run's directory, and /proc shows it by that path in both processes.
+    const [path] = fifosCreated(stored);
+    assert.match(path!, /\/ipc-lab-run-[^/]+\/chat\.fifo$/);
+    for (const pid of [reader.pid, writer.pid]) {
+      assert.ok(
+        stored.some((e) => e.kind === 'kernel.snapshot' && e.pid === pid && e.fds.some((fd) => fd.target === path)),
+        `pid ${pid} held ${path}`,
+      );
+    }
+    // The writer looked before the reader had made it, and waited.
+    const notes = stored.filter((e): e is StoredEventOf<'note'> => e.kind === 'note' && e.role === 'writer').map((e) => e.text);
+    assert.ok(notes.some((t) => /ENOENT/.test(t)), notes.join('\n'));
+
+    // The checks fail on the same trace without the evidence.
+    const trace = traceOf(finished);
+    const noWriterSnapshots = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'writer')) };
+    assert.equal(checks['same-fifo-in-kernel'].check(noWriterSnapshots).passed, false);
+    const writerIsChild = { ...trace, processes: trace.processes.map((p) => (p.role === 'writer' ? { ...p, ppid: reader.pid } : p)) };
+    assert.equal(checks['unrelated-processes'].check(writerIsChild).passed, false);
+    const lostMessage = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.messageId === 3)) };
+    assert.equal(checks['messages-through-fifo'].check(lostMessage).passed, false);
+    assertAllGone(finished);
+  });
+
+  it('step open-blocks: the writer is blocked in open() until the reader opens', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'two-programs', stepId: 'open-blocks' });
+    const { run, stored } = finished;
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    const writerOpen = stored.find((e): e is StoredEventOf<'io.end'> => e.kind === 'io.end' && e.role === 'writer' && e.op === 'open')!;
+    assert.ok(BigInt(writerOpen.durationNs) >= 500_000_000n, `the writer's open took ${writerOpen.durationNs} ns`);
+    const readerOpen = stored.find((e): e is StoredEventOf<'io.end'> => e.kind === 'io.end' && e.role === 'reader' && e.op === 'open')!;
+    assert.ok(BigInt(readerOpen.durationNs) < 100_000_000n, 'the reader, second to open, did not wait');
+    // Meanwhile the kernel saw the writer asleep in the FIFO's open.
+    assert.ok(
+      stored.some((e) => e.kind === 'kernel.snapshot' && e.role === 'writer' && e.state.startsWith('S') && /wait_for_partner|fifo_open/.test(e.wchan)),
+      'the writer was seen asleep in wait_for_partner',
+    );
+    assertAllGone(finished);
+  });
+
+  it('step open-blocks fails when the reader opens at once', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'two-programs', stepId: 'open-blocks', params: { readerOpenDelayMs: 0 } });
+    assert.equal(finished.run.status, 'failed');
+    assert.deepEqual(checksOf(finished.run), { 'open-waited-for-reader': false, 'messages-through-fifo': true });
+    assertAllGone(finished);
+  });
+
+  it('steps atomic-writes and large-writes: records up to PIPE_BUF arrive whole, larger ones interleave', async () => {
+    // At most PIPE_BUF, 4096 included: every record whole, every byte there.
+    for (const params of [{}, { recordBytes: 4096, records: 60 }] as Record<string, number>[]) {
+      const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'writers', stepId: 'atomic-writes', params });
+      const { run, stored } = finished;
+      assert.equal(run.status, 'passed', `${run.params.recordBytes} bytes: ${JSON.stringify(run.checks, null, 2)}`);
+      assert.ok(Number(run.params.records) * Number(run.params.recordBytes) * 3 > 64 * 1024, 'more than the FIFO holds');
+      assert.equal(measure(stored, 'records whole'), 3 * Number(run.params.records));
+      assert.equal(measure(stored, 'records corrupted'), 0);
+      assert.equal(run.processes.filter((p) => p.role === 'writer').length, 3);
+      assertAllGone(finished);
+    }
+
+    // Above PIPE_BUF: some pieces hold two writers' bytes, and still no byte is lost.
+    const large = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'writers', stepId: 'large-writes' });
+    assert.equal(large.run.status, 'passed', JSON.stringify(large.run.checks, null, 2));
+    const corrupted = measure(large.stored, 'records corrupted')!;
+    assert.ok(corrupted > 0);
+    assert.equal(measure(large.stored, 'records whole')! + corrupted, 3 * 40);
+    assert.equal(measure(large.stored, 'bytes read'), 3 * 40 * 8192);
+    const example = large.stored.find((e): e is StoredEventOf<'note'> => e.kind === 'note' && e.text.includes('is corrupted'))!;
+    assert.match(example.text, /([A-C])×\d+.*(?!\1)[A-C]×\d+/, 'a corrupted piece holds runs of two letters');
+    assertAllGone(large);
+  });
+
+  it('step atomic-writes fails with records above PIPE_BUF; step large-writes fails with records of PIPE_BUF', async () => {
+    const mixed = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'writers', stepId: 'atomic-writes', params: { recordBytes: 8192, records: 40 } });
+    assert.equal(mixed.run.status, 'failed');
+    assert.deepEqual(checksOf(mixed.run), { 'small-writes-whole': false, 'every-byte-arrived': true });
+    assertAllGone(mixed);
+
+    const whole = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'writers', stepId: 'large-writes', params: { recordBytes: 4096 } });
+    assert.equal(whole.run.status, 'failed');
+    assert.deepEqual(checksOf(whole.run), { 'large-writes-interleaved': false, 'every-byte-arrived': true });
+    assertAllGone(whole);
+  });
+
+  it('step two-way: pings and pongs go over two FIFOs, one direction each', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'conversation', stepId: 'two-way', params: { pingDelayMs: 20 } });
+    const { run, stored } = finished;
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    assert.deepEqual(fifosCreated(stored).map((p) => p.slice(p.lastIndexOf('/') + 1)), ['to-server.fifo', 'to-client.fifo']);
+
+    const trace = traceOf(finished);
+    const lostPong = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.channel === 'to-client' && e.messageId === 5)) };
+    assert.equal(checks['ping-pong-answered'].check(lostPong).passed, false);
+    // One FIFO for both directions: the server's pongs on to-server.
+    const oneFifo = {
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'object.open' && e.channel === 'to-client' ? { ...e, channel: 'to-server' } : e)),
+    };
+    assert.equal(checks['one-direction-per-fifo'].check(oneFifo).passed, false);
+    assertAllGone(finished);
+  });
+
+  it('step lifetime: the FIFO outlives its processes, holds no data, and is gone once unlinked', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'lifetime', stepId: 'lifetime' });
+    const { run, stored } = finished;
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    assert.equal(measure(stored, 'st_size'), 0);
+    assert.equal(measure(stored, 'bytes left in the FIFO'), 0);
+    const inspector = run.processes.find((p) => p.role === 'inspector')!;
+    assert.ok(run.processes.filter((p) => p.role !== 'keeper').every((p) => p.exitCode === 0));
+    assert.equal(inspector.ppid, run.processes.find((p) => p.role === 'keeper')!.pid);
+    assertAllGone(finished);
+  });
+
+  it('step lifetime without unlink fails its unlink check, and the host still removes the FIFO', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'lifetime', stepId: 'lifetime', params: { unlink: false } });
+    assert.equal(finished.run.status, 'failed');
+    assert.deepEqual(checksOf(finished.run), { 'fifo-outlived-processes': true, 'no-data-kept': true, 'fifo-unlinked': false });
+    assertAllGone(finished);
+  });
+
+  it('stopping a run ends a writer blocked in open() and removes the FIFO', async () => {
+    const finished = await runToEnd(
+      harness.engine,
+      { labId: LAB, scenarioId: 'two-programs', stepId: 'open-blocks', params: { readerOpenDelayMs: 10_000 } },
+      async (runId) => {
+        await waitForEvent(harness.engine, (e) => e.kind === 'kernel.snapshot' && e.role === 'writer' && /wait_for_partner|fifo_open/.test(e.wchan));
+        await harness.engine.call('runs.stop', { runId });
+      },
+    );
+    assert.equal(finished.run.status, 'stopped');
+    assertAllGone(finished);
+  });
+});
