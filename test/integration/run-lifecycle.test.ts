@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -90,6 +90,36 @@ describe('descriptors', () => {
 });
 
 describe('the host dies', () => {
+  it('leaves a message queue that the next engine start unlinks', async (t) => {
+    if (!existsSync('/dev/mqueue') || !readFileSync('/proc/mounts', 'utf8').includes(' /dev/mqueue ')) {
+      t.skip('the mqueue file system is not mounted at /dev/mqueue (.ci/run mounts it)');
+      return;
+    }
+    const home = mkdtempSync(join(tmpdir(), 'ipc-lab-test-home-'));
+    const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
+    const host = spawn(process.execPath, [cli, 'run', 'message-passing', '--step', 'blocking', '--set', 'senderDelayMs=5000', '--json'], {
+      env: { ...process.env, IPC_LAB_HOME: home },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    for await (const line of createInterface({ input: host.stdout! })) {
+      const record = JSON.parse(line) as { type: string; event?: { kind: string; role?: string } };
+      if (record.event?.kind === 'object.open' && record.event.role === 'sender') break;
+    }
+    const queues = () => readdirSync('/dev/mqueue').filter((name) => name.startsWith(`ipc-lab-${host.pid}-`));
+    assert.equal(queues().length, 1);
+    const hostExited = new Promise((resolve) => host.once('exit', resolve));
+    host.kill('SIGKILL');
+    await hostExited;
+    assert.equal(queues().length, 1, 'nobody was left to unlink it');
+    const engine = await openEngine({ dataDir: home });
+    try {
+      assert.deepEqual(queues(), [], 'the next engine start unlinked it');
+    } finally {
+      await engine.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('leaves a shared-memory segment that the next engine start unlinks', async () => {
     const home = mkdtempSync(join(tmpdir(), 'ipc-lab-test-home-'));
     const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
