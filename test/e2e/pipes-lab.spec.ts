@@ -24,8 +24,9 @@ test('runs step one-way live, passes its checks, and keeps the progress after a 
   await page.getByTestId('prediction').fill('In the order sent; the write into the read end fails.');
   await expect(page.getByTestId('answer-status')).toHaveText(/saved/i);
 
-  // 50 messages 100 ms apart: the run stays live for about 5 s.
-  await page.locator('[data-param="messages"] input').fill('50');
+  // 40 messages 400 ms apart: the run stays live for about 16 s, time enough on a loaded machine.
+  await page.locator('[data-param="messages"] input').fill('40');
+  await page.locator('[data-param="messageDelayMs"] input').fill('400');
   await page.getByTestId('run').click();
 
   // Live: two lanes (parent and child, two different pids) while the run is still running.
@@ -37,7 +38,7 @@ test('runs step one-way live, passes its checks, and keeps the progress after a 
   expect(new Set(pids).size).toBe(2);
   expect(Number(await page.getByTestId('event-count').textContent())).toBeGreaterThan(0);
 
-  await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 20_000 });
+  await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 30_000 });
   for (const id of ['one-way-delivery', 'one-way-refused', 'same-pipe']) {
     await expect(page.locator(`[data-testid="check"][data-check-id="${id}"]`)).toHaveAttribute('data-passed', 'true');
   }

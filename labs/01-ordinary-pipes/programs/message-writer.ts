@@ -5,7 +5,8 @@
  *   2. The child is started with the read end only (at its descriptor 3).
  *   3. The parent closes its own copy of the read end: from now on it can only write.
  *   4. It writes one line per message, then closes the write end, which is how the reader learns
- *      that no more data will ever come (read() returns 0: end of file).
+ *      that no more data will ever come (read() returns 0: end of file). Without that close the
+ *      child would wait for ever; the parent gives it 3 s, then ends it.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 
@@ -28,7 +29,13 @@ if (closeWriteEnd) {
   lab.close(writeFd, 'pipe', 'write');
 } else {
   lab.note('Keeping the write end open: the child cannot tell that no more data will come.');
+  // Give the child 3 s; it would wait for ever, so the parent ends it (the textbook's hang, made finite).
+  const finished = await Promise.race([child.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000))]);
+  if (finished === null) {
+    lab.note('After 3 s the child is still blocked in read(): with a write end open, end of file never comes. Ending it with SIGTERM.');
+    child.kill('SIGTERM');
+  }
 }
 
-const { code } = await child.exited;
-lab.note(`child exited with code ${code}`);
+const { code, signal } = await child.exited;
+lab.note(signal ? `child ended by ${signal}` : `child exited with code ${code}`);
