@@ -4,12 +4,14 @@
  *   1. Trace ingestion: events per second stored in SQLite from two flooding lab processes, none lost.
  *   2. Latency: from a lab process's emit to a WebSocket client of the browser host.
  *   3. Shared memory vs a pipe between two processes: 1 GiB of throughput, and small-message round trips.
+ *   4. Message queues and FIFOs (and a pipe) between two processes: 64 B and 4 KiB messages, throughput and round trips.
  *
  * A script, not a test: it prints figures and targets, and exits 1 only if something was lost or broke
  * (never because a figure missed its target: timings on a shared machine are not pass/fail).
  *
  *   node dist/test/bench/run-benchmarks.js [--events N] [--repeats N] [--probes N] [--interval-us N] [--no-browser]
- *                                          [--shm-repeats N] [--round-trips N] [--no-shm | --only-shm]
+ *                                          [--shm-repeats N] [--round-trips N] [--no-shm | --only-shm] [--no-mq | --only-mq]
+ * (--only-shm and --only-mq together run sections 3 and 4.)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { findProjectRoot } from '../../main/engine/project-root.js';
 import { fixed, median, percentile, nanosToMillisLossy, nanosToSecondsLossy, table, thousands } from './bench-stats.js';
 import { runIngestion, type IngestionResult } from './ingestion.js';
 import { DEFAULT_SHM_PARAMS, sharedMemorySection, type SharedMemoryParams } from './shared-memory.js';
+import { messagesSection } from './messages-fifos.js';
 import { CHROMIUM_PATH, measureWithChromium, measureWithNodeClient, withBrowserHost, type LatencyParams, type LatencyRun, type LatencySeries } from './latency.js';
 
 const INGESTION_TARGET_PER_SECOND = 200_000;
@@ -177,15 +180,18 @@ async function main(): Promise<void> {
   };
   const onlyShm = process.argv.includes('--only-shm');
   const withShm = !process.argv.includes('--no-shm');
+  const onlyMq = process.argv.includes('--only-mq');
+  const withMq = !process.argv.includes('--no-mq');
   const labsDir = benchLabsDir();
   const started = process.hrtime.bigint();
   printMachine();
   let ok = true;
-  if (!onlyShm) {
+  if (!onlyShm && !onlyMq) {
     ok = (await ingestionSection(labsDir, eventsPerProcess, repeats)) && ok;
     ok = (await latencySection(labsDir, latency, browser)) && ok;
   }
-  if (withShm || onlyShm) ok = (await sharedMemorySection(3, shm)) && ok;
+  if (onlyShm || (withShm && !onlyMq)) ok = (await sharedMemorySection(3, shm)) && ok;
+  if (onlyMq || (withMq && !onlyShm)) ok = (await messagesSection(4)) && ok;
   console.log(`Done in ${fixed(nanosToSecondsLossy(process.hrtime.bigint() - started), 1)} s${ok ? '.' : ' WITH PROBLEMS (see above).'}`);
   if (!ok) process.exitCode = 1;
 }
