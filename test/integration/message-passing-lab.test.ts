@@ -5,8 +5,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { StoredEventOf } from '../../main/contract/trace-events.js';
+import type { RunSummary } from '../../main/contract/lab-model.js';
+import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 import { native } from '../../main/native/index.js';
+import type { RunTrace } from '../../main/engine/check-kit.js';
+import checks from '../../labs/03-message-passing/checks.js';
 import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
@@ -41,6 +44,11 @@ function mqueueListing(): string[] {
   }
 }
 
+/** What the lab's checks see of a finished run. */
+function traceOf(finished: { run: RunSummary; stored: StoredEvent[] }): RunTrace {
+  return { params: finished.run.params, processes: finished.run.processes, events: finished.stored };
+}
+
 const run = (scenarioId: string, stepId: string, params: Record<string, number | string | boolean> = {}) =>
   runToEnd(harness.engine, { labId: 'message-passing', scenarioId, stepId, params });
 
@@ -52,6 +60,15 @@ describe('message passing lab', () => {
     assert.deepEqual([...channels].sort(), ['link alice→bob', 'link bob→alice', 'mailbox inbox']);
     assert.deepEqual(queuesLeft(summary.runId, ['inbox', 'link-alice-bob', 'link-bob-alice']), []);
     assertNothingLeft(summary);
+
+    // No parameter removes the behaviour, so the checks are shown to fail on the same trace without it.
+    const trace = traceOf({ run: summary, stored });
+    const oneLink = { ...trace, events: trace.events.map((e) => (e.kind === 'message.send' && e.role === 'bob' ? { ...e, channel: 'link alice→bob' } : e)) };
+    assert.equal(checks['direct-links'].check(oneLink).passed, false);
+    const twoSenders = { ...trace, events: trace.events.filter((e) => e.role !== 'sender-3') };
+    assert.equal(checks['shared-mailbox'].check(twoSenders).passed, false);
+    const lost = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.role === 'receiver' && e.messageId === 2001)) };
+    assert.equal(checks['shared-mailbox'].check(lost).passed, false);
   });
 
   it('step blocking: a blocking receive waits, a non-blocking one returns the null message, a send to a full mailbox fails with EAGAIN', async () => {
@@ -65,9 +82,15 @@ describe('message passing lab', () => {
 
   it('step buffering: bounded, zero and unbounded each behave as the textbook says', async () => {
     for (const buffering of ['bounded', 'zero', 'unbounded']) {
-      const { run: summary } = await run('buffering', 'buffering', { buffering });
+      const { run: summary, stored } = await run('buffering', 'buffering', { buffering });
       assert.equal(summary.status, 'passed', `${buffering}: ${JSON.stringify(summary.checks, null, 2)}`);
       assertNothingLeft(summary);
+      if (buffering === 'zero') {
+        // A sender that got ahead of the receiver (it took each message late) is no rendezvous.
+        const trace = traceOf({ run: summary, stored });
+        const late = { ...trace, events: trace.events.map((e) => (e.kind === 'buffer.level' && e.role === 'receiver' ? { ...e, ts: '99999999999999999' } : e)) };
+        assert.equal(checks['buffering-behaviour'].check(late).passed, false);
+      }
     }
     const fast = await run('buffering', 'buffering', { buffering: 'bounded', receiverDelayMs: 0, messages: 2 });
     assert.equal(checksOf(fast.run)['buffering-behaviour'], false, 'a bounded mailbox that never fills shows no waiting');
@@ -80,6 +103,10 @@ describe('message passing lab', () => {
     assert.equal(bytes('fixed: bytes'), 500 * 200);
     assert.ok(bytes('variable: bytes') < bytes('fixed: bytes'));
     assertNothingLeft(summary);
+    // Records all as long as the longest would leave no padding: the check says so.
+    const trace = traceOf({ run: summary, stored });
+    const noPadding = { ...trace, events: trace.events.map((e) => (e.kind === 'measure' && e.name === 'variable: bytes' ? { ...e, value: bytes('fixed: bytes') } : e)) };
+    assert.equal(checks['sizes-compared'].check(noPadding).passed, false);
   });
 
   it('step several-receivers: each message reaches exactly one receiver', async () => {
@@ -87,6 +114,12 @@ describe('message passing lab', () => {
     assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
     assert.equal(stored.filter((e) => e.kind === 'message.receive').length, 60);
     assertNothingLeft(summary);
+    const one = await run('receivers', 'several-receivers', { messages: 1 });
+    assert.equal(checksOf(one.run)['exactly-one-receiver'], true);
+    assert.equal(checksOf(one.run)['all-receivers-worked'], false, 'one message cannot reach three receivers');
+    const trace = traceOf({ run: summary, stored });
+    const twice = { ...trace, events: [...trace.events, ...trace.events.filter((e) => e.kind === 'message.receive').slice(0, 1)] };
+    assert.equal(checks['exactly-one-receiver'].check(twice).passed, false);
   });
 
   it('unlinks the run\'s queues when the run is stopped mid-way', async () => {
