@@ -50,10 +50,14 @@ export function describeEvent(event: StoredEvent): string {
       return `${event.text}${event.fix ? ` — ${event.fix}` : ''}`;
     case 'kernel.snapshot':
       return `kernel: state ${event.state}, wchan ${event.wchan || '-'}, ${event.fds.length} fds${event.maps?.length ? `, ${event.maps.length} shared mapping${event.maps.length === 1 ? '' : 's'}` : ''}`;
-    case 'kernel.objects':
-      return event.shm.length === 0
-        ? 'kernel: no shared-memory objects of this run in /dev/shm'
-        : `kernel: /dev/shm holds ${event.shm.map((o) => `${o.path} (${formatBytes(o.bytes)})`).join(', ')}`;
+    case 'kernel.objects': {
+      const parts = [
+        ...event.shm.map((o) => `${o.path} (${formatBytes(o.bytes)})`),
+        ...(event.mqueue ?? []).map((q) => `${q.path} (${/QSIZE:(\d+)/.exec(q.status)?.[1] ?? '?'} bytes queued)`),
+        ...(event.fifo ?? []).map((f) => f.path),
+      ];
+      return parts.length === 0 ? 'kernel: the run has no named kernel objects left' : `kernel: the run's named objects: ${parts.join(', ')}`;
+    }
     case 'host.cleanup':
       return `host removed what the run left: ${event.removed.join(', ')}`;
     case 'trace.rejected':
