@@ -347,8 +347,9 @@ static void throw_coded(napi_env env, const char *kind, const char *code, const 
   napi_throw(env, error);
 }
 
-/* A POSIX shared-memory name: "/something", no other '/', at most 255 bytes (NAME_MAX). */
-static int get_shm_name(napi_env env, napi_value value, char *out) {
+/* A POSIX IPC name (shared-memory segment or message queue): "/something", no other '/', at most
+ * 255 bytes (NAME_MAX). `what` names the kind of object in the error. */
+static int get_posix_name(napi_env env, napi_value value, const char *what, char *out) {
   char buffer[SHM_NAME_MAX + 2];
   size_t length = 0;
   napi_valuetype type;
@@ -357,13 +358,20 @@ static int get_shm_name(napi_env env, napi_value value, char *out) {
            napi_get_value_string_utf8(env, value, buffer, sizeof buffer, &length) == napi_ok &&
            length >= 2 && length <= SHM_NAME_MAX && buffer[0] == '/' && strchr(buffer + 1, '/') == NULL;
   if (!ok) {
-    throw_coded(env, "TypeError", "EINVAL",
-                "a shared-memory name must start with '/', contain no other '/', and be 2 to 255 bytes "
-                "long. Fix: use a name like '/ipc-lab-demo'.");
+    char message[256];
+    snprintf(message, sizeof message,
+             "a %s name must start with '/', contain no other '/', and be 2 to 255 bytes long. "
+             "Fix: use a name like '/ipc-lab-demo'.",
+             what);
+    throw_coded(env, "TypeError", "EINVAL", message);
     return 0;
   }
   memcpy(out, buffer, length + 1);
   return 1;
+}
+
+static int get_shm_name(napi_env env, napi_value value, char *out) {
+  return get_posix_name(env, value, "shared-memory", out);
 }
 
 /* A non-negative integer up to 2^53 (sizes, offsets, lengths). */
@@ -813,21 +821,7 @@ static void throw_mq(napi_env env, const char *syscall, int err, const char *nam
 }
 
 static int get_mq_name(napi_env env, napi_value value, char *out) {
-  char buffer[SHM_NAME_MAX + 2];
-  size_t length = 0;
-  napi_valuetype type;
-  napi_typeof(env, value, &type);
-  int ok = type == napi_string &&
-           napi_get_value_string_utf8(env, value, buffer, sizeof buffer, &length) == napi_ok &&
-           length >= 2 && length <= SHM_NAME_MAX && buffer[0] == '/' && strchr(buffer + 1, '/') == NULL;
-  if (!ok) {
-    throw_coded(env, "TypeError", "EINVAL",
-                "a message-queue name must start with '/', contain no other '/', and be 2 to 255 bytes "
-                "long. Fix: use a name like '/ipc-lab-demo'.");
-    return 0;
-  }
-  memcpy(out, buffer, length + 1);
-  return 1;
+  return get_posix_name(env, value, "message-queue", out);
 }
 
 /* Reads an optional property of an options object: 0 = absent (or undefined), 1 = read, -1 = thrown. */

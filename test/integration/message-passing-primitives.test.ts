@@ -10,8 +10,7 @@
  * first (`npm test` does). Every queue is unlinked here; the last test checks that none is left.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findProjectRoot } from '../../main/engine/project-root.js';
@@ -19,6 +18,7 @@ import { native } from '../../main/native/index.js';
 import { DirectLinks } from '../../main/runtime/message-passing/direct-links.js';
 import { Mailbox } from '../../main/runtime/message-passing/mailbox.js';
 import { Rendezvous } from '../../main/runtime/message-passing/rendezvous.js';
+import { assertBuiltFresh, FixtureRunner, result, type Fixture } from '../support/fixture-process.js';
 
 const root = findProjectRoot();
 const fixtureDir = join(root, 'dist', 'test', 'fixtures', 'mq');
@@ -26,7 +26,8 @@ const prefix = `/ipc-lab-test-${process.pid}-`;
 let counter = 0;
 /** Every queue name this file may have made: all are unlinked at the end and checked by the last test. */
 const names: string[] = [];
-const children = new Set<ChildProcess>();
+const fixtures = new FixtureRunner(fixtureDir);
+const runFixture = (program: string, args: (string | number)[]): Fixture => fixtures.run(program, args);
 
 function freshName(): string {
   const name = `${prefix}${++counter}`;
@@ -50,55 +51,6 @@ interface Summary {
   maxLevel: number;
 }
 
-interface Fixture {
-  child: ChildProcess;
-  /** Resolves with the first stdout line matching re. */
-  line(re: RegExp): Promise<string>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-}
-
-function runFixture(program: string, args: (string | number)[]): Fixture {
-  const child = spawn(process.execPath, [join(fixtureDir, `${program}.js`), ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  const watchers: { re: RegExp; resolve: (line: string) => void }[] = [];
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    for (const w of [...watchers]) {
-      const found = stdout.split('\n').find((l) => w.re.test(l));
-      if (found !== undefined) {
-        watchers.splice(watchers.indexOf(w), 1);
-        w.resolve(found);
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return {
-    child,
-    exited,
-    line: (re) =>
-      new Promise((resolve, reject) => {
-        const found = stdout.split('\n').find((l) => re.test(l));
-        if (found !== undefined) return resolve(found);
-        watchers.push({ re, resolve });
-        void exited.then((e) => reject(new Error(`${program} exited (${e.code ?? e.signal}) before printing ${re}: ${e.stderr}`)));
-      }),
-  };
-}
-
-/** Its last stdout line as JSON, after checking it exited 0. */
-async function result<T>(fixture: Fixture): Promise<T> {
-  const { code, signal, stdout, stderr } = await fixture.exited;
-  assert.equal(code, 0, `fixture exited with ${code ?? signal}: ${stderr}`);
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
-}
 
 /** Whether the process is still running (not exited, not a zombie). */
 function running(fixture: Fixture): boolean {
@@ -114,13 +66,11 @@ before(() => {
         (f) => [join(root, 'main/runtime/message-passing', `${f}.ts`), join(root, 'dist/main/runtime/message-passing', `${f}.js`)] as const,
       ),
     );
-  for (const [source, built] of pairs) {
-    assert.ok(existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs, `${built} is missing or older than its source. Fix: npx tsc -p tsconfig.json`);
-  }
+  assertBuiltFresh(pairs);
 });
 
 after(() => {
-  for (const child of children) child.kill('SIGKILL');
+  fixtures.killAll();
   for (const name of names) unlinkQuietly(name);
 });
 

@@ -8,23 +8,24 @@
  * first (`npm test` does). Every segment is created and unlinked here; the last test checks /dev/shm.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findProjectRoot } from '../../main/engine/project-root.js';
 import { CountingSemaphore } from '../../main/runtime/shared-memory/counting-semaphore.js';
-import { Mutex, MutexOwnerDiedError, MutexTimeoutError } from '../../main/runtime/shared-memory/mutex.js';
+import { Mutex, MutexOwnerDiedError } from '../../main/runtime/shared-memory/mutex.js';
 import { RingBuffer, RingBufferOverflowError, RingBufferTimeoutError } from '../../main/runtime/shared-memory/ring-buffer.js';
 import { SharedSegment } from '../../main/runtime/shared-memory/shared-segment.js';
 import type { SyncTracer } from '../../main/runtime/shared-memory/sync-tracer.js';
+import { assertBuiltFresh, FixtureRunner, result, type Fixture } from '../support/fixture-process.js';
 
 const root = findProjectRoot();
 const fixtureDir = join(root, 'dist', 'test', 'fixtures', 'shm');
 const prefix = `ipc-lab-test-${process.pid}-`;
 let counter = 0;
 const segments: SharedSegment[] = [];
-const children = new Set<ChildProcess>();
+const fixtures = new FixtureRunner(fixtureDir);
+const runFixture = (program: string, args: (string | number)[]): Fixture => fixtures.run(program, args);
 
 /** A fresh segment, unlinked and detached at the end of the file whatever happens. */
 function freshSegment(size: number): SharedSegment {
@@ -33,56 +34,6 @@ function freshSegment(size: number): SharedSegment {
   return segment;
 }
 
-interface Fixture {
-  child: ChildProcess;
-  /** Resolves with the first stdout line matching re. */
-  line(re: RegExp): Promise<string>;
-  /** Resolves when it exits, with everything it printed. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-}
-
-function runFixture(program: string, args: (string | number)[]): Fixture {
-  const child = spawn(process.execPath, [join(fixtureDir, `${program}.js`), ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  const watchers: { re: RegExp; resolve: (line: string) => void }[] = [];
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    for (const w of [...watchers]) {
-      const found = stdout.split('\n').find((l) => w.re.test(l));
-      if (found !== undefined) {
-        watchers.splice(watchers.indexOf(w), 1);
-        w.resolve(found);
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return {
-    child,
-    exited,
-    line: (re) =>
-      new Promise((resolve, reject) => {
-        const found = stdout.split('\n').find((l) => re.test(l));
-        if (found !== undefined) return resolve(found);
-        watchers.push({ re, resolve });
-        void exited.then((e) => reject(new Error(`${program} exited (${e.code ?? e.signal}) before printing ${re}: ${e.stderr}`)));
-      }),
-  };
-}
-
-/** Its last stdout line as JSON, after checking it exited 0. */
-async function result<T>(fixture: Fixture): Promise<T> {
-  const { code, signal, stdout, stderr } = await fixture.exited;
-  assert.equal(code, 0, `fixture exited with ${code ?? signal}: ${stderr}`);
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
-}
 
 before(() => {
   // The fixtures run from dist/: refuse a missing or stale build rather than test old code.
@@ -93,13 +44,11 @@ before(() => {
         (f) => [join(root, 'main/runtime/shared-memory', `${f}.ts`), join(root, 'dist/main/runtime/shared-memory', `${f}.js`)] as const,
       ),
     );
-  for (const [source, built] of pairs) {
-    assert.ok(existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs, `${built} is missing or older than its source. Fix: npx tsc -p tsconfig.json`);
-  }
+  assertBuiltFresh(pairs);
 });
 
 after(() => {
-  for (const child of children) child.kill('SIGKILL');
+  fixtures.killAll();
   for (const segment of segments) {
     try {
       segment.unlink();
