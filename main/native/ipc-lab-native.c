@@ -75,13 +75,14 @@ static const char *errno_name(int err) {
   }
 }
 
-/* Throws an Error shaped like Node's fs errors: message "syscall: strerror (CODE)", .code, .errno, .syscall. */
-static napi_value throw_errno(napi_env env, const char *syscall, int err, const char *path) {
-  char message[512];
-  if (path)
-    snprintf(message, sizeof message, "%s '%s': %s (%s)", syscall, path, strerror(err), errno_name(err));
-  else
-    snprintf(message, sizeof message, "%s: %s (%s)", syscall, strerror(err), errno_name(err));
+/* Throws an Error shaped like Node's fs errors: message "syscall 'path': strerror (CODE)", then the
+ * explanation if there is one; .code, .errno, .syscall and .path. */
+static void throw_errno_explained(napi_env env, const char *syscall, int err, const char *path, const char *explanation) {
+  char message[1024];
+  int used = path ? snprintf(message, sizeof message, "%s '%s': %s (%s)", syscall, path, strerror(err), errno_name(err))
+                  : snprintf(message, sizeof message, "%s: %s (%s)", syscall, strerror(err), errno_name(err));
+  if (explanation && used > 0 && (size_t)used < sizeof message)
+    snprintf(message + used, sizeof message - (size_t)used, ". %s", explanation);
   napi_value msg, code, error, errno_value, syscall_value;
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
   napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code);
@@ -97,6 +98,10 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err, const 
     napi_set_named_property(env, error, "path", path_value);
   }
   napi_throw(env, error);
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall, int err, const char *path) {
+  throw_errno_explained(env, syscall, err, path, NULL);
   return NULL;
 }
 
@@ -798,26 +803,7 @@ static long mq_limit(const char *file, long fallback) {
 }
 
 static void throw_mq(napi_env env, const char *syscall, int err, const char *name, const char *explanation) {
-  char message[1024];
-  if (name)
-    snprintf(message, sizeof message, "%s '%s': %s (%s). %s", syscall, name, strerror(err), errno_name(err), explanation);
-  else
-    snprintf(message, sizeof message, "%s: %s (%s). %s", syscall, strerror(err), errno_name(err), explanation);
-  napi_value msg, code, error, errno_value, syscall_value;
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
-  napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code);
-  napi_create_error(env, code, msg, &error);
-  napi_set_named_property(env, error, "code", code);
-  napi_create_int32(env, -err, &errno_value);
-  napi_set_named_property(env, error, "errno", errno_value);
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value);
-  napi_set_named_property(env, error, "syscall", syscall_value);
-  if (name) {
-    napi_value path_value;
-    napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &path_value);
-    napi_set_named_property(env, error, "path", path_value);
-  }
-  napi_throw(env, error);
+  throw_errno_explained(env, syscall, err, name, explanation);
 }
 
 static int get_mq_name(napi_env env, napi_value value, char *out) {

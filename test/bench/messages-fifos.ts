@@ -25,7 +25,6 @@
  * are named /ipc-lab-bench-<pid>-<n> and unlinked in `finally`, FIFOs live in a mkdtemp directory removed
  * at the end; the section then checks that no queue, FIFO directory or child process is left.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { native } from '../../main/native/index.js';
 import { fixed, median, nanosToMillisLossy, percentile, table, thousands } from './bench-stats.js';
 import type { MessageReport } from './mq/endpoint.js';
+import { ChildLauncher, type BenchChild } from './bench-children.js';
 
 export type Transport = 'mqueue' | 'FIFO' | 'pipe';
 const TRANSPORTS: readonly Transport[] = ['mqueue', 'FIFO', 'pipe'];
@@ -71,62 +71,14 @@ const queuePrefix = `ipc-lab-bench-${process.pid}-`;
 let queueCount = 0;
 const queueNames: string[] = [];
 let fifoCount = 0;
-const spawnedPids = new Set<number>();
 
 // ---------------------------------------------------------------------------------------------------
 // Child processes: `ready`, then one JSON line, then exit (as in shared-memory.ts).
 
-interface Child {
-  process: ChildProcess;
-  ready: Promise<void>;
-  result: Promise<unknown>;
-}
-
-function startChild(program: string, args: string[], extraFds: number[] = []): Child {
-  const child = spawn(process.execPath, [PROGRAMS + program, ...args], { stdio: ['ignore', 'pipe', 'inherit', ...extraFds] });
-  if (child.pid !== undefined) spawnedPids.add(child.pid);
-  let output = '';
-  let markReady: () => void = () => {};
-  let failReady: (error: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  const timer = setTimeout(() => failReady(new Error(`${program} (pid ${child.pid}) was not ready within ${STALL_MS} ms`)), STALL_MS);
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-    output += text;
-    if (output.startsWith('ready\n')) {
-      clearTimeout(timer);
-      markReady();
-    }
-  });
-  const result = new Promise<unknown>((resolve, reject) => {
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      failReady(error);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      failReady(new Error(`${program} (pid ${child.pid}) exited with ${signal ?? `code ${code}`} before it was ready`));
-      const last = output.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`${program} (pid ${child.pid}) exited with ${signal ?? `code ${code}`}; last output: ${JSON.stringify(last.slice(0, 200))}`));
-    });
-  });
-  result.catch(() => {});
-  ready.catch(() => {});
-  return { process: child, ready, result };
-}
-
-async function settle(child: Child): Promise<unknown> {
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), STALL_MS);
-  try {
-    return await child.result;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+type Child = BenchChild;
+const launcher = new ChildLauncher(PROGRAMS, STALL_MS);
+const startChild = (program: string, args: string[], extraFds: number[] = []): Child => launcher.start(program, args, extraFds);
+const settle = (child: Child): Promise<unknown> => launcher.settle(child);
 
 async function stop(children: Child[]): Promise<void> {
   for (const child of children) child.process.kill('SIGKILL'); // no-op once it has exited
@@ -394,7 +346,7 @@ export function messageLeftovers(dir: string): { queues: string[]; fifoDir: bool
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') queues.add(`${name} (${(error as NodeJS.ErrnoException).code})`);
     }
   }
-  return { queues: [...queues], fifoDir: existsSync(dir), processes: [...spawnedPids].filter((pid) => existsSync(`/proc/${pid}`)) };
+  return { queues: [...queues], fifoDir: existsSync(dir), processes: [...launcher.pids].filter((pid) => existsSync(`/proc/${pid}`)) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -546,7 +498,7 @@ export async function messagesSection(number: number, params: MessagesParams = D
     );
   } else {
     console.log(
-      `      left behind: no queue (${queueCount} created; none in /dev/mqueue, mq_open gives ENOENT for each), no FIFO directory (${fifoCount} FIFOs made), no child process (${spawnedPids.size} started)`,
+      `      left behind: no queue (${queueCount} created; none in /dev/mqueue, mq_open gives ENOENT for each), no FIFO directory (${fifoCount} FIFOs made), no child process (${launcher.pids.size} started)`,
     );
   }
   console.log('');

@@ -18,7 +18,7 @@
  * measured. Segments are named /ipc-lab-bench-<pid>-<n> and unlinked in `finally`; at the end the section
  * checks that /dev/shm holds none of them and that none of its children is left.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, readdirSync, readSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ import { SharedSegment } from '../../main/runtime/shared-memory/shared-segment.j
 import { fixed, median, nanosToMillisLossy, percentile, table, thousands } from './bench-stats.js';
 import { FUTEX_STOP, FUTEX_WORD, patterns, stampChunk, type ChunkReport } from './shm/payload.js';
 import { WaitCounter } from './shm/wait-counter.js';
+import { ChildLauncher, type BenchChild } from './bench-children.js';
 
 /** The ring buffer should move bulk data at least this many times as fast as the pipe. */
 export const RING_OVER_PIPE_TARGET = 3;
@@ -63,7 +64,6 @@ const PROGRAMS = fileURLToPath(new URL('./shm/', import.meta.url));
 const STALL_MS = 10_000;
 
 let segmentCount = 0;
-const spawnedPids = new Set<number>();
 const segmentPrefix = `ipc-lab-bench-${process.pid}-`;
 
 function segmentName(): string {
@@ -73,60 +73,10 @@ function segmentName(): string {
 // ---------------------------------------------------------------------------------------------------
 // Child processes: `ready`, then one JSON line, then exit.
 
-interface Child {
-  process: ChildProcess;
-  ready: Promise<void>;
-  /** The child's JSON report, once it exited (rejects if it exited without one, or not with 0). */
-  result: Promise<unknown>;
-}
-
-function startChild(program: string, args: string[], extraFds: number[] = []): Child {
-  const child = spawn(process.execPath, [PROGRAMS + program, ...args], { stdio: ['ignore', 'pipe', 'inherit', ...extraFds] });
-  if (child.pid !== undefined) spawnedPids.add(child.pid);
-  let output = '';
-  let markReady: () => void = () => {};
-  let failReady: (error: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  const timer = setTimeout(() => failReady(new Error(`${program} (pid ${child.pid}) was not ready within ${STALL_MS} ms`)), STALL_MS);
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-    output += text;
-    if (output.startsWith('ready\n')) {
-      clearTimeout(timer);
-      markReady();
-    }
-  });
-  const result = new Promise<unknown>((resolve, reject) => {
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      failReady(error);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const why = new Error(`${program} (pid ${child.pid}) exited with ${signal ?? `code ${code}`} before it was ready`);
-      failReady(why);
-      const last = output.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`${program} (pid ${child.pid}) exited with ${signal ?? `code ${code}`}; last output: ${JSON.stringify(last.slice(0, 200))}`));
-    });
-  });
-  result.catch(() => {}); // awaited later; an early failure must not be an unhandled rejection
-  ready.catch(() => {});
-  return { process: child, ready, result };
-}
-
-/** Waits for the child to end, killing it if it has not within STALL_MS (its report is then lost). */
-async function settle(child: Child): Promise<unknown> {
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), STALL_MS);
-  try {
-    return await child.result;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+type Child = BenchChild;
+const launcher = new ChildLauncher(PROGRAMS, STALL_MS);
+const startChild = (program: string, args: string[], extraFds: number[] = []): Child => launcher.start(program, args, extraFds);
+const settle = (child: Child): Promise<unknown> => launcher.settle(child);
 
 // ---------------------------------------------------------------------------------------------------
 // a. Throughput
@@ -482,7 +432,7 @@ async function onOneCore<T>(fn: () => Promise<T>): Promise<T | undefined> {
 /** Segments of this process still in /dev/shm, and children still alive (or unreaped). */
 export function leftovers(): { segments: string[]; processes: number[] } {
   const segments = existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((n) => n.startsWith(segmentPrefix)) : [];
-  const processes = [...spawnedPids].filter((pid) => existsSync(`/proc/${pid}`));
+  const processes = [...launcher.pids].filter((pid) => existsSync(`/proc/${pid}`));
   return { segments, processes };
 }
 
@@ -633,7 +583,7 @@ export async function sharedMemorySection(number: number, params: SharedMemoryPa
     ok = false;
     console.log(`      PROBLEM: left behind: segments ${left.segments.join(', ') || 'none'}; processes ${left.processes.join(', ') || 'none'}`);
   } else {
-    console.log(`      left behind: no segment in /dev/shm (${segmentCount} created), no child process (${spawnedPids.size} started)`);
+    console.log(`      left behind: no segment in /dev/shm (${segmentCount} created), no child process (${launcher.pids.size} started)`);
   }
   console.log('');
   return ok;
