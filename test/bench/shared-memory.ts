@@ -174,18 +174,22 @@ export async function ringThroughput(params: SharedMemoryParams): Promise<Throug
   }
 }
 
-export async function pipeThroughput(params: SharedMemoryParams): Promise<ThroughputRun> {
-  const chunks = params.totalBytes / params.chunkBytes;
+/** A real pipe(2) whose read end a child consumer gets at fd 3; this process keeps only the write end. */
+function startPipeConsumer(program: string, chunks: number, chunkBytes: number): { child: Child; writeFd: number } {
   const { readFd, writeFd } = native().pipe();
-  let child: Child;
   try {
-    child = startChild('pipe-consumer.js', [String(chunks), String(params.chunkBytes)], [readFd]);
+    return { child: startChild(program, [String(chunks), String(chunkBytes)], [readFd]), writeFd };
   } catch (error) {
     closeSync(writeFd);
     throw error;
   } finally {
     closeSync(readFd); // the child has its own copy (fd 3); ours would keep the pipe open for reading
   }
+}
+
+export async function pipeThroughput(params: SharedMemoryParams): Promise<ThroughputRun> {
+  const chunks = params.totalBytes / params.chunkBytes;
+  const { child, writeFd } = startPipeConsumer('pipe-consumer.js', chunks, params.chunkBytes);
   const problems: string[] = [];
   try {
     let startNs = 0n;
@@ -226,16 +230,7 @@ export async function pipeThroughput(params: SharedMemoryParams): Promise<Throug
  */
 export async function pipeStreamThroughput(params: SharedMemoryParams): Promise<ThroughputRun> {
   const chunks = params.totalBytes / params.chunkBytes;
-  const { readFd, writeFd } = native().pipe();
-  let child: Child;
-  try {
-    child = startChild('pipe-stream-consumer.js', [String(chunks), String(params.chunkBytes)], [readFd]);
-  } catch (error) {
-    closeSync(writeFd);
-    throw error;
-  } finally {
-    closeSync(readFd); // the child has its own copy (fd 3); ours would keep the pipe open for reading
-  }
+  const { child, writeFd } = startPipeConsumer('pipe-stream-consumer.js', chunks, params.chunkBytes);
   // From here the socket owns writeFd: it closes it (end() or destroy()), never closeSync.
   const socket = new Socket({ fd: writeFd, readable: false, writable: true });
   let failure: Error | undefined;
