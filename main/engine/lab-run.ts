@@ -94,6 +94,7 @@ export class LabRun {
   private flushTimer: NodeJS.Timeout | undefined;
   private lastFlushAt = 0;
   private drainTimer: NodeJS.Timeout | undefined;
+  private finishCheck: NodeJS.Immediate | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   private resolveDone!: (run: RunSummary) => void;
   /** Resolves with the final summary once everything of the run is gone and stored. */
@@ -226,10 +227,9 @@ export class LabRun {
 
   private acceptLine(channel: Channel, socket: Socket, line: string): void {
     if (channel.pid === undefined) {
-      // The first line names the process. Only a process of this run (its process groups) may speak.
-      const claimed = claimedPid(line);
-      const group = claimed === undefined ? undefined : processGroupOf(claimed);
-      if (claimed === undefined || group === undefined || !this.processGroups.has(group)) {
+      // The first line names the process. Only a process of this run may speak.
+      const claimed = claimedStart(line);
+      if (claimed === undefined || !this.belongsToRun(claimed)) {
         this.hostEvent(0, 'trace.rejected', {
           line: line.slice(0, 200),
           reason: 'the first line on a trace channel must be a process.start event from a process of this run',
@@ -238,7 +238,7 @@ export class LabRun {
         socket.destroy();
         return;
       }
-      channel.pid = claimed;
+      channel.pid = claimed.pid;
     }
     const verdict = parseLabTraceLine(line, channel.pid);
     if (!verdict.ok) {
@@ -247,6 +247,18 @@ export class LabRun {
     }
     this.record(verdict.event, line);
     this.observe(verdict.event);
+  }
+
+  /**
+   * Whether the process that opened a trace channel is one of this run's: one the host started, or
+   * one in their process groups. A program that spoke and exited at once may be gone (and reaped) by
+   * the time its channel is read; then its claimed parent must be a process of this run.
+   */
+  private belongsToRun({ pid, ppid }: { pid: number; ppid: number }): boolean {
+    if (this.children.has(pid) || this.processGroups.has(pid)) return true;
+    const group = processGroupOf(pid);
+    if (group !== undefined) return this.processGroups.has(group);
+    return this.processes.has(ppid);
   }
 
   private rejectLine(channel: Channel, line: string, reason: string): void {
@@ -414,10 +426,21 @@ export class LabRun {
   }
 
   private maybeFinish(): void {
-    if (this.finishing || this.children.size > 0 || this.openStdio.size > 0 || this.channels.size > 0) return;
-    if (this.status === 'starting' && !this.endReason) return;
-    this.finishing = true;
-    void this.finish();
+    if (!this.canFinish() || this.finishCheck) return;
+    // A program that connected its trace channel and exited at once may still sit in the listen
+    // backlog. It connected before it exited, so the poll that reported its exit also found the trace
+    // socket readable; setImmediate runs after that poll has accepted it, and then we look again.
+    this.finishCheck = setImmediate(() => {
+      this.finishCheck = undefined;
+      if (!this.canFinish()) return;
+      this.finishing = true;
+      void this.finish();
+    });
+  }
+
+  private canFinish(): boolean {
+    if (this.finishing || this.children.size > 0 || this.openStdio.size > 0 || this.channels.size > 0) return false;
+    return this.status !== 'starting' || this.endReason !== undefined;
   }
 
   private async finish(): Promise<void> {
@@ -499,10 +522,12 @@ export class LabRun {
 }
 
 /** The pid a first trace line claims, read without trusting the rest of the line. */
-function claimedPid(line: string): number | undefined {
+/** The pid and parent pid a process.start line claims, if it is one. */
+function claimedStart(line: string): { pid: number; ppid: number } | undefined {
   try {
-    const value = JSON.parse(line) as { pid?: unknown; kind?: unknown };
-    return value.kind === 'process.start' && Number.isSafeInteger(value.pid) && (value.pid as number) > 0 ? (value.pid as number) : undefined;
+    const { pid, ppid, kind } = JSON.parse(line) as { pid?: unknown; ppid?: unknown; kind?: unknown };
+    const isPid = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+    return kind === 'process.start' && isPid(pid) && isPid(ppid) ? { pid, ppid } : undefined;
   } catch {
     return undefined;
   }

@@ -48,6 +48,16 @@ describe('misbehaving lab processes', () => {
     assertNothingLeft(run);
   });
 
+  it('keeps the trace of programs that exit the moment they have spoken', async () => {
+    // Their trace channels can still wait in the listen backlog when the host sees them exit.
+    for (let round = 0; round < 5; round++) {
+      const { run, stored } = await runToEnd(harness.engine, { labId: 'misbehaving', scenarioId: 'blinks' });
+      const notes = stored.filter((e): e is StoredEventOf<'note'> => e.kind === 'note').map((e) => e.text);
+      assert.equal(notes.length, 8, `round ${round}: ${notes.join(', ')}`);
+      assertNothingLeft(run);
+    }
+  });
+
   it('stops a process that never exits at the wall-clock limit', async () => {
     const { run, stored } = await runToEnd(harness.engine, { labId: 'misbehaving', scenarioId: 'hang' });
     assert.equal(run.status, 'timed-out');
