@@ -85,6 +85,47 @@ export interface TraceEventFields {
   'message.send': { channel: string; messageId: number; bytes: number; text?: string };
   /** A whole message arrived. */
   'message.receive': { channel: string; messageId: number; bytes: number; text?: string };
+  /**
+   * A message's bytes, each run of them labelled with what it is (an XDR field, a length, padding):
+   * the glass-box view of marshalling. `hex` is every byte ("00 00 00 64 ..."), `fields` cover them in
+   * order (see XdrField in main/runtime/rpc/xdr.ts). Pairs with message.send/receive by messageId.
+   */
+  'message.bytes': { channel: string; messageId: number; direction: 'send' | 'receive'; bytes: number; hex: string; fields: MessageField[]; encoding?: string };
+
+  // Sockets. An address is what a student reads: "127.0.0.1:5000", "[::1]:5000", or a Unix socket's path.
+  /** A server socket is bound and listening (bind + listen succeeded). */
+  'socket.listen': { channel: string; transport: SocketTransport; address: string; detail?: string };
+  /** A client's connect() succeeded: `local` is the client's own address (its ephemeral port), `remote` the server's. */
+  'socket.connect': { channel: string; transport: SocketTransport; local: string; remote: string };
+  /** A server's accept() returned a connection: `local` is the server's address, `remote` the client's. */
+  'socket.accept': { channel: string; transport: SocketTransport; local: string; remote: string };
+  /**
+   * A connection ended, seen from this process. `how`: `end` the peer closed in order (FIN, read returned
+   * 0), `reset` the peer vanished (ECONNRESET/EPIPE: e.g. it died mid-stream), `local` this process closed it.
+   */
+  'socket.close': { channel: string; transport: SocketTransport; local?: string; remote?: string; how: 'end' | 'reset' | 'local'; bytesIn?: number; bytesOut?: number; detail?: string };
+
+  // Remote procedure calls. `xid` is the call's request id (ONC RPC's transaction id), chosen by the client.
+  /** The client stub is calling `procedure` (attempt 1) or retrying it (attempt > 1) with these arguments. */
+  'rpc.call': { channel: string; xid: number; procedure: string; args: string; attempt: number };
+  /** The server stub ran the procedure for request `xid`. */
+  'rpc.execute': { channel: string; xid: number; procedure: string; args: string; result: string };
+  /**
+   * The server saw request `xid` again. `action`: `replayed` it sent the reply it kept, without running the
+   * procedure (at-most-once); `dropped` it ignored it (the reply is still being computed); `executed-again`
+   * it had no duplicate table and ran the procedure a second time.
+   */
+  'rpc.duplicate': { channel: string; xid: number; procedure: string; action: 'replayed' | 'dropped' | 'executed-again'; detail?: string };
+  /** The client stub got the reply to `xid` after `attempts` tries, `durationNs` after the first. */
+  'rpc.reply': { channel: string; xid: number; procedure: string; result: string; attempts: number; durationNs: string };
+  /**
+   * An RPC went wrong: a timeout with no retries left, an unknown procedure, a malformed or truncated
+   * message (the server answers with an error or closes that connection, and keeps serving others).
+   */
+  'rpc.error': { channel: string; xid?: number; procedure?: string; code: string; message: string };
+  /** The fault injector on a link acted on a message: dropped it, sent it twice, or held it back. */
+  'rpc.fault': { channel: string; xid: number; fault: RpcFault; detail: string };
+
   /** A value the program measured, e.g. the pipe's capacity. */
   measure: { name: string; value: number; unit: string; detail?: string };
   /** Free text from the program, shown in its lane. */
@@ -115,13 +156,54 @@ export interface TraceEventFields {
   'trace.rejected': { line: string; reason: string; fix: string };
 }
 
-/** `wait`: waiting on a synchronisation object (a semaphore, a mutex, a futex word). */
-export type IoOp = 'read' | 'write' | 'open' | 'wait';
+/**
+ * `wait`: waiting on a synchronisation object (a semaphore, a mutex, a futex word). `bind`, `connect`,
+ * `accept`: the socket calls (bind covers listen; EACCES and EADDRINUSE come from bind).
+ */
+export type IoOp = 'read' | 'write' | 'open' | 'wait' | 'bind' | 'connect' | 'accept';
+
+export const IO_OPS = ['read', 'write', 'open', 'wait', 'bind', 'connect', 'accept'] as const satisfies readonly IoOp[];
+
+/** `tcp`: TCP over IPv4/IPv6 (here, the loopback); `unix`: a Unix domain stream socket (a socket file). */
+export type SocketTransport = 'tcp' | 'unix';
+
+/** What a link's fault injector can do to a message (the RPC lab's failure step). */
+export type RpcFault = 'drop-request' | 'drop-reply' | 'duplicate-request' | 'delay';
+
+export const RPC_FAULTS = ['drop-request', 'drop-reply', 'duplicate-request', 'delay'] as const satisfies readonly RpcFault[];
+
+/** A labelled run of a message's bytes (the same shape as XdrField in main/runtime/rpc/xdr.ts). */
+export interface MessageField {
+  /** The field as a path into the value: 'amount', 'call.proc', 'items[2]'. */
+  path: string;
+  /** What these bytes are: 'int', 'length of string<16>', 'padding'. */
+  type: string;
+  offset: number;
+  length: number;
+  /** The bytes in hex: '00 00 00 64'. */
+  bytes: string;
+  /** The value as shown: '100', '"alice"'; '' for padding. */
+  value: string;
+}
 
 /** One file descriptor as /proc/<pid>/fd shows it. */
 export interface KernelFd {
   fd: number;
   target: string;
+  /** For a socket:[inode], what /proc/net/{tcp,tcp6,unix} say about that inode, when they know it. */
+  socket?: KernelSocket;
+}
+
+/**
+ * A socket as the kernel's tables show it. TCP (/proc/net/tcp, tcp6): the local and remote address and
+ * the connection state (LISTEN, ESTABLISHED, TIME_WAIT, ...). Unix (/proc/net/unix): the bound path, if
+ * any, and the state (LISTEN, CONNECTED, UNCONNECTED).
+ */
+export interface KernelSocket {
+  transport: SocketTransport;
+  local: string;
+  remote?: string;
+  state: string;
 }
 
 /** One mapping as /proc/<pid>/maps shows it: addresses (hex), permissions (rw-s: shared) and file. */
@@ -162,6 +244,17 @@ export const LAB_EVENT_KINDS = [
   'io.close',
   'message.send',
   'message.receive',
+  'message.bytes',
+  'socket.listen',
+  'socket.connect',
+  'socket.accept',
+  'socket.close',
+  'rpc.call',
+  'rpc.execute',
+  'rpc.duplicate',
+  'rpc.reply',
+  'rpc.error',
+  'rpc.fault',
   'measure',
   'note',
 ] as const satisfies readonly TraceEventKind[];
@@ -171,7 +264,14 @@ const isString: FieldCheck = (v) => typeof v === 'string';
 const isInt: FieldCheck = (v) => Number.isSafeInteger(v);
 const isNumber: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v);
 const isNanosString: FieldCheck = (v) => typeof v === 'string' && /^\d{1,20}$/.test(v);
-const isIoOp: FieldCheck = (v) => v === 'read' || v === 'write' || v === 'open' || v === 'wait';
+const isIoOp: FieldCheck = (v) => (IO_OPS as readonly unknown[]).includes(v);
+const isTransport: FieldCheck = (v) => v === 'tcp' || v === 'unix';
+const isRpcFault: FieldCheck = (v) => (RPC_FAULTS as readonly unknown[]).includes(v);
+const isField: FieldCheck = (v) => {
+  const f = v as MessageField;
+  return typeof v === 'object' && v !== null && isString(f.path) && isString(f.type) && isInt(f.offset) && isInt(f.length) && isString(f.bytes) && isString(f.value);
+};
+const isFieldList: FieldCheck = (v) => Array.isArray(v) && v.every(isField);
 const optional = (check: FieldCheck): FieldCheck => (v) => v === undefined || check(v);
 const isObjectRef: FieldCheck = (v) =>
   typeof v === 'object' && v !== null && isString((v as KernelObjectRef).type) && isString((v as KernelObjectRef).name);
@@ -191,6 +291,40 @@ const LAB_EVENT_FIELDS: Record<(typeof LAB_EVENT_KINDS)[number], Record<string, 
   'io.close': { channel: isString, end: (v) => v === 'read' || v === 'write' || v === 'both' },
   'message.send': { channel: isString, messageId: isInt, bytes: isInt, text: optional(isString) },
   'message.receive': { channel: isString, messageId: isInt, bytes: isInt, text: optional(isString) },
+  'message.bytes': {
+    channel: isString,
+    messageId: isInt,
+    direction: (v) => v === 'send' || v === 'receive',
+    bytes: isInt,
+    hex: isString,
+    fields: isFieldList,
+    encoding: optional(isString),
+  },
+  'socket.listen': { channel: isString, transport: isTransport, address: isString, detail: optional(isString) },
+  'socket.connect': { channel: isString, transport: isTransport, local: isString, remote: isString },
+  'socket.accept': { channel: isString, transport: isTransport, local: isString, remote: isString },
+  'socket.close': {
+    channel: isString,
+    transport: isTransport,
+    local: optional(isString),
+    remote: optional(isString),
+    how: (v) => v === 'end' || v === 'reset' || v === 'local',
+    bytesIn: optional(isInt),
+    bytesOut: optional(isInt),
+    detail: optional(isString),
+  },
+  'rpc.call': { channel: isString, xid: isInt, procedure: isString, args: isString, attempt: isInt },
+  'rpc.execute': { channel: isString, xid: isInt, procedure: isString, args: isString, result: isString },
+  'rpc.duplicate': {
+    channel: isString,
+    xid: isInt,
+    procedure: isString,
+    action: (v) => v === 'replayed' || v === 'dropped' || v === 'executed-again',
+    detail: optional(isString),
+  },
+  'rpc.reply': { channel: isString, xid: isInt, procedure: isString, result: isString, attempts: isInt, durationNs: isNanosString },
+  'rpc.error': { channel: isString, xid: optional(isInt), procedure: optional(isString), code: isString, message: isString },
+  'rpc.fault': { channel: isString, xid: isInt, fault: isRpcFault, detail: isString },
   measure: { name: isString, value: isNumber, unit: isString, detail: optional(isString) },
   note: { text: isString },
 };

@@ -36,6 +36,35 @@ export function describeEvent(event: StoredEvent): string {
       return `send #${event.messageId} on ${event.channel}, ${formatBytes(event.bytes)}${event.text !== undefined ? `: ${JSON.stringify(event.text)}` : ''}`;
     case 'message.receive':
       return `receive #${event.messageId} on ${event.channel}, ${formatBytes(event.bytes)}${event.text !== undefined ? `: ${JSON.stringify(event.text)}` : ''}`;
+    case 'message.bytes':
+      return `${event.direction === 'send' ? 'bytes sent' : 'bytes received'} #${event.messageId} on ${event.channel}, ${formatBytes(event.bytes)}${event.encoding ? ` (${event.encoding})` : ''}: ${event.fields
+        .filter((f) => f.type !== 'padding' && f.length > 0)
+        .map((f) => `${f.path || f.type}=${f.value || f.bytes}`)
+        .join(', ')}`;
+    case 'socket.listen':
+      return `listening on ${event.address} (${event.transport})${event.detail ? ` — ${event.detail}` : ''}`;
+    case 'socket.connect':
+      return `connected ${event.local} → ${event.remote} (${event.transport})`;
+    case 'socket.accept':
+      return `accepted ${event.remote} → ${event.local} (${event.transport})`;
+    case 'socket.close': {
+      const how = event.how === 'end' ? 'the peer closed it' : event.how === 'reset' ? 'the peer vanished (reset)' : 'closed here';
+      const pair = event.remote ? ` with ${event.remote}` : '';
+      const counts = event.bytesIn !== undefined || event.bytesOut !== undefined ? `, ${formatBytes(event.bytesIn ?? 0)} in, ${formatBytes(event.bytesOut ?? 0)} out` : '';
+      return `connection${pair} on ${event.channel} ended: ${how}${counts}${event.detail ? ` — ${event.detail}` : ''}`;
+    }
+    case 'rpc.call':
+      return `${event.attempt > 1 ? `retry ${event.attempt - 1} of` : 'call'} ${event.procedure}(${event.args}) xid ${event.xid}`;
+    case 'rpc.execute':
+      return `server ran ${event.procedure}(${event.args}) → ${event.result} for xid ${event.xid}`;
+    case 'rpc.duplicate':
+      return `duplicate xid ${event.xid} (${event.procedure}): ${event.action === 'replayed' ? 'replied from the duplicate table, not run again' : event.action === 'dropped' ? 'ignored' : 'ran AGAIN'}${event.detail ? ` — ${event.detail}` : ''}`;
+    case 'rpc.reply':
+      return `${event.procedure} xid ${event.xid} returned ${event.result} after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}, ${formatNanosLossy(BigInt(event.durationNs))}`;
+    case 'rpc.error':
+      return `RPC error${event.xid !== undefined ? ` on xid ${event.xid}` : ''}${event.procedure ? ` (${event.procedure})` : ''}: ${event.code} ${event.message}`;
+    case 'rpc.fault':
+      return `fault injected on ${event.channel}: ${event.fault} xid ${event.xid} — ${event.detail}`;
     case 'measure':
       return `${event.name} = ${event.value} ${event.unit}${event.detail ? ` (${event.detail})` : ''}`;
     case 'note':
@@ -74,7 +103,11 @@ export function emphasisOf(event: StoredEvent): Emphasis {
     case 'trace.rejected':
       return 'rejected';
     case 'io.error':
+    case 'rpc.error':
       return 'error';
+    case 'rpc.fault':
+    case 'rpc.duplicate':
+      return 'warning';
     case 'kernel.objects':
     case 'host.cleanup':
       return 'host';

@@ -125,15 +125,30 @@ export function markKindOf(event: StoredEvent): MarkKind | null {
     case 'io.end':
       return 'io';
     case 'message.send':
+    case 'rpc.call':
       return 'send';
     case 'message.receive':
+    case 'rpc.reply':
       return 'receive';
+    case 'socket.listen':
+    case 'socket.connect':
+    case 'socket.accept':
+      return 'create';
+    case 'rpc.execute':
+      return 'measure';
     case 'io.eof':
       return 'eof';
     case 'io.error':
+    case 'rpc.error':
       return 'error';
+    case 'rpc.fault':
+    case 'rpc.duplicate':
+      return 'warning';
     case 'io.close':
+    case 'socket.close':
       return 'close';
+    case 'message.bytes': // shown in the event list with its labelled bytes
+      return null;
     case 'measure':
       return 'measure';
     case 'note':
