@@ -147,9 +147,14 @@ export interface TraceEventFields {
   /**
    * Kernel view: the run's named kernel objects as the file system shows them: shared-memory segments
    * (/dev/shm), message queues (/dev/mqueue, when that file system is mounted; `status` is the file's
-   * text, e.g. "QSIZE:12 NOTIFY:0 SIGNO:0 NOTIFY_PID:0") and FIFOs (in the run's directory).
+   * text, e.g. "QSIZE:12 NOTIFY:0 SIGNO:0 NOTIFY_PID:0"), FIFOs and Unix socket files (in the run's directory).
    */
-  'kernel.objects': { shm: { path: string; bytes: number }[]; mqueue?: { path: string; status: string }[]; fifo?: { path: string }[] };
+  'kernel.objects': {
+    shm: { path: string; bytes: number }[];
+    mqueue?: { path: string; status: string }[];
+    fifo?: { path: string }[];
+    socket?: { path: string }[];
+  };
   /** Host: it removed kernel objects the run left (at the end of the run, on stop or after a crash). */
   'host.cleanup': { removed: string[] };
   /** Host: a line on a trace channel did not match this spec; it was not stored as an event. */

@@ -84,6 +84,7 @@ export function describeEvent(event: StoredEvent): string {
         ...event.shm.map((o) => `${o.path} (${formatBytes(o.bytes)})`),
         ...(event.mqueue ?? []).map((q) => `${q.path} (${/QSIZE:(\d+)/.exec(q.status)?.[1] ?? '?'} bytes queued)`),
         ...(event.fifo ?? []).map((f) => f.path),
+        ...(event.socket ?? []).map((f) => `${f.path} (socket file)`),
       ];
       return parts.length === 0 ? 'kernel: the run has no named kernel objects left' : `kernel: the run's named objects: ${parts.join(', ')}`;
     }
