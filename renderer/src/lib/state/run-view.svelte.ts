@@ -8,7 +8,7 @@
  * latest one, which after a run has ended is often not the interesting one.
  */
 import type { RunSummary } from '../../../../main/contract/lab-model.js';
-import type { StoredEvent } from '../../../../main/contract/trace-events.js';
+import type { StoredEvent, StoredEventOf } from '../../../../main/contract/trace-events.js';
 import { isFinal } from '../format.js';
 import { TraceModel, type Cleanup, type KernelSnapshot, type Lane, type ShmObjects } from '../trace/trace-model.js';
 
@@ -34,6 +34,9 @@ export interface OccupancyLevel {
   maxUsed: number;
 }
 
+/** How many labelled messages (message.bytes) the byte view keeps, the latest ones. */
+export const MESSAGE_BYTES_LIMIT = 200;
+
 /** The kinds that change what the kernel view shows. */
 const KERNEL_KINDS = new Set(['kernel.snapshot', 'kernel.objects', 'host.cleanup']);
 
@@ -42,6 +45,7 @@ export class RunView {
   #events = $state.raw<readonly StoredEvent[]>([]);
   #lanes = $state.raw<readonly Lane[]>([]);
   #occupancy = $state.raw<readonly OccupancyLevel[]>([]);
+  #messages = $state.raw<readonly StoredEventOf<'message.bytes'>[]>([]);
   /** Bumped whenever a snapshot, kernel.objects or host.cleanup arrived. */
   #kernelVersion = $state(0);
   /** The pinned moment (ms since the start, lossy), or null: live / latest. */
@@ -80,7 +84,7 @@ export class RunView {
     void this.#kernelVersion;
     const model = this.#model;
     if (!model) return false;
-    if (model.cleanups.length > 0 || model.shmObjects.some((o) => o.shm.length + o.mqueue.length + o.fifo.length > 0)) return true;
+    if (model.cleanups.length > 0 || model.shmObjects.some((o) => o.shm.length + o.mqueue.length + o.fifo.length + o.socket.length > 0)) return true;
     for (const history of model.kernelHistory.values()) if (history.some((s) => s.maps.length > 0)) return true;
     return false;
   });
@@ -124,6 +128,10 @@ export class RunView {
   get lanes(): readonly Lane[] {
     return this.#lanes;
   }
+  /** The run's messages with their bytes labelled (message.bytes), oldest first, the latest MESSAGE_BYTES_LIMIT. */
+  get messages(): readonly StoredEventOf<'message.bytes'>[] {
+    return this.#messages;
+  }
   get occupancy(): readonly OccupancyLevel[] {
     return this.#occupancy;
   }
@@ -144,6 +152,7 @@ export class RunView {
     this.#model.addProcesses(run.processes);
     this.#run = run;
     this.#events = [];
+    this.#messages = [];
     this.#lastSeq = 0;
     this.#occupancy = [];
     this.#cursorT = null;
@@ -156,6 +165,7 @@ export class RunView {
     this.#model = null;
     this.#run = null;
     this.#events = [];
+    this.#messages = [];
     this.#lanes = [];
     this.#occupancy = [];
     this.#cursorT = null;
@@ -192,6 +202,8 @@ export class RunView {
     this.#lastSeq = fresh[fresh.length - 1]!.seq;
     model.append(fresh);
     this.#events = this.#events.length === 0 ? [...fresh] : this.#events.concat(fresh);
+    const messages = fresh.filter((e): e is StoredEventOf<'message.bytes'> => e.kind === 'message.bytes');
+    if (messages.length > 0) this.#messages = this.#messages.concat(messages).slice(-MESSAGE_BYTES_LIMIT);
     this.#syncModel(
       fresh.some((e) => KERNEL_KINDS.has(e.kind)),
       fresh.some((e) => e.kind === 'buffer.level'),

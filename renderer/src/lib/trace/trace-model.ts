@@ -83,6 +83,8 @@ export interface ShmObjects {
   mqueue: { path: string; status: string }[];
   /** FIFOs in the run's directory. */
   fifo: { path: string }[];
+  /** Unix socket files in the run's directory. */
+  socket: { path: string }[];
 }
 
 /** What the host removed at the end of the run (host.cleanup). */
@@ -243,7 +245,7 @@ export class TraceModel {
     if (t > this.endT) this.endT = t;
     // The host's own bookkeeping (pid 0) gets no lane of its own.
     if (event.kind === 'kernel.objects') {
-      insertByTime(this.shmObjects, { t, shm: event.shm, mqueue: event.mqueue ?? [], fifo: event.fifo ?? [] });
+      insertByTime(this.shmObjects, { t, shm: event.shm, mqueue: event.mqueue ?? [], fifo: event.fifo ?? [], socket: event.socket ?? [] });
       return;
     }
     if (event.kind === 'host.cleanup') {
