@@ -1,0 +1,36 @@
+/**
+ * The BANK server: the implementation (plain functions, interfaces.ts) handed to the server stub,
+ * which does all the networking and marshalling. It listens on port 0, so the kernel picks a free
+ * port, different each run, and tells clients where it is: through the matchmaker when the scenario
+ * has one (step 4), otherwise through a file in the run's directory. It serves until it gets SIGTERM.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { lab } from '../../../main/runtime/lab-runtime.js';
+import { startServer } from '../../../main/runtime/rpc/server.js';
+import { registerWithMatchmaker } from '../../../main/runtime/rpc/matchmaker.js';
+import type { Semantics } from '../../../main/runtime/rpc/interface.js';
+import { BANK, bankImplementation } from './interfaces.js';
+import { publishPort } from './rendezvous-file.js';
+
+const semantics = (lab.has('semantics') ? lab.choice('semantics') : 'at-most-once') as Semantics;
+const server = await startServer(BANK, bankImplementation(), { semantics, tracer: lab });
+if (lab.has('matchmakerPort')) {
+  // The matchmaker may still be starting: try again for a few seconds before giving up.
+  for (let tries = 1; ; tries++) {
+    try {
+      await registerWithMatchmaker(lab.int('matchmakerPort'), BANK.name, server.port, lab);
+      break;
+    } catch (error) {
+      if (tries >= 150) throw error;
+      await sleep(20);
+    }
+  }
+  lab.note(`registered BANK -> port ${server.port} with the matchmaker`);
+} else {
+  publishPort('bank', server.port);
+}
+
+process.on('SIGTERM', () => {
+  lab.note(`SIGTERM: closing; ${server.executed} calls executed`);
+  void server.close().then(() => process.exit(0));
+});

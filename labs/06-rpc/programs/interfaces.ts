@@ -1,0 +1,76 @@
+/**
+ * The interfaces of this lab's remote programs: the equivalent of rpcgen's `.x` files. Client and
+ * server are both built from these objects, so they agree on every number and every type.
+ *
+ *   program BANK {                              program CALC {
+ *     version BANK_V1 {                           version CALC_V1 {
+ *       int DEPOSIT(transfer) = 1;                  int ADD(pair) = 1;
+ *       withdrawal WITHDRAW(transfer) = 2;        } = 1;
+ *       int BALANCE(string account<32>) = 3;     } = 0x20000102;
+ *     } = 1;
+ *   } = 0x20000101;
+ */
+import { defineProgram, procedure } from '../../../main/runtime/rpc/interface.js';
+import type { XdrType } from '../../../main/runtime/rpc/xdr.js';
+
+const account: XdrType = { kind: 'string', max: 32 };
+const transfer: XdrType = { kind: 'struct', fields: [['account', account], ['amount', { kind: 'int' }]] };
+
+export interface Transfer {
+  account: string;
+  amount: number;
+}
+
+export const BANK = defineProgram({
+  name: 'BANK',
+  number: 0x2000_0101,
+  version: 1,
+  procedures: {
+    /** Adds amount to the account; returns the new balance. Not idempotent: twice is twice the money. */
+    deposit: procedure<Transfer, number>(1, transfer, { kind: 'int' }, { idempotent: false }),
+    /** Takes amount out if the balance allows; returns whether it did, and the balance. */
+    withdraw: procedure<Transfer, { done: boolean; balance: number }>(
+      2,
+      transfer,
+      { kind: 'struct', fields: [['done', { kind: 'bool' }], ['balance', { kind: 'int' }]] },
+      { idempotent: false },
+    ),
+    /** The balance of an account (0 for a new one). Idempotent: asking twice changes nothing. */
+    balance: procedure<string, number>(3, account, { kind: 'int' }, { idempotent: true }),
+  },
+});
+
+export const CALC = defineProgram({
+  name: 'CALC',
+  number: 0x2000_0102,
+  version: 1,
+  procedures: {
+    add: procedure<{ a: number; b: number }, number>(1, { kind: 'struct', fields: [['a', { kind: 'int' }], ['b', { kind: 'int' }]] }, { kind: 'int' }, { idempotent: true }),
+  },
+});
+
+/** The bank's procedures as plain functions over an in-memory table: what the server programmer writes. */
+export function bankImplementation() {
+  const balances = new Map<string, number>();
+  return {
+    deposit({ account, amount }: Transfer): number {
+      const balance = (balances.get(account) ?? 0) + amount;
+      balances.set(account, balance);
+      return balance;
+    },
+    withdraw({ account, amount }: Transfer): { done: boolean; balance: number } {
+      const balance = balances.get(account) ?? 0;
+      if (amount > balance) return { done: false, balance };
+      balances.set(account, balance - amount);
+      return { done: true, balance: balance - amount };
+    },
+    balance(account: string): number {
+      return balances.get(account) ?? 0;
+    },
+  };
+}
+
+/** CALC's one procedure, also called directly (no RPC) by the cost step. */
+export function add({ a, b }: { a: number; b: number }): number {
+  return (a + b) | 0;
+}
