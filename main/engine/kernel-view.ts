@@ -4,10 +4,14 @@
  * the two ends of one pipe), its scheduler state (R running, S sleeping, ...) and, when it sleeps,
  * the kernel function it waits in (/proc/<pid>/wchan: pipe_write means blocked writing a full pipe).
  *
+ * A descriptor "socket:[inode]" is looked up in the kernel's socket tables (/proc/<pid>/net/tcp, tcp6,
+ * unix): its addresses and state (LISTEN, ESTABLISHED, ...). See NetTables.
+ *
  * Linux only; elsewhere it returns undefined and the UI says the kernel view needs Linux.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import type { KernelFd, KernelMapping } from '../contract/trace-events.js';
+import { endianness } from 'node:os';
+import type { KernelFd, KernelMapping, KernelSocket } from '../contract/trace-events.js';
 
 export interface KernelSnapshot {
   state: string;
@@ -28,8 +32,12 @@ const STATE_NAMES: Record<string, string> = {
   I: 'I (idle)',
 };
 
-/** Reads one process's state and descriptors, or undefined when it is gone (or this is not Linux). */
-export function snapshotProcess(pid: number): KernelSnapshot | undefined {
+/**
+ * Reads one process's state and descriptors, or undefined when it is gone (or this is not Linux).
+ * `net`: the socket tables of this sampling round, shared by every process sampled in it (each table
+ * is read once per round, and only if some descriptor is a socket).
+ */
+export function snapshotProcess(pid: number, net: NetTables = new NetTables()): KernelSnapshot | undefined {
   if (process.platform !== 'linux') return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -44,7 +52,9 @@ export function snapshotProcess(pid: number): KernelSnapshot | undefined {
     const fds: KernelFd[] = [];
     for (const name of readdirSync(`/proc/${pid}/fd`)) {
       try {
-        fds.push({ fd: Number(name), target: readlinkSync(`/proc/${pid}/fd/${name}`) });
+        const target = readlinkSync(`/proc/${pid}/fd/${name}`);
+        const socket = target.startsWith('socket:[') ? net.lookup(pid, Number(target.slice(8, -1))) : undefined;
+        fds.push(socket ? { fd: Number(name), target, socket } : { fd: Number(name), target });
       } catch {
         // The descriptor closed between readdir and readlink.
       }
@@ -82,4 +92,149 @@ export function sharedMappings(maps: string): KernelMapping[] {
     if (match) result.push({ start: match[1]!, end: match[2]!, perms: match[3]!, path: match[4]!.replace(/ \(deleted\)$/, '') });
   }
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sockets: /proc/net/tcp, /proc/net/tcp6, /proc/net/unix
+
+/** TCP states by the hex code /proc/net/tcp shows (include/net/tcp_states.h). */
+export const TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED',
+  '02': 'SYN_SENT',
+  '03': 'SYN_RECV',
+  '04': 'FIN_WAIT1',
+  '05': 'FIN_WAIT2',
+  '06': 'TIME_WAIT',
+  '07': 'CLOSE',
+  '08': 'CLOSE_WAIT',
+  '09': 'LAST_ACK',
+  '0A': 'LISTEN',
+  '0B': 'CLOSING',
+  '0C': 'NEW_SYN_RECV',
+};
+
+/** Unix socket states (the St column: socket_state in include/uapi/linux/net.h). */
+const UNIX_STATES: Record<string, string> = { '00': 'FREE', '01': 'UNCONNECTED', '02': 'CONNECTING', '03': 'CONNECTED', '04': 'DISCONNECTING' };
+/** __SO_ACCEPTCON in the Flags column: the socket is listening. */
+const UNIX_LISTENING_FLAG = 0x10000;
+
+/**
+ * The 4-byte words of /proc/net/tcp addresses are printed as the kernel holds them in memory: network
+ * order bytes read as a host-order integer, so on a little-endian machine (x86, most ARM) the bytes of
+ * each word come out reversed: 127.0.0.1 is "0100007F".
+ */
+function wordBytes(hex: string): number[] {
+  const bytes = [0, 2, 4, 6].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return endianness() === 'LE' ? bytes.reverse() : bytes;
+}
+
+/** "0100007F:1B9E" → "127.0.0.1:7070"; a 32-digit IPv6 address → "[::1]:7070". */
+export function decodeProcNetAddress(text: string): string {
+  const [hex = '', portHex = '0'] = text.split(':');
+  const port = parseInt(portHex, 16);
+  if (hex.length === 8) return `${wordBytes(hex).join('.')}:${port}`;
+  const bytes: number[] = [];
+  for (let w = 0; w < 32; w += 8) bytes.push(...wordBytes(hex.slice(w, w + 8)));
+  return `[${formatIpv6(bytes)}]:${port}`;
+}
+
+/** 16 bytes → the usual IPv6 text: groups in hex, the longest run of zero groups as "::", IPv4-mapped as ::ffff:a.b.c.d. */
+function formatIpv6(bytes: number[]): string {
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return `::ffff:${bytes.slice(12).join('.')}`;
+  const groups = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => (bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength && j - i > 1) [bestStart, bestLength] = [i, j - i];
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** The sockets of /proc/net/tcp or tcp6 text, by inode. */
+export function parseProcNetTcp(text: string): Map<number, KernelSocket> {
+  const result = new Map<number, KernelSocket>();
+  for (const line of text.split('\n').slice(1)) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const inode = Number(f[9]);
+    if (!inode) continue; // 0: a TIME_WAIT socket, which no descriptor holds any more
+    const state = TCP_STATES[f[3]!.toUpperCase()] ?? f[3]!;
+    const socket: KernelSocket = { transport: 'tcp', local: decodeProcNetAddress(f[1]!), state };
+    const remote = decodeProcNetAddress(f[2]!);
+    if (state !== 'LISTEN') socket.remote = remote;
+    result.set(inode, socket);
+  }
+  return result;
+}
+
+/** The sockets of /proc/net/unix text, by inode. An unnamed socket (a socketpair, a client) has no path. */
+export function parseProcNetUnix(text: string): Map<number, KernelSocket> {
+  const result = new Map<number, KernelSocket>();
+  for (const line of text.split('\n').slice(1)) {
+    // Num RefCount Protocol Flags Type St Inode [Path]; the path may hold spaces.
+    const match = /^\s*\S+:\s+\S+\s+\S+\s+([0-9A-Fa-f]+)\s+([0-9A-Fa-f]+)\s+([0-9A-Fa-f]+)\s+(\d+)(?: (.*))?$/.exec(line);
+    if (!match) continue;
+    const flags = parseInt(match[1]!, 16);
+    const st = match[3]!.padStart(2, '0').toUpperCase();
+    const state = flags & UNIX_LISTENING_FLAG ? 'LISTEN' : (UNIX_STATES[st] ?? st);
+    result.set(Number(match[4]), { transport: 'unix', local: match[5] ?? '(unnamed)', state });
+  }
+  return result;
+}
+
+/**
+ * The socket tables of one sampling round, read lazily: nothing is read until a descriptor is a socket,
+ * then each table at most once per network namespace (processes in one namespace share it, and the namespace
+ * is that of the process: /proc/<pid>/net/ is its view).
+ */
+export class NetTables {
+  private readonly tcp = new Map<string, Map<number, KernelSocket>>();
+  private readonly unix = new Map<string, Map<number, KernelSocket>>();
+
+  private readonly namespaces = new Map<number, string>();
+
+  lookup(pid: number, inode: number): KernelSocket | undefined {
+    let namespace = this.namespaces.get(pid);
+    if (namespace === undefined) {
+      try {
+        namespace = readlinkSync(`/proc/${pid}/ns/net`); // "net:[4026531840]"
+      } catch {
+        namespace = 'unknown';
+      }
+      this.namespaces.set(pid, namespace);
+    }
+    // Unix first: every lab process holds Unix sockets (its trace channel, its stdout and stderr), so a
+    // run without TCP never reads the TCP tables.
+    let unix = this.unix.get(namespace);
+    if (!unix) {
+      unix = readTable(pid, 'unix', parseProcNetUnix);
+      this.unix.set(namespace, unix);
+    }
+    const found = unix.get(inode);
+    if (found) return found;
+    let tcp = this.tcp.get(namespace);
+    if (!tcp) {
+      tcp = new Map([...readTable(pid, 'tcp', parseProcNetTcp), ...readTable(pid, 'tcp6', parseProcNetTcp)]);
+      this.tcp.set(namespace, tcp);
+    }
+    return tcp.get(inode);
+  }
+}
+
+function readTable(pid: number, name: string, parse: (text: string) => Map<number, KernelSocket>): Map<number, KernelSocket> {
+  try {
+    return parse(readFileSync(`/proc/${pid}/net/${name}`, 'utf8'));
+  } catch {
+    return new Map(); // no IPv6 on this kernel, or the process is gone
+  }
 }

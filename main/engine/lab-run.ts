@@ -28,7 +28,7 @@ import type { CheckDefinition } from './check-kit.js';
 import type { EventRow, EventStore } from './event-store.js';
 import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR } from './leftovers.js';
 import { native } from '../native/index.js';
-import { processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
+import { NetTables, processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
 
 /**
  * Batches go to SQLite and the UI at most ~30 times a second: an event waits for the next batch at most
@@ -360,15 +360,17 @@ export class LabRun {
       }
     });
     const fifo = this.fifosInRunDir().map((path) => ({ path }));
-    const objects = { shm, ...(mqueue.length ? { mqueue } : {}), ...(fifo.length ? { fifo } : {}) };
+    const socket = this.socketFilesInRunDir().map((path) => ({ path }));
+    const objects = { shm, ...(mqueue.length ? { mqueue } : {}), ...(fifo.length ? { fifo } : {}), ...(socket.length ? { socket } : {}) };
     const objectsKey = JSON.stringify(objects);
     if (objectsKey !== this.lastObjects) {
       this.lastObjects = objectsKey;
       this.hostEvent(0, 'kernel.objects', objects);
     }
+    const net = new NetTables(); // /proc/net/{tcp,tcp6,unix} read at most once this round
     for (const info of this.processes.values()) {
       if (info.state !== 'running') continue;
-      const snapshot = snapshotProcess(info.pid);
+      const snapshot = snapshotProcess(info.pid, net);
       if (!snapshot) continue;
       const key = JSON.stringify(snapshot);
       if (this.lastSnapshot.get(info.pid) === key) continue;
@@ -469,10 +471,25 @@ export class LabRun {
 
   /** FIFOs in the run's directory (the run's programs make them there with lab.mkfifo). */
   private fifosInRunDir(): string[] {
+    return this.filesInRunDir((path) => lstatSync(path).isFIFO());
+  }
+
+  /** Unix socket files the run's programs bound in its directory (not the host's own trace socket). */
+  private socketFilesInRunDir(): string[] {
+    return this.filesInRunDir((path) => path !== this.traceSocketPath && lstatSync(path).isSocket());
+  }
+
+  private filesInRunDir(keep: (path: string) => boolean): string[] {
     try {
       return readdirSync(this.runDir)
         .map((name) => join(this.runDir, name))
-        .filter((path) => lstatSync(path).isFIFO());
+        .filter((path) => {
+          try {
+            return keep(path);
+          } catch {
+            return false; // removed between readdir and lstat
+          }
+        });
     } catch {
       return [];
     }
@@ -480,7 +497,7 @@ export class LabRun {
 
   /**
    * Unlinks the run's shared-memory segments and message queues, whatever its programs did or did not
-   * do. (FIFOs go with the run directory.)
+   * do. (FIFOs and Unix socket files go with the run directory.)
    */
   private removeSegments(): void {
     const removed: string[] = [];
@@ -503,7 +520,8 @@ export class LabRun {
         // Gone already.
       }
     }
-    for (const path of this.fifosInRunDir()) removed.push(path);
+    // FIFOs and socket files go with the run directory, removed after this; listed here so the trace says so.
+    for (const path of [...this.fifosInRunDir(), ...this.socketFilesInRunDir()]) removed.push(path);
     if (removed.length > 0) this.hostEvent(0, 'host.cleanup', { removed });
   }
 

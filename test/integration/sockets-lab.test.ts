@@ -1,0 +1,295 @@
+/**
+ * The sockets lab on real processes and real kernel sockets (TCP on the loopback, Unix domain sockets
+ * in the run's directory): every step's checks pass on a correct run and fail on a run that does not
+ * show the behaviour; an ordinary user's bind below 1024 gets EACCES; a loopback-bound server refuses
+ * the machine's other address; the kernel view reads LISTEN and ESTABLISHED from /proc/net/tcp; and a
+ * socket file left by a server killed with SIGKILL goes with the run, leaving nothing behind.
+ *
+ * Where no parameter can take the behaviour away (a connection seen at both ends), the check is run
+ * again on the real trace with the evidence removed, to show that it can fail.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { RunSummary } from '../../main/contract/lab-model.js';
+import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
+import type { RunTrace } from '../../main/engine/check-kit.js';
+import checks from '../../labs/05-sockets/checks.js';
+import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type FinishedRun, type Harness } from '../support/engine-harness.js';
+
+let harness: Harness;
+before(async () => {
+  harness = await openHarness();
+});
+after(async () => {
+  await harness.close();
+});
+
+const LAB = 'sockets';
+
+function checksOf(run: RunSummary): Record<string, boolean> {
+  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
+}
+
+function traceOf({ run, stored }: FinishedRun): RunTrace {
+  return { params: run.params, processes: run.processes, events: stored };
+}
+
+function ofKind<K extends StoredEvent['kind']>(events: StoredEvent[], kind: K): StoredEventOf<K>[] {
+  return events.filter((e) => e.kind === kind) as StoredEventOf<K>[];
+}
+
+function measure(events: StoredEvent[], name: string): number | undefined {
+  return ofKind(events, 'measure').find((e) => e.name === name)?.value;
+}
+
+/** Every Unix socket path the run listened on. */
+function socketFiles(events: StoredEvent[]): string[] {
+  return ofKind(events, 'socket.listen').filter((e) => e.transport === 'unix').map((e) => e.address);
+}
+
+/** Nothing of the run is left: processes, run directory, socket files. */
+function assertAllGone(finished: FinishedRun): void {
+  assertNothingLeft(finished.run);
+  for (const path of socketFiles(finished.stored)) assert.equal(existsSync(path), false, `${path} is left`);
+}
+
+describe('sockets lab', () => {
+  it('step connections: each connection is one address pair at both ends, and /proc/net/tcp shows LISTEN and ESTABLISHED', async () => {
+    // A stranger connects too and sends garbage: the server says so and keeps serving the clients.
+    let garbage: Socket | undefined;
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'connections', stepId: 'connections', params: { port: 0 } }, async () => {
+      const listen = (await waitForEvent(harness.engine, (e) => e.kind === 'socket.listen')) as StoredEventOf<'socket.listen'>;
+      garbage = connect({ host: '127.0.0.1', port: Number(listen.address.split(':')[1]) }, () => garbage!.write(Buffer.from('GET / HTTP/1.0\r\n\r\n')));
+      garbage.on('error', () => {});
+    });
+    garbage?.destroy();
+    const { run, stored } = finished;
+    const complaint = ofKind(stored, 'io.error').find((e) => e.role === 'server');
+    assert.equal(complaint?.code, 'EBADMSG');
+    assert.match(complaint!.message, /not speaking this protocol.*keeps serving others/);
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    assert.deepEqual(checksOf(run), { 'connections-at-both-ends': true, 'kernel-shows-connections': true });
+
+    const listen = ofKind(stored, 'socket.listen')[0]!;
+    assert.match(listen.address, /^127\.0\.0\.1:\d+$/);
+    const connects = ofKind(stored, 'socket.connect');
+    assert.equal(connects.length, 3);
+    const [low, high] = [measure(stored, 'ephemeral port range low')!, measure(stored, 'ephemeral port range high')!];
+    for (const c of connects) {
+      const port = Number(c.local.split(':')[1]);
+      assert.ok(port >= low && port <= high, `${c.local} is in ${low}-${high}`);
+      assert.equal(c.remote, listen.address);
+      assert.ok(ofKind(stored, 'socket.accept').some((a) => a.local === c.remote && a.remote === c.local), `the server accepted ${c.local}`);
+    }
+
+    // The kernel view: the server's listening socket in LISTEN, each client's socket ESTABLISHED, from /proc/net/tcp.
+    const server = run.processes.find((p) => p.role === 'server')!;
+    const snapshots = ofKind(stored, 'kernel.snapshot');
+    assert.ok(
+      snapshots.some((s) => s.pid === server.pid && s.fds.some((fd) => fd.target.startsWith('socket:[') && fd.socket?.state === 'LISTEN' && fd.socket.local === listen.address)),
+      'the server was seen holding its socket in LISTEN',
+    );
+    for (const c of connects) {
+      assert.ok(
+        snapshots.some((s) => s.pid === c.pid && s.fds.some((fd) => fd.socket?.transport === 'tcp' && fd.socket.state === 'ESTABLISHED' && fd.socket.local === c.local && fd.socket.remote === c.remote)),
+        `client ${c.pid} was seen holding ${c.local} → ${c.remote} ESTABLISHED`,
+      );
+    }
+    // The socket descriptors the runtime announced are the ones /proc showed.
+    const created = ofKind(stored, 'object.create').filter((e) => e.object.type === 'socket');
+    assert.ok(created.length >= 1 + 3 + 3);
+    assert.ok(created.every((e) => /^socket:\[\d+\]$/.test(e.object.name)));
+
+    // The checks fail on the same trace without the evidence.
+    const trace = traceOf(finished);
+    const lostAccept = { ...trace, events: trace.events.filter((e) => !(e.kind === 'socket.accept' && e.remote === connects[1]!.local)) };
+    assert.equal(checks['connections-at-both-ends'].check(lostAccept).passed, false);
+    const samePort = { ...trace, events: trace.events.map((e) => (e.kind === 'socket.connect' && e.pid === connects[1]!.pid ? { ...e, local: connects[0]!.local } : e)) };
+    assert.equal(checks['connections-at-both-ends'].check(samePort).passed, false);
+    const notSampled = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'client')) };
+    const noEstablished = {
+      ...notSampled,
+      events: notSampled.events.map((e) => (e.kind === 'kernel.snapshot' ? { ...e, fds: e.fds.map((fd) => (fd.socket?.state === 'ESTABLISHED' ? { fd: fd.fd, target: fd.target } : fd)) } : e)),
+    };
+    assert.equal(checks['kernel-shows-connections'].check(noEstablished).passed, false);
+    assertAllGone(finished);
+  });
+
+  it('step connections: a port already in use gives EADDRINUSE with the fix, and the run fails', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'connections', stepId: 'connections', params: { port } });
+      assert.equal(finished.run.status, 'failed');
+      const error = ofKind(finished.stored, 'io.error').find((e) => e.op === 'bind')!;
+      assert.equal(error.code, 'EADDRINUSE');
+      assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}.*Fix: choose another port`));
+      assert.equal(checksOf(finished.run)['connections-at-both-ends'], false);
+      assertAllGone(finished);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('step well-known-ports: root may bind port 80, the ordinary user nobody gets EACCES', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'well-known-port', stepId: 'well-known-ports' });
+    const { run, stored } = finished;
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    const refused = ofKind(stored, 'io.error').filter((e) => e.op === 'bind');
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0]!.code, 'EACCES');
+    const uids = ofKind(stored, 'measure').filter((m) => m.name === 'uid').map((m) => m.value);
+    if (process.getuid!() === 0) {
+      // This machine runs the app as root: root binds, then the program drops to nobody and is refused.
+      assert.deepEqual(uids, [0, 65534]);
+      assert.equal(ofKind(stored, 'socket.listen')[0]!.address, '127.0.0.1:80');
+      assert.ok(ofKind(stored, 'note').some((n) => n.text.startsWith('running as root')));
+      // The trace channel kept working after setuid: the process's last events arrived.
+      assert.ok(stored.some((e) => e.kind === 'process.exit' && e.role === 'binder'));
+    } else {
+      assert.equal(uids.length, 1);
+    }
+    assertAllGone(finished);
+
+    const high = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'well-known-port', stepId: 'well-known-ports', params: { port: 8080 } });
+    assert.equal(high.run.status, 'failed');
+    assert.match(high.run.checks[0]!.detail, /not below ip_unprivileged_port_start/);
+    assert.equal(ofKind(high.stored, 'io.error').length, 0, 'nobody may bind 8080');
+    assertAllGone(high);
+
+    if (process.getuid!() === 0) {
+      const rootOnly = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'well-known-port', stepId: 'well-known-ports', params: { dropPrivileges: false } });
+      assert.equal(rootOnly.run.status, 'failed');
+      assert.match(rootOnly.run.checks[0]!.detail, /Only root/);
+      assertAllGone(rootOnly);
+    }
+  });
+
+  it('step loopback: bound to 127.0.0.1 the other address is refused; bound to 0.0.0.0 both answer and the check fails', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'loopback', stepId: 'loopback' });
+    assert.equal(finished.run.status, 'passed', JSON.stringify(finished.run.checks, null, 2));
+    const refused = ofKind(finished.stored, 'io.error').find((e) => e.channel === 'via-other-address')!;
+    assert.equal(refused.code, 'ECONNREFUSED');
+    assert.equal(ofKind(finished.stored, 'socket.connect').filter((e) => e.channel === 'via-loopback').length, 1);
+    assertAllGone(finished);
+
+    const all = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'loopback', stepId: 'loopback', params: { bindAddress: '0.0.0.0' } });
+    assert.equal(all.run.status, 'failed');
+    assert.equal(ofKind(all.stored, 'socket.connect').length, 2, 'both addresses answered');
+    assert.equal(ofKind(all.stored, 'io.error').length, 0);
+    assertAllGone(all);
+  });
+
+  it('step unix-vs-tcp: both transports measured, every byte verified; the socket file is a kernel object, then removed', async () => {
+    const params = { roundTrips: 200, totalBytes: 1024 * 1024 };
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params });
+    const { run, stored } = finished;
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    const expected = 2 * 200 * 64 + 1024 * 1024;
+    assert.equal(measure(stored, 'unix bytes verified'), expected);
+    assert.equal(measure(stored, 'tcp bytes verified'), expected);
+    assert.match(run.checks[0]!.detail, /unix .* µs, tcp .* µs/);
+
+    const [path] = socketFiles(stored);
+    assert.match(path!, /\/ipc-lab-run-[^/]+\/echo\.sock$/);
+    assert.ok(ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path === path)), 'kernel.objects listed the socket file');
+    assert.ok(!ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path.endsWith('/trace.sock'))), 'not the host\'s trace socket');
+    assert.ok(
+      ofKind(stored, 'kernel.snapshot').some((s) => s.role === 'server' && s.fds.some((fd) => fd.socket?.transport === 'unix' && fd.socket.local === path && fd.socket.state === 'LISTEN')),
+      '/proc/net/unix showed the server\'s socket listening on the path',
+    );
+    assertAllGone(finished);
+
+    const tcpOnly = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params: { ...params, transports: 'tcp' } });
+    assert.equal(tcpOnly.run.status, 'failed');
+    assert.match(tcpOnly.run.checks[0]!.detail, /Not measured: unix/);
+    const trace = traceOf(finished);
+    const lostBytes = { ...trace, events: trace.events.map((e) => (e.kind === 'measure' && e.name === 'unix bytes verified' ? { ...e, value: e.value - 1 } : e)) };
+    assert.equal(checks['transports-compared'].check(lostBytes).passed, false);
+    assertAllGone(tcpOnly);
+  });
+
+  it('step many-clients: the server sees a client reset or killed mid-stream and serves the others', async () => {
+    const params = { clients: 3, messages: 10, messageDelayMs: 10, failingClient: 2 };
+    for (const failure of ['reset', 'killed'] as const) {
+      const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'many-clients', stepId: 'many-clients', params: { ...params, failure } });
+      const { run, stored } = finished;
+      assert.equal(run.status, 'passed', `${failure}: ${JSON.stringify(run.checks, null, 2)}`);
+      const early = ofKind(stored, 'socket.close').filter((e) => e.role === 'server' && /vanished/.test(e.detail ?? ''));
+      assert.equal(early.length, 1);
+      // A reset is an RST (ECONNRESET); a killed process's kernel closes its socket in order (FIN).
+      assert.equal(early[0]!.how, failure === 'reset' ? 'reset' : 'end');
+      const complete = ofKind(stored, 'socket.close').filter((e) => e.role === 'server' && /all 10 messages/.test(e.detail ?? ''));
+      assert.equal(complete.length, 2);
+      assert.ok(early[0]!.bytesIn! < complete[0]!.bytesIn!, 'fewer bytes from the client that vanished');
+      assert.equal(measure(stored, 'clients completed'), 2);
+      if (failure === 'killed') assert.ok(run.processes.some((p) => p.role === 'client' && p.signal === 'SIGKILL'));
+      assertAllGone(finished);
+    }
+    const nobodyFails = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'many-clients', stepId: 'many-clients', params: { ...params, failingClient: 0 } });
+    assert.equal(nobodyFails.run.status, 'failed');
+    assert.match(nobodyFails.run.checks[0]!.detail, /No client vanished/);
+    assertAllGone(nobodyFails);
+  });
+
+  it('step stale-socket: a SIGKILLed server leaves its socket file; the restarted server removes it and binds again', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'stale-socket', stepId: 'stale-socket' });
+    const { run, stored } = finished;
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    const codes = ofKind(stored, 'io.error').map((e) => `${e.op} ${e.code}`);
+    assert.deepEqual(codes, ['bind EADDRINUSE', 'connect ECONNREFUSED']);
+    const [path] = socketFiles(stored);
+    assert.ok(ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path === path)), 'the kernel view listed stale.sock');
+    assertAllGone(finished);
+
+    const kept = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'stale-socket', stepId: 'stale-socket', params: { removeStale: false, staleMs: 0 } });
+    assert.equal(kept.run.status, 'failed');
+    assert.match(kept.run.checks[0]!.detail, /did not bind .* again/);
+    assert.ok(ofKind(kept.stored, 'note').some((n) => /Fix: unlink the stale file/.test(n.text)));
+    // The stale file was still there at the end: the host removed it with the run's directory.
+    const cleanup = ofKind(kept.stored, 'host.cleanup').flatMap((c) => c.removed);
+    assert.ok(cleanup.some((p) => p.endsWith('/stale.sock')), `host.cleanup: ${cleanup.join(', ')}`);
+    assertAllGone(kept);
+  });
+
+  it('a server killed with SIGKILL mid-run: its socket file goes with the run, and nothing is left', async () => {
+    let path = '';
+    const finished = await runToEnd(
+      harness.engine,
+      { labId: LAB, scenarioId: 'transports', params: { transports: 'unix', roundTrips: 100000, totalBytes: 268435456 } },
+      async () => {
+        const listen = (await waitForEvent(harness.engine, (e) => e.kind === 'socket.listen' && e.transport === 'unix')) as StoredEventOf<'socket.listen'>;
+        path = listen.address;
+        await waitForEvent(harness.engine, (e) => e.kind === 'socket.accept');
+        assert.equal(existsSync(path), true);
+        process.kill(listen.pid, 'SIGKILL');
+      },
+    );
+    assert.ok(path);
+    assert.equal(existsSync(path), false, `${path} is left`);
+    const cleanup = ofKind(finished.stored, 'host.cleanup').flatMap((c) => c.removed);
+    assert.ok(cleanup.includes(path), `host.cleanup listed ${path}: ${cleanup.join(', ')}`);
+    assert.ok(finished.run.processes.some((p) => p.role === 'server' && p.signal === 'SIGKILL'));
+    assertAllGone(finished);
+  });
+
+  it('a run stopped mid-stream: its socket file goes with the run, and a new run can bind again', async () => {
+    const params = { transports: 'unix', roundTrips: 100000, totalBytes: 268435456 };
+    let path = '';
+    const stopped = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', params }, async (runId) => {
+      path = ((await waitForEvent(harness.engine, (e) => e.kind === 'socket.listen' && e.transport === 'unix')) as StoredEventOf<'socket.listen'>).address;
+      await waitForEvent(harness.engine, (e) => e.kind === 'socket.accept');
+      await harness.engine.call('runs.stop', { runId });
+    });
+    assert.equal(stopped.run.status, 'stopped');
+    assert.equal(existsSync(path), false, `${path} is left`);
+    assertAllGone(stopped);
+    const again = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', params: { transports: 'unix', roundTrips: 10, totalBytes: 1024 } });
+    assert.equal(ofKind(again.stored, 'io.error').length, 0, 'the new run bound its socket');
+    assert.equal(measure(again.stored, 'unix bytes verified'), 2 * 10 * 64 + 1024);
+    assertAllGone(again);
+  });
+});
