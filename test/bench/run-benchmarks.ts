@@ -5,13 +5,16 @@
  *   2. Latency: from a lab process's emit to a WebSocket client of the browser host.
  *   3. Shared memory vs a pipe between two processes: 1 GiB of throughput, and small-message round trips.
  *   4. Message queues and FIFOs (and a pipe) between two processes: 64 B and 4 KiB messages, throughput and round trips.
+ *   5. Unix domain sockets vs TCP on the loopback: 64 B, 4 KiB and 64 KiB, throughput and round trips.
+ *   6. RPC through the RPC lab's stubs vs the bare socket round trip: calls per second.
  *
  * A script, not a test: it prints figures and targets, and exits 1 only if something was lost or broke
  * (never because a figure missed its target: timings on a shared machine are not pass/fail).
  *
  *   node dist/test/bench/run-benchmarks.js [--events N] [--repeats N] [--probes N] [--interval-us N] [--no-browser]
  *                                          [--shm-repeats N] [--round-trips N] [--no-shm | --only-shm] [--no-mq | --only-mq]
- * (--only-shm and --only-mq together run sections 3 and 4.)
+ *                                          [--no-sockets | --only-sockets] [--no-rpc | --only-rpc]
+ * (--only-* options add up: --only-shm --only-mq runs sections 3 and 4.)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
@@ -21,6 +24,8 @@ import { fixed, median, percentile, nanosToMillisLossy, nanosToSecondsLossy, tab
 import { runIngestion, type IngestionResult } from './ingestion.js';
 import { DEFAULT_SHM_PARAMS, sharedMemorySection, type SharedMemoryParams } from './shared-memory.js';
 import { messagesSection } from './messages-fifos.js';
+import { socketsSection } from './sockets.js';
+import { benchRpc } from './rpc.js';
 import { CHROMIUM_PATH, measureWithChromium, measureWithNodeClient, withBrowserHost, type LatencyParams, type LatencyRun, type LatencySeries } from './latency.js';
 
 const INGESTION_TARGET_PER_SECOND = 200_000;
@@ -178,20 +183,22 @@ async function main(): Promise<void> {
     repeats: option('shm-repeats', DEFAULT_SHM_PARAMS.repeats),
     roundTrips: option('round-trips', DEFAULT_SHM_PARAMS.roundTrips),
   };
-  const onlyShm = process.argv.includes('--only-shm');
-  const withShm = !process.argv.includes('--no-shm');
-  const onlyMq = process.argv.includes('--only-mq');
-  const withMq = !process.argv.includes('--no-mq');
+  // A section runs when it is asked for with --only-<name>, or, when no --only-* is given, unless --no-<name>.
+  const sections = ['shm', 'mq', 'sockets', 'rpc'] as const;
+  const only = sections.filter((name) => process.argv.includes(`--only-${name}`));
+  const wanted = (name: (typeof sections)[number]) => (only.length > 0 ? only.includes(name) : !process.argv.includes(`--no-${name}`));
   const labsDir = benchLabsDir();
   const started = process.hrtime.bigint();
   printMachine();
   let ok = true;
-  if (!onlyShm && !onlyMq) {
+  if (only.length === 0) {
     ok = (await ingestionSection(labsDir, eventsPerProcess, repeats)) && ok;
     ok = (await latencySection(labsDir, latency, browser)) && ok;
   }
-  if (onlyShm || (withShm && !onlyMq)) ok = (await sharedMemorySection(3, shm)) && ok;
-  if (onlyMq || (withMq && !onlyShm)) ok = (await messagesSection(4)) && ok;
+  if (wanted('shm')) ok = (await sharedMemorySection(3, shm)) && ok;
+  if (wanted('mq')) ok = (await messagesSection(4)) && ok;
+  if (wanted('sockets')) ok = (await socketsSection(5)) && ok;
+  if (wanted('rpc')) ok = (await benchRpc(6)) && ok;
   console.log(`Done in ${fixed(nanosToSecondsLossy(process.hrtime.bigint() - started), 1)} s${ok ? '.' : ' WITH PROBLEMS (see above).'}`);
   if (!ok) process.exitCode = 1;
 }
