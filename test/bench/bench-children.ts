@@ -60,6 +60,12 @@ export class ChildLauncher {
     return { process: child, ready, result };
   }
 
+  /** Kills the children (a no-op for those that have exited) and waits until each has ended. */
+  async stopAll(children: readonly BenchChild[]): Promise<void> {
+    for (const child of children) child.process.kill('SIGKILL');
+    await Promise.all(children.map((child) => this.settle(child).catch(() => {})));
+  }
+
   /** Waits for the child to end, killing it if it has not within stallMs (its report is then lost). */
   async settle(child: BenchChild): Promise<unknown> {
     const timer = setTimeout(() => child.process.kill('SIGKILL'), this.stallMs);

@@ -43,3 +43,28 @@ export function table(header: readonly string[], rows: readonly (readonly string
     cells.map((c, i) => (numeric[i] && !isHeader ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header, true), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(r, false))].map((l) => '  ' + l).join('\n');
 }
+
+/** A message size as people say it: '64 B', '4 KiB'. */
+export function sizeLabel(bytes: number): string {
+  return bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`;
+}
+
+/** Bytes per second in MB/s, with a decimal below 100 MB/s. */
+export function megabytesPerSecond(bytesPerSecond: number): string {
+  return (bytesPerSecond >= 100e6 ? thousands(bytesPerSecond / 1e6) : fixed(bytesPerSecond / 1e6, 1)) + ' MB/s';
+}
+
+/** Nanoseconds as microseconds with one decimal. */
+export function micros(ns: number): string {
+  return fixed(ns / 1000, 1) + ' µs';
+}
+
+/** The median of repeated runs with their range: 'median X, min Y, max Z (spread N %)'. */
+export function spread(values: readonly number[], format: (v: number) => string, spreadOf = ''): string {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return 'n/a';
+  const m = median(finite);
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  return `median ${format(m)}, min ${format(lo)}, max ${format(hi)} (spread ${fixed(((hi - lo) / m) * 100, 0)} %${spreadOf})`;
+}

@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native } from '../../main/native/index.js';
-import { fixed, median, nanosToMillisLossy, percentile, table, thousands } from './bench-stats.js';
+import { fixed, median, nanosToMillisLossy, percentile, table, thousands, sizeLabel as size, megabytesPerSecond as mbps, micros as us, spread } from './bench-stats.js';
 import type { MessageReport } from './mq/endpoint.js';
 import { ChildLauncher, type BenchChild } from './bench-children.js';
 
@@ -80,10 +80,7 @@ const launcher = new ChildLauncher(PROGRAMS, STALL_MS);
 const startChild = (program: string, args: string[], extraFds: number[] = []): Child => launcher.start(program, args, extraFds);
 const settle = (child: Child): Promise<unknown> => launcher.settle(child);
 
-async function stop(children: Child[]): Promise<void> {
-  for (const child of children) child.process.kill('SIGKILL'); // no-op once it has exited
-  await Promise.all(children.map((child) => settle(child).catch(() => {})));
-}
+const stop = (children: Child[]): Promise<void> => launcher.stopAll(children);
 
 // ---------------------------------------------------------------------------------------------------
 // Kernel objects: a channel is one direction of a transport, as endpoints for the children
@@ -352,19 +349,7 @@ export function messageLeftovers(dir: string): { queues: string[]; fifoDir: bool
 // ---------------------------------------------------------------------------------------------------
 // The section
 
-const size = (bytes: number) => (bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`);
-const mbps = (bytesPerSecond: number) => (bytesPerSecond >= 100e6 ? thousands(bytesPerSecond / 1e6) : fixed(bytesPerSecond / 1e6, 1)) + ' MB/s';
 const perSecond = (n: number) => thousands(n) + ' msg/s';
-const us = (ns: number) => fixed(ns / 1000, 1) + ' µs';
-
-function spread(values: readonly number[], format: (v: number) => string): string {
-  const finite = values.filter(Number.isFinite);
-  if (finite.length === 0) return 'n/a';
-  const m = median(finite);
-  const lo = Math.min(...finite);
-  const hi = Math.max(...finite);
-  return `median ${format(m)}, min ${format(lo)}, max ${format(hi)} (spread ${fixed(((hi - lo) / m) * 100, 0)} %)`;
-}
 
 export async function messagesSection(number: number, params: MessagesParams = DEFAULT_MESSAGES_PARAMS): Promise<boolean> {
   const capacity = queueCapacity(params);

@@ -26,7 +26,7 @@ import { connectClient } from '../../main/runtime/rpc/client.js';
 import { SILENT, defineProgram, procedure } from '../../main/runtime/rpc/interface.js';
 import { RecordReader, frameRecord } from '../../main/runtime/rpc/record-marking.js';
 import { startServer } from '../../main/runtime/rpc/server.js';
-import { fixed, median, percentile, table, thousands } from './bench-stats.js';
+import { fixed, median, percentile, table, thousands, micros as us } from './bench-stats.js';
 import { ChildLauncher } from './bench-children.js';
 
 export interface RpcBenchParams {
@@ -154,8 +154,6 @@ async function clientChild(rpcPort: number, rawPort: number, params: RpcBenchPar
 
 // ---------------------------------------------------------------------------------------------------
 // The section
-
-const us = (ns: number) => fixed(ns / 1000, 1) + ' µs';
 
 export async function benchRpc(number: number, params: RpcBenchParams = DEFAULT_RPC_PARAMS): Promise<boolean> {
   const here = dirname(fileURLToPath(import.meta.url));

@@ -25,7 +25,9 @@ import { fileURLToPath } from 'node:url';
 import { native } from '../../main/native/index.js';
 import { RingBuffer } from '../../main/runtime/shared-memory/ring-buffer.js';
 import { SharedSegment } from '../../main/runtime/shared-memory/shared-segment.js';
-import { fixed, median, nanosToMillisLossy, percentile, table, thousands } from './bench-stats.js';
+import { fixed, median, nanosToMillisLossy, percentile, table, thousands, megabytesPerSecond as mbps, micros as us, spread } from './bench-stats.js';
+
+const OF_MEDIAN = ' of the median';
 import { FUTEX_STOP, FUTEX_WORD, patterns, stampChunk, type ChunkReport } from './shm/payload.js';
 import { WaitCounter } from './shm/wait-counter.js';
 import { ChildLauncher, type BenchChild } from './bench-children.js';
@@ -434,19 +436,10 @@ export function leftovers(): { segments: string[]; processes: number[] } {
 // ---------------------------------------------------------------------------------------------------
 // The section
 
-const mbps = (bytesPerSecond: number) => thousands(bytesPerSecond / 1e6) + ' MB/s';
-const us = (ns: number) => fixed(ns / 1000, 1) + ' µs';
 const waitsText = (waits: Record<string, number>) =>
   Object.entries(waits)
     .map(([channel, n]) => `${channel.replace(/^ring: /, '')} ${thousands(n)}`)
     .join(', ') || '-';
-
-function spread(values: readonly number[], format: (v: number) => string): string {
-  const m = median(values);
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return `median ${format(m)}, min ${format(lo)}, max ${format(hi)} (spread ${fixed(((hi - lo) / m) * 100, 0)} % of the median)`;
-}
 
 export async function sharedMemorySection(number: number, params: SharedMemoryParams = DEFAULT_SHM_PARAMS): Promise<boolean> {
   const chunks = params.totalBytes / params.chunkBytes;
@@ -508,9 +501,9 @@ export async function sharedMemorySection(number: number, params: SharedMemoryPa
   const streamsRatio = median(ring) / median(streams);
   const verdict = (r: number) => `target >= ${RING_OVER_PIPE_TARGET}x: ${r >= RING_OVER_PIPE_TARGET ? 'MET' : 'NOT MET'}`;
   console.log('');
-  console.log(`      ring buffer:                    ${spread(ring, mbps)}`);
-  console.log(`      pipe (blocking read/write):     ${spread(pipe, mbps)}`);
-  console.log(`      pipe (Node streams):            ${spread(streams, mbps)}`);
+  console.log(`      ring buffer:                    ${spread(ring, mbps, OF_MEDIAN)}`);
+  console.log(`      pipe (blocking read/write):     ${spread(pipe, mbps, OF_MEDIAN)}`);
+  console.log(`      pipe (Node streams):            ${spread(streams, mbps, OF_MEDIAN)}`);
   console.log(`      ring/pipe per run (blocking):     ${ring.map((r, i) => fixed(r / pipe[i]!, 2)).join(', ')}`);
   console.log(`      ring/pipe per run (Node streams): ${ring.map((r, i) => fixed(r / streams[i]!, 2)).join(', ')}`);
   console.log('      ratios of the medians:');
@@ -561,8 +554,8 @@ export async function sharedMemorySection(number: number, params: SharedMemoryPa
   );
   const p = (transport: LatencyRun['transport'], q: number) => pings.filter((r) => r.transport === transport).map((r) => percentile(r.samples, q));
   console.log('');
-  console.log(`      futex p50: ${spread(p('futex', 50), us)}; p99 median ${us(median(p('futex', 99)))}`);
-  console.log(`      pipe p50:  ${spread(p('pipe', 50), us)}; p99 median ${us(median(p('pipe', 99)))}`);
+  console.log(`      futex p50: ${spread(p('futex', 50), us, OF_MEDIAN)}; p99 median ${us(median(p('futex', 99)))}`);
+  console.log(`      pipe p50:  ${spread(p('pipe', 50), us, OF_MEDIAN)}; p99 median ${us(median(p('pipe', 99)))}`);
   console.log(`      pipe/futex (median p50): ${fixed(median(p('pipe', 50)) / median(p('futex', 50)), 2)}x`);
   let pingsOk = true;
   for (const [i, r] of pings.entries()) {

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native } from '../../main/native/index.js';
-import { fixed, median, nanosToMillisLossy, percentile, table, thousands } from './bench-stats.js';
+import { fixed, median, nanosToMillisLossy, percentile, table, thousands, sizeLabel as size, megabytesPerSecond as mbps, micros as us, spread } from './bench-stats.js';
 import { ChildLauncher, type BenchChild } from './bench-children.js';
 
 export type SocketTransport = 'unix' | 'tcp';
@@ -58,10 +58,7 @@ const STALL_MS = 30_000;
 const launcher = new ChildLauncher(PROGRAMS, STALL_MS);
 let socketCount = 0;
 
-async function stop(children: BenchChild[]): Promise<void> {
-  for (const child of children) child.process.kill('SIGKILL'); // no-op once it has exited
-  await Promise.all(children.map((child) => launcher.settle(child).catch(() => {})));
-}
+const stop = (children: BenchChild[]): Promise<void> => launcher.stopAll(children);
 
 /** A free loopback port: bound with port 0, then released for the server child to bind. */
 async function freePort(): Promise<number> {
@@ -164,19 +161,6 @@ export async function socketPingPong(transport: SocketTransport, bytes: number, 
 
 // ---------------------------------------------------------------------------------------------------
 // The section
-
-const size = (bytes: number) => (bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`);
-const mbps = (bytesPerSecond: number) => (bytesPerSecond >= 100e6 ? thousands(bytesPerSecond / 1e6) : fixed(bytesPerSecond / 1e6, 1)) + ' MB/s';
-const us = (ns: number) => fixed(ns / 1000, 1) + ' µs';
-
-function spread(values: readonly number[], format: (v: number) => string): string {
-  const finite = values.filter(Number.isFinite);
-  if (finite.length === 0) return 'n/a';
-  const m = median(finite);
-  const lo = Math.min(...finite);
-  const hi = Math.max(...finite);
-  return `median ${format(m)}, min ${format(lo)}, max ${format(hi)} (spread ${fixed(((hi - lo) / m) * 100, 0)} %)`;
-}
 
 /** Prints the section; returns false if a byte was lost or wrong, a run broke, or anything was left behind. */
 export async function socketsSection(number: number, params: SocketsParams = DEFAULT_SOCKETS_PARAMS): Promise<boolean> {
