@@ -53,8 +53,11 @@ export interface TraceEventBase {
  * `kernel.` or `trace.` are the host's own and are refused from lab processes.
  */
 export interface TraceEventFields {
-  /** A lab process connected its trace channel: it is running. */
-  'process.start': { ppid: number; program: string };
+  /**
+   * A lab process connected its trace channel: it is running. `traceFd` is the descriptor of that
+   * channel in the process, so that the kernel view can say which socket is IPC Lab's, not the lab's.
+   */
+  'process.start': { ppid: number; program: string; traceFd?: number };
   /** A lab process is about to exit normally (a killed process never says this; see host.exit). */
   'process.exit': { code: number };
   /** A lab process waited for a child it started itself (the textbook waitpid). */
@@ -197,6 +200,8 @@ export interface KernelFd {
   target: string;
   /** For a socket:[inode], what /proc/net/{tcp,tcp6,unix} say about that inode, when they know it. */
   socket?: KernelSocket;
+  /** Set when the descriptor is IPC Lab's own, not the lab's: 'trace channel' (the socket events go out on). */
+  runtime?: string;
 }
 
 /**
@@ -283,7 +288,7 @@ const isObjectRef: FieldCheck = (v) =>
 
 /** Required fields per lab event kind. Written by hand, not with zod: this runs for every event. */
 const LAB_EVENT_FIELDS: Record<(typeof LAB_EVENT_KINDS)[number], Record<string, FieldCheck>> = {
-  'process.start': { ppid: isInt, program: isString },
+  'process.start': { ppid: isInt, program: isString, traceFd: optional(isInt) },
   'process.exit': { code: isInt },
   'child.exit': { childPid: isInt, childRole: isString, code: (v) => v === null || isInt(v), signal: (v) => v === null || isString(v) },
   'object.create': { channel: isString, object: isObjectRef, detail: optional(isString) },

@@ -95,6 +95,8 @@ export class LabRun {
   private lastFlushAt = 0;
   private drainTimer: NodeJS.Timeout | undefined;
   private finishCheck: NodeJS.Immediate | undefined;
+  /** Each process's trace channel descriptor (from its process.start), marked as IPC Lab's in the kernel view. */
+  private readonly traceFds = new Map<number, number>();
   private killTimer: NodeJS.Timeout | undefined;
   private resolveDone!: (run: RunSummary) => void;
   /** Resolves with the final summary once everything of the run is gone and stored. */
@@ -279,6 +281,7 @@ export class LabRun {
   private observe(event: TraceEvent): void {
     switch (event.kind) {
       case 'process.start':
+        if (event.traceFd !== undefined) this.traceFds.set(event.pid, event.traceFd);
         if (!this.processes.has(event.pid))
           this.trackProcess({ pid: event.pid, ppid: event.ppid, role: event.role, program: event.program, state: 'running', exitCode: null, signal: null });
         this.queueKernelSnapshot();
@@ -372,6 +375,8 @@ export class LabRun {
       if (info.state !== 'running') continue;
       const snapshot = snapshotProcess(info.pid, net);
       if (!snapshot) continue;
+      const traceFd = snapshot.fds.find((fd) => fd.fd === this.traceFds.get(info.pid));
+      if (traceFd) traceFd.runtime = 'trace channel';
       const key = JSON.stringify(snapshot);
       if (this.lastSnapshot.get(info.pid) === key) continue;
       this.lastSnapshot.set(info.pid, key);

@@ -73,7 +73,7 @@ class LabRuntime {
     this.linePrefix = `{"v":${TRACE_SCHEMA_VERSION},"pid":${this.pid},"role":${JSON.stringify(this.role)},`;
     if (!native().setParentDeathSignal(osConstants.signals.SIGKILL, process.ppid)) process.exit(1);
     this.traceFd = native().connectUnixSocket(requireEnv(LAB_ENV.traceSocket));
-    this.emit('process.start', { ppid: process.ppid, program: `programs/${basename(process.argv[1] ?? '?').replace(/\.js$/, '.ts')}` });
+    this.emit('process.start', { ppid: process.ppid, program: `programs/${basename(process.argv[1] ?? '?').replace(/\.js$/, '.ts')}`, traceFd: this.traceFd });
     this.flush();
     process.on('exit', (code) => {
       this.emit('process.exit', { code });

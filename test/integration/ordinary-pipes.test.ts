@@ -40,6 +40,13 @@ describe('ordinary pipes lab', () => {
     assert.match(created.object.name, /^pipe:\[\d+\]$/);
     const childSnapshots = stored.filter((e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.pid === child.pid);
     assert.ok(childSnapshots.some((s) => s.fds.some((fd) => fd.fd === 3 && fd.target === created.object.name)), 'child fd 3 is the pipe');
+    // The child's trace channel is marked as IPC Lab's (and only that descriptor), so the student can tell it from the lab's.
+    const childStart = stored.find((e): e is StoredEventOf<'process.start'> => e.kind === 'process.start' && e.pid === child.pid)!;
+    assert.ok(childStart.traceFd !== undefined && childStart.traceFd > 2);
+    for (const snapshot of childSnapshots) {
+      assert.deepEqual(snapshot.fds.filter((fd) => fd.runtime).map((fd) => [fd.fd, fd.runtime]), [[childStart.traceFd, 'trace channel']]);
+      assert.match(snapshot.fds.find((fd) => fd.fd === childStart.traceFd)!.target, /^socket:\[\d+\]$/);
+    }
 
     // What was pushed live is what was stored, in the same order.
     assert.deepEqual(live.map((e) => e.seq), stored.map((e) => e.seq));
