@@ -178,4 +178,20 @@ export default defineChecks({
       };
     },
   },
+  'nagle-stall': {
+    title: 'With Nagle on, a request written as two small writes waited for a delayed ACK; TCP_NODELAY or one write did not',
+    hint: 'Compare the three median round trips in the notes: the first variant must write the header and the body separately, with Nagle on.',
+    check(trace) {
+      const nagle = measureOf(trace, 'nagle round trip p50');
+      const noDelay = measureOf(trace, 'nodelay round trip p50');
+      const oneWrite = measureOf(trace, 'one-write round trip p50');
+      if (nagle === undefined || noDelay === undefined || oneWrite === undefined)
+        return { passed: false, detail: 'The client did not measure all three variants: look for an error in its lane.' };
+      const shown = `median round trips: two writes with Nagle ${nagle} ms, with TCP_NODELAY ${noDelay} ms, one write ${oneWrite} ms`;
+      // A delayed ACK waits milliseconds; a loopback round trip takes microseconds. Ask for 5 ms and 10x both fixes.
+      if (nagle < 5 || nagle < 10 * noDelay || nagle < 10 * oneWrite)
+        return { passed: false, detail: `No request waited for a delayed ACK (${shown}). Did the client write the header and the body separately?` };
+      return { passed: true, detail: `${shown}: Nagle held back each body until the server's delayed ACK, ${Math.round(nagle / Math.max(noDelay, oneWrite))}x slower than either fix.` };
+    },
+  },
 });

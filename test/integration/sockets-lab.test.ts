@@ -261,6 +261,20 @@ describe('sockets lab', () => {
     assertAllGone(kept);
   });
 
+  it('step small-writes: two small writes with Nagle on wait for the delayed ACK; TCP_NODELAY and one write do not', async () => {
+    const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'small-writes', stepId: 'small-writes', params: { rounds: 10 } });
+    assert.equal(finished.run.status, 'passed', JSON.stringify(finished.run.checks, null, 2));
+    const connects = ofKind(finished.stored, 'socket.connect').map((e) => e.channel);
+    assert.deepEqual(connects, ['requests-nagle', 'requests-nodelay', 'requests-one-write'], 'one connection per variant');
+    assert.equal(ofKind(finished.stored, 'io.error').length, 0);
+    assertAllGone(finished);
+
+    const oneWriteOnly = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'small-writes', stepId: 'small-writes', params: { rounds: 10, separateWrites: false } });
+    assert.equal(oneWriteOnly.run.status, 'failed');
+    assert.match(oneWriteOnly.run.checks[0]!.detail, /No request waited for a delayed ACK/);
+    assertAllGone(oneWriteOnly);
+  });
+
   it('a server killed with SIGKILL mid-run: its socket file goes with the run, and nothing is left', async () => {
     let path = '';
     const finished = await runToEnd(
