@@ -16,6 +16,7 @@ import type { RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 import type { RunTrace } from '../../main/engine/check-kit.js';
 import checks from '../../labs/05-sockets/checks.js';
+import { TraceModel } from '../../renderer/src/lib/trace/trace-model.js';
 import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type FinishedRun, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
@@ -97,6 +98,15 @@ describe('sockets lab', () => {
         `client ${c.pid} was seen holding ${c.local} → ${c.remote} ESTABLISHED`,
       );
     }
+    // The timeline draws each connection as one arrow from the client's lane to the server's.
+    const model = new TraceModel(run.startTs);
+    model.addProcesses(run.processes);
+    model.append(stored);
+    const serverLane = model.lanes.find((lane) => lane.pid === server.pid)!.index;
+    const clientLanes = connects.map((c) => model.lanes.find((lane) => lane.pid === c.pid)!.index).sort();
+    const connectionArrows = model.arrows.filter((a) => a.toLane === serverLane);
+    assert.deepEqual(connectionArrows.map((a) => a.fromLane).sort(), clientLanes);
+
     // The socket descriptors the runtime announced are the ones /proc showed.
     const created = ofKind(stored, 'object.create').filter((e) => e.object.type === 'socket');
     assert.ok(created.length >= 1 + 3 + 3);

@@ -1,6 +1,7 @@
 /**
  * Turns a run's stored events into what the timeline draws: one lane per process, marks at event
- * times, arrows from each message.send to the message.receive with the same channel and messageId, bars
+ * times, arrows from each message.send to the message.receive with the same channel and messageId (and
+ * from a TCP client's socket.connect to the server's socket.accept of that connection), bars
  * for calls that blocked, and one occupancy track per bounded buffer (buffer.level). It also keeps every
  * kernel snapshot per process (the engine records only changes, so they are few), so the kernel view
  * can show any moment of the run, not just the last one. Built incrementally as batches arrive (never
@@ -312,10 +313,19 @@ export class TraceModel {
         break;
       }
       case 'message.send':
-        this.#pair(event.channel, event.messageId, { lane, t }, 'send');
+        this.#pair(`${event.channel}\u0000${event.messageId}`, { lane, t }, 'send');
         break;
       case 'message.receive':
-        this.#pair(event.channel, event.messageId, { lane, t }, 'receive');
+        this.#pair(`${event.channel}\u0000${event.messageId}`, { lane, t }, 'receive');
+        break;
+      // A TCP connection drawn as an arrow from the client's connect to the server's accept: the same
+      // pair of addresses seen from each end (a client's ephemeral port makes the pair unique). Unix
+      // clients are unnamed, so their connections cannot be told apart this way and get no arrow.
+      case 'socket.connect':
+        if (event.transport === 'tcp') this.#pair(`\u0001tcp ${event.local} ${event.remote}`, { lane, t }, 'send');
+        break;
+      case 'socket.accept':
+        if (event.transport === 'tcp') this.#pair(`\u0001tcp ${event.remote} ${event.local}`, { lane, t }, 'receive');
         break;
       case 'process.exit':
         label = `exit ${event.code}`;
@@ -403,11 +413,11 @@ export class TraceModel {
   }
 
   /**
-   * Pairs a send with its receive (either may arrive first). Message ids are numbered per sender, so on
-   * a two-way channel both ends have a #1: a send is only paired with a receive in another lane.
+   * Pairs a send with its receive (either may arrive first), both named by `key`. Message ids are
+   * numbered per sender, so on a two-way channel both ends have a #1: a send is only paired with a
+   * receive in another lane.
    */
-  #pair(channel: string, messageId: number, end: MessageEnd, side: 'send' | 'receive'): void {
-    const key = `${channel}\u0000${messageId}`;
+  #pair(key: string, end: MessageEnd, side: 'send' | 'receive'): void {
     const other = side === 'send' ? this.#receives : this.#sends;
     const waiting = other.get(key);
     const index = waiting ? waiting.findIndex((e) => e.lane !== end.lane) : -1;
