@@ -11,23 +11,25 @@
  *                  each kind (alternating kinds run by run, after `warmUp` calls of each), checks every
  *                  result, and times each call with process.hrtime.bigint().
  *
- * The children are this same file run with `--child server|client` (so the bench needs no program of
- * its own elsewhere); they use the bench's ChildLauncher protocol (`ready`, one JSON line, exit 0).
+ * The children are this same file run with `--child server|client`; they use the RPC lab's CALC
+ * program and its raw-socket baseline (labs/06-rpc/programs/raw-add.ts), so the bench measures what the
+ * lab's cost step shows, and the bench's ChildLauncher protocol (`ready`, one JSON line, exit 0).
  *
  *   import { benchRpc } from './rpc.js';  await benchRpc(5);   // section number 5, default parameters
  *   node dist/test/bench/rpc.js [--calls N] [--repeats N]      // alone
  */
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connectClient } from '../../main/runtime/rpc/client.js';
-import { SILENT, defineProgram, procedure } from '../../main/runtime/rpc/interface.js';
-import { RecordReader, frameRecord } from '../../main/runtime/rpc/record-marking.js';
+import { SILENT } from '../../main/runtime/rpc/interface.js';
 import { startServer } from '../../main/runtime/rpc/server.js';
 import { fixed, median, percentile, table, thousands, micros as us } from './bench-stats.js';
 import { ChildLauncher } from './bench-children.js';
+import { CALC, add } from '../../labs/06-rpc/programs/interfaces.js';
+import { connectRawAdd, serveRawAdd } from '../../labs/06-rpc/programs/raw-add.js';
 
 export interface RpcBenchParams {
   /** Measured calls of each kind per run. */
@@ -39,16 +41,6 @@ export interface RpcBenchParams {
 }
 
 export const DEFAULT_RPC_PARAMS: RpcBenchParams = { calls: 20_000, warmUp: 2_000, repeats: 3 };
-
-const CALC = defineProgram({
-  name: 'CALC',
-  number: 0x2000_0102,
-  version: 1,
-  procedures: {
-    add: procedure<{ a: number; b: number }, number>(1, { kind: 'struct', fields: [['a', { kind: 'int' }], ['b', { kind: 'int' }]] }, { kind: 'int' }, { idempotent: true }),
-  },
-});
-const add = ({ a, b }: { a: number; b: number }) => (a + b) | 0;
 
 type Kind = 'rpc' | 'raw socket';
 interface KindRun {
@@ -75,18 +67,7 @@ interface ServerReport {
 async function serverChild(portFile: string): Promise<void> {
   const rpc = await startServer(CALC, { add }, { semantics: 'none', tracer: SILENT, traceBytes: false, traceCalls: false });
   let rawAnswered = 0;
-  const raw = createServer((socket) => {
-    socket.setNoDelay(true);
-    const records = new RecordReader(64);
-    socket.on('data', (chunk: Buffer) => {
-      for (const m of records.push(chunk)) {
-        const sum = Buffer.alloc(4);
-        sum.writeInt32BE(add({ a: m.readInt32BE(0), b: m.readInt32BE(4) }));
-        rawAnswered++;
-        socket.write(frameRecord(sum));
-      }
-    });
-  });
+  const raw = createServer((socket) => serveRawAdd(socket, () => rawAnswered++));
   await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
   // The client closes its RPC connection before its raw one (every call answered by then): when the raw
   // connection closes, the work is over. Report and go.
@@ -107,25 +88,10 @@ async function serverChild(portFile: string): Promise<void> {
 async function clientChild(rpcPort: number, rawPort: number, params: RpcBenchParams): Promise<void> {
   const problems: string[] = [];
   const client = await connectClient(CALC, { port: rpcPort, semantics: 'none', tracer: SILENT, timeoutMs: 10_000, maxAttempts: 1, traceBytes: false, traceCalls: false });
-  const socket: Socket = connect({ port: rawPort, host: '127.0.0.1' });
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.setNoDelay(true);
-  const records = new RecordReader(64);
-  let waiting: ((n: number) => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    for (const m of records.push(chunk)) waiting?.(m.readInt32BE(0));
-  });
-  const request = Buffer.alloc(8);
-  const rawAdd = (a: number, b: number) => {
-    request.writeInt32BE(a, 0);
-    request.writeInt32BE(b, 4);
-    const answer = new Promise<number>((resolve) => (waiting = resolve));
-    socket.write(frameRecord(request));
-    return answer;
-  };
+  const raw = await connectRawAdd(rawPort);
   const kinds: Record<Kind, (a: number, b: number) => Promise<number>> = {
     rpc: (a, b) => client.stub.add({ a, b }),
-    'raw socket': rawAdd,
+    'raw socket': raw.add,
   };
   process.stdout.write('ready\n');
   const runs: KindRun[] = [];
@@ -147,8 +113,8 @@ async function clientChild(rpcPort: number, rawPort: number, params: RpcBenchPar
     }
   }
   await client.close();
-  socket.end();
-  await new Promise((resolve) => socket.once('close', resolve));
+  raw.socket.end();
+  await new Promise((resolve) => raw.socket.once('close', resolve));
   process.stdout.write(JSON.stringify({ runs, problems } satisfies ClientReport) + '\n');
 }
 

@@ -7,26 +7,15 @@
  */
 import { createServer } from 'node:net';
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { RecordReader, frameRecord } from '../../../main/runtime/rpc/record-marking.js';
 import { startServer } from '../../../main/runtime/rpc/server.js';
 import { CALC, add } from './interfaces.js';
+import { serveRawAdd } from './raw-add.js';
 import { publishPort } from './rendezvous-file.js';
 
 const rpc = await startServer(CALC, { add }, { semantics: 'none', tracer: lab, traceBytes: false, traceCalls: false });
 lab.emit('socket.listen', { channel: 'calc', transport: 'tcp', address: rpc.address, detail: 'CALC through the RPC stubs' });
 
-const raw = createServer((socket) => {
-  socket.setNoDelay(true);
-  const records = new RecordReader(64);
-  socket.on('data', (chunk: Buffer) => {
-    for (const m of records.push(chunk)) {
-      const sum = Buffer.alloc(4);
-      sum.writeInt32BE(add({ a: m.readInt32BE(0), b: m.readInt32BE(4) }));
-      socket.write(frameRecord(sum));
-    }
-  });
-  socket.on('error', () => {});
-});
+const raw = createServer((socket) => serveRawAdd(socket));
 await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
 const rawPort = (raw.address() as { port: number }).port;
 lab.emit('socket.listen', { channel: 'raw', transport: 'tcp', address: `127.0.0.1:${rawPort}`, detail: 'add by hand: 8 bytes in, 4 out' });

@@ -5,11 +5,10 @@
  *   RPC         calc.add({ a, b }) through the stubs: the trip, plus marshalling, the header, dispatch
  * Each way checks every result, and reports ns per call and calls per second (measure events).
  */
-import { connect, type Socket } from 'node:net';
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { connectClient } from '../../../main/runtime/rpc/client.js';
-import { RecordReader, frameRecord } from '../../../main/runtime/rpc/record-marking.js';
 import { CALC, add } from './interfaces.js';
+import { connectRawAdd } from './raw-add.js';
 import { waitForPort } from './rendezvous-file.js';
 
 const calls = lab.int('calls');
@@ -43,23 +42,9 @@ try {
 
   await timed('direct', (i) => add({ a: i, b: 1000 }));
 
-  const socket: Socket = connect({ port: rawPort, host: '127.0.0.1' });
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.setNoDelay(true);
-  const records = new RecordReader(64);
-  let waiting: ((n: number) => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    for (const m of records.push(chunk)) waiting?.(m.readInt32BE(0));
-  });
-  const request = Buffer.alloc(8);
-  await timed('raw socket', (i) => {
-    request.writeInt32BE(i, 0);
-    request.writeInt32BE(1000, 4);
-    const answer = new Promise<number>((resolve) => (waiting = resolve));
-    socket.write(frameRecord(request));
-    return answer;
-  });
-  socket.end();
+  const raw = await connectRawAdd(rawPort);
+  await timed('raw socket', (i) => raw.add(i, 1000));
+  raw.socket.end();
 
   const client = await connectClient(CALC, { port: calcPort, semantics: 'none', tracer: lab, timeoutMs: 5000, traceBytes: false, traceCalls: false });
   // One call traced in full, to see what each of the others carries.
