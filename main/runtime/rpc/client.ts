@@ -25,11 +25,11 @@
  * request twice, or holds it back for a while. It acts on a call's first attempt only, so the retry
  * gets through.
  */
-import { connect, type Socket } from 'node:net';
 import type { RpcFault } from '../../contract/trace-events.js';
 import { RecordReader, frameRecord } from './record-marking.js';
 import { ACK_TYPE, callType, decodeReply, encodeAck, encodeCall, formatValue, peekMessage, replyType, wireFields, type Reply } from './message.js';
-import type { ClientStub, ProgramDefinition, Procedure, Procedures, RpcTracer, Semantics } from './interface.js';
+import { SILENT, type ClientStub, type ProgramDefinition, type Procedure, type Procedures, type RpcTracer, type Semantics } from './interface.js';
+import { connect as connectTraced } from '../sockets/traced-socket.js';
 
 /** Which calls a fault hits: numbered from 1 in the order the program makes them. */
 export type FaultPlan = { fault: RpcFault; delayMs?: number } & ({ every: number } | { first: number });
@@ -97,21 +97,14 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
   /** xids whose next reply the fault injector drops. */
   const dropNextReply = new Set<number>();
 
-  const socket: Socket = await new Promise((resolve, reject) => {
-    const s = connect({ port: options.port, host });
-    s.once('connect', () => resolve(s));
-    s.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new RpcError('connect', `cannot connect to ${program.name} at ${host}:${options.port} (${e.code ?? e.message}). Fix: start the server first, and use the port it listens on.`)),
-    );
+  // Traces socket.connect (the client's ephemeral port) and, when it ends, socket.close with how.
+  const connection = await connectTraced(traceCalls ? tracer : SILENT, { host, port: options.port }, channel).catch((e: NodeJS.ErrnoException) => {
+    throw new RpcError('connect', `cannot connect to ${program.name} at ${host}:${options.port} (${e.code ?? e.message}). Fix: start the server first, and use the port it listens on.`);
   });
-  socket.setNoDelay(true);
-  const local = `${socket.localAddress}:${socket.localPort}`;
-  const remote = `${host}:${options.port}`;
-  if (traceCalls) tracer.emit('socket.connect', { channel, transport: 'tcp', local, remote });
+  const { socket, local, remote } = connection;
 
   const records = new RecordReader();
   let closing = false;
-  let closedHow: 'end' | 'reset' | 'local' = 'local';
   socket.on('data', (chunk: Buffer) => {
     let messages: Buffer[];
     try {
@@ -124,19 +117,11 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
     for (const message of messages) onReply(message);
   });
   socket.on('end', () => {
-    closedHow = 'end';
     if (!closing) tracer.emit('note', { text: `the server at ${remote} closed the connection` });
   });
   socket.on('error', (e: NodeJS.ErrnoException) => {
-    closedHow = 'reset';
     tracer.emit('rpc.error', { channel, code: e.code ?? 'socket-error', message: `connection to ${remote}: ${e.message}` });
   });
-  const closed = new Promise<void>((resolve) =>
-    socket.on('close', () => {
-      if (traceCalls) tracer.emit('socket.close', { channel, transport: 'tcp', local, remote, how: closedHow, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten });
-      resolve();
-    }),
-  );
 
   function onReply(message: Buffer): void {
     let xid: number;
@@ -264,8 +249,8 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
     async close() {
       closing = true;
       while (delayed.size > 0) await Promise.all([...delayed]);
-      socket.end();
-      await closed;
+      connection.end();
+      await connection.closed;
     },
   };
 }

@@ -89,6 +89,8 @@ export type RpcEventKind =
   | 'socket.connect'
   | 'socket.accept'
   | 'socket.close'
+  | 'object.create'
+  | 'io.error'
   | 'buffer.level'
   | 'note';
 

@@ -40,7 +40,8 @@ import {
   type Reply,
 } from './message.js';
 import { XdrError, type XdrType } from './xdr.js';
-import { procedureByNumber, type Implementation, type ProgramDefinition, type Procedures, type RpcTracer, type Semantics } from './interface.js';
+import { SILENT, procedureByNumber, type Implementation, type ProgramDefinition, type Procedures, type RpcTracer, type Semantics } from './interface.js';
+import { traceAccepted } from '../sockets/traced-socket.js';
 
 export interface ServerOptions {
   /** 0 (the default): the kernel picks a free port, a different one each run. */
@@ -255,15 +256,12 @@ export async function startServer<P extends Procedures>(
   };
 
   const server: Server = createServer((socket) => {
-    socket.setNoDelay(true);
     connections.add(socket);
-    const client = `${socket.remoteAddress}:${socket.remotePort}`;
-    const local = `${socket.localAddress}:${socket.localPort}`;
-    if (traceCalls) tracer.emit('socket.accept', { channel, transport: 'tcp', local, remote: client });
+    // Traces socket.accept and, when it ends, socket.close with how (FIN, reset, or closed here).
+    const client = traceAccepted(traceCalls ? tracer : SILENT, socket, channel, 'tcp').remote;
     const records = new RecordReader();
     // Messages of one connection are handled one after another, in the order they came.
     let queue = Promise.resolve();
-    let closedHow: 'end' | 'reset' | 'local' = 'local';
     socket.on('data', (chunk: Buffer) => {
       let messages: Buffer[];
       try {
@@ -279,7 +277,6 @@ export async function startServer<P extends Procedures>(
       }
     });
     socket.on('end', () => {
-      closedHow = 'end';
       try {
         records.end();
       } catch (e) {
@@ -288,13 +285,9 @@ export async function startServer<P extends Procedures>(
       void queue.then(() => socket.end());
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
-      closedHow = 'reset';
       if (traceCalls) tracer.emit('note', { text: `connection from ${client}: ${e.code ?? e.message}` });
     });
-    socket.on('close', () => {
-      connections.delete(socket);
-      if (traceCalls) tracer.emit('socket.close', { channel, transport: 'tcp', local, remote: client, how: closedHow, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten });
-    });
+    socket.on('close', () => connections.delete(socket));
   });
 
   await new Promise<void>((resolve, reject) => {

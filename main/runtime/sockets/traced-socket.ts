@@ -171,7 +171,8 @@ export class TracedConnection {
     });
     this.closed = new Promise((resolve) => {
       socket.on('close', () => {
-        const how = this.resetCode ? 'reset' : this.peerEnded && !this.closedLocally ? 'end' : this.closedLocally ? 'local' : 'end';
+        // Neither the peer's FIN ('end') nor an error came before 'close': this process closed it (end() or destroy()).
+        const how = this.resetCode ? 'reset' : this.peerEnded && !this.closedLocally ? 'end' : 'local';
         const extra = this.describeClose?.();
         const detail = [this.resetCode ? `${this.resetCode}: the peer is gone without a proper close` : undefined, extra].filter(Boolean).join('; ');
         tracer.emit('socket.close', {
