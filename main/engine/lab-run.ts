@@ -16,7 +16,7 @@
  *      stored trace, and the run directory (sockets, FIFOs) is removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -362,8 +362,9 @@ export class LabRun {
         return [];
       }
     });
-    const fifo = this.fifosInRunDir().map((path) => ({ path }));
-    const socket = this.socketFilesInRunDir().map((path) => ({ path }));
+    const files = this.namedFilesInRunDir();
+    const fifo = files.fifo.map((path) => ({ path }));
+    const socket = files.socket.map((path) => ({ path }));
     const objects = { shm, ...(mqueue.length ? { mqueue } : {}), ...(fifo.length ? { fifo } : {}), ...(socket.length ? { socket } : {}) };
     const objectsKey = JSON.stringify(objects);
     if (objectsKey !== this.lastObjects) {
@@ -474,30 +475,22 @@ export class LabRun {
     this.resolveDone(summary);
   }
 
-  /** FIFOs in the run's directory (the run's programs make them there with lab.mkfifo). */
-  private fifosInRunDir(): string[] {
-    return this.filesInRunDir((path) => lstatSync(path).isFIFO());
-  }
-
-  /** Unix socket files the run's programs bound in its directory (not the host's own trace socket). */
-  private socketFilesInRunDir(): string[] {
-    return this.filesInRunDir((path) => path !== this.traceSocketPath && lstatSync(path).isSocket());
-  }
-
-  private filesInRunDir(keep: (path: string) => boolean): string[] {
+  /**
+   * The FIFOs (lab.mkfifo) and Unix socket files the run's programs made in its directory, not the
+   * host's own trace socket. One readdir per call: its entries carry their file type, so no stat each.
+   */
+  private namedFilesInRunDir(): { fifo: string[]; socket: string[] } {
+    const found = { fifo: [] as string[], socket: [] as string[] };
     try {
-      return readdirSync(this.runDir)
-        .map((name) => join(this.runDir, name))
-        .filter((path) => {
-          try {
-            return keep(path);
-          } catch {
-            return false; // removed between readdir and lstat
-          }
-        });
+      for (const entry of readdirSync(this.runDir, { withFileTypes: true })) {
+        const path = join(this.runDir, entry.name);
+        if (entry.isFIFO()) found.fifo.push(path);
+        else if (entry.isSocket() && path !== this.traceSocketPath) found.socket.push(path);
+      }
     } catch {
-      return [];
+      // The run directory is gone already.
     }
+    return found;
   }
 
   /**
@@ -526,7 +519,8 @@ export class LabRun {
       }
     }
     // FIFOs and socket files go with the run directory, removed after this; listed here so the trace says so.
-    for (const path of [...this.fifosInRunDir(), ...this.socketFilesInRunDir()]) removed.push(path);
+    const files = this.namedFilesInRunDir();
+    removed.push(...files.fifo, ...files.socket);
     if (removed.length > 0) this.hostEvent(0, 'host.cleanup', { removed });
   }
 
