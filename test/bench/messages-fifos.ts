@@ -25,14 +25,14 @@
  * are named /ipc-lab-bench-<pid>-<n> and unlinked in `finally`, FIFOs live in a mkdtemp directory removed
  * at the end; the section then checks that no queue, FIFO directory or child process is left.
  */
-import { closeSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native } from '../../main/native/index.js';
 import { fixed, median, nanosToMillisLossy, percentile, table, thousands, sizeLabel as size, megabytesPerSecond as mbps, micros as us, spread } from './bench-stats.js';
 import type { MessageReport } from './mq/endpoint.js';
-import { ChildLauncher, type BenchChild } from './bench-children.js';
+import { ChildLauncher } from './bench-children.js';
 
 export type Transport = 'mqueue' | 'FIFO' | 'pipe';
 const TRANSPORTS: readonly Transport[] = ['mqueue', 'FIFO', 'pipe'];
@@ -75,12 +75,7 @@ let fifoCount = 0;
 // ---------------------------------------------------------------------------------------------------
 // Child processes: `ready`, then one JSON line, then exit (as in shared-memory.ts).
 
-type Child = BenchChild;
 const launcher = new ChildLauncher(PROGRAMS, STALL_MS);
-const startChild = (program: string, args: string[], extraFds: number[] = []): Child => launcher.start(program, args, extraFds);
-const settle = (child: Child): Promise<unknown> => launcher.settle(child);
-
-const stop = (children: Child[]): Promise<void> => launcher.stopAll(children);
 
 // ---------------------------------------------------------------------------------------------------
 // Kernel objects: a channel is one direction of a transport, as endpoints for the children
@@ -209,41 +204,6 @@ interface ReceiverReport extends MessageReport {
 }
 
 /** Runs both children of one measurement: waits until both are ready, sends the go byte, collects both reports. */
-async function runPair(
-  first: { program: string; args: string[]; fds: number[] },
-  second: { program: string; args: string[]; fds: number[] },
-  channels: Channel[],
-  problems: string[],
-): Promise<[unknown, unknown] | undefined> {
-  const go = native().pipe();
-  const children: Child[] = [];
-  try {
-    try {
-      // The first child (sender / pinger) waits for the go byte at fd 3.
-      children.push(startChild(first.program, first.args, [go.readFd, ...first.fds]));
-      children.push(startChild(second.program, second.args, second.fds));
-    } finally {
-      closeSync(go.readFd);
-      closePassed(channels.filter((c) => c.sendFd !== undefined));
-    }
-    try {
-      await Promise.all(children.map((c) => c.ready));
-      writeSync(go.writeFd, Buffer.from('g')); // the pipe is empty: this never blocks
-    } catch (error) {
-      problems.push((error as Error).message);
-      return undefined;
-    } finally {
-      closeSync(go.writeFd);
-    }
-    const reports = await Promise.allSettled(children.map(settle));
-    for (const r of reports) if (r.status === 'rejected') problems.push((r.reason as Error).message);
-    if (reports[0]!.status === 'rejected' || reports[1]!.status === 'rejected') return undefined;
-    return [(reports[0] as PromiseFulfilledResult<unknown>).value, (reports[1] as PromiseFulfilledResult<unknown>).value];
-  } finally {
-    await stop(children);
-  }
-}
-
 function makeChannel(transport: Transport, bytes: number, capacity: number, dir: string, sendAt: number, receiveAt: number): Channel {
   if (transport === 'mqueue') return mqueueChannel(bytes, capacity);
   if (transport === 'FIFO') return fifoChannel(dir);
@@ -256,11 +216,11 @@ export async function messageThroughput(transport: Transport, bytes: number, mes
   const problems: string[] = [];
   let reports: [unknown, unknown] | undefined;
   try {
-    reports = await runPair(
-      { program: 'sender.js', args: [channel.sendSpec, String(messages), String(bytes)], fds: channel.sendFd === undefined ? [] : [channel.sendFd] },
+    reports = await launcher.runPair(
+      { program: 'sender.js', args: [channel.sendSpec, String(messages), String(bytes)], fds: channel.sendFd === undefined ? [] : [channel.sendFd], takesGo: true },
       { program: 'receiver.js', args: [channel.receiveSpec, String(messages), String(bytes)], fds: channel.receiveFd === undefined ? [] : [channel.receiveFd] },
-      [channel],
       problems,
+      () => closePassed([channel].filter((c) => c.sendFd !== undefined)),
     );
   } finally {
     problems.push(...channel.close());
@@ -311,11 +271,11 @@ export async function messagePingPong(transport: Transport, bytes: number, param
     const pong = makeChannel(transport, bytes, capacity, dir, 4, 5);
     channels.push(pong);
     const fds = (...list: (number | undefined)[]) => list.filter((fd): fd is number => fd !== undefined);
-    reports = await runPair(
-      { program: 'pinger.js', args: [ping.sendSpec, pong.receiveSpec, String(bytes), String(params.warmUp), String(params.roundTrips)], fds: fds(ping.sendFd, pong.receiveFd) },
+    reports = await launcher.runPair(
+      { program: 'pinger.js', args: [ping.sendSpec, pong.receiveSpec, String(bytes), String(params.warmUp), String(params.roundTrips)], fds: fds(ping.sendFd, pong.receiveFd), takesGo: true },
       { program: 'ponger.js', args: [ping.receiveSpec, pong.sendSpec, String(bytes), String(total)], fds: fds(ping.receiveFd, pong.sendFd) },
-      channels,
       problems,
+      () => closePassed(channels.filter((c) => c.sendFd !== undefined)),
     );
   } finally {
     for (const channel of channels) problems.push(...channel.close());

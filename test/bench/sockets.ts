@@ -15,14 +15,13 @@
  * alternate between transports so both see the same machine; the section then checks that no socket
  * file, directory or child process is left.
  */
-import { closeSync, existsSync, mkdtempSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { native } from '../../main/native/index.js';
 import { fixed, median, nanosToMillisLossy, percentile, table, thousands, sizeLabel as size, megabytesPerSecond as mbps, micros as us, spread } from './bench-stats.js';
-import { ChildLauncher, type BenchChild } from './bench-children.js';
+import { ChildLauncher } from './bench-children.js';
 
 export type SocketTransport = 'unix' | 'tcp';
 const TRANSPORTS: readonly SocketTransport[] = ['unix', 'tcp'];
@@ -58,7 +57,9 @@ const STALL_MS = 30_000;
 const launcher = new ChildLauncher(PROGRAMS, STALL_MS);
 let socketCount = 0;
 
-const stop = (children: BenchChild[]): Promise<void> => launcher.stopAll(children);
+/** The server (ready before the client starts, since the client connects at once) and the client, which measures on the go byte. */
+const pair = (serverArgs: string[], clientArgs: string[], problems: string[]) =>
+  launcher.runPair({ program: 'socket-server.js', args: serverArgs, readyFirst: true }, { program: 'socket-client.js', args: clientArgs, takesGo: true }, problems);
 
 /** A free loopback port: bound with port 0, then released for the server child to bind. */
 async function freePort(): Promise<number> {
@@ -74,32 +75,6 @@ async function addressFor(transport: SocketTransport, dir: string): Promise<stri
 }
 
 /** Starts the server, then the client once the server listens; sends the go byte once both are ready; returns both reports. */
-async function runPair(serverArgs: string[], clientArgs: string[], problems: string[]): Promise<[unknown, unknown] | undefined> {
-  const go = native().pipe();
-  const children: BenchChild[] = [];
-  try {
-    try {
-      children.push(launcher.start('socket-server.js', serverArgs));
-      await children[0]!.ready;
-      children.push(launcher.start('socket-client.js', clientArgs, [go.readFd]));
-      await children[1]!.ready;
-      writeSync(go.writeFd, Buffer.from('g')); // the pipe is empty: this never blocks
-    } catch (error) {
-      problems.push((error as Error).message);
-      return undefined;
-    } finally {
-      closeSync(go.readFd);
-      closeSync(go.writeFd);
-    }
-    const reports = await Promise.allSettled(children.map((c) => launcher.settle(c)));
-    for (const r of reports) if (r.status === 'rejected') problems.push((r.reason as Error).message);
-    if (reports.some((r) => r.status === 'rejected')) return undefined;
-    return [(reports[0] as PromiseFulfilledResult<unknown>).value, (reports[1] as PromiseFulfilledResult<unknown>).value];
-  } finally {
-    await stop(children);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // a. Throughput
 
@@ -120,7 +95,7 @@ export interface SocketThroughputRun {
 export async function socketThroughput(transport: SocketTransport, bytes: number, messages: number, dir: string, label: string): Promise<SocketThroughputRun> {
   const problems: string[] = [];
   const address = await addressFor(transport, dir);
-  const reports = await runPair([address, 'sink'], [address, 'stream', String(bytes), String(messages), '0'], problems);
+  const reports = await pair([address, 'sink'], [address, 'stream', String(bytes), String(messages), '0'], problems);
   const empty = { transport, bytes, label, messages, verified: 0, elapsedNs: 0n, bytesPerSecond: NaN, clientCpuMs: NaN, serverCpuMs: NaN, problems };
   if (!reports) return empty;
   const client = reports[1] as { startNs: string; endNs: string; sent: number; received: number; badAt: number; cpuMs: number; problems: string[] };
@@ -149,7 +124,7 @@ export interface SocketLatencyRun {
 export async function socketPingPong(transport: SocketTransport, bytes: number, params: SocketsParams, dir: string, label: string): Promise<SocketLatencyRun> {
   const problems: string[] = [];
   const address = await addressFor(transport, dir);
-  const reports = await runPair([address, 'echo'], [address, 'pingpong', String(bytes), String(params.roundTrips), String(params.warmUp)], problems);
+  const reports = await pair([address, 'echo'], [address, 'pingpong', String(bytes), String(params.roundTrips), String(params.warmUp)], problems);
   if (!reports) return { transport, bytes, label, samples: [], problems };
   const server = reports[0] as { messages: number; problems: string[] };
   const client = reports[1] as { samples: number[]; rounds: number; problems: string[] };
