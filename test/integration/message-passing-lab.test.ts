@@ -5,12 +5,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { RunSummary } from '../../main/contract/lab-model.js';
-import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
+import type { StoredEventOf } from '../../main/contract/trace-events.js';
 import { native } from '../../main/native/index.js';
-import type { RunTrace } from '../../main/engine/check-kit.js';
 import checks from '../../labs/03-message-passing/checks.js';
-import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type Harness } from '../support/engine-harness.js';
+import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, waitForEvent, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
 before(async () => {
@@ -19,10 +17,6 @@ before(async () => {
 after(async () => {
   await harness.close();
 });
-
-function checksOf(run: { checks: { id: string; passed: boolean }[] }): Record<string, boolean> {
-  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
-}
 
 /** Queues of a run that still exist: by name (works whether or not /dev/mqueue is mounted). */
 function queuesLeft(runId: number, names: string[]): string[] {
@@ -45,10 +39,6 @@ function mqueueListing(): string[] {
 }
 
 /** What the lab's checks see of a finished run. */
-function traceOf(finished: { run: RunSummary; stored: StoredEvent[] }): RunTrace {
-  return { params: finished.run.params, processes: finished.run.processes, events: finished.stored };
-}
-
 const run = (scenarioId: string, stepId: string, params: Record<string, number | string | boolean> = {}) =>
   runToEnd(harness.engine, { labId: 'message-passing', scenarioId, stepId, params });
 

@@ -10,11 +10,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
-import type { RunTrace } from '../../main/engine/check-kit.js';
 import checks from '../../labs/04-named-pipes/checks.js';
-import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type FinishedRun, type Harness } from '../support/engine-harness.js';
+import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, waitForEvent, type FinishedRun, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
 before(async () => {
@@ -25,10 +23,6 @@ after(async () => {
 });
 
 const LAB = 'named-pipes';
-
-function checksOf(run: RunSummary): Record<string, boolean> {
-  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
-}
 
 function measure(events: StoredEvent[], name: string): number | undefined {
   return events.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === name)?.value;
@@ -47,10 +41,6 @@ function assertAllGone({ run, stored }: FinishedRun): void {
     assert.equal(existsSync(path), false, `${path} is left`);
     assert.equal(existsSync(dirname(path)), false, `the run directory ${dirname(path)} is left`);
   }
-}
-
-function traceOf({ run, stored }: FinishedRun): RunTrace {
-  return { params: run.params, processes: run.processes, events: stored };
 }
 
 describe('named pipes lab', () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
-import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type Harness } from '../support/engine-harness.js';
+import { assertNothingLeft, checksOf, openHarness, runToEnd, waitForEvent, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
 before(async () => {
@@ -18,10 +18,6 @@ after(async () => {
 /** Asleep (S) in a kernel function of the pipe code: wchan says pipe_write, pipe_read or anon_pipe_read depending on the kernel. */
 function isAsleepInPipe(e: StoredEvent): boolean {
   return e.kind === 'kernel.snapshot' && e.state.startsWith('S') && /pipe/.test(e.wchan);
-}
-
-function checksOf(run: { checks: { id: string; passed: boolean; detail: string }[] }): Record<string, boolean> {
-  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
 }
 
 describe('ordinary pipes lab', () => {

@@ -10,11 +10,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ParamValues, RunSummary } from '../../main/contract/lab-model.js';
+import type { ParamValues } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
-import type { RunTrace } from '../../main/engine/check-kit.js';
 import checks from '../../labs/06-rpc/checks.js';
-import { assertNothingLeft, openHarness, runToEnd, type FinishedRun, type Harness } from '../support/engine-harness.js';
+import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, type FinishedRun, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
 before(async () => {
@@ -25,14 +24,6 @@ after(async () => {
 });
 
 const LAB = 'rpc';
-
-function checksOf(run: RunSummary): Record<string, boolean> {
-  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
-}
-
-function traceOf({ run, stored }: FinishedRun): RunTrace {
-  return { params: run.params, processes: run.processes, events: stored };
-}
 
 function of<K extends StoredEvent['kind']>(events: StoredEvent[], kind: K, role?: string): StoredEventOf<K>[] {
   return events.filter((e) => e.kind === kind && (role === undefined || e.role === role)) as StoredEventOf<K>[];

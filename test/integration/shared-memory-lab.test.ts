@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
-import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type Harness } from '../support/engine-harness.js';
+import { assertNothingLeft, checksOf, openHarness, runToEnd, waitForEvent, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
 before(async () => {
@@ -20,10 +20,6 @@ after(async () => {
 /** Segments this test process's engine made (named /ipc-lab-<pid>-<run>-…). */
 function mySegments(): string[] {
   return readdirSync('/dev/shm').filter((name) => name.startsWith(`ipc-lab-${process.pid}-`));
-}
-
-function checksOf(run: { checks: { id: string; passed: boolean }[] }): Record<string, boolean> {
-  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
 }
 
 function measure(events: StoredEvent[], name: string): number | undefined {

@@ -12,12 +12,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
-import type { RunTrace } from '../../main/engine/check-kit.js';
 import checks from '../../labs/05-sockets/checks.js';
 import { TraceModel } from '../../renderer/src/lib/trace/trace-model.js';
-import { assertNothingLeft, openHarness, runToEnd, waitForEvent, type FinishedRun, type Harness } from '../support/engine-harness.js';
+import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, waitForEvent, type FinishedRun, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
 before(async () => {
@@ -28,14 +26,6 @@ after(async () => {
 });
 
 const LAB = 'sockets';
-
-function checksOf(run: RunSummary): Record<string, boolean> {
-  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
-}
-
-function traceOf({ run, stored }: FinishedRun): RunTrace {
-  return { params: run.params, processes: run.processes, events: stored };
-}
 
 function ofKind<K extends StoredEvent['kind']>(events: StoredEvent[], kind: K): StoredEventOf<K>[] {
   return events.filter((e) => e.kind === kind) as StoredEventOf<K>[];

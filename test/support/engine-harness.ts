@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { CommandRequest } from '../../main/contract/commands.js';
 import type { RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent } from '../../main/contract/trace-events.js';
+import type { RunTrace } from '../../main/engine/check-kit.js';
 import { openEngine, type Engine } from '../../main/engine/engine.js';
 import { findProjectRoot } from '../../main/engine/project-root.js';
 
@@ -60,6 +61,16 @@ export async function runToEnd(
   } finally {
     unsubscribe();
   }
+}
+
+/** Each check's outcome by id: { 'one-way-delivery': true, ... }. */
+export function checksOf(run: Pick<RunSummary, 'checks'>): Record<string, boolean> {
+  return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
+}
+
+/** A finished run as its checks see it, to run a check again on an altered trace. */
+export function traceOf({ run, stored }: Pick<FinishedRun, 'run' | 'stored'>): RunTrace {
+  return { params: run.params, processes: run.processes, events: stored };
 }
 
 /** Resolves when an event matching `predicate` has been pushed (polls the live list; no fixed sleep). */
