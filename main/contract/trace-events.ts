@@ -180,17 +180,22 @@ export type RpcFault = 'drop-request' | 'drop-reply' | 'duplicate-request' | 'de
 
 export const RPC_FAULTS = ['drop-request', 'drop-reply', 'duplicate-request', 'delay'] as const satisfies readonly RpcFault[];
 
-/** A labelled run of a message's bytes (the same shape as XdrField in main/runtime/rpc/xdr.ts). */
+/** A labelled run of a message's bytes (what describe() in main/runtime/rpc/xdr.ts produces). */
 export interface MessageField {
-  /** The field as a path into the value: 'amount', 'call.proc', 'items[2]'. */
+  /** The field as a path into the value: 'amount', 'account.owner', 'items[2]', 'reply.tag'. */
   path: string;
-  /** What these bytes are: 'int', 'length of string<16>', 'padding'. */
+  /**
+   * What these bytes are: a type ('int', 'string<16>') or a part of one ('length of string<16>',
+   * 'count of int<>', 'optional flag (bool)', 'padding').
+   */
   type: string;
+  /** Where the bytes start in the message. */
   offset: number;
+  /** How many bytes (0 for void and empty data). */
   length: number;
-  /** The bytes in hex: '00 00 00 64'. */
+  /** The bytes in hex, e.g. '00 00 00 64'. */
   bytes: string;
-  /** The value as shown: '100', '"alice"'; '' for padding. */
+  /** The value as the lab shows it: '100', '"hello"', 'TRUE', 'RED (2)'; '' for padding and opaque. */
   value: string;
 }
 

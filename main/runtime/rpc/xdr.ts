@@ -34,6 +34,8 @@
  * throws an XdrError naming the field, the offset and what was expected.
  */
 
+import type { MessageField } from '../../contract/trace-events.js';
+
 /** The largest unsigned int, and so the largest length XDR can carry (and the default maximum). */
 export const XDR_MAX_LENGTH = 0xffff_ffff;
 
@@ -766,24 +768,11 @@ export function typeName(type: XdrType): string {
 // Layer 3: describe, the message with each field labelled
 // ---------------------------------------------------------------------------------------------------
 
-/** One labelled run of a message's bytes. */
-export interface XdrField {
-  /** The field as a path into the value: 'amount', 'account.owner', 'items[2]', 'reply.tag'. */
-  path: string;
-  /**
-   * What these bytes are: a type ('int', 'string<16>') or a part of one ('length of string<16>',
-   * 'count of int<>', 'optional flag (bool)', 'padding').
-   */
-  type: string;
-  /** Where the bytes start in the message. */
-  offset: number;
-  /** How many bytes (0 for void and empty data). */
-  length: number;
-  /** The bytes in hex, e.g. '00 00 00 64'. */
-  bytes: string;
-  /** The value as the lab shows it: '100', '"hello"', 'TRUE', 'RED (2)'; '' for padding and opaque. */
-  value: string;
-}
+/**
+ * One labelled run of a message's bytes: path, type, offset, length, bytes (hex) and value. It is the
+ * trace schema's MessageField, so that a message.bytes event carries describe()'s output as it is.
+ */
+export type XdrField = MessageField;
 
 /**
  * Encodes `value` and labels every byte of the result: the fields come in message order, each
