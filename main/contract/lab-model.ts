@@ -40,8 +40,20 @@ export interface LabStep {
   /** Parameter values this step starts from (the scenario's defaults otherwise). */
   params: ParamValues;
   checks: CheckInfo[];
+  /**
+   * Runs without the step's phenomenon (parameters on top of the step's), each expected to fail the
+   * checks it names: how the stability script shows that every check can fail.
+   */
+  variants: StepVariant[];
   /** The step's text in Markdown: what to predict, run and observe. */
   body: string;
+}
+
+export interface StepVariant {
+  name: string;
+  params: ParamValues;
+  /** Ids of the step's checks this run must fail. */
+  fails: string[];
 }
 
 export interface ProgramSource {
@@ -91,6 +103,8 @@ export interface CheckResult {
   detail: string;
   /** Shown when the check failed: what to try. */
   hint: string;
+  /** The trace `ts` of the evidence, where the views open after the run; null when the check names none. */
+  moment: string | null;
 }
 
 /** 'completed': the run ended by itself and had no checks to pass or fail. */

@@ -79,8 +79,16 @@ export interface TraceEventFields {
   'io.eof': { channel: string };
   /** A call failed with an errno (EPIPE, EAGAIN, ...). It closes the io.begin before it: no io.end follows. */
   'io.error': { op: IoOp; channel: string; code: string; message: string };
-  /** An end of a channel was closed. */
+  /**
+   * An end of a channel is being closed: stamped and sent *before* close(2), since the close can wake
+   * another process (a reader gets end of file), whose event must not be stamped earlier.
+   */
   'io.close': { channel: string; end: 'read' | 'write' | 'both' };
+  /**
+   * The process asks the engine to sample /proc for every live process of the run now (lab.snapshot()),
+   * and waits until it has: the kernel view's evidence then does not depend on when sampling happens.
+   */
+  'snapshot.request': { reason: string };
   /**
    * A whole application-level message went out. `messageId` (numbered by the sender per channel, from 1)
    * pairs it with its message.receive.
@@ -146,7 +154,20 @@ export interface TraceEventFields {
    * Kernel view: what /proc says about a process at this moment. `maps` lists its shared-memory
    * mappings (/proc/<pid>/maps lines whose file is in /dev/shm), when it has any.
    */
-  'kernel.snapshot': { state: string; wchan: string; fds: KernelFd[]; maps?: KernelMapping[] };
+  'kernel.snapshot': {
+    state: string;
+    wchan: string;
+    fds: KernelFd[];
+    maps?: KernelMapping[];
+    /** /proc/<pid>/io: bytes and calls through read()/write() (and friends) since the process started. */
+    io?: KernelIoCounters;
+    /** /proc/<pid>/status: context switches since the process started (voluntary: it blocked). */
+    switches?: { voluntary: number; involuntary: number };
+    /** /proc/<pid>/stat utime and stime: CPU time in user mode and in the kernel, in ms (10 ms ticks). */
+    cpu?: { userMs: number; systemMs: number };
+    /** Set when the engine took this snapshot because a process asked for it (lab.snapshot()). */
+    requested?: string;
+  };
   /**
    * Kernel view: the run's named kernel objects as the file system shows them: shared-memory segments
    * (/dev/shm), message queues (/dev/mqueue, when that file system is mounted; `status` is the file's
@@ -199,13 +220,29 @@ export interface MessageField {
   value: string;
 }
 
+/**
+ * /proc/<pid>/io (proc(5)): rchar and wchar count the bytes passed to read()/write() and their
+ * relatives (pread, readv, sendfile, ...), whatever the file; syscr and syscw count those calls. Bytes
+ * moved by loads and stores to a shared mapping never pass through them.
+ */
+export interface KernelIoCounters {
+  rchar: number;
+  wchar: number;
+  syscr: number;
+  syscw: number;
+}
+
 /** One file descriptor as /proc/<pid>/fd shows it. */
 export interface KernelFd {
   fd: number;
   target: string;
   /** For a socket:[inode], what /proc/net/{tcp,tcp6,unix} say about that inode, when they know it. */
   socket?: KernelSocket;
-  /** Set when the descriptor is IPC Lab's own, not the lab's: 'trace channel' (the socket events go out on). */
+  /**
+   * Set when the descriptor belongs to the runtime, not to the lab: 'trace channel' (IPC Lab's socket the
+   * events go out on), "Node's event loop" (libuv's epoll, eventfd and internal pipes: a pipe no lab
+   * event announced), 'output to IPC Lab' (stdout and stderr). The UI hides these by default.
+   */
   runtime?: string;
 }
 
@@ -257,6 +294,7 @@ export const LAB_EVENT_KINDS = [
   'io.eof',
   'io.error',
   'io.close',
+  'snapshot.request',
   'message.send',
   'message.receive',
   'message.bytes',
@@ -304,6 +342,7 @@ const LAB_EVENT_FIELDS: Record<(typeof LAB_EVENT_KINDS)[number], Record<string, 
   'io.eof': { channel: isString },
   'io.error': { op: isIoOp, channel: isString, code: isString, message: isString },
   'io.close': { channel: isString, end: (v) => v === 'read' || v === 'write' || v === 'both' },
+  'snapshot.request': { reason: isString },
   'message.send': { channel: isString, messageId: isInt, bytes: isInt, text: optional(isString) },
   'message.receive': { channel: isString, messageId: isInt, bytes: isInt, text: optional(isString) },
   'message.bytes': {

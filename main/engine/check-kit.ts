@@ -15,6 +15,16 @@ export interface RunTrace {
 export interface CheckOutcome {
   passed: boolean;
   detail: string;
+  /**
+   * What to try, for this outcome: replaces the definition's hint when the general one would not fit
+   * what the trace showed (a hint must follow from the evidence the check saw).
+   */
+  hint?: string;
+  /**
+   * The `ts` of the event that shows the evidence (the blocked write, the snapshot holding the pipe):
+   * where the kernel view and the timeline's cursor open after the run.
+   */
+  moment?: string;
 }
 
 export interface CheckDefinition {

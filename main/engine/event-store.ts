@@ -250,7 +250,8 @@ export class EventStore {
       endedAt: row.ended_at,
       message: row.message,
       processes,
-      checks: JSON.parse(row.checks) as CheckResult[],
+      // Rows stored before checks named their moment have none.
+      checks: (JSON.parse(row.checks) as CheckResult[]).map((c) => ({ ...c, moment: c.moment ?? null })),
     };
   }
 

@@ -11,15 +11,16 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { KernelFd, KernelMapping, KernelSocket } from '../contract/trace-events.js';
+import type { KernelFd, KernelIoCounters, KernelMapping, KernelSocket, TraceEventFields } from '../contract/trace-events.js';
 
-export interface KernelSnapshot {
-  state: string;
-  wchan: string;
-  fds: KernelFd[];
-  /** Shared-memory mappings (files in /dev/shm), when the process has any. */
-  maps?: KernelMapping[];
-}
+/** What one sampling of a process gives: the kernel.snapshot event's fields. */
+export type KernelSnapshot = TraceEventFields['kernel.snapshot'];
+
+/**
+ * utime and stime in /proc/<pid>/stat count clock ticks of sysconf(_SC_CLK_TCK), which is USER_HZ: 100
+ * on every Linux architecture Node runs on (proc(5); include/asm-generic/param.h).
+ */
+const MS_PER_CLOCK_TICK = 10;
 
 const STATE_NAMES: Record<string, string> = {
   R: 'R (running)',
@@ -63,10 +64,53 @@ export function snapshotProcess(pid: number, net: NetTables = new NetTables()): 
     const snapshot: KernelSnapshot = { state: STATE_NAMES[code] ?? code, wchan: wchan === '0' ? '' : wchan, fds };
     const maps = sharedMappings(readFileSync(`/proc/${pid}/maps`, 'utf8'));
     if (maps.length > 0) snapshot.maps = maps;
+    const io = ioCounters(pid);
+    if (io) snapshot.io = io;
+    const switches = contextSwitches(pid);
+    if (switches) snapshot.switches = switches;
+    // Fields after the state: ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    snapshot.cpu = { userMs: Number(fields[11]) * MS_PER_CLOCK_TICK, systemMs: Number(fields[12]) * MS_PER_CLOCK_TICK };
     return snapshot;
   } catch {
     return undefined;
   }
+}
+
+/** /proc/<pid>/io's rchar, wchar, syscr and syscw (proc(5)), or undefined where the kernel hides them. */
+function ioCounters(pid: number): KernelIoCounters | undefined {
+  try {
+    const values = keyedNumbers(readFileSync(`/proc/${pid}/io`, 'utf8'), ':');
+    const { rchar, wchar, syscr, syscw } = values;
+    if (rchar === undefined || wchar === undefined || syscr === undefined || syscw === undefined) return undefined;
+    return { rchar, wchar, syscr, syscw };
+  } catch {
+    return undefined;
+  }
+}
+
+/** voluntary_ctxt_switches (the process blocked) and nonvoluntary_ctxt_switches (it was preempted). */
+function contextSwitches(pid: number): { voluntary: number; involuntary: number } | undefined {
+  try {
+    const values = keyedNumbers(readFileSync(`/proc/${pid}/status`, 'utf8'), ':');
+    const voluntary = values.voluntary_ctxt_switches;
+    const involuntary = values.nonvoluntary_ctxt_switches;
+    return voluntary === undefined || involuntary === undefined ? undefined : { voluntary, involuntary };
+  } catch {
+    return undefined;
+  }
+}
+
+/** "name: 123" lines as { name: 123 }, for the lines whose value is a whole number. */
+function keyedNumbers(text: string, separator: string): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const at = line.indexOf(separator);
+    if (at <= 0) continue;
+    const value = line.slice(at + 1).trim();
+    if (/^\d+$/.test(value)) values[line.slice(0, at).trim()] = Number(value);
+  }
+  return values;
 }
 
 /** The process group of a pid (field 5 of /proc/<pid>/stat), or undefined if it is gone. */

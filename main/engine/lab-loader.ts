@@ -71,6 +71,17 @@ const stepSchema = z
     scenario: id,
     params: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
     checks: z.array(id).default([]),
+    variants: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            params: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
+            fails: z.array(id).min(1),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 
@@ -150,13 +161,23 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     const step = parseWith(stepSchema, file, doc);
     const scenario = scenarios.find((s) => s.id === step.scenario);
     if (!scenario) throw new LabFileError(file, doc.lineOf(['scenario']), `scenario "${step.scenario}" is not defined in lab.md (defined: ${scenarios.map((s) => s.id).join(', ')})`);
-    for (const [name, value] of Object.entries(step.params)) {
-      const spec = scenario.params.find((p) => p.name === name);
-      const problem = spec ? paramProblem(spec, value) : `scenario "${scenario.id}" has no parameter "${name}"`;
-      if (problem) throw new LabFileError(file, doc.lineOf(['params', name]), problem);
-    }
+    const checkParams = (params: Record<string, unknown>, at: (string | number)[]): void => {
+      for (const [name, value] of Object.entries(params)) {
+        const spec = scenario.params.find((p) => p.name === name);
+        const problem = spec ? paramProblem(spec, value) : `scenario "${scenario.id}" has no parameter "${name}"`;
+        if (problem) throw new LabFileError(file, doc.lineOf([...at, name]), problem);
+      }
+    };
+    checkParams(step.params, ['params']);
     step.checks.forEach((checkId, index) => {
       if (!checks[checkId]) throw new LabFileError(file, doc.lineOf(['checks', index]), `check "${checkId}" is not defined in checks.ts (defined: ${Object.keys(checks).join(', ') || 'none'})`);
+    });
+    step.variants.forEach((variant, index) => {
+      checkParams(variant.params, ['variants', index, 'params']);
+      variant.fails.forEach((checkId, at) => {
+        if (!step.checks.includes(checkId))
+          throw new LabFileError(file, doc.lineOf(['variants', index, 'fails', at]), `variant "${variant.name}" expects check "${checkId}" to fail, but the step does not run it (its checks: ${step.checks.join(', ') || 'none'})`);
+      });
     });
     return {
       id: stepIdOf(fileName),
@@ -164,6 +185,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
       scenario: step.scenario,
       params: step.params,
       checks: step.checks.map((checkId) => ({ id: checkId, title: checks[checkId]!.title })),
+      variants: step.variants.map((v) => ({ name: v.name, params: v.params, fails: v.fails })),
       body: doc.body,
     };
   });

@@ -43,6 +43,8 @@ const DRAIN_GRACE_MS = 2000;
 /** Rejected trace lines recorded per process before the rest are only counted. */
 const MAX_REJECTIONS_RECORDED = 20;
 const MAX_OUTPUT_LINE = 2000;
+/** The byte the engine answers a snapshot.request with, on the asking process's trace channel. */
+const SNAPSHOT_TAKEN = Buffer.from([0x0a]);
 
 /** Variables a lab process may see from the host's environment; everything else is withheld. */
 const INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
@@ -97,6 +99,8 @@ export class LabRun {
   private finishCheck: NodeJS.Immediate | undefined;
   /** Each process's trace channel descriptor (from its process.start), marked as IPC Lab's in the kernel view. */
   private readonly traceFds = new Map<number, number>();
+  /** Names of the kernel objects the run's programs announced (object.create / object.open): the lab's own. */
+  private readonly labObjects = new Set<string>();
   private killTimer: NodeJS.Timeout | undefined;
   private resolveDone!: (run: RunSummary) => void;
   /** Resolves with the final summary once everything of the run is gone and stored. */
@@ -249,6 +253,12 @@ export class LabRun {
     }
     this.record(verdict.event, line);
     this.observe(verdict.event);
+    if (verdict.event.kind === 'snapshot.request') {
+      // lab.snapshot() blocks in read() on its trace channel until this byte comes: sampling is
+      // synchronous, so the snapshots are recorded (stamped after the request) before the program goes on.
+      this.sampleKernel(verdict.event.reason);
+      socket.write(SNAPSHOT_TAKEN);
+    }
   }
 
   /**
@@ -294,6 +304,7 @@ export class LabRun {
         break;
       case 'object.create':
       case 'object.open':
+        this.labObjects.add(event.object.name);
         if (event.object.type === 'mqueue') this.queueNames.add(event.object.name.replace(/^\/dev\/mqueue/, ''));
         this.queueKernelSnapshot();
         break;
@@ -347,7 +358,7 @@ export class LabRun {
    * Records a kernel.snapshot for every live process whose state, descriptors or shared mappings
    * changed, and kernel.objects when the run's /dev/shm entries changed.
    */
-  private sampleKernel(): void {
+  private sampleKernel(requested?: string): void {
     const shm = objectsOfRun(SHM_DIR, this.runId).flatMap((path) => {
       try {
         return [{ path, bytes: statSync(path).size }];
@@ -376,12 +387,11 @@ export class LabRun {
       if (info.state !== 'running') continue;
       const snapshot = snapshotProcess(info.pid, net);
       if (!snapshot) continue;
-      const traceFd = snapshot.fds.find((fd) => fd.fd === this.traceFds.get(info.pid));
-      if (traceFd) traceFd.runtime = 'trace channel';
+      markRuntimeFds(snapshot, this.traceFds.get(info.pid), this.labObjects);
       const key = JSON.stringify(snapshot);
-      if (this.lastSnapshot.get(info.pid) === key) continue;
+      if (this.lastSnapshot.get(info.pid) === key && requested === undefined) continue;
       this.lastSnapshot.set(info.pid, key);
-      this.hostEvent(info.pid, 'kernel.snapshot', snapshot satisfies KernelSnapshot);
+      this.hostEvent(info.pid, 'kernel.snapshot', requested === undefined ? snapshot : { ...snapshot, requested });
     }
   }
 
@@ -524,21 +534,24 @@ export class LabRun {
     if (removed.length > 0) this.hostEvent(0, 'host.cleanup', { removed });
   }
 
+  /**
+   * The checks over the stored trace. Not for a run that was stopped, timed out or failed to start: its
+   * trace ends where the run was cut, so a check would judge an experiment that never finished.
+   */
   private runChecks(): CheckResult[] {
-    if (this.options.checks.length === 0) return [];
+    if (this.options.checks.length === 0 || this.endReason) return [];
     const trace = { params: this.options.params, processes: [...this.processes.values()], events: this.options.store.events(this.runId) };
     return this.options.checks.map(({ id, definition }) => {
       try {
         const outcome = definition.check(trace);
-        return { id, title: definition.title, passed: outcome.passed, detail: outcome.detail, hint: definition.hint };
+        return { id, title: definition.title, passed: outcome.passed, detail: outcome.detail, hint: outcome.hint ?? definition.hint, moment: outcome.moment ?? null };
       } catch (error) {
-        return { id, title: definition.title, passed: false, detail: `The check itself failed: ${(error as Error).message}`, hint: 'This is a bug in the lab\'s checks.ts.' };
+        return { id, title: definition.title, passed: false, detail: `The check itself failed: ${(error as Error).message}`, hint: 'This is a bug in the lab\'s checks.ts.', moment: null };
       }
     });
   }
 }
 
-/** The pid a first trace line claims, read without trusting the rest of the line. */
 /** The pid and parent pid a process.start line claims, if it is one. */
 function claimedStart(line: string): { pid: number; ppid: number } | undefined {
   try {
@@ -547,5 +560,20 @@ function claimedStart(line: string): { pid: number; ppid: number } | undefined {
     return kind === 'process.start' && isPid(pid) && isPid(ppid) ? { pid, ppid } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Marks the descriptors that are the runtime's, not the lab's, so that a student looking for "the" pipe
+ * finds the lab's: the trace channel; stdout and stderr (sockets to IPC Lab); and Node's event loop,
+ * libuv's epoll, eventfd and internal pipes (for signals and wake-ups). A pipe is the lab's when one of
+ * the run's programs announced its inode (lab.pipe(), or an inherited end of one): libuv never does.
+ */
+export function markRuntimeFds(snapshot: KernelSnapshot, traceFd: number | undefined, labObjects: ReadonlySet<string>): void {
+  for (const fd of snapshot.fds) {
+    if (fd.fd === traceFd) fd.runtime = 'trace channel';
+    else if ((fd.fd === 1 || fd.fd === 2) && fd.target.startsWith('socket:[')) fd.runtime = 'output to IPC Lab';
+    else if (fd.target.startsWith('anon_inode:')) fd.runtime = "Node's event loop";
+    else if (fd.target.startsWith('pipe:[') && !labObjects.has(fd.target)) fd.runtime = "Node's event loop";
   }
 }

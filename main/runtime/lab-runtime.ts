@@ -51,6 +51,16 @@ function requireEnv(name: string): string {
   return value;
 }
 
+export interface SpawnOptions {
+  /** Descriptors handed to the child by name (it finds them with lab.fd(name)). */
+  fds?: Record<string, number>;
+  /** 'all': the child inherits every descriptor the program opened through lab and holds, as after fork(). */
+  inherit?: 'named' | 'all';
+  params?: ParamValues;
+}
+
+type StdioEntry = 'ignore' | 'inherit' | number;
+
 class LabRuntime {
   readonly pid = process.pid;
   readonly role: string;
@@ -63,6 +73,8 @@ class LabRuntime {
   private buffered = 0;
   private oldestBuffered = 0n;
   private readonly linePrefix: string;
+  /** Descriptors the program opened through lab (pipe, open) or was handed, and has not closed. */
+  private readonly openFds = new Set<number>();
 
   constructor() {
     this.role = requireEnv(LAB_ENV.role);
@@ -70,6 +82,7 @@ class LabRuntime {
     this.programDir = requireEnv(LAB_ENV.programDir);
     this.runDir = requireEnv(LAB_ENV.runDir);
     this.fds = JSON.parse(process.env[LAB_ENV.fds] ?? '{}') as Record<string, number>;
+    for (const fd of Object.values(this.fds)) this.openFds.add(fd);
     this.linePrefix = `{"v":${TRACE_SCHEMA_VERSION},"pid":${this.pid},"role":${JSON.stringify(this.role)},`;
     if (!native().setParentDeathSignal(osConstants.signals.SIGKILL, process.ppid)) process.exit(1);
     this.traceFd = native().connectUnixSocket(requireEnv(LAB_ENV.traceSocket));
@@ -171,6 +184,7 @@ class LabRuntime {
   /** pipe(2): a new ordinary pipe. Traced as object.create with the inode /proc shows. */
   pipe(channel: string): { readFd: number; writeFd: number } {
     const ends = native().pipe();
+    this.openFds.add(ends.readFd).add(ends.writeFd);
     const object = this.describe(ends.readFd, 'pipe');
     this.emit('object.create', { channel, object, detail: `read end fd ${ends.readFd}, write end fd ${ends.writeFd}` });
     return ends;
@@ -197,6 +211,7 @@ class LabRuntime {
   open(path: string, channel: string, mode: 'read' | 'write'): number {
     // O_RDONLY or O_WRONLY alone, as open(2) in C: no O_CREAT, so a missing FIFO is ENOENT, not a new file.
     const fd = this.traced('open', channel, 0, () => openSync(path, mode === 'read' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY));
+    this.openFds.add(fd);
     this.emit('object.open', { channel, object: this.describePath(fd, path), detail: `fd ${fd}, ${mode === 'read' ? 'O_RDONLY' : 'O_WRONLY'}` });
     return fd;
   }
@@ -243,9 +258,36 @@ class LabRuntime {
     return buffer.subarray(0, filled);
   }
 
+  /**
+   * close(2). Traced before the call: closing the last write end wakes a reader with end of file, and
+   * the reader's io.eof must never carry an earlier time than the close that caused it.
+   */
   close(fd: number, channel: string, end: 'read' | 'write' | 'both'): void {
-    closeSync(fd);
     this.emit('io.close', { channel, end });
+    this.flush();
+    this.openFds.delete(fd);
+    closeSync(fd);
+  }
+
+  /**
+   * Asks the engine to sample /proc (descriptors, state, mappings, counters) for every live process of
+   * the run now, and waits until it has. Call it while the objects a check looks for are held: the
+   * evidence then does not depend on when the engine's periodic sampling happens to run. The engine
+   * samples only processes that have started (said process.start), so call it from a process that knows
+   * its peers are up.
+   */
+  snapshot(reason: string): void {
+    this.emit('snapshot.request', { reason });
+    this.flush();
+    const answer = Buffer.alloc(1);
+    try {
+      // The engine answers one byte on this channel once the snapshots are recorded.
+      if (readSync(this.traceFd, answer, 0, 1, null) === 1) return;
+    } catch {
+      // Falls through: the channel is gone.
+    }
+    // End of file or an error: the host is gone, and a lab process must not outlive it.
+    process.exit(70);
   }
 
   private traced(op: IoOp, channel: string, bytes: number, call: () => number): number {
@@ -266,14 +308,31 @@ class LabRuntime {
   /**
    * Starts another program of this lab as this process's child (fork + exec), handing it descriptors
    * by name: `fds: { pipe: readFd }` puts readFd at descriptor 3 of the child, which finds it with
-   * lab.fd('pipe'). The child shares this process's stdout and stderr, and dies with it.
+   * lab.fd('pipe'). With `inherit: 'all'` the child gets every descriptor this program opened through
+   * lab and still holds, at the same numbers, as a C child after fork() does (the named ones among them).
+   * The child shares this process's stdout and stderr, and dies with it.
    */
-  spawn(role: string, program: string, options: { fds?: Record<string, number>; params?: ParamValues } = {}): ChildProcessHandle {
+  spawn(role: string, program: string, options: SpawnOptions = {}): ChildProcessHandle {
     this.flush();
     const handed = Object.entries(options.fds ?? {});
-    const childFds = Object.fromEntries(handed.map(([name], index) => [name, 3 + index]));
+    let stdio: StdioEntry[];
+    let childFds: Record<string, number>;
+    if (options.inherit === 'all') {
+      // As after fork(): every descriptor the program holds stays open in the child at its number. (Only
+      // the program's: Node's own descriptors, its event loop and the trace channel, are not handed.)
+      const inherited = [...this.openFds].sort((a, b) => a - b);
+      stdio = ['ignore', 'inherit', 'inherit'];
+      for (const fd of inherited) stdio[fd] = fd;
+      for (let fd = 3; fd < stdio.length; fd++) stdio[fd] ??= 'ignore';
+      childFds = Object.fromEntries(handed.map(([name, fd]) => [name, fd]));
+      const missing = handed.find(([, fd]) => !inherited.includes(fd));
+      if (missing) throw new Error(`Descriptor ${missing[1]} ("${missing[0]}") was not opened through lab (lab.pipe, lab.open, lab.fd), so inherit: 'all' cannot hand it.`);
+    } else {
+      stdio = ['ignore', 'inherit', 'inherit', ...handed.map(([, fd]) => fd)];
+      childFds = Object.fromEntries(handed.map(([name], index) => [name, 3 + index]));
+    }
     const child = spawn(process.execPath, [join(this.programDir, program.replace(/\.ts$/, '.js'))], {
-      stdio: ['ignore', 'inherit', 'inherit', ...handed.map(([, fd]) => fd)],
+      stdio,
       env: {
         ...process.env,
         [LAB_ENV.role]: role,
