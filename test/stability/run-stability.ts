@@ -1,0 +1,209 @@
+/**
+ * The stability script (`npm run check:stability`): a check must never fail a correct run, and must
+ * fail a run without the phenomenon. For every step of every lab it runs
+ *   - the step on its own parameters N times: every check must pass every time;
+ *   - each of the step's `variants:` (runs without the phenomenon) N times: each check the variant
+ *     names must fail every time;
+ * with two CPU-burning processes alongside (a loaded 2-core machine is where timing assumptions break).
+ * It prints a table and exits 1 on any flip, or when a check of a step has no variant that fails it.
+ *
+ *   npm run check:stability -- [--runs N] [--lab L] [--step S] [--jobs J] [--no-load]
+ *
+ * Labs run in parallel, one engine process each (`--jobs`, default 2); runs of one lab run one after
+ * the other (their programs use fixed ports and names). Not part of `npm test`: it takes minutes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Lab, ParamValues } from '../../main/contract/lab-model.js';
+import { openEngine, type Engine } from '../../main/engine/engine.js';
+
+/** One row of the table: a step's defaults, or one of its variants. */
+interface Row {
+  lab: string;
+  step: string;
+  /** '' for the step's own parameters; else the variant's name. */
+  variant: string;
+  runs: number;
+  /** Defaults: runs where every check passed. Variants: runs where every named check failed. */
+  asExpected: number;
+  /** check id → runs in which it flipped (failed on defaults, passed in a variant). */
+  flips: Record<string, number>;
+  /** Runs that did not end by themselves (stopped, timed out, error): their status → count. */
+  cut: Record<string, number>;
+  /** Checks of the step that no variant is expected to fail (defaults rows only). */
+  withoutVariant: string[];
+}
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '20' },
+    lab: { type: 'string' },
+    step: { type: 'string' },
+    jobs: { type: 'string', default: '2' },
+    'no-load': { type: 'boolean', default: false },
+    /** Internal: run one lab in this process and print its rows as JSON. */
+    worker: { type: 'boolean', default: false },
+  },
+});
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) fail(`--runs takes a whole number of runs, at least 1, not "${values.runs}".`);
+const jobs = Number(values.jobs);
+if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs takes a whole number, at least 1, not "${values.jobs}".`);
+
+function fail(message: string): never {
+  process.stderr.write(`check:stability: ${message}\n`);
+  process.exit(2);
+}
+
+/** Runs one lab's steps (optionally one step) on one engine over a temporary data folder. */
+async function runLab(labId: string): Promise<Row[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ipc-lab-stability-'));
+  const engine = await openEngine({ dataDir });
+  try {
+    const { lab } = await engine.call('labs.get', { labId });
+    const rows: Row[] = [];
+    for (const step of lab.steps) {
+      if (values.step && step.id !== values.step) continue;
+      const covered = new Set(step.variants.flatMap((v) => v.fails));
+      const defaults: Row = { lab: labId, step: step.id, variant: '', runs, asExpected: 0, flips: {}, cut: {}, withoutVariant: step.checks.map((c) => c.id).filter((id) => !covered.has(id)) };
+      for (let i = 0; i < runs; i++) {
+        const outcome = await runOnce(engine, lab, step.id, step.scenario, step.params);
+        if (outcome.cut) count(defaults.cut, outcome.cut);
+        const failed = Object.entries(outcome.passed).filter(([, passed]) => !passed).map(([id]) => id);
+        for (const id of failed) count(defaults.flips, id);
+        if (!outcome.cut && failed.length === 0) defaults.asExpected++;
+        progress(defaults, i);
+      }
+      rows.push(defaults);
+      for (const variant of step.variants) {
+        const row: Row = { lab: labId, step: step.id, variant: variant.name, runs, asExpected: 0, flips: {}, cut: {}, withoutVariant: [] };
+        for (let i = 0; i < runs; i++) {
+          const outcome = await runOnce(engine, lab, step.id, step.scenario, { ...step.params, ...variant.params });
+          if (outcome.cut) count(row.cut, outcome.cut);
+          const passed = variant.fails.filter((id) => outcome.passed[id] !== false);
+          for (const id of passed) count(row.flips, id);
+          if (!outcome.cut && passed.length === 0) row.asExpected++;
+          progress(row, i);
+        }
+        rows.push(row);
+      }
+    }
+    return rows;
+  } finally {
+    await engine.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function count(tally: Record<string, number>, key: string): void {
+  tally[key] = (tally[key] ?? 0) + 1;
+}
+
+function progress(row: Row, index: number): void {
+  if (index === row.runs - 1) process.stderr.write(`  ${row.lab} ${row.step}${row.variant ? ` [${row.variant}]` : ''}: ${row.asExpected}/${row.runs} as expected\n`);
+}
+
+/** One run to its end: each check's outcome, or why the run was cut (then its checks did not run). */
+async function runOnce(engine: Engine, lab: Lab, stepId: string, scenarioId: string, params: ParamValues): Promise<{ passed: Record<string, boolean>; cut?: string }> {
+  await engine.call('runs.start', { labId: lab.id, stepId, scenarioId, params });
+  const final = await engine.currentRun!.done;
+  const passed = Object.fromEntries(final.checks.map((c) => [c.id, c.passed]));
+  const cut = ['stopped', 'timed-out', 'error'].includes(final.status) ? final.status : undefined;
+  return cut ? { passed, cut } : { passed };
+}
+
+/** Two processes that keep a core busy each, until they are killed (with this process, at the latest). */
+function startBurners(): ChildProcess[] {
+  return [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['lab', 'step', 'variant', 'runs', 'as expected', 'flipped checks', 'cut runs'];
+  const lines = rows.map((r) => [
+    r.lab,
+    r.step,
+    r.variant || '(defaults)',
+    String(r.runs),
+    String(r.asExpected),
+    Object.entries(r.flips).map(([id, n]) => `${id} ×${n}`).join(', ') || '-',
+    Object.entries(r.cut).map(([status, n]) => `${status} ×${n}`).join(', ') || '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(format(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const line of lines) console.log(format(line));
+}
+
+async function main(): Promise<void> {
+  if (values.worker) {
+    if (!values.lab) fail('a worker needs --lab.');
+    process.stdout.write(JSON.stringify(await runLab(values.lab)) + '\n');
+    return;
+  }
+  const probe = await listLabs();
+  const labIds = values.lab ? [values.lab] : probe;
+  if (values.lab && !probe.includes(values.lab)) fail(`there is no lab "${values.lab}" (labs: ${probe.join(', ')}).`);
+  const burners = values['no-load'] ? [] : startBurners();
+  const stopBurners = () => burners.forEach((b) => b.kill('SIGKILL'));
+  process.on('exit', stopBurners);
+  process.on('SIGINT', () => process.exit(130));
+  process.stderr.write(`check:stability: ${runs} runs of every step and variant of ${labIds.join(', ')}${burners.length ? ', with two CPU burners' : ''}\n`);
+  const started = performance.now();
+  const rows: Row[] = [];
+  const queue = [...labIds];
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+      for (let labId = queue.shift(); labId; labId = queue.shift()) rows.push(...(await runWorker(labId)));
+    }),
+  );
+  stopBurners();
+  rows.sort((a, b) => labIds.indexOf(a.lab) - labIds.indexOf(b.lab));
+  printTable(rows);
+  const flipped = rows.filter((r) => r.asExpected !== r.runs);
+  const missing = rows.filter((r) => r.withoutVariant.length > 0);
+  console.log(`\n${rows.length} rows, ${rows.reduce((n, r) => n + r.runs, 0)} runs in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  for (const r of missing) console.log(`no variant fails ${r.lab} ${r.step}: ${r.withoutVariant.join(', ')} (add one to the step's variants:)`);
+  if (flipped.length > 0 || missing.length > 0) {
+    console.log(`check:stability: FAILED: ${flipped.length} rows flipped or were cut, ${missing.length} steps have checks no variant fails.`);
+    process.exitCode = 1;
+  } else {
+    console.log('check:stability: no flip.');
+  }
+}
+
+/** The lab ids, from an engine over a throwaway data folder. */
+async function listLabs(): Promise<string[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ipc-lab-stability-'));
+  const engine = await openEngine({ dataDir });
+  try {
+    const { labs, problems } = await engine.call('labs.list', {});
+    for (const p of problems) process.stderr.write(`check:stability: ${p.file}:${p.line}: ${p.message}\n`);
+    if (problems.length > 0) process.exitCode = 1;
+    return labs.map((l) => l.id);
+  } finally {
+    await engine.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one lab in a worker process (an engine of its own) and returns its rows. */
+function runWorker(labId: string): Promise<Row[]> {
+  const args = [fileURLToPath(import.meta.url), '--worker', '--lab', labId, '--runs', String(runs), ...(values.step ? ['--step', values.step] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve(JSON.parse(output) as Row[]);
+      else reject(new Error(`the worker for ${labId} ended with ${signal ?? `code ${code}`}`));
+    });
+  });
+}
+
+await main();
