@@ -150,7 +150,7 @@ async function listenWithFallback(engine: EngineHandle, options: ServeBrowserMod
       return await startBrowserHost({ ...base, port: options.port });
     } catch (error) {
       if (isAddressInUse(error)) {
-        throw new Error(`IPC Lab: port ${options.port} is taken on 127.0.0.1; pick another with --port, or leave it out to get a free one.`);
+        throw new Error(`IPC Lab: port ${options.port} is taken on 127.0.0.1; pick another with --port, or leave it out to get a free one.`, { cause: error });
       }
       throw error;
     }

@@ -39,6 +39,8 @@ export async function stopServer(server: AppServer): Promise<void> {
 }
 
 export const test = base.extend<{ app: AppServer }>({
+  // Playwright reads a fixture's dependencies from this destructuring: it must be a pattern, even empty.
+  // eslint-disable-next-line no-empty-pattern
   app: async ({}, use) => {
     const home = mkdtempSync(join(tmpdir(), 'ipc-lab-e2e-home-'));
     const server = await startServer(home);
