@@ -32,16 +32,34 @@ function delivered(trace: RunTrace, channel: string, from: string, to: string): 
   return { sent: sent.length, received: received.length, ok };
 }
 
+/** The bytes the kernel said each read() or write() moved (io.end), by role, on one channel. */
+function bytesMoved(trace: RunTrace, op: 'read' | 'write', role: string, channel: string): { bytes: number; last?: StoredEventOf<'io.end'> } {
+  const ends = eventsOf(trace, 'io.end', role).filter((e) => e.op === op && e.channel === channel);
+  return { bytes: ends.reduce((sum, e) => sum + e.bytes, 0), last: ends.at(-1) };
+}
+
+/** The latest snapshot of `role` whose descriptors include `path` (the kernel's name for it), if any. */
+function snapshotHolding(trace: RunTrace, role: string, path: string): { snapshot: StoredEventOf<'kernel.snapshot'>; fd: number } | undefined {
+  let found: { snapshot: StoredEventOf<'kernel.snapshot'>; fd: number } | undefined;
+  for (const snapshot of eventsOf(trace, 'kernel.snapshot', role)) {
+    // An unlinked FIFO still open shows as "<path> (deleted)" (proc(5)).
+    const fd = snapshot.fds.find((f) => f.target === path || f.target === `${path} (deleted)`);
+    if (fd) found = { snapshot, fd: fd.fd };
+  }
+  return found;
+}
+
 export default defineChecks({
   'messages-through-fifo': {
     title: 'Every message went from the writer to the reader through the FIFO, in order',
     hint: 'Look for a message.send in the writer\'s lane with no matching message.receive in the reader\'s lane.',
     check(trace) {
       const { sent, received, ok } = delivered(trace, 'chat', 'writer', 'reader');
+      const last = eventsOf(trace, 'message.receive', 'reader').at(-1);
       if (sent === 0) return { passed: false, detail: 'The writer sent no message.' };
       return ok
-        ? { passed: true, detail: `${sent} messages, writer → reader, received in the order sent.` }
-        : { passed: false, detail: `The writer sent ${sent} messages; the reader received ${received}, not all in order.` };
+        ? { passed: true, detail: `${sent} messages, writer → reader, received in the order sent.`, moment: last?.ts }
+        : { passed: false, detail: `The writer sent ${sent} messages; the reader received ${received}, not all in order.`, moment: last?.ts };
     },
   },
   'unrelated-processes': {
@@ -56,28 +74,34 @@ export default defineChecks({
       const readerOpen = opens.find((e) => e.role === 'reader');
       const writerOpen = opens.find((e) => e.role === 'writer');
       if (!readerOpen || !writerOpen) return { passed: false, detail: `The FIFO was opened by: ${opens.map((e) => e.role).join(', ') || 'nobody'}.` };
+      // The inodes come from fstat() on each process's own descriptor: the kernel says which file it is.
       if (readerOpen.object.inode !== writerOpen.object.inode)
-        return { passed: false, detail: `The two opens reached different files (inodes ${readerOpen.object.inode} and ${writerOpen.object.inode}).` };
+        return { passed: false, detail: `The two opens reached different files (inodes ${readerOpen.object.inode} and ${writerOpen.object.inode}).`, moment: writerOpen.ts };
       return {
         passed: true,
         detail: `The reader (pid ${reader.pid}) and the writer (pid ${writer.pid}) were both started by the host (pid ${reader.ppid}), and both opened ${readerOpen.object.name} (inode ${readerOpen.object.inode}).`,
+        moment: BigInt(writerOpen.ts) > BigInt(readerOpen.ts) ? writerOpen.ts : readerOpen.ts,
       };
     },
   },
   'same-fifo-in-kernel': {
     title: 'The kernel view shows both processes holding a descriptor on the FIFO\'s path',
-    hint: 'The kernel view samples /proc while processes live: send more messages, or pause longer between them, so that both hold the FIFO open for a while.',
+    hint: 'Each process asks for a kernel snapshot while it holds the FIFO (the writer after its first write, the reader after its first read): both must get that far.',
     check(trace) {
       const path = fifoPath(trace, 'chat');
       if (!path) return { passed: false, detail: 'No FIFO was created.' };
-      const held = new Map<string, number>();
-      for (const snapshot of eventsOf(trace, 'kernel.snapshot')) {
-        const fd = snapshot.fds.find((f) => f.target === path || f.target === `${path} (deleted)`);
-        if (fd) held.set(snapshot.role, fd.fd);
+      const reader = snapshotHolding(trace, 'reader', path);
+      const writer = snapshotHolding(trace, 'writer', path);
+      if (reader && writer) {
+        const later = BigInt(reader.snapshot.ts) > BigInt(writer.snapshot.ts) ? reader : writer;
+        return {
+          passed: true,
+          detail: `/proc shows ${path} at the reader's descriptor ${reader.fd} and the writer's descriptor ${writer.fd}: a FIFO's descriptor reads as its path, not pipe:[…].`,
+          moment: later.snapshot.ts,
+        };
       }
-      return held.has('reader') && held.has('writer')
-        ? { passed: true, detail: `/proc shows ${path} at the reader's descriptor ${held.get('reader')} and the writer's descriptor ${held.get('writer')}.` }
-        : { passed: false, detail: `${path} was seen in the descriptors of: ${[...held.keys()].join(', ') || 'no process'}.` };
+      const seen = [reader && 'the reader', writer && 'the writer'].filter(Boolean).join(' and ');
+      return { passed: false, detail: `${path} was seen in the descriptors of ${seen || 'no process'}.`, moment: (reader ?? writer)?.snapshot.ts };
     },
   },
   'open-waited-for-reader': {
@@ -90,11 +114,18 @@ export default defineChecks({
       const readerOpen = eventsOf(trace, 'io.begin', 'reader').find((e) => e.op === 'open');
       if (!writerOpen || !readerOpen) return { passed: false, detail: 'The writer and the reader did not both open the FIFO.' };
       const waited = BigInt(writerOpen.durationNs);
+      // The middle of the writer's open: where the kernel view shows it asleep in the FIFO's open.
+      const middle = (BigInt(writerOpen.ts) - waited / 2n).toString();
       if (waited < thresholdNs)
-        return { passed: false, detail: `The writer's open() returned after ${ms(waited)}: the reader was already there (it needed at least ${ms(thresholdNs)} to count as waiting).` };
-      if (BigInt(writerOpen.ts) < BigInt(readerOpen.ts)) return { passed: false, detail: 'The writer\'s open() returned before the reader even began to open.' };
+        return {
+          passed: false,
+          detail: `The writer's open() returned after ${ms(waited)}: the reader was already there (it needed at least ${ms(thresholdNs)} to count as waiting).`,
+          moment: writerOpen.ts,
+          ...(BigInt(readerOpen.ts) < BigInt(writerOpen.ts) - waited ? { hint: 'The reader began its open() before the writer began its own: the reader waited instead. Give the reader a delay between mkfifo and open.' } : {}),
+        };
+      if (BigInt(writerOpen.ts) < BigInt(readerOpen.ts)) return { passed: false, detail: 'The writer\'s open() returned before the reader even began to open.', moment: writerOpen.ts };
       const after = BigInt(writerOpen.ts) - BigInt(readerOpen.ts);
-      return { passed: true, detail: `The writer was blocked in open() for ${ms(waited)}, and it returned ${ms(after)} after the reader's open() began.` };
+      return { passed: true, detail: `The writer was blocked in open() for ${ms(waited)}, and it returned ${ms(after)} after the reader's open() began.`, moment: middle };
     },
   },
   'small-writes-whole': {
@@ -104,11 +135,18 @@ export default defineChecks({
       const sent = eventsOf(trace, 'message.send', 'writer').filter((e) => e.channel === 'records');
       const received = eventsOf(trace, 'message.receive', 'reader').filter((e) => e.channel === 'records');
       const writers = new Set(sent.map((e) => e.pid)).size;
-      const corrupted = measureOf(trace, 'records corrupted', 'reader');
+      const mixedPieces = measureOf(trace, 'pieces mixed', 'reader');
       const size = Number(trace.params.recordBytes);
-      if (writers < 2) return { passed: false, detail: `Only ${writers} writer wrote: atomicity matters when several write at once.` };
-      if (corrupted === undefined) return { passed: false, detail: 'The reader did not finish.' };
-      if (corrupted > 0) return { passed: false, detail: `${corrupted} of ${sent.length} records of ${formatBytes(size)} arrived corrupted, with another writer's bytes inside.` };
+      const firstMixed = eventsOf(trace, 'note', 'reader').find((n) => n.text.includes('mixes two writers'));
+      if (writers < 2) return { passed: false, detail: `Only ${writers} writer wrote: atomicity matters when several write at once.`, hint: 'Have at least two writers: with one, nothing can get in between its writes.' };
+      if (mixedPieces === undefined) return { passed: false, detail: 'The reader did not finish.' };
+      if (mixedPieces > 0)
+        return {
+          passed: false,
+          detail: `${mixedPieces} of ${sent.length} pieces of ${formatBytes(size)} held bytes of two records: writes of more than PIPE_BUF were split and another writer's data went in between.`,
+          moment: firstMixed?.ts,
+          ...(size <= 4096 ? { hint: 'Records of at most PIPE_BUF still arrived mixed: look at the reader\'s notes for the pieces.' } : {}),
+        };
       const ids = received.map((e) => e.messageId);
       const once = new Set(ids).size === ids.length && ids.length === sent.length && sent.every((s) => ids.includes(s.messageId));
       const inOrder = [...new Set(sent.map((s) => Math.floor(s.messageId / 100_000)))].every((w) => {
@@ -116,67 +154,115 @@ export default defineChecks({
         return mine.every((id, i) => i === 0 || id > mine[i - 1]!);
       });
       if (!once || !inOrder) return { passed: false, detail: `${sent.length} records sent, ${received.length} received whole, ${once ? 'but out of order' : 'not each once'}.` };
-      const mixed = received.filter((e, i) => i > 0 && Math.floor(e.messageId / 100_000) !== Math.floor(received[i - 1]!.messageId / 100_000)).length;
+      const turns = received.filter((e, i) => i > 0 && Math.floor(e.messageId / 100_000) !== Math.floor(received[i - 1]!.messageId / 100_000)).length;
+      const blocked = eventsOf(trace, 'kernel.snapshot').filter((e) => e.role === 'writer' && /pipe_write/.test(e.wchan));
       return {
         passed: true,
-        detail: `${writers} writers, ${sent.length} records of ${formatBytes(size)}: all whole, though the writers took turns ${mixed} times. ${size <= 4096 ? 'At most PIPE_BUF: guaranteed.' : 'Above PIPE_BUF: luck, not a guarantee.'}`,
+        detail:
+          `${writers} writers, ${sent.length} records of ${formatBytes(size)}: all whole, though the writers took turns ${turns} times` +
+          `${blocked.length > 0 ? `, and the kernel view saw writers asleep in ${blocked[0]!.wchan}` : ''}. ` +
+          `${size <= 4096 ? 'At most PIPE_BUF: guaranteed (pipe(7)).' : 'Above PIPE_BUF: luck, not a guarantee.'}`,
+        moment: blocked[0]?.ts ?? received.at(-1)?.ts,
       };
     },
   },
   'large-writes-interleaved': {
-    title: 'Writes above PIPE_BUF interleaved: some records arrived with another writer\'s bytes inside',
-    hint: 'Only writes of more than PIPE_BUF (4096) bytes may be split, and only when the FIFO is full: several writers, records of 8192 bytes or more, and a reader that waits before reading.',
+    title: 'Writes above PIPE_BUF were split: some pieces hold parts of two writers\' records',
+    hint: 'Only writes of more than PIPE_BUF (4096) bytes may be split, and only while the FIFO is full: several writers, records of 8192 bytes or more, and a reader that waits before reading.',
     check(trace) {
-      const corrupted = measureOf(trace, 'records corrupted', 'reader');
+      const mixedPieces = measureOf(trace, 'pieces mixed', 'reader');
       const whole = measureOf(trace, 'records whole', 'reader');
       const size = Number(trace.params.recordBytes);
-      if (corrupted === undefined || whole === undefined) return { passed: false, detail: 'The reader did not finish.' };
-      if (corrupted === 0) return { passed: false, detail: `All ${whole} records of ${formatBytes(size)} arrived whole: no write was split.` };
-      const example = eventsOf(trace, 'note', 'reader').find((n) => n.text.includes('is corrupted'))?.text;
-      return { passed: true, detail: `${corrupted} of ${corrupted + whole} pieces of ${formatBytes(size)} held bytes of more than one record${example ? `, e.g. ${example.replace(/^piece \d+ is corrupted: /, '')}` : ''}.` };
+      if (mixedPieces === undefined || whole === undefined) return { passed: false, detail: 'The reader did not finish.' };
+      const writers = new Set(eventsOf(trace, 'message.send', 'writer').map((e) => e.pid)).size;
+      if (mixedPieces === 0)
+        return {
+          passed: false,
+          detail: `All ${whole} records of ${formatBytes(size)} arrived whole: no write was split.`,
+          moment: eventsOf(trace, 'message.receive', 'reader').at(-1)?.ts,
+          hint:
+            writers < 2 ? 'With one writer, nothing can get in between the parts of its writes: add writers.'
+            : size <= 4096 ? 'Writes of at most PIPE_BUF (4096) bytes are never split (pipe(7)): use records of 8192 bytes or more.'
+            : 'No large write was split this time: it happens only while the FIFO is full and several writers wait for room. Read more slowly (smaller Bytes per read) and run again.',
+        };
+      const example = eventsOf(trace, 'note', 'reader').find((n) => n.text.includes('mixes two writers'));
+      return {
+        passed: true,
+        detail: `${mixedPieces} of ${mixedPieces + whole} pieces of ${formatBytes(size)} held bytes of more than one record${example ? `, e.g. ${example.text.replace(/^piece \d+ mixes two writers: /, '')}` : ''}.`,
+        moment: example?.ts,
+      };
     },
   },
   'every-byte-arrived': {
     title: 'Every byte written reached the reader, whole or not',
     hint: 'The reader reads exactly what the writers write; if it stopped early, look at its lane for an error.',
     check(trace) {
-      const written = eventsOf(trace, 'message.send', 'writer').filter((e) => e.channel === 'records').reduce((sum, e) => sum + e.bytes, 0);
-      const read = measureOf(trace, 'bytes read', 'reader');
+      // What write() and read() returned, added up: the kernel's own count of the bytes moved.
+      const writerRoles = [...new Set(eventsOf(trace, 'process.start').filter((e) => e.role === 'writer').map((e) => e.pid))];
+      const written = eventsOf(trace, 'io.end', 'writer').filter((e) => e.op === 'write' && e.channel === 'records').reduce((sum, e) => sum + e.bytes, 0);
+      const { bytes: read, last } = bytesMoved(trace, 'read', 'reader', 'records');
       const expected = Number(trace.params.writers) * Number(trace.params.records) * Number(trace.params.recordBytes);
-      if (read === undefined) return { passed: false, detail: 'The reader did not finish.' };
+      if (measureOf(trace, 'bytes read', 'reader') === undefined) return { passed: false, detail: 'The reader did not finish.', moment: last?.ts };
       return read === written && written === expected
-        ? { passed: true, detail: `${read.toLocaleString('en')} bytes written by ${trace.params.writers} writers, ${read.toLocaleString('en')} read: a FIFO loses nothing, even when it mixes.` }
-        : { passed: false, detail: `${written.toLocaleString('en')} bytes written (${expected.toLocaleString('en')} expected), ${read.toLocaleString('en')} read.` };
+        ? { passed: true, detail: `write() took ${written.toLocaleString('en')} bytes from ${writerRoles.length} writers, read() returned ${read.toLocaleString('en')}: a FIFO loses nothing, even when it mixes.`, moment: last?.ts }
+        : { passed: false, detail: `write() took ${written.toLocaleString('en')} bytes (${expected.toLocaleString('en')} expected), read() returned ${read.toLocaleString('en')}.`, moment: last?.ts };
     },
   },
   'ping-pong-answered': {
     title: 'Every ping reached the server and every pong came back to the client, in order',
-    hint: 'Look for a ping without its pong: the client\'s lane should alternate send on to-server, receive on to-client.',
+    hint: 'Look for a ping without its pong: the client\'s lane should alternate a send on to-server and a receive on to-client.',
     check(trace) {
-      const pings = delivered(trace, 'to-server', 'client', 'server');
-      const pongs = delivered(trace, 'to-client', 'server', 'client');
+      const one = trace.params.fifos === 'one';
+      const pings = delivered(trace, one ? 'chat' : 'to-server', 'client', 'server');
+      const pongs = delivered(trace, one ? 'chat' : 'to-client', 'server', 'client');
+      const wanted = Number(trace.params.pings);
+      const lastPong = eventsOf(trace, 'message.receive', 'client').pop();
+      const readBack = eventsOf(trace, 'message.receive').find((e) => Number(/from pid (\d+)/.exec(e.text ?? '')?.[1]) === e.pid);
       if (pings.sent === 0) return { passed: false, detail: 'The client sent no ping.' };
-      return pings.ok && pongs.ok && pongs.sent === pings.sent
-        ? { passed: true, detail: `${pings.sent} pings client → server on to-server, ${pongs.sent} pongs server → client on to-client.` }
-        : { passed: false, detail: `${pings.sent} pings sent, ${pings.received} received; ${pongs.sent} pongs sent, ${pongs.received} received.` };
+      if (pings.ok && pongs.ok && pongs.sent === pings.sent && pings.sent === wanted)
+        return { passed: true, detail: `${pings.sent} pings client → server on to-server, ${pongs.sent} pongs server → client on to-client.`, moment: lastPong?.ts };
+      return {
+        passed: false,
+        detail: `${pings.sent} of ${wanted} pings sent, ${pings.received} received by the server; ${pongs.sent} pongs sent, ${pongs.received} received by the client.`,
+        moment: lastPong?.ts,
+        ...(readBack ? { hint: `The ${readBack.role}'s read() took whatever was next in the FIFO: its own message. Use one FIFO per direction.` } : {}),
+      };
     },
   },
-  'one-direction-per-fifo': {
-    title: 'Each FIFO carried data one way: one process opened it for writing, the other for reading',
-    hint: 'A two-way conversation needs two FIFOs, one per direction.',
+  'no-message-read-back': {
+    title: 'No process read back its own message: each one read only what the other wrote',
+    hint: 'A FIFO does not know who wrote: whoever reads next takes the next bytes. With one FIFO per direction, each process reads only from a FIFO the other one writes into.',
     check(trace) {
-      const problems: string[] = [];
-      const summary: string[] = [];
-      for (const [channel, writer, reader] of [['to-server', 'client', 'server'], ['to-client', 'server', 'client']] as const) {
-        const opens = opensOf(trace, channel);
-        const writers = new Set(opens.filter((e) => e.detail?.includes('O_WRONLY')).map((e) => e.role));
-        const readers = new Set(opens.filter((e) => e.detail?.includes('O_RDONLY')).map((e) => e.role));
-        const senders = new Set(eventsOf(trace, 'message.send').filter((e) => e.channel === channel).map((e) => e.role));
-        const oneWay = writers.size === 1 && writers.has(writer) && readers.size === 1 && readers.has(reader) && [...senders].every((r) => r === writer);
-        if (!oneWay) problems.push(`${channel}: written by ${[...writers].join(', ') || 'nobody'}, read by ${[...readers].join(', ') || 'nobody'}`);
-        else summary.push(`${channel}: ${writer} → ${reader}`);
-      }
-      return problems.length === 0 ? { passed: true, detail: summary.join('; ') + '.' } : { passed: false, detail: problems.join('; ') + '.' };
+      const client = trace.processes.find((p) => p.role === 'client');
+      const server = trace.processes.find((p) => p.role === 'server');
+      if (!client || !server) return { passed: false, detail: 'The client and the server did not both run.' };
+      // What the kernel showed: the FIFOs (by path, as /proc/<pid>/fd gives them) each process held.
+      const paths = eventsOf(trace, 'object.create').filter((e) => e.object.type === 'fifo').map((e) => e.object.name);
+      const held = (pid: number) => {
+        const snapshot = eventsOf(trace, 'kernel.snapshot').filter((s) => s.pid === pid && paths.some((p) => s.fds.some((f) => f.target === p))).pop();
+        return { snapshot, paths: paths.filter((p) => snapshot?.fds.some((f) => f.target === p)).map((p) => p.slice(p.lastIndexOf('/') + 1)) };
+      };
+      const clientHeld = held(client.pid);
+      const serverHeld = held(server.pid);
+      // What each read() returned: every message names its writer's pid.
+      const reads = eventsOf(trace, 'message.receive').filter((e) => e.role === 'client' || e.role === 'server');
+      const writerOf = (text: string | undefined) => Number(/from pid (\d+)/.exec(text ?? '')?.[1]);
+      const own = reads.find((e) => writerOf(e.text) === e.pid);
+      const kernel = `the kernel view shows the client holding ${clientHeld.paths.join(' and ') || 'no FIFO'}, the server ${serverHeld.paths.join(' and ') || 'no FIFO'}`;
+      if (own)
+        return {
+          passed: false,
+          detail: `The ${own.role} (pid ${own.pid}) read back its own message "${own.text}" from ${own.channel}.fifo: ${kernel}.`,
+          moment: own.ts,
+        };
+      if (reads.length === 0) return { passed: false, detail: 'Neither process read a message.' };
+      if (!clientHeld.snapshot || !serverHeld.snapshot)
+        return { passed: false, detail: `The kernel view never showed ${!clientHeld.snapshot ? 'the client' : 'the server'} holding a FIFO.`, hint: 'The client asks for a snapshot of /proc after its first answer: it must get one.' };
+      return {
+        passed: true,
+        detail: `${reads.length} messages read, each written by the other process; ${kernel}.`,
+        moment: clientHeld.snapshot.ts,
+      };
     },
   },
   'fifo-outlived-processes': {
@@ -188,12 +274,25 @@ export default defineChecks({
       const used = opens.find((e) => e.role === 'writer' || e.role === 'reader');
       const inspected = opens.find((e) => e.role === 'inspector');
       const size = measureOf(trace, 'st_size', 'inspector');
+      const missing = eventsOf(trace, 'note', 'inspector').find((n) => /^stat\(.*ENOENT/.test(n.text));
       if (exits.length < 2) return { passed: false, detail: 'The writer and the reader did not both exit.' };
+      if (missing)
+        return {
+          passed: false,
+          detail: 'When the inspector came, stat() of the FIFO\'s path failed with ENOENT: its name had been unlinked.',
+          moment: missing.ts,
+          hint: 'A FIFO\'s name stays until someone unlinks it: here someone did before the inspector came. Untick "The reader unlinks the FIFO".',
+        };
       if (!inspected || !used) return { passed: false, detail: 'The inspector did not open the FIFO.' };
       const lastExit = exits.reduce((a, b) => (BigInt(b.ts) > BigInt(a.ts) ? b : a));
-      if (BigInt(inspected.ts) < BigInt(lastExit.ts)) return { passed: false, detail: 'The inspector looked before the others had exited.' };
-      if (inspected.object.inode !== used.object.inode) return { passed: false, detail: `The inspector opened a different file (inode ${inspected.object.inode}, not ${used.object.inode}).` };
-      return { passed: true, detail: `With no process left holding it, ${inspected.object.name} (inode ${inspected.object.inode}) was still there${size !== undefined ? `, ${size} bytes in size` : ''}.` };
+      if (BigInt(inspected.ts) < BigInt(lastExit.ts)) return { passed: false, detail: 'The inspector looked before the others had exited.', moment: inspected.ts };
+      if (inspected.object.inode !== used.object.inode)
+        return { passed: false, detail: `The inspector opened a different file (inode ${inspected.object.inode}, not ${used.object.inode}).`, moment: inspected.ts };
+      return {
+        passed: true,
+        detail: `With no process left holding it, ${inspected.object.name} (inode ${inspected.object.inode}, the same file fstat() gave the writer) was still there${size !== undefined ? `, st_size ${size}` : ''}.`,
+        moment: inspected.ts,
+      };
     },
   },
   'no-data-kept': {
@@ -201,14 +300,26 @@ export default defineChecks({
     hint: 'The writer must leave messages unread (at least 2), and the inspector must read what is left after both have exited.',
     check(trace) {
       const sent = eventsOf(trace, 'message.send', 'writer').length;
-      const received = eventsOf(trace, 'message.receive', 'reader').length;
-      const left = measureOf(trace, 'bytes left in the FIFO', 'inspector');
-      const eof = eventsOf(trace, 'io.eof', 'inspector').length > 0;
-      if (left === undefined) return { passed: false, detail: 'The inspector did not read the FIFO.' };
-      if (sent <= received) return { passed: false, detail: `The reader read all ${sent} messages: nothing was left unread to lose.` };
-      return left === 0 && eof
-        ? { passed: true, detail: `${sent - received} of ${sent} messages were never read, and once both processes had closed the FIFO a read found 0 bytes (end of file).` }
-        : { passed: false, detail: `The inspector read ${left} bytes.` };
+      // What the reader's read() calls returned, against what the writer's write() took.
+      const written = bytesMoved(trace, 'write', 'writer', 'mailbox').bytes;
+      const readByReader = bytesMoved(trace, 'read', 'reader', 'mailbox').bytes;
+      const inspectorRead = eventsOf(trace, 'io.end', 'inspector').find((e) => e.op === 'read' && e.channel === 'mailbox');
+      const eof = eventsOf(trace, 'io.eof', 'inspector')[0];
+      if (!inspectorRead) return { passed: false, detail: 'The inspector did not read the FIFO.' };
+      if (readByReader >= written)
+        return {
+          passed: false,
+          detail: `The reader read all ${written} bytes the writer wrote: nothing was left unread to lose.`,
+          moment: inspectorRead.ts,
+          hint: 'Have the reader read fewer messages than the writer puts in the FIFO.',
+        };
+      return inspectorRead.bytes === 0 && eof
+        ? {
+            passed: true,
+            detail: `${written - readByReader} of the ${written} bytes (${sent} messages) the writer wrote were never read, and once both processes had closed the FIFO the inspector's read() returned 0 (end of file).`,
+            moment: eof.ts,
+          }
+        : { passed: false, detail: `The inspector's read() returned ${inspectorRead.bytes} bytes.`, moment: inspectorRead.ts };
     },
   },
   'fifo-unlinked': {
@@ -217,9 +328,10 @@ export default defineChecks({
     check(trace) {
       const inspected = opensOf(trace, 'mailbox').find((e) => e.role === 'inspector');
       const gone = eventsOf(trace, 'io.error', 'inspector').find((e) => e.op === 'open' && e.code === 'ENOENT');
-      if (!gone) return { passed: false, detail: 'Nobody unlinked the FIFO; the host removed it with the run directory at the end.' };
-      if (!inspected || inspected.seq > gone.seq) return { passed: false, detail: 'The path failed to open before the inspector had seen the FIFO.' };
-      return { passed: true, detail: `After unlink(), opening ${inspected.object.name} failed with ENOENT.` };
+      if (!inspected) return { passed: false, detail: 'The inspector never opened the FIFO, so it could not unlink it.', hint: 'The inspector must find the FIFO first: untick "The reader unlinks the FIFO".' };
+      if (!gone) return { passed: false, detail: 'Nobody unlinked the FIFO; the host removed it with the run directory at the end.', moment: inspected.ts };
+      if (BigInt(inspected.ts) > BigInt(gone.ts)) return { passed: false, detail: 'The path failed to open before the inspector had seen the FIFO.', moment: gone.ts };
+      return { passed: true, detail: `After unlink(), opening ${inspected.object.name} failed with ENOENT.`, moment: gone.ts };
     },
   },
 });

@@ -2,7 +2,8 @@
  * The inspector of the "lifetime" scenario, started after the writer and the reader have exited.
  *
  *   1. stat(): the FIFO is still there, a file of type p. Its name lives in the file system until
- *      someone unlinks it, like any file's.
+ *      someone unlinks it, like any file's. (If the reader unlinked it, stat fails with ENOENT and
+ *      the inspector has nothing to look at.)
  *   2. It opens it with O_NONBLOCK (so the open does not wait for a writer) and reads: nothing. A FIFO
  *      stores no data in the file system; the kernel buffer, and the messages the reader left in it,
  *      went away when the last process that had the FIFO open closed it.
@@ -13,7 +14,15 @@ import { lab } from '../../../main/runtime/lab-runtime.js';
 
 const path = lab.fifoPath('mailbox');
 
-const stat = statSync(path);
+let stat;
+try {
+  stat = statSync(path);
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ENOENT') throw error;
+  lab.note(`stat("${path}") failed with ENOENT: someone unlinked the FIFO before the inspector came`);
+  process.exit(0);
+}
 const permissions = [...'rwxrwxrwx'].map((letter, i) => (stat.mode & (0o400 >> i) ? letter : '-')).join('');
 lab.note(`stat("${path}"): ${stat.isFIFO() ? 'p' : '?'}${permissions}, ${stat.size} bytes, inode ${stat.ino}`);
 lab.measure('st_size', stat.size, 'bytes', stat.isFIFO() ? 'S_ISFIFO: a named pipe' : 'not a FIFO');

@@ -29,6 +29,8 @@ const lines = new LineReader(fd, 'chat');
 let seq = 0;
 for (let text = lines.next(); text !== undefined; text = lines.next()) {
   lab.emit('message.receive', { channel: 'chat', messageId: ++seq, bytes: Buffer.byteLength(text) + 1, text });
+  // While this process surely holds its descriptor: the kernel view then shows it, whatever the timing.
+  if (seq === 1) lab.snapshot('the reader has read its first message from the FIFO');
 }
 lab.note(`end of file after ${seq} messages: the writer closed its end`);
 lab.close(fd, 'chat', 'read');

@@ -15,8 +15,12 @@ const fd = lab.open(path, 'chat', 'write');
 
 for (let seq = 1; seq <= messages; seq++) {
   const text = `message ${seq} of ${messages} from pid ${process.pid}`;
-  const bytes = lab.write(fd, 'chat', Buffer.from(text + '\n'));
-  lab.emit('message.send', { channel: 'chat', messageId: seq, bytes, text });
+  const data = Buffer.from(text + '\n');
+  // Traced before the write, which may wake the reader: its receive must never come before this send.
+  lab.emit('message.send', { channel: 'chat', messageId: seq, bytes: data.length, text });
+  lab.write(fd, 'chat', data);
+  // While this process surely holds its descriptor (the reader holds its own: it is reading).
+  if (seq === 1) lab.snapshot('the writer has written its first message into the FIFO');
   if (seq < messages) lab.sleep(delayMs);
 }
 lab.close(fd, 'chat', 'write');

@@ -1,12 +1,25 @@
 /**
- * The reader of the "lifetime" scenario. It reads only the first message, then closes its end and
- * exits, leaving the others unread in the FIFO.
+ * The reader of the "lifetime" scenario. It reads `reads` messages (the first one only, by default),
+ * then closes its end and exits, leaving the others unread in the FIFO. With `readerUnlinks` it also
+ * removes the FIFO's name before it goes.
  */
+import { unlinkSync } from 'node:fs';
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { MESSAGE_BYTES } from './mailbox.js';
 
-const fd = lab.open(lab.fifoPath('mailbox'), 'mailbox', 'read');
-const first = lab.readFull(fd, 'mailbox', MESSAGE_BYTES);
-lab.emit('message.receive', { channel: 'mailbox', messageId: 1, bytes: first.length, text: first.toString('utf8').trimEnd() });
-lab.note('read one message; closing and exiting without reading the rest');
+const path = lab.fifoPath('mailbox');
+const fd = lab.open(path, 'mailbox', 'read');
+const reads = lab.int('reads');
+let read = 0;
+while (read < reads) {
+  const message = lab.readFull(fd, 'mailbox', MESSAGE_BYTES);
+  if (message.length < MESSAGE_BYTES) break; // end of file: the writer is gone and nothing is left
+  read++;
+  lab.emit('message.receive', { channel: 'mailbox', messageId: read, bytes: message.length, text: message.toString('utf8').trimEnd() });
+}
+lab.note(`read ${read} messages; closing and exiting without reading any more`);
 lab.close(fd, 'mailbox', 'read');
+if (lab.bool('readerUnlinks')) {
+  unlinkSync(path);
+  lab.note(`unlink("${path}"): the name is gone`);
+}

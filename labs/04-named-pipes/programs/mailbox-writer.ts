@@ -8,6 +8,7 @@ import { MESSAGE_BYTES, message } from './mailbox.js';
 const messages = lab.int('messages');
 const fd = lab.open(lab.fifoPath('mailbox'), 'mailbox', 'write');
 const texts = Array.from({ length: messages }, (_, i) => message(i + 1, messages));
-lab.write(fd, 'mailbox', Buffer.from(texts.join('')));
+// Traced before the write, which wakes the reader.
 texts.forEach((text, i) => lab.emit('message.send', { channel: 'mailbox', messageId: i + 1, bytes: MESSAGE_BYTES, text: text.trimEnd() }));
+lab.write(fd, 'mailbox', Buffer.from(texts.join('')));
 lab.close(fd, 'mailbox', 'write');

@@ -1,35 +1,80 @@
 /**
- * The server of the "conversation" scenario. A FIFO carries bytes one way: whatever one process
- * writes, another reads. For a conversation the server makes two:
+ * The server of the "conversation" scenario.
+ *
+ * With two FIFOs (the default) it makes one per direction:
  *
  *   to-server.fifo   the client writes pings, the server reads them
  *   to-client.fifo   the server writes pongs, the client reads them
  *
- * Both sides open the FIFOs in the same order (to-server first, then to-client). Each open waits for
- * the other side's open of the same FIFO, so the opposite order on one side would leave both waiting
- * for ever.
+ * The kernel would let either process write into either FIFO: a FIFO has no direction. Two are used
+ * so that a process never reads back its own message: each process reads only from a FIFO that only
+ * the other one writes into.
+ *
+ * Both sides open the FIFOs in the same order (to-server first, then to-client). Each blocking open
+ * waits for the other side's open of the same FIFO (fifo(7)), so the opposite order on one side would
+ * leave both waiting for ever.
+ *
+ * With one FIFO (fifos: one) both processes open chat.fifo for reading and writing (O_RDWR, see
+ * open-both-ways.ts) and use it both ways. The server pauses before each read: a client that writes
+ * its ping and then reads finds its own ping in the FIFO and reads it back. (Without a pause the server
+ * could as well read back its own pong, and both would then wait for ever: the run's time limit ends it.)
  */
 import { unlinkSync } from 'node:fs';
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { LineReader } from './line-reader.js';
+import { openBothWays } from './open-both-ways.js';
 
-const toServerPath = lab.mkfifo('to-server');
-const toClientPath = lab.mkfifo('to-client');
+const oneFifo = lab.choice('fifos') === 'one';
+const delayMs = lab.int('serverDelayMs');
 
-const requests = lab.open(toServerPath, 'to-server', 'read');
-const replies = lab.open(toClientPath, 'to-client', 'write');
-
-const lines = new LineReader(requests, 'to-server');
-let seq = 0;
-for (let ping = lines.next(); ping !== undefined; ping = lines.next()) {
-  lab.emit('message.receive', { channel: 'to-server', messageId: ++seq, bytes: Buffer.byteLength(ping) + 1, text: ping });
-  const pong = ping.replace(/^ping/, 'pong');
-  const bytes = lab.write(replies, 'to-client', Buffer.from(pong + '\n'));
-  lab.emit('message.send', { channel: 'to-client', messageId: seq, bytes, text: pong });
+let requests: number;
+let replies: number;
+let requestChannel: string;
+let replyChannel: string;
+const paths: string[] = [];
+if (oneFifo) {
+  paths.push(lab.mkfifo('chat'));
+  requests = replies = openBothWays(paths[0]!, 'chat');
+  requestChannel = replyChannel = 'chat';
+} else {
+  paths.push(lab.mkfifo('to-server'), lab.mkfifo('to-client'));
+  requests = lab.open(paths[0]!, 'to-server', 'read');
+  replies = lab.open(paths[1]!, 'to-client', 'write');
+  requestChannel = 'to-server';
+  replyChannel = 'to-client';
 }
-lab.note(`end of file on to-server after ${seq} pings: the client is done`);
-lab.close(requests, 'to-server', 'read');
-lab.close(replies, 'to-client', 'write');
-unlinkSync(toServerPath);
-unlinkSync(toClientPath);
-lab.note('unlinked both FIFOs');
+
+const lines = new LineReader(requests, requestChannel);
+let seq = 0;
+for (;;) {
+  lab.sleep(delayMs);
+  const line = lines.next();
+  if (line === undefined) {
+    lab.note(`end of file on ${requestChannel} after ${seq} pings: the client closed its end`);
+    break;
+  }
+  if (line === 'bye') {
+    lab.note(`the client said bye after ${seq} pings`);
+    break;
+  }
+  const sender = Number(/from pid (\d+)/.exec(line)?.[1]);
+  lab.emit('message.receive', { channel: requestChannel, messageId: Number(/^\w+ (\d+)/.exec(line)?.[1] ?? -1), bytes: Buffer.byteLength(line) + 1, text: line });
+  if (sender === process.pid) {
+    lab.note(`read back its own message "${line}": the FIFO does not know who wrote`);
+    continue;
+  }
+  seq++;
+  const pong = `pong ${seq} from pid ${process.pid}`;
+  const data = Buffer.from(pong + '\n');
+  // Traced before the write: the write wakes the client, whose receive must come after this send.
+  lab.emit('message.send', { channel: replyChannel, messageId: seq, bytes: data.length, text: pong });
+  lab.write(replies, replyChannel, data);
+}
+if (oneFifo) {
+  lab.close(requests, 'chat', 'both');
+} else {
+  lab.close(requests, 'to-server', 'read');
+  lab.close(replies, 'to-client', 'write');
+}
+for (const path of paths) unlinkSync(path);
+lab.note(`unlinked ${paths.length === 1 ? 'the FIFO' : 'both FIFOs'}`);

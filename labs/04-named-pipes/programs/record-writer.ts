@@ -14,7 +14,9 @@ const letter = letterOf(writer);
 
 const fd = lab.open(lab.fifoPath('records'), 'records', 'write');
 for (let seq = 1; seq <= records; seq++) {
-  const bytes = lab.write(fd, 'records', makeRecord(writer, seq, recordBytes));
-  lab.emit('message.send', { channel: 'records', messageId: recordId(writer, seq), bytes, text: `${letter}#${seq}` });
+  const record = makeRecord(writer, seq, recordBytes);
+  // Traced before the write, which may wake the reader.
+  lab.emit('message.send', { channel: 'records', messageId: recordId(writer, seq), bytes: record.length, text: `${letter}#${seq}` });
+  lab.write(fd, 'records', record);
 }
 lab.close(fd, 'records', 'write');

@@ -7,11 +7,12 @@
  *      many bytes to expect instead.
  *   3. It waits before its first read, so the FIFO fills up and every writer is blocked in write().
  *   4. A FIFO keeps no boundaries, so it cuts the byte stream into pieces of `recordBytes` bytes, as
- *      the writers wrote them, and judges each piece: a whole record, or corrupted (bytes of another
- *      writer inside it). It reads in small reads of `readBytes`, so writers wake often while the
+ *      the writers wrote them, and judges each piece: a whole record, or mixed (part of a record with
+ *      another writer's bytes inside it). No byte is ever changed or lost: a write of more than
+ *      PIPE_BUF bytes may be split, and other writers' data may go in between its parts (pipe(7)). It reads in small reads of `readBytes`, so writers wake often while the
  *      FIFO is full.
  */
-import { unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { lab, type ChildProcessHandle } from '../../../main/runtime/lab-runtime.js';
 import { PIPE_BUF, describePiece, recordId, wholeRecord } from './records.js';
 
@@ -32,13 +33,15 @@ lab.note(`holding a write end too: no end of file until all ${writers * records}
 
 lab.note(
   `records of ${recordBytes} bytes are ${recordBytes <= PIPE_BUF ? 'at most' : 'more than'} PIPE_BUF (${PIPE_BUF}); ` +
-    `waiting ${lab.int('readerDelayMs')} ms so that the FIFO fills up`,
+    `waiting ${lab.int('readerDelayMs')} ms, then until every writer is blocked on the full FIFO or done`,
 );
 lab.sleep(lab.int('readerDelayMs'));
+const blocked = waitUntilWritersBlocked(children, 5000);
+if (blocked > 0) lab.snapshot(`${blocked} writers asleep in the kernel's pipe write, the FIFO full`);
 
 const piece = Buffer.alloc(recordBytes);
 let whole = 0;
-let corrupted = 0;
+let mixed = 0;
 let total = 0;
 for (let index = 1; index <= writers * records; index++) {
   let filled = 0;
@@ -53,9 +56,9 @@ for (let index = 1; index <= writers * records; index++) {
     whole++;
     lab.emit('message.receive', { channel: 'records', messageId: recordId(record.writer, record.seq), bytes: recordBytes, text: `${String.fromCharCode(64 + record.writer)}#${record.seq}` });
   } else {
-    corrupted++;
-    if (corrupted <= MAX_NOTES) lab.note(`piece ${index} is corrupted: ${describePiece(piece)}`);
-    if (corrupted === MAX_NOTES + 1) lab.note('more corrupted pieces follow; the counts come at the end');
+    mixed++;
+    if (mixed <= MAX_NOTES) lab.note(`piece ${index} mixes two writers: ${describePiece(piece)}`);
+    if (mixed === MAX_NOTES + 1) lab.note('more mixed pieces follow; the counts come at the end');
   }
 }
 lab.close(ownWriteEnd, 'records', 'write');
@@ -64,6 +67,37 @@ await Promise.all(children.map((child) => child.exited));
 
 lab.measure('bytes read', total, 'bytes');
 lab.measure('records whole', whole, 'records');
-lab.measure('records corrupted', corrupted, 'records', `pieces of ${recordBytes} bytes holding bytes of more than one record`);
+lab.measure('pieces mixed', mixed, 'pieces', `pieces of ${recordBytes} bytes holding bytes of more than one record`);
 unlinkSync(path);
 lab.note(`unlink("${path}")`);
+
+/**
+ * Waits until each writer sleeps in the kernel's write to a pipe (its /proc/<pid>/wchan is pipe_write,
+ * or anon_pipe_write on recent kernels: the FIFO is full) or has exited, for at most `limitMs` (a
+ * kernel that hides wchan shows "0": then it waits that long and reads anyway). Returns how many
+ * writers were seen blocked, or 0 when it gave up.
+ */
+function waitUntilWritersBlocked(writers: ChildProcessHandle[], limitMs: number): number {
+  const start = Date.now();
+  for (;;) {
+    const states = writers.map(({ pid }) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return 'done';
+        return /pipe_write/.test(readFileSync(`/proc/${pid}/wchan`, 'utf8')) ? 'blocked' : 'busy';
+      } catch {
+        return 'done'; // exited and reaped
+      }
+    });
+    const blocked = states.filter((state) => state === 'blocked').length;
+    if (!states.includes('busy')) {
+      lab.note(blocked > 0 ? `${blocked} of ${writers.length} writers are blocked in write(): the FIFO is full` : 'every writer is done already');
+      return blocked;
+    }
+    if (Date.now() - start > limitMs) {
+      lab.note(`after ${limitMs} ms, ${blocked} of ${writers.length} writers are blocked in write(); reading now`);
+      return 0;
+    }
+    lab.sleep(10);
+  }
+}
