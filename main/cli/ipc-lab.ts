@@ -198,8 +198,12 @@ function printText(record: CliRecord, startTs: bigint): void {
       console.log(`${c.passed ? 'PASS' : 'FAIL'}  ${c.title}\n      ${c.detail}${c.passed ? '' : `\n      hint: ${c.hint}`}`);
       return;
     }
-    case 'end':
-      console.log(`Run ${record.run.runId} ${record.run.status}${record.run.message ? `: ${record.run.message}` : ''}`);
+    case 'end': {
+      const run = record.run;
+      // A cut run's checks do not run (main/engine/lab-run.ts): say so rather than print none.
+      if (run.checks.length === 0 && ['stopped', 'timed-out', 'error'].includes(run.status)) console.log('Checks not run: the run did not finish by itself.');
+      console.log(`Run ${run.runId} ${run.status}${run.message ? `: ${run.message}` : ''}`);
+    }
   }
 }
 
