@@ -6,7 +6,7 @@
       "cflags": ["-std=c11", "-Wall", "-Wextra", "-O2"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "conditions": [
-        ["OS=='linux'", { "libraries": ["-lrt"] }]
+        ["OS=='linux'", { "libraries": ["-lrt", "-lpthread"] }]
       ]
     }
   ]

@@ -28,8 +28,11 @@ export interface NativeAddon {
 
   /** shm_open(O_CREAT|O_EXCL, 0600) + ftruncate + mmap(MAP_SHARED). Name: '/name', no other '/', ≤ 255 bytes. Throws EEXIST. */
   shmCreate(name: string, size: number): number;
-  /** Maps an existing segment at the size its creator gave it. Throws ENOENT. */
-  shmAttach(name: string): number;
+  /**
+   * Maps an existing segment at the size its creator gave it (MAP_SHARED; with private true,
+   * MAP_PRIVATE: copy-on-write, this process's stores stay its own). Throws ENOENT.
+   */
+  shmAttach(name: string, privateMapping?: boolean): number;
   /** The mapped size in bytes. */
   shmSize(handle: number): number;
   /** munmap; the handle is invalid afterwards. */
@@ -57,6 +60,24 @@ export interface NativeAddon {
   futexWait(handle: number, offset: number, expected: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out';
   /** FUTEX_WAKE up to count waiters (negative: all); returns how many woke. */
   futexWake(handle: number, offset: number, count: number): number;
+  /** sizeof(pthread_mutex_t) (40 on x86_64 glibc). */
+  mutexBytes(): number;
+  /**
+   * pthread_mutex_init at an 8-aligned offset: PTHREAD_PROCESS_SHARED, PTHREAD_MUTEX_ERRORCHECK, and
+   * PTHREAD_MUTEX_ROBUST (robust) or PTHREAD_MUTEX_STALLED.
+   */
+  mutexInit(handle: number, offset: number, robust: boolean): void;
+  /**
+   * Locks it: timeoutMs 0 only tries ('busy' when held), negative or Infinity waits for ever, otherwise
+   * at most timeoutMs on CLOCK_MONOTONIC. 'owner-died' (EOWNERDEAD): the holder died holding it, the
+   * caller holds it now and must call mutexConsistent before unlocking, or the mutex becomes unusable.
+   * Throws EDEADLK (this thread holds it), ENOTRECOVERABLE.
+   */
+  mutexLock(handle: number, offset: number, timeoutMs: number): 'ok' | 'owner-died' | 'timed-out' | 'busy';
+  /** pthread_mutex_consistent, after 'owner-died'. Throws EINVAL otherwise. */
+  mutexConsistent(handle: number, offset: number): void;
+  /** pthread_mutex_unlock. Throws EPERM when this thread does not hold it. */
+  mutexUnlock(handle: number, offset: number): void;
 
   // POSIX message queues (Linux; elsewhere each throws an Error with code 'ENOSYS': macOS has no mq_*).
   // A queue descriptor (mqd) is an int; on Linux an fd, always close-on-exec. Close it with mqClose.

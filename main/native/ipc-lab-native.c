@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <mqueue.h>
 #include <time.h>
 #endif
@@ -71,6 +72,10 @@ static const char *errno_name(int err) {
     case EFBIG: return "EFBIG";
     case ENODEV: return "ENODEV";
     case EMSGSIZE: return "EMSGSIZE";
+    case EBUSY: return "EBUSY";
+    case EDEADLK: return "EDEADLK";
+    case EOWNERDEAD: return "EOWNERDEAD";
+    case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
     default: return "EUNKNOWN";
   }
 }
@@ -508,11 +513,28 @@ static napi_value ShmCreate(napi_env env, napi_callback_info info) {
   return new_handle(env, name, address, (size_t)size);
 }
 
-/* shmAttach(name): maps an existing segment; its size is the one its creator gave it (fstat). */
+/* shmAttach(name, private?): maps an existing segment; its size is the one its creator gave it
+ * (fstat). private true maps it MAP_PRIVATE (copy-on-write, mmap(2)): the process sees the segment
+ * until it first stores into a page, and from then on its own copy of that page; its stores never
+ * reach the segment. A lesson, not a way to share. */
 static napi_value ShmAttach(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
+  napi_value argv[2];
   char name[SHM_NAME_MAX + 1];
-  if (!get_args(env, info, 1, argv) || !get_shm_name(env, argv[0], name)) return NULL;
+  size_t argc = 2;
+  bool private_mapping = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, "EARGS", "wrong number of arguments");
+    return NULL;
+  }
+  if (!get_shm_name(env, argv[0], name)) return NULL;
+  if (argc >= 2) {
+    napi_valuetype type;
+    napi_typeof(env, argv[1], &type);
+    if (type != napi_undefined && (type != napi_boolean || napi_get_value_bool(env, argv[1], &private_mapping) != napi_ok)) {
+      throw_coded(env, "TypeError", "EARGS", "private must be a boolean");
+      return NULL;
+    }
+  }
   int fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "shm_open", errno, name);
   struct stat st;
@@ -531,7 +553,7 @@ static napi_value ShmAttach(napi_env env, napi_callback_info info) {
     throw_coded(env, "Error", "EINVAL", message);
     return NULL;
   }
-  void *address = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void *address = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, private_mapping ? MAP_PRIVATE : MAP_SHARED, fd, 0);
   int err = errno;
   close(fd);
   if (address == MAP_FAILED) return throw_errno(env, "mmap", err, name);
@@ -730,6 +752,154 @@ static napi_value FutexWake(napi_env env, napi_callback_info info) {
   return int32_result(env, (int32_t)woken);
 }
 
+/* ---------------------------------------------------------------------------------------------------
+ * Process-shared, robust pthread mutexes in a segment (main/runtime/shared-memory/mutex.ts).
+ *
+ * Why here and not in JS atomics: only the kernel can tell that a lock holder died. glibc registers a
+ * "robust list" for every thread (set_robust_list(2)); a robust mutex that a thread holds is on that
+ * list, and its futex word holds the owner's thread id. When the thread dies, however it dies
+ * (SIGKILL included), the kernel walks the list (exit_robust_list -> handle_futex_death in
+ * kernel/futex/core.c), sets FUTEX_OWNER_DIED in each word it still owns and wakes one waiter. The
+ * next pthread_mutex_lock then returns EOWNERDEAD and *holds* the mutex: the caller repairs the data
+ * and calls pthread_mutex_consistent; if it unlocks without that, the mutex becomes unusable for good
+ * and every later lock returns ENOTRECOVERABLE (pthread_mutexattr_setrobust(3),
+ * pthread_mutex_consistent(3), Documentation/locking/robust-futexes.rst).
+ *
+ * Contract:
+ * - mutexBytes() is sizeof(pthread_mutex_t) (40 on x86_64 glibc); the mutex must sit at an 8-aligned
+ *   offset inside the segment (ERR_UNALIGNED / ERR_OUT_OF_RANGE otherwise).
+ * - mutexInit(handle, offset, robust): PTHREAD_PROCESS_SHARED, PTHREAD_MUTEX_ERRORCHECK (relocking
+ *   gives EDEADLK, unlocking a mutex one does not hold EPERM), robust or PTHREAD_MUTEX_STALLED (a dead
+ *   holder's waiters wait until their timeout: the POSIX default).
+ * - mutexLock(handle, offset, timeoutMs): 'ok', 'owner-died' (EOWNERDEAD: held now, inconsistent),
+ *   'timed-out'; timeoutMs 0 only tries ('busy' if held), negative or Infinity waits for ever. The
+ *   timeout is on CLOCK_MONOTONIC (pthread_mutex_clocklock, glibc 2.30). Throws EDEADLK,
+ *   ENOTRECOVERABLE, EINVAL with errno-style errors.
+ * - Lock and unlock on the same thread: the robust list is per thread.
+ * ------------------------------------------------------------------------------------------------- */
+
+static pthread_mutex_t *get_mutex(napi_env env, napi_value handle, napi_value offset_value) {
+  uint64_t offset;
+  shm_entry *entry = get_segment(env, handle);
+  if (!entry || !get_index(env, offset_value, "offset", &offset) ||
+      !check_range(env, entry, offset, sizeof(pthread_mutex_t), 0))
+    return NULL;
+  if (offset % 8 != 0) {
+    char message[512];
+    snprintf(message, sizeof message,
+             "offset %llu in shared-memory segment '%s' is not 8-byte aligned: a pthread mutex needs an "
+             "8-aligned place. Fix: use offset %llu",
+             (unsigned long long)offset, entry->name, (unsigned long long)((offset + 7) & ~7ULL));
+    throw_coded(env, "RangeError", "ERR_UNALIGNED", message);
+    return NULL;
+  }
+  return (pthread_mutex_t *)((char *)entry->address + offset);
+}
+
+/* mutexBytes(): sizeof(pthread_mutex_t). */
+static napi_value MutexBytes(napi_env env, napi_callback_info info) {
+  (void)info;
+  return int32_result(env, (int32_t)sizeof(pthread_mutex_t));
+}
+
+/* mutexInit(handle, offset, robust): a fresh, unlocked, process-shared error-checking mutex. */
+static napi_value MutexInit(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  bool robust = true;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  pthread_mutex_t *mutex = get_mutex(env, argv[0], argv[1]);
+  if (!mutex) return NULL;
+  if (napi_get_value_bool(env, argv[2], &robust) != napi_ok) {
+    throw_coded(env, "TypeError", "EARGS", "robust must be a boolean");
+    return NULL;
+  }
+  pthread_mutexattr_t attr;
+  int rc = pthread_mutexattr_init(&attr);
+  if (rc == 0) rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+  if (rc == 0) rc = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+  if (rc == 0) rc = pthread_mutexattr_setrobust(&attr, robust ? PTHREAD_MUTEX_ROBUST : PTHREAD_MUTEX_STALLED);
+  if (rc == 0) rc = pthread_mutex_init(mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+  if (rc != 0) return throw_errno(env, "pthread_mutex_init", rc, NULL);
+  return NULL;
+}
+
+/* mutexLock(handle, offset, timeoutMs): 'ok' | 'owner-died' | 'timed-out' | 'busy' (timeout 0 only). */
+static napi_value MutexLock(napi_env env, napi_callback_info info) {
+  napi_value argv[3], result;
+  double timeout_ms;
+  napi_valuetype type;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  pthread_mutex_t *mutex = get_mutex(env, argv[0], argv[1]);
+  if (!mutex) return NULL;
+  napi_typeof(env, argv[2], &type);
+  if (type != napi_number || napi_get_value_double(env, argv[2], &timeout_ms) != napi_ok || isnan(timeout_ms)) {
+    throw_coded(env, "TypeError", "EARGS", "timeoutMs must be a number of milliseconds (Infinity: no limit)");
+    return NULL;
+  }
+  int rc;
+  const char *syscall_name = "pthread_mutex_clocklock";
+  if (timeout_ms == 0) {
+    syscall_name = "pthread_mutex_trylock";
+    rc = pthread_mutex_trylock(mutex);
+  } else if (timeout_ms < 0 || !isfinite(timeout_ms) || timeout_ms >= 1e15) {
+    syscall_name = "pthread_mutex_lock";
+    rc = pthread_mutex_lock(mutex);
+  } else {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    double seconds = floor(timeout_ms / 1000.0);
+    deadline.tv_sec += (time_t)seconds;
+    deadline.tv_nsec += (long)((timeout_ms - seconds * 1000.0) * 1e6);
+    if (deadline.tv_nsec >= 1000000000L) {
+      deadline.tv_sec += 1;
+      deadline.tv_nsec -= 1000000000L;
+    }
+    rc = pthread_mutex_clocklock(mutex, CLOCK_MONOTONIC, &deadline);
+  }
+  const char *outcome;
+  switch (rc) {
+    case 0: outcome = "ok"; break;
+    case EOWNERDEAD: outcome = "owner-died"; break;
+    case ETIMEDOUT: outcome = "timed-out"; break;
+    case EBUSY: outcome = "busy"; break;
+    case EDEADLK:
+      throw_errno_explained(env, syscall_name, rc, NULL,
+                            "This thread already holds the mutex; locking it again would wait for ever. Fix: unlock it first (it is not recursive)");
+      return NULL;
+    case ENOTRECOVERABLE:
+      throw_errno_explained(env, syscall_name, rc, NULL,
+                            "A holder died with the mutex locked, and the process that got EOWNERDEAD unlocked it without calling "
+                            "pthread_mutex_consistent: nobody may use it any more. Fix: start over with a fresh segment");
+      return NULL;
+    default: return throw_errno(env, syscall_name, rc, NULL);
+  }
+  CHECK_NAPI(env, napi_create_string_utf8(env, outcome, NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+/* mutexConsistent(handle, offset): after 'owner-died', says the data is repaired (pthread_mutex_consistent). */
+static napi_value MutexConsistent(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  pthread_mutex_t *mutex = get_mutex(env, argv[0], argv[1]);
+  if (!mutex) return NULL;
+  int rc = pthread_mutex_consistent(mutex);
+  if (rc != 0) return throw_errno(env, "pthread_mutex_consistent", rc, NULL);
+  return NULL;
+}
+
+/* mutexUnlock(handle, offset). EPERM when this thread does not hold it. */
+static napi_value MutexUnlock(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  pthread_mutex_t *mutex = get_mutex(env, argv[0], argv[1]);
+  if (!mutex) return NULL;
+  int rc = pthread_mutex_unlock(mutex);
+  if (rc != 0) return throw_errno(env, "pthread_mutex_unlock", rc, NULL);
+  return NULL;
+}
+
 #else /* not Linux: see the header of this section for how each function would be backed */
 
 static napi_value ShmUnsupported(napi_env env, napi_callback_info info) {
@@ -756,6 +926,11 @@ static napi_value ShmUnsupported(napi_env env, napi_callback_info info) {
 #define AtomicCompareExchange ShmUnsupported
 #define FutexWait ShmUnsupported
 #define FutexWake ShmUnsupported
+#define MutexBytes ShmUnsupported
+#define MutexInit ShmUnsupported
+#define MutexLock ShmUnsupported
+#define MutexConsistent ShmUnsupported
+#define MutexUnlock ShmUnsupported
 
 #endif
 
@@ -1244,6 +1419,11 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"atomicCompareExchange", NULL, AtomicCompareExchange, NULL, NULL, NULL, napi_enumerable, NULL},
       {"futexWait", NULL, FutexWait, NULL, NULL, NULL, napi_enumerable, NULL},
       {"futexWake", NULL, FutexWake, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mutexBytes", NULL, MutexBytes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mutexInit", NULL, MutexInit, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mutexLock", NULL, MutexLock, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mutexConsistent", NULL, MutexConsistent, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mutexUnlock", NULL, MutexUnlock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mqOpen", NULL, MqOpen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mqSend", NULL, MqSend, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mqReceive", NULL, MqReceive, NULL, NULL, NULL, napi_enumerable, NULL},

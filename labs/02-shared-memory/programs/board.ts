@@ -22,19 +22,25 @@ export function readText(segment: SharedSegment, offset: number): string {
   return segment.read(offset + 4, length).toString('utf8');
 }
 
-/** Sleeps on the state word (futex) until it says `state`. */
-export function waitForState(segment: SharedSegment, state: number, channel: string): void {
+/**
+ * Sleeps on the state word (futex) until it says `state`, at most timeoutMs. False if it never did:
+ * the wait is traced as given up (ETIMEDOUT).
+ */
+export function waitForState(segment: SharedSegment, state: number, channel: string, timeoutMs: number): boolean {
   const start = process.hrtime.bigint();
+  const deadline = performance.now() + timeoutMs;
   let waited = false;
   for (;;) {
     const now = segment.load(STATE);
     if (now === state) break;
     if (!waited) lab.waitBegin(channel);
     waited = true;
-    if (segment.wait(STATE, now, 10_000) === 'timed-out') {
-      lab.waitEnd(channel, process.hrtime.bigint() - start, 'timed-out');
-      throw new Error(`nobody changed the state to ${state} within 10 s`);
+    const remaining = deadline - performance.now();
+    if (remaining <= 0 || (segment.wait(STATE, now, remaining) === 'timed-out' && segment.load(STATE) !== state)) {
+      lab.waitEnd(channel, process.hrtime.bigint() - start, 'timed-out', `${channel}: nobody changed the state word to ${state} within ${timeoutMs} ms`);
+      return false;
     }
   }
   if (waited) lab.waitEnd(channel, process.hrtime.bigint() - start, 'ok');
+  return true;
 }

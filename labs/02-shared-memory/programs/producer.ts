@@ -14,8 +14,9 @@ import { ITEM_BYTES, itemText } from './items.js';
 
 const items = lab.int('items');
 const fastItems = lab.int('fastItems');
-const bounded = lab.has('slots');
-const slots = bounded ? lab.int('slots') : items + 1;
+// The "unbounded" scenario may be made bounded (4 slots) to compare.
+const bounded = lab.has('slots') || (lab.has('bounded') && lab.bool('bounded'));
+const slots = lab.has('slots') ? lab.int('slots') : bounded ? 4 : items + 1;
 
 const segment = SharedSegment.create(lab.shmName('buffer'), RingBuffer.bytesFor(slots, ITEM_BYTES));
 const ring = RingBuffer.create(segment, { slots, slotBytes: ITEM_BYTES, bounded, tracer: lab, channel: 'buffer' });

@@ -1,32 +1,41 @@
 /**
  * The starter of the "race" scenario. It makes a small segment holding one counter, then runs two
  * rounds of the same experiment: `workers` processes each add 1 to the counter `increments` times,
- * first with plain increments (load, add, store), then with the chosen protection. Expected minus
- * actual is the number of lost updates.
+ * first with plain increments (load, add, store), then with the chosen protection. Each worker also
+ * keeps, in a word of its own, how many of its increments have run; the sum of those against the
+ * counter is the number of lost updates. (A worker killed half way has run only half of its share:
+ * the increments it never made are not "lost", they never happened.)
  *
- * Layout: offset 0 the counter, 4 "ready" (workers that have started), 8 "go" (the starting gun),
- * 16.. the mutex. The gun makes the workers start together, so that their increments overlap.
+ * Layout (counter-layout.ts): 0 the counter, 4 "ready" (workers that have started), 8 "go" (the
+ * starting gun), 16.. one "done" word per worker, 64.. the mutex. The gun makes the workers start
+ * together, so that their increments overlap.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { SharedSegment } from '../../../main/runtime/shared-memory/shared-segment.js';
 import { Mutex } from '../../../main/runtime/shared-memory/mutex.js';
-import { COUNTER, GO, MUTEX, READY } from './counter-layout.js';
+import { COUNTER, DONE, GO, MUTEX, READY, SEGMENT_BYTES } from './counter-layout.js';
 
 const workers = lab.int('workers');
 const increments = lab.int('increments');
-const expected = workers * increments;
+const robust = lab.bool('robust');
 
-const segment = SharedSegment.create(lab.shmName('counter'), 64);
-Mutex.init(segment, MUTEX);
-lab.emit('object.create', { channel: 'counter', object: { type: 'shm', name: segment.path }, detail: 'one 32-bit counter and a mutex' });
-lab.measure('expected', expected, 'increments', `${workers} processes × ${increments.toLocaleString('en')}`);
+const segment = SharedSegment.create(lab.shmName('counter'), SEGMENT_BYTES);
+lab.emit('object.create', {
+  channel: 'counter',
+  object: { type: 'shm', name: segment.path },
+  detail: `one 32-bit counter and a ${robust ? 'robust' : 'non-robust'} process-shared pthread mutex`,
+});
+lab.measure('expected', workers * increments, 'increments', `${workers} processes × ${increments.toLocaleString('en')}`);
 
-for (const mode of ['plain', lab.choice('protection')]) {
+const protection = lab.choice('protection');
+for (const [round, mode] of [['plain', 'plain'], [protection, protection === 'none' ? 'plain' : protection]] as const) {
   segment.store(COUNTER, 0);
   segment.store(READY, 0);
   segment.store(GO, 0);
+  for (let k = 0; k < workers; k++) segment.store(DONE + 4 * k, 0);
+  Mutex.init(segment, MUTEX, { robust });
   const children = Array.from({ length: workers }, (_, index) =>
-    lab.spawn('worker', 'race-worker.ts', { params: { ...lab.params, mode, workerIndex: index + 1 } }),
+    lab.spawn('worker', 'race-worker.ts', { params: { ...lab.params, mode, round, workerIndex: index + 1 } }),
   );
   // Wait until every worker is ready, then fire the starting gun.
   for (let ready = segment.load(READY); ready < workers; ready = segment.load(READY)) segment.wait(READY, ready, 10_000);
@@ -34,13 +43,16 @@ for (const mode of ['plain', lab.choice('protection')]) {
   segment.store(GO, 1);
   segment.wake(GO, workers);
   const exits = await Promise.all(children.map((child) => child.exited));
-  const failed = exits.filter((exit) => exit.code !== 0).length;
-  if (failed > 0) lab.note(`${mode}: ${failed} of ${workers} workers did not finish`);
   const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const failed = exits.filter((exit) => exit.code !== 0).length;
+  if (failed > 0) lab.note(`${round}: ${failed} of ${workers} workers did not finish`);
+  let ran = 0;
+  for (let k = 0; k < workers; k++) ran += segment.load(DONE + 4 * k);
   const actual = segment.load(COUNTER);
-  lab.measure(`${mode}: counter`, actual, 'increments');
-  lab.measure(`${mode}: lost updates`, expected - actual, 'increments');
-  lab.measure(`${mode}: time`, Math.round(elapsedMs), 'ms');
+  lab.measure(`${round}: increments run`, ran, 'increments', ran === workers * increments ? 'every worker ran all of its increments' : 'some workers did not run all of theirs');
+  lab.measure(`${round}: counter`, actual, 'increments');
+  lab.measure(`${round}: lost updates`, ran - actual, 'increments', 'increments that ran, minus the counter');
+  lab.measure(`${round}: time`, Math.round(elapsedMs), 'ms');
 }
 
 segment.unlink();

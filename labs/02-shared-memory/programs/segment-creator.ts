@@ -11,6 +11,9 @@ import { lab } from '../../../main/runtime/lab-runtime.js';
 import { SharedSegment } from '../../../main/runtime/shared-memory/shared-segment.js';
 import { readText, writeText, STATE, GREETING, REPLY, waitForState } from './board.js';
 
+/** The attacher replies within milliseconds of reading the greeting; this long without a reply means it never will. */
+const REPLY_TIMEOUT_MS = 4000;
+
 const segment = SharedSegment.create(lab.shmName('board'), 4096);
 lab.emit('object.create', { channel: 'board', object: { type: 'shm', name: segment.path }, detail: `shm_open + ftruncate(${segment.size}) + mmap` });
 
@@ -20,8 +23,8 @@ segment.store(STATE, 1);
 segment.wake(STATE, 1);
 lab.note(`stored "${greeting}" at offset ${GREETING}`);
 
-waitForState(segment, 2, 'board: reply');
-lab.note(`read reply "${readText(segment, REPLY)}" from offset ${REPLY}`);
+if (waitForState(segment, 2, 'board: reply', REPLY_TIMEOUT_MS)) lab.note(`read reply "${readText(segment, REPLY)}" from offset ${REPLY}`);
+else lab.note(`no reply within ${REPLY_TIMEOUT_MS / 1000} s: nothing the attacher stored reached this segment`);
 
 lab.sleep(lab.int('holdMs'));
 segment.unlink();

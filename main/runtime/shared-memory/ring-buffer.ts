@@ -29,7 +29,6 @@
  * Memory layout (bytes from the buffer's offset in the segment; all words 32-bit, 4-aligned):
  *    0 magic 0x52435049 ("IPCR" in memory), written last by create(): attach() refuses a buffer without it
  *    4 flags (bit 0: bounded)
- *    8 put mutex           (1 word: holder pid | waiters bit) see mutex.ts; 12 unused
  *   16 "empty slots" sem   (2 words: value, waiters)         see counting-semaphore.ts
  *   24 "full slots" sem    (2 words: value, waiters)
  *   32 head   (items claimed by consumers so far; the next one is in slot head % slots)
@@ -37,16 +36,18 @@
  *   40 count  (items put and not yet claimed by a consumer: what the lab shows as the level)
  *   44 slot count
  *   48 slot size (largest item, in bytes)
- *   52 get mutex           (1 word); 56 unused
  *   60 slot sleepers (processes asleep on a slot's turn word; see awaitTurn)
- *   64 slot 0, then slot 1...: each [u32 turn: 2·lap empty, 2·lap + 1 full][u32 length][slot size bytes, padded to 4]
+ *   64 put mutex (Mutex.BYTES, 48 on x86_64: see mutex.ts), then the get mutex
+ *   64 + 2 × Mutex.BYTES: slot 0, then slot 1...: each [u32 turn: 2·lap empty, 2·lap + 1 full][u32 length][slot size bytes, padded to 4]
+ *   (8, 12, 52 and 56 are unused.)
  *
  * bounded: false leaves out the "empty slots" wait: the textbook's "unbounded buffer". No real buffer
  * is unbounded; it is one bigger than anything ever put into it. If a put would overwrite unread data,
  * it throws RingBufferOverflowError instead of silently corrupting the buffer.
  *
- * What can go wrong: a process killed while holding a mutex (the others get MutexOwnerDiedError);
- * a process killed between claiming a slot and marking it (the other side gives up waiting on that
+ * What can go wrong: a process killed while holding a mutex: the mutexes are robust, so the next
+ * process to lock gets EOWNERDEAD from the kernel; each mutex guards one word (tail or head), which a
+ * store changes whole, so there is nothing to repair and it goes on (mutex.ts); a process killed between claiming a slot and marking it (the other side gives up waiting on that
  * slot after SLOT_TIMEOUT_MS, naming it); a consumer that dies after taking an item loses it; a
  * producer that stops putting leaves consumers asleep (use timeouts).
  */
@@ -58,7 +59,6 @@ import { NO_TRACE, type SyncOptions, type SyncTracer } from './sync-tracer.js';
 const MAGIC = 0x52435049;
 const H_MAGIC = 0;
 const H_FLAGS = 4;
-const H_PUT_MUTEX = 8;
 const H_EMPTY = 16;
 const H_FULL = 24;
 const H_HEAD = 32;
@@ -66,10 +66,14 @@ const H_TAIL = 36;
 const H_COUNT = 40;
 const H_SLOTS = 44;
 const H_SLOT_BYTES = 48;
-const H_GET_MUTEX = 52;
 /** How many processes sleep on some slot's turn word: mark() makes the wake-up system call only then. */
 const H_SLOT_SLEEPERS = 60;
-const HEADER_BYTES = 64;
+const H_PUT_MUTEX = 64;
+/** Where the get mutex and the slots start: after the put mutex, whose size comes from the C library. */
+const getMutexAt = (): number => H_PUT_MUTEX + Mutex.BYTES;
+const headerBytes = (): number => H_PUT_MUTEX + 2 * Mutex.BYTES;
+/** Each mutex guards one word, stored whole: a holder that died left it either old or new, both valid. */
+const NOTHING_TO_REPAIR = (): void => {};
 const FLAG_BOUNDED = 1;
 /** Slot words: its turn, then the item's length, then its bytes. */
 const S_TURN = 0;
@@ -82,7 +86,7 @@ const S_DATA = 8;
  */
 const emptyTurn = (lap: number): number => (2 * lap) | 0;
 const fullTurn = (lap: number): number => (2 * lap + 1) | 0;
-/** A mutex is held only for a few loads and stores: waiting longer than this means a dead holder. */
+/** A mutex is held only for a few loads and stores: waiting longer than this means its holder is stuck. */
 const MUTEX_TIMEOUT_MS = 5000;
 /** A claimed slot is filled or emptied within a copy: waiting longer means the other process died. */
 const SLOT_TIMEOUT_MS = 5000;
@@ -91,7 +95,7 @@ const SLOT_CHECK_MS = 100;
 const SPIN_TRIES = 64;
 
 export interface RingBufferOptions extends SyncOptions {
-  /** Where the buffer starts in the segment (4-aligned). Default 0. */
+  /** Where the buffer starts in the segment (8-aligned). Default 0. */
   offset?: number;
 }
 
@@ -143,7 +147,7 @@ function align4(n: number): number {
 export class RingBuffer {
   /** Bytes a buffer of this geometry needs in its segment (header and slots). */
   static bytesFor(slots: number, slotBytes: number): number {
-    return HEADER_BYTES + slots * (S_DATA + align4(slotBytes));
+    return headerBytes() + slots * (S_DATA + align4(slotBytes));
   }
 
   readonly channel: string;
@@ -166,7 +170,7 @@ export class RingBuffer {
     this.tracer = options.tracer ?? NO_TRACE;
     const tracer = this.tracer;
     this.putMutex = Mutex.at(segment, offset + H_PUT_MUTEX, { tracer, channel: `${this.channel}: put mutex` });
-    this.getMutex = Mutex.at(segment, offset + H_GET_MUTEX, { tracer, channel: `${this.channel}: get mutex` });
+    this.getMutex = Mutex.at(segment, offset + getMutexAt(), { tracer, channel: `${this.channel}: get mutex` });
     this.emptySlots = CountingSemaphore.at(segment, offset + H_EMPTY, { tracer, channel: `${this.channel}: empty slots` });
     this.fullSlots = CountingSemaphore.at(segment, offset + H_FULL, { tracer, channel: `${this.channel}: full slots` });
     this.slotStride = S_DATA + align4(slotBytes);
@@ -178,7 +182,7 @@ export class RingBuffer {
     if (!Number.isInteger(slots) || slots < 1 || !Number.isInteger(slotBytes) || slotBytes < 1) {
       throw new RangeError(`a ring buffer needs at least 1 slot of at least 1 byte (got ${slots} slots of ${slotBytes} bytes)`);
     }
-    if (!Number.isInteger(offset) || offset < 0 || offset % 4 !== 0) throw new RangeError(`a ring buffer must start at a 4-aligned offset, not ${offset}`);
+    if (!Number.isInteger(offset) || offset < 0 || offset % 8 !== 0) throw new RangeError(`a ring buffer must start at an 8-aligned offset (its mutexes need it), not ${offset}`);
     const needed = RingBuffer.bytesFor(slots, slotBytes);
     if (offset + needed > segment.size) {
       throw new RangeError(
@@ -194,9 +198,9 @@ export class RingBuffer {
     segment.store(offset + H_SLOTS, slots);
     segment.store(offset + H_SLOT_BYTES, slotBytes);
     segment.store(offset + H_SLOT_SLEEPERS, 0);
-    for (let index = 0; index < slots; index++) segment.store(offset + HEADER_BYTES + index * (S_DATA + align4(slotBytes)) + S_TURN, emptyTurn(0));
+    for (let index = 0; index < slots; index++) segment.store(offset + headerBytes() + index * (S_DATA + align4(slotBytes)) + S_TURN, emptyTurn(0));
     Mutex.init(segment, offset + H_PUT_MUTEX);
-    Mutex.init(segment, offset + H_GET_MUTEX);
+    Mutex.init(segment, offset + getMutexAt());
     CountingSemaphore.init(segment, offset + H_EMPTY, bounded ? slots : 0);
     CountingSemaphore.init(segment, offset + H_FULL, 0);
     segment.store(offset + H_MAGIC, MAGIC); // last: from now on attach() may use it
@@ -238,7 +242,7 @@ export class RingBuffer {
     if (this.bounded && !this.emptySlots.wait(timeoutMs)) throw new RingBufferTimeoutError(this.channel, 'put', timeoutMs);
     const seg = this.segment;
     let claim: number;
-    this.putMutex.lock(MUTEX_TIMEOUT_MS);
+    this.putMutex.lock(MUTEX_TIMEOUT_MS, NOTHING_TO_REPAIR);
     try {
       if (!this.bounded && seg.load(this.offset + H_COUNT) >= this.slots) throw new RingBufferOverflowError(this.channel, this.slots);
       claim = seg.load(this.offset + H_TAIL);
@@ -285,7 +289,7 @@ export class RingBuffer {
     if (!this.fullSlots.wait(timeoutMs)) throw new RingBufferTimeoutError(this.channel, 'get', timeoutMs);
     const seg = this.segment;
     let claim: number;
-    this.getMutex.lock(MUTEX_TIMEOUT_MS);
+    this.getMutex.lock(MUTEX_TIMEOUT_MS, NOTHING_TO_REPAIR);
     try {
       claim = seg.load(this.offset + H_HEAD);
       seg.store(this.offset + H_HEAD, claim + 1);
@@ -346,6 +350,6 @@ export class RingBuffer {
   }
 
   private slotOffset(index: number): number {
-    return this.offset + HEADER_BYTES + index * this.slotStride;
+    return this.offset + headerBytes() + index * this.slotStride;
   }
 }

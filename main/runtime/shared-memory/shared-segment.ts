@@ -17,7 +17,9 @@
  * - Forgetting unlink(): the segment outlives every process, until reboot. Detach unmaps it from this
  *   process only; unlink removes the name (mappings already made stay valid).
  * - The mapping is never handed to JavaScript (Electron forbids external ArrayBuffers): read, readInto
- *   and write copy bytes in and out.
+ *   and write copy bytes in and out. So a program here never "just loads" shared data: each access is
+ *   a call into the addon, which copies. What it never does is ask the kernel to move the bytes:
+ *   no read(2) or write(2) carries them (compare a pipe reader's rchar in /proc/<pid>/io).
  */
 import { native } from '../../native/index.js';
 
@@ -41,9 +43,13 @@ export class SharedSegment {
     return new SharedSegment(name, native().shmSize(handle), handle);
   }
 
-  /** Maps an existing segment, at the size its creator gave it; throws ENOENT if there is none. */
-  static attach(name: string): SharedSegment {
-    const handle = native().shmAttach(name);
+  /**
+   * Maps an existing segment, at the size its creator gave it; throws ENOENT if there is none.
+   * `mapping: 'private'` maps it MAP_PRIVATE (mmap(2)): copy-on-write, so this process's stores go to
+   * its own copy of each page and never reach the others (to show why sharing needs MAP_SHARED).
+   */
+  static attach(name: string, mapping: 'shared' | 'private' = 'shared'): SharedSegment {
+    const handle = native().shmAttach(name, mapping === 'private');
     return new SharedSegment(name, native().shmSize(handle), handle);
   }
 
@@ -99,6 +105,33 @@ export class SharedSegment {
   /** Wakes up to count processes waiting on the word at offset; returns how many woke. */
   wake(offset: number, count = 1): number {
     return native().futexWake(this.handle, offset, count);
+  }
+
+  /** sizeof(pthread_mutex_t): the bytes mutexInit needs. */
+  static pthreadMutexBytes(): number {
+    return native().mutexBytes();
+  }
+
+  // A pthread mutex placed in the segment (8-aligned offset): mutex.ts explains it and is what labs use.
+
+  /** pthread_mutex_init: process-shared, error-checking, robust or not. */
+  mutexInit(offset: number, robust: boolean): void {
+    native().mutexInit(this.handle, offset, robust);
+  }
+
+  /** pthread_mutex_trylock (timeoutMs 0), _lock (Infinity) or _clocklock (CLOCK_MONOTONIC). */
+  mutexLock(offset: number, timeoutMs: number): 'ok' | 'owner-died' | 'timed-out' | 'busy' {
+    return native().mutexLock(this.handle, offset, timeoutMs);
+  }
+
+  /** pthread_mutex_consistent: after 'owner-died', the data is repaired. */
+  mutexConsistent(offset: number): void {
+    native().mutexConsistent(this.handle, offset);
+  }
+
+  /** pthread_mutex_unlock. */
+  mutexUnlock(offset: number): void {
+    native().mutexUnlock(this.handle, offset);
   }
 
   /** Unmaps the segment from this process. The object is unusable afterwards. */
