@@ -79,3 +79,56 @@ export function mappingBytes(start: string, end: string): number | null {
     return null;
   }
 }
+
+/**
+ * Whether a descriptor is the runtime's own, not the lab's: the engine marks those with `runtime`
+ * (libuv's epoll, eventfd and internal pipes, IPC Lab's trace channel and output). Only the mark
+ * counts: an unmarked pipe or anon_inode is the lab's until the engine says otherwise.
+ */
+export function isRuntimeFd(fd: { runtime?: string }): boolean {
+  return fd.runtime !== undefined;
+}
+
+/** The distinct runtime marks among these processes' descriptors, for the "show them" toggle. */
+export function runtimeKinds(snapshots: readonly { fds: readonly { runtime?: string }[] }[]): string[] {
+  const kinds = new Set<string>();
+  for (const s of snapshots) for (const fd of s.fds) if (fd.runtime !== undefined) kinds.add(fd.runtime);
+  return [...kinds];
+}
+
+/**
+ * A process that has ended, in words: a short tag and a sentence. `end` comes from its process.exit,
+ * host.exit or child.exit; `withRun` is for one whose end no event recorded (the run is over).
+ */
+export function describeEnd(
+  end: { code: number | null; signal: string | null; seenIn: 'process.exit' | 'host.exit' | 'child.exit' } | null,
+  withRun: { code: number | null; signal: string | null } | null = null,
+): { tag: string; text: string } {
+  const gone = 'A process that has ended has no descriptors and no state in /proc: the kernel closed everything it held.';
+  const reporter = (seenIn: string) => (seenIn === 'child.exit' ? "its parent's waitpid()" : "the host's waitpid()");
+  if (end?.signal) return { tag: `killed by ${end.signal}`, text: `${reporter(end.seenIn)} reported it killed by ${end.signal}. ${gone}` .replace(/^./, (c) => c.toUpperCase()) };
+  if (end) {
+    const how = end.seenIn === 'process.exit' ? `It exited with code ${end.code ?? '?'}.` : `It exited with code ${end.code ?? '?'}, as ${reporter(end.seenIn)} reported.`;
+    return { tag: `exited (code ${end.code ?? '?'})`, text: `${how} ${gone}` };
+  }
+  const when = 'It ended with the run; no event recorded when.';
+  if (withRun?.signal) return { tag: `killed by ${withRun.signal}`, text: `${when} ${gone}` };
+  if (withRun && withRun.code !== null) return { tag: `exited (code ${withRun.code})`, text: `${when} ${gone}` };
+  return { tag: 'ended', text: `${when} ${gone}` };
+}
+
+/**
+ * The keys (a pipe's pipe:[inode], a mapped file's path) that two or more of these processes hold, each
+ * with the pids holding it, in first-seen order: one kernel object seen from several processes.
+ */
+export function heldByTwoOrMore<S extends { pid: number }>(snapshots: readonly S[], keysOf: (snapshot: S) => readonly string[]): { key: string; pids: number[] }[] {
+  const byKey = new Map<string, Set<number>>();
+  for (const snapshot of snapshots) {
+    for (const key of keysOf(snapshot)) {
+      let pids = byKey.get(key);
+      if (!pids) byKey.set(key, (pids = new Set()));
+      pids.add(snapshot.pid);
+    }
+  }
+  return [...byKey].filter(([, pids]) => pids.size > 1).map(([key, pids]) => ({ key, pids: [...pids] }));
+}

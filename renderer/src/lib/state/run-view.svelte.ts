@@ -5,12 +5,15 @@
  *
  * The time cursor: the student may pin a moment of the run on the timeline; the kernel view then shows
  * each process as /proc saw it at that moment (its latest snapshot at or before it) instead of the
- * latest one, which after a run has ended is often not the interesting one.
+ * latest one, which after a run has ended is often not the interesting one. When a run ends (or a
+ * finished one is loaded), the cursor opens at the moment its checks point to (see `momentOfChecks`).
  */
 import type { RunSummary } from '../../../../main/contract/lab-model.js';
+import { momentOfChecks } from './check-rows.js';
+import { heldByTwoOrMore } from '../kernel-words.js';
 import type { StoredEvent, StoredEventOf } from '../../../../main/contract/trace-events.js';
 import { isFinal } from '../format.js';
-import { TraceModel, type Cleanup, type KernelSnapshot, type Lane, type ShmObjects } from '../trace/trace-model.js';
+import { TraceModel, type Cleanup, type KernelSnapshot, type Lane, type LaneSummary, type ProcessAt, type ShmObjects } from '../trace/trace-model.js';
 
 /** How many of the latest events the text view lists. */
 export const RECENT_EVENT_LIMIT = 300;
@@ -38,7 +41,7 @@ export interface OccupancyLevel {
 export const MESSAGE_BYTES_LIMIT = 200;
 
 /** The kinds that change what the kernel view shows. */
-const KERNEL_KINDS = new Set(['kernel.snapshot', 'kernel.objects', 'host.cleanup']);
+const KERNEL_KINDS = new Set(['kernel.snapshot', 'kernel.objects', 'host.cleanup', 'process.exit', 'host.exit', 'child.exit']);
 
 export class RunView {
   #run = $state.raw<RunSummary | null>(null);
@@ -50,6 +53,8 @@ export class RunView {
   #kernelVersion = $state(0);
   /** The pinned moment (ms since the start, lossy), or null: live / latest. */
   #cursorT = $state<number | null>(null);
+  /** Why the cursor is where it is, when the view put it there (a check's moment); null: the student did. */
+  #cursorReason = $state<string | null>(null);
   #version = $state(0);
   #model: TraceModel | null = null;
   #lastSeq = 0;
@@ -58,10 +63,23 @@ export class RunView {
   readonly finished = $derived(this.#run !== null && isFinal(this.#run.status));
   readonly active = $derived(this.#run !== null && !isFinal(this.#run.status));
 
-  /** What the kernel view shows: each process at the cursor, or its latest snapshot. */
-  readonly kernel = $derived.by((): readonly KernelSnapshot[] => {
+  /**
+   * What the kernel view shows: each process at the cursor (or the latest), alive with its snapshot or
+   * ended, with when. After the run, the latest view shows every process as ended.
+   */
+  readonly processes = $derived.by((): readonly ProcessAt[] => {
     void this.#kernelVersion;
-    return this.#model?.snapshotsAt(this.#cursorT) ?? [];
+    const run = this.#run;
+    return this.#model?.processesAt(this.#cursorT, run !== null && isFinal(run.status), run?.processes ?? []) ?? [];
+  });
+
+  /** The snapshots of the processes alive at the cursor (or the latest): what /proc showed of them. */
+  readonly kernel = $derived(this.processes.flatMap((p): KernelSnapshot[] => (p.snapshot && !p.end && !p.endedWithRun ? [p.snapshot] : [])));
+
+  /** Per lane: how its process ended and the calls it never returned from (the timeline's headers). */
+  readonly laneSummaries = $derived.by((): readonly LaneSummary[] => {
+    void this.#version;
+    return this.#model?.laneSummaries() ?? [];
   });
 
   /** The run's /dev/shm entries at the cursor (or the latest), null before the host reported any. */
@@ -89,32 +107,13 @@ export class RunView {
     return false;
   });
 
-  /** pipe:[inode] targets open in two or more processes: the two ends of one pipe. */
-  readonly sharedPipes = $derived.by((): SharedPipe[] => {
-    const byTarget = new Map<string, Set<number>>();
-    for (const snapshot of this.kernel) {
-      for (const fd of snapshot.fds) {
-        if (!fd.target.startsWith('pipe:[')) continue;
-        let pids = byTarget.get(fd.target);
-        if (!pids) byTarget.set(fd.target, (pids = new Set()));
-        pids.add(snapshot.pid);
-      }
-    }
-    return [...byTarget].filter(([, pids]) => pids.size > 1).map(([target, pids]) => ({ target, pids: [...pids] }));
-  });
+  /** pipe:[inode] targets open in two or more processes: the two ends of one pipe (the runtime's own pipes aside). */
+  readonly sharedPipes: SharedPipe[] = $derived(
+    heldByTwoOrMore(this.kernel, (s) => s.fds.filter((fd) => fd.target.startsWith('pipe:[') && fd.runtime === undefined).map((fd) => fd.target)).map(({ key, pids }) => ({ target: key, pids })),
+  );
 
   /** /dev/shm files mapped by two or more processes: one shared segment. */
-  readonly sharedMappings = $derived.by((): SharedMapping[] => {
-    const byPath = new Map<string, Set<number>>();
-    for (const snapshot of this.kernel) {
-      for (const map of snapshot.maps) {
-        let pids = byPath.get(map.path);
-        if (!pids) byPath.set(map.path, (pids = new Set()));
-        pids.add(snapshot.pid);
-      }
-    }
-    return [...byPath].filter(([, pids]) => pids.size > 1).map(([path, pids]) => ({ path, pids: [...pids] }));
-  });
+  readonly sharedMappings: SharedMapping[] = $derived(heldByTwoOrMore(this.kernel, (s) => s.maps.map((m) => m.path)).map(({ key, pids }) => ({ path: key, pids })));
 
   get run(): RunSummary | null {
     return this.#run;
@@ -138,6 +137,10 @@ export class RunView {
   get cursorT(): number | null {
     return this.#cursorT;
   }
+  /** Why the view put the cursor there (e.g. the check whose evidence it is), or null. */
+  get cursorReason(): string | null {
+    return this.#cursorReason;
+  }
   /** Bumped whenever the timeline model changed. */
   get version(): number {
     return this.#version;
@@ -156,9 +159,12 @@ export class RunView {
     this.#lastSeq = 0;
     this.#occupancy = [];
     this.#cursorT = null;
+    this.#cursorReason = null;
     this.#kernelVersion++;
+    this.#model.runEnded = isFinal(run.status);
     this.append(events);
     this.#syncModel(true, true);
+    if (isFinal(run.status)) this.#openAtMoment(run);
   }
 
   clear(): void {
@@ -169,6 +175,7 @@ export class RunView {
     this.#lanes = [];
     this.#occupancy = [];
     this.#cursorT = null;
+    this.#cursorReason = null;
     this.#lastSeq = 0;
     this.#kernelVersion++;
     this.#version++;
@@ -178,11 +185,31 @@ export class RunView {
   setCursor(t: number): void {
     const end = this.#model?.endT ?? 0;
     this.#cursorT = Math.min(Math.max(t, 0), end);
+    this.#cursorReason = null;
   }
 
   /** Back to the live (or, after the run, the latest) kernel view. */
   clearCursor(): void {
     this.#cursorT = null;
+    this.#cursorReason = null;
+  }
+
+  /**
+   * After the run: the cursor at the moment its checks point to, unless the student pinned one. Not
+   * clamped to the events so far: the run's last batch may still be on its way.
+   */
+  #openAtMoment(run: RunSummary): void {
+    const model = this.#model;
+    const moment = momentOfChecks(run.checks);
+    if (!model || !moment || this.#cursorT !== null) return;
+    let t: number;
+    try {
+      t = model.relativeMillisLossy(moment.ts);
+    } catch {
+      return; // not a decimal ts: keep the latest view
+    }
+    this.#cursorT = Math.max(t, 0);
+    this.#cursorReason = `the evidence of the check “${moment.check.title}” (${moment.check.passed ? 'passed' : 'failed'})`;
   }
 
   /** The nearest moment before (-1) or after (+1) `t` at which the kernel view changes, or null. */
@@ -212,9 +239,12 @@ export class RunView {
 
   update(run: RunSummary): void {
     if (!this.#model || this.#run?.runId !== run.runId) return;
+    const wasFinal = this.#run !== null && isFinal(this.#run.status);
     this.#model.addProcesses(run.processes);
+    this.#model.runEnded = isFinal(run.status);
     this.#run = run;
     this.#syncModel(false, false);
+    if (!wasFinal && isFinal(run.status)) this.#openAtMoment(run);
   }
 
   #syncModel(kernelChanged: boolean, levelsChanged: boolean): void {

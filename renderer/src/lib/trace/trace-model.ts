@@ -4,7 +4,9 @@
  * from a TCP client's socket.connect to the server's socket.accept of that connection), bars
  * for calls that blocked, and one occupancy track per bounded buffer (buffer.level). It also keeps every
  * kernel snapshot per process (the engine records only changes, so they are few), so the kernel view
- * can show any moment of the run, not just the last one. Built incrementally as batches arrive (never
+ * can show any moment of the run, not just the last one, and when each process ended (its own
+ * process.exit, the host's host.exit, or the child.exit its parent saw), so that a process that is gone
+ * is shown as gone, never as it last looked in /proc. Built incrementally as batches arrive (never
  * re-scanning old events), and deliberately not reactive: the canvas redraws from it in
  * requestAnimationFrame.
  *
@@ -20,6 +22,10 @@ export const BLOCKED_THRESHOLD_NS = 1_000_000n;
 export type MarkKind =
   | 'start'
   | 'exit'
+  /** The process was ended by a signal (SIGTERM, SIGKILL): drawn in its own lane, whoever saw it. */
+  | 'killed'
+  /** A parent's waitpid returned: its child ended (the child's own lane shows how). */
+  | 'reap'
   | 'create'
   | 'io'
   | 'send'
@@ -56,6 +62,47 @@ export interface Bar {
   short: string;
   /** The call had not returned when last seen. */
   open?: boolean;
+  /** The call never returned: its process ended inside it (the bar runs to that end). */
+  endedBy?: ProcessEnd;
+  /** The call's op and channel, for a bar of a call that had not returned. */
+  op?: string;
+  channel?: string;
+}
+
+/**
+ * How and when a process ended, from the first event that says so: process.exit (the process is about
+ * to exit normally), host.exit (the host's waitpid) or child.exit (its parent's waitpid). A process
+ * killed by a signal never says process.exit; whoever reaped it names the signal.
+ */
+export interface ProcessEnd {
+  pid: number;
+  /** Milliseconds since the run started (lossy). */
+  t: number;
+  /** The trace ts of that event. */
+  ts: string;
+  code: number | null;
+  signal: string | null;
+  seenIn: 'process.exit' | 'host.exit' | 'child.exit';
+}
+
+/**
+ * One process as the kernel view shows it at a moment: alive with its latest snapshot, or ended (then
+ * `end` says how and when, and `snapshot` is the last one taken before, for reference only).
+ */
+export interface ProcessAt {
+  pid: number;
+  role: string;
+  snapshot: KernelSnapshot | null;
+  end: ProcessEnd | null;
+  /** Ended, though no event said when: the run is over and its processes with it (from the run summary). */
+  endedWithRun?: { code: number | null; signal: string | null };
+}
+
+/** What a lane's header says about its process: how it ended, and the calls it never returned from. */
+export interface LaneSummary {
+  pid: number;
+  end: ProcessEnd | null;
+  unreturned: Bar[];
 }
 
 export interface Arrow {
@@ -118,9 +165,11 @@ export function markKindOf(event: StoredEvent): MarkKind | null {
     case 'host.spawn':
       return 'start';
     case 'process.exit':
-    case 'host.exit':
-    case 'child.exit':
       return 'exit';
+    case 'host.exit':
+      return event.signal ? 'killed' : 'exit';
+    case 'child.exit':
+      return 'reap';
     case 'object.create':
     case 'object.open':
       return 'create';
@@ -155,6 +204,7 @@ export function markKindOf(event: StoredEvent): MarkKind | null {
     case 'measure':
       return 'measure';
     case 'note':
+    case 'snapshot.request': // the process asked the engine to sample /proc here: a moment worth a look
       return 'note';
     case 'host.output':
       return 'output';
@@ -167,6 +217,9 @@ export function markKindOf(event: StoredEvent): MarkKind | null {
     case 'kernel.objects': // host bookkeeping: the event list and the kernel view show them
     case 'host.cleanup':
       return null;
+    default:
+      // A kind newer than this view (the schema grows by adding kinds): a plain mark, described as data.
+      return 'note';
   }
 }
 
@@ -194,9 +247,18 @@ export class TraceModel {
   readonly #occupancyByChannel = new Map<string, OccupancyTrack>();
   /** Latest event time seen, in ms since the start (lossy). */
   endT = 0;
+  /**
+   * The run is over (set by whoever shows it): a call no event closed and whose process's end no event
+   * recorded is drawn to the end of the run, when that process was ended with it at the latest.
+   */
+  runEnded = false;
   /** Latest event time per lane (kernel snapshots included: they keep coming while a process blocks). */
   readonly laneEndT: number[] = [];
   readonly #laneByPid = new Map<number, number>();
+  /** How each process ended, by pid: the earliest event saying so (a later one may add the signal). */
+  readonly ends = new Map<number, ProcessEnd>();
+  /** Pids whose own lane has a mark for their end already. */
+  readonly #endMarked = new Set<number>();
   /** io.begin events still waiting for their io.end, by pid/op/channel. */
   readonly #openIo = new Map<string, { lane: number; t: number; op: string; channel: string }>();
   readonly #sends = new Map<string, MessageEnd[]>();
@@ -329,43 +391,101 @@ export class TraceModel {
         break;
       case 'process.exit':
         label = `exit ${event.code}`;
+        this.#ended(event.pid, t, event.ts, event.code, null, 'process.exit');
+        this.#endMarked.add(event.pid);
         break;
       case 'host.exit':
         label = event.signal ?? `exit ${event.code ?? '?'}`;
+        this.#ended(event.pid, t, event.ts, event.code, event.signal, 'host.exit');
+        this.#endMarked.add(event.pid);
         break;
+      case 'child.exit': {
+        // The parent's lane: its waitpid returned. The child's own lane: how it ended, unless it said so itself.
+        label = `waitpid: ${event.childRole} ${event.signal ?? `exit ${event.code ?? '?'}`}`;
+        this.#ended(event.childPid, t, event.ts, event.code, event.signal, 'child.exit');
+        if (event.signal || !this.#endMarked.has(event.childPid)) {
+          this.#endMarked.add(event.childPid);
+          const childLane = this.#lane(event.childPid, event.childRole);
+          if (t > this.laneEndT[childLane]!) this.laneEndT[childLane] = t;
+          this.marks[childLane]!.push({ t, kind: event.signal ? 'killed' : 'exit', seq: event.seq, label: event.signal ?? `exit ${event.code ?? '?'}` });
+        }
+        break;
+      }
     }
     this.marks[lane]!.push({ t, kind, seq: event.seq, label });
   }
 
+  #ended(pid: number, t: number, ts: string, code: number | null, signal: string | null, seenIn: ProcessEnd['seenIn']): void {
+    const known = this.ends.get(pid);
+    if (!known) {
+      this.ends.set(pid, { pid, t, ts, code, signal, seenIn });
+      return;
+    }
+    // Events of different processes arrive out of time order: keep the earliest time, and the signal
+    // (or the code) from whichever event knew it.
+    if (t < known.t) Object.assign(known, { t, ts, seenIn });
+    if (signal && !known.signal) known.signal = signal;
+    if (known.code === null && code !== null && !known.signal) known.code = code;
+  }
+
   /**
-   * Calls that began and have not returned: blocked right now (live), or until the process was killed.
-   * Each runs to the last thing seen in its lane (or to `nowT` while the run goes on), and only counts
-   * once it is longer than the threshold.
+   * Calls that began and have not returned: blocked right now (live), or until the process ended.
+   * A call still open when its process ended (killed by a signal, say) runs to that end; otherwise it
+   * runs to the last thing seen in its lane (or to `nowT` while the run goes on, or to the run's last
+   * event once it is over). Each only counts once
+   * it is longer than the threshold.
    */
   openBars(nowT: number | null = null): Bar[] {
     const bars: Bar[] = [];
     for (const open of this.#openIo.values()) {
-      const end = Math.max(this.laneEndT[open.lane] ?? open.t, nowT ?? -Infinity);
-      if (end - open.t <= BLOCKED_THRESHOLD_MS) continue;
-      const ms = end - open.t;
-      const text = ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
-      bars.push({ lane: open.lane, t0: open.t, t1: end, label: `${blockedLabel(open.op, open.channel)} ${text}, not returned`, short: `${text}…`, open: true });
+      const pid = this.lanes[open.lane]!.pid;
+      const end = this.ends.get(pid);
+      const what = blockedLabel(open.op, open.channel);
+      if (end && end.t >= open.t) {
+        const ms = end.t - open.t;
+        if (ms <= BLOCKED_THRESHOLD_MS) continue;
+        const text = formatBarMs(ms);
+        const how = end.signal ? `killed by ${end.signal}` : `it exited (code ${end.code ?? '?'})`;
+        bars.push({ lane: open.lane, t0: open.t, t1: end.t, label: `${what} ${text}, never returned: ${how}`, short: `${text}, ${end.signal ?? 'exit'}`, endedBy: end, op: open.op, channel: open.channel });
+        continue;
+      }
+      const last = Math.max(this.laneEndT[open.lane] ?? open.t, nowT ?? -Infinity, this.runEnded ? this.endT : -Infinity);
+      if (last - open.t <= BLOCKED_THRESHOLD_MS) continue;
+      const text = formatBarMs(last - open.t);
+      const label = `${what} ${text}, ${this.runEnded ? 'not returned when the run ended' : 'not returned'}`;
+      bars.push({ lane: open.lane, t0: open.t, t1: last, label, short: `${text}…`, open: true, op: open.op, channel: open.channel });
     }
     return bars;
   }
 
+  /** Per lane: how its process ended (if it did) and the calls it never returned from. */
+  laneSummaries(nowT: number | null = null): LaneSummary[] {
+    const open = this.openBars(nowT);
+    return this.lanes.map((lane) => ({
+      pid: lane.pid,
+      end: this.ends.get(lane.pid) ?? null,
+      unreturned: open.filter((bar) => bar.lane === lane.index),
+    }));
+  }
+
   /**
-   * What the kernel view shows at time `t` (ms since the start): each process's latest snapshot at or
-   * before it. Processes that had no snapshot yet are left out. `null`: the latest of each.
+   * Every known process at time `t` (ms since the start; null: the latest), as the kernel view shows it:
+   * ended if it had ended at or before `t`, else with its latest snapshot at or before `t`. Processes
+   * neither seen in /proc nor ended by then are left out. `runEnded`: the run is over, so in the latest
+   * view a process with no recorded end is gone too (its state from the run summary, if known).
    */
-  snapshotsAt(t: number | null): KernelSnapshot[] {
-    const result: KernelSnapshot[] = [];
-    if (t === null) result.push(...this.kernel.values());
-    else {
-      for (const history of this.kernelHistory.values()) {
-        const snapshot = latestAtOrBefore(history, t);
-        if (snapshot) result.push(snapshot);
-      }
+  processesAt(t: number | null, runEnded = false, summary: readonly ProcessInfo[] = []): ProcessAt[] {
+    const result: ProcessAt[] = [];
+    for (const lane of this.lanes) {
+      const history = this.kernelHistory.get(lane.pid) ?? [];
+      const snapshot = t === null ? (history[history.length - 1] ?? null) : latestAtOrBefore(history, t);
+      const known = this.ends.get(lane.pid);
+      const end = known && (t === null || known.t <= t) ? known : null;
+      if (end) result.push({ pid: lane.pid, role: lane.role, snapshot, end });
+      else if (t === null && runEnded && lane.pid !== 0) {
+        const info = summary.find((p) => p.pid === lane.pid);
+        result.push({ pid: lane.pid, role: lane.role, snapshot, end: null, endedWithRun: { code: info?.exitCode ?? null, signal: info?.signal ?? null } });
+      } else if (snapshot) result.push({ pid: lane.pid, role: lane.role, snapshot, end: null });
     }
     return result.sort((a, b) => a.pid - b.pid);
   }

@@ -25,6 +25,8 @@ export interface TimeWindow {
 export const MARK_COLORS: Record<MarkKind, string> = {
   start: '#0f766e',
   exit: '#1f2937',
+  killed: '#b91c1c',
+  reap: '#1f2937',
   create: '#b45309',
   io: '#94a3b8',
   send: '#2563eb',
@@ -167,6 +169,10 @@ export function paintTrace(
     if (bar.open) {
       // A ragged right edge: the call had not returned when last seen.
       for (let yy = y - 9; yy < y + 9; yy += 4) ctx.fillRect(x1 - 2, yy, 2, 2);
+    } else if (bar.endedBy) {
+      // A hard edge where the process ended inside the call (the lane's end mark sits on it).
+      ctx.fillStyle = MARK_COLORS[bar.endedBy.signal ? 'killed' : 'exit'];
+      ctx.fillRect(x1 - 2, y - 9, 2, 18);
     }
     // The full label ("blocked in wait (buffer: empty slots) 120 ms") if it fits, else the duration.
     const text = x1 - x0 > ctx.measureText(bar.label).width + 8 ? bar.label : bar.short;
@@ -354,6 +360,25 @@ function drawMark(ctx: CanvasRenderingContext2D, mark: Mark, x: number, y: numbe
     case 'exit':
     case 'close':
       ctx.fillRect(x - 4, y - 4, 8, 8);
+      return;
+    case 'killed':
+      // A cross: the process was ended from outside.
+      ctx.strokeStyle = MARK_COLORS.killed;
+      ctx.lineWidth = 3;
+      ctx.beginPath();
+      ctx.moveTo(x - 6, y - 6);
+      ctx.lineTo(x + 6, y + 6);
+      ctx.moveTo(x + 6, y - 6);
+      ctx.lineTo(x - 6, y + 6);
+      ctx.stroke();
+      ctx.lineWidth = 1;
+      return;
+    case 'reap':
+      // A hollow square: a child of this process ended and its waitpid returned.
+      ctx.strokeStyle = MARK_COLORS.reap;
+      ctx.lineWidth = 1.5;
+      ctx.strokeRect(x - 3.5, y - 3.5, 7, 7);
+      ctx.lineWidth = 1;
       return;
     case 'eof':
       ctx.beginPath();
