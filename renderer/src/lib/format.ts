@@ -27,17 +27,35 @@ export function isFinal(status: RunStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
 
-export const STATUS_TEXT: Record<RunStatus, string> = {
-  starting: 'Starting processes…',
-  running: 'Running',
-  stopping: 'Stopping…',
-  completed: 'Finished (this step has no checks)',
-  passed: 'Passed',
-  failed: 'Failed',
-  stopped: 'Stopped',
-  'timed-out': 'Timed out',
-  error: 'Error',
-};
+/**
+ * What the run panel says after the status word: what the word alone does not (how many checks, why
+ * none ran), never the word again ("FAILED Failed").
+ */
+export function runStatusText(status: RunStatus, checks: readonly { passed: boolean }[]): string {
+  const total = checks.length;
+  const failing = checks.filter((c) => !c.passed).length;
+  const plural = (n: number) => (n === 1 ? '' : 's');
+  switch (status) {
+    case 'starting':
+      return 'Launching the processes…';
+    case 'running':
+      return 'The checks run when it ends.';
+    case 'stopping':
+      return 'Ending every process…';
+    case 'completed':
+      return 'It ended by itself; this step has no checks.';
+    case 'passed':
+      return total === 1 ? 'Its check holds.' : `All ${total} checks hold.`;
+    case 'failed':
+      return `${failing} of ${total} check${plural(total)} did not hold: see the checks.`;
+    case 'stopped':
+      return 'Ended before it finished by itself: its checks were not run.';
+    case 'timed-out':
+      return 'It went past its time limit and was ended: its checks were not run.';
+    case 'error':
+      return 'Its checks were not run.';
+  }
+}
 
 export function errorText(error: unknown): { message: string; fix: string | null } {
   if (error && typeof error === 'object' && 'info' in error) {
