@@ -1,4 +1,8 @@
-/** One line of readable text per event, for the event list and the timeline's hover card. */
+/**
+ * One line of readable text per event, for the event list and the timeline's hover card. Each fact is
+ * said once: an errno's message often repeats its code ("EBADF: bad file descriptor, write"), and an
+ * object's name its type ("pipe:[123]"), so those are folded into one phrase.
+ */
 import type { StoredEvent } from '../../../../main/contract/trace-events.js';
 import { formatBytes, formatNanosLossy } from '../format.js';
 
@@ -11,11 +15,11 @@ export function describeEvent(event: StoredEvent): string {
     case 'process.exit':
       return `exiting with code ${event.code}`;
     case 'child.exit':
-      return `child ${event.childRole} (pid ${event.childPid}) ended: ${event.signal ? `signal ${event.signal}` : `code ${event.code}`}`;
+      return `waitpid: child ${event.childRole} (pid ${event.childPid}) ${event.signal ? `was killed by ${event.signal}` : `exited with code ${event.code ?? '?'}`}`;
     case 'object.create':
-      return `${event.channel}: ${event.object.type} ${event.object.name}${event.detail ? ` — ${event.detail}` : ''}`;
+      return `${channelPrefix(event.channel, event.object)}created ${objectName(event.object)}${event.detail ? ` — ${event.detail}` : ''}`;
     case 'object.open':
-      return `${event.channel}: opened ${event.object.type} ${event.object.name}${event.detail ? ` — ${event.detail}` : ''}`;
+      return `${channelPrefix(event.channel, event.object)}opened ${objectName(event.object)}${event.detail ? ` — ${event.detail}` : ''}`;
     case 'buffer.level':
       return event.capacity === null
         ? `${event.channel}: ${event.used} in the buffer (unbounded)`
@@ -29,9 +33,11 @@ export function describeEvent(event: StoredEvent): string {
     case 'io.eof':
       return `EOF on ${event.channel}: the other end closed and the buffer is empty`;
     case 'io.error':
-      return `${event.op}(${event.channel}) failed: ${event.code} ${event.message}`;
+      return `${event.op}(${event.channel}) failed: ${errnoText(event.code, event.message)}`;
     case 'io.close':
-      return `closed ${event.end} end of ${event.channel}`;
+      return event.end === 'both' ? `closing both ends of ${event.channel}` : `closing the ${event.end} end of ${event.channel}`;
+    case 'snapshot.request':
+      return `asks the kernel view to sample /proc now: ${event.reason}`;
     case 'message.send':
       return `send #${event.messageId} on ${event.channel}, ${formatBytes(event.bytes)}${event.text !== undefined ? `: ${JSON.stringify(event.text)}` : ''}`;
     case 'message.receive':
@@ -61,8 +67,13 @@ export function describeEvent(event: StoredEvent): string {
       return `duplicate xid ${event.xid} (${event.procedure}): ${event.action === 'replayed' ? 'replied from the duplicate table, not run again' : event.action === 'dropped' ? 'ignored' : 'ran AGAIN'}${event.detail ? ` — ${event.detail}` : ''}`;
     case 'rpc.reply':
       return `${event.procedure} xid ${event.xid} returned ${event.result} after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}, ${formatNanosLossy(BigInt(event.durationNs))}`;
-    case 'rpc.error':
-      return `RPC error${event.xid !== undefined ? ` on xid ${event.xid}` : ''}${event.procedure ? ` (${event.procedure})` : ''}: ${event.code} ${event.message}`;
+    case 'rpc.error': {
+      // The stubs' messages usually name the call already ("add (xid 5): no reply after ..."): say it once.
+      const names = [event.procedure && !event.message.includes(event.procedure) ? event.procedure : '', event.xid !== undefined && !event.message.includes(`xid ${event.xid}`) ? `xid ${event.xid}` : '']
+        .filter(Boolean)
+        .join(', ');
+      return `RPC error${names ? ` (${names})` : ''}: ${errnoText(event.code, event.message)}`;
+    }
     case 'rpc.fault':
       return `fault injected on ${event.channel}: ${event.fault} xid ${event.xid} — ${event.detail}`;
     case 'measure':
@@ -72,7 +83,7 @@ export function describeEvent(event: StoredEvent): string {
     case 'host.spawn':
       return `host started ${event.program}`;
     case 'host.exit':
-      return event.signal ? `ended by signal ${event.signal}` : `exited with code ${event.code}`;
+      return event.signal ? `killed by ${event.signal}` : `exited with code ${event.code ?? '?'}`;
     case 'host.output':
       return `${event.stream}: ${event.text}`;
     case 'host.warning':
@@ -92,7 +103,59 @@ export function describeEvent(event: StoredEvent): string {
       return `host removed what the run left: ${event.removed.join(', ')}`;
     case 'trace.rejected':
       return `rejected trace line: ${event.reason}. ${event.fix} Line: ${event.line.slice(0, 160)}`;
+    default:
+      return describeUnknown(event);
   }
+}
+
+/** A kind newer than this view: its fields as they are, so nothing is hidden. */
+function describeUnknown(event: StoredEvent): string {
+  const { v: _v, ts: _ts, pid: _pid, role: _role, kind, seq: _seq, runId: _runId, ...fields } = event as StoredEvent & { runId?: number };
+  const text = JSON.stringify(fields);
+  return `${kind}: ${text.length > 240 ? `${text.slice(0, 240)}…` : text}`;
+}
+
+/** "pipe: " before an object whose name does not say its channel already; "" when it does. */
+function channelPrefix(channel: string, object: { type: string; name: string }): string {
+  return channel === object.type || object.name.includes(channel) ? '' : `${channel}: `;
+}
+
+/** "pipe:[123]" says it is a pipe; "/ipc-lab-1-box" needs its type: "mqueue /ipc-lab-1-box". */
+function objectName(object: { type: string; name: string }): string {
+  return object.name.startsWith(`${object.type}:`) ? object.name : `${object.type} ${object.name}`;
+}
+
+/**
+ * An errno and its message, the code said once: "EBADF (bad file descriptor)" from Node's "EBADF: bad
+ * file descriptor, write", "EPIPE (broken pipe)" from the addon's "write: Broken pipe (EPIPE)", and
+ * "ETIMEDOUT — gave up waiting ..." for a message of the lab's own. The failing call itself is named by
+ * the caller (op and channel), so a trailing ", write" is dropped; a path is kept.
+ */
+export function errnoText(code: string, message: string): string {
+  const text = message.trim();
+  const esc = code.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // Node: "EBADF: bad file descriptor, write" / "ENOENT: no such file or directory, open '/x'".
+  const node = new RegExp(`^${esc}: (.*?)(?:, [a-z_]+\\d*(?: (['"].*['"]))?)?$`).exec(text);
+  if (node) return `${code} (${lowerFirst(node[1]!)}${node[2] ? `: ${node[2]}` : ''})`;
+  // The addon: "write: Broken pipe (EPIPE)" / "mq_open '/q': No such file or directory (ENOENT). Why...".
+  const addon = new RegExp(`^[a-z_]+\\d*(?: (['"].*?['"]))?: (.*?) \\(${esc}\\)(?:\\. (.*))?$`, 's').exec(text);
+  if (addon) return `${code} (${lowerFirst(addon[2]!)}${addon[1] ? `: ${addon[1]}` : ''})${addon[3] ? ` — ${addon[3]}` : ''}`;
+  // Node's sockets: "write EPIPE", "connect ECONNREFUSED 127.0.0.1:7070".
+  const net = new RegExp(`^[a-z_]+ ${esc}(?: (.+))?$`).exec(text);
+  if (net) return net[1] ? `${code} (${net[1]})` : code;
+  // Anything else: the code once, then the message without its own copies of it.
+  const rest = text
+    .replace(new RegExp(`\\s*\\(${esc}\\)`, 'g'), '')
+    .replace(new RegExp(`(^|[\\s:])${esc}:?(?=\\s|$)`, 'g'), '$1')
+    .replace(/\s{2,}/g, ' ')
+    .replace(/:\s*:/g, ':')
+    .trim();
+  return rest && rest !== code ? `${code} — ${rest}` : code;
+}
+
+function lowerFirst(text: string): string {
+  // strerror's "Broken pipe", not an acronym like "EOF".
+  return /^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text;
 }
 
 export function emphasisOf(event: StoredEvent): Emphasis {
