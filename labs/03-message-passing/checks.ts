@@ -1,49 +1,117 @@
 /**
- * Checks over the student's own run of the message-passing lab.
+ * Checks over the student's own run of the message-passing lab. Each tests what the kernel said: the
+ * queue descriptors /proc/<pid>/fd shows in each process (an mq descriptor reads as the queue's name,
+ * "/ipc-lab-…-inbox", relative to the mqueue file system), the errno of a call (EAGAIN, EINVAL,
+ * EMSGSIZE), the depth mq_getattr reports, the lengths mq_receive returned, and how long a call blocked.
+ * Times are compared by `ts` (one monotonic clock for every process), never by arrival order.
  */
 import { defineChecks, eventsOf, type RunTrace } from '../../main/engine/check-kit.js';
+import type { StoredEventOf } from '../../main/contract/trace-events.js';
 
-/** Waits (op "wait") of a role on a channel, with their durations in ns. */
-function waits(trace: RunTrace, role: string, channel: string): bigint[] {
-  return eventsOf(trace, 'io.end', role)
-    .filter((e) => e.op === 'wait' && e.channel === channel)
-    .map((e) => BigInt(e.durationNs));
+/** Waits (op "wait") of a role on a channel, that ended. */
+function waits(trace: RunTrace, role: string, channel: string): StoredEventOf<'io.end'>[] {
+  return eventsOf(trace, 'io.end', role).filter((e) => e.op === 'wait' && e.channel === channel);
 }
 
 function ms(ns: bigint): string {
   return `${(Number(ns) / 1e6).toFixed(0)} ms`;
 }
 
+/** The middle of a call that ended with `end`: where the kernel view shows the process blocked in it. */
+function middleOf(end: StoredEventOf<'io.end'>): string {
+  return (BigInt(end.ts) - BigInt(end.durationNs) / 2n).toString();
+}
+
+function later(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return BigInt(a) > BigInt(b) ? a : b;
+}
+
+/** The queue name each mailbox or link channel was created or opened under (object.create/open). */
+function queueNames(trace: RunTrace): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const e of [...eventsOf(trace, 'object.create'), ...eventsOf(trace, 'object.open')]) {
+    if (e.object.type === 'mqueue') names.set(e.channel, e.object.name);
+  }
+  return names;
+}
+
+/**
+ * For each role, the queue names the kernel view showed among its descriptors, with the latest
+ * snapshot that showed each. The kernel names an mq descriptor by the queue's name (proc(5), mqueue).
+ */
+function queuesHeld(trace: RunTrace, names: string[]): Map<string, Map<string, string>> {
+  const held = new Map<string, Map<string, string>>();
+  for (const snapshot of eventsOf(trace, 'kernel.snapshot')) {
+    for (const fd of snapshot.fds) {
+      if (!names.includes(fd.target)) continue;
+      const mine = held.get(snapshot.role) ?? new Map<string, string>();
+      mine.set(fd.target, snapshot.ts);
+      held.set(snapshot.role, mine);
+    }
+  }
+  return held;
+}
+
+function measures(trace: RunTrace, role: string): Record<string, number> {
+  return Object.fromEntries(eventsOf(trace, 'measure', role).map((e) => [e.name, e.value]));
+}
+
 export default defineChecks({
   'direct-links': {
-    title: 'Alice and Bob talked by name, each direction on its own link',
-    hint: 'Both processes must run the whole conversation; look for a message that went through an unexpected link.',
+    title: 'Alice and Bob talked by name, each direction on its own queue, held by the two of them only',
+    hint: 'Both processes must run the whole conversation; each asks for a kernel snapshot after it has used both links.',
     check(trace) {
-      const sent = trace.events.filter((e) => e.kind === 'message.send' && (e.role === 'alice' || e.role === 'bob'));
-      const received = trace.events.filter((e) => e.kind === 'message.receive' && (e.role === 'alice' || e.role === 'bob'));
+      const sent = eventsOf(trace, 'message.send').filter((e) => e.role === 'alice' || e.role === 'bob');
+      const received = eventsOf(trace, 'message.receive').filter((e) => e.role === 'alice' || e.role === 'bob');
       const rounds = Number(trace.params.messages);
-      const wrongLink = sent.filter((e) => e.kind === 'message.send' && e.channel !== `link ${e.role}→${e.role === 'alice' ? 'bob' : 'alice'}`);
       if (sent.length !== 2 * rounds || received.length !== 2 * rounds)
-        return { passed: false, detail: `${sent.length} messages sent and ${received.length} received between alice and bob; expected ${2 * rounds} each.` };
-      if (wrongLink.length > 0) return { passed: false, detail: `${wrongLink.length} messages went through another link.` };
-      return { passed: true, detail: `${rounds} messages alice→bob on "link alice→bob" and ${rounds} answers on "link bob→alice": one queue per direction.` };
+        return { passed: false, detail: `${sent.length} messages sent and ${received.length} received between alice and bob; expected ${2 * rounds} each.`, moment: received.at(-1)?.ts };
+      const names = queueNames(trace);
+      const aliceToBob = names.get('link alice→bob');
+      const bobToAlice = names.get('link bob→alice');
+      if (!aliceToBob || !bobToAlice || aliceToBob === bobToAlice)
+        return { passed: false, detail: 'The two directions did not each have their own queue.' };
+      const held = queuesHeld(trace, [aliceToBob, bobToAlice]);
+      const both = (role: string) => held.get(role)?.size === 2;
+      const others = [...held.keys()].filter((role) => role !== 'alice' && role !== 'bob');
+      const shortName = (name: string) => name.replace(/^\/ipc-lab-\d+-\d+-/, '');
+      if (!both('alice') || !both('bob'))
+        return {
+          passed: false,
+          detail: `The kernel view showed alice holding ${[...(held.get('alice')?.keys() ?? [])].map(shortName).join(' and ') || 'no link queue'}, bob ${[...(held.get('bob')?.keys() ?? [])].map(shortName).join(' and ') || 'no link queue'}.`,
+        };
+      if (others.length > 0) return { passed: false, detail: `The link queues were also held by ${others.join(', ')}: a link joins exactly two processes.` };
+      const moment = later(held.get('alice')!.get(aliceToBob), held.get('bob')!.get(bobToAlice));
+      return {
+        passed: true,
+        detail: `${rounds} messages alice→bob and ${rounds} answers bob→alice; the kernel view shows alice and bob, and nobody else, each holding both queues, ${shortName(aliceToBob)} and ${shortName(bobToAlice)}: one queue per direction.`,
+        moment,
+      };
     },
   },
   'shared-mailbox': {
     title: 'Three senders shared one mailbox, and the receiver got every message',
-    hint: 'The receiver must take as many messages as the three senders send.',
+    hint: 'The receiver must take as many messages as the three senders send; each sender asks for a kernel snapshot once it has opened the mailbox.',
     check(trace) {
       const sent = eventsOf(trace, 'message.send').filter((e) => e.role.startsWith('sender-'));
       const received = eventsOf(trace, 'message.receive', 'receiver');
       const senders = new Set(sent.map((e) => e.role));
-      const allThrough = [...sent, ...received].every((e) => e.channel === 'mailbox inbox');
       const ids = new Set(received.map((e) => e.messageId));
       const missing = sent.filter((e) => !ids.has(e.messageId)).length;
+      const inbox = queueNames(trace).get('mailbox inbox');
+      const held = inbox ? queuesHeld(trace, [inbox]) : new Map<string, Map<string, string>>();
+      const holders = ['receiver', 'sender-1', 'sender-2', 'sender-3'].filter((role) => held.has(role));
+      const moment = holders.map((role) => held.get(role)!.get(inbox!)).reduce(later, undefined);
       if (senders.size !== 3) return { passed: false, detail: `${senders.size} senders sent messages.` };
-      if (!allThrough) return { passed: false, detail: 'Some messages did not go through "mailbox inbox".' };
-      return missing === 0 && received.length === sent.length
-        ? { passed: true, detail: `${sent.length} messages from 3 senders, all through "mailbox inbox", all received by one receiver.` }
-        : { passed: false, detail: `${missing} of ${sent.length} messages were not received.` };
+      if (missing > 0 || received.length !== sent.length) return { passed: false, detail: `${missing} of ${sent.length} messages were not received.`, moment: received.at(-1)?.ts };
+      if (holders.length < 4) return { passed: false, detail: `The kernel view showed the mailbox's queue held by ${holders.join(', ') || 'nobody'}, not by all four processes.`, moment };
+      return {
+        passed: true,
+        detail: `${sent.length} messages from 3 senders, all received by one receiver; the kernel view shows all four processes holding the same queue, ${inbox}.`,
+        moment,
+      };
     },
   },
   'blocking-receive-waits': {
@@ -51,10 +119,22 @@ export default defineChecks({
     hint: 'The receive waits only if the mailbox is empty when it starts: give the sender a delay.',
     check(trace) {
       const delayNs = BigInt(Number(trace.params.senderDelayMs)) * 1_000_000n;
-      const longest = waits(trace, 'receiver', 'mailbox box: empty').reduce((a, b) => (b > a ? b : a), 0n);
-      return longest > 0n && longest * 2n >= delayNs && delayNs > 0n
-        ? { passed: true, detail: `The receiver was blocked in mq_receive for ${ms(longest)}, until the sender sent.` }
-        : { passed: false, detail: longest > 0n ? `The receiver waited only ${ms(longest)}.` : 'The first receive did not wait.' };
+      const longest = waits(trace, 'receiver', 'mailbox box: empty').reduce<StoredEventOf<'io.end'> | undefined>(
+        (a, b) => (!a || BigInt(b.durationNs) > BigInt(a.durationNs) ? b : a),
+        undefined,
+      );
+      const waited = longest ? BigInt(longest.durationNs) : 0n;
+      const sent = eventsOf(trace, 'message.send', 'sender')[0];
+      if (!longest) return { passed: false, detail: 'The first receive found a message at once and did not wait.' };
+      // The receive must have returned after the send began: it waited for that very message.
+      if (sent && BigInt(longest.ts) < BigInt(sent.ts)) return { passed: false, detail: 'The receive returned before the sender sent.', moment: longest.ts };
+      return waited * 2n >= delayNs && delayNs > 0n
+        ? { passed: true, detail: `The receiver was blocked in mq_receive for ${ms(waited)}, until the sender sent.`, moment: middleOf(longest) }
+        : {
+            passed: false,
+            detail: delayNs === 0n ? `The sender sent as soon as it started: the receive waited only ${ms(waited)}, while the sender started up.` : `The receiver waited only ${ms(waited)} of the sender's ${ms(delayNs)} delay.`,
+            moment: middleOf(longest),
+          };
     },
   },
   'null-message': {
@@ -63,7 +143,7 @@ export default defineChecks({
     check(trace) {
       const empty = eventsOf(trace, 'io.error', 'receiver').find((e) => e.op === 'read' && e.code === 'EAGAIN');
       return empty
-        ? { passed: true, detail: 'mq_receive on the empty mailbox returned EAGAIN at once: the null message, and the program went on.' }
+        ? { passed: true, detail: 'mq_receive on the empty mailbox returned EAGAIN at once: the null message, and the program went on.', moment: empty.ts }
         : { passed: false, detail: 'No non-blocking receive found the mailbox empty.' };
     },
   },
@@ -72,11 +152,14 @@ export default defineChecks({
     hint: 'The sender must send one more message than the mailbox holds, without the receiver taking any in between.',
     check(trace) {
       const full = eventsOf(trace, 'io.error', 'sender').find((e) => e.op === 'write' && e.code === 'EAGAIN');
-      const capacity = Number(trace.params.capacity);
-      const levelAtFailure = eventsOf(trace, 'buffer.level').filter((l) => !full || l.seq < full.seq).pop();
-      return full
-        ? { passed: true, detail: `With ${levelAtFailure?.used ?? '?'} of ${capacity} messages queued, mq_send failed with EAGAIN instead of waiting.` }
-        : { passed: false, detail: 'Every non-blocking send found room.' };
+      if (!full) return { passed: false, detail: 'Every non-blocking send found room.' };
+      // The depth mq_getattr reported right after the refused send (the mailbox reports it after each call).
+      const level = eventsOf(trace, 'buffer.level', 'sender').find((l) => BigInt(l.ts) >= BigInt(full.ts));
+      return {
+        passed: true,
+        detail: `mq_send failed with EAGAIN instead of waiting${level ? `: mq_getattr showed ${level.used} of ${level.capacity} messages queued` : ''}.`,
+        moment: full.ts,
+      };
     },
   },
   'buffering-behaviour': {
@@ -86,56 +169,89 @@ export default defineChecks({
       const buffering = String(trace.params.buffering);
       const sends = eventsOf(trace, 'message.send', 'sender');
       const receives = eventsOf(trace, 'message.receive', 'receiver');
-      if (sends.length === 0 || receives.length !== sends.length) return { passed: false, detail: `${sends.length} sent, ${receives.length} received.` };
+      if (sends.length === 0 || receives.length !== sends.length) return { passed: false, detail: `${sends.length} sent, ${receives.length} received.`, moment: receives.at(-1)?.ts };
       const senderWaits = eventsOf(trace, 'io.end', 'sender').filter((e) => e.op === 'wait' && BigInt(e.durationNs) >= 1_000_000n);
       if (buffering === 'zero') {
         // Rendezvous: message k+1 is sent only after the receiver took message k. "Took" is the
         // receiver's level report right after mq_receive (before its acknowledgement); compare the
         // monotonic clocks of the two processes, since their events reach the host in either order.
         const taken = eventsOf(trace, 'buffer.level', 'receiver').filter((l) => l.channel === 'rendezvous');
-        const ordered = taken.length === sends.length && sends.every((send, i) => i === 0 || BigInt(taken[i - 1]!.ts) < BigInt(send.ts));
-        return ordered
-          ? { passed: true, detail: `Each of the ${sends.length} sends returned only after the receiver took the message: the sender never got ahead.` }
-          : { passed: false, detail: 'The sender got ahead of the receiver: that is not a rendezvous.' };
+        const early = sends.findIndex((send, i) => i > 0 && !(taken[i - 1] && BigInt(taken[i - 1]!.ts) < BigInt(send.ts)));
+        return taken.length === sends.length && early < 0
+          ? { passed: true, detail: `Each of the ${sends.length} sends returned only after the receiver took the message: the sender never got ahead.`, moment: senderWaits[0] ? middleOf(senderWaits[0]) : sends.at(-1)!.ts }
+          : { passed: false, detail: `Message ${early + 1} was sent before the receiver had taken message ${early}: the sender got ahead, that is not a rendezvous.`, moment: sends[Math.max(0, early)]?.ts };
       }
+      const levels = eventsOf(trace, 'buffer.level').filter((l) => l.channel === 'mailbox link');
       if (buffering === 'unbounded') {
-        const peak = Math.max(0, ...eventsOf(trace, 'buffer.level').map((l) => l.used));
+        const peak = levels.reduce<StoredEventOf<'buffer.level'> | undefined>((a, b) => (!a || b.used > a.used ? b : a), undefined);
         return senderWaits.length === 0
-          ? { passed: true, detail: `The sender never waited; up to ${peak} messages were queued.` }
-          : { passed: false, detail: `The sender waited ${senderWaits.length} times.` };
+          ? { passed: true, detail: `The sender never waited; mq_getattr showed up to ${peak?.used ?? 0} of ${peak?.capacity ?? '?'} messages queued.`, moment: peak?.ts }
+          : {
+              passed: false,
+              detail: `The sender waited ${senderWaits.length} times: the mailbox held only ${peak?.capacity ?? '?'} messages.`,
+              moment: middleOf(senderWaits[0]!),
+              hint: 'The kernel gave a mailbox smaller than the messages sent: ask for more (or send fewer).',
+            };
       }
-      const capacity = Number(trace.params.capacity);
       const fullWaits = senderWaits.filter((e) => e.channel === 'mailbox link: full');
-      const reachedFull = eventsOf(trace, 'buffer.level').some((l) => l.used === capacity);
-      return fullWaits.length > 0 && reachedFull
-        ? { passed: true, detail: `The mailbox filled up to ${capacity} messages and the sender waited ${fullWaits.length} times for room.` }
-        : { passed: false, detail: 'The sender never found the mailbox full: send more messages than it holds, or make the receiver slower.' };
+      const full = levels.find((l) => l.capacity !== null && l.used === l.capacity);
+      return fullWaits.length > 0 && full
+        ? { passed: true, detail: `mq_getattr showed the mailbox full (${full.used} of ${full.capacity} messages), and the sender waited ${fullWaits.length} times for room.`, moment: middleOf(fullWaits[0]!) }
+        : { passed: false, detail: 'The sender never found the mailbox full: send more messages than it holds, or make the receiver slower.', moment: levels.at(-1)?.ts };
     },
   },
   'kernel-limits': {
-    title: 'The kernel\'s limits for message queues were read',
-    hint: 'The sender reads /proc/sys/fs/mqueue/.',
+    title: 'The kernel refused an "unbounded" mailbox: every queue has a limit',
+    hint: 'Ask for more messages than the kernel allows: more than /proc/sys/fs/mqueue/msg_max (10 by default) for an ordinary process, more than 65536 for one with CAP_SYS_RESOURCE.',
     check(trace) {
-      const limits = Object.fromEntries(eventsOf(trace, 'measure', 'sender').map((m) => [m.name, m.value]));
-      const known = ['msg_max', 'msgsize_max', 'queues_max'].filter((n) => limits[n] !== undefined);
-      return known.length === 3
-        ? { passed: true, detail: `At most ${limits.msg_max} messages per queue and ${limits.msgsize_max} bytes per message, ${limits.queues_max} queues: "unbounded" is never unbounded.` }
-        : { passed: false, detail: 'The limits were not read.' };
+      const limits = measures(trace, 'sender');
+      const ask = Number(trace.params.unboundedAsk);
+      const refused = eventsOf(trace, 'io.error', 'sender').find((e) => e.op === 'open' && e.channel === 'mailbox unbounded');
+      const granted = eventsOf(trace, 'object.create', 'sender').find((e) => e.channel === 'mailbox unbounded');
+      const known = `msg_max ${limits.msg_max ?? '?'}, msgsize_max ${limits.msgsize_max ?? '?'} bytes, queues_max ${limits.queues_max ?? '?'}`;
+      if (refused)
+        return {
+          passed: true,
+          detail: `mq_open of a mailbox of ${ask.toLocaleString('en')} messages failed with ${refused.code} (the limits here: ${known}): "unbounded" is never unbounded.`,
+          moment: refused.ts,
+        };
+      return granted
+        ? { passed: false, detail: `The kernel granted a mailbox of ${ask.toLocaleString('en')} messages (${granted.detail ?? ''}): that is within its limits (${known}).`, moment: granted.ts }
+        : { passed: false, detail: 'The sender did not ask the kernel for an unbounded mailbox.' };
     },
   },
   'sizes-compared': {
-    title: 'Fixed-size messages moved more bytes for the same records',
+    title: 'The kernel delivered each message at its own size, up to the mailbox\'s message size',
     hint: 'Both rounds must deliver every record.',
     check(trace) {
-      const m = Object.fromEntries(eventsOf(trace, 'measure', 'receiver').map((e) => [e.name, e.value]));
+      const m = measures(trace, 'receiver');
       const records = Number(trace.params.records);
-      if (m['fixed: messages'] !== records || m['variable: messages'] !== records)
-        return { passed: false, detail: `Received ${m['fixed: messages'] ?? 0} fixed and ${m['variable: messages'] ?? 0} variable messages of ${records}.` };
+      const msgsize = m.mq_msgsize;
+      const tooLong = eventsOf(trace, 'io.error', 'sender').find((e) => e.op === 'write' && e.code === 'EMSGSIZE');
+      const lastMeasure = eventsOf(trace, 'measure', 'receiver').at(-1)?.ts;
+      if (m['fixed: messages'] !== records || m['variable: messages'] !== records || msgsize === undefined)
+        return { passed: false, detail: `Received ${m['fixed: messages'] ?? 0} fixed and ${m['variable: messages'] ?? 0} variable messages of ${records}.`, moment: lastMeasure };
       const fixedBytes = m['fixed: bytes']!;
       const variableBytes = m['variable: bytes']!;
+      const rates = `fixed ${m['fixed: messages per second']?.toLocaleString('en')}, variable ${m['variable: messages per second']?.toLocaleString('en')} messages/s`;
+      if (m['fixed: shortest'] !== msgsize || m['fixed: longest'] !== msgsize)
+        return { passed: false, detail: `The fixed-size messages came out between ${m['fixed: shortest']} and ${m['fixed: longest']} bytes, not all ${msgsize}.`, moment: lastMeasure };
+      if (m['variable: shortest'] === m['variable: longest'])
+        return {
+          passed: false,
+          detail: `Every variable-size message came out at ${m['variable: longest']} bytes, the same as the fixed ones: ${fixedBytes.toLocaleString('en')} bytes both ways, nothing was padded (${rates}).`,
+          moment: lastMeasure,
+          hint: 'With records all of one length, fixed-size messages waste nothing: choose varied record lengths.',
+        };
+      if (!tooLong)
+        return { passed: false, detail: `The mailbox took a message longer than its message size (${msgsize} bytes).`, hint: 'The sender sends one byte more than mq_msgsize at the end: the kernel should refuse it.' };
       return {
-        passed: fixedBytes > variableBytes,
-        detail: `${records} records: fixed size ${fixedBytes.toLocaleString('en')} bytes (${m['fixed: messages per second']?.toLocaleString('en')} messages/s), variable size ${variableBytes.toLocaleString('en')} bytes (${m['variable: messages per second']?.toLocaleString('en')} messages/s): padding was ${(100 - (100 * variableBytes) / fixedBytes).toFixed(0)}% of the fixed-size bytes.`,
+        passed: true,
+        detail:
+          `mq_receive returned every fixed-size message at ${msgsize} bytes (${fixedBytes.toLocaleString('en')} in all), and the variable-size ones at ` +
+          `${m['variable: shortest']} to ${m['variable: longest']} bytes (${variableBytes.toLocaleString('en')}): the padding was ` +
+          `${(100 - (100 * variableBytes) / fixedBytes).toFixed(0)}% of the fixed-size bytes. ${rates}. A message of ${msgsize + 1} bytes was refused with EMSGSIZE.`,
+        moment: tooLong.ts,
       };
     },
   },
@@ -144,14 +260,15 @@ export default defineChecks({
     hint: 'A message received twice or never would mean the mailbox is not doing its job.',
     check(trace) {
       const sent = eventsOf(trace, 'message.send', 'sender').map((e) => e.messageId);
+      const receives = eventsOf(trace, 'message.receive', 'receiver');
       const counts = new Map<number, number>();
-      for (const e of eventsOf(trace, 'message.receive', 'receiver')) counts.set(e.messageId, (counts.get(e.messageId) ?? 0) + 1);
+      for (const e of receives) counts.set(e.messageId, (counts.get(e.messageId) ?? 0) + 1);
       const missing = sent.filter((id) => !counts.has(id)).length;
       const twice = [...counts.values()].filter((n) => n > 1).length;
       if (sent.length === 0) return { passed: false, detail: 'Nothing was sent.' };
       return missing === 0 && twice === 0
-        ? { passed: true, detail: `${sent.length} messages, each received by exactly one receiver.` }
-        : { passed: false, detail: `${missing} never received, ${twice} received twice.` };
+        ? { passed: true, detail: `${sent.length} message${sent.length === 1 ? '' : 's'}, each received by exactly one receiver.`, moment: receives.at(-1)?.ts }
+        : { passed: false, detail: `${missing} never received, ${twice} received twice.`, moment: receives.at(-1)?.ts };
     },
   },
   'all-receivers-worked': {
@@ -159,11 +276,15 @@ export default defineChecks({
     hint: 'With very few messages one receiver may take them all: send more.',
     check(trace) {
       const byPid = new Map<number, number>();
-      for (const e of eventsOf(trace, 'message.receive', 'receiver')) byPid.set(e.pid, (byPid.get(e.pid) ?? 0) + 1);
+      const receives = eventsOf(trace, 'message.receive', 'receiver');
+      for (const e of receives) byPid.set(e.pid, (byPid.get(e.pid) ?? 0) + 1);
       const want = Number(trace.params.receivers);
+      const messages = eventsOf(trace, 'message.send', 'sender').length;
       return {
         passed: byPid.size === want,
-        detail: `${byPid.size} of ${want} receivers got messages: ${[...byPid.values()].join(' + ')}; which one gets a message is up to the kernel.`,
+        detail: `${byPid.size} of ${want} receivers got messages: ${[...byPid.values()].join(' + ') || 0}; which one gets a message is up to the kernel and the scheduler.`,
+        moment: receives.at(-1)?.ts,
+        ...(byPid.size < want && messages < want ? { hint: `${messages} message${messages === 1 ? '' : 's'} cannot reach ${want} receivers: send more messages than there are receivers.` } : {}),
       };
     },
   },

@@ -30,6 +30,9 @@ export function converse(peer: string, starts: boolean): void {
       receive();
       send(100 + k, `hi ${peer}, got ${k}`);
     }
+    // After its first send and its first receive, this process holds both links' queues: the kernel
+    // view taken now shows them among its descriptors, whatever the timing of the engine's sampling.
+    if (k === 1) lab.snapshot(`${me} has used both links`);
   }
   links.close();
   if (starts) links.unlinkAll();

@@ -1,11 +1,14 @@
 /**
- * A receiver of the "receivers" scenario: takes messages from the shared mailbox until it gets END,
- * spending a few milliseconds on each.
+ * A receiver of the "receivers" scenario: it says "ready" to the sender, then takes messages from the
+ * shared mailbox until it gets END, spending a few milliseconds on each.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { messageId, openMailbox } from './mailboxes.js';
 
 const box = openMailbox('shared');
+const ready = openMailbox('ready');
+ready.send('ready');
+ready.close();
 for (;;) {
   const text = box.receive()!.toString('utf8');
   if (text === 'END') break;

@@ -7,5 +7,7 @@ import { openMailbox, sendTraced } from './mailboxes.js';
 
 const me = Number(lab.role.replace('sender-', ''));
 const inbox = openMailbox('inbox');
+// While this sender holds the mailbox (and the receiver, its creator, too): the kernel view shows both.
+lab.snapshot(`${lab.role} has opened the mailbox`);
 for (let k = 1; k <= lab.int('messages'); k++) sendTraced(inbox, 'mailbox inbox', me * 1000 + k, `from ${lab.role}, message ${k}`);
 inbox.close();

@@ -3,15 +3,21 @@
  *
  * The textbook idea: processes do not name each other, they name a mailbox (a "port"). Whoever knows
  * the mailbox's name may send to it or receive from it: several senders, several receivers. Each
- * message is taken by exactly one receiver (whichever asks first), and the mailbox says nothing about
- * who sent it: if the receiver needs to know, the sender must write it into the message.
+ * message is taken by exactly one receiver, and the mailbox says nothing about who sent it: if the
+ * receiver needs to know, the sender must write it into the message. Which receiver: one that asks
+ * while messages wait takes the first at once; if several are blocked waiting, the kernel hands the
+ * new message to the waiter of highest scheduling priority, and among equals to the one that has
+ * waited longest (ipc/mqueue.c: wq_add keeps waiters in that order, pipelined_send takes the first).
  *
  * Here the mailbox is a kernel object, a POSIX message queue named like "/ipc-lab-...". The kernel keeps
  * message boundaries (one send is one receive, never half of one), orders messages by priority and
  * then by arrival, and bounds the queue twice, both fixed when it is created:
  *   capacity      how many messages it holds (mq_maxmsg; at most /proc/sys/fs/mqueue/msg_max, 10 by
- *                 default, for an ordinary user)
+ *                 default, for an ordinary process; with CAP_SYS_RESOURCE at most HARD_MSGMAX, 65536)
  *   messageBytes  the largest message (mq_msgsize; at most msgsize_max, 8192 by default)
+ * Beyond those mq_open fails with EINVAL. Each queue also reserves about capacity × messageBytes
+ * (plus bookkeeping) against its owner's RLIMIT_MSGQUEUE, 819200 bytes by default (EMFILE beyond),
+ * and at most queues_max queues (256) may exist (ENOSPC). See mq_overview(7).
  *
  * Blocking or not (the textbook's synchronous and asynchronous send and receive):
  * - send to a full mailbox: block (wait until a receiver takes one), or, non-blocking, return false.
