@@ -136,6 +136,12 @@ export interface TraceEventFields {
   'rpc.error': { channel: string; xid?: number; procedure?: string; code: string; message: string };
   /** The fault injector on a link acted on a message: dropped it, sent it twice, or held it back. */
   'rpc.fault': { channel: string; xid: number; fault: RpcFault; detail: string };
+  /**
+   * An RPC server read its durable log back from the file (when it starts again, or when it stops): one
+   * entry per execution it had appended and fsync'ed before replying, in the file's order. `torn`: lines
+   * that were not whole records (cut short by a crash of the machine).
+   */
+  'rpc.ledger': { channel: string; path: string; bytes: number; reason: 'recovery' | 'shutdown'; entries: { xid: number; procedure: string; args: string; result: string }[]; torn?: number };
 
   /** A value the program measured, e.g. the pipe's capacity. */
   measure: { name: string; value: number; unit: string; detail?: string };
@@ -308,6 +314,7 @@ export const LAB_EVENT_KINDS = [
   'rpc.reply',
   'rpc.error',
   'rpc.fault',
+  'rpc.ledger',
   'measure',
   'note',
 ] as const satisfies readonly TraceEventKind[];
@@ -379,6 +386,14 @@ const LAB_EVENT_FIELDS: Record<(typeof LAB_EVENT_KINDS)[number], Record<string, 
   'rpc.reply': { channel: isString, xid: isInt, procedure: isString, result: isString, attempts: isInt, durationNs: isNanosString },
   'rpc.error': { channel: isString, xid: optional(isInt), procedure: optional(isString), code: isString, message: isString },
   'rpc.fault': { channel: isString, xid: isInt, fault: isRpcFault, detail: isString },
+  'rpc.ledger': {
+    channel: isString,
+    path: isString,
+    bytes: isInt,
+    reason: (v) => v === 'recovery' || v === 'shutdown',
+    entries: (v) => Array.isArray(v) && v.every((e) => typeof e === 'object' && e !== null && isInt(e.xid) && isString(e.procedure) && isString(e.args) && isString(e.result)),
+    torn: optional(isInt),
+  },
   measure: { name: isString, value: isNumber, unit: isString, detail: optional(isString) },
   note: { text: isString },
 };
