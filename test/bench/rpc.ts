@@ -4,7 +4,7 @@
  * bare socket round trip carrying the same payload (8 bytes out, 4 back, record-marked, no header, no
  * XDR, no dispatch) between the same two processes.
  *
- *   server child   serves CALC.add through startServer (semantics none, tracing off) on one port and
+ *   server child   serves CALC.add through startServer (semantics at-least-once, tracing off) on one port and
  *                  the same addition by hand on another; writes both ports to a file, prints `ready`;
  *                  exits with its report once both connections have closed.
  *   client child   connects to both, then for each of `repeats` runs makes `calls` sequential calls of
@@ -65,7 +65,7 @@ interface ServerReport {
 // Children
 
 async function serverChild(portFile: string): Promise<void> {
-  const rpc = await startServer(CALC, { add }, { semantics: 'none', tracer: SILENT, traceBytes: false, traceCalls: false });
+  const rpc = await startServer(CALC, { add }, { semantics: 'at-least-once', tracer: SILENT, traceBytes: false, traceCalls: false });
   let rawAnswered = 0;
   const raw = createServer((socket) => serveRawAdd(socket, () => rawAnswered++));
   await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
@@ -87,7 +87,7 @@ async function serverChild(portFile: string): Promise<void> {
 
 async function clientChild(rpcPort: number, rawPort: number, params: RpcBenchParams): Promise<void> {
   const problems: string[] = [];
-  const client = await connectClient(CALC, { port: rpcPort, semantics: 'none', tracer: SILENT, timeoutMs: 10_000, maxAttempts: 1, traceBytes: false, traceCalls: false });
+  const client = await connectClient(CALC, { port: rpcPort, semantics: 'at-least-once', tracer: SILENT, timeoutMs: 10_000, maxAttempts: 1, traceBytes: false, traceCalls: false });
   const raw = await connectRawAdd(rawPort);
   const kinds: Record<Kind, (a: number, b: number) => Promise<number>> = {
     rpc: (a, b) => client.stub.add({ a, b }),
@@ -129,7 +129,7 @@ export async function benchRpc(number: number, params: RpcBenchParams = DEFAULT_
   let ok = true;
   console.log(`${number}. RPC between two processes: the lab's stubs (XDR, record marking, TCP 127.0.0.1) vs the bare socket round trip`);
   console.log(`   ${thousands(params.calls)} sequential calls of CALC.add per run (after ${thousands(params.warmUp)} warm-up calls of each kind), ${params.repeats} runs of each, alternating.`);
-  console.log('   rpc: client stub -> 56-byte call (40-byte header + 2 ints) -> server stub -> add -> 32-byte reply; tracing off, semantics none.');
+  console.log('   rpc: client stub -> 56-byte call (40-byte header + 2 ints) -> server stub -> add -> 32-byte reply; tracing off, semantics at-least-once (no duplicate table).');
   console.log('   raw socket: the same two ints as 8 bytes, the sum as 4, record-marked, on its own connection to the same server process.');
   console.log('');
   const server = launcher.start('rpc.js', ['--child', 'server', portFile]);

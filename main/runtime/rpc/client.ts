@@ -10,29 +10,31 @@
  *   1. picks a request id (xid) for the call, and marshals the header and the arguments (XDR);
  *   2. sends the message, record-marked, on its TCP connection;
  *   3. waits for the reply with that xid, at most `timeoutMs`;
- *   4. on timeout, sends the same message again (same xid: the server can tell a retry), up to
- *      `maxAttempts` times in all, then gives up with an error;
- *   5. unmarshals the result, or turns an error reply (PROC_UNAVAIL, GARBAGE_ARGS ...) into an exception;
- *   6. with exactly-once, acknowledges the reply (ACK) so the server may forget it.
+ *   4. on timeout, sends the same message again (same xid: the server can tell a retry);
+ *   5. unmarshals the result, or turns an error reply (PROC_UNAVAIL, GARBAGE_ARGS ...) into an exception.
  *
  * A timeout cannot tell a lost request from a lost reply: in the second case the server has already
- * run the procedure, and the retry asks it to run again. Whether that is harmless depends on the
- * server's semantics (server.ts). Replies that come after the call was answered (to a duplicate) are
- * noted and ignored.
+ * run the procedure, and the retry asks it to run again. What the stub does about it is the semantics
+ * (interface.ts), shared with the server:
  *
- * The link has a fault injector (`faults`), so that failures happen on purpose and the same way each
- * run: on chosen calls (every k-th, or the first n) it drops the request, drops the reply, sends the
- * request twice, or holds it back for a while. It acts on a call's first attempt only, so the retry
- * gets through.
+ *   at-least-once  retries, on a new connection if the old one broke, up to `maxAttempts` sends in all.
+ *   at-most-once   retries only on the connection the request went out on (the server that may have
+ *                  run it, whose in-memory duplicate table knows it). If that connection breaks, or the
+ *                  last attempt times out, the call ends with RpcError code 'unknown': it ran once or not
+ *                  at all, and nobody can say which. A later call connects again.
+ *   exactly-once   retries, reconnecting, until it has an answer (`maxAttempts` does not apply): safe
+ *                  only because the server's duplicate table survives its crashes.
+ *
+ * When the connection breaks (the server died: the kernel closed its sockets), `locate` says where to
+ * connect next (a restarted server may listen on another port); connecting is retried while the
+ * server is down (ECONNREFUSED) for up to `reconnectMs`.
+ *
+ * Replies that come after their call was answered (to a duplicate) are noted and ignored.
  */
-import type { RpcFault } from '../../contract/trace-events.js';
 import { RecordReader, frameRecord } from './record-marking.js';
-import { ACK_TYPE, callType, decodeReply, encodeAck, encodeCall, formatValue, peekMessage, replyType, wireFields, type Reply } from './message.js';
+import { callType, decodeReply, encodeCall, formatValue, peekMessage, replyType, wireFields, type Reply } from './message.js';
 import { SILENT, type ClientStub, type ProgramDefinition, type Procedure, type Procedures, type RpcTracer, type Semantics } from './interface.js';
-import { connect as connectTraced } from '../sockets/traced-socket.js';
-
-/** Which calls a fault hits: numbered from 1 in the order the program makes them. */
-export type FaultPlan = { fault: RpcFault; delayMs?: number } & ({ every: number } | { first: number });
+import { connect as connectTraced, type TracedConnection } from '../sockets/traced-socket.js';
 
 export interface ClientOptions {
   port: number;
@@ -41,9 +43,12 @@ export interface ClientOptions {
   tracer: RpcTracer;
   /** How long to wait for a reply before sending again. */
   timeoutMs: number;
-  /** Sends in all, the first included (default 5). */
+  /** Sends in all, the first included (default 5); not for exactly-once, which retries until answered. */
   maxAttempts?: number;
-  faults?: FaultPlan;
+  /** Where the server listens now, asked before each reconnection (default: the same port). */
+  locate?: () => Promise<number> | number;
+  /** How long to keep trying to connect again while the server is down (default 10 s). */
+  reconnectMs?: number;
   /** Channel of the trace events; default the program's name in lower case. */
   channel?: string;
   /** Record message.bytes (default true) and the per-call events (default true). Off for cost measurements. */
@@ -53,7 +58,10 @@ export interface ClientOptions {
   firstXid?: number;
 }
 
-/** A call failed: an error reply, or no reply after every attempt. `code` is the accept_stat or 'timeout'. */
+/**
+ * A call failed. `code`: the accept_stat of an error reply (PROC_UNAVAIL ...), 'unknown' (no reply: it
+ * may or may not have run), 'unreachable' (the server could not be connected to), 'connect'.
+ */
 export class RpcError extends Error {
   constructor(
     readonly code: string,
@@ -66,76 +74,110 @@ export class RpcError extends Error {
 
 export interface RpcClient<P extends Procedures> {
   stub: ClientStub<P>;
-  /** The client's own address ("127.0.0.1:51234"), the server's, and the number of calls made. */
-  local: string;
-  remote: string;
+  /** The client's own address ("127.0.0.1:51234") and the server's, on the current connection. */
+  readonly local: string;
+  readonly remote: string;
   readonly calls: number;
-  /** Waits until every request the fault injector held back has been sent. */
-  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
+type Outcome = { kind: 'reply'; reply: Reply } | { kind: 'timeout' } | { kind: 'lost' };
+
 interface Pending {
-  resolve(reply: Reply): void;
+  resolve(outcome: Outcome): void;
   result: Procedure['result'];
 }
 
+/** One TCP connection to the server and the calls waiting on it. */
+interface Link {
+  connection: TracedConnection;
+  pending: Map<number, Pending>;
+  lost: boolean;
+}
+
 export async function connectClient<P extends Procedures>(program: ProgramDefinition<P>, options: ClientOptions): Promise<RpcClient<P>> {
-  const { tracer, timeoutMs } = options;
+  const { tracer, timeoutMs, semantics } = options;
   const host = options.host ?? '127.0.0.1';
   const channel = options.channel ?? program.name.toLowerCase();
-  const maxAttempts = options.maxAttempts ?? 5;
+  const maxAttempts = semantics === 'exactly-once' ? Infinity : (options.maxAttempts ?? 5);
   const traceBytes = options.traceBytes ?? true;
   const traceCalls = options.traceCalls ?? true;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be a whole number of 1 or more, got ${maxAttempts}`);
+  const reconnectMs = options.reconnectMs ?? 10_000;
+  if (maxAttempts !== Infinity && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) throw new RangeError(`maxAttempts must be a whole number of 1 or more, got ${maxAttempts}`);
   let nextXid = options.firstXid ?? ((process.pid * 1000 + (Date.now() % 1000)) % 0x7fff_0000) + 1;
   let messageId = 0;
   let calls = 0;
-  const pending = new Map<number, Pending>();
-  /** Requests held back by a 'delay' fault, not sent yet. */
-  const delayed = new Set<Promise<void>>();
-  /** xids whose next reply the fault injector drops. */
-  const dropNextReply = new Set<number>();
+  let closing = false;
+  let port = options.port;
 
-  // Traces socket.connect (the client's ephemeral port) and, when it ends, socket.close with how.
-  const connection = await connectTraced(traceCalls ? tracer : SILENT, { host, port: options.port }, channel).catch((e: NodeJS.ErrnoException) => {
+  /** Opens a connection and wires its replies to the calls waiting on it. */
+  async function open(quiet = false): Promise<Link> {
+    // Traces socket.connect (the client's ephemeral port) and, when it ends, socket.close with how; the
+    // refusals of a reconnection after the first are left out of the trace (`quiet`).
+    const base = traceCalls ? tracer : SILENT;
+    const socketTracer: RpcTracer = quiet ? { emit: (kind, fields) => void (kind === 'io.error' ? undefined : base.emit(kind, fields)) } : base;
+    const connection = await connectTraced(socketTracer, { host, port }, channel);
+    const link: Link = { connection, pending: new Map(), lost: false };
+    const { socket, remote } = connection;
+    const records = new RecordReader();
+    socket.on('data', (chunk: Buffer) => {
+      let messages: Buffer[];
+      try {
+        messages = records.push(chunk);
+      } catch (e) {
+        tracer.emit('rpc.error', { channel, code: 'bad-stream', message: `from the server at ${remote}: ${(e as Error).message}` });
+        socket.destroy();
+        return;
+      }
+      for (const message of messages) onReply(link, message);
+    });
+    socket.on('end', () => {
+      if (!closing) tracer.emit('note', { text: `the server at ${remote} closed the connection` });
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (!closing) tracer.emit('note', { text: `connection to ${remote}: ${e.code ?? e.message}` });
+    });
+    socket.on('close', () => {
+      link.lost = true;
+      for (const waiting of link.pending.values()) waiting.resolve({ kind: 'lost' });
+      link.pending.clear();
+    });
+    return link;
+  }
+
+  /** Connects again after the connection broke: asks `locate` where the server is, retries while refused. */
+  async function reopen(): Promise<Link> {
+    const deadline = Date.now() + reconnectMs;
+    let refused = 0;
+    for (;;) {
+      port = options.locate ? await options.locate() : port;
+      try {
+        const link = await open(refused > 0);
+        if (refused > 0 && traceCalls) tracer.emit('note', { text: `connected again to ${host}:${port} after ${refused} refused attempt${refused === 1 ? '' : 's'}` });
+        return link;
+      } catch (e) {
+        refused++;
+        if (Date.now() > deadline) {
+          throw new RpcError('unreachable', `${program.name} at ${host}:${port} refused every connection for ${reconnectMs} ms (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Fix: check that the server runs again, or allow longer.`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+  }
+
+  let current: Link = await open().catch((e: NodeJS.ErrnoException) => {
     throw new RpcError('connect', `cannot connect to ${program.name} at ${host}:${options.port} (${e.code ?? e.message}). Fix: start the server first, and use the port it listens on.`);
   });
-  const { socket, local, remote } = connection;
 
-  const records = new RecordReader();
-  let closing = false;
-  socket.on('data', (chunk: Buffer) => {
-    let messages: Buffer[];
-    try {
-      messages = records.push(chunk);
-    } catch (e) {
-      tracer.emit('rpc.error', { channel, code: 'bad-stream', message: `from the server at ${remote}: ${(e as Error).message}` });
-      socket.destroy();
-      return;
-    }
-    for (const message of messages) onReply(message);
-  });
-  socket.on('end', () => {
-    if (!closing) tracer.emit('note', { text: `the server at ${remote} closed the connection` });
-  });
-  socket.on('error', (e: NodeJS.ErrnoException) => {
-    tracer.emit('rpc.error', { channel, code: e.code ?? 'socket-error', message: `connection to ${remote}: ${e.message}` });
-  });
-
-  function onReply(message: Buffer): void {
+  function onReply(link: Link, message: Buffer): void {
     let xid: number;
     try {
       ({ xid } = peekMessage(message));
     } catch (e) {
-      tracer.emit('rpc.error', { channel, code: 'malformed-reply', message: `a message from ${remote} that is no RPC reply: ${(e as Error).message}` });
+      tracer.emit('rpc.error', { channel, code: 'malformed-reply', message: `a message from ${link.connection.remote} that is no RPC reply: ${(e as Error).message}` });
       return;
     }
-    const waiting = pending.get(xid);
-    if (dropNextReply.delete(xid)) {
-      tracer.emit('rpc.fault', { channel, xid, fault: 'drop-reply', detail: 'the reply arrived and the link dropped it: the server has run the call, the client does not know' });
-      return;
-    }
+    const waiting = link.pending.get(xid);
     if (!waiting) {
       if (traceCalls) tracer.emit('note', { text: `a late reply to xid ${xid} (the call was already answered): ignored` });
       return;
@@ -148,68 +190,75 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
       return;
     }
     if (traceBytes) tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'receive', bytes: message.length + 4, ...wireFields(message, replyType(reply.stat, waiting.result)) });
-    pending.delete(xid);
-    waiting.resolve(reply);
+    link.pending.delete(xid);
+    waiting.resolve({ kind: 'reply', reply });
   }
 
-  function faultFor(call: number, attempt: number): RpcFault | undefined {
-    const plan = options.faults;
-    if (!plan || attempt !== 1) return undefined;
-    const hit = 'every' in plan ? call % plan.every === 0 : call <= plan.first;
-    return hit ? plan.fault : undefined;
+  /** Sends the request on `link` and waits for its reply, the timeout, or the connection's end. */
+  function attemptOn(link: Link, xid: number, framed: Buffer, result: Procedure['result']): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => {
+        link.pending.delete(xid);
+        resolve({ kind: 'timeout' });
+      }, timeoutMs);
+      link.pending.set(xid, {
+        result,
+        resolve: (outcome) => {
+          clearTimeout(timer);
+          resolve(outcome);
+        },
+      });
+      // The rpc.call event is out before the write that can wake the server.
+      tracer.flush?.();
+      link.connection.socket.write(framed);
+    });
   }
 
-  /** Sends a request through the fault injector. */
-  function transmit(xid: number, call: number, attempt: number, bytes: Buffer): void {
-    const framed = frameRecord(bytes);
-    const fault = faultFor(call, attempt);
-    if (fault === 'drop-request') {
-      tracer.emit('rpc.fault', { channel, xid, fault, detail: `call ${call}, attempt ${attempt}: the link lost the request; the server never sees it` });
-      return;
-    }
-    if (fault === 'delay') {
-      const ms = options.faults?.delayMs ?? 0;
-      tracer.emit('rpc.fault', { channel, xid, fault, detail: `call ${call}, attempt ${attempt}: the link holds the request back ${ms} ms (the timeout is ${timeoutMs} ms)` });
-      const later = new Promise<void>((resolve) =>
-        setTimeout(() => {
-          if (!socket.destroyed) socket.write(framed);
-          if (traceCalls) tracer.emit('note', { text: `the request held back for xid ${xid} leaves now, ${ms} ms late` });
-          delayed.delete(later);
-          resolve();
-        }, ms),
-      );
-      delayed.add(later);
-      return;
-    }
-    if (fault === 'drop-reply') dropNextReply.add(xid);
-    socket.write(framed);
-    if (fault === 'duplicate-request') {
-      tracer.emit('rpc.fault', { channel, xid, fault, detail: `call ${call}, attempt ${attempt}: the link delivers the request twice` });
-      socket.write(framed);
-    }
+  function unknown(name: string, xid: number, why: string): RpcError {
+    const ran = semantics === 'at-least-once' ? 'it ran zero or more times' : 'it ran once or not at all';
+    const message = `${name} (xid ${xid}): ${why}. The outcome is unknown: ${ran}. Fix: ${semantics === 'at-most-once' ? 'only a duplicate table that survives the server (exactly-once) makes retrying across a crash safe' : 'allow more attempts or a longer timeout, or check that the server runs'}.`;
+    tracer.emit('rpc.error', { channel, xid, procedure: name, code: 'unknown', message });
+    return new RpcError('unknown', message);
   }
 
   async function call(name: string, procedure: Procedure, args: unknown): Promise<unknown> {
-    const callNumber = ++calls;
+    calls++;
     const xid = nextXid;
     nextXid = (nextXid % 0xffff_fffe) + 1;
     const request = encodeCall({ xid, prog: program.number, vers: program.version, proc: procedure.number }, procedure.args, args);
+    const framed = frameRecord(request);
     const shownArgs = traceCalls ? formatValue(args) : '';
     const start = process.hrtime.bigint();
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    /** The connection the request went out on (at-most-once retries only there). */
+    let sentOn: Link | undefined;
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > maxAttempts) {
+        throw unknown(name, xid, `no reply after ${maxAttempts} attempt${maxAttempts === 1 ? '' : 's'} of ${timeoutMs} ms each`);
+      }
+      if (current.lost) {
+        if (semantics === 'at-most-once' && sentOn === current) {
+          throw unknown(name, xid, 'the connection to the server broke after the request went out; a server started again has an empty duplicate table, so at-most-once does not send it again');
+        }
+        current = await reopen();
+      }
+      sentOn = current;
       if (traceCalls) tracer.emit('rpc.call', { channel, xid, procedure: name, args: shownArgs, attempt });
       if (attempt === 1 && traceBytes) {
         tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'send', bytes: request.length + 4, ...wireFields(request, callType(procedure.args)) });
       }
-      const answered = new Promise<Reply>((resolve) => pending.set(xid, { resolve, result: procedure.result }));
-      transmit(xid, callNumber, attempt, request);
-      let timer: NodeJS.Timeout | undefined;
-      const reply = await Promise.race([answered, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)))]);
-      clearTimeout(timer);
-      if (reply === undefined) {
+      const outcome = await attemptOn(current, xid, framed, procedure.result);
+      if (outcome.kind === 'timeout') {
         if (attempt < maxAttempts && traceCalls) tracer.emit('note', { text: `no reply to xid ${xid} (${name}) within ${timeoutMs} ms: sending it again` });
         continue;
       }
+      if (outcome.kind === 'lost') {
+        if (semantics === 'at-most-once') {
+          throw unknown(name, xid, 'the connection to the server broke before a reply came; a server started again has an empty duplicate table, so at-most-once does not send it again');
+        }
+        if (traceCalls) tracer.emit('note', { text: `the connection broke before the reply to xid ${xid} (${name}): connecting again to send it again` });
+        continue;
+      }
+      const { reply } = outcome;
       const durationNs = (process.hrtime.bigint() - start).toString();
       if (reply.stat !== 'SUCCESS') {
         const message = `${name} (xid ${xid}): the server answered ${reply.stat}`;
@@ -217,19 +266,8 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
         throw new RpcError(reply.stat, message);
       }
       if (traceCalls) tracer.emit('rpc.reply', { channel, xid, procedure: name, result: formatValue(reply.result), attempts: attempt, durationNs });
-      if (options.semantics === 'exactly-once') {
-        const ack = encodeAck(xid);
-        if (traceBytes) tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'send', bytes: ack.length + 4, ...wireFields(ack, ACK_TYPE) });
-        socket.write(frameRecord(ack));
-      }
       return reply.result;
     }
-    pending.delete(xid);
-    const message =
-      `${name} (xid ${xid}): no reply after ${maxAttempts} attempt${maxAttempts === 1 ? '' : 's'} of ${timeoutMs} ms each. ` +
-      'The procedure may have run (if replies were lost) or not (if requests were). Fix: allow more attempts, a longer timeout, or check that the server runs.';
-    tracer.emit('rpc.error', { channel, xid, procedure: name, code: 'timeout', message });
-    throw new RpcError('timeout', message);
   }
 
   const stub = Object.fromEntries(
@@ -238,19 +276,20 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
 
   return {
     stub,
-    local,
-    remote,
+    get local() {
+      return current.connection.local;
+    },
+    get remote() {
+      return current.connection.remote;
+    },
     get calls() {
       return calls;
     },
-    async drain() {
-      while (delayed.size > 0) await Promise.all([...delayed]);
-    },
     async close() {
       closing = true;
-      while (delayed.size > 0) await Promise.all([...delayed]);
-      connection.end();
-      await connection.closed;
+      if (current.lost) return;
+      current.connection.end();
+      await current.connection.closed;
     },
   };
 }

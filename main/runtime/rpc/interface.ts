@@ -84,6 +84,7 @@ export type RpcEventKind =
   | 'rpc.reply'
   | 'rpc.error'
   | 'rpc.fault'
+  | 'rpc.ledger'
   | 'message.bytes'
   | 'socket.listen'
   | 'socket.connect'
@@ -96,11 +97,29 @@ export type RpcEventKind =
 
 export interface RpcTracer {
   emit<K extends RpcEventKind>(kind: K, fields: TraceEventFields[K]): void;
+  /**
+   * Writes buffered events out now (the lab runtime buffers them). The stubs call it before a write that
+   * can wake another process, and before the process may die, so that what they announce is recorded.
+   */
+  flush?(): void;
 }
 
 /** A tracer that records nothing (for measuring the stubs' own cost). */
 export const SILENT: RpcTracer = { emit() {} };
 
-/** How a server treats a request it has seen before (see server.ts). */
-export type Semantics = 'none' | 'at-most-once' | 'exactly-once';
-export const SEMANTICS = ['none', 'at-most-once', 'exactly-once'] as const satisfies readonly Semantics[];
+/**
+ * What a call promises about how often the procedure runs, decided by the client and the server
+ * together (client.ts and server.ts say what each does):
+ *
+ *   at-least-once  the client retries until it has a reply; the server keeps no duplicate table and runs
+ *                  every copy it receives. A reply means "ran once or more" (ONC RPC's own semantics,
+ *                  RFC 5531, "Transports and Semantics": a retried call may be executed again).
+ *   at-most-once   the server keeps a duplicate table in memory and answers a retry from it; the client
+ *                  retries only on the connection the request went out on. A call that gets no reply
+ *                  (the last timeout, or the connection lost) ends "unknown": it ran once or not at all.
+ *   exactly-once   the duplicate table is durable (appended and fsync'ed before the reply) and a
+ *                  restarted server reads it back; the client retries, reconnecting, until it has an
+ *                  answer. So every call that returns ran exactly once, even across a crash of the server.
+ */
+export type Semantics = 'at-least-once' | 'at-most-once' | 'exactly-once';
+export const SEMANTICS = ['at-least-once', 'at-most-once', 'exactly-once'] as const satisfies readonly Semantics[];

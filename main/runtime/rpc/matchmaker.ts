@@ -55,13 +55,13 @@ export function startMatchmaker(port: number, tracer: RpcTracer): Promise<RpcSer
         return table.get(name) ?? 0;
       },
     },
-    { port, semantics: 'none', tracer },
+    { port, semantics: 'at-least-once', tracer },
   );
 }
 
 /** Asks the matchmaker at `matchmakerPort` once, with a short timeout, and hangs up. */
 export async function askMatchmaker<T>(matchmakerPort: number, tracer: RpcTracer, ask: (stub: Awaited<ReturnType<typeof connectClient<typeof MATCHMAKER.procedures>>>['stub']) => Promise<T>): Promise<T> {
-  const client = await connectClient(MATCHMAKER, { port: matchmakerPort, semantics: 'none', tracer, timeoutMs: 1000, maxAttempts: 3 });
+  const client = await connectClient(MATCHMAKER, { port: matchmakerPort, semantics: 'at-least-once', tracer, timeoutMs: 1000, maxAttempts: 3 });
   try {
     return await ask(client.stub);
   } finally {

@@ -26,9 +26,7 @@
  *   GARBAGE_ARGS   the arguments could not be decoded (truncated, wrong type, bad padding)
  *   SYSTEM_ERR     the procedure failed on the server
  *
- * Simplifications: authentication is always AUTH_NONE (flavor 0, empty body). One addition, for the
- * exactly-once semantics of the lab: an ACK message (msgType 2, then nothing but the xid) that a client
- * sends once it has a reply, so the server may forget the reply it kept. ONC RPC has no such message.
+ * Simplification: authentication is always AUTH_NONE (flavor 0, empty body).
  */
 import {
   XdrError,
@@ -36,7 +34,6 @@ import {
   XdrWriter,
   decode,
   describeBytes,
-  encode,
   hex,
   read,
   write,
@@ -52,7 +49,7 @@ export const RPC_VERSION = 2;
 /** Largest body of an authentication field (RFC 5531 §8.2). */
 export const MAX_AUTH_BYTES = 400;
 
-export const MSG_TYPE: XdrEnumType = { kind: 'enum', values: { CALL: 0, REPLY: 1, ACK: 2 } };
+export const MSG_TYPE: XdrEnumType = { kind: 'enum', values: { CALL: 0, REPLY: 1 } };
 export const REPLY_STAT: XdrEnumType = { kind: 'enum', values: { MSG_ACCEPTED: 0, MSG_DENIED: 1 } };
 export const ACCEPT_STAT: XdrEnumType = {
   kind: 'enum',
@@ -121,9 +118,6 @@ export function replyType(stat: ReplyStat, result: XdrType): XdrType {
   return { kind: 'struct', fields: accepted };
 }
 
-/** The ACK of the exactly-once semantics (a lab addition, see the header). */
-export const ACK_TYPE: XdrType = { kind: 'struct', fields: [['xid', uint], ['msgType', MSG_TYPE]] };
-
 export function encodeCall(header: CallHeader, args: XdrType, value: unknown): Buffer {
   // Field by field with the writer: the same bytes as encode(callType(args), ...), without building and
   // checking the whole message's schema on every call (the stubs' cost is measured in step 5).
@@ -167,17 +161,13 @@ export function encodeReply(reply: Reply, result: XdrType): Buffer {
   return w.bytes();
 }
 
-export function encodeAck(xid: number): Buffer {
-  return encode(ACK_TYPE, { xid, msgType: 'ACK' });
-}
-
 /** The first two fields every message has: whose it is, and what kind. Throws XdrError if they are not there. */
-export function peekMessage(bytes: Uint8Array): { xid: number; msgType: 'CALL' | 'REPLY' | 'ACK' } {
+export function peekMessage(bytes: Uint8Array): { xid: number; msgType: 'CALL' | 'REPLY' } {
   const r = new XdrReader(bytes);
   const xid = r.uint('xid');
   const n = r.int('msgType');
-  const msgType = (['CALL', 'REPLY', 'ACK'] as const)[n];
-  if (msgType === undefined) throw new XdrError('msgType', `message type ${n} at offset 4 is none of CALL (0), REPLY (1), ACK (2)`);
+  const msgType = (['CALL', 'REPLY'] as const)[n];
+  if (msgType === undefined) throw new XdrError('msgType', `message type ${n} at offset 4 is neither CALL (0) nor REPLY (1)`);
   return { xid, msgType };
 }
 
@@ -264,7 +254,7 @@ export function recordMarkField(recordBytes: number): XdrField {
 
 /**
  * The message as it went on the wire (record mark + XDR), each field labelled. `type` is the message
- * as one XDR struct (callType, replyType, ACK_TYPE). Bytes that do not decode as `type` are labelled
+ * as one XDR struct (callType, replyType). Bytes that do not decode as `type` are labelled
  * as far as they go, then the rest as one 'undecodable' run, so that garbage can be shown too.
  */
 export function wireFields(message: Uint8Array, type: XdrType | undefined): { hex: string; fields: XdrField[] } {

@@ -8,30 +8,40 @@
  *   3. calls the implementation (the server programmer's plain function);
  *   4. marshals the result into a reply and sends it back on the same connection.
  *
- * What it does when the same xid arrives twice is the *semantics*:
+ * What it does when the same request arrives twice depends on the *semantics* (interface.ts):
  *
- *   none           no memory: the procedure runs again. Harmless for balance (idempotent), wrong for
+ *   at-least-once  no duplicate table: every copy runs. Harmless for balance (idempotent), wrong for
  *                  deposit: the money is counted twice.
- *   at-most-once   a duplicate table keeps, per (client, xid), the reply it sent; a duplicate gets that
- *                  reply again ("replayed") without running anything. The table only grows.
- *   exactly-once   the same table, and the client acknowledges each reply (an ACK message): the server
- *                  then frees the reply it kept and remembers only that the xid is finished, so a late
- *                  duplicate is dropped. (Real exactly-once also needs the table to survive a crash,
- *                  i.e. stable storage; this lab's server does not crash.)
+ *   at-most-once   a duplicate table in memory keeps the reply of each request; a copy that comes again
+ *                  gets that reply ("replayed") and nothing runs. The table dies with the process.
+ *   exactly-once   the same table, made durable: it is the server's log (durable-log.ts), appended and
+ *                  fsync'ed before each reply, and read back when the server starts again.
+ *
+ * A request is recognised by its xid and a digest of its bytes, not by the connection it came on: a
+ * client that reconnects after a crash of the server comes from a new port.
+ *
+ * With a `log`, every execution (under every semantics) is appended to the log and fsync'ed before
+ * the reply is sent, and a starting server runs the logged executions again to rebuild its state: the
+ * accounts survive a crash whatever the semantics. What differs is whether the duplicate table does.
+ * This lab's programs use one log per server and one server at a time; a real server would also bound
+ * the table (NFSv4.1's sessions, RFC 8881 §2.10.6, keep one cached reply per slot and free it when the
+ * client reuses the slot).
  *
  * A server must survive its clients: a message that is truncated, malformed, for an unknown program
  * or procedure, or plain garbage gets an error reply (or, if the stream cannot be read any more, that
  * connection is closed) and an rpc.error event naming what was wrong and the fix. Other clients are
  * served as before.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { RecordError, RecordReader, frameRecord } from './record-marking.js';
+import { DurableLog, readLog, type LogContents } from './durable-log.js';
 import {
-  ACK_TYPE,
   RPC_VERSION,
   callType,
   decodeArgs,
   decodeCallHeader,
+  decodeReply,
   encodeReply,
   formatValue,
   peekMessage,
@@ -55,6 +65,21 @@ export interface ServerOptions {
   traceBytes?: boolean;
   /** Record rpc.execute and the other per-call events (default true). */
   traceCalls?: boolean;
+  /**
+   * The durable log's file. The server reads it when it starts (runs every logged execution again, and
+   * with exactly-once refills the duplicate table), appends each execution and fsyncs it before the reply.
+   */
+  log?: string;
+  /**
+   * Called after an execution is in the log and before its reply is sent: where a lab kills the
+   * server to show what a crash between the two does. `count` numbers this process's executions from 1.
+   */
+  beforeReply?: (execution: { xid: number; procedure: string; count: number }) => void;
+  /**
+   * What a server without error handling does: the first malformed input throws out of the handler and
+   * the process dies of the uncaught exception (off by default: answer or close that connection only).
+   */
+  fragile?: boolean;
 }
 
 export interface RpcServer {
@@ -62,11 +87,16 @@ export interface RpcServer {
   address: string;
   /** Calls executed (a replayed duplicate does not count; an executed-again one does). */
   readonly executed: number;
-  /** Stops listening, closes every connection. */
+  /** Stops listening, closes every connection; with a log, reads it back and traces it (rpc.ledger). */
   close(): Promise<void>;
 }
 
-type TableEntry = { state: 'in-progress' } | { state: 'done'; reply: Buffer } | { state: 'acknowledged' };
+type TableEntry = { state: 'in-progress' } | { state: 'done'; reply: Buffer };
+
+/** The duplicate table's key: the xid, and a digest of the rest of the request (a retry is byte for byte the same). */
+function requestKey(xid: number, message: Buffer): string {
+  return `${xid}:${createHash('sha1').update(message).digest('hex').slice(0, 16)}`;
+}
 
 /** Starts serving `program` with `implementation`; resolves once the socket listens. */
 export async function startServer<P extends Procedures>(
@@ -79,17 +109,20 @@ export async function startServer<P extends Procedures>(
   const traceBytes = options.traceBytes ?? true;
   const traceCalls = options.traceCalls ?? true;
   const host = options.host ?? '127.0.0.1';
-  /** The duplicate table (at-most-once, exactly-once), keyed by client address and xid. */
+  /** The duplicate table (at-most-once, exactly-once), keyed by xid and request digest. */
   const table = new Map<string, TableEntry>();
-  /** Only for the trace of `none`: a server without memory could not tell; the lab shows it ran twice. */
-  const seenByNone = new Set<string>();
+  /**
+   * Only for the trace of at-least-once: such a server keeps no table and cannot tell a copy from a new
+   * call; the lab notes in the trace that it ran one again. Nothing the server does depends on it.
+   */
+  const seenByLab = new Set<string>();
   const connections = new Set<Socket>();
   let executed = 0;
   let messageId = 0;
 
   const tableLevel = () => {
-    if (options.semantics === 'none' || !traceCalls) return;
-    tracer.emit('buffer.level', { channel: `${channel} duplicate table`, used: [...table.values()].filter((e) => e.state !== 'acknowledged').length, capacity: null });
+    if (options.semantics === 'at-least-once' || !traceCalls) return;
+    tracer.emit('buffer.level', { channel: `${channel} duplicate table`, used: table.size, capacity: null });
   };
 
   const error = (code: string, message: string, xid?: number, procedure?: string) => {
@@ -97,7 +130,50 @@ export async function startServer<P extends Procedures>(
     if (xid !== undefined) fields.xid = xid;
     if (procedure !== undefined) fields.procedure = procedure;
     tracer.emit('rpc.error', fields);
+    if (options.fragile) {
+      tracer.flush?.();
+      // Out of the event handler, as an unchecked decoding error would go: the process dies of it.
+      process.nextTick(() => {
+        throw new Error(`${program.name} server (fragile): ${code}: ${message}`);
+      });
+    }
   };
+
+  /** The log as the file holds it, traced as rpc.ledger: each entry with its arguments and result decoded. */
+  const traceLedger = (contents: LogContents, reason: 'recovery' | 'shutdown') => {
+    const entries = contents.records.map((r) => {
+      const found = procedureByNumber(program, r.proc);
+      let args = r.args;
+      let result = '?';
+      if (found) {
+        try {
+          args = formatValue(decodeArgs(Buffer.from(r.args, 'hex'), 0, found.procedure.args));
+          const decoded = decodeReply(Buffer.from(r.reply, 'hex'), found.procedure.result);
+          result = decoded.stat === 'SUCCESS' ? formatValue(decoded.result) : decoded.stat;
+        } catch {
+          // Shown as the hex the file holds.
+        }
+      }
+      return { xid: r.xid, procedure: r.name, args, result };
+    });
+    tracer.emit('rpc.ledger', { channel, path: options.log!, bytes: contents.bytes, reason, entries, ...(contents.torn > 0 ? { torn: contents.torn } : {}) });
+  };
+
+  let log: DurableLog | undefined;
+  if (options.log) {
+    const contents = readLog(options.log);
+    // Recovery: run every logged execution again on the fresh state, in the log's order (a redo log).
+    for (const r of contents.records) {
+      const found = procedureByNumber(program, r.proc);
+      if (!found) throw new Error(`${program.name} server: the log ${options.log} holds procedure ${r.proc}, which the interface does not have. Fix: start with an empty log, or the interface that wrote it.`);
+      const args = decodeArgs(Buffer.from(r.args, 'hex'), 0, found.procedure.args);
+      await (implementation[found.name] as (a: unknown) => unknown)(args);
+      if (options.semantics === 'exactly-once') table.set(r.key, { state: 'done', reply: Buffer.from(r.reply, 'hex') });
+    }
+    if (contents.records.length > 0 || contents.torn > 0) traceLedger(contents, 'recovery');
+    if (options.semantics === 'exactly-once' && contents.records.length > 0) tableLevel();
+    log = new DurableLog(options.log);
+  }
 
   const send = (socket: Socket, bytes: Buffer, type: XdrType | undefined) => {
     if (traceBytes) tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'send', bytes: bytes.length + 4, ...wireFields(bytes, type) });
@@ -127,16 +203,6 @@ export async function startServer<P extends Procedures>(
       return;
     }
     const { xid } = peek;
-    if (peek.msgType === 'ACK') {
-      if (traceBytes) tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'receive', bytes: message.length + 4, ...wireFields(message, ACK_TYPE) });
-      const key = `${client}/${xid}`;
-      if (options.semantics === 'exactly-once' && table.get(key)?.state === 'done') {
-        table.set(key, { state: 'acknowledged' });
-        if (traceCalls) tracer.emit('note', { text: `ACK for xid ${xid}: the client has its reply, so the server frees the reply it kept (the xid stays marked finished)` });
-        tableLevel();
-      }
-      return;
-    }
     if (peek.msgType !== 'CALL') {
       error('unexpected-reply', `${client} sent a REPLY (xid ${xid}) to a server; servers only take CALLs. The message is ignored. Fix: send replies only to the client that called.`, xid);
       return;
@@ -193,18 +259,18 @@ export async function startServer<P extends Procedures>(
       return;
     }
 
-    const key = `${client}/${xid}`;
-    if (options.semantics === 'none') {
-      if (seenByNone.has(key) && traceCalls) {
+    const key = requestKey(xid, message);
+    if (options.semantics === 'at-least-once') {
+      if (seenByLab.has(key) && traceCalls) {
         tracer.emit('rpc.duplicate', {
           channel,
           xid,
           procedure: name,
           action: 'executed-again',
-          detail: procedure.idempotent ? `${name} is idempotent: running it again does no harm` : `${name} is not idempotent: running it again changes the result`,
+          detail: `this server keeps no duplicate table, so it runs the copy (the lab noticed; the server cannot). ${procedure.idempotent ? `${name} is idempotent: no harm done` : `${name} is not idempotent: the result changes`}`,
         });
       }
-      seenByNone.add(key);
+      seenByLab.add(key);
     } else {
       const entry = table.get(key);
       if (entry) {
@@ -217,13 +283,14 @@ export async function startServer<P extends Procedures>(
             action,
             detail:
               entry.state === 'done'
-                ? 'the duplicate table holds the reply: sent again, the procedure did not run'
-                : entry.state === 'acknowledged'
-                  ? 'the client acknowledged this xid already: a late duplicate, ignored'
-                  : 'the procedure is still running for the first copy: this one is ignored',
+                ? `the duplicate table${options.semantics === 'exactly-once' ? ' (durable, in the log)' : ''} holds the reply: sent again, the procedure did not run`
+                : 'the procedure is still running for the first copy: this one is ignored',
           });
         }
-        if (entry.state === 'done') send(socket, entry.reply, replyType('SUCCESS', procedure.result));
+        if (entry.state === 'done') {
+          tracer.flush?.();
+          send(socket, entry.reply, replyType('SUCCESS', procedure.result));
+        }
         return;
       }
       table.set(key, { state: 'in-progress' });
@@ -238,21 +305,29 @@ export async function startServer<P extends Procedures>(
       reply(socket, { xid, stat: 'SYSTEM_ERR' }, procedure.result);
       return;
     }
-    executed++;
-    if (traceCalls) tracer.emit('rpc.execute', { channel, xid, procedure: name, args: formatValue(args), result: formatValue(result) });
     let bytes: Buffer;
     try {
-      bytes = reply(socket, { xid, stat: 'SUCCESS', result: result as never }, procedure.result);
+      bytes = encodeReply({ xid, stat: 'SUCCESS', result: result as never }, procedure.result);
     } catch (e) {
       error('SYSTEM_ERR', `${name} (xid ${xid}) returned ${formatValue(result)}, which does not fit its result type: ${(e as Error).message}. Answered SYSTEM_ERR. Fix: the implementation must return what the interface says.`, xid, name);
       table.delete(key);
       reply(socket, { xid, stat: 'SYSTEM_ERR' }, procedure.result);
       return;
     }
-    if (options.semantics !== 'none') {
+    // The execution counts once it is in the log, on the disk: only then may the reply go.
+    log?.append({ xid, key, proc: procedure.number, name, args: message.subarray(argsOffset).toString('hex'), reply: bytes.toString('hex') });
+    executed++;
+    if (traceCalls) tracer.emit('rpc.execute', { channel, xid, procedure: name, args: formatValue(args), result: formatValue(result) });
+    if (options.semantics !== 'at-least-once') {
       table.set(key, { state: 'done', reply: bytes });
       tableLevel();
     }
+    if (options.beforeReply) {
+      tracer.flush?.();
+      options.beforeReply({ xid, procedure: name, count: executed });
+    }
+    tracer.flush?.();
+    send(socket, bytes, replyType('SUCCESS', procedure.result));
   };
 
   const server: Server = createServer((socket) => {
@@ -316,7 +391,15 @@ export async function startServer<P extends Procedures>(
     },
     close() {
       for (const socket of connections) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
+      return new Promise<void>((resolve) =>
+        server.close(() => {
+          if (log && options.log) {
+            log.close();
+            traceLedger(readLog(options.log), 'shutdown');
+          }
+          resolve();
+        }),
+      );
     },
   };
 }

@@ -11,7 +11,10 @@
  *     hyper 1           00 00 00 00 00 00 00 01                          (64 bits: two units)
  *     float 1.0         3f 80 00 00  (IEEE 754 single)      bool TRUE   00 00 00 01  (an enum, 0 or 1)
  * - Things whose size is not a multiple of 4 (opaque bytes, strings) are padded with zero bytes to
- *   the next multiple of 4, so the next item starts aligned. A reader must find those bytes zero.
+ *   the next multiple of 4, so the next item starts aligned. RFC 4506 §4.9-4.11 requires the encoder
+ *   to write them as zeros ("residual zero bytes"); it does not say what a decoder must do with
+ *   non-zero ones. This codec refuses them (its own choice: a peer that sends them is confused, and
+ *   accepting them would let two different byte strings mean the same value).
  * - Things whose size varies carry it first: a string is its byte count, then its bytes, then padding.
  *     string "hello"    00 00 00 05  68 65 6c 6c 6f  00 00 00
  * - Nothing describes itself. The bytes carry no types and no field names: the reader must know the
@@ -326,13 +329,16 @@ export class XdrReader {
     return n;
   }
 
-  /** `n` bytes and their padding; the padding must be zero. Returns a copy of the `n` bytes. */
+  /**
+   * `n` bytes and their padding; the padding must be zero (this codec's rule: RFC 4506 requires the
+   * encoder to write zeros, and leaves a decoder free to ignore them). Returns a copy of the `n` bytes.
+   */
   private padded(n: number, what: string, path: string): Buffer {
     const padding = paddingFor(n);
     const at = this.take(n + padding, `${what} of ${n} bytes (+${padding} padding)`, path);
     for (let i = at + n; i < at + n + padding; i++) {
       if (this.buffer[i] !== 0) {
-        throw new XdrError(path, `padding byte at offset ${i} is 0x${this.buffer[i]!.toString(16).padStart(2, '0')}; RFC 4506 says residual bytes are zero`);
+        throw new XdrError(path, `padding byte at offset ${i} is 0x${this.buffer[i]!.toString(16).padStart(2, '0')}; RFC 4506 has encoders write zeros, and this decoder refuses anything else`);
       }
     }
     return Buffer.from(this.buffer.subarray(at, at + n));

@@ -11,7 +11,6 @@ import {
   decodeArgs,
   decodeCallHeader,
   decodeReply,
-  encodeAck,
   encodeCall,
   encodeReply,
   peekMessage,
@@ -50,7 +49,10 @@ describe('RPC messages', () => {
       assert.equal(hex(encodeReply(reply, int)), bytes, reply.stat);
       assert.deepEqual(decodeReply(encodeReply(reply, int), int), reply);
     }
-    assert.deepEqual(peekMessage(encodeAck(5)), { xid: 5, msgType: 'ACK' });
+    assert.deepEqual(peekMessage(encodeReply({ xid: 5, stat: 'SUCCESS', result: 1 }, int)), { xid: 5, msgType: 'REPLY' });
+    // ONC RPC has two message types (RFC 5531 §9): anything else is not an RPC message.
+    const two = Buffer.from('0000000500000002', 'hex');
+    assert.throws(() => peekMessage(two), /neither CALL \(0\) nor REPLY \(1\)/);
   });
 
   it('labels every byte on the wire, record mark first', () => {
