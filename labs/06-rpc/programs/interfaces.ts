@@ -40,6 +40,16 @@ export const BANK = defineProgram({
   },
 });
 
+/**
+ * The same program as a client built from an older copy of the interface would see it: there, deposit
+ * was procedure 4. Nothing in the bytes carries a procedure's name, so such a client asks the server
+ * for a procedure it does not have (step 1's variant).
+ */
+export const BANK_STALE = defineProgram({
+  ...BANK,
+  procedures: { ...BANK.procedures, deposit: procedure<Transfer, number>(4, transfer, { kind: 'int' }, { idempotent: false }) },
+});
+
 export const CALC = defineProgram({
   name: 'CALC',
   number: 0x2000_0102,
@@ -73,4 +83,18 @@ export function bankImplementation() {
 /** CALC's one procedure, also called directly (no RPC) by the cost step. */
 export function add({ a, b }: { a: number; b: number }): number {
   return (a + b) | 0;
+}
+
+/**
+ * add, after `workUs` microseconds of computing (a busy loop on the clock): a procedure that does some
+ * work, to compare the trip with. 0: add itself.
+ */
+export function addAfterWork(workUs: number): (args: { a: number; b: number }) => number {
+  if (workUs <= 0) return add;
+  const ns = BigInt(workUs) * 1000n;
+  return (args) => {
+    const until = process.hrtime.bigint() + ns;
+    while (process.hrtime.bigint() < until);
+    return add(args);
+  };
 }

@@ -8,6 +8,7 @@
  *   unknown procedure a well-formed call to BANK's procedure 42
  *   bad arguments     deposit whose arguments stop after the account name
  * and notes what came back. The server must answer or hang up, say what was wrong, and keep serving.
+ * With `sendBadInput` off it sends nothing, and only waits for the ordinary client.
  */
 import { connect } from 'node:net';
 import { lab } from '../../../main/runtime/lab-runtime.js';
@@ -19,7 +20,12 @@ import { waitForPort } from './rendezvous-file.js';
 /** Sends `bytes` on a fresh connection (then ends it if `end`), and says what came back. */
 async function attempt(port: number, what: string, bytes: Buffer, end: boolean): Promise<void> {
   const socket = connect({ port, host: '127.0.0.1' });
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  try {
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  } catch (error) {
+    lab.note(`${what}: cannot connect (${(error as NodeJS.ErrnoException).code}): the server is gone`);
+    return;
+  }
   const records = new RecordReader();
   const outcome = await new Promise<string>((resolve) => {
     socket.on('data', (chunk: Buffer) => {
@@ -41,6 +47,15 @@ try {
   const port = await waitForPort('bank');
   client = lab.spawn('client', 'steady-client.ts');
   await waitForPort('first-deposit');
+  if (lab.bool('sendBadInput')) await intrude(port);
+  await client.exited;
+} finally {
+  client?.kill('SIGTERM');
+  server.kill('SIGTERM');
+  await Promise.all([server.exited, client?.exited]);
+}
+
+async function intrude(port: number): Promise<void> {
   const call = (prog: number, proc: number) => encodeCall({ xid: 666, prog, vers: 1, proc }, { kind: 'string' }, 'x');
   await attempt(port, 'garbage (an HTTP request)', Buffer.from('GET / HTTP/1.1\r\nHost: bank\r\n\r\n'), false);
   await attempt(port, 'truncated record', Buffer.concat([Buffer.from([0x80, 0, 0, 52]), Buffer.alloc(20, 0xab)]), true);
@@ -49,9 +64,4 @@ try {
   await attempt(port, 'unknown procedure', frameRecord(call(BANK.number, 42)), false);
   const deposit = encodeCall({ xid: 667, prog: BANK.number, vers: 1, proc: 1 }, BANK.procedures.deposit.args, { account: 'mallory', amount: 5 });
   await attempt(port, 'bad arguments', frameRecord(deposit.subarray(0, deposit.length - 4)), false);
-  await client.exited;
-} finally {
-  client?.kill('SIGTERM');
-  server.kill('SIGTERM');
-  await Promise.all([server.exited, client?.exited]);
 }

@@ -8,15 +8,15 @@ import { connect, type Socket } from 'node:net';
 import { RecordReader, frameRecord } from '../../../main/runtime/rpc/record-marking.js';
 import { add } from './interfaces.js';
 
-/** Serves additions on an accepted connection; `onAnswer` runs after each answer is written. */
-export function serveRawAdd(socket: Socket, onAnswer?: () => void): void {
+/** Serves additions on an accepted connection with `sum` (add by default); `onAnswer` runs after each answer is written. */
+export function serveRawAdd(socket: Socket, onAnswer?: () => void, sum: (args: { a: number; b: number }) => number = add): void {
   socket.setNoDelay(true);
   const records = new RecordReader(64);
   socket.on('data', (chunk: Buffer) => {
     for (const m of records.push(chunk)) {
-      const sum = Buffer.alloc(4);
-      sum.writeInt32BE(add({ a: m.readInt32BE(0), b: m.readInt32BE(4) }));
-      socket.write(frameRecord(sum));
+      const answer = Buffer.alloc(4);
+      answer.writeInt32BE(sum({ a: m.readInt32BE(0), b: m.readInt32BE(4) }));
+      socket.write(frameRecord(answer));
       onAnswer?.();
     }
   });

@@ -1,6 +1,7 @@
 /**
- * How the programs of steps 1-3 and 5 find a server's port without a matchmaker: the server writes it
- * into a file in the run's private directory, the client waits for that file. (Step 4 replaces this
+ * How the programs of steps 1-3, 5 and 6 find a server's port without a matchmaker: the server writes it
+ * into a file in the run's private directory, the client waits for that file (and reads it again to
+ * find a server that was started again on another port). (Step 4 replaces this
  * with a matchmaker, as real systems do.) The file is written under another name and renamed, so a
  * reader never sees half of it.
  */
@@ -24,5 +25,10 @@ export async function waitForPort(name: string, timeoutMs = 5000): Promise<numbe
     if (Date.now() > deadline) throw new Error(`no server published a port for ${name} within ${timeoutMs} ms: did it start?`);
     await sleep(10);
   }
+  return Number(readFileSync(pathOf(name), 'utf8'));
+}
+
+/** The port in the file now (a restarted server replaces the file). */
+export function readPort(name: string): number {
   return Number(readFileSync(pathOf(name), 'utf8'));
 }

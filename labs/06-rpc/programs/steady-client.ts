@@ -4,11 +4,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { connectClient } from '../../../main/runtime/rpc/client.js';
+import { connectClient, RpcError } from '../../../main/runtime/rpc/client.js';
 import { BANK } from './interfaces.js';
 import { publishPort, waitForPort } from './rendezvous-file.js';
 
-const client = await connectClient(BANK, { port: await waitForPort('bank'), semantics: 'at-most-once', tracer: lab, timeoutMs: 1000 });
+const client = await connectClient(BANK, { port: await waitForPort('bank'), semantics: 'at-most-once', tracer: lab, timeoutMs: 1000, reconnectMs: 1000 });
 const deposits = lab.int('deposits');
 try {
   for (let i = 1; i <= deposits; i++) {
@@ -17,6 +17,10 @@ try {
     await sleep(lab.int('pauseMs'));
   }
   lab.measure('final balance', await client.stub.balance('carol'), 'units', `${deposits} deposits of 10 should make ${deposits * 10}`);
+} catch (error) {
+  // A failed deposit (the server is gone) ends the deposits: the rpc.error is in the trace.
+  if (!(error instanceof RpcError)) throw error;
+  lab.note(`stopped depositing: ${error.message}`);
 } finally {
   await client.close();
 }
