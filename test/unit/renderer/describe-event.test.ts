@@ -65,8 +65,13 @@ test('an object is named once: "pipe:[13517]" already says it is a pipe', () => 
 test('how a process ended, once', () => {
   assert.equal(
     describeEvent(ev('child.exit', { childPid: 7, childRole: 'child', code: null, signal: 'SIGTERM' })),
-    'waitpid: child child (pid 7) was killed by SIGTERM',
+    'waitpid: child (pid 7) was killed by SIGTERM',
   );
   assert.equal(describeEvent(ev('host.exit', { code: null, signal: 'SIGKILL' })), 'killed by SIGKILL');
   assert.equal(describeEvent(ev('host.exit', { code: 0, signal: null })), 'exited with code 0');
+});
+
+test('open() moves no bytes: its begin and end say how long it took, not "0 B"', () => {
+  assert.equal(describeEvent(ev('io.begin', { op: 'open', channel: 'chat', bytes: 0 })), 'open(chat) …');
+  assert.equal(describeEvent(ev('io.end', { op: 'open', channel: 'chat', bytes: 0, durationNs: '991000000' })), 'open(chat) returned after 991 ms');
 });

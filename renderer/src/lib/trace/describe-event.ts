@@ -15,7 +15,7 @@ export function describeEvent(event: StoredEvent): string {
     case 'process.exit':
       return `exiting with code ${event.code}`;
     case 'child.exit':
-      return `waitpid: child ${event.childRole} (pid ${event.childPid}) ${event.signal ? `was killed by ${event.signal}` : `exited with code ${event.code ?? '?'}`}`;
+      return `waitpid: ${event.childRole} (pid ${event.childPid}) ${event.signal ? `was killed by ${event.signal}` : `exited with code ${event.code ?? '?'}`}`;
     case 'object.create':
       return `${channelPrefix(event.channel, event.object)}created ${objectName(event.object)}${event.detail ? ` — ${event.detail}` : ''}`;
     case 'object.open':
@@ -26,9 +26,10 @@ export function describeEvent(event: StoredEvent): string {
         : `${event.channel}: ${event.used}/${event.capacity} used${event.used === event.capacity ? ' (full)' : event.used === 0 ? ' (empty)' : ''}`;
     case 'io.begin':
       if (event.op === 'wait') return `wait(${event.channel}) …`;
-      return `${event.op}(${event.channel})${event.bytes !== undefined ? ` ${formatBytes(event.bytes)}` : ''} …`;
+      return `${event.op}(${event.channel})${event.bytes !== undefined && event.op !== 'open' ? ` ${formatBytes(event.bytes)}` : ''} …`;
     case 'io.end':
       if (event.op === 'wait') return `wait(${event.channel}) returned after ${formatNanosLossy(BigInt(event.durationNs))}`;
+      if (event.op === 'open') return `open(${event.channel}) returned after ${formatNanosLossy(BigInt(event.durationNs))}`;
       return `${event.op}(${event.channel}) → ${formatBytes(event.bytes)} in ${formatNanosLossy(BigInt(event.durationNs))}`;
     case 'io.eof':
       return `EOF on ${event.channel}: the other end closed and the buffer is empty`;

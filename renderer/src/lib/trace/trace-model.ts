@@ -501,12 +501,13 @@ export class TraceModel {
     return t === null ? [...this.cleanups] : this.cleanups.filter((c) => c.t <= t);
   }
 
-  /** Times at which some process's kernel view changed, sorted, without duplicates. */
+  /** Times at which some process's kernel view changed (a snapshot, an object, an end), sorted, without duplicates. */
   kernelChangeTimes(): number[] {
     const times = new Set<number>();
     for (const history of this.kernelHistory.values()) for (const s of history) times.add(s.t);
     for (const o of this.shmObjects) times.add(o.t);
     for (const c of this.cleanups) times.add(c.t);
+    for (const end of this.ends.values()) times.add(end.t); // the process is gone from the view from then on
     return [...times].sort((a, b) => a - b);
   }
 
