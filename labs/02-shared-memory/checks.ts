@@ -220,10 +220,12 @@ export default defineChecks({
       }
       const capacity = waits[0]!.levelBefore!.capacity!;
       const top = longest(waits);
+      // The moment: the last of these waits. From the second on, the consumer has freed a slot since the
+      // first, so it has mapped the buffer too: the kernel view there shows both mappings.
       return {
         passed: true,
         detail: `The producer found ${capacity === 1 ? 'the only slot' : `all ${capacity} slots`} full ${plural(waits.length, 'time')} and waited on "empty slots", up to ${ms(top.durationNs)}.`,
-        moment: top.begin.ts,
+        moment: waits.at(-1)!.begin.ts,
       };
     },
   },

@@ -10,6 +10,8 @@ import { itemId } from './items.js';
 const segment = SharedSegment.attach(lab.shmName('buffer'));
 const ring = RingBuffer.attach(segment, { tracer: lab, channel: 'buffer' });
 lab.emit('object.open', { channel: 'buffer', object: { type: 'shm', name: segment.path } });
+// The producer (or starter) made the segment and keeps it mapped: the kernel view shows both now.
+lab.snapshot('the consumer has mapped the buffer');
 
 for (;;) {
   const item = ring.get();

@@ -28,7 +28,7 @@
 import type { SharedSegment } from './shared-segment.js';
 import { NO_TRACE, type SyncOptions, type SyncTracer } from './sync-tracer.js';
 
-/** How many times wait() looks for a permit before it sleeps (each look is one load, ~0.1 µs). */
+/** How many times wait() looks for a permit before it sleeps (each look is one call into the addon). */
 const SPIN_TRIES = 64;
 
 const VALUE = 0;

@@ -10,8 +10,9 @@
  * - waitBegin/waitEnd pair up around one blocking episode of one operation (a lock() that had to
  *   sleep, possibly several times because of spurious or lost-race wake-ups, is one episode). The
  *   uncontended fast path calls neither: it never enters the kernel.
- * - waitEnd's outcome is 'timed-out' when the operation gave up after its timeout, 'owner-died' when it
- *   gave up because the process holding a mutex died; `detail` then says which process.
+ * - waitEnd's outcome is 'timed-out' when the operation gave up after its timeout, 'owner-died' when a
+ *   mutex's lock returned EOWNERDEAD (its holder died holding it; the caller holds it now); `detail`
+ *   then says which process.
  * - level() follows each ring-buffer put and get: `used` items of `capacity` (null for a buffer
  *   that is not bounded).
  */
