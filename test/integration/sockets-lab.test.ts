@@ -9,7 +9,9 @@
  * again on the real trace with the evidence removed, to show that it can fail.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
@@ -108,13 +110,39 @@ describe('sockets lab', () => {
     assert.equal(checks['connections-at-both-ends'].check(lostAccept).passed, false);
     const samePort = { ...trace, events: trace.events.map((e) => (e.kind === 'socket.connect' && e.pid === connects[1]!.pid ? { ...e, local: connects[0]!.local } : e)) };
     assert.equal(checks['connections-at-both-ends'].check(samePort).passed, false);
-    const notSampled = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'client')) };
+    // The kernel check reads the snapshots the clients asked for: without ESTABLISHED in them it fails.
+    const requests = ofKind(stored, 'snapshot.request');
+    assert.equal(requests.filter((r) => r.role === 'client').length, 3, 'each client asked for a kernel snapshot while connected');
+    for (const c of connects) {
+      const request = requests.find((r) => r.pid === c.pid)!;
+      const own = snapshots.find((s) => s.pid === c.pid && s.requested === request.reason)!;
+      assert.ok(BigInt(own.ts) > BigInt(request.ts), 'the requested snapshot is stamped after the request');
+    }
     const noEstablished = {
-      ...notSampled,
-      events: notSampled.events.map((e) => (e.kind === 'kernel.snapshot' ? { ...e, fds: e.fds.map((fd) => (fd.socket?.state === 'ESTABLISHED' ? { fd: fd.fd, target: fd.target } : fd)) } : e)),
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'kernel.snapshot' && e.requested ? { ...e, fds: e.fds.map((fd) => (fd.socket?.state === 'ESTABLISHED' ? { fd: fd.fd, target: fd.target } : fd)) } : e)),
     };
     assert.equal(checks['kernel-shows-connections'].check(noEstablished).passed, false);
+    for (const check of run.checks) assert.ok(check.moment && /^\d+$/.test(check.moment), `${check.id} returns a moment`);
     assertAllGone(finished);
+  });
+
+  it('step connections: looking after the clients hung up shows no connection; clients binding one port get EADDRNOTAVAIL', async () => {
+    const late = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'connections', stepId: 'connections', params: { port: 0, holdMs: 0, look: 'after-close' } });
+    assert.deepEqual(checksOf(late.run), { 'connections-at-both-ends': true, 'kernel-shows-connections': false });
+    const kernelCheck = late.run.checks.find((c) => c.id === 'kernel-shows-connections')!;
+    assert.match(kernelCheck.detail, /0 of 3 connections ESTABLISHED/);
+    assert.match(kernelCheck.hint, /after it had closed its connection/);
+    assertAllGone(late);
+
+    const samePort = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'connections', stepId: 'connections', params: { port: 0, holdMs: 0, clientPort: 40000 } });
+    const pairCheck = samePort.run.checks.find((c) => c.id === 'connections-at-both-ends')!;
+    assert.equal(pairCheck.passed, false);
+    assert.match(pairCheck.detail, /^1 of 3 clients connected/);
+    assert.match(pairCheck.hint, /Let the kernel choose each client's port/);
+    assert.deepEqual(ofKind(samePort.stored, 'io.error').map((e) => `${e.op} ${e.code}`), ['connect EADDRNOTAVAIL', 'connect EADDRNOTAVAIL']);
+    assert.equal(ofKind(samePort.stored, 'socket.connect')[0]!.local, '127.0.0.1:40000');
+    assertAllGone(samePort);
   });
 
   it('step connections: a port already in use gives EADDRINUSE with the fix, and the run fails', async () => {
@@ -127,7 +155,12 @@ describe('sockets lab', () => {
       const error = ofKind(finished.stored, 'io.error').find((e) => e.op === 'bind')!;
       assert.equal(error.code, 'EADDRINUSE');
       assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}.*Fix: choose another port`));
-      assert.equal(checksOf(finished.run)['connections-at-both-ends'], false);
+      assert.deepEqual(checksOf(finished.run), { 'connections-at-both-ends': false, 'kernel-shows-connections': false });
+      for (const check of finished.run.checks) {
+        assert.match(check.hint, /EADDRINUSE/, `${check.id}'s hint speaks of what happened`);
+        assert.doesNotMatch(check.hint, /longer|hold/, `${check.id}'s hint is not about holding connections`);
+        assert.equal(check.moment, error.ts);
+      }
       assertAllGone(finished);
     } finally {
       holder.close();
@@ -189,15 +222,25 @@ describe('sockets lab', () => {
     assertAllGone(all);
   });
 
-  it('step unix-vs-tcp: both transports measured, every byte verified; the socket file is a kernel object, then removed', async () => {
-    const params = { roundTrips: 200, totalBytes: 1024 * 1024 };
+  it('step unix-vs-tcp: both transports measured in batches by the kernel\'s own counters, every byte verified; the socket file is a kernel object, then removed', async () => {
+    const params = { roundTrips: 20000, totalBytes: 1024 * 1024 };
     const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params });
     const { run, stored } = finished;
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
-    const expected = 2 * 200 * 64 + 1024 * 1024;
+    const expected = 2 * 20000 * 64 + 1024 * 1024;
     assert.equal(measure(stored, 'unix bytes verified'), expected);
     assert.equal(measure(stored, 'tcp bytes verified'), expected);
-    assert.match(run.checks[0]!.detail, /unix .* µs, tcp .* µs/);
+    const detail = run.checks[0]!.detail;
+    assert.match(detail, /unix: \d+ round trips in 4 batches, kernel time [\d.–]+ µs per round trip/);
+    assert.match(detail, /tcp: \d+ round trips in 4 batches, kernel time [\d.–]+ µs per round trip/);
+    assert.doesNotMatch(detail, /faster/, 'the check names no winner');
+    // Two snapshots per batch, Unix and TCP taking turns, each with the kernel's CPU and I/O counters of both processes.
+    const reasons = ofKind(stored, 'snapshot.request').map((r) => r.reason);
+    assert.deepEqual(reasons.slice(0, 4), ['before unix batch 1', 'after unix batch 1', 'before tcp batch 1', 'after tcp batch 1']);
+    assert.equal(reasons.length, 16);
+    const requested = ofKind(stored, 'kernel.snapshot').filter((s) => s.requested);
+    assert.equal(requested.length, 32, 'client and server sampled at every request');
+    assert.ok(requested.every((s) => s.cpu && s.io));
 
     const [path] = socketFiles(stored);
     assert.match(path!, /\/ipc-lab-run-[^/]+\/echo\.sock$/);
@@ -209,30 +252,42 @@ describe('sockets lab', () => {
     );
     assertAllGone(finished);
 
-    const tcpOnly = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params: { ...params, transports: 'tcp' } });
-    assert.equal(tcpOnly.run.status, 'failed');
-    assert.match(tcpOnly.run.checks[0]!.detail, /Not measured: unix/);
     const trace = traceOf(finished);
     const lostBytes = { ...trace, events: trace.events.map((e) => (e.kind === 'measure' && e.name === 'unix bytes verified' ? { ...e, value: e.value - 1 } : e)) };
     assert.equal(checks['transports-compared'].check(lostBytes).passed, false);
+    const noCounters = { ...trace, events: trace.events.map((e) => (e.kind === 'kernel.snapshot' ? { ...e, cpu: undefined } : e)) };
+    assert.match(checks['transports-compared'].check(noCounters).detail, /no kernel snapshots/);
+
+    const tcpOnly = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params: { ...params, roundTrips: 2000, transports: 'tcp' } });
+    assert.equal(tcpOnly.run.status, 'failed');
+    assert.match(tcpOnly.run.checks[0]!.detail, /Not measured: unix/);
     assertAllGone(tcpOnly);
+
+    const few = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params: { ...params, roundTrips: 200 } });
+    assert.equal(few.run.status, 'failed');
+    assert.match(few.run.checks[0]!.detail, /too few samples/);
+    assert.match(few.run.checks[0]!.hint, /Run more round trips/);
+    assertAllGone(few);
   });
 
   it('step many-clients: the server sees a client reset or killed mid-stream and serves the others', async () => {
     const params = { clients: 3, messages: 10, messageDelayMs: 10, failingClient: 2 };
-    for (const failure of ['reset', 'killed'] as const) {
+    for (const failure of ['reset', 'killed', 'killed-unread'] as const) {
       const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'many-clients', stepId: 'many-clients', params: { ...params, failure } });
       const { run, stored } = finished;
       assert.equal(run.status, 'passed', `${failure}: ${JSON.stringify(run.checks, null, 2)}`);
       const early = ofKind(stored, 'socket.close').filter((e) => e.role === 'server' && /vanished/.test(e.detail ?? ''));
       assert.equal(early.length, 1);
-      // A reset is an RST (ECONNRESET); a killed process's kernel closes its socket in order (FIN).
-      assert.equal(early[0]!.how, failure === 'reset' ? 'reset' : 'end');
+      // A reset is an RST (ECONNRESET); a killed process's kernel closes its socket in order (FIN) when
+      // nothing was unread, and resets it (RST) when the server's answers lay unread in its receive queue.
+      assert.equal(early[0]!.how, failure === 'killed' ? 'end' : 'reset', failure);
+      if (failure === 'killed-unread') assert.ok(measure(stored, 'unread bytes in the receive queue')! > 0, 'the kernel showed unread bytes before the kill');
+      assert.ok(run.checks[0]!.moment === early[0]!.ts);
       const complete = ofKind(stored, 'socket.close').filter((e) => e.role === 'server' && /all 10 messages/.test(e.detail ?? ''));
       assert.equal(complete.length, 2);
       assert.ok(early[0]!.bytesIn! < complete[0]!.bytesIn!, 'fewer bytes from the client that vanished');
       assert.equal(measure(stored, 'clients completed'), 2);
-      if (failure === 'killed') assert.ok(run.processes.some((p) => p.role === 'client' && p.signal === 'SIGKILL'));
+      if (failure !== 'reset') assert.ok(run.processes.some((p) => p.role === 'client' && p.signal === 'SIGKILL'));
       assertAllGone(finished);
     }
     const nobodyFails = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'many-clients', stepId: 'many-clients', params: { ...params, failingClient: 0 } });
@@ -267,12 +322,42 @@ describe('sockets lab', () => {
     const connects = ofKind(finished.stored, 'socket.connect').map((e) => e.channel);
     assert.deepEqual(connects, ['requests-nagle', 'requests-nodelay', 'requests-one-write'], 'one connection per variant');
     assert.equal(ofKind(finished.stored, 'io.error').length, 0);
+    // The check reads the requests' times from their events: each request sent, received by the server, answered.
+    const sends = ofKind(finished.stored, 'message.send').filter((e) => e.channel === 'requests-nagle');
+    const arrivals = ofKind(finished.stored, 'message.receive').filter((e) => e.channel === 'requests-nagle');
+    assert.equal(sends.length, 10);
+    assert.equal(arrivals.length, 10);
+    const waits = sends.map((send) => Number(BigInt(arrivals.find((a) => a.messageId === send.messageId)!.ts) - BigInt(send.ts)) / 1e6);
+    assert.ok(waits.filter((w) => w >= 30 && w <= 300).length > waits.length / 2, `most requests reached the server after a delayed ACK: ${waits.join(', ')} ms`);
+    assert.match(finished.run.checks[0]!.detail, /reached the server a median \d/);
     assertAllGone(finished);
+    const trace = traceOf(finished);
+    const moved = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.role === 'server')) };
+    assert.equal(checks['nagle-stall'].check(moved).passed, false, 'without the server\'s side of each request, nothing shows where the wait was');
 
     const oneWriteOnly = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'small-writes', stepId: 'small-writes', params: { rounds: 10, separateWrites: false } });
     assert.equal(oneWriteOnly.run.status, 'failed');
     assert.match(oneWriteOnly.run.checks[0]!.detail, /No request waited for a delayed ACK/);
     assertAllGone(oneWriteOnly);
+  });
+
+  it('a Unix socket path longer than sun_path is refused with ENAMETOOLONG, not silently cut short', async () => {
+    const { listen, connect: connectTraced } = await import('../../main/runtime/sockets/traced-socket.js');
+    const dir = mkdtempSync(join(tmpdir(), 'x'.repeat(100)));
+    try {
+      const events: { kind: string; code?: string; message?: string }[] = [];
+      const tracer = { emit: (kind: string, fields: object) => void events.push({ kind, ...fields }) };
+      const path = join(dir, 'echo.sock');
+      assert.ok(Buffer.byteLength(path) > 107);
+      await assert.rejects(listen(tracer, { path }, { channel: 'listen' }), { code: 'ENAMETOOLONG' });
+      await assert.rejects(connectTraced(tracer, { path }, 'client'), { code: 'ENAMETOOLONG' });
+      assert.deepEqual(events.map((e) => `${e.kind} ${e.code}`), ['io.error ENAMETOOLONG', 'io.error ENAMETOOLONG']);
+      assert.match(events[0]!.message!, /at most 107 bytes plus the terminating NUL \(unix\(7\)\)/);
+      assert.deepEqual(readdirSync(dir), [], 'no socket file, truncated or not');
+      assert.deepEqual(readdirSync(tmpdir()).filter((f) => f.startsWith('xxxx') && join(tmpdir(), f) !== dir), [], 'no truncated name next to it');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a server killed with SIGKILL mid-run: its socket file goes with the run, and nothing is left', async () => {

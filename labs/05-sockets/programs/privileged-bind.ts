@@ -1,9 +1,12 @@
 /**
  * The program of the "well-known-port" scenario: bind() a port below 1024 on 127.0.0.1.
  *
- * Ports below /proc/sys/net/ipv4/ip_unprivileged_port_start (1024 unless changed) are privileged: the
- * kernel lets a process bind one only if it is root or holds CAP_NET_BIND_SERVICE. Otherwise bind()
- * fails with EACCES. (So on a multi-user machine nobody can pose as the web server on port 80.)
+ * Ports below /proc/sys/net/ipv4/ip_unprivileged_port_start (1024 unless changed; ip(7)) are
+ * privileged: the kernel lets a process bind one only if it is root or holds CAP_NET_BIND_SERVICE
+ * (capabilities(7); net/ipv4/af_inet.c, inet_bind). Otherwise bind() fails with EACCES. The rule is
+ * BSD's: rlogind and rshd trusted a connection coming *from* a port below 1024 of a trusted host to have
+ * been made by root's rlogin or rsh there. Today it only means that an ordinary user of this machine
+ * cannot run a server on a well-known port.
  *
  * If this program runs as root, it says so: root's bind succeeds. Then it gives up root for good,
  * becoming the ordinary user "nobody" (uid 65534) with setgid() and setuid(), and tries again. Its trace

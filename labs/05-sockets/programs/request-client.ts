@@ -2,18 +2,23 @@
  * The client of the "small-writes" scenario: the same requests, sent three ways, each on its own TCP
  * connection, and every round trip timed.
  *
- *   nagle      TCP's default: Nagle's algorithm on. The header (4 bytes) and the body go out as two
- *              write()s. The header leaves at once; the body is small and data is unacknowledged, so
- *              Nagle holds it back until the header's ACK comes. The server, still waiting for the
- *              body, delays that ACK. Each round trip waits for the delayed-ACK timer.
+ *   nagle      TCP's default: Nagle's algorithm on (RFC 896; tcp(7) TCP_NODELAY). The header (4 bytes)
+ *              and the body go out as two write()s. The header leaves at once; the body is small and
+ *              data is unacknowledged, so Nagle holds it back until the header's ACK comes. The server,
+ *              still waiting for the body, delays that ACK (40 to 200 ms on Linux, near 40 ms on the
+ *              loopback). Each round trip waits for the delayed-ACK timer.
  *   nodelay    the same two write()s with TCP_NODELAY (setNoDelay(true)): Nagle off, both go at once.
  *   one-write  Nagle on, but header and body in one write(): nothing small is left waiting.
  *
  * With separateWrites off, every variant writes once, and Nagle has nothing to hold back.
+ *
+ * Each request is traced: message.send before its first write, and message.receive when the answer is
+ * whole; the server traces when the whole request reached it. The check reads the times from those
+ * events' timestamps. Nothing else is traced inside the loop.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { connect } from '../../../main/runtime/sockets/traced-socket.js';
-import { FrameInbox } from '../../../main/runtime/sockets/framing.js';
+import { frame, FrameInbox } from '../../../main/runtime/sockets/framing.js';
 
 const rounds = lab.int('rounds');
 const bodyBytes = lab.int('bodyBytes');
@@ -40,8 +45,11 @@ for (const variant of VARIANTS) {
   const connection = await connect(lab, { host, port }, `requests-${variant.name}`);
   connection.socket.setNoDelay(variant.noDelay); // connect() turns TCP_NODELAY on; the nagle variants turn it off again
   const inbox = new FrameInbox(connection.socket);
+  await connection.write(frame(Buffer.from(`variant ${variant.name}`)));
   const samples: number[] = [];
   for (let i = 0; i < rounds; i++) {
+    lab.emit('message.send', { channel: `requests-${variant.name}`, messageId: i + 1, bytes: 4 + bodyBytes });
+    lab.flush(); // stamped and sent before the write that wakes the server
     const start = process.hrtime.bigint();
     if (variant.twoWrites) {
       connection.socket.write(header);
@@ -51,6 +59,7 @@ for (const variant of VARIANTS) {
     }
     const answer = await inbox.next();
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    lab.emit('message.receive', { channel: `answers-${variant.name}`, messageId: i + 1, bytes: (answer?.length ?? 0) + 4, ...(answer ? { text: answer.toString() } : {}) });
     if (answer?.toString() !== `ok ${bodyBytes}`) {
       lab.emit('io.error', { op: 'read', channel: connection.channel, code: 'EBADMSG', message: `round trip ${i + 1}: the answer was ${JSON.stringify(answer?.toString())}` });
       break;

@@ -3,10 +3,12 @@
  * accept() gives a new socket, and the server serves them all concurrently from one thread: Node's
  * event loop waits on all the sockets at once (epoll) and handles whichever has data.
  *
- * Each client says who it is and how many messages it will send, streams them, and waits for the
- * server's acknowledgement. A client that vanishes halfway is noticed by the kernel, not by the
- * program: its socket ends (FIN: its process was killed, and its kernel closed the socket in order)
- * or is reset (RST). The server records how far that client got and goes on with the others.
+ * Each client says who it is and how many messages it will send, and streams them; the server answers
+ * each message ("got k"), and the answer to the last one is the client's acknowledgement. A client that
+ * vanishes halfway is noticed through the kernel, not told by the program: its socket ends (FIN: its
+ * process was killed with nothing unread in its receive queue, and its kernel closed the socket in
+ * order) or is reset (RST: it reset on purpose, or it died with unread data, net/ipv4/tcp.c tcp_close).
+ * The server records how far that client got and goes on with the others.
  */
 import type { Socket } from 'node:net';
 import { lab } from '../../../main/runtime/lab-runtime.js';
@@ -63,10 +65,8 @@ function serve(socket: Socket): void {
       lab.emit('message.receive', { channel: `client-${peer.client}`, messageId: peer.received, bytes: message.length, text });
       if (text !== `client ${peer.client} message ${peer.received}`)
         lab.emit('io.error', { op: 'read', channel: connection.channel, code: 'EBADMSG', message: `message ${peer.received} of client ${peer.client} is ${JSON.stringify(text)}` });
-      if (peer.received === peer.expected) {
-        peer.complete = true;
-        socket.write(frame(Buffer.from(`got ${peer.received}`)));
-      }
+      if (peer.received === peer.expected) peer.complete = true;
+      if (!socket.destroyed) socket.write(frame(Buffer.from(`got ${peer.received}`)));
     }
   });
   socket.on('error', () => {}); // traced as socket.close how "reset" by TracedConnection

@@ -15,6 +15,18 @@
  *
  * The helpers take a tracer (the `lab` object of lab-runtime.ts) rather than importing it, so that
  * the benchmarks can use the same framing without a lab engine around them.
+ *
+ * Facts the texts and fixes below rely on (Linux):
+ *   - A Unix socket's path goes in sockaddr_un.sun_path, 108 bytes including the terminating NUL
+ *     (unix(7)): 107 bytes of path at most. libuv (Node 20) silently truncates a longer path and binds
+ *     the truncated name, so `listen` and `connect` refuse such a path themselves (ENAMETOOLONG).
+ *   - ECONNREFUSED: the peer's kernel answered the SYN with RST because no socket listens on that address
+ *     and port (tcp(7), connect(2)). A host that drops the SYN (a firewall, an unreachable machine)
+ *     gives no answer at all: connect() then fails with ETIMEDOUT after the SYN retries
+ *     (/proc/sys/net/ipv4/tcp_syn_retries), not ECONNREFUSED.
+ *   - libuv sets SO_REUSEADDR on every TCP socket it binds (listening or not). On Linux that lets a
+ *     server bind its port again while old connections of it sit in TIME_WAIT (socket(7)), but never
+ *     while another socket listens on it: that is EADDRINUSE.
  */
 import { fstatSync } from 'node:fs';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -73,6 +85,12 @@ export function kernelRefOf(handle: Socket | Server): KernelObjectRef | undefine
   }
 }
 
+/**
+ * sizeof(sockaddr_un.sun_path) on Linux, the terminating NUL included (unix(7)): a path of more bytes
+ * than UNIX_PATH_MAX - 1 cannot be bound or connected to as it is.
+ */
+export const UNIX_PATH_MAX = 108;
+
 /** The fix to suggest for a failed bind or connect, by errno. */
 export function fixFor(code: string, op: 'bind' | 'connect', address: string): string {
   switch (code) {
@@ -81,16 +99,32 @@ export function fixFor(code: string, op: 'bind' | 'connect', address: string): s
         ? `${address} exists already: a server listens there, or a stale socket file was left by one that died. Fix: connect to find out (ECONNREFUSED: nobody listens), then unlink the stale file and bind again.`
         : `another socket is bound to ${address} already. Fix: choose another port (0 lets the kernel pick a free one), or stop the process that holds it (\`ss -ltnp\` names it).`;
     case 'EACCES':
-      return `binding ${address} needs a privilege this process does not have: ports below /proc/sys/net/ipv4/ip_unprivileged_port_start are for root or CAP_NET_BIND_SERVICE. Fix: use a port of 1024 or more.`;
+      return `binding ${address} needs a privilege this process does not have: ports below /proc/sys/net/ipv4/ip_unprivileged_port_start are for root or CAP_NET_BIND_SERVICE (capabilities(7)). Fix: use a port at or above it.`;
     case 'ECONNREFUSED':
-      return `nobody listens on ${address}: the kernel answered the connection request with a refusal (a RST for TCP). Fix: start the server first, or check the address and port.`;
+      return address.startsWith('/')
+        ? `the socket file ${address} exists but nobody listens on it (unix(7)): a stale file, or a server that closed its socket. Fix: start the server (it may remove the stale file first).`
+        : `nobody listens on ${address}: the kernel there answered the connection request (SYN) with a reset (RST). Fix: start the server first, or check the address and port. (A firewall that drops the SYN gives no answer: connect() then times out with ETIMEDOUT instead.)`;
+    case 'ETIMEDOUT':
+      return `${address} never answered: the connection request (SYN) was sent again and again (/proc/sys/net/ipv4/tcp_syn_retries) and nothing came back, neither SYN-ACK nor RST. Fix: check that the host is up and that no firewall drops the packets.`;
     case 'ENOENT':
       return `${address} does not exist: no server has bound this Unix socket path. Fix: start the server first.`;
+    case 'ENAMETOOLONG':
+      return `${address} is ${Buffer.byteLength(address)} bytes, but a Unix socket's path must fit in sun_path: at most ${UNIX_PATH_MAX - 1} bytes plus the terminating NUL (unix(7)). Fix: use a shorter path (a shorter TMPDIR, or a path relative to a shorter directory).`;
     case 'EADDRNOTAVAIL':
-      return `${address} is not an address of this machine. Fix: bind an address that \`ip addr\` lists, or 0.0.0.0 for all of them.`;
+      return op === 'bind'
+        ? `${address} is not an address of this machine. Fix: bind an address that \`ip addr\` lists, or 0.0.0.0 for all of them.`
+        : `the connection (local address, ${address}) exists already: this local address and port are already connected to ${address}, and no two connections may have the same pair (or every ephemeral port is in use). Fix: let the kernel choose the local port (do not bind one before connect).`;
     default:
       return `${op} ${address} failed with ${code}.`;
   }
+}
+
+/** An errno-style error for a path that does not fit in sun_path, traced like one from the kernel. */
+function pathTooLong(path: string): NodeJS.ErrnoException | undefined {
+  if (Buffer.byteLength(path) <= UNIX_PATH_MAX - 1) return undefined;
+  const error: NodeJS.ErrnoException = new Error(`ENAMETOOLONG: ${path} does not fit in sun_path (${UNIX_PATH_MAX} bytes with the NUL)`);
+  error.code = 'ENAMETOOLONG';
+  return error;
 }
 
 export interface ListenOptions {
@@ -118,6 +152,8 @@ export function listen(tracer: SocketTracer, address: SocketAddress, options: Li
       server.close();
       reject(error);
     };
+    const tooLong = 'path' in address ? pathTooLong(address.path) : undefined;
+    if (tooLong) return onError(tooLong);
     server.once('error', onError);
     const ready = () => {
       server.off('error', onError);
@@ -210,6 +246,18 @@ export class TracedConnection {
     this.closedLocally = true;
     this.socket.resetAndDestroy();
   }
+
+  /**
+   * Stops reading from the kernel, as a process stuck elsewhere would: whatever the peer sends from now
+   * on stays in this socket's receive queue (/proc/net/tcp rx_queue). Node's pause() alone is not that:
+   * Node goes on reading into its own buffer up to its high-water mark. So this stops the handle's read
+   * (uv_read_stop) as well; the stream still believes a read is under way and does not start another.
+   * Call it before data arrives.
+   */
+  stopReading(): void {
+    this.socket.pause();
+    (this.socket as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();
+  }
 }
 
 /** Traces a connection a listening server accepted: socket.accept with the (server, client) pair. */
@@ -230,31 +278,51 @@ export function traceAccepted(
   return new TracedConnection(tracer, socket, channel, transport, local, remote, describeClose);
 }
 
+export interface ConnectOptions {
+  /**
+   * TCP only: bind() this local port (on `localAddress`, default 127.0.0.1) before connect(), instead
+   * of letting the kernel choose an ephemeral port at connect() time.
+   */
+  localPort?: number;
+  localAddress?: string;
+}
+
 /**
  * socket() + connect() to a server. Resolves once connected (traced socket.connect with the client's
  * own address, its ephemeral port for TCP); rejects after tracing io.error op "connect" (ECONNREFUSED:
  * nobody listens there). TCP sockets get TCP_NODELAY: each write goes out at once, with no Nagle delay.
  */
-export function connect(tracer: SocketTracer, address: SocketAddress, channel: string, describeClose?: () => string | undefined): Promise<TracedConnection> {
+export function connect(
+  tracer: SocketTracer,
+  address: SocketAddress,
+  channel: string,
+  describeClose?: () => string | undefined,
+  options: ConnectOptions = {},
+): Promise<TracedConnection> {
   const transport = transportOf(address);
   const target = formatAddress(address);
   return new Promise((resolve, reject) => {
-    const socket = 'path' in address ? netConnect({ path: address.path }) : netConnect({ host: address.host, port: address.port, noDelay: true });
+    let socket: Socket | undefined;
     const onError = (error: NodeJS.ErrnoException) => {
       const code = error.code ?? 'EUNKNOWN';
       tracer.emit('io.error', { op: 'connect', channel, code, message: `connect ${target}: ${code}: ${fixFor(code, 'connect', target)}` });
-      socket.destroy();
+      socket?.destroy();
       reject(error);
     };
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      socket.off('error', onError);
-      const local = transport === 'unix' ? '(unnamed)' : localOf(socket, transport);
-      const remote = transport === 'unix' ? target : remoteOf(socket, transport);
+    const tooLong = 'path' in address ? pathTooLong(address.path) : undefined;
+    if (tooLong) return onError(tooLong);
+    const bindFirst = options.localPort !== undefined ? { localAddress: options.localAddress ?? '127.0.0.1', localPort: options.localPort } : {};
+    const connecting = 'path' in address ? netConnect({ path: address.path }) : netConnect({ host: address.host, port: address.port, noDelay: true, ...bindFirst });
+    socket = connecting;
+    connecting.once('error', onError);
+    connecting.once('connect', () => {
+      connecting.off('error', onError);
+      const local = transport === 'unix' ? '(unnamed)' : localOf(connecting, transport);
+      const remote = transport === 'unix' ? target : remoteOf(connecting, transport);
       tracer.emit('socket.connect', { channel, transport, local, remote });
-      const object = kernelRefOf(socket);
+      const object = kernelRefOf(connecting);
       if (object) tracer.emit('object.create', { channel, object, detail: `connected: ${local} → ${remote}` });
-      resolve(new TracedConnection(tracer, socket, channel, transport, local, remote, describeClose));
+      resolve(new TracedConnection(tracer, connecting, channel, transport, local, remote, describeClose));
     });
   });
 }
