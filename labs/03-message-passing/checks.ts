@@ -128,8 +128,16 @@ export default defineChecks({
       if (!longest) return { passed: false, detail: 'The first receive found a message at once and did not wait.' };
       // The receive must have returned after the send began: it waited for that very message.
       if (sent && BigInt(longest.ts) < BigInt(sent.ts)) return { passed: false, detail: 'The receive returned before the sender sent.', moment: longest.ts };
+      // Where the kernel view saw the receiver asleep in the message queue's wait (ipc/mqueue.c, wq_sleep).
+      const asleep = eventsOf(trace, 'kernel.snapshot', 'receiver').find(
+        (e) => e.state.startsWith('S') && /mq|wq_sleep/.test(e.wchan) && BigInt(e.ts) < BigInt(longest.ts) && BigInt(e.ts) > BigInt(longest.ts) - waited,
+      );
       return waited * 2n >= delayNs && delayNs > 0n
-        ? { passed: true, detail: `The receiver was blocked in mq_receive for ${ms(waited)}, until the sender sent.`, moment: middleOf(longest) }
+        ? {
+            passed: true,
+            detail: `The receiver was blocked in mq_receive for ${ms(waited)}, until the sender sent${asleep ? `; the kernel view shows it asleep in ${asleep.wchan}` : ''}.`,
+            moment: asleep?.ts ?? middleOf(longest),
+          }
         : {
             passed: false,
             detail: delayNs === 0n ? `The sender sent as soon as it started: the receive waited only ${ms(waited)}, while the sender started up.` : `The receiver waited only ${ms(waited)} of the sender's ${ms(delayNs)} delay.`,

@@ -51,10 +51,26 @@ describe('message passing lab', () => {
     assert.deepEqual(queuesLeft(summary.runId, ['inbox', 'link-alice-bob', 'link-bob-alice']), []);
     assertNothingLeft(summary);
 
+    // The kernel view shows each link queue by its name in /proc/<pid>/fd, in alice's and bob's
+    // descriptors only, and the inbox in all four processes of the mailbox.
+    const prefix = `/ipc-lab-${process.pid}-${summary.runId}-`;
+    const holders = (queue: string) =>
+      [...new Set(stored.filter((e) => e.kind === 'kernel.snapshot' && e.fds.some((fd) => fd.target === prefix + queue)).map((e) => e.role))].sort();
+    assert.deepEqual(holders('link-alice-bob'), ['alice', 'bob']);
+    assert.deepEqual(holders('link-bob-alice'), ['alice', 'bob']);
+    assert.deepEqual(holders('inbox'), ['receiver', 'sender-1', 'sender-2', 'sender-3']);
+
     // No parameter removes the behaviour, so the checks are shown to fail on the same trace without it.
     const trace = traceOf({ run: summary, stored });
-    const oneLink = { ...trace, events: trace.events.map((e) => (e.kind === 'message.send' && e.role === 'bob' ? { ...e, channel: 'link alice→bob' } : e)) };
-    assert.equal(checks['direct-links'].check(oneLink).passed, false);
+    const bobUnseen = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'bob')) };
+    assert.equal(checks['direct-links'].check(bobUnseen).passed, false, 'bob never seen holding the links');
+    const thirdParty = {
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'kernel.snapshot' && e.role === 'sender-1' ? { ...e, fds: [...e.fds, { fd: 99, target: `${prefix}link-alice-bob` }] } : e)),
+    };
+    assert.equal(checks['direct-links'].check(thirdParty).passed, false, 'a link held by a third process');
+    const senderUnseen = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'sender-2')) };
+    assert.equal(checks['shared-mailbox'].check(senderUnseen).passed, false);
     const twoSenders = { ...trace, events: trace.events.filter((e) => e.role !== 'sender-3') };
     assert.equal(checks['shared-mailbox'].check(twoSenders).passed, false);
     const lost = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.role === 'receiver' && e.messageId === 2001)) };
@@ -84,19 +100,30 @@ describe('message passing lab', () => {
     }
     const fast = await run('buffering', 'buffering', { buffering: 'bounded', receiverDelayMs: 0, messages: 2 });
     assert.equal(checksOf(fast.run)['buffering-behaviour'], false, 'a bounded mailbox that never fills shows no waiting');
+    // The kernel refuses a million-message queue (EINVAL) but grants two slots: then the "unbounded"
+    // sender waits, and the limit check has nothing refused to show.
+    const small = await run('buffering', 'buffering', { buffering: 'unbounded', unboundedAsk: 2 });
+    assert.deepEqual(checksOf(small.run), { 'buffering-behaviour': false, 'kernel-limits': false });
+    assertNothingLeft(small.run);
   });
 
-  it('step message-size: fixed-size messages carry the padding', async () => {
+  it('step message-size: fixed-size messages are padded to the longest record, and one byte more is EMSGSIZE', async () => {
     const { run: summary, stored } = await run('sizes', 'message-size', { records: 500 });
     assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
-    const bytes = (name: string) => stored.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === name)!.value;
-    assert.equal(bytes('fixed: bytes'), 500 * 200);
-    assert.ok(bytes('variable: bytes') < bytes('fixed: bytes'));
+    const value = (name: string) => stored.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === name)!.value;
+    // mq_getattr's message size is the longest record, not a round number chosen in advance.
+    const longest = Math.max(...Array.from({ length: 500 }, (_, k) => Buffer.byteLength(`${k}: ${['pipe', 'socket', 'mailbox', 'semaphore', 'shared memory segment', 'rendezvous', 'FIFO'].slice(0, 1 + (k % 7)).join(', ')}`)));
+    assert.equal(value('mq_msgsize'), longest);
+    assert.equal(value('fixed: bytes'), 500 * longest);
+    assert.equal(value('variable: longest'), longest);
+    assert.ok(value('variable: shortest') < longest);
+    assert.ok(stored.some((e) => e.kind === 'io.error' && e.role === 'sender' && e.code === 'EMSGSIZE'), 'a message one byte too long was refused');
     assertNothingLeft(summary);
-    // Records all as long as the longest would leave no padding: the check says so.
-    const trace = traceOf({ run: summary, stored });
-    const noPadding = { ...trace, events: trace.events.map((e) => (e.kind === 'measure' && e.name === 'variable: bytes' ? { ...e, value: bytes('fixed: bytes') } : e)) };
-    assert.equal(checks['sizes-compared'].check(noPadding).passed, false);
+
+    // Records all of one length leave nothing to pad: the check fails.
+    const equal = await run('sizes', 'message-size', { records: 500, recordLengths: 'equal' });
+    assert.deepEqual(checksOf(equal.run), { 'sizes-compared': false });
+    assertNothingLeft(equal.run);
   });
 
   it('step several-receivers: each message reaches exactly one receiver', async () => {

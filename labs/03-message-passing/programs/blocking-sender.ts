@@ -8,6 +8,8 @@ import { messageText, openMailbox } from './mailboxes.js';
 
 const box = openMailbox('box');
 lab.sleep(lab.int('senderDelayMs'));
+// The receiver has been waiting in mq_receive meanwhile (if it had started): the kernel view now shows it.
+lab.snapshot('the sender is about to send its first message');
 const first = messageText(1, 'the first message');
 lab.emit('message.send', { channel: 'mailbox box', messageId: 1, bytes: Buffer.byteLength(first), text: first });
 box.send(first);

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { findProjectRoot } from '../../../main/engine/project-root.js';
@@ -183,6 +183,23 @@ describe('POSIX message queues (native)', () => {
     assert.equal(outcome.code, 'EINVAL', JSON.stringify(outcome));
     assert.match(outcome.message!, new RegExp(`maxMessages ${limit('msg_max') + 1} is more than the system limit: /proc/sys/fs/mqueue/msg_max is ${limit('msg_max')}`));
     assert.doesNotMatch(outcome.message!, /runs as root/);
+  });
+
+  it('a queue of a million messages is refused with EINVAL, privileged or not (HARD_MSGMAX is 65536)', () => {
+    // What the message-passing lab's kernel-limits check relies on: no mailbox is unbounded.
+    assert.throws(() => native().mqOpen(freshName(), { create: true, maxMessages: 1_000_000, messageBytes: 256 }), errorWith('EINVAL'));
+  });
+
+  it('/proc/<pid>/fd names a queue descriptor by the queue\'s name, relative to the mqueue file system', () => {
+    // What the lab's checks read in kernel.snapshot: "/ipc-lab-…", not "/dev/mqueue/ipc-lab-…".
+    const name = freshName();
+    const mqd = native().mqOpen(name, { create: true, exclusive: true, maxMessages: 1, messageBytes: 8 });
+    try {
+      assert.equal(readlinkSync(`/proc/self/fd/${mqd}`), name);
+    } finally {
+      native().mqClose(mqd);
+      cleanup(name);
+    }
   });
 
   it('priority order: highest first, equal priorities in the order sent; the priority comes back', () => {
