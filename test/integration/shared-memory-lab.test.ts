@@ -27,18 +27,44 @@ function measure(events: StoredEvent[], name: string): number | undefined {
 }
 
 describe('shared memory lab', () => {
-  it('step segment: an unrelated process attaches the segment by name and both map the same /dev/shm file', async () => {
-    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'segment', stepId: 'segment', params: { holdMs: 600 } });
+  it('step segment: an unrelated process attaches the segment by name; the snapshot it asks for shows both mapping the same /dev/shm file shared', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'segment', stepId: 'segment', params: { holdMs: 0 } });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
     const creator = run.processes.find((p) => p.role === 'creator')!;
     const attacher = run.processes.find((p) => p.role === 'attacher')!;
-    assert.notEqual(attacher.ppid, creator.pid, 'the attacher is not the creator\'s child');
+    assert.notEqual(attacher.ppid, creator.pid, "the attacher is not the creator's child");
     const path = stored.find((e): e is StoredEventOf<'object.create'> => e.kind === 'object.create')!.object.name;
     assert.match(path, new RegExp(`^/dev/shm/ipc-lab-${process.pid}-${run.runId}-board$`));
-    const mapped = stored.filter((e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && !!e.maps?.some((m) => m.path === path && m.perms.endsWith('s')));
+    // holdMs 0: neither holds the segment a moment longer than it must, so only the requested snapshot can show both.
+    const requested = stored.filter((e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.requested !== undefined);
+    const mapped = requested.filter((e) => e.maps?.some((m) => m.path === path && m.perms === 'rw-s'));
     assert.deepEqual(new Set(mapped.map((e) => e.role)), new Set(['creator', 'attacher']));
+    assert.ok(run.checks.every((c) => typeof c.moment === 'string'), 'every check names its moment');
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
+  });
+
+  it('step segment, attacher mapping MAP_PRIVATE: its reply never reaches the creator, and the kernel shows rw-p', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'segment', stepId: 'segment', params: { holdMs: 0, mapping: 'private' } });
+    assert.equal(run.status, 'failed');
+    assert.deepEqual(checksOf(run), { 'seen-without-messages': false, 'same-segment-mapped': false });
+    const attacher = stored.filter((e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.role === 'attacher' && e.requested !== undefined);
+    assert.ok(attacher.some((e) => e.maps?.some((m) => m.perms === 'rw-p')));
+    assert.match(run.checks.find((c) => c.id === 'same-segment-mapped')!.hint ?? '', /MAP_PRIVATE/);
+    assert.deepEqual(mySegments(), []);
+    assertNothingLeft(run);
+  });
+
+  it('step no-copy-through-kernel: through the segment the consumer\'s rchar barely moves; through a pipe it grows by every byte', async () => {
+    const shm = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'bulk', stepId: 'no-copy-through-kernel', params: { mib: 16 } });
+    assert.equal(shm.run.status, 'passed', JSON.stringify(shm.run.checks, null, 2));
+    const pipe = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'bulk', stepId: 'no-copy-through-kernel', params: { mib: 16, through: 'pipe' } });
+    assert.equal(pipe.run.status, 'failed');
+    assert.equal(checksOf(pipe.run)['kernel-not-in-transfer'], false);
+    assert.match(pipe.run.checks[0]!.detail, /rchar \(\/proc\/\d+\/io\) grew by 16 MiB|rchar \(\/proc\/\d+\/io\) grew by 167772\d\d bytes/);
+    assert.deepEqual(mySegments(), []);
+    assertNothingLeft(shm.run);
+    assertNothingLeft(pipe.run);
   });
 
   it('step bounded-buffer: the producer waits when full, the consumer when empty, nothing lost', async () => {
@@ -52,26 +78,24 @@ describe('shared memory lab', () => {
   });
 
   it('step bounded-buffer fails its waiting checks when neither side ever waits', async () => {
-    // A buffer bigger than all items, a producer that is always slower: the producer never finds it full.
-    const { run } = await runToEnd(harness.engine, {
-      labId: 'shared-memory',
-      scenarioId: 'bounded',
-      stepId: 'bounded-buffer',
-      params: { slots: 64, items: 5, fastItems: 5, consumerDelayMs: 0 },
-    });
+    // A buffer bigger than all items: the producer never finds it full.
+    const { run } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'bounded', stepId: 'bounded-buffer', params: { slots: 64 } });
     assert.equal(run.status, 'failed');
     assert.equal(checksOf(run)['producer-waits-when-full'], false);
     assert.equal(checksOf(run)['items-once-in-order'], true);
     assertNothingLeft(run);
   });
 
-  it('step unbounded-buffer: the producer never waits', async () => {
+  it('step unbounded-buffer: the producer never waits; made bounded, it does', async () => {
     const { run } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'unbounded', stepId: 'unbounded-buffer' });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
     assertNothingLeft(run);
+    const bounded = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'unbounded', stepId: 'unbounded-buffer', params: { bounded: true } });
+    assert.equal(checksOf(bounded.run)['producer-never-waits'], false);
+    assertNothingLeft(bounded.run);
   });
 
-  it('step race-condition: plain increments lose updates, the mutex and atomic add lose none', async () => {
+  it('step race-condition: plain increments lose updates, the mutex and atomic add lose none; one process alone loses none', async () => {
     for (const protection of ['mutex', 'atomic']) {
       const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'race-condition', params: { protection } });
       assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
@@ -80,17 +104,32 @@ describe('shared memory lab', () => {
       assert.equal(measure(stored, `${protection}: counter`), measure(stored, 'expected'));
       assertNothingLeft(run);
     }
+    const alone = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'race-condition', params: { workers: 1 } });
+    assert.deepEqual(checksOf(alone.run), { 'race-loses-updates': false, 'protection-loses-none': true });
+    assertNothingLeft(alone.run);
   });
 
-  it('step race-condition: a worker killed holding the mutex is reported by the others, which do not hang', async () => {
-    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'race-condition', params: { protection: 'mutex', killHolder: true } });
-    assert.equal(run.status, 'failed');
+  it('step holder-dies: the worker killed holding the mutex is reported by the kernel (EOWNERDEAD) to a survivor, which repairs and finishes; nothing that ran is lost', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'holder-dies' });
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
     const killed = run.processes.find((p) => p.role === 'worker' && p.signal === 'SIGKILL');
     assert.ok(killed, 'one worker was killed');
     const reports = stored.filter((e): e is StoredEventOf<'io.error'> => e.kind === 'io.error' && e.code === 'EOWNERDEAD');
-    assert.ok(reports.length >= 1);
+    assert.equal(reports.length, 1, 'one survivor was told');
+    assert.notEqual(reports[0]!.pid, killed.pid);
     assert.match(reports[0]!.message, new RegExp(`\\b${killed.pid}\\b`));
-    assert.ok(measure(stored, 'mutex: lost updates')! > 0);
+    assert.equal(run.processes.find((p) => p.pid === reports[0]!.pid)?.exitCode, 0);
+    assert.equal(measure(stored, 'mutex: lost updates'), 0, 'the increments the killed worker never made are not counted as lost');
+    assert.ok(measure(stored, 'mutex: increments run')! < measure(stored, 'expected')!);
+    assertNothingLeft(run);
+  });
+
+  it('step holder-dies with a mutex that is not robust: the survivor times out (ETIMEDOUT), and the check says so', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'holder-dies', params: { robust: false } });
+    assert.equal(checksOf(run)['owner-died-recovered'], false);
+    assert.ok(stored.some((e) => e.kind === 'io.error' && e.code === 'ETIMEDOUT'));
+    assert.ok(!stored.some((e) => e.kind === 'io.error' && e.code === 'EOWNERDEAD'));
+    assert.match(run.checks.find((c) => c.id === 'owner-died-recovered')!.hint ?? '', /not robust/);
     assertNothingLeft(run);
   });
 

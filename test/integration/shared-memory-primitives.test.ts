@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findProjectRoot } from '../../main/engine/project-root.js';
 import { CountingSemaphore } from '../../main/runtime/shared-memory/counting-semaphore.js';
-import { Mutex, MutexOwnerDiedError } from '../../main/runtime/shared-memory/mutex.js';
+import { Mutex, MutexNotRecoverableError, MutexOwnerDiedError } from '../../main/runtime/shared-memory/mutex.js';
 import { RingBuffer, RingBufferOverflowError, RingBufferTimeoutError } from '../../main/runtime/shared-memory/ring-buffer.js';
 import { SharedSegment } from '../../main/runtime/shared-memory/shared-segment.js';
 import type { SyncTracer } from '../../main/runtime/shared-memory/sync-tracer.js';
@@ -200,41 +200,75 @@ describe('shared memory between processes', () => {
     });
   });
 
-  describe('a mutex whose holder', () => {
-    it('was SIGKILLed: the waiter gets MutexOwnerDiedError naming its pid, well within the timeout', async () => {
+  describe('a robust mutex whose holder', () => {
+    /** A mutex at offset 0 held by a fixture, and a waiter started; the holder's pid. */
+    async function heldByFixture(options: { robust?: boolean } = {}): Promise<{ segment: SharedSegment; holder: Fixture; holderPid: number }> {
       const segment = freshSegment(64);
-      Mutex.init(segment, 0);
+      Mutex.init(segment, 0, options);
       const holder = runFixture('mutex-holder', [segment.name]);
       const holderPid = Number((await holder.line(/^locked \d+$/)).split(' ')[1]);
       assert.equal(holderPid, holder.child.pid);
       assert.equal(Mutex.at(segment, 0).holderPid, holderPid);
+      return { segment, holder, holderPid };
+    }
 
+    type WaiterOutcome = { name?: string; code?: string; holderPid?: number; message?: string; locked?: boolean; repaired?: number | null; again?: boolean; ms: number; waits: Record<string, number>; gaveUp: Record<string, string> };
+
+    it('was SIGKILLed while another waited: the kernel marks it, the waiter gets EOWNERDEAD, repairs, and the mutex works again', async () => {
+      const { segment, holder, holderPid } = await heldByFixture();
       const timeoutMs = 4_000;
-      const waiter = runFixture('mutex-waiter', [segment.name, timeoutMs]);
+      const waiter = runFixture('mutex-waiter', [segment.name, timeoutMs, 'repair']);
       await waiter.line(/^waiting$/);
       holder.child.kill('SIGKILL');
       assert.equal((await holder.exited).signal, 'SIGKILL');
-      const outcome = await result<{ name: string; code: string; holderPid: number; message: string; ms: number; waits: Record<string, number>; gaveUp: Record<string, string> }>(waiter);
+      const outcome = await result<WaiterOutcome>(waiter);
+      assert.equal(outcome.locked, true, outcome.message);
+      assert.equal(outcome.repaired, holderPid, 'the repair was told who died');
+      assert.equal(outcome.again, true, 'after pthread_mutex_consistent the mutex locks and unlocks as before');
+      assert.ok(outcome.ms < timeoutMs, `noticed after ${outcome.ms} ms`);
+      assert.deepEqual(outcome.gaveUp, { 'the mutex': 'owner-died' }, 'the wait ended with EOWNERDEAD');
+      // It is consistent for everyone: this process can take it too.
+      const mutex = Mutex.at(segment, 0);
+      mutex.lock(100);
+      mutex.unlock();
+      segment.unlink();
+      segment.detach();
+    });
+
+    it('was SIGKILLed and the next locker does not repair: MutexOwnerDiedError naming it, then ENOTRECOVERABLE for everyone', async () => {
+      const { segment, holder, holderPid } = await heldByFixture();
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+      // The holder was dead before anyone came: the first lock's fast path already sees the kernel's mark.
+      const outcome = await result<WaiterOutcome>(runFixture('mutex-waiter', [segment.name, 2_000]));
       assert.equal(outcome.name, 'MutexOwnerDiedError', outcome.message);
       assert.equal(outcome.code, 'EOWNERDEAD');
       assert.equal(outcome.holderPid, holderPid);
-      assert.match(outcome.message, new RegExp(`process ${holderPid} died while holding`));
-      assert.ok(outcome.ms < timeoutMs, `noticed after ${outcome.ms} ms`);
-      assert.deepEqual(outcome.waits, { 'the mutex': 1 }, 'one traced wait');
-      assert.deepEqual(outcome.gaveUp, { 'the mutex': 'owner-died' }, 'which ended as given up because the owner died');
+      assert.match(outcome.message!, new RegExp(`process ${holderPid} died while holding`));
+      assert.throws(() => Mutex.at(segment, 0).lock(100), (e: unknown) => e instanceof MutexNotRecoverableError && e.code === 'ENOTRECOVERABLE');
+      segment.unlink();
+      segment.detach();
+    });
+
+    it('was SIGKILLed, the mutex not robust: the waiter is told nothing and times out', async () => {
+      const { segment, holder } = await heldByFixture({ robust: false });
+      const waiter = runFixture('mutex-waiter', [segment.name, 600]);
+      await waiter.line(/^waiting$/);
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+      const outcome = await result<WaiterOutcome>(waiter);
+      assert.equal(outcome.name, 'MutexTimeoutError', outcome.message);
+      assert.ok(outcome.ms >= 590, `gave up after ${outcome.ms} ms`);
       segment.unlink();
       segment.detach();
     });
 
     it('is alive and keeps it: the waiter gets MutexTimeoutError naming the holder after its timeout', async () => {
-      const segment = freshSegment(64);
-      Mutex.init(segment, 0);
-      const holder = runFixture('mutex-holder', [segment.name]);
-      const holderPid = Number((await holder.line(/^locked \d+$/)).split(' ')[1]);
-      const outcome = await result<{ name: string; holderPid: number; message: string; ms: number }>(runFixture('mutex-waiter', [segment.name, 300]));
+      const { segment, holder, holderPid } = await heldByFixture();
+      const outcome = await result<WaiterOutcome>(runFixture('mutex-waiter', [segment.name, 300]));
       assert.equal(outcome.name, 'MutexTimeoutError', outcome.message);
       assert.equal(outcome.holderPid, holderPid);
-      assert.match(outcome.message, new RegExp(`within 300 ms: process ${holderPid} holds it`));
+      assert.match(outcome.message!, new RegExp(`within 300 ms: process ${holderPid} holds it`));
       assert.ok(outcome.ms >= 290, `gave up after ${outcome.ms} ms`);
       holder.child.kill('SIGKILL');
       await holder.exited;
@@ -302,13 +336,14 @@ describe('shared-memory primitives in one process (their contracts and errors)',
     assert.throws(() => mutex.unlock(), /does not hold.*it is not locked/);
     mutex.lock();
     assert.equal(mutex.holderPid, process.pid);
-    assert.equal(mutex.tryLock(), false);
+    assert.throws(() => mutex.tryLock(), /already holds this mutex/, 'trying again from the holder is refused too (EDEADLK)');
     assert.throws(() => mutex.lock(60), /mutex@16: process \d+ already holds this mutex; locking it again would wait for ever/);
     assert.deepEqual(tracer.calls, [], 'refused at once, without waiting');
     mutex.unlock();
     assert.equal(mutex.withLock(() => mutex.holderPid), process.pid);
     assert.equal(mutex.holderPid, 0);
     assert.equal(segment.load(16), 0, 'unlocked');
+    assert.throws(() => Mutex.init(segment, 12), /8-aligned/);
     assert.ok(new MutexOwnerDiedError('m', 123).message.includes('process 123 died'));
     segment.unlink();
     segment.detach();

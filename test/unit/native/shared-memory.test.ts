@@ -4,7 +4,7 @@
  * the last test checks /dev/shm.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { native } from '../../../main/native/index.js';
 
@@ -163,6 +163,50 @@ describe('shared-memory segments (native)', () => {
 
       assert.equal(native().futexWake(h, 0, 1), 0);
       assert.throws(() => native().futexWait(h, 0, 1, Number.NaN), TypeError);
+    } finally {
+      native().shmDetach(h);
+      native().shmUnlink(name);
+    }
+  });
+
+  it('shmAttach private: MAP_PRIVATE reads the segment until its first store, which stays its own (copy-on-write)', () => {
+    const name = freshName();
+    const shared = native().shmCreate(name, 4096);
+    const mine = native().shmAttach(name, true);
+    try {
+      native().atomicStore(shared, 0, 7);
+      assert.equal(native().atomicLoad(mine, 0), 7, 'before its first store, the private mapping sees the segment');
+      native().atomicStore(mine, 4, 99);
+      assert.equal(native().atomicLoad(shared, 4), 0, "the private mapping's store does not reach the segment");
+      native().atomicStore(shared, 0, 8);
+      assert.equal(native().atomicLoad(mine, 0), 7, 'after its first store the page is its own copy');
+      const maps = readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith('/dev/shm' + name));
+      assert.deepEqual(maps.map((l) => l.split(/\s+/)[1]).sort(), ['rw-p', 'rw-s']);
+      assert.throws(() => native().shmAttach(name, 1 as unknown as boolean), TypeError);
+    } finally {
+      native().shmDetach(shared);
+      native().shmDetach(mine);
+      native().shmUnlink(name);
+    }
+  });
+
+  it('pthread mutexes in a segment: init, trylock, EDEADLK, EPERM, clocklock timeout, alignment', () => {
+    const name = freshName();
+    const h = native().shmCreate(name, 128);
+    try {
+      assert.equal(native().mutexBytes(), 40, 'sizeof(pthread_mutex_t) on x86_64 glibc');
+      assert.throws(() => native().mutexInit(h, 4, true), { code: 'ERR_UNALIGNED' });
+      assert.throws(() => native().mutexInit(h, 96, true), { code: 'ERR_OUT_OF_RANGE' });
+      native().mutexInit(h, 8, true);
+      assert.equal(native().mutexLock(h, 8, 0), 'ok');
+      assert.throws(() => native().mutexLock(h, 8, 0), { code: 'EDEADLK' }, 'error-checking: the holder may not lock it again');
+      assert.throws(() => native().mutexLock(h, 8, 50), { code: 'EDEADLK' });
+      native().mutexUnlock(h, 8);
+      assert.throws(() => native().mutexUnlock(h, 8), { code: 'EPERM' }, 'nobody holds it');
+      assert.throws(() => native().mutexConsistent(h, 8), { code: 'EINVAL' }, 'consistent only after EOWNERDEAD');
+      assert.equal(native().mutexLock(h, 8, Infinity), 'ok');
+      native().mutexUnlock(h, 8);
+      assert.throws(() => native().mutexLock(h, 8, Number.NaN), TypeError);
     } finally {
       native().shmDetach(h);
       native().shmUnlink(name);
