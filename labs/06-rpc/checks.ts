@@ -290,17 +290,17 @@ export default defineChecks({
     hint: 'The server registers when it listens; the client must LOOKUP before it connects to the bank.',
     check(trace) {
       const listen = eventsOf(trace, 'socket.listen', 'server').find((l) => l.channel === 'bank');
-      if (!listen) return { passed: false, detail: 'The bank server never listened.' };
-      const serverPort = Number(listen.address.split(':').pop());
       const lookup = byTime(eventsOf(trace, 'rpc.reply', 'client').filter((r) => r.channel === 'matchmaker' && r.procedure === 'lookup' && r.result !== '0')).pop();
       if (!lookup) {
         return {
           passed: false,
-          detail: `The client got no port from the matchmaker; the server listens on ${serverPort}.`,
-          moment: listen.ts,
+          detail: `The client got no port from the matchmaker; the server ${listen ? `listens on ${listen.address.split(':').pop()}` : 'never listened'}.`,
+          ...(listen ? { moment: listen.ts } : {}),
           ...(int(trace, 'hardcodedPort') !== 0 ? { hint: `The client used port ${int(trace, 'hardcodedPort')}, written into it: the kernel gives the bank a different port each run, so only the matchmaker knows the right one.` } : {}),
         };
       }
+      if (!listen) return { passed: false, detail: `The matchmaker answered ${lookup.result}, but the bank server never listened.`, moment: lookup.ts };
+      const serverPort = Number(listen.address.split(':').pop());
       const connect = byTime(eventsOf(trace, 'socket.connect', 'client').filter((c) => c.channel === 'bank' && ts(c) > ts(lookup)))[0];
       if (!connect) return { passed: false, detail: 'The client did not connect to the bank after its lookup.', moment: lookup.ts };
       const calledPort = Number(connect.remote.split(':').pop());

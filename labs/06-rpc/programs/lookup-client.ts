@@ -30,16 +30,24 @@ try {
     }
   }
   if (lab.int('hardcodedPort') === 0) lab.note(`the matchmaker says BANK is at port ${port}`);
-  try {
-    const client = await connectClient(BANK, { port, semantics: 'at-most-once', tracer: lab, timeoutMs: 1000 });
+  // A client with a port written into it tries a while (the server may be starting), then gives up.
+  for (let tries = 1; ; tries++) {
     try {
-      await client.stub.deposit({ account: 'alice', amount: lab.int('amount') });
-      await client.stub.balance('alice');
-    } finally {
-      await client.close();
+      const client = await connectClient(BANK, { port, semantics: 'at-most-once', tracer: lab, timeoutMs: 1000 });
+      try {
+        await client.stub.deposit({ account: 'alice', amount: lab.int('amount') });
+        await client.stub.balance('alice');
+      } finally {
+        await client.close();
+      }
+      break;
+    } catch (error) {
+      if (tries >= 10) {
+        lab.note(`no call: ${(error as Error).message}`);
+        break;
+      }
+      await sleep(200);
     }
-  } catch (error) {
-    lab.note(`no call: ${(error as Error).message}`);
   }
 } finally {
   server?.kill('SIGTERM');

@@ -158,7 +158,9 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
       } catch (e) {
         refused++;
         if (Date.now() > deadline) {
-          throw new RpcError('unreachable', `${program.name} at ${host}:${port} refused every connection for ${reconnectMs} ms (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Fix: check that the server runs again, or allow longer.`);
+          const message = `${program.name} at ${host}:${port} refused every connection for ${reconnectMs} ms (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Fix: check that the server runs again, or allow longer.`;
+          tracer.emit('rpc.error', { channel, code: 'unreachable', message });
+          throw new RpcError('unreachable', message);
         }
         await new Promise((resolve) => setTimeout(resolve, 25));
       }

@@ -55,7 +55,9 @@ export async function startLossyLink(options: { target: { host: string; port: nu
     tracer.flush?.();
   };
 
-  const server: Server = createServer((downstream) => {
+  // allowHalfOpen: when the client shuts its side down, the link's side stays open until what it holds
+  // back has gone to the server and the server's replies have come back.
+  const server: Server = createServer({ allowHalfOpen: true }, (downstream) => {
     sockets.add(downstream);
     downstream.on('close', () => sockets.delete(downstream));
     traceAccepted(tracer, downstream, channel, 'tcp');

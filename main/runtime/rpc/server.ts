@@ -330,7 +330,9 @@ export async function startServer<P extends Procedures>(
     send(socket, bytes, replyType('SUCCESS', procedure.result));
   };
 
-  const server: Server = createServer((socket) => {
+  // allowHalfOpen: a client that shuts down its sending side after its last call still gets the replies
+  // to every call before it; the server ends its side once they are written.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     connections.add(socket);
     // Traces socket.accept and, when it ends, socket.close with how (FIN, reset, or closed here).
     const client = traceAccepted(traceCalls ? tracer : SILENT, socket, channel, 'tcp').remote;

@@ -1,18 +1,25 @@
 /**
  * The stubs produced from an interface, against a real server in this process over real TCP on
  * 127.0.0.1: results come back, every field of a call is labelled, error replies become RpcErrors,
- * and each semantics does what it promises under injected faults (the final balance says so).
+ * and each semantics does what it promises when a lossy link (a relay between two real sockets) loses,
+ * repeats or delays messages, and when the server goes away between logging a deposit and replying
+ * (the ledger, read back from the file, counts the executions).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { describe, it } from 'node:test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import type { TraceEventFields } from '../../../main/contract/trace-events.js';
-import { connectClient, RpcError, type FaultPlan } from '../../../main/runtime/rpc/client.js';
+import { connectClient, RpcError } from '../../../main/runtime/rpc/client.js';
+import { readLog } from '../../../main/runtime/rpc/durable-log.js';
 import { defineProgram, procedure, type RpcEventKind, type RpcTracer, type Semantics } from '../../../main/runtime/rpc/interface.js';
+import { startLossyLink, type LinkPlan } from '../../../main/runtime/rpc/lossy-link.js';
 import { encodeCall } from '../../../main/runtime/rpc/message.js';
 import { lookUp, registerWithMatchmaker, startMatchmaker } from '../../../main/runtime/rpc/matchmaker.js';
 import { frameRecord } from '../../../main/runtime/rpc/record-marking.js';
-import { startServer } from '../../../main/runtime/rpc/server.js';
+import { startServer, type RpcServer, type ServerOptions } from '../../../main/runtime/rpc/server.js';
 
 type Event = { [K in RpcEventKind]: { kind: K } & TraceEventFields[K] }[RpcEventKind];
 
@@ -40,7 +47,7 @@ const BANK = defineProgram({
   },
 });
 
-async function bankServer(semantics: Semantics, tracer: RpcTracer) {
+async function bankServer(semantics: Semantics, tracer: RpcTracer, extra: Partial<ServerOptions> = {}) {
   const balances = new Map<string, number>();
   return startServer(
     BANK,
@@ -52,23 +59,44 @@ async function bankServer(semantics: Semantics, tracer: RpcTracer) {
       },
       balance: (account) => balances.get(account) ?? 0,
     },
-    { semantics, tracer },
+    { semantics, tracer, ...extra },
   );
 }
 
-/** Deposits `n` x 10 under `faults`, then reads the balance after every held-back request has gone. */
-async function depositRun(semantics: Semantics, faults: FaultPlan | undefined, n = 4) {
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+function ledgerPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ipc-lab-rpc-test-'));
+  dirs.push(dir);
+  return join(dir, 'bank.ledger');
+}
+
+/** How often each xid's deposit is in the ledger file. */
+function runsPerXid(path: string): Map<number, number> {
+  const runs = new Map<number, number>();
+  for (const r of readLog(path).records) if (r.name === 'deposit') runs.set(r.xid, (runs.get(r.xid) ?? 0) + 1);
+  return runs;
+}
+
+/** Deposits `n` x 10 through a lossy link with `plan`; returns the ledger's counts once everything has gone through. */
+async function depositRun(semantics: Semantics, plan: LinkPlan, n = 4, maxAttempts = 5) {
   const tracer = collector();
-  const server = await bankServer(semantics, tracer);
-  const client = await connectClient(BANK, { port: server.port, semantics, tracer, timeoutMs: 200, maxAttempts: 5, faults, firstXid: 100 });
+  const log = ledgerPath();
+  const server = await bankServer(semantics, tracer, { log });
+  const link = await startLossyLink({ target: { host: '127.0.0.1', port: server.port }, plan, tracer });
+  const client = await connectClient(BANK, { port: link.port, semantics, tracer, timeoutMs: 200, maxAttempts, firstXid: 100 });
+  const outcomes: (number | string)[] = [];
   try {
-    for (let i = 0; i < n; i++) await client.stub.deposit({ account: 'alice', amount: 10 });
-    await client.drain();
-    return { balance: await client.stub.balance('alice'), tracer };
+    for (let i = 0; i < n; i++) outcomes.push(await client.stub.deposit({ account: 'alice', amount: 10 }).catch((e: RpcError) => e.code));
   } finally {
+    // The link delivers what it holds back before it lets the client's connection close.
     await client.close();
+    await link.close();
     await server.close();
   }
+  return { outcomes, runs: runsPerXid(log), tracer };
 }
 
 describe('RPC stubs over TCP', () => {
@@ -106,10 +134,10 @@ describe('RPC stubs over TCP', () => {
 
   it('turns an unknown procedure into PROC_UNAVAIL and bad arguments into GARBAGE_ARGS, and keeps serving', async () => {
     const tracer = collector();
-    const server = await bankServer('none', tracer);
+    const server = await bankServer('at-least-once', tracer);
     // A client built from a newer interface than the server's: procedure 9 does not exist there.
     const NEWER = defineProgram({ ...BANK, procedures: { ...BANK.procedures, audit: procedure<string, number>(9, account, { kind: 'int' }, { idempotent: true }) } });
-    const client = await connectClient(NEWER, { port: server.port, semantics: 'none', tracer, timeoutMs: 1000 });
+    const client = await connectClient(NEWER, { port: server.port, semantics: 'at-least-once', tracer, timeoutMs: 1000 });
     try {
       await assert.rejects(client.stub.audit('x'), (e: unknown) => e instanceof RpcError && e.code === 'PROC_UNAVAIL');
       // Arguments of the wrong type: an int where a string<32> is expected, sent by hand.
@@ -170,56 +198,91 @@ describe('RPC stubs over TCP', () => {
     for (const e of tracer.of('rpc.error')) assert.match(e.message, /Fix:/, e.code);
   });
 
-  it('gives up after maxAttempts when every request is lost', async () => {
-    const tracer = collector();
-    const server = await bankServer('at-most-once', tracer);
-    const client = await connectClient(BANK, { port: server.port, semantics: 'at-most-once', tracer, timeoutMs: 30, maxAttempts: 3, faults: { fault: 'drop-request', first: 1 } });
-    try {
-      // Only attempt 1 is faulted, so attempt 2 gets through.
-      assert.equal(await client.stub.balance('x'), 0);
-    } finally {
-      await client.close();
-      await server.close();
-    }
-    assert.deepEqual(tracer.of('rpc.call').map((e) => e.attempt), [1, 2]);
-    assert.equal(tracer.of('rpc.fault').length, 1);
+  it('a lost request is repaired by the retry; with one send per call the call ends unknown and never ran', async () => {
+    const repaired = await depositRun('at-most-once', { fault: 'drop-request', every: 1, delayMs: 0 }, 2);
+    assert.deepEqual(repaired.outcomes, [10, 20]);
+    assert.deepEqual(repaired.tracer.of('rpc.call').map((e) => e.attempt), [1, 2, 1, 2], 'each first copy lost, each retry through');
+    assert.deepEqual([...repaired.runs.values()], [1, 1]);
 
-    const lost = collector();
-    const none = await connectClient(BANK, { port: 1, semantics: 'none', tracer: lost, timeoutMs: 10 }).catch((e: unknown) => e);
-    assert.ok(none instanceof RpcError && none.code === 'connect', String(none));
+    const lost = await depositRun('at-most-once', { fault: 'drop-request', every: 2, delayMs: 0 }, 2, 1);
+    assert.deepEqual(lost.outcomes, [10, 'unknown']);
+    assert.equal(lost.runs.get(101), undefined, 'the lost call never ran');
+    assert.match(lost.tracer.of('rpc.error').find((e) => e.code === 'unknown')!.message, /no reply after 1 attempt .*once or not at all/);
+
+    const refused = await connectClient(BANK, { port: 1, semantics: 'at-least-once', tracer: collector(), timeoutMs: 10 }).catch((e: unknown) => e);
+    assert.ok(refused instanceof RpcError && refused.code === 'connect', String(refused));
   });
 
   for (const fault of ['drop-reply', 'duplicate-request', 'delay'] as const) {
-    const plan: FaultPlan = { fault, every: 2, delayMs: 400 };
-    it(`${fault}: without memory a deposit runs twice; at-most-once and exactly-once keep the balance right`, async () => {
-      const none = await depositRun('none', plan);
-      assert.equal(none.balance, 60, 'two of four deposits ran twice: 4 x 10 + 2 x 10');
-      assert.equal(none.tracer.of('rpc.duplicate').filter((d) => d.action === 'executed-again').length, 2);
+    const plan: LinkPlan = { fault, every: 2, delayMs: 400 };
+    it(`${fault}: at-least-once runs two deposits twice; at-most-once and exactly-once run each once`, async () => {
+      const alo = await depositRun('at-least-once', plan);
+      assert.deepEqual([...alo.runs.values()], [1, 2, 1, 2], 'calls 2 and 4 in the ledger twice');
+      assert.equal(alo.tracer.of('rpc.duplicate').filter((d) => d.action === 'executed-again').length, 2);
       for (const semantics of ['at-most-once', 'exactly-once'] as const) {
         const run = await depositRun(semantics, plan);
-        assert.equal(run.balance, 40, `${semantics}: each deposit counted once`);
+        assert.deepEqual([...run.runs.values()], [1, 1, 1, 1], `${semantics}: each deposit once in the ledger`);
+        assert.deepEqual(run.outcomes, [10, 20, 30, 40]);
         const duplicates = run.tracer.of('rpc.duplicate');
         assert.equal(duplicates.length, 2, `${semantics}: two duplicates seen`);
-        assert.ok(duplicates.every((d) => d.action !== 'executed-again'));
-        assert.equal(run.tracer.of('rpc.execute').filter((e) => e.procedure === 'deposit').length, 4);
+        assert.ok(duplicates.every((d) => d.action === 'replayed'), JSON.stringify(duplicates));
+        assert.equal(run.tracer.of('rpc.fault').length, 2, 'one fault per hit call');
         if (fault !== 'duplicate-request') assert.ok(run.tracer.of('rpc.call').some((c) => c.attempt === 2), 'a retry');
       }
     });
   }
 
-  it('exactly-once: ACKs free the kept replies; a late duplicate is dropped, not replayed', async () => {
-    const run = await depositRun('exactly-once', { fault: 'delay', every: 2, delayMs: 400 });
-    const levels = run.tracer.of('buffer.level').map((l) => l.used);
-    assert.ok(Math.max(...levels) <= 1, `at most one reply kept at a time: ${levels.join(',')}`);
-    assert.deepEqual(run.tracer.of('rpc.duplicate').map((d) => d.action), ['dropped', 'dropped']);
-    const amo = await depositRun('at-most-once', { fault: 'delay', every: 2, delayMs: 400 });
-    assert.equal(Math.max(...amo.tracer.of('buffer.level').map((l) => l.used)), 5, 'at-most-once keeps every reply');
+  describe('the server goes away after logging deposit 2 and before its reply; a new one starts on the same ledger', () => {
+    /** Deposits 3 x 10; the first server drops every connection right after logging its 2nd execution. */
+    async function crashRun(semantics: Semantics) {
+      const tracer = collector();
+      const log = ledgerPath();
+      let restarted: RpcServer | undefined;
+      const first: RpcServer = await bankServer(semantics, tracer, {
+        log,
+        beforeReply: ({ count }) => {
+          if (count === 2) void first.close(); // every connection destroyed now: the reply is never written
+        },
+      });
+      const locate = async () => (restarted ??= await bankServer(semantics, tracer, { log })).port;
+      const client = await connectClient(BANK, { port: first.port, locate, semantics, tracer, timeoutMs: 1000, firstXid: 500 });
+      const outcomes: (number | string)[] = [];
+      try {
+        for (let i = 0; i < 3; i++) outcomes.push(await client.stub.deposit({ account: 'alice', amount: 10 }).catch((e: RpcError) => e.code));
+      } finally {
+        await client.close();
+        await restarted?.close();
+      }
+      return { outcomes, runs: runsPerXid(log), tracer };
+    }
+
+    it('at-least-once: the retry runs deposit 2 again on the new server', async () => {
+      const { outcomes, runs } = await crashRun('at-least-once');
+      assert.deepEqual(outcomes, [10, 30, 40]);
+      assert.deepEqual([...runs], [[500, 1], [501, 2], [502, 1]]);
+    });
+
+    it('at-most-once: deposit 2 ran but ends unknown, and is not sent again', async () => {
+      const { outcomes, runs, tracer } = await crashRun('at-most-once');
+      assert.deepEqual(outcomes, [10, 'unknown', 30]);
+      assert.deepEqual([...runs], [[500, 1], [501, 1], [502, 1]]);
+      assert.deepEqual(tracer.of('rpc.call').filter((c) => c.xid === 501).map((c) => c.attempt), [1]);
+    });
+
+    it('exactly-once: the new server answers the retry from the ledger; every deposit once, every call answered', async () => {
+      const { outcomes, runs, tracer } = await crashRun('exactly-once');
+      assert.deepEqual(outcomes, [10, 20, 30]);
+      assert.deepEqual([...runs], [[500, 1], [501, 1], [502, 1]]);
+      const recovery = tracer.of('rpc.ledger').find((l) => l.reason === 'recovery')!;
+      assert.deepEqual(recovery.entries.map((e) => [e.xid, e.result]), [[500, '10'], [501, '20']]);
+      assert.deepEqual(tracer.of('rpc.duplicate').map((d) => [d.xid, d.action]), [[501, 'replayed']]);
+    });
   });
 
   it('finds a server through the matchmaker', async () => {
     const tracer = collector();
     const matchmaker = await startMatchmaker(0, tracer);
-    const server = await bankServer('none', tracer);
+    const server = await bankServer('at-least-once', tracer);
     try {
       assert.equal(await registerWithMatchmaker(matchmaker.port, 'BANK', server.port, tracer), true);
       assert.equal(await lookUp(matchmaker.port, 'BANK', tracer), server.port);
