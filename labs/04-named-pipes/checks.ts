@@ -57,6 +57,14 @@ export default defineChecks({
       const { sent, received, ok } = delivered(trace, 'chat', 'writer', 'reader');
       const last = eventsOf(trace, 'message.receive', 'reader').at(-1);
       if (sent === 0) return { passed: false, detail: 'The writer sent no message.' };
+      const pipe = eventsOf(trace, 'object.create').find((e) => e.channel === 'chat' && e.object.type === 'pipe');
+      if (!fifoPath(trace, 'chat'))
+        return {
+          passed: false,
+          detail: `${ok ? `All ${sent} messages arrived in order, but` : `The writer sent ${sent} messages and the reader received ${received};`} they went through ${pipe ? `an ordinary pipe (${pipe.object.name})` : 'no FIFO'}, not a FIFO.`,
+          moment: last?.ts,
+          hint: 'Make the reader create a FIFO (mkfifo): that is what this step is about.',
+        };
       return ok
         ? { passed: true, detail: `${sent} messages, writer → reader, received in the order sent.`, moment: last?.ts }
         : { passed: false, detail: `The writer sent ${sent} messages; the reader received ${received}, not all in order.`, moment: last?.ts };
@@ -67,9 +75,19 @@ export default defineChecks({
     hint: 'Both programs must open the FIFO: the writer finds it by its path once the reader has made it.',
     check(trace) {
       const reader = trace.processes.find((p) => p.role === 'reader');
-      const writer = trace.processes.find((p) => p.role === 'writer');
+      // The writer that wrote the messages (with an ordinary pipe, the reader's own child).
+      const writerPid = eventsOf(trace, 'message.send', 'writer').find((e) => e.channel === 'chat')?.pid;
+      const writer = trace.processes.find((p) => p.role === 'writer' && (writerPid === undefined || p.pid === writerPid));
       if (!reader || !writer) return { passed: false, detail: 'The reader and the writer did not both run.' };
-      if (reader.ppid === writer.pid || writer.ppid === reader.pid) return { passed: false, detail: 'One process is the other\'s parent.' };
+      if (reader.ppid === writer.pid || writer.ppid === reader.pid) {
+        const pipe = eventsOf(trace, 'object.create', 'reader').find((e) => e.channel === 'chat' && e.object.type === 'pipe');
+        return {
+          passed: false,
+          detail: `The writer that wrote (pid ${writer.pid}) is the reader's child${pipe ? `: an ordinary pipe (${pipe.object.name}) has no name, so only a process handed its end can use it` : ''}.`,
+          moment: pipe?.ts,
+          ...(pipe ? { hint: 'With a FIFO, any process that knows the path can open it: make the reader create a FIFO.' } : {}),
+        };
+      }
       const opens = opensOf(trace, 'chat');
       const readerOpen = opens.find((e) => e.role === 'reader');
       const writerOpen = opens.find((e) => e.role === 'writer');
@@ -89,7 +107,16 @@ export default defineChecks({
     hint: 'Each process asks for a kernel snapshot while it holds the FIFO (the writer after its first write, the reader after its first read): both must get that far.',
     check(trace) {
       const path = fifoPath(trace, 'chat');
-      if (!path) return { passed: false, detail: 'No FIFO was created.' };
+      if (!path) {
+        const pipe = eventsOf(trace, 'object.create', 'reader').find((e) => e.channel === 'chat' && e.object.type === 'pipe');
+        const seen = pipe ? eventsOf(trace, 'kernel.snapshot', 'reader').filter((s) => s.fds.some((f) => f.target === pipe.object.name)).at(-1) : undefined;
+        return {
+          passed: false,
+          detail: pipe ? `No FIFO was created: the kernel view shows the reader's descriptor as ${pipe.object.name}, a pipe with no name in the file system.` : 'No FIFO was created.',
+          moment: seen?.ts ?? pipe?.ts,
+          ...(pipe ? { hint: 'A descriptor shows a path only for a file with a name: make the reader create a FIFO.' } : {}),
+        };
+      }
       const reader = snapshotHolding(trace, 'reader', path);
       const writer = snapshotHolding(trace, 'writer', path);
       if (reader && writer) {
@@ -112,7 +139,17 @@ export default defineChecks({
       const thresholdNs = delayNs / 2n > MIN_BLOCKED_NS ? delayNs / 2n : MIN_BLOCKED_NS;
       const writerOpen = eventsOf(trace, 'io.end', 'writer').find((e) => e.op === 'open');
       const readerOpen = eventsOf(trace, 'io.begin', 'reader').find((e) => e.op === 'open');
-      if (!writerOpen || !readerOpen) return { passed: false, detail: 'The writer and the reader did not both open the FIFO.' };
+      if (!writerOpen || !readerOpen) {
+        const pipe = eventsOf(trace, 'object.create', 'reader').find((e) => e.channel === 'chat' && e.object.type === 'pipe');
+        return pipe
+          ? {
+              passed: false,
+              detail: `Nobody opened anything: the reader made an ordinary pipe (${pipe.object.name}), and pipe(2) returns both ends at once.`,
+              moment: pipe.ts,
+              hint: 'Only a FIFO is opened by its path, and only that open waits for the other end: make the reader create a FIFO.',
+            }
+          : { passed: false, detail: 'The writer and the reader did not both open the FIFO.' };
+      }
       const waited = BigInt(writerOpen.durationNs);
       // The middle of the writer's open: where the kernel view shows it asleep in the FIFO's open.
       const middle = (BigInt(writerOpen.ts) - waited / 2n).toString();

@@ -9,6 +9,10 @@
  *
  * The writer is not this process's child: the engine starts both, and the writer finds the FIFO by
  * its path alone.
+ *
+ * With channel "pipe" it makes an ordinary pipe instead. A pipe has no name, so the writer the engine
+ * started has nothing to look for; the reader must start a writer of its own and hand it the write
+ * end, as a parent does (lab.spawn with fds).
  */
 import { unlinkSync } from 'node:fs';
 import { lab } from '../../../main/runtime/lab-runtime.js';
@@ -17,23 +21,36 @@ import { LineReader } from './line-reader.js';
 const createDelayMs = lab.int('createDelayMs');
 const openDelayMs = lab.int('readerOpenDelayMs');
 
-if (createDelayMs > 0) lab.note(`waiting ${createDelayMs} ms before creating the FIFO`);
+if (createDelayMs > 0) lab.note(`waiting ${createDelayMs} ms before creating the ${lab.choice('channel') === 'pipe' ? 'pipe' : 'FIFO'}`);
 lab.sleep(createDelayMs);
-const path = lab.mkfifo('chat');
 
-if (openDelayMs > 0) lab.note(`the FIFO exists; waiting ${openDelayMs} ms before opening it for reading`);
-lab.sleep(openDelayMs);
-const fd = lab.open(path, 'chat', 'read');
+let fd: number;
+let path: string | undefined;
+let child: ReturnType<typeof lab.spawn> | undefined;
+if (lab.choice('channel') === 'pipe') {
+  const ends = lab.pipe('chat');
+  child = lab.spawn('writer', 'fifo-writer.ts', { fds: { chat: ends.writeFd }, params: { ...lab.params, handedPipe: true } });
+  lab.close(ends.writeFd, 'chat', 'write');
+  fd = ends.readFd;
+} else {
+  path = lab.mkfifo('chat');
+  if (openDelayMs > 0) lab.note(`the FIFO exists; waiting ${openDelayMs} ms before opening it for reading`);
+  lab.sleep(openDelayMs);
+  fd = lab.open(path, 'chat', 'read');
+}
 
 const lines = new LineReader(fd, 'chat');
 let seq = 0;
 for (let text = lines.next(); text !== undefined; text = lines.next()) {
   lab.emit('message.receive', { channel: 'chat', messageId: ++seq, bytes: Buffer.byteLength(text) + 1, text });
   // While this process surely holds its descriptor: the kernel view then shows it, whatever the timing.
-  if (seq === 1) lab.snapshot('the reader has read its first message from the FIFO');
+  if (seq === 1) lab.snapshot('the reader has read its first message');
 }
 lab.note(`end of file after ${seq} messages: the writer closed its end`);
 lab.close(fd, 'chat', 'read');
 
-unlinkSync(path);
-lab.note(`unlink("${path}"): the name is gone`);
+if (path) {
+  unlinkSync(path);
+  lab.note(`unlink("${path}"): the name is gone`);
+}
+if (child) await child.exited;

@@ -3,6 +3,10 @@
  * child: it knows only the FIFO's path. It waits until the path exists, opens it for writing (which
  * blocks until a reader has it open), writes one line per message and closes its end, which is how
  * the reader learns that no more data will come.
+ *
+ * With channel "pipe" there is no path to look for: an ordinary pipe has no name. The writer the
+ * engine started says so and exits; the reader starts a writer of its own, its child, and hands it
+ * the pipe's write end (lab.fd('chat')).
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { waitForFifo } from './find-fifo.js';
@@ -10,8 +14,16 @@ import { waitForFifo } from './find-fifo.js';
 const messages = lab.int('messages');
 const delayMs = lab.int('messageDelayMs');
 
-const path = waitForFifo('chat');
-const fd = lab.open(path, 'chat', 'write');
+let fd: number;
+if (lab.choice('channel') === 'pipe') {
+  if (!lab.has('handedPipe')) {
+    lab.note('the reader makes an ordinary pipe: it has no name in the file system, so there is nothing to look for. Exiting; the reader starts a writer of its own');
+    process.exit(0);
+  }
+  fd = lab.fd('chat');
+} else {
+  fd = lab.open(waitForFifo('chat'), 'chat', 'write');
+}
 
 for (let seq = 1; seq <= messages; seq++) {
   const text = `message ${seq} of ${messages} from pid ${process.pid}`;
@@ -20,7 +32,7 @@ for (let seq = 1; seq <= messages; seq++) {
   lab.emit('message.send', { channel: 'chat', messageId: seq, bytes: data.length, text });
   lab.write(fd, 'chat', data);
   // While this process surely holds its descriptor (the reader holds its own: it is reading).
-  if (seq === 1) lab.snapshot('the writer has written its first message into the FIFO');
+  if (seq === 1) lab.snapshot('the writer has written its first message');
   if (seq < messages) lab.sleep(delayMs);
 }
 lab.close(fd, 'chat', 'write');
