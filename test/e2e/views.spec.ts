@@ -75,11 +75,6 @@ test("the end-of-file hang: a blocked read up to the SIGTERM, the kernel view at
       { message: 'the blocked bar is drawn in the middle of the wait' },
     )
     .toBe(true);
-  const deathX = await xOf(canvas, deathT);
-  const killed = rgb(MARK_COLORS.killed);
-  const [er, eg] = await pixel(canvas, deathX - 1, y + 7);
-  expect(er, "the bar ends in the death mark's colour").toBeGreaterThan(killed[0] - 40);
-  expect(eg).toBeLessThan(killed[1] + 60);
 
   // The kernel view opened at the moment the check points to, and the lab's pipe is there.
   await expect(page.getByTestId('timeline-cursor')).toBeVisible();
@@ -94,6 +89,21 @@ test("the end-of-file hang: a blocked read up to the SIGTERM, the kernel view at
 
   // After the run, latest: each process ended, with how; none shown sleeping.
   await page.getByTestId('kernel-live').click();
+  // With the cursor gone (it sits at the check's moment, which may be at the death), the bar's end:
+  const deathX = await xOf(canvas, deathT);
+  const killed = rgb(MARK_COLORS.killed);
+  // The hard edge fills [x1 - 2, x1): the whole pixel column just left of floor(x1) is inside it.
+  await expect(page.getByTestId('kernel-live')).toHaveCount(0);
+  await expect
+    .poll(
+      async () => {
+        const [r, g] = await pixel(canvas, Math.floor(deathX) - 1, y + 7);
+        return r > killed[0] - 40 && g < killed[1] + 60;
+      },
+      { message: "the bar ends at the death, in the death mark's colour" },
+    )
+    .toBe(true);
+
   const childPid = await child.getAttribute('data-pid');
   const childCard = page.locator(`[data-testid="kernel-process"][data-pid="${childPid}"]`);
   await expect(childCard).toHaveAttribute('data-state', 'ended');
@@ -107,15 +117,18 @@ test("the end-of-file hang: a blocked read up to the SIGTERM, the kernel view at
 
 test('a stopped run says for every check that it was not checked, and why', async ({ page, app }) => {
   await openEndOfFile(page, app.url);
-  await page.locator('[data-param="closeWriteEnd"] input').uncheck();
+  // 20 messages a second apart: the run goes on for 20 s, stopped after the first one arrives.
+  await page.locator('[data-param="messages"] input').fill('20');
+  await page.locator('[data-param="messageDelayMs"] input').fill('1000');
   await page.getByTestId('run').click();
-  // The child is blocked in read() for 3 s: stop it while it is.
-  await expect(page.locator('[data-testid="event-row"][data-kind="note"]').filter({ hasText: 'Keeping the write end open' })).toBeVisible({ timeout: 20_000 });
+  await expect(page.locator('[data-testid="event-row"][data-kind="message.receive"]').first()).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByTestId('run-status')).toHaveText('running');
   await page.getByTestId('stop').click();
   await expect(page.getByTestId('run-status')).toHaveText('stopped');
   await expect(page.getByTestId('check')).toHaveCount(0);
-  const pending = page.getByTestId('check-not-checked');
-  await expect(pending).toHaveCount(1);
-  await expect(pending).toHaveText('Not checked: the run was stopped.');
+  // Every check of the step, each saying why (not "not checked yet", not a result).
+  const rows = await page.getByTestId('check-pending').count();
+  expect(rows).toBeGreaterThan(0);
+  await expect(page.getByTestId('check-not-checked')).toHaveText(Array<string>(rows).fill('Not checked: the run was stopped.'));
   await expect(page.getByTestId('run-status-text')).not.toContainText(/stopped/i);
 });
