@@ -150,8 +150,16 @@ export default defineChecks({
     hint: 'The non-blocking receive must find the mailbox empty.',
     check(trace) {
       const empty = eventsOf(trace, 'io.error', 'receiver').find((e) => e.op === 'read' && e.code === 'EAGAIN');
-      return empty
-        ? { passed: true, detail: 'mq_receive on the empty mailbox returned EAGAIN at once: the null message, and the program went on.', moment: empty.ts }
+      if (empty) return { passed: true, detail: 'mq_receive on the empty mailbox returned EAGAIN at once: the null message, and the program went on.', moment: empty.ts };
+      // The receiver's second message, if the sender sent it before its pause: the non-blocking receive took it.
+      const second = eventsOf(trace, 'message.receive', 'receiver')[1];
+      return second && second.messageId <= Number(trace.params.firstMessages ?? 1)
+        ? {
+            passed: false,
+            detail: `The non-blocking receive found message #${second.messageId} waiting: the sender had sent it right after the first.`,
+            moment: second.ts,
+            hint: 'A non-blocking receive returns the null message only on an empty mailbox: let the sender send one message before its pause.',
+          }
         : { passed: false, detail: 'No non-blocking receive found the mailbox empty.' };
     },
   },
