@@ -3,8 +3,9 @@
  *
  * Programs that start at the same time cannot know who will be first, so the one that did not create
  * the FIFO looks for it with stat() and tries again a little later while the answer is ENOENT. (In C
- * one would retry open(path, O_WRONLY) itself. Here the stat comes first because Node's open for
- * writing adds O_CREAT: on a missing name it would quietly make an ordinary file, not wait for a FIFO.)
+ * one could as well retry open(path, O_WRONLY) itself, which fails with ENOENT too. Beware Node's
+ * string flags there: fs.openSync(path, 'w') adds O_CREAT and O_TRUNC, and on a missing name it would
+ * quietly make an ordinary file instead of waiting for a FIFO; lab.open passes O_WRONLY alone, as C.)
  */
 import { statSync } from 'node:fs';
 import { lab } from '../../../main/runtime/lab-runtime.js';
