@@ -75,3 +75,24 @@ test('open() moves no bytes: its begin and end say how long it took, not "0 B"',
   assert.equal(describeEvent(ev('io.begin', { op: 'open', channel: 'chat', bytes: 0 })), 'open(chat) …');
   assert.equal(describeEvent(ev('io.end', { op: 'open', channel: 'chat', bytes: 0, durationNs: '991000000' })), 'open(chat) returned after 991 ms');
 });
+
+test('every kind of the schema has its own sentence, not the fallback for kinds newer than the view', async () => {
+  const { LAB_EVENT_KINDS } = await import('../../../main/contract/trace-events.js');
+  const { readFileSync } = await import('node:fs');
+  const source = readFileSync(new URL('../../../renderer/src/lib/trace/describe-event.ts', import.meta.url), 'utf8');
+  const missing = LAB_EVENT_KINDS.filter((kind) => !source.includes(`case '${kind}':`));
+  assert.deepEqual(missing, []);
+  assert.equal(
+    describeEvent(
+      ev('rpc.ledger', {
+        channel: 'bank',
+        path: '/tmp/run/bank.log',
+        bytes: 120,
+        reason: 'recovery',
+        entries: [{ xid: 1, procedure: 'add', args: '1', result: '1' }],
+        torn: 1,
+      }),
+    ),
+    'read its log /tmp/run/bank.log back when it started again: 1 execution in 120 B, 1 torn line (not whole records) left out',
+  );
+});

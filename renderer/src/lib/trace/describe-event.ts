@@ -75,6 +75,11 @@ export function describeEvent(event: StoredEvent): string {
         .join(', ');
       return `RPC error${names ? ` (${names})` : ''}: ${errnoText(event.code, event.message)}`;
     }
+    case 'rpc.ledger': {
+      const when = event.reason === 'recovery' ? 'when it started again' : 'as it stopped';
+      const torn = event.torn ? `, ${event.torn} torn line${event.torn === 1 ? '' : 's'} (not whole records) left out` : '';
+      return `read its log ${event.path} back ${when}: ${event.entries.length} execution${event.entries.length === 1 ? '' : 's'} in ${formatBytes(event.bytes)}${torn}`;
+    }
     case 'rpc.fault':
       return `fault injected on ${event.channel}: ${event.fault} xid ${event.xid} — ${event.detail}`;
     case 'measure':

@@ -187,6 +187,7 @@ export function markKindOf(event: StoredEvent): MarkKind | null {
     case 'socket.accept':
       return 'create';
     case 'rpc.execute':
+    case 'rpc.ledger':
       return 'measure';
     case 'io.eof':
       return 'eof';
