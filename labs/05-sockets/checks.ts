@@ -52,6 +52,17 @@ function viewAt(trace: RunTrace, request: SnapshotRequest): Map<number, Snapshot
   return view;
 }
 
+/**
+ * Where the kernel view should open to show a request's snapshots: the latest of them. The view shows
+ * each process as its last snapshot at or before the cursor, and the requested ones are stamped after
+ * the request.
+ */
+function momentOfView(trace: RunTrace, request: SnapshotRequest): string {
+  let latest = t(request);
+  for (const s of viewAt(trace, request).values()) if (t(s) > latest) latest = t(s);
+  return latest.toString();
+}
+
 function requestsOf(trace: RunTrace, role: string, reason: (r: string) => boolean): SnapshotRequest[] {
   return eventsOf(trace, 'snapshot.request', role).filter((r) => reason(r.reason));
 }
@@ -122,10 +133,13 @@ export default defineChecks({
       if (outside.length > 0) return { passed: false, detail: `Ports ${outside.join(', ')} are outside the ephemeral range ${low}–${high}.` };
       const server = connects[0]!.remote;
       const lastAccept = accepts.reduce((a, b) => (t(b) > t(a) ? b : a));
+      // The kernel view shows the same pairs: open it at the first kernel snapshot a client asked for
+      // once every connection was accepted, if there is one.
+      const look = eventsOf(trace, 'snapshot.request', 'client').find((r) => t(r) > t(lastAccept));
       return {
         passed: true,
         detail: `${connects.length} connections to ${server}, each seen by its client and by the server: ${connects.map((c) => `(${c.local}, ${c.remote})`).join(', ')}. Ports ${ports.join(', ')}, all different${low !== undefined && !bound ? `, inside the ephemeral range ${low}–${high}` : ''}.`,
-        moment: lastAccept.ts,
+        moment: look ? momentOfView(trace, look) : lastAccept.ts,
       };
     },
   },
@@ -171,14 +185,14 @@ export default defineChecks({
           hint: closed
             ? 'The client looked after it had closed its connection: a closed socket leaves the process\'s descriptors (the side that closed first keeps the connection in TIME_WAIT, held by no process). Let the clients look while the connection is open.'
             : 'Look for an io.error in the lanes: a connection the server never accepted has no server end to show.',
-          moment: v.request.ts,
+          moment: momentOfView(trace, v.request),
         };
       }
       const first = seen[0]!.shown!;
       return {
         passed: true,
         detail: `At the snapshots the clients asked for while connected, /proc/net/tcp showed ${listenEvent.address} in LISTEN in the server and all ${connects.length} connections ESTABLISHED at both ends, e.g. ${seen[0]!.c.local} → ${seen[0]!.c.remote} in the client and the same pair reversed in the server.`,
-        moment: first.request.ts,
+        moment: momentOfView(trace, first.request),
       };
     },
   },
@@ -324,7 +338,7 @@ export default defineChecks({
           (overlap
             ? 'The batches\' kernel times overlap: this run does not separate the two.'
             : `In this run every ${Math.max(...unix!.usPerTrip) < Math.min(...tcp!.usPerTrip) ? 'unix' : 'tcp'} batch cost the kernel less than every other batch; run again to see whether that holds.`),
-        moment: last.ts,
+        moment: momentOfView(trace, last),
       };
     },
   },
@@ -377,11 +391,18 @@ export default defineChecks({
           hint: 'The restarted server found the file stale (ECONNREFUSED) but left it: it must unlink() it before binding again (The restarted server removes a stale socket file).',
           moment: refused.ts,
         };
-      const seen = eventsOf(trace, 'kernel.objects').find((o) => after(o) && t(o) < t(relisten) && (o.socket ?? []).some((s) => s.path === first.address));
+      // The kernel view the keeper asked for after the kill: the file among the run's objects (the
+      // latest kernel.objects at that moment: it is recorded only when it changes), and no process with
+      // a Unix socket listening on it.
+      const look = eventsOf(trace, 'snapshot.request', 'keeper').find((r) => after(r));
+      const lookMoment = look ? momentOfView(trace, look) : undefined;
+      const objects = lookMoment === undefined ? undefined : eventsOf(trace, 'kernel.objects').filter((o) => t(o) <= BigInt(lookMoment)).at(-1);
+      const listening = look ? [...viewAt(trace, look).values()].some((v) => v.fds.some((fd) => fd.socket?.transport === 'unix' && fd.socket.local === first.address && fd.socket.state === 'LISTEN')) : true;
+      const seen = (objects?.socket ?? []).some((o) => o.path === first.address) && !listening;
       return {
         passed: true,
-        detail: `pid ${killed.childPid} was killed; pid ${relisten.pid} got EADDRINUSE on ${first.address}, then ECONNREFUSED (nobody listened), unlinked it and listens again${seen ? '. The kernel view showed the stale file in between' : ''}.`,
-        moment: seen?.ts ?? refused.ts,
+        detail: `pid ${killed.childPid} was killed; pid ${relisten.pid} got EADDRINUSE on ${first.address}, then ECONNREFUSED (nobody listened), unlinked it and listens again${seen ? '. In between, the kernel view showed the file among the run\'s objects with no process listening on it' : ''}.`,
+        moment: seen && lookMoment ? lookMoment : refused.ts,
       };
     },
   },

@@ -304,6 +304,9 @@ describe('sockets lab', () => {
     assert.deepEqual(codes, ['bind EADDRINUSE', 'connect ECONNREFUSED']);
     const [path] = socketFiles(stored);
     assert.ok(ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path === path)), 'the kernel view listed stale.sock');
+    assert.match(run.checks[0]!.detail, /the kernel view showed the file among the run's objects with no process listening on it/);
+    const look = ofKind(stored, 'snapshot.request').find((r) => r.role === 'keeper')!;
+    assert.ok(BigInt(run.checks[0]!.moment!) > BigInt(look.ts), 'the view opens at the snapshot taken after the kill');
     assertAllGone(finished);
 
     const kept = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'stale-socket', stepId: 'stale-socket', params: { removeStale: false, staleMs: 0 } });

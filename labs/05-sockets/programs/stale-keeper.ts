@@ -50,7 +50,8 @@ try {
 } catch {
   lab.note(`the server was killed and ${path} is gone`);
 }
-await sleep(lab.int('staleMs')); // time for the kernel view to show the stale file
+lab.snapshot('the server was killed'); // the kernel view, now: the socket file is there, and no process holds a socket on it
+await sleep(lab.int('staleMs')); // the stale file sits there a while before the restart, for a student to look at
 
 const second = lab.spawn('server', 'unix-server.ts', { params: { ...lab.params, generation: 2 } });
 const listening = await untilListening(second);
