@@ -71,8 +71,19 @@ export default defineChecks({
       const names = queueNames(trace);
       const aliceToBob = names.get('link alice→bob');
       const bobToAlice = names.get('link bob→alice');
-      if (!aliceToBob || !bobToAlice || aliceToBob === bobToAlice)
-        return { passed: false, detail: 'The two directions did not each have their own queue.' };
+      if (!aliceToBob || !bobToAlice || aliceToBob === bobToAlice) {
+        const shared = names.get('mailbox talk');
+        const holders = shared ? [...queuesHeld(trace, [shared]).entries()] : [];
+        const tookBack = eventsOf(trace, 'note').filter((n) => (n.role === 'alice' || n.role === 'bob') && n.text.startsWith('took back its own message'));
+        return {
+          passed: false,
+          detail: shared
+            ? `Alice and Bob used one queue, ${shared}, for both directions (the kernel view shows it held by ${holders.map(([role]) => role).join(' and ') || 'nobody'}); ${tookBack.length} time${tookBack.length === 1 ? '' : 's'} a process took back its own message.`
+            : 'The two directions did not each have their own queue.',
+          moment: tookBack[0]?.ts ?? holders[0]?.[1].get(shared ?? ''),
+          ...(shared ? { hint: 'A link per direction: each process receives only from a queue the other one sends to.' } : {}),
+        };
+      }
       const held = queuesHeld(trace, [aliceToBob, bobToAlice]);
       const both = (role: string) => held.get(role)?.size === 2;
       const others = [...held.keys()].filter((role) => role !== 'alice' && role !== 'bob');
@@ -105,6 +116,14 @@ export default defineChecks({
       const holders = ['receiver', 'sender-1', 'sender-2', 'sender-3'].filter((role) => held.has(role));
       const moment = holders.map((role) => held.get(role)!.get(inbox!)).reduce(later, undefined);
       if (senders.size !== 3) return { passed: false, detail: `${senders.size} senders sent messages.` };
+      const own = [...new Set(sent.map((e) => e.channel))].filter((c) => c !== 'mailbox inbox').sort();
+      if (own.length > 0)
+        return {
+          passed: false,
+          detail: `The senders sent to ${own.length} mailboxes of their own (${own.map((c) => c.replace('mailbox ', '')).join(', ')}): none was shared, and the receiver had to ask each in turn.`,
+          moment: received.at(-1)?.ts,
+          hint: 'Indirect naming: every sender names the same mailbox, and the receiver takes from that one.',
+        };
       if (missing > 0 || received.length !== sent.length) return { passed: false, detail: `${missing} of ${sent.length} messages were not received.`, moment: received.at(-1)?.ts };
       if (holders.length < 4) return { passed: false, detail: `The kernel view showed the mailbox's queue held by ${holders.join(', ') || 'nobody'}, not by all four processes.`, moment };
       return {

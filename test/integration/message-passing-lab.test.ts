@@ -71,6 +71,16 @@ describe('message passing lab', () => {
     assert.equal(checks['direct-links'].check(thirdParty).passed, false, 'a link held by a third process');
     const senderUnseen = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'sender-2')) };
     assert.equal(checks['shared-mailbox'].check(senderUnseen).passed, false);
+
+    // The variants: one queue for both directions; a mailbox per sender.
+    const oneQueue = await run('naming', 'naming', { aliceBobQueues: 'one' });
+    assert.deepEqual(checksOf(oneQueue.run), { 'direct-links': false, 'shared-mailbox': true });
+    assert.deepEqual(queuesLeft(oneQueue.run.runId, ['talk', 'inbox']), []);
+    assertNothingLeft(oneQueue.run);
+    const perSender = await run('naming', 'naming', { inboxes: 'per-sender' });
+    assert.deepEqual(checksOf(perSender.run), { 'direct-links': true, 'shared-mailbox': false });
+    assert.deepEqual(queuesLeft(perSender.run.runId, ['inbox-1', 'inbox-2', 'inbox-3']), []);
+    assertNothingLeft(perSender.run);
     const twoSenders = { ...trace, events: trace.events.filter((e) => e.role !== 'sender-3') };
     assert.equal(checks['shared-mailbox'].check(twoSenders).passed, false);
     const lost = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.role === 'receiver' && e.messageId === 2001)) };
