@@ -2,40 +2,54 @@
  * The parent of the "messages" scenario.
  *
  *   1. pipe() gives two descriptors: a read end and a write end of one kernel buffer.
- *   2. The child is started with the read end only (at its descriptor 3).
+ *   2. The child is started with the read end. By default it gets only that (at its descriptor 3);
+ *      with inheritAll it gets every descriptor the parent holds, at the same numbers, as a C child
+ *      does after fork(): the write end too, which it must close itself.
  *   3. The parent closes its own copy of the read end: from now on it can only write.
- *   4. It writes one line per message, then closes the write end, which is how the reader learns
- *      that no more data will ever come (read() returns 0: end of file). Without that close the
- *      child would wait for ever; the parent gives it 3 s, then ends it.
+ *   4. It writes one line per message, then closes the write end. read() returns 0 (end of file) only
+ *      when the pipe is empty and no descriptor of its write end is open in any process (pipe(7)), so
+ *      this close is how the reader learns that no more data will ever come.
+ *   5. If the child is still reading 3 s later, end of file is not coming: a write end is still open
+ *      somewhere (the parent's, or the child's own inherited copy). The parent asks the kernel view to
+ *      look at both processes, then ends the child with SIGTERM (the textbook's hang, made finite).
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 
 const messages = lab.int('messages');
 const delayMs = lab.int('messageDelayMs');
 const closeWriteEnd = lab.bool('closeWriteEnd');
+const inheritAll = lab.bool('inheritAll');
 
 const { readFd, writeFd } = lab.pipe('pipe');
-const child = lab.spawn('child', 'message-reader.ts', { fds: { pipe: readFd } });
+const child = inheritAll
+  ? // As after fork(): the child holds both ends, at the numbers they have here.
+    lab.spawn('child', 'message-reader.ts', { fds: { pipe: readFd, pipeWrite: writeFd }, inherit: 'all' })
+  : lab.spawn('child', 'message-reader.ts', { fds: { pipe: readFd } });
 lab.close(readFd, 'pipe', 'read');
+lab.snapshot('the parent has closed its read end and holds the write end');
 
 for (let seq = 1; seq <= messages; seq++) {
   const text = `message ${seq} of ${messages}`;
-  const bytes = lab.write(writeFd, 'pipe', Buffer.from(text + '\n'));
-  lab.emit('message.send', { channel: 'pipe', messageId: seq, bytes, text });
+  const data = Buffer.from(text + '\n');
+  // Announced before the write, which can wake the reader: its message.receive is never stamped earlier.
+  lab.emit('message.send', { channel: 'pipe', messageId: seq, bytes: data.length, text });
+  lab.write(writeFd, 'pipe', data);
   lab.sleep(delayMs);
 }
 
-if (closeWriteEnd) {
-  lab.close(writeFd, 'pipe', 'write');
-} else {
-  lab.note('Keeping the write end open: the child cannot tell that no more data will come.');
-  // Give the child 3 s; it would wait for ever, so the parent ends it (the textbook's hang, made finite).
-  const finished = await Promise.race([child.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000))]);
-  if (finished === null) {
-    lab.note('After 3 s the child is still blocked in read(): with a write end open, end of file never comes. Ending it with SIGTERM.');
-    child.kill('SIGTERM');
-  }
+if (closeWriteEnd) lab.close(writeFd, 'pipe', 'write');
+else lab.note('Keeping the write end open: the child cannot tell that no more data will come.');
+
+let timer: NodeJS.Timeout | undefined;
+const finished = await Promise.race([child.exited, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 3000)))]);
+clearTimeout(timer);
+if (finished === null) {
+  // The child is still blocked in read(): let the kernel view record both processes as they are now.
+  lab.snapshot('3 s after the last message, the child has not seen end of file');
+  lab.note('After 3 s the child is still blocked in read(): a write end is still open, so end of file never comes. Ending it with SIGTERM.');
+  child.kill('SIGTERM');
 }
 
 const { code, signal } = await child.exited;
 lab.note(signal ? `child ended by ${signal}` : `child exited with code ${code}`);
+if (!closeWriteEnd) lab.close(writeFd, 'pipe', 'write');
