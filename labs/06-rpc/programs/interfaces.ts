@@ -2,11 +2,14 @@
  * The interfaces of this lab's remote programs: the equivalent of rpcgen's `.x` files. Client and
  * server are both built from these objects, so they agree on every number and every type.
  *
+ *   typedef string account<32>;
+ *   struct transfer { account account; int amount; };
+ *
  *   program BANK {                              program CALC {
  *     version BANK_V1 {                           version CALC_V1 {
  *       int DEPOSIT(transfer) = 1;                  int ADD(pair) = 1;
  *       withdrawal WITHDRAW(transfer) = 2;        } = 1;
- *       int BALANCE(string account<32>) = 3;     } = 0x20000102;
+ *       int BALANCE(account) = 3;                } = 0x20000102;
  *     } = 1;
  *   } = 0x20000101;
  */
