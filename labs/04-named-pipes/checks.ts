@@ -190,7 +190,15 @@ export default defineChecks({
         const mine = ids.filter((id) => Math.floor(id / 100_000) === w);
         return mine.every((id, i) => i === 0 || id > mine[i - 1]!);
       });
-      if (!once || !inOrder) return { passed: false, detail: `${sent.length} records sent, ${received.length} received whole, ${once ? 'but out of order' : 'not each once'}.` };
+      if (!once || !inOrder) {
+        const epipe = eventsOf(trace, 'io.error', 'writer').find((e) => e.op === 'write' && e.code === 'EPIPE');
+        return {
+          passed: false,
+          detail: `${sent.length} records sent, ${received.length} received whole, ${once ? 'but out of order' : 'not each once'}${epipe ? ': the reader closed the FIFO early (the writers got EPIPE)' : ''}.`,
+          moment: epipe?.ts ?? received.at(-1)?.ts,
+          ...(epipe ? { hint: 'Let the reader read every piece (Pieces the reader reads: 0).' } : {}),
+        };
+      }
       const turns = received.filter((e, i) => i > 0 && Math.floor(e.messageId / 100_000) !== Math.floor(received[i - 1]!.messageId / 100_000)).length;
       const blocked = eventsOf(trace, 'kernel.snapshot').filter((e) => e.role === 'writer' && /pipe_write/.test(e.wchan));
       return {
@@ -238,11 +246,19 @@ export default defineChecks({
       const writerRoles = [...new Set(eventsOf(trace, 'process.start').filter((e) => e.role === 'writer').map((e) => e.pid))];
       const written = eventsOf(trace, 'io.end', 'writer').filter((e) => e.op === 'write' && e.channel === 'records').reduce((sum, e) => sum + e.bytes, 0);
       const { bytes: read, last } = bytesMoved(trace, 'read', 'reader', 'records');
+      const epipe = eventsOf(trace, 'io.error', 'writer').find((e) => e.op === 'write' && e.code === 'EPIPE');
       const expected = Number(trace.params.writers) * Number(trace.params.records) * Number(trace.params.recordBytes);
       if (measureOf(trace, 'bytes read', 'reader') === undefined) return { passed: false, detail: 'The reader did not finish.', moment: last?.ts };
       return read === written && written === expected
         ? { passed: true, detail: `write() took ${written.toLocaleString('en')} bytes from ${writerRoles.length} writers, read() returned ${read.toLocaleString('en')}: a FIFO loses nothing, even when it mixes.`, moment: last?.ts }
-        : { passed: false, detail: `write() took ${written.toLocaleString('en')} bytes (${expected.toLocaleString('en')} expected), read() returned ${read.toLocaleString('en')}.`, moment: last?.ts };
+        : {
+            passed: false,
+            detail:
+              `write() took ${written.toLocaleString('en')} bytes (${expected.toLocaleString('en')} expected), read() returned ${read.toLocaleString('en')}` +
+              (epipe ? `: the reader closed the FIFO with ${(written - read).toLocaleString('en')} bytes unread, the kernel discarded them, and the writers' next write() failed with EPIPE.` : '.'),
+            moment: epipe?.ts ?? last?.ts,
+            ...(epipe ? { hint: 'A FIFO loses nothing while someone reads it; what is in it when the last reader closes is gone. Let the reader read every piece.' } : {}),
+          };
     },
   },
   'ping-pong-answered': {

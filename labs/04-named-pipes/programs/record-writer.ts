@@ -17,6 +17,14 @@ for (let seq = 1; seq <= records; seq++) {
   const record = makeRecord(writer, seq, recordBytes);
   // Traced before the write, which may wake the reader.
   lab.emit('message.send', { channel: 'records', messageId: recordId(writer, seq), bytes: record.length, text: `${letter}#${seq}` });
-  lab.write(fd, 'records', record);
+  try {
+    lab.write(fd, 'records', record);
+  } catch (error) {
+    // The reader closed the FIFO: nobody will ever read, and the kernel says so (pipe(7)). Node
+    // ignores SIGPIPE, so the write fails with EPIPE instead of killing the process.
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+    lab.note(`write() of record ${seq} failed with EPIPE: no reader has the FIFO open any more`);
+    break;
+  }
 }
 lab.close(fd, 'records', 'write');

@@ -8,9 +8,11 @@
  *   3. It waits before its first read, so the FIFO fills up and every writer is blocked in write().
  *   4. A FIFO keeps no boundaries, so it cuts the byte stream into pieces of `recordBytes` bytes, as
  *      the writers wrote them, and judges each piece: a whole record, or mixed (part of a record with
- *      another writer's bytes inside it). No byte is ever changed or lost: a write of more than
- *      PIPE_BUF bytes may be split, and other writers' data may go in between its parts (pipe(7)). It reads in small reads of `readBytes`, so writers wake often while the
- *      FIFO is full.
+ *      another writer's bytes inside it). No byte is changed or lost on the way: a write of more
+ *      than PIPE_BUF bytes may be split, and other writers' data may go in between its parts
+ *      (pipe(7)). It reads in small reads of `readBytes`, so writers wake often while the FIFO is full.
+ *   5. With `readerStopsAfter`, it stops early and closes: what is left in the FIFO is lost, and the
+ *      writers' next write() fails with EPIPE.
  */
 import { readFileSync, unlinkSync } from 'node:fs';
 import { lab, type ChildProcessHandle } from '../../../main/runtime/lab-runtime.js';
@@ -43,7 +45,9 @@ const piece = Buffer.alloc(recordBytes);
 let whole = 0;
 let mixed = 0;
 let total = 0;
-for (let index = 1; index <= writers * records; index++) {
+const stopAfter = lab.int('readerStopsAfter');
+const pieces = stopAfter > 0 ? Math.min(stopAfter, writers * records) : writers * records;
+for (let index = 1; index <= pieces; index++) {
   let filled = 0;
   while (filled < recordBytes) {
     const bytes = lab.read(fd, 'records', piece.subarray(filled, Math.min(recordBytes, filled + readBytes)));
@@ -61,6 +65,11 @@ for (let index = 1; index <= writers * records; index++) {
     if (mixed === MAX_NOTES + 1) lab.note('more mixed pieces follow; the counts come at the end');
   }
 }
+if (pieces < writers * records) {
+  lab.note(`stopping after ${pieces} pieces: closing the FIFO with data still in it and writers still writing`);
+}
+// Closing the last read end: the kernel frees whatever is still in the FIFO, and a writer's next
+// write() fails with EPIPE (pipe(7)).
 lab.close(ownWriteEnd, 'records', 'write');
 lab.close(fd, 'records', 'read');
 await Promise.all(children.map((child) => child.exited));
