@@ -82,9 +82,13 @@ function itemsOnceInOrder(trace: RunTrace): CheckOutcome {
   const firstDifferent = sent.findIndex((id, i) => received[i] !== id);
   if (firstDifferent === -1 && sent.length === received.length)
     return { passed: true, detail: `All ${plural(sent.length, 'item')} were taken once, in the order they were put.`, moment: receivedEvents.at(-1)?.ts };
+  const refused = eventsOf(trace, 'io.error', 'producer').find((e) => e.code === 'EOVERFLOW');
   return {
     passed: false,
     detail: `${plural(sent.length, 'item')} put, ${received.length.toLocaleString('en')} taken${received.length === sent.length ? ', not in the same order' : ''}.`,
+    hint: refused
+      ? 'A put was refused (EOVERFLOW): the buffer was full, and the producer did not wait for room. Make it wait for an empty slot (a bounded buffer), or give the buffer room for every item.'
+      : undefined,
     moment: receivedEvents[firstDifferent]?.ts ?? receivedEvents.at(-1)?.ts,
   };
 }
@@ -251,7 +255,7 @@ export default defineChecks({
         };
       }
       return waits.length === 0
-        ? { passed: true, detail: `The producer put every item without waiting; the buffer held up to ${plural(peak?.used ?? 0, 'item')}.`, moment: peak?.ts }
+        ? { passed: true, detail: `The producer never waited for room; the buffer held up to ${plural(peak?.used ?? 0, 'item')}.`, moment: peak?.ts }
         : { passed: false, detail: `The producer waited ${plural(waits.length, 'time')}.`, moment: waits[0]!.ts };
     },
   },
@@ -321,7 +325,7 @@ export default defineChecks({
       const killedAt = eventsOf(trace, 'note').filter((n) => n.pid === killed.pid && n.text.startsWith('killed')).at(-1);
       const since = BigInt(killedAt?.ts ?? '0');
       const failures = inTimeOrder(trace).filter(
-        (e): e is StoredEventOf<'io.error'> => e.kind === 'io.error' && e.role === 'worker' && e.pid !== killed.pid && e.op === 'wait' && BigInt(e.ts) >= since,
+        (e): e is StoredEventOf<'io.error'> => e.kind === 'io.error' && e.pid !== killed.pid && e.op === 'wait' && BigInt(e.ts) >= since,
       );
       const ownerDead = failures.find((e) => e.code === 'EOWNERDEAD');
       if (!ownerDead) {
@@ -330,23 +334,24 @@ export default defineChecks({
           passed: false,
           detail: timedOut
             ? `pid ${killed.pid} was killed holding the mutex; pid ${timedOut.pid} waited for it until its timeout and gave up (ETIMEDOUT), ${ms(BigInt(timedOut.ts) - since)} after the kill: nobody told it the holder was gone.`
-            : `pid ${killed.pid} was killed holding the mutex, but no other worker's lock() reported EOWNERDEAD.`,
+            : `pid ${killed.pid} was killed holding the mutex, but no other process's lock() reported EOWNERDEAD.`,
           hint: trace.params.robust === false ? 'The mutex is not robust (PTHREAD_MUTEX_STALLED): the kernel does not mark it when its holder dies. Tick "the mutex is robust".' : undefined,
           moment: (timedOut ?? killedAt)?.ts,
         };
       }
       const survivor = trace.processes.find((p) => p.pid === ownerDead.pid);
       const after = ms(BigInt(ownerDead.ts) - since);
+      const who = `pid ${ownerDead.pid} (${ownerDead.role === 'starter' ? 'the starter, reading the result' : `a ${ownerDead.role}`})`;
       if (survivor?.exitCode !== 0) {
         return {
           passed: false,
-          detail: `pid ${ownerDead.pid} got EOWNERDEAD ${after} after pid ${killed.pid} was killed, but then did not finish (${survivor?.signal ?? `exit code ${survivor?.exitCode ?? 'unknown'}`}).`,
+          detail: `${who} got EOWNERDEAD ${after} after pid ${killed.pid} was killed, but then did not finish (${survivor?.signal ?? `exit code ${survivor?.exitCode ?? 'unknown'}`}).`,
           moment: ownerDead.ts,
         };
       }
       return {
         passed: true,
-        detail: `pid ${killed.pid} was killed (SIGKILL) holding the mutex; ${after} later pid ${ownerDead.pid}'s lock() returned EOWNERDEAD, the kernel's mark. It made the mutex consistent and finished its increments (exit code 0).`,
+        detail: `pid ${killed.pid} was killed (SIGKILL) holding the mutex; ${after} later the lock() of ${who} returned EOWNERDEAD, the kernel's mark. It made the mutex consistent and went on to the end (exit code 0).`,
         moment: ownerDead.ts,
       };
     },

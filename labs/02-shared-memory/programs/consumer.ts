@@ -12,6 +12,11 @@ const ring = RingBuffer.attach(segment, { tracer: lab, channel: 'buffer' });
 lab.emit('object.open', { channel: 'buffer', object: { type: 'shm', name: segment.path } });
 // The producer (or starter) made the segment and keeps it mapped: the kernel view shows both now.
 lab.snapshot('the consumer has mapped the buffer');
+if (lab.has('readyOffset')) {
+  // The crowd's starter waits for every consumer before it starts the producers.
+  segment.add(lab.int('readyOffset'), 1);
+  segment.wake(lab.int('readyOffset'), 1);
+}
 
 for (;;) {
   const item = ring.get();

@@ -1,7 +1,7 @@
 /**
  * The starter of the "crowd" scenario: one buffer, several producers and several consumers.
- * It creates the buffer, starts the consumers and the producers, waits for the producers, then puts
- * one empty item per consumer so that each of them stops.
+ * It creates the buffer, starts the consumers, waits until each has attached, starts the producers,
+ * waits for them, then puts one empty item per consumer so that each of them stops.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { SharedSegment } from '../../../main/runtime/shared-memory/shared-segment.js';
@@ -9,12 +9,18 @@ import { RingBuffer } from '../../../main/runtime/shared-memory/ring-buffer.js';
 import { ITEM_BYTES } from './items.js';
 
 const slots = lab.int('slots');
-const segment = SharedSegment.create(lab.shmName('buffer'), RingBuffer.bytesFor(slots, ITEM_BYTES));
+// After the ring, one word: how many consumers have attached and are about to wait for items.
+const readyOffset = RingBuffer.bytesFor(slots, ITEM_BYTES);
+const segment = SharedSegment.create(lab.shmName('buffer'), readyOffset + 8);
 const ring = RingBuffer.create(segment, { slots, slotBytes: ITEM_BYTES, bounded: true, tracer: lab, channel: 'buffer' });
 lab.emit('object.create', { channel: 'buffer', object: { type: 'shm', name: segment.path }, detail: `a ring of ${slots} slots` });
 
-const consumers = Array.from({ length: lab.int('consumers') }, () => lab.spawn('consumer', 'consumer.ts', { params: { ...lab.params, consumerDelayMs: 2 } }));
-const producers = Array.from({ length: lab.int('producers') }, (_, index) =>
+const consumers = Array.from({ length: lab.int('consumers') }, () => lab.spawn('consumer', 'consumer.ts', { params: { ...lab.params, consumerDelayMs: 5, readyOffset } }));
+// The producers start once every consumer is waiting: a consumer slow to start would otherwise find
+// the work done, and the run would show one consumer doing it all (it can still happen, rarely).
+for (let ready = segment.load(readyOffset); ready < consumers.length; ready = segment.load(readyOffset)) {
+  if (segment.wait(readyOffset, ready, 20_000) === 'timed-out') throw new Error('the consumers did not all start within 20 s');
+}const producers = Array.from({ length: lab.int('producers') }, (_, index) =>
   lab.spawn('producer', 'crowd-producer.ts', { params: { ...lab.params, producerIndex: index + 1 } }),
 );
 await Promise.all(producers.map((p) => p.exited));

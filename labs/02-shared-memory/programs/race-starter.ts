@@ -12,8 +12,9 @@
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { SharedSegment } from '../../../main/runtime/shared-memory/shared-segment.js';
-import { Mutex } from '../../../main/runtime/shared-memory/mutex.js';
-import { COUNTER, DONE, GO, MUTEX, READY, SEGMENT_BYTES } from './counter-layout.js';
+import { Mutex, MutexTimeoutError } from '../../../main/runtime/shared-memory/mutex.js';
+import { COUNTER, DONE, GO, MUTEX, READY, SEGMENT_BYTES, repairNote } from './counter-layout.js';
+import { failuresOnly } from './mutex-failures.js';
 
 const workers = lab.int('workers');
 const increments = lab.int('increments');
@@ -33,7 +34,7 @@ for (const [round, mode] of [['plain', 'plain'], [protection, protection === 'no
   segment.store(READY, 0);
   segment.store(GO, 0);
   for (let k = 0; k < workers; k++) segment.store(DONE + 4 * k, 0);
-  Mutex.init(segment, MUTEX, { robust });
+  const mutex = Mutex.init(segment, MUTEX, { robust, tracer: failuresOnly, channel: 'counter: mutex' });
   const children = Array.from({ length: workers }, (_, index) =>
     lab.spawn('worker', 'race-worker.ts', { params: { ...lab.params, mode, round, workerIndex: index + 1 } }),
   );
@@ -46,9 +47,22 @@ for (const [round, mode] of [['plain', 'plain'], [protection, protection === 'no
   const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
   const failed = exits.filter((exit) => exit.code !== 0).length;
   if (failed > 0) lab.note(`${round}: ${failed} of ${workers} workers did not finish`);
+  // Read the result under the mutex, as any user of the data it guards should. If a worker died
+  // holding it and nobody locked it since, this lock is the one the kernel tells (EOWNERDEAD).
+  let locked = false;
+  if (mode === 'mutex') {
+    try {
+      mutex.lock(5000, (dead) => lab.note(repairNote(segment, dead, workers)));
+      locked = true;
+    } catch (error) {
+      if (!(error instanceof MutexTimeoutError)) throw error;
+      lab.note(`${round}: the mutex is still held by a process that is gone; reading the counter without it`);
+    }
+  }
   let ran = 0;
   for (let k = 0; k < workers; k++) ran += segment.load(DONE + 4 * k);
   const actual = segment.load(COUNTER);
+  if (locked) mutex.unlock();
   lab.measure(`${round}: increments run`, ran, 'increments', ran === workers * increments ? 'every worker ran all of its increments' : 'some workers did not run all of theirs');
   lab.measure(`${round}: counter`, actual, 'increments');
   lab.measure(`${round}: lost updates`, ran - actual, 'increments', 'increments that ran, minus the counter');

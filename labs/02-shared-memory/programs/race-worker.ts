@@ -10,22 +10,14 @@
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { SharedSegment } from '../../../main/runtime/shared-memory/shared-segment.js';
 import { Mutex, MutexOwnerDiedError, MutexTimeoutError } from '../../../main/runtime/shared-memory/mutex.js';
-import type { SyncTracer } from '../../../main/runtime/shared-memory/sync-tracer.js';
-import { COUNTER, DONE, GO, MUTEX, READY } from './counter-layout.js';
+import { failuresOnly } from './mutex-failures.js';
+import { COUNTER, DONE, GO, MUTEX, READY, repairNote } from './counter-layout.js';
 
 const increments = lab.int('increments');
 const mode = lab.choice('mode');
 const index = lab.int('workerIndex');
 const done = DONE + 4 * (index - 1);
 const segment = SharedSegment.attach(lab.shmName('counter'));
-// Hundreds of thousands of lock() calls: trace only the ones that fail (EOWNERDEAD, ETIMEDOUT), not every wait.
-const failuresOnly: SyncTracer = {
-  waitBegin() {},
-  waitEnd(channel, _durationNs, outcome, detail) {
-    if (outcome !== 'ok') lab.emit('io.error', { op: 'wait', channel, code: outcome === 'owner-died' ? 'EOWNERDEAD' : 'ETIMEDOUT', message: detail ?? outcome });
-  },
-  level() {},
-};
 const mutex = Mutex.at(segment, MUTEX, { tracer: failuresOnly, channel: 'counter: mutex' });
 
 segment.add(READY, 1);
@@ -39,13 +31,7 @@ while (segment.load(GO) === 0) segment.wait(GO, 0, 10_000);
  * calls pthread_mutex_consistent).
  */
 function repair(deadPid: number): void {
-  let ran = 0;
-  for (let k = 0; k < lab.int('workers'); k++) ran += segment.load(DONE + 4 * k);
-  const counter = segment.load(COUNTER);
-  lab.note(
-    `EOWNERDEAD: ${deadPid ? `pid ${deadPid}` : 'a process'} died holding the mutex. Counter ${counter.toLocaleString('en')}, increments run ${ran.toLocaleString('en')}: ` +
-      (counter === ran ? 'nothing half-updated; marking it consistent and going on' : `they differ by ${ran - counter}; going on`),
-  );
+  lab.note(repairNote(segment, deadPid, lab.int('workers')));
 }
 
 if (mode === 'plain') {
