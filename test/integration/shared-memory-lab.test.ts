@@ -86,6 +86,16 @@ describe('shared memory lab', () => {
     assertNothingLeft(run);
   });
 
+  it('step bounded-buffer, the producer not waiting for room: the put that would overwrite an unread item is refused (EOVERFLOW), and that item is lost', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'bounded', stepId: 'bounded-buffer', params: { waitForRoom: false } });
+    assert.equal(run.status, 'failed');
+    assert.equal(checksOf(run)['items-once-in-order'], false);
+    assert.ok(stored.some((e) => e.kind === 'io.error' && e.role === 'producer' && e.code === 'EOVERFLOW'));
+    assert.match(run.checks.find((c) => c.id === 'items-once-in-order')!.hint, /EOVERFLOW/);
+    assert.deepEqual(mySegments(), []);
+    assertNothingLeft(run);
+  });
+
   it('step unbounded-buffer: the producer never waits; made bounded, it does', async () => {
     const { run } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'unbounded', stepId: 'unbounded-buffer' });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
@@ -93,6 +103,9 @@ describe('shared memory lab', () => {
     const bounded = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'unbounded', stepId: 'unbounded-buffer', params: { bounded: true } });
     assert.equal(checksOf(bounded.run)['producer-never-waits'], false);
     assertNothingLeft(bounded.run);
+    const tooSmall = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'unbounded', stepId: 'unbounded-buffer', params: { room: 4 } });
+    assert.equal(checksOf(tooSmall.run)['items-once-in-order'], false);
+    assertNothingLeft(tooSmall.run);
   });
 
   it('step race-condition: plain increments lose updates, the mutex and atomic add lose none; one process alone loses none', async () => {
