@@ -266,11 +266,20 @@ describe('rendezvous (zero capacity)', () => {
       meet.unlink();
     }
 
-    // Control: with a capacity-1 mailbox the first send returns at once, before the receiver asks.
+    // Control: with a capacity-1 mailbox the first send returns at once, before the receiver asks. The
+    // receiver starts only once the first message is queued (mq_getattr), so a late-starting sender
+    // on a loaded machine cannot make it look as if the send had waited.
     const control = freshName();
     const box = Mailbox.create(control, { capacity: 1, messageBytes: 32 });
     try {
-      const { sender, receiver } = await handOver('mailbox', control);
+      const senderFixture = runFixture('rendezvous-peer', ['mailbox', 'sender', control, 3]);
+      for (const deadline = Date.now() + 10_000; box.depth === 0; ) {
+        if (Date.now() > deadline) throw new Error('the sender never queued its first message');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const receiverFixture = runFixture('rendezvous-peer', ['mailbox', 'receiver', control, 3, 80]);
+      const sender = await result<SenderTimes>(senderFixture);
+      const receiver = await result<ReceiverTimes>(receiverFixture);
       assert.deepEqual(receiver.receives.map((r) => r.message), ['m0', 'm1', 'm2']);
       assert.ok(BigInt(sender.sends[0]!.after) < BigInt(receiver.receives[0]!.called), 'a buffered send does not wait for the receiver');
     } finally {
