@@ -334,7 +334,7 @@ export default defineChecks({
       const factorRpc = rpc.median!.value / direct.median!.value;
       const detail =
         `Medians per call (10th-90th percentile), ${calls} calls each: ${rows.map(show).join(', ')}. ` +
-        `Raw socket / direct ${Math.round(factorRaw)}x, RPC / direct ${Math.round(factorRpc)}x; RPC / raw socket ${(rpc.median!.value / raw.median!.value).toFixed(2)}x (this one varies from run to run).`;
+        `Raw socket / direct ${factor(factorRaw)}, RPC / direct ${factor(factorRpc)}; RPC / raw socket ${factor(rpc.median!.value / raw.median!.value)} (this one varies from run to run).`;
       const passed = factorRaw >= LOCAL_FACTOR && factorRpc >= LOCAL_FACTOR;
       const outcome: CheckOutcome = { passed, detail, moment: rpc.median!.ts };
       if (!passed && int(trace, 'workUs') > 0) outcome.hint = `Each call computed for ${int(trace, 'workUs')} µs first, in the server as in the direct call: the trip is now a small part of each call's cost.`;
@@ -388,8 +388,14 @@ export default defineChecks({
   },
 });
 
-/** ns as the detail shows them: '310 ns', '62.4 µs', '1.20 ms'. */
+/** A ratio as the detail shows it: '0.87x', '2.10x', '1314x'. */
+function factor(x: number): string {
+  return x < 10 ? `${x.toFixed(2)}x` : `${Math.round(x)}x`;
+}
+
+/** ns as the detail shows them: '7.4 ns', '310 ns', '62.4 µs', '1.20 ms'. */
 function fmt(ns: number): string {
+  if (ns < 100) return `${ns.toFixed(1)} ns`;
   if (ns < 1000) return `${Math.round(ns)} ns`;
   if (ns < 1e6) return `${(ns / 1000).toFixed(1)} µs`;
   return `${(ns / 1e6).toFixed(2)} ms`;
