@@ -36,6 +36,8 @@ interface Row {
   cut: Record<string, number>;
   /** Checks of the step that no variant is expected to fail (defaults rows only). */
   withoutVariant: string[];
+  /** For each flipped check (or cut status), the run and what the check said, the first time: where to look. */
+  evidence: Record<string, string>;
 }
 
 const { values } = parseArgs({
@@ -69,23 +71,33 @@ async function runLab(labId: string): Promise<Row[]> {
     for (const step of lab.steps) {
       if (values.step && step.id !== values.step) continue;
       const covered = new Set(step.variants.flatMap((v) => v.fails));
-      const defaults: Row = { lab: labId, step: step.id, variant: '', runs, asExpected: 0, flips: {}, cut: {}, withoutVariant: step.checks.map((c) => c.id).filter((id) => !covered.has(id)) };
+      const defaults: Row = {
+        lab: labId,
+        step: step.id,
+        variant: '',
+        runs,
+        asExpected: 0,
+        flips: {},
+        cut: {},
+        withoutVariant: step.checks.map((c) => c.id).filter((id) => !covered.has(id)),
+        evidence: {},
+      };
       for (let i = 0; i < runs; i++) {
         const outcome = await runOnce(engine, lab, step.id, step.scenario, step.params);
-        if (outcome.cut) count(defaults.cut, outcome.cut);
+        if (outcome.cut) note(defaults, defaults.cut, outcome.cut, outcome);
         const failed = Object.entries(outcome.passed).filter(([, passed]) => !passed).map(([id]) => id);
-        for (const id of failed) count(defaults.flips, id);
+        for (const id of failed) note(defaults, defaults.flips, id, outcome);
         if (!outcome.cut && failed.length === 0) defaults.asExpected++;
         progress(defaults, i);
       }
       rows.push(defaults);
       for (const variant of step.variants) {
-        const row: Row = { lab: labId, step: step.id, variant: variant.name, runs, asExpected: 0, flips: {}, cut: {}, withoutVariant: [] };
+        const row: Row = { lab: labId, step: step.id, variant: variant.name, runs, asExpected: 0, flips: {}, cut: {}, withoutVariant: [], evidence: {} };
         for (let i = 0; i < runs; i++) {
           const outcome = await runOnce(engine, lab, step.id, step.scenario, { ...step.params, ...variant.params });
-          if (outcome.cut) count(row.cut, outcome.cut);
+          if (outcome.cut) note(row, row.cut, outcome.cut, outcome);
           const passed = variant.fails.filter((id) => outcome.passed[id] !== false);
-          for (const id of passed) count(row.flips, id);
+          for (const id of passed) note(row, row.flips, id, outcome);
           if (!outcome.cut && passed.length === 0) row.asExpected++;
           progress(row, i);
         }
@@ -99,8 +111,20 @@ async function runLab(labId: string): Promise<Row[]> {
   }
 }
 
-function count(tally: Record<string, number>, key: string): void {
+/** Counts a flip or a cut run, and keeps the first one's evidence: the run id and what was said. */
+function note(row: Row, tally: Record<string, number>, key: string, outcome: RunOutcome): void {
   tally[key] = (tally[key] ?? 0) + 1;
+  row.evidence[key] ??= `run ${outcome.runId}: ${outcome.details[key] ?? outcome.message ?? 'no detail'}`;
+}
+
+interface RunOutcome {
+  runId: number;
+  passed: Record<string, boolean>;
+  /** What each check said. */
+  details: Record<string, string>;
+  /** Why the run was cut (then its checks did not run), and the run's message. */
+  cut?: string;
+  message?: string;
 }
 
 function progress(row: Row, index: number): void {
@@ -108,12 +132,17 @@ function progress(row: Row, index: number): void {
 }
 
 /** One run to its end: each check's outcome, or why the run was cut (then its checks did not run). */
-async function runOnce(engine: Engine, lab: Lab, stepId: string, scenarioId: string, params: ParamValues): Promise<{ passed: Record<string, boolean>; cut?: string }> {
+async function runOnce(engine: Engine, lab: Lab, stepId: string, scenarioId: string, params: ParamValues): Promise<RunOutcome> {
   await engine.call('runs.start', { labId: lab.id, stepId, scenarioId, params });
   const final = await engine.currentRun!.done;
-  const passed = Object.fromEntries(final.checks.map((c) => [c.id, c.passed]));
-  const cut = ['stopped', 'timed-out', 'error'].includes(final.status) ? final.status : undefined;
-  return cut ? { passed, cut } : { passed };
+  const outcome: RunOutcome = {
+    runId: final.runId,
+    passed: Object.fromEntries(final.checks.map((c) => [c.id, c.passed])),
+    details: Object.fromEntries(final.checks.map((c) => [c.id, c.detail])),
+  };
+  if (['stopped', 'timed-out', 'error'].includes(final.status)) outcome.cut = final.status;
+  if (final.message) outcome.message = final.message;
+  return outcome;
 }
 
 /** Two processes that keep a core busy each, until they are killed (with this process, at the latest). */
@@ -167,6 +196,8 @@ async function main(): Promise<void> {
   const flipped = rows.filter((r) => r.asExpected !== r.runs);
   const missing = rows.filter((r) => r.withoutVariant.length > 0);
   console.log(`\n${rows.length} rows, ${rows.reduce((n, r) => n + r.runs, 0)} runs in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  for (const r of flipped)
+    for (const [key, evidence] of Object.entries(r.evidence)) console.log(`${r.lab} ${r.step}${r.variant ? ` [${r.variant}]` : ''}: ${key}: ${evidence}`);
   for (const r of missing) console.log(`no variant fails ${r.lab} ${r.step}: ${r.withoutVariant.join(', ')} (add one to the step's variants:)`);
   if (flipped.length > 0 || missing.length > 0) {
     console.log(`check:stability: FAILED: ${flipped.length} rows flipped or were cut, ${missing.length} steps have checks no variant fails.`);
