@@ -11,11 +11,10 @@ process.on('SIGTERM', () => {
   stopping = true;
   server.kill('SIGTERM');
 });
-let ended = await server.exited;
+const ended = await server.exited;
 if (!stopping && ended.signal !== null) {
   lab.note(`the server died of ${ended.signal}: starting it again`);
   server = lab.spawn('server', 'bank-server.ts', { params: { ...lab.params, crashOnDeposit: 0 } });
-  if (stopping) server.kill('SIGTERM');
-  ended = await server.exited;
+  await server.exited;
 }
 process.exit(0);

@@ -67,7 +67,6 @@ export const OPAQUE_AUTH: XdrType = {
   ],
 };
 const MISMATCH: XdrType = { kind: 'struct', fields: [['low', uint], ['high', uint]] };
-const AUTH_NONE = { flavor: 'AUTH_NONE', body: new Uint8Array(0) };
 
 /** The fields of a call before its arguments. */
 const CALL_HEADER_FIELDS = [

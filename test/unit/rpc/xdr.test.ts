@@ -509,7 +509,7 @@ function mustThrowXdr(fn: () => unknown, what: string): void {
     result = fn();
   } catch (error) {
     if (error instanceof XdrError) return;
-    throw new Error(`${what}: threw ${String(error)}, not an XdrError`);
+    throw new Error(`${what}: threw ${String(error)}, not an XdrError`, { cause: error });
   }
   throw new Error(`${what}: returned ${String(result)} instead of throwing`);
 }
