@@ -148,6 +148,11 @@ function whyItFits(chunk: number, page: number): string {
   return `a write of ${chunk} bytes (more than a page) may be split: its first ${chunk % page} bytes go into the tail of the last slot when they fit there, the rest into whole slots.`;
 }
 
+/** The child's first read() that returned data. */
+function firstRead(trace: RunTrace): StoredEventOf<'io.end'> | undefined {
+  return eventsOf(trace, 'io.end', 'child').find((e) => e.op === 'read' && e.bytes > 0);
+}
+
 function measured(trace: RunTrace, name: string): number | undefined {
   return eventsOf(trace, 'measure', 'parent').find((m) => m.name === name)?.value;
 }
@@ -161,6 +166,14 @@ export default defineChecks({
       const received = eventsOf(trace, 'message.receive', 'child');
       const childSent = eventsOf(trace, 'message.send', 'child');
       if (sent.length === 0) return { passed: false, detail: 'The parent sent no message.' };
+      const refused = eventsOf(trace, 'io.error', 'parent').find((e) => e.op === 'write');
+      if (refused)
+        return {
+          passed: false,
+          detail: `The parent's write failed with ${refused.code}${refused.code === 'EPIPE' ? ': no process held a read end of its pipe' : ''}; the child received ${received.length} message${received.length === 1 ? '' : 's'}.`,
+          hint: 'Only a process holding a descriptor of this pipe can read from it. Was the child handed the read end?',
+          moment: refused.ts,
+        };
       const last = received.at(-1);
       const strangers = received.filter((r) => !sent.some((s) => s.text === r.text));
       if (strangers.length > 0)
@@ -171,7 +184,7 @@ export default defineChecks({
           moment: strangers[0]!.ts,
         };
       if (received.length !== sent.length)
-        return { passed: false, detail: `The parent sent ${sent.length} messages; the child received ${received.length}.`, ...(last ? { moment: last.ts } : {}) };
+        return { passed: false, detail: `The parent sent ${sent.length} message${sent.length === 1 ? '' : 's'}; the child received ${received.length}.`, ...(last ? { moment: last.ts } : {}) };
       const wrong = sent.findIndex((s, i) => received[i]!.messageId !== s.messageId || received[i]!.text !== s.text || ts(received[i]!) < ts(s));
       if (wrong >= 0) return { passed: false, detail: `Message ${wrong + 1} arrived out of order, changed, or before it was sent.`, moment: received[wrong]!.ts };
       if (childSent.length > 0) return { passed: false, detail: `The child sent ${childSent.length} messages back.`, moment: childSent[0]!.ts };
@@ -204,7 +217,15 @@ export default defineChecks({
       const childView = roundsAskedBy(trace, 'child').find((s) => s.role === 'child' && pipeFds(s, name).length > 0);
       if (!childView) {
         const any = roundsAskedBy(trace, 'child').find((s) => s.role === 'child');
-        return { passed: false, detail: any ? `When the child started, it held no descriptor of ${name}.` : 'The kernel view has no snapshot of the child taken on its request.', ...(any ? { moment: any.ts } : {}) };
+        if (!any) return { passed: false, detail: 'The kernel view has no snapshot of the child taken on its request.' };
+        const own = eventsOf(trace, 'object.create', 'child').find((e) => e.object.type === 'pipe');
+        const ownFds = own ? pipeFds(any, own.object.name).map((fd) => fd.fd) : [];
+        return {
+          passed: false,
+          detail: `When the child started, it held no descriptor of ${name}${own && ownFds.length > 0 ? `; its descriptors ${ownFds.join(' and ')} are ${own.object.name}, another pipe, made by its own pipe() call` : ''}.`,
+          hint: 'A pipe has no name to find it by: a process can use one only through a descriptor of it (inherited from its parent, opened through /proc/<pid>/fd, or received over a Unix socket).',
+          moment: any.ts,
+        };
       }
       const childFds = pipeFds(childView, name).map((fd) => fd.fd).join(' and ');
       // The parent in the same round, or else its own snapshot from before the child started.
@@ -291,17 +312,21 @@ export default defineChecks({
       if (!blocked) {
         const capacity = measured(trace, 'F_GETPIPE_SZ');
         const total = Number(trace.params.totalKiB) * 1024;
+        const read = firstRead(trace);
+        const soFar = read ? parentWrites(trace).filter((w) => w.end && ts(w.end) < ts(read)).reduce((sum, w) => sum + w.bytes, 0) : undefined;
         const hint =
           capacity !== undefined && total <= capacity
             ? `The parent writes ${bytesText(total)} in all, and the pipe holds ${bytesText(capacity)}: raise "Data to write in all".`
-            : 'The child started reading before the pipe was full: make it wait longer before reading.';
-        return { passed: false, detail: 'The kernel view never saw the parent asleep in the pipe code during a write().', hint };
+            : soFar !== undefined
+              ? `When the child first read, the parent had written only ${bytesText(soFar)}: the pipe was not full yet. Make the child wait longer, or write bigger pieces.`
+              : 'Did the parent write at all? Look at its lane.';
+        return { passed: false, detail: 'The kernel view never saw the parent asleep in the pipe code during a write().', hint, ...(read ? { moment: read.ts } : {}) };
       }
       const { call, seen, index, before } = blocked;
       const took = call.end ? `for ${seconds(ts(call.end) - ts(call.begin))}` : 'until the run ended';
       return {
         passed: true,
-        detail: `Write ${index + 1} of the parent blocked ${took}, after ${bytesText(before)} in ${index} writes: the kernel view saw it in state ${seen.state}, wait channel ${seen.wchan}.`,
+        detail: `Write ${index + 1} of the parent blocked ${took}, after ${bytesText(before)} in ${index} write${index === 1 ? '' : 's'}: the kernel view saw it in state ${seen.state}, wait channel ${seen.wchan}.`,
         moment: seen.ts,
       };
     },
@@ -315,9 +340,9 @@ export default defineChecks({
       const page = measured(trace, 'page size');
       if (capacity === undefined || page === undefined) return { passed: false, detail: 'The parent did not measure F_GETPIPE_SZ and the page size.', hint: 'The capacity writer measures both before it writes: did it start?' };
       if (!blocked) return { passed: false, detail: 'Nothing to measure: no write of the parent blocked.' };
-      const firstRead = eventsOf(trace, 'io.end', 'child').find((e) => e.op === 'read' && e.bytes > 0);
-      if (firstRead && ts(firstRead) < ts(blocked.call.begin))
-        return { passed: false, detail: 'The child had started reading before the write that blocked, so what was written before it is not what the pipe holds.', hint: 'Make the child wait longer before reading.', moment: firstRead.ts };
+      const read = firstRead(trace);
+      if (read && ts(read) < ts(blocked.call.begin))
+        return { passed: false, detail: 'The child had started reading before the write that blocked, so what was written before it is not what the pipe holds.', hint: 'Make the child wait longer before reading.', moment: read.ts };
       const slots = capacity / page;
       const chunk = Number(trace.params.chunkBytes);
       const expected = bytesBeforeBlock(writeSizes(chunk, Number(trace.params.totalKiB) * 1024), slots, page);

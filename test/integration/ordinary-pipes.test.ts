@@ -83,6 +83,18 @@ describe('ordinary pipes lab', () => {
     assertNothingLeft(run);
   });
 
+  it('step one-way: a child handed nothing that calls pipe() itself gets another pipe, and the parent gets EPIPE', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'ordinary-pipes', scenarioId: 'messages', stepId: 'one-way', params: { messageDelayMs: 0, childGetsPipe: false } });
+    assert.equal(run.status, 'failed');
+    assert.deepEqual(checksOf(run), { 'one-way-delivery': false, 'one-way-refused': true, 'same-pipe': false });
+    const pipes = stored.filter((e): e is StoredEventOf<'object.create'> => e.kind === 'object.create' && e.object.type === 'pipe');
+    assert.deepEqual(pipes.map((e) => e.role), ['parent', 'child']);
+    assert.notEqual(pipes[0]!.object.name, pipes[1]!.object.name, 'two pipe() calls, two pipes');
+    assert.equal(stored.find((e): e is StoredEventOf<'io.error'> => e.kind === 'io.error' && e.role === 'parent')?.code, 'EPIPE');
+    assert.match(run.checks.find((c) => c.id === 'same-pipe')!.detail, new RegExp(`are ${pipes[1]!.object.name.replace(/[[\]]/g, '\\$&')}, another pipe`));
+    assertNothingLeft(run);
+  });
+
   it('step end-of-file: EOF follows the parent\'s close; without it the child hangs until the parent ends it', async () => {
     const good = await runToEnd(harness.engine, { labId: 'ordinary-pipes', scenarioId: 'messages', stepId: 'end-of-file', params: { messageDelayMs: 0 } });
     assert.equal(good.run.status, 'passed', JSON.stringify(good.run.checks));

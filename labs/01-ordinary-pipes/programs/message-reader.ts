@@ -16,7 +16,9 @@
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 
-const fd = lab.fd('pipe');
+// Not handed the pipe, the child has no way to name the parent's: pipe() makes a new one, its own,
+// connected to nothing else (pipe(2)). It will read from that one and wait for ever.
+const fd = lab.bool('childGetsPipe') ? lab.fd('pipe') : lab.pipe('own pipe').readFd;
 
 if (lab.bool('inheritAll')) {
   if (lab.bool('childClosesWriteEnd')) lab.close(lab.fd('pipeWrite'), 'pipe', 'write');

@@ -3,6 +3,7 @@
  *
  *   1. pipe() gives two descriptors: a read end and a write end of one kernel buffer.
  *   2. The child is started with the read end. By default it gets only that (at its descriptor 3);
+ *      without childGetsPipe it gets nothing, and finds that calling pipe() itself makes a new pipe;
  *      with inheritAll it gets every descriptor the parent holds, at the same numbers, as a C child
  *      does after fork(): the write end too, which it must close itself.
  *   3. The parent closes its own copy of the read end: from now on it can only write.
@@ -21,10 +22,12 @@ const closeWriteEnd = lab.bool('closeWriteEnd');
 const inheritAll = lab.bool('inheritAll');
 
 const { readFd, writeFd } = lab.pipe('pipe');
-const child = inheritAll
-  ? // As after fork(): the child holds both ends, at the numbers they have here.
-    lab.spawn('child', 'message-reader.ts', { fds: { pipe: readFd, pipeWrite: writeFd }, inherit: 'all' })
-  : lab.spawn('child', 'message-reader.ts', { fds: { pipe: readFd } });
+const child = !lab.bool('childGetsPipe')
+  ? lab.spawn('child', 'message-reader.ts', { fds: {} })
+  : inheritAll
+    ? // As after fork(): the child holds both ends, at the numbers they have here.
+      lab.spawn('child', 'message-reader.ts', { fds: { pipe: readFd, pipeWrite: writeFd }, inherit: 'all' })
+    : lab.spawn('child', 'message-reader.ts', { fds: { pipe: readFd } });
 lab.close(readFd, 'pipe', 'read');
 lab.snapshot('the parent has closed its read end and holds the write end');
 
@@ -33,7 +36,13 @@ for (let seq = 1; seq <= messages; seq++) {
   const data = Buffer.from(text + '\n');
   // Announced before the write, which can wake the reader: its message.receive is never stamped earlier.
   lab.emit('message.send', { channel: 'pipe', messageId: seq, bytes: data.length, text });
-  lab.write(writeFd, 'pipe', data);
+  try {
+    lab.write(writeFd, 'pipe', data);
+  } catch (error) {
+    // EPIPE: no process holds a read end (the child was never handed one). Nothing more can go through.
+    lab.note(`write failed with ${(error as NodeJS.ErrnoException).code}: no process holds a read end of this pipe.`);
+    break;
+  }
   lab.sleep(delayMs);
 }
 
