@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, SessionSummary, StepProgress, StepStatus } from '../contract/lab-model.js';
+import { processIdentity } from './leftovers.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 
 const MIGRATIONS: string[] = [
@@ -71,6 +72,10 @@ const MIGRATIONS: string[] = [
     updated_at TEXT NOT NULL,
     PRIMARY KEY (lab_id, step_id)
   );`,
+  /* 2 */ `
+  -- The engine that runs it ("<pid>:<start time>", see processIdentity): a second engine on the same data
+  -- folder (the CLI beside the app) must not take a live run of the first for abandoned.
+  ALTER TABLE runs ADD COLUMN owner TEXT;`,
 ];
 
 /** An event ready to store: its JSON text plus the fields the columns copy. */
@@ -178,10 +183,11 @@ export class EventStore {
     return Number(
       this.db
         .prepare(
-          `INSERT INTO runs (session_id, lab_id, step_id, scenario_id, params, status, start_ts, started_at)
-           VALUES (?, ?, ?, ?, ?, 'starting', ?, ?)`,
+          `INSERT INTO runs (session_id, lab_id, step_id, scenario_id, params, status, start_ts, started_at, owner)
+           VALUES (?, ?, ?, ?, ?, 'starting', ?, ?, ?)`,
         )
-        .run(run.sessionId, run.labId, run.stepId, run.scenarioId, JSON.stringify(run.params), run.startTs.toString(), now()).lastInsertRowid,
+        .run(run.sessionId, run.labId, run.stepId, run.scenarioId, JSON.stringify(run.params), run.startTs.toString(), now(), processIdentity(process.pid) ?? null)
+        .lastInsertRowid,
     );
   }
 
@@ -197,12 +203,14 @@ export class EventStore {
 
   /** Runs a previous host left in a live state (it crashed or was killed): mark them as ended. */
   closeAbandonedRuns(): number {
-    return this.db
-      .prepare(
-        `UPDATE runs SET status = 'error', ended_at = ?, message = 'The app stopped while this run was going on; its processes were ended with it.'
-         WHERE status IN ('starting', 'running', 'stopping')`,
-      )
-      .run(now()).changes;
+    const unfinished = this.db.prepare(`SELECT id, owner FROM runs WHERE status IN ('starting', 'running', 'stopping')`).all() as { id: number; owner: string | null }[];
+    const close = this.db.prepare(
+      `UPDATE runs SET status = 'error', ended_at = ?, message = 'The app stopped while this run was going on; its processes were ended with it.' WHERE id = ?`,
+    );
+    // A run whose engine still lives (another window, the CLI beside the app) is that engine's to finish.
+    const abandoned = unfinished.filter(({ owner }) => owner === null || processIdentity(Number(owner.split(':')[0])) !== owner);
+    for (const { id } of abandoned) close.run(now(), id);
+    return abandoned.length;
   }
 
   upsertProcess(runId: number, p: ProcessInfo): void {

@@ -92,6 +92,22 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Who a process is, across pid reuse: "<pid>:<start time>" (field 22 of /proc/<pid>/stat, in clock
+ * ticks since boot), or undefined when it is gone or a zombie (kill(pid, 0) would still succeed on one).
+ * Elsewhere than Linux, "<pid>" while kill(pid, 0) finds it.
+ */
+export function processIdentity(pid: number): string | undefined {
+  if (process.platform !== 'linux') return isAlive(pid) ? String(pid) : undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : `${pid}:${fields[19]}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A run directory holds owner.pid, the pid of the engine that made it. */
 function ownerAlive(dir: string): boolean {
   let pid: number;

@@ -23,7 +23,7 @@ describe('EventStore', () => {
     store.close();
     const raw = new Database(join(dir, 'a', 'ipc-lab.sqlite'));
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(raw.pragma('user_version', { simple: true }), 1);
+    assert.equal(raw.pragma('user_version', { simple: true }), 2);
     assert.deepEqual(raw.prepare('SELECT DISTINCT typeof(ts) AS t FROM events').all(), [{ t: 'integer' }], 'ts is stored as a 64-bit integer');
     raw.close();
   });
@@ -37,9 +37,17 @@ describe('EventStore', () => {
     store.recordStepOutcome('lab', 't', false, runId);
     assert.equal(store.progress('lab').t?.status, 'attempted');
     store.updateRunStatus(runId, 'running', null);
-    assert.equal(store.closeAbandonedRuns(), 1);
-    assert.equal(store.run(runId)?.status, 'error');
+    assert.equal(store.closeAbandonedRuns(), 0, 'the engine of this run (this process) still lives: the run is its to finish');
+    assert.equal(store.run(runId)?.status, 'running');
     store.close();
+    // The same run as a host that died left it: its owner is a pid above any pid_max (2^22).
+    const raw = new Database(join(dir, 'b', 'ipc-lab.sqlite'));
+    raw.prepare("UPDATE runs SET owner = '5000000:1' WHERE id = ?").run(runId);
+    raw.close();
+    const reopened = EventStore.open(join(dir, 'b'));
+    assert.equal(reopened.closeAbandonedRuns(), 1);
+    assert.equal(reopened.run(runId)?.status, 'error');
+    reopened.close();
   });
 
   it('refuses a database from a newer version, saying what to do', () => {
