@@ -75,6 +75,26 @@ test('shows a writer blocked on a full pipe in the kernel view, and Stop ends ev
   for (const pid of pids) expect(isRunning(pid), `pid ${pid} still running after Stop`).toBe(false);
 });
 
+test('commits the fork() bug from the form: a child that keeps an inherited write end never sees end of file', async ({ page, app }) => {
+  await page.goto(app.url);
+  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
+  await page.getByTestId('step-link').filter({ hasText: 'End of file' }).click();
+  await expect(page.getByTestId('step-body')).toContainText('fork()');
+  await page.locator('[data-param="inheritAll"] input').check();
+  await page.locator('[data-param="childClosesWriteEnd"] input').uncheck();
+  await page.getByTestId('run').click();
+
+  // The parent waits 3 s for an end of file that cannot come, then ends the child.
+  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 30_000 });
+  const eof = page.locator('[data-testid="check"][data-check-id="eof-after-close"]');
+  await expect(eof).toHaveAttribute('data-passed', 'false');
+  await expect(eof).toContainText('the child itself still held one');
+  await expect(eof).toContainText('close the write end it does not use');
+  const leak = page.locator('[data-testid="check"][data-check-id="child-holds-no-write-end"]');
+  await expect(leak).toHaveAttribute('data-passed', 'false');
+  await expect(leak).toContainText(/descriptor \d+ is pipe:\[\d+\]'s write end/);
+});
+
 test('names the allowed range of a parameter out of range, and will not run it', async ({ page, app }) => {
   await page.goto(app.url);
   await page.getByTestId('lab-card').first().click();
