@@ -17,6 +17,8 @@ try {
   const client = await connectClient(BANK, {
     port: await waitForPort('bank'),
     locate: () => readPort('bank'),
+    // Starting a Node process again takes a fraction of a second here, seconds on a loaded machine.
+    reconnectMs: 20_000,
     semantics: lab.choice('semantics') as Semantics,
     tracer: lab,
     timeoutMs: lab.int('timeoutMs'),

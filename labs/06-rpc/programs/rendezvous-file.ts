@@ -19,7 +19,7 @@ export function publishPort(name: string, port: number): void {
   renameSync(`${pathOf(name)}.tmp`, pathOf(name));
 }
 
-export async function waitForPort(name: string, timeoutMs = 5000): Promise<number> {
+export async function waitForPort(name: string, timeoutMs = 15_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(pathOf(name))) {
     if (Date.now() > deadline) throw new Error(`no server published a port for ${name} within ${timeoutMs} ms: did it start?`);
