@@ -374,7 +374,14 @@ export default defineChecks({
       if (sent.size === 0) return { passed: false, detail: 'No item was produced.' };
       return missing === 0 && twice === 0 && unknown === 0
         ? { passed: true, detail: `${plural(sent.size, 'item')}, each consumed exactly once.`, moment: receives.at(-1)?.ts }
-        : { passed: false, detail: `${missing} never consumed, ${twice} consumed more than once, ${unknown} consumed but never produced.`, moment: (firstWrong ?? receives.at(-1))?.ts };
+        : {
+            passed: false,
+            detail: `${missing} never consumed, ${twice} consumed more than once, ${unknown} consumed but never produced.`,
+            hint: eventsOf(trace, 'io.error', 'producer').some((e) => e.code === 'EOVERFLOW')
+              ? 'Puts were refused (EOVERFLOW): the buffer was full and the producers did not wait for room, so those items were never in it. Let them wait for an empty slot.'
+              : undefined,
+            moment: (firstWrong ?? receives.at(-1))?.ts,
+          };
     },
   },
   'producers-and-consumers-all-worked': {

@@ -4,7 +4,7 @@
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { SharedSegment } from '../../../main/runtime/shared-memory/shared-segment.js';
-import { RingBuffer } from '../../../main/runtime/shared-memory/ring-buffer.js';
+import { RingBuffer, RingBufferOverflowError } from '../../../main/runtime/shared-memory/ring-buffer.js';
 import { itemText } from './items.js';
 
 const index = lab.int('producerIndex');
@@ -16,6 +16,13 @@ for (let k = 1; k <= lab.int('items'); k++) {
   const id = index * 10_000 + k;
   const text = itemText(id, `producer ${index}, item ${k}`);
   lab.emit('message.send', { channel: 'buffer', messageId: id, bytes: Buffer.byteLength(text), text });
-  ring.put(Buffer.from(text));
+  try {
+    ring.put(Buffer.from(text));
+  } catch (error) {
+    if (!(error instanceof RingBufferOverflowError)) throw error;
+    lab.emit('io.error', { op: 'write', channel: 'buffer', code: 'EOVERFLOW', message: error.message });
+    lab.note(`item ${k} was not put: the buffer was full and this producer did not wait for room; it stops here`);
+    break;
+  }
 }
 segment.detach();

@@ -15,6 +15,7 @@ import { SharedSegment } from '../../../main/runtime/shared-memory/shared-segmen
 import { Mutex, MutexTimeoutError } from '../../../main/runtime/shared-memory/mutex.js';
 import { COUNTER, DONE, GO, MUTEX, READY, SEGMENT_BYTES, repairNote } from './counter-layout.js';
 import { failuresOnly } from './mutex-failures.js';
+import { waitForPeers } from './wait-for-peers.js';
 
 const workers = lab.int('workers');
 const increments = lab.int('increments');
@@ -39,7 +40,7 @@ for (const [round, mode] of [['plain', 'plain'], [protection, protection === 'no
     lab.spawn('worker', 'race-worker.ts', { params: { ...lab.params, mode, round, workerIndex: index + 1 } }),
   );
   // Wait until every worker is ready, then fire the starting gun.
-  for (let ready = segment.load(READY); ready < workers; ready = segment.load(READY)) segment.wait(READY, ready, 10_000);
+  waitForPeers(segment, READY, children);
   const start = process.hrtime.bigint();
   segment.store(GO, 1);
   segment.wake(GO, workers);
