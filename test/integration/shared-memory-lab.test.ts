@@ -152,6 +152,11 @@ describe('shared memory lab', () => {
     const received = stored.filter((e) => e.kind === 'message.receive');
     assert.equal(received.length, 3 * 50);
     assertNothingLeft(run);
+    // Producers that do not wait for room have puts refused: those items are never consumed.
+    const refused = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'crowd', stepId: 'many-producers-consumers', params: { waitForRoom: false } });
+    assert.equal(checksOf(refused.run)['exactly-once'], false);
+    assert.ok(refused.stored.some((e) => e.kind === 'io.error' && e.code === 'EOVERFLOW'));
+    assertNothingLeft(refused.run);
   });
 
   it('unlinks the run\'s segments when the run is stopped', async () => {
