@@ -10,7 +10,7 @@
  *   4. It writes one line per message, then closes the write end. read() returns 0 (end of file) only
  *      when the pipe is empty and no descriptor of its write end is open in any process (pipe(7)), so
  *      this close is how the reader learns that no more data will ever come.
- *   5. If the child is still reading 3 s later, end of file is not coming: a write end is still open
+ *   5. If the child has not finished 3 s later, end of file is not coming: a write end is still open
  *      somewhere (the parent's, or the child's own inherited copy). The parent asks the kernel view to
  *      look at both processes, then ends the child with SIGTERM (the textbook's hang, made finite).
  */
@@ -55,7 +55,7 @@ clearTimeout(timer);
 if (finished === null) {
   // The child is still blocked in read(): let the kernel view record both processes as they are now.
   lab.snapshot('3 s after the last message, the child has not seen end of file');
-  lab.note('After 3 s the child is still blocked in read(): a write end is still open, so end of file never comes. Ending it with SIGTERM.');
+  lab.note('After 3 s the child has not finished: it waits for an end of file that cannot come while a write end of its pipe is open. Ending it with SIGTERM.');
   child.kill('SIGTERM');
 }
 
