@@ -29,11 +29,6 @@ function pipeOf(trace: RunTrace): StoredEventOf<'object.create'> | undefined {
 }
 
 /** The descriptor number pipe() returned for the write end, as the runtime traced it ("... write end fd 19"). */
-function writeEndNumber(created: StoredEventOf<'object.create'>): number | undefined {
-  const match = /write end fd (\d+)/.exec(created.detail ?? '');
-  return match ? Number(match[1]) : undefined;
-}
-
 function pipeFds(snapshot: Snapshot, pipe: string): KernelFd[] {
   return snapshot.fds.filter((fd) => fd.target === pipe);
 }
@@ -284,16 +279,16 @@ export default defineChecks({
       const views = roundsAskedBy(trace, 'child').filter((s) => s.role === 'child');
       if (views.length === 0) return { passed: false, detail: 'The kernel view has no snapshot of the child taken on its request.' };
       const name = created.object.name;
-      const writeEnd = writeEndNumber(created);
       for (const view of views) {
         const held = pipeFds(view, name);
-        const leaked = held.filter((fd) => fd.fd === writeEnd);
+        // The kernel says which end a descriptor is: /proc/<pid>/fdinfo's flags (O_WRONLY for a write end).
+        const leaked = held.filter((fd) => fd.mode === 'write');
         if (leaked.length > 0 || held.length > 1)
           return {
             passed: false,
             detail:
               leaked.length > 0
-                ? `The child's descriptor ${leaked[0]!.fd} is ${name}'s write end, the number pipe() gave the parent for it (inherited as after fork()): the child holds ${held.length} descriptors of the pipe.`
+                ? `The child's descriptor ${leaked[0]!.fd} is ${name} open for writing (O_WRONLY in /proc/${view.pid}/fdinfo/${leaked[0]!.fd}), inherited as after fork(): the child holds ${held.length} descriptors of the pipe.`
                 : `The child holds ${name} at ${held.length} descriptors (${held.map((fd) => fd.fd).join(', ')}), more than its read end.`,
             moment: view.ts,
           };
@@ -380,9 +375,8 @@ export default defineChecks({
 
 /** The child's descriptors of the pipe's write end, seen by the kernel view in snapshots the child or parent asked for. */
 function childWriteEnds(trace: RunTrace, created: StoredEventOf<'object.create'>): number[] {
-  const writeEnd = writeEndNumber(created);
   const views = roundsAskedBy(trace, 'child').filter((s) => s.role === 'child');
   const fds = new Set<number>();
-  for (const view of views) for (const fd of pipeFds(view, created.object.name)) if (fd.fd === writeEnd) fds.add(fd.fd);
+  for (const view of views) for (const fd of pipeFds(view, created.object.name)) if (fd.mode === 'write') fds.add(fd.fd);
   return [...fds];
 }

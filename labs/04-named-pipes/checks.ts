@@ -83,7 +83,7 @@ export default defineChecks({
         const pipe = eventsOf(trace, 'object.create', 'reader').find((e) => e.channel === 'chat' && e.object.type === 'pipe');
         return {
           passed: false,
-          detail: `The writer that wrote (pid ${writer.pid}) is the reader's child${pipe ? `: an ordinary pipe (${pipe.object.name}) has no name, so only a process handed its end can use it` : ''}.`,
+          detail: `The writer that wrote (pid ${writer.pid}) is the reader's child${pipe ? `: an ordinary pipe (${pipe.object.name}) has no name in the file system, so a process it was not handed to cannot open it by a path` : ''}.`,
           moment: pipe?.ts,
           ...(pipe ? { hint: 'With a FIFO, any process that knows the path can open it: make the reader create a FIFO.' } : {}),
         };

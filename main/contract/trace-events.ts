@@ -245,6 +245,11 @@ export interface KernelFd {
   /** For a socket:[inode], what /proc/net/{tcp,tcp6,unix} say about that inode, when they know it. */
   socket?: KernelSocket;
   /**
+   * For a pipe, a FIFO or a file: how the descriptor is open, from the flags line of
+   * /proc/<pid>/fdinfo/<fd> (flags & O_ACCMODE): 'read' (O_RDONLY), 'write' (O_WRONLY), 'read-write' (O_RDWR).
+   */
+  mode?: 'read' | 'write' | 'read-write';
+  /**
    * Set when the descriptor belongs to the runtime, not to the lab: 'trace channel' (IPC Lab's socket the
    * events go out on), "Node's event loop" (libuv's epoll, eventfd and internal pipes: a pipe no lab
    * event announced), 'output to IPC Lab' (stdout and stderr). The UI hides these by default.

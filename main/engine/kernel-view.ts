@@ -54,8 +54,15 @@ export function snapshotProcess(pid: number, net: NetTables = new NetTables()): 
     for (const name of readdirSync(`/proc/${pid}/fd`)) {
       try {
         const target = readlinkSync(`/proc/${pid}/fd/${name}`);
-        const socket = target.startsWith('socket:[') ? net.lookup(pid, Number(target.slice(8, -1))) : undefined;
-        fds.push(socket ? { fd: Number(name), target, socket } : { fd: Number(name), target });
+        const fd: KernelFd = { fd: Number(name), target };
+        if (target.startsWith('socket:[')) {
+          const socket = net.lookup(pid, Number(target.slice(8, -1)));
+          if (socket) fd.socket = socket;
+        } else if (!target.startsWith('anon_inode:')) {
+          const mode = accessMode(pid, name);
+          if (mode) fd.mode = mode;
+        }
+        fds.push(fd);
       } catch {
         // The descriptor closed between readdir and readlink.
       }
@@ -72,6 +79,19 @@ export function snapshotProcess(pid: number, net: NetTables = new NetTables()): 
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     snapshot.cpu = { userMs: Number(fields[11]) * MS_PER_CLOCK_TICK, systemMs: Number(fields[12]) * MS_PER_CLOCK_TICK };
     return snapshot;
+  } catch {
+    return undefined;
+  }
+}
+
+/** O_ACCMODE's values (include/uapi/asm-generic/fcntl.h): the low two bits of the open flags. */
+const ACCESS_MODES = ['read', 'write', 'read-write'] as const;
+
+/** How descriptor `fd` of `pid` is open: the "flags:" line of /proc/<pid>/fdinfo/<fd> is octal (proc(5)). */
+function accessMode(pid: number, fd: string): KernelFd['mode'] {
+  try {
+    const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+    return flags ? ACCESS_MODES[parseInt(flags[1]!, 8) & 3] : undefined;
   } catch {
     return undefined;
   }

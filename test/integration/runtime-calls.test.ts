@@ -42,8 +42,15 @@ async function inheritRun(inheritAll: boolean) {
 describe('lab.snapshot() and inheritance', () => {
   it('hands a child every descriptor at the same numbers with inherit: all, as fork() does', async () => {
     const { run, readFd, writeFd, pipe, heirSnapshot } = await inheritRun(true);
-    const held = heirSnapshot.fds.filter((fd) => fd.target === pipe).map((fd) => fd.fd);
-    assert.deepEqual(held, [readFd, writeFd], 'the child holds both ends, at the parent\'s numbers');
+    const held = heirSnapshot.fds.filter((fd) => fd.target === pipe);
+    assert.deepEqual(
+      held.map((fd) => [fd.fd, fd.mode]),
+      [
+        [readFd, 'read'],
+        [writeFd, 'write'],
+      ],
+      "the child holds both ends, at the parent's numbers, and the kernel says which end each is",
+    );
     assertNothingLeft(run);
   });
 
