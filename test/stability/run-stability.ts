@@ -145,9 +145,14 @@ async function runOnce(engine: Engine, lab: Lab, stepId: string, scenarioId: str
   return outcome;
 }
 
-/** Two processes that keep a core busy each, until they are killed (with this process, at the latest). */
+/**
+ * Two processes that keep a core busy each, until they are killed, or until this process is gone: each
+ * asks after its parent every few million turns, so a SIGKILLed script leaves no burner behind.
+ */
 function startBurners(): ChildProcess[] {
-  return [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  // kill(parent, 0) throws ESRCH once the parent is gone (process.ppid is read once, at start, by Node).
+  const burn = `const parent = process.ppid; for (let i = 1; ; i++) if (i % 5e6 === 0) try { process.kill(parent, 0); } catch { process.exit(0); }`;
+  return [0, 1].map(() => spawn(process.execPath, ['-e', burn], { stdio: 'ignore' }));
 }
 
 function printTable(rows: Row[]): void {
