@@ -23,7 +23,7 @@ import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handl
 import { EventStore } from './event-store.js';
 import { LabRun } from './lab-run.js';
 import { loadLabs, paramProblem, type LabCatalogue, type LoadedLab } from './lab-loader.js';
-import { findProjectRoot } from './project-root.js';
+import { findProjectRoot } from '../project-root.js';
 import { sweepLeftoverObjects, sweepLeftoverRunDirs } from './leftovers.js';
 import { native } from '../native/index.js';
 

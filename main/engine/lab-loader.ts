@@ -9,7 +9,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Lab, LabProblem, LabStep, ParamSpec, Scenario } from '../contract/lab-model.js';
 import type { LabChecks } from './check-kit.js';
-import { findProjectRoot } from './project-root.js';
+import { findProjectRoot } from '../project-root.js';
 
 export interface LoadedLab extends Lab {
   /** The lab's folder. */

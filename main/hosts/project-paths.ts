@@ -2,7 +2,7 @@
  * Where the built app lives, from source (tsx), from dist/ (node) and from inside Electron's app.asar.
  */
 import { join } from 'node:path';
-import { findProjectRoot } from '../engine/project-root.js';
+import { findProjectRoot } from '../project-root.js';
 
 /** The folder holding IPC Lab's package.json. */
 export const projectRoot = findProjectRoot;

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { findProjectRoot } from '../engine/project-root.js';
+import { findProjectRoot } from '../project-root.js';
 
 export interface NativeAddon {
   /** pipe(2): both ends blocking and close-on-exec. */

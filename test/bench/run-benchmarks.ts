@@ -19,7 +19,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { findProjectRoot } from '../../main/engine/project-root.js';
+import { findProjectRoot } from '../../main/project-root.js';
 import { fixed, median, percentile, nanosToMillisLossy, nanosToSecondsLossy, table, thousands } from './bench-stats.js';
 import { runIngestion, type IngestionResult } from './ingestion.js';
 import { DEFAULT_SHM_PARAMS, sharedMemorySection, type SharedMemoryParams } from './shared-memory.js';

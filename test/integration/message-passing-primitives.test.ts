@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findProjectRoot } from '../../main/engine/project-root.js';
+import { findProjectRoot } from '../../main/project-root.js';
 import { native } from '../../main/native/index.js';
 import { DirectLinks } from '../../main/runtime/message-passing/direct-links.js';
 import { Mailbox } from '../../main/runtime/message-passing/mailbox.js';

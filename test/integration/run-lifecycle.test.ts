@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEventOf } from '../../main/contract/trace-events.js';
-import { findProjectRoot } from '../../main/engine/project-root.js';
+import { findProjectRoot } from '../../main/project-root.js';
 import { openEngine } from '../../main/engine/engine.js';
 import { assertNothingLeft, FIXTURE_LABS, isAlive, openHarness, runDirsOwnedBy, runToEnd, type Harness } from '../support/engine-harness.js';
 

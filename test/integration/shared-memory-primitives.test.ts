@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findProjectRoot } from '../../main/engine/project-root.js';
+import { findProjectRoot } from '../../main/project-root.js';
 import { CountingSemaphore } from '../../main/runtime/shared-memory/counting-semaphore.js';
 import { Mutex, MutexNotRecoverableError, MutexOwnerDiedError } from '../../main/runtime/shared-memory/mutex.js';
 import { RingBuffer, RingBufferOverflowError, RingBufferTimeoutError } from '../../main/runtime/shared-memory/ring-buffer.js';

@@ -11,7 +11,7 @@ import type { RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent } from '../../main/contract/trace-events.js';
 import type { RunTrace } from '../../main/engine/check-kit.js';
 import { openEngine, type Engine } from '../../main/engine/engine.js';
-import { findProjectRoot } from '../../main/engine/project-root.js';
+import { findProjectRoot } from '../../main/project-root.js';
 
 export const FIXTURE_LABS = join(findProjectRoot(), 'test', 'fixtures', 'labs');
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { ESLint } from 'eslint';
-import { findProjectRoot } from '../../main/engine/project-root.js';
+import { findProjectRoot } from '../../main/project-root.js';
 
 const root = findProjectRoot();
 const eslint = new ESLint({ cwd: root });
@@ -23,7 +23,7 @@ const violations: [string, string][] = [
   ['main/runtime/lab-runtime.ts', "import { ipcMain } from 'electron/main';\nexport const a = ipcMain;\n"],
   ['labs/01-ordinary-pipes/checks.ts', "import { app } from 'electron';\nexport const a = app;\n"],
   ['main/contract/commands.ts', "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;\n"],
-  ['main/native/index.ts', "import { findProjectRoot } from '../engine/project-root.js';\nexport const a = findProjectRoot;\n"],
+  ['main/native/index.ts', "import { findProjectRoot } from '../project-root.js';\nexport const a = findProjectRoot;\n"],
   ['renderer/src/lib/format.ts', "import { openEngine } from '../../../main/engine/engine.js';\nexport const a = openEngine;\n"],
   ['renderer/src/lib/format.ts', "import { lab } from '../../../main/runtime/lab-runtime.js';\nexport const a = lab;\n"],
 ];

@@ -61,7 +61,6 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   // Known once listening (the port may be 0 until then); no request is handled before that.
   let port = 0;
-  // eslint-disable-next-line prefer-const -- assigned once the port is known (below), used by handlers declared here
   let guard: AccessGuard;
   let securityHeaders: Record<string, string> = {};
 

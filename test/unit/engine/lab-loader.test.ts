@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadLabs, paramProblem } from '../../../main/engine/lab-loader.js';
-import { findProjectRoot } from '../../../main/engine/project-root.js';
+import { findProjectRoot } from '../../../main/project-root.js';
 
 const root = findProjectRoot();
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { findProjectRoot } from '../../../main/engine/project-root.js';
+import { findProjectRoot } from '../../../main/project-root.js';
 import { native } from '../../../main/native/index.js';
 
 const prefix = `/ipc-lab-test-${process.pid}-`;
