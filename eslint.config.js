@@ -57,13 +57,22 @@ export default tseslint.config(
   {
     files: ['main/contract/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [electron], patterns: [{ group: ['node:*'], message: 'The contract is loaded by the page too: no Node module here.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [electron], patterns: [{ group: ['node:*'], message: 'The contract is loaded by the page too: no Node module here.' }] },
+      ],
     },
   },
   {
     files: ['main/native/**'],
     rules: {
-      'no-restricted-imports': ['error', { ...electronPaths, patterns: [...electronPaths.patterns, { group: ['**/engine/**'], message: 'The addon loader is used by lab programs: it never imports the engine.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          ...electronPaths,
+          patterns: [...electronPaths.patterns, { group: ['**/engine/**'], message: 'The addon loader is used by lab programs: it never imports the engine.' }],
+        },
+      ],
     },
   },
   {

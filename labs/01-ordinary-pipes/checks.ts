@@ -54,7 +54,10 @@ interface WriteCall {
 /** The parent's write() calls in the order it made them, each from its io.begin to its io.end (or io.error). */
 function parentWrites(trace: RunTrace): WriteCall[] {
   const events = trace.events
-    .filter((e): e is StoredEventOf<'io.begin'> | StoredEventOf<'io.end'> | StoredEventOf<'io.error'> => e.role === 'parent' && (e.kind === 'io.begin' || e.kind === 'io.end' || e.kind === 'io.error') && e.op === 'write')
+    .filter(
+      (e): e is StoredEventOf<'io.begin'> | StoredEventOf<'io.end'> | StoredEventOf<'io.error'> =>
+        e.role === 'parent' && (e.kind === 'io.begin' || e.kind === 'io.end' || e.kind === 'io.error') && e.op === 'write',
+    )
     .sort((a, b) => (ts(a) < ts(b) ? -1 : ts(a) > ts(b) ? 1 : 0));
   const calls: WriteCall[] = [];
   for (const e of events) {
@@ -179,11 +182,20 @@ export default defineChecks({
           moment: strangers[0]!.ts,
         };
       if (received.length !== sent.length)
-        return { passed: false, detail: `The parent sent ${sent.length} message${sent.length === 1 ? '' : 's'}; the child received ${received.length}.`, ...(last ? { moment: last.ts } : {}) };
+        return {
+          passed: false,
+          detail: `The parent sent ${sent.length} message${sent.length === 1 ? '' : 's'}; the child received ${received.length}.`,
+          ...(last ? { moment: last.ts } : {}),
+        };
       const wrong = sent.findIndex((s, i) => received[i]!.messageId !== s.messageId || received[i]!.text !== s.text || ts(received[i]!) < ts(s));
-      if (wrong >= 0) return { passed: false, detail: `Message ${wrong + 1} arrived out of order, changed, or before it was sent.`, moment: received[wrong]!.ts };
+      if (wrong >= 0)
+        return { passed: false, detail: `Message ${wrong + 1} arrived out of order, changed, or before it was sent.`, moment: received[wrong]!.ts };
       if (childSent.length > 0) return { passed: false, detail: `The child sent ${childSent.length} messages back.`, moment: childSent[0]!.ts };
-      return { passed: true, detail: `${sent.length} messages, parent → child, each received after it was sent and in the order sent; none went the other way.`, moment: last!.ts };
+      return {
+        passed: true,
+        detail: `${sent.length} messages, parent → child, each received after it was sent and in the order sent; none went the other way.`,
+        moment: last!.ts,
+      };
     },
   },
   'one-way-refused': {
@@ -194,12 +206,22 @@ export default defineChecks({
       if (!failed) {
         const wrote = eventsOf(trace, 'io.end', 'child').find((e) => e.op === 'write');
         return wrote
-          ? { passed: false, detail: 'The child\'s write succeeded: it wrote through a descriptor open for writing.', hint: 'The child wrote through a write end: does it hold one (see the kernel view)?', moment: wrote.ts }
+          ? {
+              passed: false,
+              detail: "The child's write succeeded: it wrote through a descriptor open for writing.",
+              hint: 'The child wrote through a write end: does it hold one (see the kernel view)?',
+              moment: wrote.ts,
+            }
           : { passed: false, detail: 'The child did not try to write into its end of the pipe.' };
       }
       return failed.code === 'EBADF'
-        ? { passed: true, detail: 'The child\'s write() failed with EBADF: its descriptor is open for reading only.', moment: failed.ts }
-        : { passed: false, detail: `The child's write failed with ${failed.code}, not EBADF.`, hint: 'Read the error in the child\'s lane: which descriptor did it write to?', moment: failed.ts };
+        ? { passed: true, detail: "The child's write() failed with EBADF: its descriptor is open for reading only.", moment: failed.ts }
+        : {
+            passed: false,
+            detail: `The child's write failed with ${failed.code}, not EBADF.`,
+            hint: "Read the error in the child's lane: which descriptor did it write to?",
+            moment: failed.ts,
+          };
     },
   },
   'same-pipe': {
@@ -222,16 +244,30 @@ export default defineChecks({
           moment: any.ts,
         };
       }
-      const childFds = pipeFds(childView, name).map((fd) => fd.fd).join(' and ');
+      const childFds = pipeFds(childView, name)
+        .map((fd) => fd.fd)
+        .join(' and ');
       // The parent in the same round, or else its own snapshot from before the child started.
       const together = roundsAskedBy(trace, 'child').find((s) => s.role === 'parent' && s.requested === childView.requested && pipeFds(s, name).length > 0);
       if (together)
-        return { passed: true, detail: `At the same moment the kernel showed ${name} at descriptor ${pipeFds(together, name).map((fd) => fd.fd).join(' and ')} of the parent and ${childFds} of the child: one pipe, two processes.`, moment: childView.ts };
-      const parentView = roundsAskedBy(trace, 'parent').filter((s) => s.role === 'parent' && ts(s) < ts(childView) && pipeFds(s, name).length > 0).at(-1);
+        return {
+          passed: true,
+          detail: `At the same moment the kernel showed ${name} at descriptor ${pipeFds(together, name)
+            .map((fd) => fd.fd)
+            .join(' and ')} of the parent and ${childFds} of the child: one pipe, two processes.`,
+          moment: childView.ts,
+        };
+      const parentView = roundsAskedBy(trace, 'parent')
+        .filter((s) => s.role === 'parent' && ts(s) < ts(childView) && pipeFds(s, name).length > 0)
+        .at(-1);
       if (parentView)
         return {
           passed: true,
-          detail: `The kernel showed ${name} at descriptor ${pipeFds(parentView, name).map((fd) => fd.fd).join(' and ')} of the parent, and later at ${childFds} of the child, who got it from the parent: one pipe. (The parent had closed its end by the time the child started.)`,
+          detail: `The kernel showed ${name} at descriptor ${pipeFds(parentView, name)
+            .map((fd) => fd.fd)
+            .join(
+              ' and ',
+            )} of the parent, and later at ${childFds} of the child, who got it from the parent: one pipe. (The parent had closed its end by the time the child started.)`,
           moment: childView.ts,
         };
       return { passed: false, detail: `The kernel view never showed ${name} in the parent.`, moment: childView.ts };
@@ -253,7 +289,12 @@ export default defineChecks({
         const where = stuck ? ` The kernel view shows it asleep in ${stuck.wchan}().` : '';
         const moment = stuck ? { moment: stuck.ts } : {};
         if (!close)
-          return { passed: false, detail: `The parent kept its write end open, so the child waited in read() for data that could never come.${where}`, hint: 'Tick "The parent closes the write end when it is done".', ...moment };
+          return {
+            passed: false,
+            detail: `The parent kept its write end open, so the child waited in read() for data that could never come.${where}`,
+            hint: 'Tick "The parent closes the write end when it is done".',
+            ...moment,
+          };
         const leaked = created ? childWriteEnds(trace, created) : [];
         if (leaked.length > 0)
           return {
@@ -262,12 +303,21 @@ export default defineChecks({
             hint: 'A child that inherits every descriptor must close the write end it does not use: tick "The child closes the write end it inherited".',
             ...moment,
           };
-        return { passed: false, detail: `The parent closed its write end, but the child never saw end of file.${where}`, hint: 'Look at the kernel view: which process still holds a descriptor of the pipe?', ...moment };
+        return {
+          passed: false,
+          detail: `The parent closed its write end, but the child never saw end of file.${where}`,
+          hint: 'Look at the kernel view: which process still holds a descriptor of the pipe?',
+          ...moment,
+        };
       }
       if (!close || ts(close) > ts(eof)) return { passed: false, detail: 'The child saw end of file before the parent closed the write end.', moment: eof.ts };
       if (received !== sent) return { passed: false, detail: `End of file came after ${received} of ${sent} messages.`, moment: eof.ts };
       const after = Number(ts(eof) - ts(close)) / 1e6;
-      return { passed: true, detail: `The child read all ${sent} messages; read() returned 0 ${after.toFixed(2)} ms after the parent's close() of the write end.`, moment: eof.ts };
+      return {
+        passed: true,
+        detail: `The child read all ${sent} messages; read() returned 0 ${after.toFixed(2)} ms after the parent's close() of the write end.`,
+        moment: eof.ts,
+      };
     },
   },
   'child-holds-no-write-end': {
@@ -308,14 +358,23 @@ export default defineChecks({
         const capacity = measured(trace, 'F_GETPIPE_SZ');
         const total = Number(trace.params.totalKiB) * 1024;
         const read = firstRead(trace);
-        const soFar = read ? parentWrites(trace).filter((w) => w.end && ts(w.end) < ts(read)).reduce((sum, w) => sum + w.bytes, 0) : undefined;
+        const soFar = read
+          ? parentWrites(trace)
+              .filter((w) => w.end && ts(w.end) < ts(read))
+              .reduce((sum, w) => sum + w.bytes, 0)
+          : undefined;
         const hint =
           capacity !== undefined && total <= capacity
             ? `The parent writes ${bytesText(total)} in all, and the pipe holds ${bytesText(capacity)}: raise "Data to write in all".`
             : soFar !== undefined
               ? `When the child first read, the parent had written only ${bytesText(soFar)}: the pipe was not full yet. Make the child wait longer, or write bigger pieces.`
               : 'Did the parent write at all? Look at its lane.';
-        return { passed: false, detail: 'The kernel view never saw the parent asleep in the pipe code during a write().', hint, ...(read ? { moment: read.ts } : {}) };
+        return {
+          passed: false,
+          detail: 'The kernel view never saw the parent asleep in the pipe code during a write().',
+          hint,
+          ...(read ? { moment: read.ts } : {}),
+        };
       }
       const { call, seen, index, before } = blocked;
       const took = call.end ? `for ${seconds(ts(call.end) - ts(call.begin))}` : 'until the run ended';
@@ -327,27 +386,47 @@ export default defineChecks({
     },
   },
   'capacity-measured': {
-    title: 'The bytes written before the block are what the kernel\'s slots hold',
+    title: "The bytes written before the block are what the kernel's slots hold",
     hint: 'The measurement needs a blocked write: see the check above.',
     check(trace): CheckOutcome {
       const blocked = blockedWrite(trace);
       const capacity = measured(trace, 'F_GETPIPE_SZ');
       const page = measured(trace, 'page size');
-      if (capacity === undefined || page === undefined) return { passed: false, detail: 'The parent did not measure F_GETPIPE_SZ and the page size.', hint: 'The capacity writer measures both before it writes: did it start?' };
+      if (capacity === undefined || page === undefined)
+        return {
+          passed: false,
+          detail: 'The parent did not measure F_GETPIPE_SZ and the page size.',
+          hint: 'The capacity writer measures both before it writes: did it start?',
+        };
       if (!blocked) return { passed: false, detail: 'Nothing to measure: no write of the parent blocked.' };
       const read = firstRead(trace);
       if (read && ts(read) < ts(blocked.call.begin))
-        return { passed: false, detail: 'The child had started reading before the write that blocked, so what was written before it is not what the pipe holds.', hint: 'Make the child wait longer before reading.', moment: read.ts };
+        return {
+          passed: false,
+          detail: 'The child had started reading before the write that blocked, so what was written before it is not what the pipe holds.',
+          hint: 'Make the child wait longer before reading.',
+          moment: read.ts,
+        };
       const slots = capacity / page;
       const chunk = Number(trace.params.chunkBytes);
       const expected = bytesBeforeBlock(writeSizes(chunk, Number(trace.params.totalKiB) * 1024), slots, page);
       const model = `The kernel's pipe is ${slots} slots of ${page} bytes (F_GETPIPE_SZ says ${capacity.toLocaleString('en-US')})`;
       if (!expected)
-        return { passed: false, detail: `${model}, and everything the parent writes fits in it; yet write ${blocked.index + 1} blocked.`, hint: 'Something else held the pipe\'s room: look at the reads in the child\'s lane.', moment: blocked.seen.ts };
+        return {
+          passed: false,
+          detail: `${model}, and everything the parent writes fits in it; yet write ${blocked.index + 1} blocked.`,
+          hint: "Something else held the pipe's room: look at the reads in the child's lane.",
+          moment: blocked.seen.ts,
+        };
       const fits = `${model}: ${whyItFits(chunk, page)} So ${expected.writes} writes, ${bytesText(expected.bytes)}, go in before one has to wait.`;
       return blocked.before === expected.bytes
         ? { passed: true, detail: `Before the write that blocked, the parent had written ${bytesText(blocked.before)}. ${fits}`, moment: blocked.seen.ts }
-        : { passed: false, detail: `Before the write that blocked, the parent had written ${bytesText(blocked.before)} in ${blocked.index} writes. ${fits}`, hint: 'The numbers disagree: look at the writes before the long one in the parent\'s lane.', moment: blocked.seen.ts };
+        : {
+            passed: false,
+            detail: `Before the write that blocked, the parent had written ${bytesText(blocked.before)} in ${blocked.index} writes. ${fits}`,
+            hint: "The numbers disagree: look at the writes before the long one in the parent's lane.",
+            moment: blocked.seen.ts,
+          };
     },
   },
   'epipe-after-reader-exit': {
@@ -362,8 +441,10 @@ export default defineChecks({
         const late = eventsOf(trace, 'io.end', 'parent').filter((e) => e.op === 'write' && exit && ts(e) > ts(exit))[0];
         return {
           passed: false,
-          detail: late ? 'After the child exited, the parent\'s write succeeded: the pipe still had a reader.' : 'No write of the parent failed with EPIPE.',
-          ...(keptReadEnd ? { hint: 'The parent kept its own read end, so a reader was left: the parent itself. Tick "The parent closes its own copy of the read end".' } : {}),
+          detail: late ? "After the child exited, the parent's write succeeded: the pipe still had a reader." : 'No write of the parent failed with EPIPE.',
+          ...(keptReadEnd
+            ? { hint: 'The parent kept its own read end, so a reader was left: the parent itself. Tick "The parent closes its own copy of the read end".' }
+            : {}),
           ...(late ? { moment: late.ts } : {}),
         };
       }

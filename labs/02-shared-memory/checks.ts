@@ -47,7 +47,8 @@ function blockedWaits(trace: RunTrace, role: string, channel: string): BlockedWa
     if (event.kind === 'buffer.level') level = event;
     if (event.role !== role) continue;
     if (event.kind === 'message.receive' || event.kind === 'message.send') items.set(event.pid, (items.get(event.pid) ?? 0) + 1);
-    if (event.kind === 'io.begin' && event.op === 'wait' && event.channel === channel) began.set(event.pid, { begin: event, levelBefore: level, afterItems: items.get(event.pid) ?? 0 });
+    if (event.kind === 'io.begin' && event.op === 'wait' && event.channel === channel)
+      began.set(event.pid, { begin: event, levelBefore: level, afterItems: items.get(event.pid) ?? 0 });
     if (event.kind === 'io.end' && event.op === 'wait' && event.channel === channel && began.has(event.pid)) {
       if (BigInt(event.durationNs) >= BLOCKED_NS) result.push({ durationNs: BigInt(event.durationNs), ...began.get(event.pid)! });
       began.delete(event.pid);
@@ -98,7 +99,8 @@ const consumerWaitsWhenEmpty = {
   hint: 'The consumer waits only once it catches up: make the producer slower than the consumer for a while (its pause per item after the fast items).',
   check(trace: RunTrace): CheckOutcome {
     const waits = blockedWaits(trace, 'consumer', 'buffer: full slots').filter((w) => w.afterItems > 0 && w.levelBefore?.used === 0);
-    if (waits.length === 0) return { passed: false, detail: 'After its first item, the consumer never had to wait for one: the buffer was never empty when it came back.' };
+    if (waits.length === 0)
+      return { passed: false, detail: 'After its first item, the consumer never had to wait for one: the buffer was never empty when it came back.' };
     const top = longest(waits);
     return {
       passed: true,
@@ -155,7 +157,10 @@ export default defineChecks({
       for (const process of [creator, attacher]) {
         if (!process) continue;
         const snapshot = snapshotFor(trace, request, process.pid);
-        seen.set(process.role, snapshot?.maps?.find((m) => m.path === path));
+        seen.set(
+          process.role,
+          snapshot?.maps?.find((m) => m.path === path),
+        );
       }
       const describe = (role: string) => {
         const m = seen.get(role);
@@ -184,9 +189,15 @@ export default defineChecks({
       const taken = measured(trace, 'bytes taken');
       const expected = Number(trace.params.mib) * 1024 * 1024;
       if (requests.length < 2 || !taken) return { passed: false, detail: 'The consumer did not finish the transfer.' };
-      if (taken.value !== expected) return { passed: false, detail: `The consumer took ${formatBytes(taken.value)} of ${formatBytes(expected)}.`, moment: taken.ts };
+      if (taken.value !== expected)
+        return { passed: false, detail: `The consumer took ${formatBytes(taken.value)} of ${formatBytes(expected)}.`, moment: taken.ts };
       const [before, after] = [snapshotFor(trace, requests[0]!, taken.pid), snapshotFor(trace, requests[1]!, taken.pid)];
-      if (!before?.io || !after?.io) return { passed: false, detail: "The kernel view has no /proc/<pid>/io counters for the consumer at both ends of the transfer.", moment: requests[1]!.ts };
+      if (!before?.io || !after?.io)
+        return {
+          passed: false,
+          detail: 'The kernel view has no /proc/<pid>/io counters for the consumer at both ends of the transfer.',
+          moment: requests[1]!.ts,
+        };
       const rchar = after.io.rchar - before.io.rchar;
       const syscr = after.io.syscr - before.io.syscr;
       const producer = trace.processes.find((p) => p.role === 'producer');
@@ -219,7 +230,10 @@ export default defineChecks({
         return {
           passed: false,
           detail: 'The producer never found the buffer full.',
-          hint: capacity !== undefined && capacity !== null && capacity >= sent ? `The buffer has room for ${plural(capacity, 'item')}, and the producer makes ${sent} (and the "no more" item): it can never fill. Make the buffer smaller.` : undefined,
+          hint:
+            capacity !== undefined && capacity !== null && capacity >= sent
+              ? `The buffer has room for ${plural(capacity, 'item')}, and the producer makes ${sent} (and the "no more" item): it can never fill. Make the buffer smaller.`
+              : undefined,
         };
       }
       const capacity = waits[0]!.levelBefore!.capacity!;
@@ -294,7 +308,8 @@ export default defineChecks({
       const lost = ran.value - counter.value;
       const expected = measured(trace, 'expected')?.value ?? ran.value;
       const notRun = expected - ran.value;
-      const notRunText = notRun > 0 ? ` (${notRun.toLocaleString('en')} more never ran: their worker was killed or gave up, and they do not count as lost)` : '';
+      const notRunText =
+        notRun > 0 ? ` (${notRun.toLocaleString('en')} more never ran: their worker was killed or gave up, and they do not count as lost)` : '';
       if (lost === 0) {
         return {
           passed: true,
@@ -322,7 +337,9 @@ export default defineChecks({
           hint: trace.params.killHolder ? undefined : 'Tick "one worker is killed while it holds it" (with the mutex as protection).',
         };
       }
-      const killedAt = eventsOf(trace, 'note').filter((n) => n.pid === killed.pid && n.text.startsWith('killed')).at(-1);
+      const killedAt = eventsOf(trace, 'note')
+        .filter((n) => n.pid === killed.pid && n.text.startsWith('killed'))
+        .at(-1);
       const since = BigInt(killedAt?.ts ?? '0');
       const failures = inTimeOrder(trace).filter(
         (e): e is StoredEventOf<'io.error'> => e.kind === 'io.error' && e.pid !== killed.pid && e.op === 'wait' && BigInt(e.ts) >= since,
@@ -335,7 +352,10 @@ export default defineChecks({
           detail: timedOut
             ? `pid ${killed.pid} was killed holding the mutex; pid ${timedOut.pid} waited for it until its timeout and gave up (ETIMEDOUT), ${ms(BigInt(timedOut.ts) - since)} after the kill: nobody told it the holder was gone.`
             : `pid ${killed.pid} was killed holding the mutex, but no other process's lock() reported EOWNERDEAD.`,
-          hint: trace.params.robust === false ? 'The mutex is not robust (PTHREAD_MUTEX_STALLED): the kernel does not mark it when its holder dies. Tick "the mutex is robust".' : undefined,
+          hint:
+            trace.params.robust === false
+              ? 'The mutex is not robust (PTHREAD_MUTEX_STALLED): the kernel does not mark it when its holder dies. Tick "the mutex is robust".'
+              : undefined,
           moment: (timedOut ?? killedAt)?.ts,
         };
       }
@@ -403,7 +423,10 @@ export default defineChecks({
       return {
         passed: producerPids.length > 0 && consumerPids.length > 0 && idle === 0,
         detail: `Producers: ${list(producerPids, producers) || 'none'}. Consumers: ${list(consumerPids, consumers) || 'none'}.`,
-        hint: idle > 0 && items < consumerPids.length ? `${plural(items, 'item')} for ${plural(consumerPids.length, 'consumer')}: some consumer must go without. Produce more items.` : undefined,
+        hint:
+          idle > 0 && items < consumerPids.length
+            ? `${plural(items, 'item')} for ${plural(consumerPids.length, 'consumer')}: some consumer must go without. Produce more items.`
+            : undefined,
         moment: eventsOf(trace, 'message.receive', 'consumer').at(-1)?.ts,
       };
     },

@@ -67,7 +67,11 @@ export default defineChecks({
       const received = eventsOf(trace, 'message.receive').filter((e) => e.role === 'alice' || e.role === 'bob');
       const rounds = Number(trace.params.messages);
       if (sent.length !== 2 * rounds || received.length !== 2 * rounds)
-        return { passed: false, detail: `${sent.length} messages sent and ${received.length} received between alice and bob; expected ${2 * rounds} each.`, moment: received.at(-1)?.ts };
+        return {
+          passed: false,
+          detail: `${sent.length} messages sent and ${received.length} received between alice and bob; expected ${2 * rounds} each.`,
+          moment: received.at(-1)?.ts,
+        };
       const names = queueNames(trace);
       const aliceToBob = names.get('link alice→bob');
       const bobToAlice = names.get('link bob→alice');
@@ -124,8 +128,14 @@ export default defineChecks({
           moment: received.at(-1)?.ts,
           hint: 'Indirect naming: every sender names the same mailbox, and the receiver takes from that one.',
         };
-      if (missing > 0 || received.length !== sent.length) return { passed: false, detail: `${missing} of ${sent.length} messages were not received.`, moment: received.at(-1)?.ts };
-      if (holders.length < 4) return { passed: false, detail: `The kernel view showed the mailbox's queue held by ${holders.join(', ') || 'nobody'}, not by all four processes.`, moment };
+      if (missing > 0 || received.length !== sent.length)
+        return { passed: false, detail: `${missing} of ${sent.length} messages were not received.`, moment: received.at(-1)?.ts };
+      if (holders.length < 4)
+        return {
+          passed: false,
+          detail: `The kernel view showed the mailbox's queue held by ${holders.join(', ') || 'nobody'}, not by all four processes.`,
+          moment,
+        };
       return {
         passed: true,
         detail: `${sent.length} messages from 3 senders, all received by one receiver; the kernel view shows all four processes holding the same queue, ${inbox}.`,
@@ -159,7 +169,10 @@ export default defineChecks({
           }
         : {
             passed: false,
-            detail: delayNs === 0n ? `The sender sent as soon as it started: the receive waited only ${ms(waited)}, while the sender started up.` : `The receiver waited only ${ms(waited)} of the sender's ${ms(delayNs)} delay.`,
+            detail:
+              delayNs === 0n
+                ? `The sender sent as soon as it started: the receive waited only ${ms(waited)}, while the sender started up.`
+                : `The receiver waited only ${ms(waited)} of the sender's ${ms(delayNs)} delay.`,
             moment: middleOf(longest),
           };
     },
@@ -169,7 +182,12 @@ export default defineChecks({
     hint: 'The non-blocking receive must find the mailbox empty.',
     check(trace) {
       const empty = eventsOf(trace, 'io.error', 'receiver').find((e) => e.op === 'read' && e.code === 'EAGAIN');
-      if (empty) return { passed: true, detail: 'mq_receive on the empty mailbox returned EAGAIN at once: the null message, and the program went on.', moment: empty.ts };
+      if (empty)
+        return {
+          passed: true,
+          detail: 'mq_receive on the empty mailbox returned EAGAIN at once: the null message, and the program went on.',
+          moment: empty.ts,
+        };
       // The receiver's second message, if the sender sent it before its pause: the non-blocking receive took it.
       const second = eventsOf(trace, 'message.receive', 'receiver')[1];
       return second && second.messageId <= Number(trace.params.firstMessages ?? 1)
@@ -204,7 +222,8 @@ export default defineChecks({
       const buffering = String(trace.params.buffering);
       const sends = eventsOf(trace, 'message.send', 'sender');
       const receives = eventsOf(trace, 'message.receive', 'receiver');
-      if (sends.length === 0 || receives.length !== sends.length) return { passed: false, detail: `${sends.length} sent, ${receives.length} received.`, moment: receives.at(-1)?.ts };
+      if (sends.length === 0 || receives.length !== sends.length)
+        return { passed: false, detail: `${sends.length} sent, ${receives.length} received.`, moment: receives.at(-1)?.ts };
       const senderWaits = eventsOf(trace, 'io.end', 'sender').filter((e) => e.op === 'wait' && BigInt(e.durationNs) >= 1_000_000n);
       if (buffering === 'zero') {
         // Rendezvous: message k+1 is sent only after the receiver took message k. "Took" is the
@@ -213,14 +232,26 @@ export default defineChecks({
         const taken = eventsOf(trace, 'buffer.level', 'receiver').filter((l) => l.channel === 'rendezvous');
         const early = sends.findIndex((send, i) => i > 0 && !(taken[i - 1] && BigInt(taken[i - 1]!.ts) < BigInt(send.ts)));
         return taken.length === sends.length && early < 0
-          ? { passed: true, detail: `Each of the ${sends.length} sends returned only after the receiver took the message: the sender never got ahead.`, moment: senderWaits[0] ? middleOf(senderWaits[0]) : sends.at(-1)!.ts }
-          : { passed: false, detail: `Message ${early + 1} was sent before the receiver had taken message ${early}: the sender got ahead, that is not a rendezvous.`, moment: sends[Math.max(0, early)]?.ts };
+          ? {
+              passed: true,
+              detail: `Each of the ${sends.length} sends returned only after the receiver took the message: the sender never got ahead.`,
+              moment: senderWaits[0] ? middleOf(senderWaits[0]) : sends.at(-1)!.ts,
+            }
+          : {
+              passed: false,
+              detail: `Message ${early + 1} was sent before the receiver had taken message ${early}: the sender got ahead, that is not a rendezvous.`,
+              moment: sends[Math.max(0, early)]?.ts,
+            };
       }
       const levels = eventsOf(trace, 'buffer.level').filter((l) => l.channel === 'mailbox link');
       if (buffering === 'unbounded') {
         const peak = levels.reduce<StoredEventOf<'buffer.level'> | undefined>((a, b) => (!a || b.used > a.used ? b : a), undefined);
         return senderWaits.length === 0
-          ? { passed: true, detail: `The sender never waited; mq_getattr showed up to ${peak?.used ?? 0} of ${peak?.capacity ?? '?'} messages queued.`, moment: peak?.ts }
+          ? {
+              passed: true,
+              detail: `The sender never waited; mq_getattr showed up to ${peak?.used ?? 0} of ${peak?.capacity ?? '?'} messages queued.`,
+              moment: peak?.ts,
+            }
           : {
               passed: false,
               detail: `The sender waited ${senderWaits.length} times: the mailbox held only ${peak?.capacity ?? '?'} messages.`,
@@ -231,8 +262,16 @@ export default defineChecks({
       const fullWaits = senderWaits.filter((e) => e.channel === 'mailbox link: full');
       const full = levels.find((l) => l.capacity !== null && l.used === l.capacity);
       return fullWaits.length > 0 && full
-        ? { passed: true, detail: `mq_getattr showed the mailbox full (${full.used} of ${full.capacity} messages), and the sender waited ${fullWaits.length} times for room.`, moment: middleOf(fullWaits[0]!) }
-        : { passed: false, detail: 'The sender never found the mailbox full: send more messages than it holds, or make the receiver slower.', moment: levels.at(-1)?.ts };
+        ? {
+            passed: true,
+            detail: `mq_getattr showed the mailbox full (${full.used} of ${full.capacity} messages), and the sender waited ${fullWaits.length} times for room.`,
+            moment: middleOf(fullWaits[0]!),
+          }
+        : {
+            passed: false,
+            detail: 'The sender never found the mailbox full: send more messages than it holds, or make the receiver slower.',
+            moment: levels.at(-1)?.ts,
+          };
     },
   },
   'kernel-limits': {
@@ -251,12 +290,16 @@ export default defineChecks({
           moment: refused.ts,
         };
       return granted
-        ? { passed: false, detail: `The kernel granted a mailbox of ${ask.toLocaleString('en')} messages (${granted.detail ?? ''}): that is within its limits (${known}).`, moment: granted.ts }
+        ? {
+            passed: false,
+            detail: `The kernel granted a mailbox of ${ask.toLocaleString('en')} messages (${granted.detail ?? ''}): that is within its limits (${known}).`,
+            moment: granted.ts,
+          }
         : { passed: false, detail: 'The sender did not ask the kernel for an unbounded mailbox.' };
     },
   },
   'sizes-compared': {
-    title: 'The kernel delivered each message at its own size, up to the mailbox\'s message size',
+    title: "The kernel delivered each message at its own size, up to the mailbox's message size",
     hint: 'Both rounds must deliver every record.',
     check(trace) {
       const m = measures(trace, 'receiver');
@@ -265,12 +308,20 @@ export default defineChecks({
       const tooLong = eventsOf(trace, 'io.error', 'sender').find((e) => e.op === 'write' && e.code === 'EMSGSIZE');
       const lastMeasure = eventsOf(trace, 'measure', 'receiver').at(-1)?.ts;
       if (m['fixed: messages'] !== records || m['variable: messages'] !== records || msgsize === undefined)
-        return { passed: false, detail: `Received ${m['fixed: messages'] ?? 0} fixed and ${m['variable: messages'] ?? 0} variable messages of ${records}.`, moment: lastMeasure };
+        return {
+          passed: false,
+          detail: `Received ${m['fixed: messages'] ?? 0} fixed and ${m['variable: messages'] ?? 0} variable messages of ${records}.`,
+          moment: lastMeasure,
+        };
       const fixedBytes = m['fixed: bytes']!;
       const variableBytes = m['variable: bytes']!;
       const rates = `fixed ${m['fixed: messages per second']?.toLocaleString('en')}, variable ${m['variable: messages per second']?.toLocaleString('en')} messages/s`;
       if (m['fixed: shortest'] !== msgsize || m['fixed: longest'] !== msgsize)
-        return { passed: false, detail: `The fixed-size messages came out between ${m['fixed: shortest']} and ${m['fixed: longest']} bytes, not all ${msgsize}.`, moment: lastMeasure };
+        return {
+          passed: false,
+          detail: `The fixed-size messages came out between ${m['fixed: shortest']} and ${m['fixed: longest']} bytes, not all ${msgsize}.`,
+          moment: lastMeasure,
+        };
       if (m['variable: shortest'] === m['variable: longest'])
         return {
           passed: false,
@@ -279,7 +330,11 @@ export default defineChecks({
           hint: 'With records all of one length, fixed-size messages waste nothing: choose varied record lengths.',
         };
       if (!tooLong)
-        return { passed: false, detail: `The mailbox took a message longer than its message size (${msgsize} bytes).`, hint: 'The sender sends one byte more than mq_msgsize at the end: the kernel should refuse it.' };
+        return {
+          passed: false,
+          detail: `The mailbox took a message longer than its message size (${msgsize} bytes).`,
+          hint: 'The sender sends one byte more than mq_msgsize at the end: the kernel should refuse it.',
+        };
       return {
         passed: true,
         detail:
@@ -319,7 +374,9 @@ export default defineChecks({
         passed: byPid.size === want,
         detail: `${byPid.size} of ${want} receivers got messages: ${[...byPid.values()].join(' + ') || 0}; which one gets a message is up to the kernel and the scheduler.`,
         moment: receives.at(-1)?.ts,
-        ...(byPid.size < want && messages < want ? { hint: `${messages} message${messages === 1 ? '' : 's'} cannot reach ${want} receivers: send more messages than there are receivers.` } : {}),
+        ...(byPid.size < want && messages < want
+          ? { hint: `${messages} message${messages === 1 ? '' : 's'} cannot reach ${want} receivers: send more messages than there are receivers.` }
+          : {}),
       };
     },
   },

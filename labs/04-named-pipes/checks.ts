@@ -52,7 +52,7 @@ function snapshotHolding(trace: RunTrace, role: string, path: string): { snapsho
 export default defineChecks({
   'messages-through-fifo': {
     title: 'Every message went from the writer to the reader through the FIFO, in order',
-    hint: 'Look for a message.send in the writer\'s lane with no matching message.receive in the reader\'s lane.',
+    hint: "Look for a message.send in the writer's lane with no matching message.receive in the reader's lane.",
     check(trace) {
       const { sent, received, ok } = delivered(trace, 'chat', 'writer', 'reader');
       const last = eventsOf(trace, 'message.receive', 'reader').at(-1);
@@ -94,7 +94,11 @@ export default defineChecks({
       if (!readerOpen || !writerOpen) return { passed: false, detail: `The FIFO was opened by: ${opens.map((e) => e.role).join(', ') || 'nobody'}.` };
       // The inodes come from fstat() on each process's own descriptor: the kernel says which file it is.
       if (readerOpen.object.inode !== writerOpen.object.inode)
-        return { passed: false, detail: `The two opens reached different files (inodes ${readerOpen.object.inode} and ${writerOpen.object.inode}).`, moment: writerOpen.ts };
+        return {
+          passed: false,
+          detail: `The two opens reached different files (inodes ${readerOpen.object.inode} and ${writerOpen.object.inode}).`,
+          moment: writerOpen.ts,
+        };
       return {
         passed: true,
         detail: `The reader (pid ${reader.pid}) and the writer (pid ${writer.pid}) were both started by the host (pid ${reader.ppid}), and both opened ${readerOpen.object.name} (inode ${readerOpen.object.inode}).`,
@@ -103,16 +107,22 @@ export default defineChecks({
     },
   },
   'same-fifo-in-kernel': {
-    title: 'The kernel view shows both processes holding a descriptor on the FIFO\'s path',
+    title: "The kernel view shows both processes holding a descriptor on the FIFO's path",
     hint: 'Each process asks for a kernel snapshot while it holds the FIFO (the writer after its first write, the reader after its first read): both must get that far.',
     check(trace) {
       const path = fifoPath(trace, 'chat');
       if (!path) {
         const pipe = eventsOf(trace, 'object.create', 'reader').find((e) => e.channel === 'chat' && e.object.type === 'pipe');
-        const seen = pipe ? eventsOf(trace, 'kernel.snapshot', 'reader').filter((s) => s.fds.some((f) => f.target === pipe.object.name)).at(-1) : undefined;
+        const seen = pipe
+          ? eventsOf(trace, 'kernel.snapshot', 'reader')
+              .filter((s) => s.fds.some((f) => f.target === pipe.object.name))
+              .at(-1)
+          : undefined;
         return {
           passed: false,
-          detail: pipe ? `No FIFO was created: the kernel view shows the reader's descriptor as ${pipe.object.name}, a pipe with no name in the file system.` : 'No FIFO was created.',
+          detail: pipe
+            ? `No FIFO was created: the kernel view shows the reader's descriptor as ${pipe.object.name}, a pipe with no name in the file system.`
+            : 'No FIFO was created.',
           moment: seen?.ts ?? pipe?.ts,
           ...(pipe ? { hint: 'A descriptor shows a path only for a file with a name: make the reader create a FIFO.' } : {}),
         };
@@ -132,7 +142,7 @@ export default defineChecks({
     },
   },
   'open-waited-for-reader': {
-    title: 'The writer\'s open() waited until the reader opened the FIFO',
+    title: "The writer's open() waited until the reader opened the FIFO",
     hint: 'The writer waits only if it opens first: give the reader a delay between mkfifo and open (about a second shows it well).',
     check(trace) {
       const delayNs = BigInt(Number(trace.params.readerOpenDelayMs ?? 0)) * 1_000_000n;
@@ -158,15 +168,24 @@ export default defineChecks({
           passed: false,
           detail: `The writer's open() returned after ${ms(waited)}: the reader was already there (it needed at least ${ms(thresholdNs)} to count as waiting).`,
           moment: writerOpen.ts,
-          ...(BigInt(readerOpen.ts) < BigInt(writerOpen.ts) - waited ? { hint: 'The reader began its open() before the writer began its own: the reader waited instead. Give the reader a delay between mkfifo and open.' } : {}),
+          ...(BigInt(readerOpen.ts) < BigInt(writerOpen.ts) - waited
+            ? {
+                hint: 'The reader began its open() before the writer began its own: the reader waited instead. Give the reader a delay between mkfifo and open.',
+              }
+            : {}),
         };
-      if (BigInt(writerOpen.ts) < BigInt(readerOpen.ts)) return { passed: false, detail: 'The writer\'s open() returned before the reader even began to open.', moment: writerOpen.ts };
+      if (BigInt(writerOpen.ts) < BigInt(readerOpen.ts))
+        return { passed: false, detail: "The writer's open() returned before the reader even began to open.", moment: writerOpen.ts };
       const after = BigInt(writerOpen.ts) - BigInt(readerOpen.ts);
-      return { passed: true, detail: `The writer was blocked in open() for ${ms(waited)}, and it returned ${ms(after)} after the reader's open() began.`, moment: middle };
+      return {
+        passed: true,
+        detail: `The writer was blocked in open() for ${ms(waited)}, and it returned ${ms(after)} after the reader's open() began.`,
+        moment: middle,
+      };
     },
   },
   'small-writes-whole': {
-    title: 'With several writers, every record arrived whole, once, in each writer\'s order',
+    title: "With several writers, every record arrived whole, once, in each writer's order",
     hint: 'A write of at most PIPE_BUF (4096) bytes goes in as one piece: keep "Bytes per record" at 4096 or less, and have at least two writers.',
     check(trace) {
       const sent = eventsOf(trace, 'message.send', 'writer').filter((e) => e.channel === 'records');
@@ -175,14 +194,19 @@ export default defineChecks({
       const mixedPieces = measureOf(trace, 'pieces mixed', 'reader');
       const size = Number(trace.params.recordBytes);
       const firstMixed = eventsOf(trace, 'note', 'reader').find((n) => n.text.includes('mixes two writers'));
-      if (writers < 2) return { passed: false, detail: `Only ${writers} writer wrote: atomicity matters when several write at once.`, hint: 'Have at least two writers: with one, nothing can get in between its writes.' };
+      if (writers < 2)
+        return {
+          passed: false,
+          detail: `Only ${writers} writer wrote: atomicity matters when several write at once.`,
+          hint: 'Have at least two writers: with one, nothing can get in between its writes.',
+        };
       if (mixedPieces === undefined) return { passed: false, detail: 'The reader did not finish.' };
       if (mixedPieces > 0)
         return {
           passed: false,
           detail: `${mixedPieces} of ${sent.length} pieces of ${formatBytes(size)} held bytes of two records: writes of more than PIPE_BUF were split and another writer's data went in between.`,
           moment: firstMixed?.ts,
-          ...(size <= 4096 ? { hint: 'Records of at most PIPE_BUF still arrived mixed: look at the reader\'s notes for the pieces.' } : {}),
+          ...(size <= 4096 ? { hint: "Records of at most PIPE_BUF still arrived mixed: look at the reader's notes for the pieces." } : {}),
         };
       const ids = received.map((e) => e.messageId);
       const once = new Set(ids).size === ids.length && ids.length === sent.length && sent.every((s) => ids.includes(s.messageId));
@@ -212,7 +236,7 @@ export default defineChecks({
     },
   },
   'large-writes-interleaved': {
-    title: 'Writes above PIPE_BUF were split: some pieces hold parts of two writers\' records',
+    title: "Writes above PIPE_BUF were split: some pieces hold parts of two writers' records",
     hint: 'Only writes of more than PIPE_BUF (4096) bytes may be split, and only while the FIFO is full: several writers, records of 8192 bytes or more, and a reader that waits before reading.',
     check(trace) {
       const mixedPieces = measureOf(trace, 'pieces mixed', 'reader');
@@ -226,9 +250,11 @@ export default defineChecks({
           detail: `All ${whole} records of ${formatBytes(size)} arrived whole: no write was split.`,
           moment: eventsOf(trace, 'message.receive', 'reader').at(-1)?.ts,
           hint:
-            writers < 2 ? 'With one writer, nothing can get in between the parts of its writes: add writers.'
-            : size <= 4096 ? 'Writes of at most PIPE_BUF (4096) bytes are never split (pipe(7)): use records of 8192 bytes or more.'
-            : 'No large write was split this time: it happens only while the FIFO is full and several writers wait for room. Read more slowly (smaller Bytes per read) and run again.',
+            writers < 2
+              ? 'With one writer, nothing can get in between the parts of its writes: add writers.'
+              : size <= 4096
+                ? 'Writes of at most PIPE_BUF (4096) bytes are never split (pipe(7)): use records of 8192 bytes or more.'
+                : 'No large write was split this time: it happens only while the FIFO is full and several writers wait for room. Read more slowly (smaller Bytes per read) and run again.',
         };
       const example = eventsOf(trace, 'note', 'reader').find((n) => n.text.includes('mixes two writers'));
       return {
@@ -243,27 +269,43 @@ export default defineChecks({
     hint: 'The reader reads exactly what the writers write; if it stopped early, look at its lane for an error.',
     check(trace) {
       // What write() and read() returned, added up: the kernel's own count of the bytes moved.
-      const writerRoles = [...new Set(eventsOf(trace, 'process.start').filter((e) => e.role === 'writer').map((e) => e.pid))];
-      const written = eventsOf(trace, 'io.end', 'writer').filter((e) => e.op === 'write' && e.channel === 'records').reduce((sum, e) => sum + e.bytes, 0);
+      const writerRoles = [
+        ...new Set(
+          eventsOf(trace, 'process.start')
+            .filter((e) => e.role === 'writer')
+            .map((e) => e.pid),
+        ),
+      ];
+      const written = eventsOf(trace, 'io.end', 'writer')
+        .filter((e) => e.op === 'write' && e.channel === 'records')
+        .reduce((sum, e) => sum + e.bytes, 0);
       const { bytes: read, last } = bytesMoved(trace, 'read', 'reader', 'records');
       const epipe = eventsOf(trace, 'io.error', 'writer').find((e) => e.op === 'write' && e.code === 'EPIPE');
       const expected = Number(trace.params.writers) * Number(trace.params.records) * Number(trace.params.recordBytes);
       if (measureOf(trace, 'bytes read', 'reader') === undefined) return { passed: false, detail: 'The reader did not finish.', moment: last?.ts };
       return read === written && written === expected
-        ? { passed: true, detail: `write() took ${written.toLocaleString('en')} bytes from ${writerRoles.length} writers, read() returned ${read.toLocaleString('en')}: a FIFO loses nothing, even when it mixes.`, moment: last?.ts }
+        ? {
+            passed: true,
+            detail: `write() took ${written.toLocaleString('en')} bytes from ${writerRoles.length} writers, read() returned ${read.toLocaleString('en')}: a FIFO loses nothing, even when it mixes.`,
+            moment: last?.ts,
+          }
         : {
             passed: false,
             detail:
               `write() took ${written.toLocaleString('en')} bytes (${expected.toLocaleString('en')} expected), read() returned ${read.toLocaleString('en')}` +
-              (epipe ? `: the reader closed the FIFO with ${(written - read).toLocaleString('en')} bytes unread, the kernel discarded them, and the writers' next write() failed with EPIPE.` : '.'),
+              (epipe
+                ? `: the reader closed the FIFO with ${(written - read).toLocaleString('en')} bytes unread, the kernel discarded them, and the writers' next write() failed with EPIPE.`
+                : '.'),
             moment: epipe?.ts ?? last?.ts,
-            ...(epipe ? { hint: 'A FIFO loses nothing while someone reads it; what is in it when the last reader closes is gone. Let the reader read every piece.' } : {}),
+            ...(epipe
+              ? { hint: 'A FIFO loses nothing while someone reads it; what is in it when the last reader closes is gone. Let the reader read every piece.' }
+              : {}),
           };
     },
   },
   'ping-pong-answered': {
     title: 'Every ping reached the server and every pong came back to the client, in order',
-    hint: 'Look for a ping without its pong: the client\'s lane should alternate a send on to-server and a receive on to-client.',
+    hint: "Look for a ping without its pong: the client's lane should alternate a send on to-server and a receive on to-client.",
     check(trace) {
       const one = trace.params.fifos === 'one';
       const pings = delivered(trace, one ? 'chat' : 'to-server', 'client', 'server');
@@ -273,7 +315,11 @@ export default defineChecks({
       const readBack = eventsOf(trace, 'message.receive').find((e) => Number(/from pid (\d+)/.exec(e.text ?? '')?.[1]) === e.pid);
       if (pings.sent === 0) return { passed: false, detail: 'The client sent no ping.' };
       if (pings.ok && pongs.ok && pongs.sent === pings.sent && pings.sent === wanted)
-        return { passed: true, detail: `${pings.sent} pings client → server on to-server, ${pongs.sent} pongs server → client on to-client.`, moment: lastPong?.ts };
+        return {
+          passed: true,
+          detail: `${pings.sent} pings client → server on to-server, ${pongs.sent} pongs server → client on to-client.`,
+          moment: lastPong?.ts,
+        };
       return {
         passed: false,
         detail: `${pings.sent} of ${wanted} pings sent, ${pings.received} received by the server; ${pongs.sent} pongs sent, ${pongs.received} received by the client.`,
@@ -290,9 +336,13 @@ export default defineChecks({
       const server = trace.processes.find((p) => p.role === 'server');
       if (!client || !server) return { passed: false, detail: 'The client and the server did not both run.' };
       // What the kernel showed: the FIFOs (by path, as /proc/<pid>/fd gives them) each process held.
-      const paths = eventsOf(trace, 'object.create').filter((e) => e.object.type === 'fifo').map((e) => e.object.name);
+      const paths = eventsOf(trace, 'object.create')
+        .filter((e) => e.object.type === 'fifo')
+        .map((e) => e.object.name);
       const held = (pid: number) => {
-        const snapshot = eventsOf(trace, 'kernel.snapshot').filter((s) => s.pid === pid && paths.some((p) => s.fds.some((f) => f.target === p))).pop();
+        const snapshot = eventsOf(trace, 'kernel.snapshot')
+          .filter((s) => s.pid === pid && paths.some((p) => s.fds.some((f) => f.target === p)))
+          .pop();
         return { snapshot, paths: paths.filter((p) => snapshot?.fds.some((f) => f.target === p)).map((p) => p.slice(p.lastIndexOf('/') + 1)) };
       };
       const clientHeld = held(client.pid);
@@ -310,7 +360,11 @@ export default defineChecks({
         };
       if (reads.length === 0) return { passed: false, detail: 'Neither process read a message.' };
       if (!clientHeld.snapshot || !serverHeld.snapshot)
-        return { passed: false, detail: `The kernel view never showed ${!clientHeld.snapshot ? 'the client' : 'the server'} holding a FIFO.`, hint: 'The client asks for a snapshot of /proc after its first answer: it must get one.' };
+        return {
+          passed: false,
+          detail: `The kernel view never showed ${!clientHeld.snapshot ? 'the client' : 'the server'} holding a FIFO.`,
+          hint: 'The client asks for a snapshot of /proc after its first answer: it must get one.',
+        };
       return {
         passed: true,
         detail: `${reads.length} messages read, each written by the other process; ${kernel}.`,
@@ -332,15 +386,20 @@ export default defineChecks({
       if (missing)
         return {
           passed: false,
-          detail: 'When the inspector came, stat() of the FIFO\'s path failed with ENOENT: its name had been unlinked.',
+          detail: "When the inspector came, stat() of the FIFO's path failed with ENOENT: its name had been unlinked.",
           moment: missing.ts,
           hint: 'A FIFO\'s name stays until someone unlinks it: here someone did before the inspector came. Untick "The reader unlinks the FIFO".',
         };
       if (!inspected || !used) return { passed: false, detail: 'The inspector did not open the FIFO.' };
       const lastExit = exits.reduce((a, b) => (BigInt(b.ts) > BigInt(a.ts) ? b : a));
-      if (BigInt(inspected.ts) < BigInt(lastExit.ts)) return { passed: false, detail: 'The inspector looked before the others had exited.', moment: inspected.ts };
+      if (BigInt(inspected.ts) < BigInt(lastExit.ts))
+        return { passed: false, detail: 'The inspector looked before the others had exited.', moment: inspected.ts };
       if (inspected.object.inode !== used.object.inode)
-        return { passed: false, detail: `The inspector opened a different file (inode ${inspected.object.inode}, not ${used.object.inode}).`, moment: inspected.ts };
+        return {
+          passed: false,
+          detail: `The inspector opened a different file (inode ${inspected.object.inode}, not ${used.object.inode}).`,
+          moment: inspected.ts,
+        };
       return {
         passed: true,
         detail: `With no process left holding it, ${inspected.object.name} (inode ${inspected.object.inode}, the same file fstat() gave the writer) was still there${size !== undefined ? `, st_size ${size}` : ''}.`,
@@ -381,9 +440,15 @@ export default defineChecks({
     check(trace) {
       const inspected = opensOf(trace, 'mailbox').find((e) => e.role === 'inspector');
       const gone = eventsOf(trace, 'io.error', 'inspector').find((e) => e.op === 'open' && e.code === 'ENOENT');
-      if (!inspected) return { passed: false, detail: 'The inspector never opened the FIFO, so it could not unlink it.', hint: 'The inspector must find the FIFO first: untick "The reader unlinks the FIFO".' };
+      if (!inspected)
+        return {
+          passed: false,
+          detail: 'The inspector never opened the FIFO, so it could not unlink it.',
+          hint: 'The inspector must find the FIFO first: untick "The reader unlinks the FIFO".',
+        };
       if (!gone) return { passed: false, detail: 'Nobody unlinked the FIFO; the host removed it with the run directory at the end.', moment: inspected.ts };
-      if (BigInt(inspected.ts) > BigInt(gone.ts)) return { passed: false, detail: 'The path failed to open before the inspector had seen the FIFO.', moment: gone.ts };
+      if (BigInt(inspected.ts) > BigInt(gone.ts))
+        return { passed: false, detail: 'The path failed to open before the inspector had seen the FIFO.', moment: gone.ts };
       return { passed: true, detail: `After unlink(), opening ${inspected.object.name} failed with ENOENT.`, moment: gone.ts };
     },
   },

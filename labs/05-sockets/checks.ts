@@ -32,7 +32,7 @@ function hintForBind(error: StoredEventOf<'io.error'>): string {
     case 'EADDRINUSE':
       return `The server's bind failed with EADDRINUSE: another socket already listens on that port (\`ss -ltnp\` names its process). Choose another port, or 0 to let the kernel pick a free one.`;
     case 'EACCES':
-      return 'The server\'s bind failed with EACCES: ports below ip_unprivileged_port_start (1024) need root or CAP_NET_BIND_SERVICE. Choose a port of 1024 or more, or 0.';
+      return "The server's bind failed with EACCES: ports below ip_unprivileged_port_start (1024) need root or CAP_NET_BIND_SERVICE. Choose a port of 1024 or more, or 0.";
     default:
       return `The server's bind failed with ${error.code}: see the io.error in its lane for the fix.`;
   }
@@ -102,7 +102,7 @@ const ROUND_TRIPS_MIN = 1000;
 export default defineChecks({
   'connections-at-both-ends': {
     title: 'Every client connection was seen at both ends as the same pair of addresses, each client with its own ephemeral port',
-    hint: 'Each client\'s socket.connect (its local address, the server\'s address) should have a socket.accept in the server\'s lane with the same two addresses, reversed.',
+    hint: "Each client's socket.connect (its local address, the server's address) should have a socket.accept in the server's lane with the same two addresses, reversed.",
     check(trace) {
       const bindError = bindFailure(trace, 'server');
       if (bindError) return { passed: false, detail: `The server never listened: ${bindError.message}`, hint: hintForBind(bindError), moment: bindError.ts };
@@ -116,16 +116,23 @@ export default defineChecks({
           passed: false,
           detail: `${connects.length} of ${expected} clients connected${why ? `; ${why.message}` : '.'}`,
           ...(why?.code === 'EADDRNOTAVAIL'
-            ? { hint: 'The clients all bound the same local port before connecting, so the second one asked for a pair (local address, server address) that already existed. Let the kernel choose each client\'s port (Port each client binds: 0).' }
+            ? {
+                hint: "The clients all bound the same local port before connecting, so the second one asked for a pair (local address, server address) that already existed. Let the kernel choose each client's port (Port each client binds: 0).",
+              }
             : {}),
           ...(why ? { moment: why.ts } : {}),
         };
       }
       const unmatched = connects.filter((c) => !accepts.some((a) => a.local === c.remote && a.remote === c.local));
       if (unmatched.length > 0)
-        return { passed: false, detail: `The server accepted no connection matching ${unmatched.map((c) => `(${c.local}, ${c.remote})`).join(', ')}.`, moment: unmatched[0]!.ts };
+        return {
+          passed: false,
+          detail: `The server accepted no connection matching ${unmatched.map((c) => `(${c.local}, ${c.remote})`).join(', ')}.`,
+          moment: unmatched[0]!.ts,
+        };
       const ports = connects.map((c) => portOf(c.local));
-      if (new Set(ports).size !== ports.length) return { passed: false, detail: `Two clients had the same port: ${ports.join(', ')}.`, moment: connects[0]!.ts };
+      if (new Set(ports).size !== ports.length)
+        return { passed: false, detail: `Two clients had the same port: ${ports.join(', ')}.`, moment: connects[0]!.ts };
       const low = measureOf(trace, 'ephemeral port range low');
       const high = measureOf(trace, 'ephemeral port range high');
       const bound = Number(trace.params.clientPort ?? 0) !== 0;
@@ -144,7 +151,7 @@ export default defineChecks({
     },
   },
   'kernel-shows-connections': {
-    title: 'While the connections were open, the kernel\'s socket table showed the listening socket in LISTEN and both ends of every connection ESTABLISHED',
+    title: "While the connections were open, the kernel's socket table showed the listening socket in LISTEN and both ends of every connection ESTABLISHED",
     hint: 'Each client asks for a kernel snapshot (lab.snapshot) once the server has accepted everyone; its connection must still be open then.',
     check(trace) {
       const bindError = bindFailure(trace, 'server');
@@ -171,7 +178,11 @@ export default defineChecks({
       });
       const notLooked = seen.filter((x) => x.views.length === 0);
       if (notLooked.length > 0)
-        return { passed: false, detail: `${notLooked.length} of ${connects.length} clients never asked for a kernel snapshot after connecting, so no kernel view was taken while they held their connection.`, moment: notLooked[0]!.c.ts };
+        return {
+          passed: false,
+          detail: `${notLooked.length} of ${connects.length} clients never asked for a kernel snapshot after connecting, so no kernel view was taken while they held their connection.`,
+          moment: notLooked[0]!.c.ts,
+        };
       const missing = seen.filter((x) => !x.shown);
       if (missing.length > 0) {
         const x = missing[0]!;
@@ -181,9 +192,9 @@ export default defineChecks({
           passed: false,
           detail:
             `At the snapshots the clients asked for, /proc/net/tcp showed ${seen.length - missing.length} of ${connects.length} connections ESTABLISHED at both ends. ` +
-            `At "${v.request.reason}", ${x.c.local} → ${x.c.remote} was ${v.atClient ?? 'not among the client\'s descriptors'} in the client and ${v.atServer ?? 'not among the server\'s descriptors'} in the server${v.listening ? '' : `, and ${listenEvent.address} was not in LISTEN`}.`,
+            `At "${v.request.reason}", ${x.c.local} → ${x.c.remote} was ${v.atClient ?? "not among the client's descriptors"} in the client and ${v.atServer ?? "not among the server's descriptors"} in the server${v.listening ? '' : `, and ${listenEvent.address} was not in LISTEN`}.`,
           hint: closed
-            ? 'The client looked after it had closed its connection: a closed socket leaves the process\'s descriptors (the side that closed first keeps the connection in TIME_WAIT, held by no process). Let the clients look while the connection is open.'
+            ? "The client looked after it had closed its connection: a closed socket leaves the process's descriptors (the side that closed first keeps the connection in TIME_WAIT, held by no process). Let the clients look while the connection is open."
             : 'Look for an io.error in the lanes: a connection the server never accepted has no server end to show.',
           moment: momentOfView(trace, v.request),
         };
@@ -197,7 +208,7 @@ export default defineChecks({
     },
   },
   'unprivileged-bind-refused': {
-    title: 'An ordinary user\'s bind() of a port below the unprivileged start was refused with EACCES',
+    title: "An ordinary user's bind() of a port below the unprivileged start was refused with EACCES",
     hint: 'Use a port below /proc/sys/net/ipv4/ip_unprivileged_port_start (1024), and when the app runs as root, let the program drop to the ordinary user nobody.',
     check(trace) {
       const start = measureOf(trace, 'ip_unprivileged_port_start') ?? 1024;
@@ -234,17 +245,24 @@ export default defineChecks({
     },
   },
   'loopback-only': {
-    title: 'A server bound to 127.0.0.1 answered at 127.0.0.1 and refused the machine\'s other address',
+    title: "A server bound to 127.0.0.1 answered at 127.0.0.1 and refused the machine's other address",
     hint: 'Bind the server to 127.0.0.1: bound to 0.0.0.0 it accepts connections to every address of the machine.',
     check(trace) {
       const listenEvent = eventsOf(trace, 'socket.listen', 'server')[0];
       const bindError = bindFailure(trace, 'server');
-      if (!listenEvent) return { passed: false, detail: 'The server did not listen.', ...(bindError ? { hint: hintForBind(bindError), moment: bindError.ts } : {}) };
+      if (!listenEvent)
+        return { passed: false, detail: 'The server did not listen.', ...(bindError ? { hint: hintForBind(bindError), moment: bindError.ts } : {}) };
       const viaLoopback = eventsOf(trace, 'socket.connect', 'client').find((e) => e.channel === 'via-loopback');
       const otherOk = eventsOf(trace, 'socket.connect', 'client').find((e) => e.channel === 'via-other-address');
       const otherRefused = eventsOf(trace, 'io.error', 'client').find((e) => e.channel === 'via-other-address' && e.op === 'connect');
-      if (!viaLoopback) return { passed: false, detail: `The client could not connect to the server at 127.0.0.1 (bound to ${listenEvent.address}).`, moment: listenEvent.ts };
-      if (otherOk) return { passed: false, detail: `Bound to ${listenEvent.address}, the server also answered at ${otherOk.remote}: it is not loopback-only.`, moment: otherOk.ts };
+      if (!viaLoopback)
+        return { passed: false, detail: `The client could not connect to the server at 127.0.0.1 (bound to ${listenEvent.address}).`, moment: listenEvent.ts };
+      if (otherOk)
+        return {
+          passed: false,
+          detail: `Bound to ${listenEvent.address}, the server also answered at ${otherOk.remote}: it is not loopback-only.`,
+          moment: otherOk.ts,
+        };
       if (!otherRefused || otherRefused.code !== 'ECONNREFUSED')
         return {
           passed: false,
@@ -260,15 +278,21 @@ export default defineChecks({
     },
   },
   'transports-compared': {
-    title: 'The same echo code ran over a Unix socket and over TCP, every byte verified; the kernel\'s own counters measured both with enough samples, and the spread is reported',
-    hint: 'Measure both transports (Transports to measure: both) with enough round trips for /proc/<pid>/stat\'s 10 ms ticks to add up (the step\'s 20000).',
+    title:
+      "The same echo code ran over a Unix socket and over TCP, every byte verified; the kernel's own counters measured both with enough samples, and the spread is reported",
+    hint: "Measure both transports (Transports to measure: both) with enough round trips for /proc/<pid>/stat's 10 ms ticks to add up (the step's 20000).",
     check(trace) {
       const verified = (tr: string) => measureOf(trace, `${tr} bytes verified`, 'client');
       const expected = 2 * Number(trace.params.roundTrips) * Number(trace.params.messageBytes) + Number(trace.params.totalBytes);
       const missing = ['unix', 'tcp'].filter((tr) => verified(tr) === undefined);
       if (missing.length > 0) return { passed: false, detail: `Not measured: ${missing.join(' and ')}. Both transports must run to compare them.` };
       const short = ['unix', 'tcp'].filter((tr) => verified(tr) !== expected);
-      if (short.length > 0) return { passed: false, detail: short.map((tr) => `${tr}: ${verified(tr)} of ${expected} bytes verified`).join('; ') + '.', hint: 'Look for an io.error in the client\'s lane: which message differed, and where.' };
+      if (short.length > 0)
+        return {
+          passed: false,
+          detail: short.map((tr) => `${tr}: ${verified(tr)} of ${expected} bytes verified`).join('; ') + '.',
+          hint: "Look for an io.error in the client's lane: which message differed, and where.",
+        };
 
       // The kernel's own account of each ping-pong batch: the CPU time both processes spent in the kernel
       // (/proc/<pid>/stat stime, 10 ms ticks) and the client's write() calls (/proc/<pid>/io syscw), between
@@ -300,7 +324,10 @@ export default defineChecks({
       });
       for (const m of perTransport) {
         if (m.batches.length === 0 || m.batches.some((b) => b.sampled < 2))
-          return { passed: false, detail: `${m.tr}: no kernel snapshots of both processes around its ping-pong batches, so the kernel's counters say nothing about it.` };
+          return {
+            passed: false,
+            detail: `${m.tr}: no kernel snapshots of both processes around its ping-pong batches, so the kernel's counters say nothing about it.`,
+          };
         if (m.writes < ROUND_TRIPS_MIN)
           return {
             passed: false,
@@ -336,7 +363,7 @@ export default defineChecks({
         detail:
           `${formatBytes(expected)} verified on each. ${unix!.text}; ${tcp!.text}. ` +
           (overlap
-            ? 'The batches\' kernel times overlap: this run does not separate the two.'
+            ? "The batches' kernel times overlap: this run does not separate the two."
             : `In this run every ${Math.max(...unix!.usPerTrip) < Math.min(...tcp!.usPerTrip) ? 'unix' : 'tcp'} batch cost the kernel less than every other batch; run again to see whether that holds.`),
         moment: momentOfView(trace, last),
       };
@@ -361,7 +388,11 @@ export default defineChecks({
         };
       if (early.length > 1) return { passed: false, detail: `${early.length} clients vanished, not one.`, moment: early[1]!.ts };
       if (completeCloses.length !== clients - 1 || acked !== clients - 1)
-        return { passed: false, detail: `Of the ${clients - 1} other clients, ${completeCloses.length} sent everything and ${acked} got the server's acknowledgement.`, moment: early[0]!.ts };
+        return {
+          passed: false,
+          detail: `Of the ${clients - 1} other clients, ${completeCloses.length} sent everything and ${acked} got the server's acknowledgement.`,
+          moment: early[0]!.ts,
+        };
       const e = early[0]!;
       const afterIt = completeCloses.filter((c) => t(c) > t(e)).length;
       return {
@@ -382,7 +413,8 @@ export default defineChecks({
       const refused = eventsOf(trace, 'io.error', 'server').find((e) => after(e) && e.op === 'connect' && e.code === 'ECONNREFUSED');
       const first = eventsOf(trace, 'socket.listen', 'server').find((e) => e.pid === killed.childPid);
       const relisten = eventsOf(trace, 'socket.listen', 'server').find((e) => after(e) && e.pid !== killed.childPid);
-      if (!inUse) return { passed: false, detail: 'The restarted server\'s bind did not fail with EADDRINUSE: no stale file was in its way.', moment: killed.ts };
+      if (!inUse)
+        return { passed: false, detail: "The restarted server's bind did not fail with EADDRINUSE: no stale file was in its way.", moment: killed.ts };
       if (!refused) return { passed: false, detail: 'The restarted server did not check whether anybody listened (no ECONNREFUSED).', moment: inUse.ts };
       if (!relisten || !first || relisten.address !== first.address || t(relisten) < t(refused))
         return {
@@ -396,12 +428,21 @@ export default defineChecks({
       // a Unix socket listening on it.
       const look = eventsOf(trace, 'snapshot.request', 'keeper').find((r) => after(r));
       const lookMoment = look ? momentOfView(trace, look) : undefined;
-      const objects = lookMoment === undefined ? undefined : eventsOf(trace, 'kernel.objects').filter((o) => t(o) <= BigInt(lookMoment)).at(-1);
-      const listening = look ? [...viewAt(trace, look).values()].some((v) => v.fds.some((fd) => fd.socket?.transport === 'unix' && fd.socket.local === first.address && fd.socket.state === 'LISTEN')) : true;
+      const objects =
+        lookMoment === undefined
+          ? undefined
+          : eventsOf(trace, 'kernel.objects')
+              .filter((o) => t(o) <= BigInt(lookMoment))
+              .at(-1);
+      const listening = look
+        ? [...viewAt(trace, look).values()].some((v) =>
+            v.fds.some((fd) => fd.socket?.transport === 'unix' && fd.socket.local === first.address && fd.socket.state === 'LISTEN'),
+          )
+        : true;
       const seen = (objects?.socket ?? []).some((o) => o.path === first.address) && !listening;
       return {
         passed: true,
-        detail: `pid ${killed.childPid} was killed; pid ${relisten.pid} got EADDRINUSE on ${first.address}, then ECONNREFUSED (nobody listened), unlinked it and listens again${seen ? '. In between, the kernel view showed the file among the run\'s objects with no process listening on it' : ''}.`,
+        detail: `pid ${killed.childPid} was killed; pid ${relisten.pid} got EADDRINUSE on ${first.address}, then ECONNREFUSED (nobody listened), unlinked it and listens again${seen ? ". In between, the kernel view showed the file among the run's objects with no process listening on it" : ''}.`,
         moment: seen && lookMoment ? lookMoment : refused.ts,
       };
     },
@@ -425,7 +466,7 @@ export default defineChecks({
       };
       const [nagle, noDelay, oneWrite] = ['nagle', 'nodelay', 'one-write'].map(variant);
       if (!nagle!.roundTrip || !noDelay!.roundTrip || !oneWrite!.roundTrip)
-        return { passed: false, detail: 'The trace does not hold the requests of all three variants: look for an error in the client\'s lane.' };
+        return { passed: false, detail: "The trace does not hold the requests of all three variants: look for an error in the client's lane." };
       const shown = `median round trips: two writes with Nagle ${msOf(nagle!.roundTrip)} ms, with TCP_NODELAY ${msOf(noDelay!.roundTrip)} ms, one write ${msOf(oneWrite!.roundTrip)} ms`;
       const stalled = nagle!.trips.find((x) => x.roundTrip >= DELAYED_ACK_LOW_NS);
       const moment = stalled ? (t(stalled.send) + stalled.roundTrip / 2n).toString() : nagle!.trips[0]!.send.ts;
@@ -433,19 +474,37 @@ export default defineChecks({
         return {
           passed: false,
           detail: `No request waited for a delayed ACK (${shown}): the first variant's median is below the timer's 40 ms minimum.`,
-          ...(trace.params.separateWrites === false ? {} : { hint: 'The first variant wrote separately with Nagle on, yet did not wait: look at its requests in the timeline, and at an io.error in the client\'s lane.' }),
+          ...(trace.params.separateWrites === false
+            ? {}
+            : {
+                hint: "The first variant wrote separately with Nagle on, yet did not wait: look at its requests in the timeline, and at an io.error in the client's lane.",
+              }),
           moment,
         };
       if (nagle!.roundTrip > DELAYED_ACK_HIGH_NS)
-        return { passed: false, detail: `The first variant's median round trip, ${msOf(nagle!.roundTrip)} ms, is longer than the delayed-ACK timer's 200 ms maximum allows: something other than the timer held it.`, hint: 'The machine may be overloaded: run again.', moment };
+        return {
+          passed: false,
+          detail: `The first variant's median round trip, ${msOf(nagle!.roundTrip)} ms, is longer than the delayed-ACK timer's 200 ms maximum allows: something other than the timer held it.`,
+          hint: 'The machine may be overloaded: run again.',
+          moment,
+        };
       const slowFix = [
         ['TCP_NODELAY', noDelay!],
         ['one write', oneWrite!],
       ].find(([, v]) => (v as typeof noDelay)!.roundTrip! >= NO_WAIT_NS);
       if (slowFix)
-        return { passed: false, detail: `${shown}: the ${slowFix[0]} variant waited too (median at least ${msOf(NO_WAIT_NS)} ms).`, hint: 'A fix should not wait for the timer: look at its requests in the timeline.', moment };
+        return {
+          passed: false,
+          detail: `${shown}: the ${slowFix[0]} variant waited too (median at least ${msOf(NO_WAIT_NS)} ms).`,
+          hint: 'A fix should not wait for the timer: look at its requests in the timeline.',
+          moment,
+        };
       if (nagle!.toServer! < DELAYED_ACK_LOW_NS)
-        return { passed: false, detail: `${shown}, but the requests reached the server a median ${msOf(nagle!.toServer!)} ms after the client began them: the wait was not the body held back.`, moment };
+        return {
+          passed: false,
+          detail: `${shown}, but the requests reached the server a median ${msOf(nagle!.toServer!)} ms after the client began them: the wait was not the body held back.`,
+          moment,
+        };
       return {
         passed: true,
         detail: `${shown}. With Nagle, the whole request reached the server a median ${msOf(nagle!.toServer!)} ms after the client began writing it: the body waited for the ACK of the header, which the server's kernel delayed (40 ms minimum on Linux). ${nagle!.trips.filter((x) => x.roundTrip >= DELAYED_ACK_LOW_NS).length} of ${nagle!.trips.length} requests waited.`,

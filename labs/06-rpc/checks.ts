@@ -34,7 +34,9 @@ function measureOf(trace: RunTrace, name: string, role?: string): StoredEventOf<
 
 /** The request bytes the client sent for call `xid` (found by its labelled xid field). */
 function requestBytes(trace: RunTrace, xid: number, role: string): StoredEventOf<'message.bytes'> | undefined {
-  return eventsOf(trace, 'message.bytes', role).find((m) => m.direction === 'send' && field(m.fields, 'xid')?.value === String(xid) && field(m.fields, 'msgType')?.value === 'CALL (0)');
+  return eventsOf(trace, 'message.bytes', role).find(
+    (m) => m.direction === 'send' && field(m.fields, 'xid')?.value === String(xid) && field(m.fields, 'msgType')?.value === 'CALL (0)',
+  );
 }
 
 function int(trace: RunTrace, name: string): number {
@@ -81,7 +83,9 @@ export default defineChecks({
           detail: `The request's fields disagree with the call: ${wrong.map(([k, v]) => `${k} is ${got[k as keyof typeof got] ?? 'missing'}, expected ${v}`).join('; ')}.`,
           moment: bytes.ts,
           ...(got.proc !== want.proc
-            ? { hint: `The stub numbered deposit ${got.proc ?? '?'}, the server's interface numbers it ${DEPOSIT}: the bytes carry numbers, not names, so both stubs must come from the same interface definition.` }
+            ? {
+                hint: `The stub numbered deposit ${got.proc ?? '?'}, the server's interface numbers it ${DEPOSIT}: the bytes carry numbers, not names, so both stubs must come from the same interface definition.`,
+              }
             : {}),
         };
       }
@@ -108,12 +112,19 @@ export default defineChecks({
           passed: false,
           detail: `The server did not run xid ${call.xid}${error ? `; the client got ${error.code}` : ''}.`,
           moment: (error ?? call).ts,
-          ...(error?.code === 'PROC_UNAVAIL' ? { hint: 'The server has no procedure with the number the client sent: the client was built from another interface than the server.' } : {}),
+          ...(error?.code === 'PROC_UNAVAIL'
+            ? { hint: 'The server has no procedure with the number the client sent: the client was built from another interface than the server.' }
+            : {}),
         };
       }
-      if (!reply || ts(reply) < ts(executed)) return { passed: false, detail: `No reply to xid ${call.xid} reached the client after the server ran it.`, moment: executed.ts };
+      if (!reply || ts(reply) < ts(executed))
+        return { passed: false, detail: `No reply to xid ${call.xid} reached the client after the server ran it.`, moment: executed.ts };
       return reply.result === amount
-        ? { passed: true, detail: `The server (pid ${executed.pid}) ran deposit(${executed.args}) -> ${executed.result}; the client (pid ${reply.pid}) got ${reply.result} after ${reply.attempts} attempt(s), ${(Number(reply.durationNs) / 1e6).toFixed(2)} ms.`, moment: reply.ts }
+        ? {
+            passed: true,
+            detail: `The server (pid ${executed.pid}) ran deposit(${executed.args}) -> ${executed.result}; the client (pid ${reply.pid}) got ${reply.result} after ${reply.attempts} attempt(s), ${(Number(reply.durationNs) / 1e6).toFixed(2)} ms.`,
+            moment: reply.ts,
+          }
         : { passed: false, detail: `The client got ${reply.result}; a first deposit of ${amount} into a new account should give ${amount}.`, moment: reply.ts };
     },
   },
@@ -125,13 +136,20 @@ export default defineChecks({
       const texts = new Map(eventsOf(trace, 'message.send', 'sender').map((m) => [m.messageId, m.text]));
       const received = new Map(eventsOf(trace, 'message.receive', 'receiver').map((m) => [m.messageId, m]));
       const outcome = (encoding: (e: string) => boolean) =>
-        sent.filter((m) => encoding(m.encoding ?? '')).map((m) => ({ sent: texts.get(m.messageId), got: received.get(m.messageId)?.text, at: received.get(m.messageId)?.ts, hex: m.hex }));
+        sent
+          .filter((m) => encoding(m.encoding ?? ''))
+          .map((m) => ({ sent: texts.get(m.messageId), got: received.get(m.messageId)?.text, at: received.get(m.messageId)?.ts, hex: m.hex }));
       const native = outcome((e) => e.startsWith('native'));
       const xdr = outcome((e) => e === 'xdr');
       const misread = native.find((n) => n.got !== undefined && n.got !== n.sent);
       const right = xdr.find((n) => n.got !== undefined && n.got === n.sent);
       if (!misread) {
-        if (native.length === 0) return { passed: false, detail: 'Nothing was sent in native order.', hint: 'Turn the raw send on: the XDR copy alone is read right, so nothing shows the problem.' };
+        if (native.length === 0)
+          return {
+            passed: false,
+            detail: 'Nothing was sent in native order.',
+            hint: 'Turn the raw send on: the XDR copy alone is read right, so nothing shows the problem.',
+          };
         return {
           passed: false,
           detail: `The native-order integer arrived as ${native[0]!.got ?? 'nothing'} (sent ${native[0]!.sent}): not misread.`,
@@ -140,17 +158,26 @@ export default defineChecks({
         };
       }
       if (!right) return { passed: false, detail: 'The XDR integer did not arrive as sent.', moment: misread.at! };
-      return { passed: true, detail: `Native order: sent ${misread.sent}, bytes ${misread.hex.slice(12)}, read as ${misread.got}. XDR: bytes ${right.hex.slice(12)}, read as ${right.got}.`, moment: misread.at! };
+      return {
+        passed: true,
+        detail: `Native order: sent ${misread.sent}, bytes ${misread.hex.slice(12)}, read as ${misread.got}. XDR: bytes ${right.hex.slice(12)}, read as ${right.got}.`,
+        moment: misread.at!,
+      };
     },
   },
   'each-deposit-once': {
     title: "The server's ledger holds each of the client's deposits exactly once",
-    hint: 'The ledger is the file the server appended and fsync\'ed before each reply, read back when it stopped: look at the last rpc.ledger in the server\'s lane.',
+    hint: "The ledger is the file the server appended and fsync'ed before each reply, read back when it stopped: look at the last rpc.ledger in the server's lane.",
     check(trace) {
       const xids = depositXids(trace);
       if (xids.length === 0) return { passed: false, detail: 'The client made no deposit.' };
       const ledger = lastLedger(trace);
-      if (!ledger) return { passed: false, detail: 'No server read its ledger back, so nothing says how often each deposit ran.', hint: 'The server reads its ledger when it stops on SIGTERM: did the run end before it could?' };
+      if (!ledger)
+        return {
+          passed: false,
+          detail: 'No server read its ledger back, so nothing says how often each deposit ran.',
+          hint: 'The server reads its ledger when it stops on SIGTERM: did the run end before it could?',
+        };
       const runs = runsPerXid(ledger);
       const twice = xids.filter((x) => (runs.get(x) ?? 0) > 1);
       const never = xids.filter((x) => !runs.has(x));
@@ -180,9 +207,15 @@ export default defineChecks({
     hint: 'A fault hits every k-th call: make sure there are at least k deposits. A delay causes a retry only if it is longer than the timeout.',
     check(trace) {
       const faults = byTime(eventsOf(trace, 'rpc.fault', 'link'));
-      if (faults.length === 0) return { passed: false, detail: 'The link interfered with no message: there was nothing to retry.', hint: 'Choose a fault for the link (drop-request, drop-reply, duplicate-request or delay).' };
+      if (faults.length === 0)
+        return {
+          passed: false,
+          detail: 'The link interfered with no message: there was nothing to retry.',
+          hint: 'Choose a fault for the link (drop-request, drop-reply, duplicate-request or delay).',
+        };
       const retries = eventsOf(trace, 'rpc.call', 'client').filter((c) => c.attempt > 1);
-      const mustRetry = (f: (typeof faults)[number]) => f.fault === 'drop-request' || f.fault === 'drop-reply' || (f.fault === 'delay' && int(trace, 'delayMs') > int(trace, 'timeoutMs'));
+      const mustRetry = (f: (typeof faults)[number]) =>
+        f.fault === 'drop-request' || f.fault === 'drop-reply' || (f.fault === 'delay' && int(trace, 'delayMs') > int(trace, 'timeoutMs'));
       const unrepaired = faults.filter((f) => mustRetry(f) && !retries.some((r) => r.xid === f.xid && ts(r) > ts(f)));
       if (unrepaired.length > 0) {
         const first = unrepaired[0]!;
@@ -190,7 +223,9 @@ export default defineChecks({
           passed: false,
           detail: `${unrepaired.map((f) => `${f.fault} on xid ${f.xid}`).join(', ')}: no retry of that xid came after it.`,
           moment: first.ts,
-          ...(int(trace, 'attempts') === 1 && trace.params.semantics !== 'exactly-once' ? { hint: 'With one send per call the client never sends a call again: what the link lost stays lost.' } : {}),
+          ...(int(trace, 'attempts') === 1 && trace.params.semantics !== 'exactly-once'
+            ? { hint: 'With one send per call the client never sends a call again: what the link lost stays lost.' }
+            : {}),
         };
       }
       const repaired = faults.filter(mustRetry).map((f) => retries.find((r) => r.xid === f.xid && ts(r) > ts(f))!);
@@ -212,7 +247,11 @@ export default defineChecks({
       const again = duplicates.filter((d) => d.action === 'executed-again');
       if (again.length > 0 || repeatedInLedger.length > 0) {
         const xids = [...new Set([...again.map((d) => d.xid), ...repeatedInLedger])];
-        return { passed: false, detail: `Repeated deposit(s) ran again: xid${xids.length === 1 ? '' : 's'} ${xids.join(', ')} (server's rpc.duplicate${ledger ? ' and its ledger' : ''}).`, moment: (again[0] ?? ledger!).ts };
+        return {
+          passed: false,
+          detail: `Repeated deposit(s) ran again: xid${xids.length === 1 ? '' : 's'} ${xids.join(', ')} (server's rpc.duplicate${ledger ? ' and its ledger' : ''}).`,
+          moment: (again[0] ?? ledger!).ts,
+        };
       }
       if (suppressed.length === 0) {
         return {
@@ -222,7 +261,11 @@ export default defineChecks({
         };
       }
       const counts = ['replayed', 'dropped'].map((a) => `${suppressed.filter((d) => d.action === a).length} ${a}`).join(', ');
-      return { passed: true, detail: `${suppressed.length} repeated deposit(s) (${counts}) on xid${suppressed.length === 1 ? '' : 's'} ${suppressed.map((d) => d.xid).join(', ')}; none ran twice.`, moment: suppressed[0]!.ts };
+      return {
+        passed: true,
+        detail: `${suppressed.length} repeated deposit(s) (${counts}) on xid${suppressed.length === 1 ? '' : 's'} ${suppressed.map((d) => d.xid).join(', ')}; none ran twice.`,
+        moment: suppressed[0]!.ts,
+      };
     },
   },
   'crash-between-execute-and-reply': {
@@ -239,7 +282,9 @@ export default defineChecks({
           passed: false,
           detail: `The first server (pid ${first.pid}) did not die of SIGKILL: it ended ${how}.`,
           ...(died ? { moment: died.ts } : {}),
-          ...(int(trace, 'crashOnDeposit') > int(trace, 'deposits') ? { hint: `crashOnDeposit (${int(trace, 'crashOnDeposit')}) is past the last deposit (${int(trace, 'deposits')}): the server never reaches it.` } : {}),
+          ...(int(trace, 'crashOnDeposit') > int(trace, 'deposits')
+            ? { hint: `crashOnDeposit (${int(trace, 'crashOnDeposit')}) is past the last deposit (${int(trace, 'deposits')}): the server never reaches it.` }
+            : {}),
         };
       }
       const executed = byTime(eventsOf(trace, 'rpc.execute', 'server').filter((e) => e.pid === first.pid && e.procedure === 'deposit' && ts(e) < ts(died)));
@@ -247,11 +292,26 @@ export default defineChecks({
       if (!last) return { passed: false, detail: `The first server died of SIGKILL before it ran any deposit.`, moment: died.ts };
       const restarted = starts.find((s) => s.pid !== first.pid && ts(s) > ts(died));
       const earlyReply = eventsOf(trace, 'rpc.reply', 'client').find((r) => r.xid === last.xid && (!restarted || ts(r) < ts(restarted)));
-      if (earlyReply) return { passed: false, detail: `The client had its reply to xid ${last.xid} before the server was started again: the crash came after the reply.`, moment: earlyReply.ts };
-      if (!restarted) return { passed: false, detail: `The server died of SIGKILL after running xid ${last.xid}, and was not started again.`, moment: died.ts, hint: 'The supervisor starts the server again when it dies of a signal: look at its lane.' };
+      if (earlyReply)
+        return {
+          passed: false,
+          detail: `The client had its reply to xid ${last.xid} before the server was started again: the crash came after the reply.`,
+          moment: earlyReply.ts,
+        };
+      if (!restarted)
+        return {
+          passed: false,
+          detail: `The server died of SIGKILL after running xid ${last.xid}, and was not started again.`,
+          moment: died.ts,
+          hint: 'The supervisor starts the server again when it dies of a signal: look at its lane.',
+        };
       const recovery = eventsOf(trace, 'rpc.ledger', 'server').find((l) => l.pid === restarted.pid && l.reason === 'recovery');
       if (!recovery || !recovery.entries.some((e) => e.xid === last.xid)) {
-        return { passed: false, detail: `The restarted server (pid ${restarted.pid}) did not read xid ${last.xid} back from its ledger.`, moment: (recovery ?? restarted).ts };
+        return {
+          passed: false,
+          detail: `The restarted server (pid ${restarted.pid}) did not read xid ${last.xid} back from its ledger.`,
+          moment: (recovery ?? restarted).ts,
+        };
       }
       return {
         passed: true,
@@ -262,7 +322,7 @@ export default defineChecks({
   },
   'every-call-answered': {
     title: 'The client got an answer to every deposit',
-    hint: 'A call with no answer ended unknown: look for rpc.error code unknown in the client\'s lane.',
+    hint: "A call with no answer ended unknown: look for rpc.error code unknown in the client's lane.",
     check(trace) {
       const xids = depositXids(trace);
       if (xids.length === 0) return { passed: false, detail: 'The client made no deposit.' };
@@ -276,13 +336,19 @@ export default defineChecks({
           detail: `No answer to xid ${missing.join(', ')}${error ? `: ${error.code} (${error.message})` : ''}.`,
           ...(error ? { moment: error.ts } : {}),
           ...(error?.code === 'unknown' && trace.params.semantics === 'at-most-once'
-            ? { hint: 'At-most-once gives a call up when its connection breaks: the restarted server\'s duplicate table is empty, so a retry could run the deposit twice. Exactly-once keeps the table on disk and can retry.' }
+            ? {
+                hint: "At-most-once gives a call up when its connection breaks: the restarted server's duplicate table is empty, so a retry could run the deposit twice. Exactly-once keeps the table on disk and can retry.",
+              }
             : {}),
         };
       }
       const last = byTime(replies.filter((r) => xids.includes(r.xid))).pop()!;
       const retried = replies.filter((r) => xids.includes(r.xid) && r.attempts > 1);
-      return { passed: true, detail: `All ${xids.length} deposits answered${retried.length > 0 ? `; ${retried.map((r) => `xid ${r.xid} after ${r.attempts} attempts`).join(', ')}` : ''}.`, moment: last.ts };
+      return {
+        passed: true,
+        detail: `All ${xids.length} deposits answered${retried.length > 0 ? `; ${retried.map((r) => `xid ${r.xid} after ${r.attempts} attempts`).join(', ')}` : ''}.`,
+        moment: last.ts,
+      };
     },
   },
   'port-from-matchmaker': {
@@ -290,13 +356,19 @@ export default defineChecks({
     hint: 'The server registers when it listens; the client must LOOKUP before it connects to the bank.',
     check(trace) {
       const listen = eventsOf(trace, 'socket.listen', 'server').find((l) => l.channel === 'bank');
-      const lookup = byTime(eventsOf(trace, 'rpc.reply', 'client').filter((r) => r.channel === 'matchmaker' && r.procedure === 'lookup' && r.result !== '0')).pop();
+      const lookup = byTime(
+        eventsOf(trace, 'rpc.reply', 'client').filter((r) => r.channel === 'matchmaker' && r.procedure === 'lookup' && r.result !== '0'),
+      ).pop();
       if (!lookup) {
         return {
           passed: false,
           detail: `The client got no port from the matchmaker; the server ${listen ? `listens on ${listen.address.split(':').pop()}` : 'never listened'}.`,
           ...(listen ? { moment: listen.ts } : {}),
-          ...(int(trace, 'hardcodedPort') !== 0 ? { hint: `The client used port ${int(trace, 'hardcodedPort')}, written into it: the kernel gives the bank a different port each run, so only the matchmaker knows the right one.` } : {}),
+          ...(int(trace, 'hardcodedPort') !== 0
+            ? {
+                hint: `The client used port ${int(trace, 'hardcodedPort')}, written into it: the kernel gives the bank a different port each run, so only the matchmaker knows the right one.`,
+              }
+            : {}),
         };
       }
       if (!listen) return { passed: false, detail: `The matchmaker answered ${lookup.result}, but the bank server never listened.`, moment: lookup.ts };
@@ -305,11 +377,19 @@ export default defineChecks({
       if (!connect) return { passed: false, detail: 'The client did not connect to the bank after its lookup.', moment: lookup.ts };
       const calledPort = Number(connect.remote.split(':').pop());
       if (String(calledPort) !== lookup.result || calledPort !== serverPort) {
-        return { passed: false, detail: `Lookup said ${lookup.result}, the client connected to ${calledPort}, the server listens on ${serverPort}.`, moment: connect.ts };
+        return {
+          passed: false,
+          detail: `Lookup said ${lookup.result}, the client connected to ${calledPort}, the server listens on ${serverPort}.`,
+          moment: connect.ts,
+        };
       }
       const reply = eventsOf(trace, 'rpc.reply', 'client').find((r) => r.channel === 'bank' && ts(r) > ts(connect));
       if (!reply) return { passed: false, detail: `The client connected to port ${calledPort} but got no reply from the bank.`, moment: connect.ts };
-      return { passed: true, detail: `The server listened on port ${serverPort} (chosen by the kernel); LOOKUP BANK answered ${lookup.result}; the client called ${reply.procedure} there and got ${reply.result}.`, moment: connect.ts };
+      return {
+        passed: true,
+        detail: `The server listened on port ${serverPort} (chosen by the kernel); LOOKUP BANK answered ${lookup.result}; the client called ${reply.procedure} there and got ${reply.result}.`,
+        moment: connect.ts,
+      };
     },
   },
   'local-far-cheaper': {
@@ -327,7 +407,11 @@ export default defineChecks({
         p90: measureOf(trace, `${w}: p90`, 'client')?.value,
       }));
       const bad = rows.filter((r) => r.calls !== calls || r.right !== calls || !r.median || !(r.median.value > 0));
-      if (bad.length > 0) return { passed: false, detail: bad.map((r) => `${r.way}: ${r.calls ?? 'no'} calls, ${r.right ?? 'no'} right results`).join('; ') + ` (expected ${calls} each).` };
+      if (bad.length > 0)
+        return {
+          passed: false,
+          detail: bad.map((r) => `${r.way}: ${r.calls ?? 'no'} calls, ${r.right ?? 'no'} right results`).join('; ') + ` (expected ${calls} each).`,
+        };
       const [direct, raw, rpc] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
       const show = (r: (typeof rows)[number]) => `${r.way} ${fmt(r.median!.value)} (${fmt(r.p10!)}-${fmt(r.p90!)})`;
       const factorRaw = raw.median!.value / direct.median!.value;
@@ -337,7 +421,8 @@ export default defineChecks({
         `Raw socket / direct ${factor(factorRaw)}, RPC / direct ${factor(factorRpc)}; RPC / raw socket ${factor(rpc.median!.value / raw.median!.value)} (this one varies from run to run).`;
       const passed = factorRaw >= LOCAL_FACTOR && factorRpc >= LOCAL_FACTOR;
       const outcome: CheckOutcome = { passed, detail, moment: rpc.median!.ts };
-      if (!passed && int(trace, 'workUs') > 0) outcome.hint = `Each call computed for ${int(trace, 'workUs')} µs first, in the server as in the direct call: the trip is now a small part of each call's cost.`;
+      if (!passed && int(trace, 'workUs') > 0)
+        outcome.hint = `Each call computed for ${int(trace, 'workUs')} µs first, in the server as in the direct call: the trip is now a small part of each call's cost.`;
       return outcome;
     },
   },
@@ -375,15 +460,25 @@ export default defineChecks({
       const bad = byTime(eventsOf(trace, 'rpc.error', 'server'));
       const firstBad = bad[0];
       const lastBad = bad[bad.length - 1];
-      if (errors.length > 0) return { passed: false, detail: `The client had errors: ${errors.map((e) => `${e.code} (${e.message})`).join('; ')}.`, moment: errors[0]!.ts };
+      if (errors.length > 0)
+        return { passed: false, detail: `The client had errors: ${errors.map((e) => `${e.code} (${e.message})`).join('; ')}.`, moment: errors[0]!.ts };
       if (replies.length !== deposits || balance?.value !== deposits * 10) {
-        return { passed: false, detail: `${replies.length} of ${deposits} deposits answered; final balance ${balance?.value ?? 'unknown'} (expected ${deposits * 10}).`, ...(replies.length > 0 ? { moment: replies[replies.length - 1]!.ts } : {}) };
+        return {
+          passed: false,
+          detail: `${replies.length} of ${deposits} deposits answered; final balance ${balance?.value ?? 'unknown'} (expected ${deposits * 10}).`,
+          ...(replies.length > 0 ? { moment: replies[replies.length - 1]!.ts } : {}),
+        };
       }
-      if (!firstBad || !lastBad) return { passed: true, detail: `${deposits} deposits answered; no bad input reached the server.`, moment: replies[replies.length - 1]!.ts };
+      if (!firstBad || !lastBad)
+        return { passed: true, detail: `${deposits} deposits answered; no bad input reached the server.`, moment: replies[replies.length - 1]!.ts };
       const before = replies.filter((r) => ts(r) < ts(firstBad)).length;
       const after = replies.filter((r) => ts(r) > ts(lastBad)).length;
       if (after === 0) return { passed: false, detail: 'No deposit was answered after the last bad input: did the server keep serving?', moment: lastBad.ts };
-      return { passed: true, detail: `${deposits} deposits answered: ${before} before the first bad input, ${after} after the last; final balance ${balance.value}.`, moment: replies.find((r) => ts(r) > ts(lastBad))!.ts };
+      return {
+        passed: true,
+        detail: `${deposits} deposits answered: ${before} before the first bad input, ${after} after the last; final balance ${balance.value}.`,
+        moment: replies.find((r) => ts(r) > ts(lastBad))!.ts,
+      };
     },
   },
 });

@@ -132,7 +132,8 @@ async function runLab(args: string[]): Promise<number> {
   return withEngine(async (engine) => {
     const { lab } = await engine.call('labs.get', { labId });
     const step = values.step ? lab.steps.find((s) => s.id === values.step) : values.scenario ? undefined : lab.steps[0];
-    if (values.step && !step) throw new UserError('unknown-step', `Lab "${lab.id}" has no step "${values.step}".`, `Choose one of: ${lab.steps.map((s) => s.id).join(', ')}.`);
+    if (values.step && !step)
+      throw new UserError('unknown-step', `Lab "${lab.id}" has no step "${values.step}".`, `Choose one of: ${lab.steps.map((s) => s.id).join(', ')}.`);
     const scenarioId = values.scenario ?? step!.scenario;
     const print = json ? printJson : printText;
     let startTs = 0n;
@@ -190,7 +191,9 @@ function printText(record: CliRecord, startTs: bigint): void {
     }
     case 'process': {
       const p = record.process;
-      console.log(`process ${p.pid} (${p.role}, parent ${p.ppid}): ${p.state}${p.exitCode !== null ? `, exit code ${p.exitCode}` : ''}${p.signal ? `, ${p.signal}` : ''}`);
+      console.log(
+        `process ${p.pid} (${p.role}, parent ${p.ppid}): ${p.state}${p.exitCode !== null ? `, exit code ${p.exitCode}` : ''}${p.signal ? `, ${p.signal}` : ''}`,
+      );
       return;
     }
     case 'check': {
@@ -210,7 +213,8 @@ function printText(record: CliRecord, startTs: bigint): void {
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string' } } });
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be a number from 0 to 65535, got "${values.port}".`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+    throw new UsageError(`--port must be a number from 0 to 65535, got "${values.port}".`);
   const { serveBrowserMode } = await import('../hosts/launcher.js');
   await serveBrowserMode(port === undefined ? {} : { port });
   return new Promise<number>(() => {

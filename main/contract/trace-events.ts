@@ -114,7 +114,16 @@ export interface TraceEventFields {
    * A connection ended, seen from this process. `how`: `end` the peer closed in order (FIN, read returned
    * 0), `reset` the peer vanished (ECONNRESET/EPIPE: e.g. it died mid-stream), `local` this process closed it.
    */
-  'socket.close': { channel: string; transport: SocketTransport; local?: string; remote?: string; how: 'end' | 'reset' | 'local'; bytesIn?: number; bytesOut?: number; detail?: string };
+  'socket.close': {
+    channel: string;
+    transport: SocketTransport;
+    local?: string;
+    remote?: string;
+    how: 'end' | 'reset' | 'local';
+    bytesIn?: number;
+    bytesOut?: number;
+    detail?: string;
+  };
 
   // Remote procedure calls. `xid` is the call's request id (ONC RPC's transaction id), chosen by the client.
   /** The client stub is calling `procedure` (attempt 1) or retrying it (attempt > 1) with these arguments. */
@@ -141,7 +150,14 @@ export interface TraceEventFields {
    * entry per execution it had appended and fsync'ed before replying, in the file's order. `torn`: lines
    * that were not whole records (cut short by a crash of the machine).
    */
-  'rpc.ledger': { channel: string; path: string; bytes: number; reason: 'recovery' | 'shutdown'; entries: { xid: number; procedure: string; args: string; result: string }[]; torn?: number };
+  'rpc.ledger': {
+    channel: string;
+    path: string;
+    bytes: number;
+    reason: 'recovery' | 'shutdown';
+    entries: { xid: number; procedure: string; args: string; result: string }[];
+    torn?: number;
+  };
 
   /** A value the program measured, e.g. the pipe's capacity. */
   measure: { name: string; value: number; unit: string; detail?: string };
@@ -334,12 +350,16 @@ const isTransport: FieldCheck = (v) => v === 'tcp' || v === 'unix';
 const isRpcFault: FieldCheck = (v) => (RPC_FAULTS as readonly unknown[]).includes(v);
 const isField: FieldCheck = (v) => {
   const f = v as MessageField;
-  return typeof v === 'object' && v !== null && isString(f.path) && isString(f.type) && isInt(f.offset) && isInt(f.length) && isString(f.bytes) && isString(f.value);
+  return (
+    typeof v === 'object' && v !== null && isString(f.path) && isString(f.type) && isInt(f.offset) && isInt(f.length) && isString(f.bytes) && isString(f.value)
+  );
 };
 const isFieldList: FieldCheck = (v) => Array.isArray(v) && v.every(isField);
-const optional = (check: FieldCheck): FieldCheck => (v) => v === undefined || check(v);
-const isObjectRef: FieldCheck = (v) =>
-  typeof v === 'object' && v !== null && isString((v as KernelObjectRef).type) && isString((v as KernelObjectRef).name);
+const optional =
+  (check: FieldCheck): FieldCheck =>
+  (v) =>
+    v === undefined || check(v);
+const isObjectRef: FieldCheck = (v) => typeof v === 'object' && v !== null && isString((v as KernelObjectRef).type) && isString((v as KernelObjectRef).name);
 
 /** Required fields per lab event kind. Written by hand, not with zod: this runs for every event. */
 const LAB_EVENT_FIELDS: Record<(typeof LAB_EVENT_KINDS)[number], Record<string, FieldCheck>> = {
@@ -396,7 +416,9 @@ const LAB_EVENT_FIELDS: Record<(typeof LAB_EVENT_KINDS)[number], Record<string, 
     path: isString,
     bytes: isInt,
     reason: (v) => v === 'recovery' || v === 'shutdown',
-    entries: (v) => Array.isArray(v) && v.every((e) => typeof e === 'object' && e !== null && isInt(e.xid) && isString(e.procedure) && isString(e.args) && isString(e.result)),
+    entries: (v) =>
+      Array.isArray(v) &&
+      v.every((e) => typeof e === 'object' && e !== null && isInt(e.xid) && isString(e.procedure) && isString(e.args) && isString(e.result)),
     torn: optional(isInt),
   },
   measure: { name: isString, value: isNumber, unit: isString, detail: optional(isString) },
@@ -422,8 +444,7 @@ export function parseLabTraceLine(line: string, pid: number): LineVerdict {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
   const event = value as Record<string, unknown>;
-  if (event.v !== TRACE_SCHEMA_VERSION)
-    return { ok: false, reason: `schema version ${String(event.v)} is not the host's version ${TRACE_SCHEMA_VERSION}` };
+  if (event.v !== TRACE_SCHEMA_VERSION) return { ok: false, reason: `schema version ${String(event.v)} is not the host's version ${TRACE_SCHEMA_VERSION}` };
   if (!isNanosString(event.ts)) return { ok: false, reason: '"ts" must be monotonic nanoseconds as a decimal string' };
   if (event.pid !== pid) return { ok: false, reason: `"pid" is ${String(event.pid)} but the channel belongs to pid ${pid}` };
   if (!isString(event.role)) return { ok: false, reason: '"role" must be a string' };

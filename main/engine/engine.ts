@@ -130,8 +130,17 @@ export class Engine implements EngineHandle {
     const lab = this.catalogue.labs.find((l) => l.id === labId || l.dir.endsWith(`/${labId}`));
     if (!lab) {
       const broken = this.catalogue.problems.find((p) => p.file.includes(labId));
-      if (broken) throw new UserError('lab-broken', `Lab "${labId}" could not be loaded: ${broken.file}:${broken.line}: ${broken.message}`, 'Fix that line of the lab file.');
-      throw new UserError('unknown-lab', `There is no lab "${labId}".`, `Choose one of: ${this.catalogue.labs.map((l) => l.id).join(', ') || '(no labs loaded)'}.`);
+      if (broken)
+        throw new UserError(
+          'lab-broken',
+          `Lab "${labId}" could not be loaded: ${broken.file}:${broken.line}: ${broken.message}`,
+          'Fix that line of the lab file.',
+        );
+      throw new UserError(
+        'unknown-lab',
+        `There is no lab "${labId}".`,
+        `Choose one of: ${this.catalogue.labs.map((l) => l.id).join(', ') || '(no labs loaded)'}.`,
+      );
     }
     return lab;
   }
@@ -162,12 +171,20 @@ export class Engine implements EngineHandle {
       const lab = this.findLab(labId);
       const scenario = lab.scenarios.find((s) => s.id === scenarioId);
       if (!scenario)
-        throw new UserError('unknown-scenario', `Lab "${lab.id}" has no scenario "${scenarioId}".`, `Choose one of: ${lab.scenarios.map((s) => s.id).join(', ')}.`);
+        throw new UserError(
+          'unknown-scenario',
+          `Lab "${lab.id}" has no scenario "${scenarioId}".`,
+          `Choose one of: ${lab.scenarios.map((s) => s.id).join(', ')}.`,
+        );
       const step = stepId === undefined ? lab.steps.find((s) => s.scenario === scenario.id) : lab.steps.find((s) => s.id === stepId);
       if (stepId !== undefined && !step)
         throw new UserError('unknown-step', `Lab "${lab.id}" has no step "${stepId}".`, `Choose one of: ${lab.steps.map((s) => s.id).join(', ')}.`);
       if (step && step.scenario !== scenario.id)
-        throw new UserError('unknown-scenario', `Step "${step.id}" runs scenario "${step.scenario}", not "${scenario.id}".`, `Run it with scenario "${step.scenario}".`);
+        throw new UserError(
+          'unknown-scenario',
+          `Step "${step.id}" runs scenario "${step.scenario}", not "${scenario.id}".`,
+          `Run it with scenario "${step.scenario}".`,
+        );
       const values = this.resolveParams(scenario.params, { ...(step?.params ?? {}), ...params });
       if (lab.platforms.length > 0 && !lab.platforms.includes(process.platform))
         throw new UserError(
@@ -248,7 +265,12 @@ export class Engine implements EngineHandle {
       if (!spec)
         throw new UserError('bad-parameter', `Unknown parameter "${name}".`, `This scenario takes: ${specs.map((s) => s.name).join(', ') || 'no parameters'}.`);
       const problem = paramProblem(spec, value);
-      if (problem) throw new UserError('bad-parameter', `Parameter ${problem}.`, 'Choose a value in its range: shown next to the field in the app, or by `ipc-lab labs` on the command line.');
+      if (problem)
+        throw new UserError(
+          'bad-parameter',
+          `Parameter ${problem}.`,
+          'Choose a value in its range: shown next to the field in the app, or by `ipc-lab labs` on the command line.',
+        );
       values[name] = value;
     }
     return values;

@@ -129,9 +129,7 @@ export class EventStore {
     this.migrate();
     const values = '(?, ?, ?, ?, ?, ?)';
     this.insertOne = this.db.prepare(`INSERT INTO events (run_id, seq, ts, pid, kind, data) VALUES ${values}`);
-    this.insertMany = this.db.prepare(
-      `INSERT INTO events (run_id, seq, ts, pid, kind, data) VALUES ${Array(ROWS_PER_INSERT).fill(values).join(', ')}`,
-    );
+    this.insertMany = this.db.prepare(`INSERT INTO events (run_id, seq, ts, pid, kind, data) VALUES ${Array(ROWS_PER_INSERT).fill(values).join(', ')}`);
     // Many rows per statement: better-sqlite3's per-call cost, not SQLite, bounds single-row inserts.
     this.insertBatch = this.db.transaction((runId: number, rows: EventRow[]) => {
       let i = 0;
@@ -186,8 +184,16 @@ export class EventStore {
           `INSERT INTO runs (session_id, lab_id, step_id, scenario_id, params, status, start_ts, started_at, owner)
            VALUES (?, ?, ?, ?, ?, 'starting', ?, ?, ?)`,
         )
-        .run(run.sessionId, run.labId, run.stepId, run.scenarioId, JSON.stringify(run.params), run.startTs.toString(), now(), processIdentity(process.pid) ?? null)
-        .lastInsertRowid,
+        .run(
+          run.sessionId,
+          run.labId,
+          run.stepId,
+          run.scenarioId,
+          JSON.stringify(run.params),
+          run.startTs.toString(),
+          now(),
+          processIdentity(process.pid) ?? null,
+        ).lastInsertRowid,
     );
   }
 
@@ -203,7 +209,10 @@ export class EventStore {
 
   /** Runs a previous host left in a live state (it crashed or was killed): mark them as ended. */
   closeAbandonedRuns(): number {
-    const unfinished = this.db.prepare(`SELECT id, owner FROM runs WHERE status IN ('starting', 'running', 'stopping')`).all() as { id: number; owner: string | null }[];
+    const unfinished = this.db.prepare(`SELECT id, owner FROM runs WHERE status IN ('starting', 'running', 'stopping')`).all() as {
+      id: number;
+      owner: string | null;
+    }[];
     const close = this.db.prepare(
       `UPDATE runs SET status = 'error', ended_at = ?, message = 'The app stopped while this run was going on; its processes were ended with it.' WHERE id = ?`,
     );
@@ -242,9 +251,15 @@ export class EventStore {
   run(runId: number): RunSummary | undefined {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined;
     if (!row) return undefined;
-    const processes = (this.db.prepare('SELECT * FROM processes WHERE run_id = ? ORDER BY pid').all(runId) as ProcessRow[]).map(
-      (p): ProcessInfo => ({ pid: p.pid, ppid: p.ppid, role: p.role, program: p.program, state: p.state, exitCode: p.exit_code, signal: p.signal }),
-    );
+    const processes = (this.db.prepare('SELECT * FROM processes WHERE run_id = ? ORDER BY pid').all(runId) as ProcessRow[]).map((p): ProcessInfo => ({
+      pid: p.pid,
+      ppid: p.ppid,
+      role: p.role,
+      program: p.program,
+      state: p.state,
+      exitCode: p.exit_code,
+      signal: p.signal,
+    }));
     return {
       runId: row.id,
       sessionId: row.session_id,

@@ -42,7 +42,14 @@ const paramSchema = z.discriminatedUnion('type', [
     .refine((p) => p.min <= p.default && p.default <= p.max, 'default must lie between min and max'),
   z.object({ name: paramName, label: z.string(), type: z.literal('boolean'), default: z.boolean(), help: z.string().optional() }).strict(),
   z
-    .object({ name: paramName, label: z.string(), type: z.literal('choice'), default: z.string(), options: z.array(z.string()).min(1), help: z.string().optional() })
+    .object({
+      name: paramName,
+      label: z.string(),
+      type: z.literal('choice'),
+      default: z.string(),
+      options: z.array(z.string()).min(1),
+      help: z.string().optional(),
+    })
     .strict()
     .refine((p) => p.options.includes(p.default), 'default must be one of the options'),
 ]);
@@ -61,7 +68,9 @@ const labSchema = z
     objectives: z.array(z.string()).default([]),
     platforms: z.array(z.enum(['linux', 'darwin', 'win32', 'freebsd'])).default([]),
     /** Library sources the student should read too, relative to the project (shown after the programs). */
-    library: z.array(z.string().regex(/^main\/runtime\/[\w/-]+\.ts$/, 'must be a file under main/runtime/, like main/runtime/shared-memory/mutex.ts')).default([]),
+    library: z
+      .array(z.string().regex(/^main\/runtime\/[\w/-]+\.ts$/, 'must be a file under main/runtime/, like main/runtime/shared-memory/mutex.ts'))
+      .default([]),
     scenarios: z.record(id, scenarioSchema),
   })
   .strict();
@@ -142,25 +151,39 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
   for (const scenario of scenarios) {
     for (const [index, program] of scenario.programs.entries()) {
       if (!existsSync(join(dir, program.program)))
-        throw new LabFileError(labFile, labDoc.lineOf(['scenarios', scenario.id, 'programs', index, 'program']), `program ${program.program} does not exist in ${dir}`);
+        throw new LabFileError(
+          labFile,
+          labDoc.lineOf(['scenarios', scenario.id, 'programs', index, 'program']),
+          `program ${program.program} does not exist in ${dir}`,
+        );
     }
   }
 
   const checksFile = join(compiledDir, 'checks.js');
   let checks: LabChecks = {};
   if (existsSync(join(dir, 'checks.ts'))) {
-    if (!existsSync(checksFile)) throw new LabFileError(join(dir, 'checks.ts'), 1, `checks are not compiled (${checksFile} is missing). Fix: run npm run build`);
+    if (!existsSync(checksFile))
+      throw new LabFileError(join(dir, 'checks.ts'), 1, `checks are not compiled (${checksFile} is missing). Fix: run npm run build`);
     checks = ((await import(pathToFileURL(checksFile).href)) as { default: LabChecks }).default;
   }
 
   const stepsDir = join(dir, 'steps');
-  const stepFiles = existsSync(stepsDir) ? readdirSync(stepsDir).filter((f) => f.endsWith('.md')).sort() : [];
+  const stepFiles = existsSync(stepsDir)
+    ? readdirSync(stepsDir)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+    : [];
   const steps: LabStep[] = stepFiles.map((fileName) => {
     const file = join(stepsDir, fileName);
     const doc = readFrontmatter(file);
     const step = parseWith(stepSchema, file, doc);
     const scenario = scenarios.find((s) => s.id === step.scenario);
-    if (!scenario) throw new LabFileError(file, doc.lineOf(['scenario']), `scenario "${step.scenario}" is not defined in lab.md (defined: ${scenarios.map((s) => s.id).join(', ')})`);
+    if (!scenario)
+      throw new LabFileError(
+        file,
+        doc.lineOf(['scenario']),
+        `scenario "${step.scenario}" is not defined in lab.md (defined: ${scenarios.map((s) => s.id).join(', ')})`,
+      );
     const checkParams = (params: Record<string, unknown>, at: (string | number)[]): void => {
       for (const [name, value] of Object.entries(params)) {
         const spec = scenario.params.find((p) => p.name === name);
@@ -170,13 +193,22 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     };
     checkParams(step.params, ['params']);
     step.checks.forEach((checkId, index) => {
-      if (!checks[checkId]) throw new LabFileError(file, doc.lineOf(['checks', index]), `check "${checkId}" is not defined in checks.ts (defined: ${Object.keys(checks).join(', ') || 'none'})`);
+      if (!checks[checkId])
+        throw new LabFileError(
+          file,
+          doc.lineOf(['checks', index]),
+          `check "${checkId}" is not defined in checks.ts (defined: ${Object.keys(checks).join(', ') || 'none'})`,
+        );
     });
     step.variants.forEach((variant, index) => {
       checkParams(variant.params, ['variants', index, 'params']);
       variant.fails.forEach((checkId, at) => {
         if (!step.checks.includes(checkId))
-          throw new LabFileError(file, doc.lineOf(['variants', index, 'fails', at]), `variant "${variant.name}" expects check "${checkId}" to fail, but the step does not run it (its checks: ${step.checks.join(', ') || 'none'})`);
+          throw new LabFileError(
+            file,
+            doc.lineOf(['variants', index, 'fails', at]),
+            `variant "${variant.name}" expects check "${checkId}" to fail, but the step does not run it (its checks: ${step.checks.join(', ') || 'none'})`,
+          );
       });
     });
     return {
@@ -205,7 +237,20 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     programs.push({ path, source: readFileSync(file, 'utf8') });
   });
 
-  return { id: labId, title: meta.title, summary: meta.summary, objectives: meta.objectives, platforms: meta.platforms, intro: labDoc.body, steps, scenarios, programs, dir, compiledDir, checks };
+  return {
+    id: labId,
+    title: meta.title,
+    summary: meta.summary,
+    objectives: meta.objectives,
+    platforms: meta.platforms,
+    intro: labDoc.body,
+    steps,
+    scenarios,
+    programs,
+    dir,
+    compiledDir,
+    checks,
+  };
 }
 
 /** Why a value is not allowed for a parameter, or undefined when it is. */
@@ -229,7 +274,11 @@ export function paramProblem(spec: ParamSpec, value: unknown): string | undefine
 export async function loadLabs(labsDir: string, compiledRoot: string): Promise<LabCatalogue> {
   const labs: LoadedLab[] = [];
   const problems: LabProblem[] = [];
-  const folders = existsSync(labsDir) ? readdirSync(labsDir).filter((f) => statSync(join(labsDir, f)).isDirectory()).sort() : [];
+  const folders = existsSync(labsDir)
+    ? readdirSync(labsDir)
+        .filter((f) => statSync(join(labsDir, f)).isDirectory())
+        .sort()
+    : [];
   for (const folder of folders) {
     const labId = folder.replace(/^\d+-/, '');
     try {

@@ -280,7 +280,7 @@ export class LabRun {
       this.hostEvent(pid, 'trace.rejected', {
         line: line.slice(0, 200),
         reason,
-        fix: 'Emit events with lab.emit() from main/runtime; see main/contract/trace-events.ts for each kind\'s fields.',
+        fix: "Emit events with lab.emit() from main/runtime; see main/contract/trace-events.ts for each kind's fields.",
       });
     } else if (channel.rejected === MAX_REJECTIONS_RECORDED + 1) {
       this.hostEvent(pid, 'host.warning', { text: `pid ${pid} keeps sending malformed trace lines; further ones are dropped without a record.` });
@@ -327,7 +327,14 @@ export class LabRun {
   }
 
   private hostEvent<K extends keyof TraceEventFields>(pid: number, kind: K, fields: TraceEventFields[K], role?: string): void {
-    const event = { v: TRACE_SCHEMA_VERSION, ts: process.hrtime.bigint().toString(), pid, role: role ?? this.processes.get(pid)?.role ?? 'host', kind, ...fields };
+    const event = {
+      v: TRACE_SCHEMA_VERSION,
+      ts: process.hrtime.bigint().toString(),
+      pid,
+      role: role ?? this.processes.get(pid)?.role ?? 'host',
+      kind,
+      ...fields,
+    };
     this.record(event as unknown as TraceEvent);
   }
 
@@ -544,9 +551,23 @@ export class LabRun {
     return this.options.checks.map(({ id, definition }) => {
       try {
         const outcome = definition.check(trace);
-        return { id, title: definition.title, passed: outcome.passed, detail: outcome.detail, hint: outcome.hint ?? definition.hint, moment: outcome.moment ?? null };
+        return {
+          id,
+          title: definition.title,
+          passed: outcome.passed,
+          detail: outcome.detail,
+          hint: outcome.hint ?? definition.hint,
+          moment: outcome.moment ?? null,
+        };
       } catch (error) {
-        return { id, title: definition.title, passed: false, detail: `The check itself failed: ${(error as Error).message}`, hint: 'This is a bug in the lab\'s checks.ts.', moment: null };
+        return {
+          id,
+          title: definition.title,
+          passed: false,
+          detail: `The check itself failed: ${(error as Error).message}`,
+          hint: "This is a bug in the lab's checks.ts.",
+          moment: null,
+        };
       }
     });
   }

@@ -23,7 +23,6 @@ import { TRACE_SCHEMA_VERSION, type IoOp, type KernelObjectRef, type TraceEventF
 import type { ParamValue, ParamValues } from '../contract/lab-model.js';
 import { LAB_ENV } from './lab-env.js';
 
-
 /** Events wait in the buffer at most this long (when the program keeps emitting). */
 const MAX_BUFFERED_NS = 2_000_000n;
 const TRACE_BUFFER_BYTES = 16 * 1024;
@@ -135,7 +134,7 @@ class LabRuntime {
 
   private writeTrace(bytes: Buffer): void {
     try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(this.traceFd, bytes, off);
+      for (let off = 0; off < bytes.length;) off += writeSync(this.traceFd, bytes, off);
     } catch {
       // The host is gone: nobody can see this run any more, and a lab process must not outlive it.
       process.exit(70);
@@ -177,7 +176,8 @@ class LabRuntime {
   /** A descriptor the parent handed to this process under a channel name (see spawn's `fds`). */
   fd(channel: string): number {
     const fd = this.fds[channel];
-    if (fd === undefined) throw new Error(`No descriptor named "${channel}" was handed to ${this.role}; the parent passes it with lab.spawn(..., { fds: { ${channel}: fd } }).`);
+    if (fd === undefined)
+      throw new Error(`No descriptor named "${channel}" was handed to ${this.role}; the parent passes it with lab.spawn(..., { fds: { ${channel}: fd } }).`);
     return fd;
   }
 
@@ -326,7 +326,10 @@ class LabRuntime {
       for (let fd = 3; fd < stdio.length; fd++) stdio[fd] ??= 'ignore';
       childFds = Object.fromEntries(handed.map(([name, fd]) => [name, fd]));
       const missing = handed.find(([, fd]) => !inherited.includes(fd));
-      if (missing) throw new Error(`Descriptor ${missing[1]} ("${missing[0]}") was not opened through lab (lab.pipe, lab.open, lab.fd), so inherit: 'all' cannot hand it.`);
+      if (missing)
+        throw new Error(
+          `Descriptor ${missing[1]} ("${missing[0]}") was not opened through lab (lab.pipe, lab.open, lab.fd), so inherit: 'all' cannot hand it.`,
+        );
     } else {
       stdio = ['ignore', 'inherit', 'inherit', ...handed.map(([, fd]) => fd)];
       childFds = Object.fromEntries(handed.map(([name], index) => [name, 3 + index]));

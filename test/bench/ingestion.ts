@@ -129,7 +129,10 @@ function verifyStored(file: string, runId: number): Verified {
     );
     const outOfOrder = (order.get(runId) as { n: number }).n;
     const byKind: Record<string, number> = {};
-    for (const row of db.prepare('SELECT kind, COUNT(*) AS n FROM events WHERE run_id = ? GROUP BY kind ORDER BY kind').all(runId) as { kind: string; n: number }[])
+    for (const row of db.prepare('SELECT kind, COUNT(*) AS n FROM events WHERE run_id = ? GROUP BY kind ORDER BY kind').all(runId) as {
+      kind: string;
+      n: number;
+    }[])
       byKind[row.kind] = row.n;
     return { rows: Number(c.rows), distinct: Number(c.distinct_values), outOfOrder, firstTs: c.first_ts ?? undefined, byKind };
   } finally {

@@ -104,7 +104,12 @@ async function measure({ engine, tap }: LatencyBench, params: LatencyParams, rec
     }
   };
   try {
-    const { run } = await engine.call('runs.start', { labId: 'trace-flood', scenarioId: 'steady', stepId: 'steady', params: { probes: params.probes, intervalUs: params.intervalUs } });
+    const { run } = await engine.call('runs.start', {
+      labId: 'trace-flood',
+      scenarioId: 'steady',
+      stepId: 'steady',
+      params: { probes: params.probes, intervalUs: params.intervalUs },
+    });
     const labRun = engine.currentRun;
     const summary = labRun && labRun.runId === run.runId ? await labRun.done : run;
     const client = await receiver.samples();
@@ -214,7 +219,7 @@ export async function measureWithChromium(bench: LatencyBench, params: LatencyPa
       let best: ClockOffset = { offsetMs: 0, uncertaintyMs: Number.POSITIVE_INFINITY };
       for (let i = 0; i < 40; i++) {
         const before = process.hrtime.bigint();
-        const pageNow = await page.evaluate('performance.now()') as number;
+        const pageNow = (await page.evaluate('performance.now()')) as number;
         const after = process.hrtime.bigint();
         const halfRoundTripMs = Number(after - before) / 2e6;
         if (halfRoundTripMs < best.uncertaintyMs) best = { offsetMs: pageNow - Number(before + after) / 2e6, uncertaintyMs: halfRoundTripMs };

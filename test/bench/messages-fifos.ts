@@ -30,7 +30,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native } from '../../main/native/index.js';
-import { fixed, median, nanosToMillisLossy, percentile, table, thousands, sizeLabel as size, megabytesPerSecond as mbps, micros as us, spread } from './bench-stats.js';
+import {
+  fixed,
+  median,
+  nanosToMillisLossy,
+  percentile,
+  table,
+  thousands,
+  sizeLabel as size,
+  megabytesPerSecond as mbps,
+  micros as us,
+  spread,
+} from './bench-stats.js';
 import type { MessageReport } from './mq/endpoint.js';
 import { ChildLauncher } from './bench-children.js';
 
@@ -210,14 +221,26 @@ function makeChannel(transport: Transport, bytes: number, capacity: number, dir:
   return pipeChannel(sendAt, receiveAt);
 }
 
-export async function messageThroughput(transport: Transport, bytes: number, messages: number, capacity: number, dir: string, label: string): Promise<MessageThroughputRun> {
+export async function messageThroughput(
+  transport: Transport,
+  bytes: number,
+  messages: number,
+  capacity: number,
+  dir: string,
+  label: string,
+): Promise<MessageThroughputRun> {
   // The sender has the go pipe at fd 3, so its end of a pipe is fd 4; the receiver's is fd 3.
   const channel = makeChannel(transport, bytes, capacity, dir, 4, 3);
   const problems: string[] = [];
   let reports: [unknown, unknown] | undefined;
   try {
     reports = await launcher.runPair(
-      { program: 'sender.js', args: [channel.sendSpec, String(messages), String(bytes)], fds: channel.sendFd === undefined ? [] : [channel.sendFd], takesGo: true },
+      {
+        program: 'sender.js',
+        args: [channel.sendSpec, String(messages), String(bytes)],
+        fds: channel.sendFd === undefined ? [] : [channel.sendFd],
+        takesGo: true,
+      },
       { program: 'receiver.js', args: [channel.receiveSpec, String(messages), String(bytes)], fds: channel.receiveFd === undefined ? [] : [channel.receiveFd] },
       problems,
       () => closePassed([channel].filter((c) => c.sendFd !== undefined)),
@@ -225,14 +248,30 @@ export async function messageThroughput(transport: Transport, bytes: number, mes
   } finally {
     problems.push(...channel.close());
   }
-  const empty = { transport, bytes, label, messages, verified: 0, elapsedNs: 0n, messagesPerSecond: NaN, bytesPerSecond: NaN, senderCpuMs: NaN, receiverCpuMs: NaN, calls: 0, problems };
+  const empty = {
+    transport,
+    bytes,
+    label,
+    messages,
+    verified: 0,
+    elapsedNs: 0n,
+    messagesPerSecond: NaN,
+    bytesPerSecond: NaN,
+    senderCpuMs: NaN,
+    receiverCpuMs: NaN,
+    calls: 0,
+    problems,
+  };
   if (!reports) return empty;
   const sender = reports[0] as SenderReport;
   const receiver = reports[1] as ReceiverReport;
   problems.push(...sender.problems.map((p) => `sender: ${p}`), ...receiver.problems.map((p) => `receiver: ${p}`));
   if (receiver.problemCount > receiver.problems.length) problems.push(`receiver: and ${receiver.problemCount - receiver.problems.length} more`);
   if (sender.sent !== messages) problems.push(`sent ${sender.sent} of ${messages}`);
-  if (receiver.verified !== messages) problems.push(`${messages - receiver.verified} of ${messages} messages not verified (lost ${receiver.lost}, out of order ${receiver.outOfOrder}, corrupted ${receiver.corrupted})`);
+  if (receiver.verified !== messages)
+    problems.push(
+      `${messages - receiver.verified} of ${messages} messages not verified (lost ${receiver.lost}, out of order ${receiver.outOfOrder}, corrupted ${receiver.corrupted})`,
+    );
   const elapsedNs = BigInt(receiver.lastNs) - BigInt(sender.startNs);
   const seconds = Number(elapsedNs) / 1e9;
   return {
@@ -259,7 +298,14 @@ export interface MessageLatencyRun {
   problems: string[];
 }
 
-export async function messagePingPong(transport: Transport, bytes: number, params: MessagesParams, capacity: number, dir: string, label: string): Promise<MessageLatencyRun> {
+export async function messagePingPong(
+  transport: Transport,
+  bytes: number,
+  params: MessagesParams,
+  capacity: number,
+  dir: string,
+  label: string,
+): Promise<MessageLatencyRun> {
   const total = params.warmUp + params.roundTrips;
   // Pinger: go at 3, ping (sends) at 4, pong (receives) at 5. Ponger: ping (receives) at 3, pong (sends) at 4.
   const channels: Channel[] = [];
@@ -272,7 +318,12 @@ export async function messagePingPong(transport: Transport, bytes: number, param
     channels.push(pong);
     const fds = (...list: (number | undefined)[]) => list.filter((fd): fd is number => fd !== undefined);
     reports = await launcher.runPair(
-      { program: 'pinger.js', args: [ping.sendSpec, pong.receiveSpec, String(bytes), String(params.warmUp), String(params.roundTrips)], fds: fds(ping.sendFd, pong.receiveFd), takesGo: true },
+      {
+        program: 'pinger.js',
+        args: [ping.sendSpec, pong.receiveSpec, String(bytes), String(params.warmUp), String(params.roundTrips)],
+        fds: fds(ping.sendFd, pong.receiveFd),
+        takesGo: true,
+      },
       { program: 'ponger.js', args: [ping.receiveSpec, pong.sendSpec, String(bytes), String(total)], fds: fds(ping.receiveFd, pong.sendFd) },
       problems,
       () => closePassed(channels.filter((c) => c.sendFd !== undefined)),
@@ -369,10 +420,17 @@ export async function messagesSection(number: number, params: MessagesParams = D
     for (const { bytes } of params.sizes) {
       const of = (t: Transport) => runs.filter((r) => r.bytes === bytes && r.transport === t);
       for (const t of TRANSPORTS) {
-        console.log(`      ${size(bytes).padEnd(6)} ${t.padEnd(6)} ${spread(of(t).map((r) => r.messagesPerSecond), perSecond)}; ${mbps(median(of(t).map((r) => r.bytesPerSecond)))} median`);
+        console.log(
+          `      ${size(bytes).padEnd(6)} ${t.padEnd(6)} ${spread(
+            of(t).map((r) => r.messagesPerSecond),
+            perSecond,
+          )}; ${mbps(median(of(t).map((r) => r.bytesPerSecond)))} median`,
+        );
       }
       const m = (t: Transport) => median(of(t).map((r) => r.messagesPerSecond));
-      console.log(`      ${size(bytes).padEnd(6)} ratios of the medians: mqueue/pipe ${fixed(m('mqueue') / m('pipe'), 2)}x, FIFO/pipe ${fixed(m('FIFO') / m('pipe'), 2)}x`);
+      console.log(
+        `      ${size(bytes).padEnd(6)} ratios of the medians: mqueue/pipe ${fixed(m('mqueue') / m('pipe'), 2)}x, FIFO/pipe ${fixed(m('FIFO') / m('pipe'), 2)}x`,
+      );
     }
     let runsOk = true;
     for (const r of runs) {
@@ -381,7 +439,9 @@ export async function messagesSection(number: number, params: MessagesParams = D
       console.log(`      ${size(r.bytes)} run ${r.label} ${r.transport}: PROBLEM: ${r.problems.join('; ')}`);
     }
     if (runsOk) {
-      console.log(`      lost: 0, out of order: 0, corrupted: 0, wrong length: 0, in all ${runs.length} runs (${thousands(runs.reduce((n, r) => n + r.verified, 0))} messages compared in full)`);
+      console.log(
+        `      lost: 0, out of order: 0, corrupted: 0, wrong length: 0, in all ${runs.length} runs (${thousands(runs.reduce((n, r) => n + r.verified, 0))} messages compared in full)`,
+      );
     }
     ok &&= runsOk;
     console.log('');
@@ -415,7 +475,8 @@ export async function messagesSection(number: number, params: MessagesParams = D
     );
     console.log('');
     for (const { bytes } of params.sizes) {
-      const q = (t: Transport, p: number) => pings.filter((r) => r.bytes === bytes && r.transport === t && r.samples.length > 0).map((r) => percentile(r.samples, p));
+      const q = (t: Transport, p: number) =>
+        pings.filter((r) => r.bytes === bytes && r.transport === t && r.samples.length > 0).map((r) => percentile(r.samples, p));
       for (const t of TRANSPORTS) {
         console.log(`      ${size(bytes).padEnd(6)} ${t.padEnd(6)} p50 ${spread(q(t, 50), us)}; p99 median ${us(median(q(t, 99)))}`);
       }

@@ -87,7 +87,15 @@ async function serverChild(portFile: string): Promise<void> {
 
 async function clientChild(rpcPort: number, rawPort: number, params: RpcBenchParams): Promise<void> {
   const problems: string[] = [];
-  const client = await connectClient(CALC, { port: rpcPort, semantics: 'at-least-once', tracer: SILENT, timeoutMs: 10_000, maxAttempts: 1, traceBytes: false, traceCalls: false });
+  const client = await connectClient(CALC, {
+    port: rpcPort,
+    semantics: 'at-least-once',
+    tracer: SILENT,
+    timeoutMs: 10_000,
+    maxAttempts: 1,
+    traceBytes: false,
+    traceCalls: false,
+  });
   const raw = await connectRawAdd(rawPort);
   const kinds: Record<Kind, (a: number, b: number) => Promise<number>> = {
     rpc: (a, b) => client.stub.add({ a, b }),
@@ -128,8 +136,12 @@ export async function benchRpc(number: number, params: RpcBenchParams = DEFAULT_
   const portFile = join(dir, 'ports.json');
   let ok = true;
   console.log(`${number}. RPC between two processes: the lab's stubs (XDR, record marking, TCP 127.0.0.1) vs the bare socket round trip`);
-  console.log(`   ${thousands(params.calls)} sequential calls of CALC.add per run (after ${thousands(params.warmUp)} warm-up calls of each kind), ${params.repeats} runs of each, alternating.`);
-  console.log('   rpc: client stub -> 56-byte call (40-byte header + 2 ints) -> server stub -> add -> 32-byte reply; tracing off, semantics at-least-once (no duplicate table).');
+  console.log(
+    `   ${thousands(params.calls)} sequential calls of CALC.add per run (after ${thousands(params.warmUp)} warm-up calls of each kind), ${params.repeats} runs of each, alternating.`,
+  );
+  console.log(
+    '   rpc: client stub -> 56-byte call (40-byte header + 2 ints) -> server stub -> add -> 32-byte reply; tracing off, semantics at-least-once (no duplicate table).',
+  );
   console.log('   raw socket: the same two ints as 8 bytes, the sum as 4, record-marked, on its own connection to the same server process.');
   console.log('');
   const server = launcher.start('rpc.js', ['--child', 'server', portFile]);
@@ -153,9 +165,11 @@ export async function benchRpc(number: number, params: RpcBenchParams = DEFAULT_
     console.log('');
     const rate = (k: Kind) => median(report.runs.filter((r) => r.kind === k).map((r) => r.calls / (r.elapsedNs / 1e9)));
     const p50 = (k: Kind) => median(report.runs.filter((r) => r.kind === k).map((r) => percentile(r.samples, 50)));
-    console.log(`      median rate: rpc ${thousands(rate('rpc'))} calls/s, raw socket ${thousands(rate('raw socket'))} round trips/s; raw/rpc ${fixed(rate('raw socket') / rate('rpc'), 2)}x`);
+    console.log(
+      `      median rate: rpc ${thousands(rate('rpc'))} calls/s, raw socket ${thousands(rate('raw socket'))} round trips/s; raw/rpc ${fixed(rate('raw socket') / rate('rpc'), 2)}x`,
+    );
     console.log(`      median p50: rpc ${us(p50('rpc'))}, raw socket ${us(p50('raw socket'))}: the stubs add ${us(p50('rpc') - p50('raw socket'))} per call`);
-    const expected = (params.warmUp + params.calls * params.repeats);
+    const expected = params.warmUp + params.calls * params.repeats;
     if (served.rpcExecuted !== expected || served.rawAnswered !== expected) {
       report.problems.push(`server executed ${served.rpcExecuted} rpc calls and answered ${served.rawAnswered} raw ones, expected ${expected} each`);
     }
@@ -198,7 +212,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       const i = process.argv.indexOf(`--${name}`);
       return i < 0 ? fallback : Number(process.argv[i + 1]);
     };
-    const ok = await benchRpc(1, { ...DEFAULT_RPC_PARAMS, calls: option('calls', DEFAULT_RPC_PARAMS.calls), repeats: option('repeats', DEFAULT_RPC_PARAMS.repeats) });
+    const ok = await benchRpc(1, {
+      ...DEFAULT_RPC_PARAMS,
+      calls: option('calls', DEFAULT_RPC_PARAMS.calls),
+      repeats: option('repeats', DEFAULT_RPC_PARAMS.repeats),
+    });
     process.exit(ok ? 0 : 1);
   }
 }

@@ -26,7 +26,15 @@ import { DEFAULT_SHM_PARAMS, sharedMemorySection, type SharedMemoryParams } from
 import { messagesSection } from './messages-fifos.js';
 import { socketsSection } from './sockets.js';
 import { benchRpc } from './rpc.js';
-import { CHROMIUM_PATH, measureWithChromium, measureWithNodeClient, withBrowserHost, type LatencyParams, type LatencyRun, type LatencySeries } from './latency.js';
+import {
+  CHROMIUM_PATH,
+  measureWithChromium,
+  measureWithNodeClient,
+  withBrowserHost,
+  type LatencyParams,
+  type LatencyRun,
+  type LatencySeries,
+} from './latency.js';
 
 const INGESTION_TARGET_PER_SECOND = 200_000;
 
@@ -51,7 +59,9 @@ function printMachine(): void {
   console.log('IPC Lab benchmarks');
   console.log(
     `Machine: ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), ${fixed(totalmem() / 2 ** 30, 1)} GiB RAM, ` +
-      `Node ${process.version}, ${process.platform} ${process.arch}, load average ${loadavg().map((l) => fixed(l, 2)).join(' ')}`,
+      `Node ${process.version}, ${process.platform} ${process.arch}, load average ${loadavg()
+        .map((l) => fixed(l, 2))
+        .join(' ')}`,
   );
   console.log('');
 }
@@ -79,10 +89,14 @@ async function ingestionSection(labsDir: string, eventsPerProcess: number, repea
     thousands(r.largestBatch),
     fixed(r.engineCpuShare * 100, 0) + ' %',
   ]);
-  console.log(table(['run', 'emitted', 'stored', 'lost', 'first emit->last stored', 'rate', 'run start->done', 'batches', 'largest batch', 'engine CPU'], rows));
+  console.log(
+    table(['run', 'emitted', 'stored', 'lost', 'first emit->last stored', 'rate', 'run start->done', 'batches', 'largest batch', 'engine CPU'], rows),
+  );
   const rate = median(results.map((r) => r.eventsPerSecond));
   console.log('');
-  console.log(`   median: ${thousands(rate)} events/s   target: >= ${thousands(INGESTION_TARGET_PER_SECOND)} events/s   ${rate >= INGESTION_TARGET_PER_SECOND ? 'MET' : 'NOT MET'}`);
+  console.log(
+    `   median: ${thousands(rate)} events/s   target: >= ${thousands(INGESTION_TARGET_PER_SECOND)} events/s   ${rate >= INGESTION_TARGET_PER_SECOND ? 'MET' : 'NOT MET'}`,
+  );
   const last = results[results.length - 1]!;
   console.log(
     `   every run: all events of the run ${thousands(last.eventCount)} = flood ${thousands(last.storedRows)} + the rest (${Object.entries(last.byKind)
@@ -153,7 +167,9 @@ async function latencySection(labsDir: string, params: LatencyParams, browser: b
       try {
         const page = await measureWithChromium(bench, params);
         const [before, after] = page.offsets;
-        console.log('   Run B: headless Chromium, a page of the host\'s origin (no UI loaded) with its own WebSocket; receipt = performance.now() in onmessage.');
+        console.log(
+          "   Run B: headless Chromium, a page of the host's origin (no UI loaded) with its own WebSocket; receipt = performance.now() in onmessage.",
+        );
         console.log(
           `   page clock offset measured before and after: drift ${fixed(Math.abs(after!.offsetMs - before!.offsetMs), 3)} ms, ` +
             `uncertainty +/-${fixed(Math.max(before!.uncertaintyMs, after!.uncertaintyMs) + 0.1, 2)} ms (half the best page.evaluate round trip + 0.1 ms clock coarsening)`,
@@ -167,7 +183,7 @@ async function latencySection(labsDir: string, params: LatencyParams, browser: b
     }
   });
   console.log('');
-  console.log('   Most of the latency is the engine\'s batching: it flushes to SQLite and the hosts every ~33 ms, so an');
+  console.log("   Most of the latency is the engine's batching: it flushes to SQLite and the hosts every ~33 ms, so an");
   console.log('   event waits 0-33 ms for its batch; compare the engine push row with the WebSocket rows for the hop itself.');
   console.log('');
   return ok;

@@ -204,7 +204,7 @@ export async function pipeThroughput(params: SharedMemoryParams): Promise<Throug
       try {
         for (let i = 0; i < chunks; i++) {
           const chunk = stampChunk(pool, i);
-          for (let written = 0; written < chunk.length; ) written += writeSync(writeFd, chunk, written, chunk.length - written);
+          for (let written = 0; written < chunk.length;) written += writeSync(writeFd, chunk, written, chunk.length - written);
         }
       } catch (error) {
         problems.push(`producer: ${(error as Error).message}`);
@@ -324,7 +324,7 @@ export async function futexPingPong(params: SharedMemoryParams): Promise<Latency
           const started = process.hrtime.bigint();
           segment.store(FUTEX_WORD, ping);
           segment.wake(FUTEX_WORD, 1);
-          for (let value; (value = segment.load(FUTEX_WORD)) !== ping + 1; ) {
+          for (let value; (value = segment.load(FUTEX_WORD)) !== ping + 1;) {
             if (value !== ping) throw new Error(`round ${k}: found ${value}, expected ${ping} or ${ping + 1}`);
             if (segment.wait(FUTEX_WORD, ping, STALL_MS) === 'timed-out') throw new Error(`round ${k}: no answer for ${STALL_MS} ms`);
           }
@@ -374,8 +374,8 @@ export async function pipePingPong(params: SharedMemoryParams): Promise<LatencyR
       for (let k = 0; k < total; k++) {
         message.writeUInt32LE(k, 0);
         const started = process.hrtime.bigint();
-        for (let written = 0; written < message.length; ) written += writeSync(ping.writeFd, message, written, message.length - written);
-        for (let filled = 0; filled < answer.length; ) {
+        for (let written = 0; written < message.length;) written += writeSync(ping.writeFd, message, written, message.length - written);
+        for (let filled = 0; filled < answer.length;) {
           const n = readSync(pong.readFd, answer, filled, answer.length - filled, null);
           if (n === 0) throw new Error(`round ${k}: end of file (the answering side is gone)`);
           filled += n;
@@ -410,7 +410,10 @@ async function onOneCore<T>(fn: () => Promise<T>): Promise<T | undefined> {
   const pid = String(process.pid);
   let mask: string;
   try {
-    mask = execFileSync('taskset', ['-p', pid], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(' ').pop()!;
+    mask = execFileSync('taskset', ['-p', pid], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .split(' ')
+      .pop()!;
     if (/^0*1$/.test(mask)) return undefined; // already one CPU: nothing to compare
     execFileSync('taskset', ['-p', '-c', '0', pid], { stdio: 'ignore' });
   } catch {
@@ -449,9 +452,7 @@ export async function sharedMemorySection(number: number, params: SharedMemoryPa
 
   console.log(`${number}. Shared memory vs a pipe, between this process and a child process`);
   console.log('');
-  console.log(
-    `   a. Throughput: ${gib} GiB in ${params.chunkBytes / 1024} KiB chunks (${thousands(chunks)}), ${params.repeats} runs of each, alternating.`,
-  );
+  console.log(`   a. Throughput: ${gib} GiB in ${params.chunkBytes / 1024} KiB chunks (${thousands(chunks)}), ${params.repeats} runs of each, alternating.`);
   console.log(`      ring buffer: ${params.slots} slots x ${params.chunkBytes / 1024} KiB in a POSIX segment, bounded; put() here, getInto() in the child`);
   console.log('      pipe: pipe(2) from the addon (blocking, default capacity), writeSync() here, readSync() of one chunk in the child');
   console.log("      pipe, Node streams: the same kind of pipe(2), net.Socket on each end: write() here waiting for 'drain' when it");
@@ -524,7 +525,10 @@ export async function sharedMemorySection(number: number, params: SharedMemoryPa
     ok = false;
     console.log(`      run ${r.label} ${r.transport}: PROBLEM: ${r.problems.join('; ')}`);
   }
-  if (ok) console.log(`      lost: 0, out of order: 0, corrupted: 0, in all ${allRuns.length} runs (${thousands(allRuns.reduce((n, r) => n + r.compared, 0))} chunks compared in full)`);
+  if (ok)
+    console.log(
+      `      lost: 0, out of order: 0, corrupted: 0, in all ${allRuns.length} runs (${thousands(allRuns.reduce((n, r) => n + r.compared, 0))} chunks compared in full)`,
+    );
   console.log('');
 
   console.log(

@@ -20,7 +20,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixed, median, nanosToMillisLossy, percentile, table, thousands, sizeLabel as size, megabytesPerSecond as mbps, micros as us, spread } from './bench-stats.js';
+import {
+  fixed,
+  median,
+  nanosToMillisLossy,
+  percentile,
+  table,
+  thousands,
+  sizeLabel as size,
+  megabytesPerSecond as mbps,
+  micros as us,
+  spread,
+} from './bench-stats.js';
 import { ChildLauncher } from './bench-children.js';
 
 export type SocketTransport = 'unix' | 'tcp';
@@ -59,7 +70,11 @@ let socketCount = 0;
 
 /** The server (ready before the client starts, since the client connects at once) and the client, which measures on the go byte. */
 const pair = (serverArgs: string[], clientArgs: string[], problems: string[]) =>
-  launcher.runPair({ program: 'socket-server.js', args: serverArgs, readyFirst: true }, { program: 'socket-client.js', args: clientArgs, takesGo: true }, problems);
+  launcher.runPair(
+    { program: 'socket-server.js', args: serverArgs, readyFirst: true },
+    { program: 'socket-client.js', args: clientArgs, takesGo: true },
+    problems,
+  );
 
 /** A free loopback port: bound with port 0, then released for the server child to bind. */
 async function freePort(): Promise<number> {
@@ -144,7 +159,9 @@ export async function socketsSection(number: number, params: SocketsParams = DEF
   try {
     console.log(`${number}. Unix domain socket vs TCP on the loopback, between two child processes (Node's net module)`);
     console.log('');
-    console.log(`   a. Throughput: ${params.sizes.map((s) => `${thousands(s.messages)} messages of ${size(s.bytes)}`).join(', ')}; ${params.repeats} runs of each, alternating.`);
+    console.log(
+      `   a. Throughput: ${params.sizes.map((s) => `${thousands(s.messages)} messages of ${size(s.bytes)}`).join(', ')}; ${params.repeats} runs of each, alternating.`,
+    );
     console.log('      One write per message (4-byte length + bytes), honouring back-pressure; the server checks every byte against a pattern');
     console.log("      and answers after an empty message. Rate = bytes / time from the client's first write to that answer.");
     console.log('      unix: a socket file in a temp directory; tcp: 127.0.0.1, TCP_NODELAY on both ends.');
@@ -155,7 +172,9 @@ export async function socketsSection(number: number, params: SocketsParams = DEF
         for (const transport of TRANSPORTS) {
           const run = await socketThroughput(transport, bytes, messages, dir, String(i));
           runs.push(run);
-          process.stdout.write(`      ${size(bytes)} run ${i}/${params.repeats} ${transport}: ${mbps(run.bytesPerSecond)}${run.problems.length ? ' PROBLEM' : ''}\n`);
+          process.stdout.write(
+            `      ${size(bytes)} run ${i}/${params.repeats} ${transport}: ${mbps(run.bytesPerSecond)}${run.problems.length ? ' PROBLEM' : ''}\n`,
+          );
         }
       }
     }
@@ -187,7 +206,8 @@ export async function socketsSection(number: number, params: SocketsParams = DEF
       runsOk = false;
       console.log(`      ${size(r.bytes)} run ${r.label} ${r.transport}: PROBLEM: ${r.problems.join('; ')}`);
     }
-    if (runsOk) console.log(`      every byte checked, none lost or wrong, in all ${runs.length} runs (${thousands(runs.reduce((n, r) => n + r.verified, 0))} bytes)`);
+    if (runsOk)
+      console.log(`      every byte checked, none lost or wrong, in all ${runs.length} runs (${thousands(runs.reduce((n, r) => n + r.verified, 0))} bytes)`);
     ok &&= runsOk;
     console.log('');
 
@@ -219,7 +239,8 @@ export async function socketsSection(number: number, params: SocketsParams = DEF
     );
     console.log('');
     for (const { bytes } of params.sizes) {
-      const q = (t: SocketTransport, p: number) => pings.filter((r) => r.bytes === bytes && r.transport === t && r.samples.length > 0).map((r) => percentile(r.samples, p));
+      const q = (t: SocketTransport, p: number) =>
+        pings.filter((r) => r.bytes === bytes && r.transport === t && r.samples.length > 0).map((r) => percentile(r.samples, p));
       for (const t of TRANSPORTS) console.log(`      ${size(bytes).padEnd(6)} ${t.padEnd(4)} p50 ${spread(q(t, 50), us)}; p99 median ${us(median(q(t, 99)))}`);
       console.log(`      ${size(bytes).padEnd(6)} median p50 tcp/unix ${fixed(median(q('tcp', 50)) / median(q('unix', 50)), 2)}x`);
     }
@@ -239,7 +260,9 @@ export async function socketsSection(number: number, params: SocketsParams = DEF
       ok = false;
       console.log(`      PROBLEM: left behind: socket files ${files.join(', ') || 'none'}; processes ${alive.join(', ') || 'none'}`);
     } else {
-      console.log(`      left behind: no socket file (${socketCount} addresses used; each server unlinked its own), no child process (${launcher.pids.size} started)`);
+      console.log(
+        `      left behind: no socket file (${socketCount} addresses used; each server unlinked its own), no child process (${launcher.pids.size} started)`,
+      );
     }
   }
   console.log('');

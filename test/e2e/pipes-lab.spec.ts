@@ -68,7 +68,7 @@ test('shows a writer blocked on a full pipe in the kernel view, and Stop ends ev
   expect(targets[0]).toMatch(/^pipe:\[\d+\]$/);
   expect(targets[1]).toBe(targets[0]);
 
-  const pids = (await page.getByTestId('process-row').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-pid')))));
+  const pids = await page.getByTestId('process-row').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-pid'))));
   expect(pids).toHaveLength(2);
   await page.getByTestId('stop').click();
   await expect(page.getByTestId('run-status')).toHaveText('stopped');

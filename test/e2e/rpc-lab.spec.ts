@@ -22,7 +22,10 @@ test('a dropped reply is retried, the duplicate is answered from the table, and 
   // A request the client sent (the server's replies are sent too, so pick by sender and direction),
   // as it went over the socket, field by field.
   const bytes = page.getByTestId('message-bytes');
-  const request = bytes.locator('[data-testid="message-pick"][data-direction="send"]').filter({ hasText: / client xid \d+/ }).first();
+  const request = bytes
+    .locator('[data-testid="message-pick"][data-direction="send"]')
+    .filter({ hasText: / client xid \d+/ })
+    .first();
   await expect(request).toBeVisible();
   const xid = /xid (\d+)/.exec((await request.textContent()) ?? '')?.[1];
   expect(xid).toBeDefined();
@@ -31,7 +34,9 @@ test('a dropped reply is retried, the duplicate is answered from the table, and 
   await expect(bytes.locator('[data-testid="bytes-field"][data-path="msgType"]')).toContainText('CALL');
 
   await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 45_000 });
-  await expect(page.locator('[data-testid="event-row"][data-kind="rpc.duplicate"]').filter({ hasText: 'replied from the duplicate table' }).first()).toBeVisible();
+  await expect(
+    page.locator('[data-testid="event-row"][data-kind="rpc.duplicate"]').filter({ hasText: 'replied from the duplicate table' }).first(),
+  ).toBeVisible();
   for (const id of ['each-deposit-once', 'faults-and-retries', 'duplicates-suppressed']) {
     await expect(page.locator(`[data-testid="check"][data-check-id="${id}"]`)).toHaveAttribute('data-passed', 'true');
   }

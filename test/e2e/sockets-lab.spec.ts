@@ -7,7 +7,7 @@
  */
 import { expect, test } from './app-fixture.js';
 
-test('connections show as address pairs in the trace and as ESTABLISHED in /proc/net/tcp at the check\'s moment, and the step passes', async ({ page, app }) => {
+test("connections show as address pairs in the trace and as ESTABLISHED in /proc/net/tcp at the check's moment, and the step passes", async ({ page, app }) => {
   await page.goto(app.url);
   await page.getByTestId('lab-card').filter({ hasText: 'Sockets' }).click();
   await page.getByTestId('step-link').filter({ hasText: 'A connection is a pair of addresses' }).click();

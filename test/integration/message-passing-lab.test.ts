@@ -66,7 +66,9 @@ describe('message passing lab', () => {
     assert.equal(checks['direct-links'].check(bobUnseen).passed, false, 'bob never seen holding the links');
     const thirdParty = {
       ...trace,
-      events: trace.events.map((e) => (e.kind === 'kernel.snapshot' && e.role === 'sender-1' ? { ...e, fds: [...e.fds, { fd: 99, target: `${prefix}link-alice-bob` }] } : e)),
+      events: trace.events.map((e) =>
+        e.kind === 'kernel.snapshot' && e.role === 'sender-1' ? { ...e, fds: [...e.fds, { fd: 99, target: `${prefix}link-alice-bob` }] } : e,
+      ),
     };
     assert.equal(checks['direct-links'].check(thirdParty).passed, false, 'a link held by a third process');
     const senderUnseen = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'sender-2')) };
@@ -104,7 +106,10 @@ describe('message passing lab', () => {
       if (buffering === 'zero') {
         // A sender that got ahead of the receiver (it took each message late) is no rendezvous.
         const trace = traceOf({ run: summary, stored });
-        const late = { ...trace, events: trace.events.map((e) => (e.kind === 'buffer.level' && e.role === 'receiver' ? { ...e, ts: '99999999999999999' } : e)) };
+        const late = {
+          ...trace,
+          events: trace.events.map((e) => (e.kind === 'buffer.level' && e.role === 'receiver' ? { ...e, ts: '99999999999999999' } : e)),
+        };
         assert.equal(checks['buffering-behaviour'].check(late).passed, false);
       }
     }
@@ -122,12 +127,21 @@ describe('message passing lab', () => {
     assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
     const value = (name: string) => stored.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === name)!.value;
     // mq_getattr's message size is the longest record, not a round number chosen in advance.
-    const longest = Math.max(...Array.from({ length: 500 }, (_, k) => Buffer.byteLength(`${k}: ${['pipe', 'socket', 'mailbox', 'semaphore', 'shared memory segment', 'rendezvous', 'FIFO'].slice(0, 1 + (k % 7)).join(', ')}`)));
+    const longest = Math.max(
+      ...Array.from({ length: 500 }, (_, k) =>
+        Buffer.byteLength(
+          `${k}: ${['pipe', 'socket', 'mailbox', 'semaphore', 'shared memory segment', 'rendezvous', 'FIFO'].slice(0, 1 + (k % 7)).join(', ')}`,
+        ),
+      ),
+    );
     assert.equal(value('mq_msgsize'), longest);
     assert.equal(value('fixed: bytes'), 500 * longest);
     assert.equal(value('variable: longest'), longest);
     assert.ok(value('variable: shortest') < longest);
-    assert.ok(stored.some((e) => e.kind === 'io.error' && e.role === 'sender' && e.code === 'EMSGSIZE'), 'a message one byte too long was refused');
+    assert.ok(
+      stored.some((e) => e.kind === 'io.error' && e.role === 'sender' && e.code === 'EMSGSIZE'),
+      'a message one byte too long was refused',
+    );
     assertNothingLeft(summary);
 
     // Records all of one length leave nothing to pad: the check fails.
@@ -149,7 +163,7 @@ describe('message passing lab', () => {
     assert.equal(checks['exactly-one-receiver'].check(twice).passed, false);
   });
 
-  it('unlinks the run\'s queues when the run is stopped mid-way', async () => {
+  it("unlinks the run's queues when the run is stopped mid-way", async () => {
     const { run: summary, stored } = await runToEnd(
       harness.engine,
       { labId: 'message-passing', scenarioId: 'blocking', stepId: 'blocking', params: { senderDelayMs: 5000 } },

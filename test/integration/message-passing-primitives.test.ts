@@ -51,7 +51,6 @@ interface Summary {
   maxLevel: number;
 }
 
-
 /** Whether the process is still running (not exited, not a zombie). */
 function running(fixture: Fixture): boolean {
   return fixture.child.exitCode === null && fixture.child.signalCode === null;
@@ -75,7 +74,7 @@ after(() => {
 });
 
 describe('mailbox (indirect naming)', () => {
-  it('three senders, one mailbox, one receiver: every message arrives once, in each sender\'s order, sender identified', async () => {
+  it("three senders, one mailbox, one receiver: every message arrives once, in each sender's order, sender identified", async () => {
     const name = freshName();
     const box = Mailbox.create(name, { capacity: 4, messageBytes: 32 });
     try {
@@ -93,7 +92,10 @@ describe('mailbox (indirect naming)', () => {
         assert.deepEqual(seqs, [...Array(count).keys()], `sender ${id}: all ${count} messages, in the order sent`);
       }
       // A capacity of 4 against 900 messages: at least one sender found the mailbox full and waited.
-      assert.ok(sent.some((s) => (s.waits['box: full'] ?? 0) > 0), `no sender ever waited: ${JSON.stringify(sent.map((s) => s.waits))}`);
+      assert.ok(
+        sent.some((s) => (s.waits['box: full'] ?? 0) > 0),
+        `no sender ever waited: ${JSON.stringify(sent.map((s) => s.waits))}`,
+      );
       assert.ok(sent.every((s) => s.maxLevel <= 4 && s.levelChannels.join() === 'box'));
       assert.equal(box.depth, 0);
     } finally {
@@ -120,7 +122,11 @@ describe('mailbox (indirect naming)', () => {
       assert.ok(results.filter((r) => r.got.length > 0).length >= 2, `one receiver took everything: ${results.map((r) => r.got.length)}`);
       for (const r of results) {
         const seqs = r.got.map((m) => Number(m.slice(2)));
-        assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'a single receiver sees the messages it gets in queue order');
+        assert.deepEqual(
+          seqs,
+          [...seqs].sort((a, b) => a - b),
+          'a single receiver sees the messages it gets in queue order',
+        );
       }
     } finally {
       box.close();
@@ -247,13 +253,16 @@ describe('rendezvous (zero capacity)', () => {
     return { sender: await result<SenderTimes>(sender), receiver: await result<ReceiverTimes>(receiver) };
   }
 
-  it('the sender\'s send returns only after the receiver called receive (a capacity-1 mailbox does not wait)', async () => {
+  it("the sender's send returns only after the receiver called receive (a capacity-1 mailbox does not wait)", async () => {
     const name = freshName();
     names.push(Rendezvous.ackName(name));
     const meet = Rendezvous.create(name, { messageBytes: 32 });
     try {
       const { sender, receiver } = await handOver('rendezvous', name);
-      assert.deepEqual(receiver.receives.map((r) => r.message), ['m0', 'm1', 'm2']);
+      assert.deepEqual(
+        receiver.receives.map((r) => r.message),
+        ['m0', 'm1', 'm2'],
+      );
       for (let i = 0; i < 3; i++) {
         const returned = BigInt(sender.sends[i]!.after);
         assert.ok(returned > BigInt(receiver.receives[i]!.called), `send ${i} returned before the receiver asked for it`);
@@ -273,14 +282,17 @@ describe('rendezvous (zero capacity)', () => {
     const box = Mailbox.create(control, { capacity: 1, messageBytes: 32 });
     try {
       const senderFixture = runFixture('rendezvous-peer', ['mailbox', 'sender', control, 3]);
-      for (const deadline = Date.now() + 10_000; box.depth === 0; ) {
+      for (const deadline = Date.now() + 10_000; box.depth === 0;) {
         if (Date.now() > deadline) throw new Error('the sender never queued its first message');
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       const receiverFixture = runFixture('rendezvous-peer', ['mailbox', 'receiver', control, 3, 80]);
       const sender = await result<SenderTimes>(senderFixture);
       const receiver = await result<ReceiverTimes>(receiverFixture);
-      assert.deepEqual(receiver.receives.map((r) => r.message), ['m0', 'm1', 'm2']);
+      assert.deepEqual(
+        receiver.receives.map((r) => r.message),
+        ['m0', 'm1', 'm2'],
+      );
       assert.ok(BigInt(sender.sends[0]!.after) < BigInt(receiver.receives[0]!.called), 'a buffered send does not wait for the receiver');
     } finally {
       box.close();
@@ -316,13 +328,15 @@ describe('direct links (direct naming)', () => {
     for (const from of people) for (const to of people) if (from !== to) names.push(`${linkPrefix}-${from}-${to}`);
     const count = 5;
     const peers = people.map((self) => runFixture('link-peer', [self, linkPrefix, count, ...people.filter((p) => p !== self)]));
-    const results = await Promise.all(
-      peers.map((p) => result<Summary & { got: Record<string, string[]>; names: string[] }>(p)),
-    );
+    const results = await Promise.all(peers.map((p) => result<Summary & { got: Record<string, string[]>; names: string[] }>(p)));
     results.forEach((r, index) => {
       const self = people[index]!;
       for (const peer of people.filter((p) => p !== self)) {
-        assert.deepEqual(r.got[peer], [...Array(count).keys()].map((i) => `${peer}→${self}#${i}`), `${self} from ${peer}`);
+        assert.deepEqual(
+          r.got[peer],
+          [...Array(count).keys()].map((i) => `${peer}→${self}#${i}`),
+          `${self} from ${peer}`,
+        );
       }
       assert.equal(r.names.length, 4, 'two links out, two links in');
       for (const channel of r.levelChannels) assert.match(channel, new RegExp(`^link (${self}→|.*→${self}$)`));
@@ -349,6 +363,9 @@ it('leaves no queue behind', () => {
   }
   // A cross-check where the mqueue filesystem is mounted (it is not needed: the loop above is the test).
   if (readFileSync('/proc/self/mounts', 'utf8').includes(' /dev/mqueue ')) {
-    assert.deepEqual(readdirSync('/dev/mqueue').filter((n) => n.startsWith(prefix.slice(1))), []);
+    assert.deepEqual(
+      readdirSync('/dev/mqueue').filter((n) => n.startsWith(prefix.slice(1))),
+      [],
+    );
   }
 });

@@ -75,7 +75,10 @@ describe('named pipes lab', () => {
     receives.forEach((r, i) => assert.ok(BigInt(sends[i]!.ts) < BigInt(r.ts), `message ${r.messageId} received before it was sent`));
     // The writer looked before the reader had made it, and waited.
     const notes = stored.filter((e): e is StoredEventOf<'note'> => e.kind === 'note' && e.role === 'writer').map((e) => e.text);
-    assert.ok(notes.some((t) => /ENOENT/.test(t)), notes.join('\n'));
+    assert.ok(
+      notes.some((t) => /ENOENT/.test(t)),
+      notes.join('\n'),
+    );
 
     // The checks fail on the same trace without the evidence.
     const trace = traceOf(finished);
@@ -157,7 +160,10 @@ describe('named pipes lab', () => {
     const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'conversation', stepId: 'two-way', params: { pingDelayMs: 20 } });
     const { run, stored } = finished;
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
-    assert.deepEqual(fifosCreated(stored).map((p) => p.slice(p.lastIndexOf('/') + 1)), ['to-server.fifo', 'to-client.fifo']);
+    assert.deepEqual(
+      fifosCreated(stored).map((p) => p.slice(p.lastIndexOf('/') + 1)),
+      ['to-server.fifo', 'to-client.fifo'],
+    );
     // The kernel view, asked for by the client after its first pong, shows both processes holding both.
     for (const role of ['client', 'server']) {
       assert.ok(
@@ -178,7 +184,10 @@ describe('named pipes lab', () => {
     assert.equal(run.status, 'failed');
     assert.deepEqual(checksOf(run), { 'ping-pong-answered': false, 'no-message-read-back': false });
     const opens = stored.filter((e): e is StoredEventOf<'object.open'> => e.kind === 'object.open' && e.channel === 'chat');
-    assert.deepEqual(opens.map((e) => [e.role, e.detail?.endsWith('O_RDWR')]).sort(), [['client', true], ['server', true]]);
+    assert.deepEqual(opens.map((e) => [e.role, e.detail?.endsWith('O_RDWR')]).sort(), [
+      ['client', true],
+      ['server', true],
+    ]);
     const client = run.processes.find((p) => p.role === 'client')!;
     const readBack = stored.find((e): e is StoredEventOf<'message.receive'> => e.kind === 'message.receive' && e.role === 'client');
     assert.match(readBack!.text!, new RegExp(`^ping 1 from pid ${client.pid}$`));

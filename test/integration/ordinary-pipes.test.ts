@@ -31,7 +31,7 @@ describe('ordinary pipes lab', () => {
 
     const parent = run.processes.find((p) => p.role === 'parent')!;
     const child = run.processes.find((p) => p.role === 'child')!;
-    assert.equal(child.ppid, parent.pid, 'the child is the parent\'s child, not the host\'s');
+    assert.equal(child.ppid, parent.pid, "the child is the parent's child, not the host's");
     assert.deepEqual([parent.exitCode, child.exitCode], [0, 0]);
 
     // The pipe the parent created is the object /proc shows at the child's descriptor 3, in the
@@ -42,13 +42,13 @@ describe('ordinary pipes lab', () => {
     const asked = childSnapshots.find((s) => s.requested !== undefined);
     assert.ok(asked && asked.fds.some((fd) => fd.fd === 3 && fd.target === created.object.name), 'child fd 3 is the pipe, in the snapshot it asked for');
     const samePipe = run.checks.find((c) => c.id === 'same-pipe')!;
-    assert.equal(samePipe.moment, asked.ts, 'same-pipe opens the kernel view at the child\'s snapshot');
+    assert.equal(samePipe.moment, asked.ts, "same-pipe opens the kernel view at the child's snapshot");
     // The child's trace channel is marked as IPC Lab's, so the student can tell it from the lab's.
     const childStart = stored.find((e): e is StoredEventOf<'process.start'> => e.kind === 'process.start' && e.pid === child.pid)!;
     assert.ok(childStart.traceFd !== undefined && childStart.traceFd > 2, 'the child names its trace channel');
     for (const snapshot of childSnapshots) {
       assert.equal(snapshot.fds.find((fd) => fd.fd === childStart.traceFd)?.runtime, 'trace channel');
-      assert.equal(snapshot.fds.find((fd) => fd.fd === 3)?.runtime, undefined, 'the lab\'s pipe is not marked as the runtime\'s');
+      assert.equal(snapshot.fds.find((fd) => fd.fd === 3)?.runtime, undefined, "the lab's pipe is not marked as the runtime's");
     }
     // Every message is stamped as sent before the child stamps it received (message.send precedes the write).
     const sends = stored.filter((e): e is StoredEventOf<'message.send'> => e.kind === 'message.send');
@@ -57,13 +57,24 @@ describe('ordinary pipes lab', () => {
     sends.forEach((send, i) => assert.ok(BigInt(send.ts) < BigInt(receives[i]!.ts), `message ${i + 1} received before it was sent`));
 
     // What was pushed live is what was stored, in the same order.
-    assert.deepEqual(live.map((e) => e.seq), stored.map((e) => e.seq));
-    assert.deepEqual(stored.map((e) => e.seq), stored.map((_, i) => i + 1));
+    assert.deepEqual(
+      live.map((e) => e.seq),
+      stored.map((e) => e.seq),
+    );
+    assert.deepEqual(
+      stored.map((e) => e.seq),
+      stored.map((_, i) => i + 1),
+    );
     assertNothingLeft(run);
   });
 
   it('step one-way fails when the child does not try to write back', async () => {
-    const { run } = await runToEnd(harness.engine, { labId: 'ordinary-pipes', scenarioId: 'messages', stepId: 'one-way', params: { messageDelayMs: 0, tryToReply: false } });
+    const { run } = await runToEnd(harness.engine, {
+      labId: 'ordinary-pipes',
+      scenarioId: 'messages',
+      stepId: 'one-way',
+      params: { messageDelayMs: 0, tryToReply: false },
+    });
     assert.equal(run.status, 'failed');
     assert.equal(checksOf(run)['one-way-refused'], false);
     assertNothingLeft(run);
@@ -78,24 +89,35 @@ describe('ordinary pipes lab', () => {
     });
     assert.equal(run.status, 'failed');
     assert.deepEqual(checksOf(run), { 'one-way-delivery': false, 'one-way-refused': false, 'same-pipe': true });
-    assert.ok(stored.some((e) => e.kind === 'message.receive' && e.role === 'child' && e.text === 'reply from the child'), 'the child read its own reply');
+    assert.ok(
+      stored.some((e) => e.kind === 'message.receive' && e.role === 'child' && e.text === 'reply from the child'),
+      'the child read its own reply',
+    );
     assert.match(run.checks.find((c) => c.id === 'one-way-delivery')!.detail, /never sent: "reply from the child"/);
     assertNothingLeft(run);
   });
 
   it('step one-way: a child handed nothing that calls pipe() itself gets another pipe, and the parent gets EPIPE', async () => {
-    const { run, stored } = await runToEnd(harness.engine, { labId: 'ordinary-pipes', scenarioId: 'messages', stepId: 'one-way', params: { messageDelayMs: 0, childGetsPipe: false } });
+    const { run, stored } = await runToEnd(harness.engine, {
+      labId: 'ordinary-pipes',
+      scenarioId: 'messages',
+      stepId: 'one-way',
+      params: { messageDelayMs: 0, childGetsPipe: false },
+    });
     assert.equal(run.status, 'failed');
     assert.deepEqual(checksOf(run), { 'one-way-delivery': false, 'one-way-refused': true, 'same-pipe': false });
     const pipes = stored.filter((e): e is StoredEventOf<'object.create'> => e.kind === 'object.create' && e.object.type === 'pipe');
-    assert.deepEqual(pipes.map((e) => e.role), ['parent', 'child']);
+    assert.deepEqual(
+      pipes.map((e) => e.role),
+      ['parent', 'child'],
+    );
     assert.notEqual(pipes[0]!.object.name, pipes[1]!.object.name, 'two pipe() calls, two pipes');
     assert.equal(stored.find((e): e is StoredEventOf<'io.error'> => e.kind === 'io.error' && e.role === 'parent')?.code, 'EPIPE');
     assert.match(run.checks.find((c) => c.id === 'same-pipe')!.detail, new RegExp(`are ${pipes[1]!.object.name.replace(/[[\]]/g, '\\$&')}, another pipe`));
     assertNothingLeft(run);
   });
 
-  it('step end-of-file: EOF follows the parent\'s close; without it the child hangs until the parent ends it', async () => {
+  it("step end-of-file: EOF follows the parent's close; without it the child hangs until the parent ends it", async () => {
     const good = await runToEnd(harness.engine, { labId: 'ordinary-pipes', scenarioId: 'messages', stepId: 'end-of-file', params: { messageDelayMs: 0 } });
     assert.equal(good.run.status, 'passed', JSON.stringify(good.run.checks));
     assert.deepEqual(checksOf(good.run), { 'eof-after-close': true, 'child-holds-no-write-end': true });
@@ -118,7 +140,10 @@ describe('ordinary pipes lab', () => {
     // Before ending it, the parent had the kernel view look: the child asleep in its pipe code.
     const moment = stuck.run.checks.find((c) => c.id === 'eof-after-close')!.moment;
     const seen = stuck.stored.find((e) => e.ts === moment);
-    assert.ok(seen && seen.kind === 'kernel.snapshot' && seen.role === 'child' && isAsleepInPipe(seen), 'the failed check opens where the child sleeps in read');
+    assert.ok(
+      seen && seen.kind === 'kernel.snapshot' && seen.role === 'child' && isAsleepInPipe(seen),
+      'the failed check opens where the child sleeps in read',
+    );
     assertNothingLeft(stuck.run);
   });
 
@@ -134,7 +159,10 @@ describe('ordinary pipes lab', () => {
     const [moved] = events.splice(close, 1);
     events.splice(eof, 0, moved!);
     const reordered = events.map((e, i) => ({ ...e, seq: i + 1 }));
-    assert.ok(reordered.find((e) => e.kind === 'io.eof')!.seq < reordered.find((e) => e.kind === 'io.close' && e.role === 'parent' && e.end === 'write')!.seq, 'now the EOF arrives first');
+    assert.ok(
+      reordered.find((e) => e.kind === 'io.eof')!.seq < reordered.find((e) => e.kind === 'io.close' && e.role === 'parent' && e.end === 'write')!.seq,
+      'now the EOF arrives first',
+    );
     assert.equal(labChecks['eof-after-close'].check({ ...traceOf(good), events: reordered }).passed, true);
     assertNothingLeft(good.run);
   });
@@ -155,8 +183,14 @@ describe('ordinary pipes lab', () => {
     const writeEnd = Number(/write end fd (\d+)/.exec(created.detail!)![1]);
     const moment = leaked.run.checks.find((c) => c.id === 'child-holds-no-write-end')!.moment;
     const seen = leaked.stored.find((e) => e.ts === moment);
-    assert.ok(seen && seen.kind === 'kernel.snapshot' && seen.role === 'child' && seen.requested !== undefined, 'the check opens on a snapshot the child asked for');
-    assert.ok(seen.fds.some((fd) => fd.fd === writeEnd && fd.target === created.object.name), `child fd ${writeEnd} is the write end`);
+    assert.ok(
+      seen && seen.kind === 'kernel.snapshot' && seen.role === 'child' && seen.requested !== undefined,
+      'the check opens on a snapshot the child asked for',
+    );
+    assert.ok(
+      seen.fds.some((fd) => fd.fd === writeEnd && fd.target === created.object.name),
+      `child fd ${writeEnd} is the write end`,
+    );
     const eofCheck = leaked.run.checks.find((c) => c.id === 'eof-after-close')!;
     assert.match(eofCheck.detail, new RegExp(`the child itself still held one \\(descriptor ${writeEnd}\\)`));
     assert.match(eofCheck.hint, /close the write end it does not use/);
@@ -174,7 +208,12 @@ describe('ordinary pipes lab', () => {
   });
 
   it('step capacity: the writer blocks when the pipe is full, and what went in is what the slots hold', async () => {
-    const { run, stored } = await runToEnd(harness.engine, { labId: 'ordinary-pipes', scenarioId: 'capacity', stepId: 'capacity', params: { readerDelayMs: 800 } });
+    const { run, stored } = await runToEnd(harness.engine, {
+      labId: 'ordinary-pipes',
+      scenarioId: 'capacity',
+      stepId: 'capacity',
+      params: { readerDelayMs: 800 },
+    });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
     assertMomentsAreEvents(run, stored);
     const kernelSays = stored.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === 'F_GETPIPE_SZ')!.value;
@@ -184,7 +223,10 @@ describe('ordinary pipes lab', () => {
     // The blocked check opens where the kernel view saw the parent asleep in write(), inside that write.
     const moment = run.checks.find((c) => c.id === 'writer-blocked')!.moment;
     const seen = stored.find((e) => e.ts === moment);
-    assert.ok(seen && seen.kind === 'kernel.snapshot' && seen.role === 'parent' && isAsleepInPipe(seen) && seen.requested !== undefined, 'the check opens on the snapshot the child asked for, the parent asleep in write');
+    assert.ok(
+      seen && seen.kind === 'kernel.snapshot' && seen.role === 'parent' && isAsleepInPipe(seen) && seen.requested !== undefined,
+      'the check opens on the snapshot the child asked for, the parent asleep in write',
+    );
     assertNothingLeft(run);
   });
 
@@ -193,7 +235,12 @@ describe('ordinary pipes lab', () => {
       [1000, 64_000],
       [5000, 50_000],
     ] as const) {
-      const { run } = await runToEnd(harness.engine, { labId: 'ordinary-pipes', scenarioId: 'capacity', stepId: 'capacity', params: { readerDelayMs: 800, chunkBytes } });
+      const { run } = await runToEnd(harness.engine, {
+        labId: 'ordinary-pipes',
+        scenarioId: 'capacity',
+        stepId: 'capacity',
+        params: { readerDelayMs: 800, chunkBytes },
+      });
       assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
       assert.match(run.checks.find((c) => c.id === 'capacity-measured')!.detail, new RegExp(`had written ${expected.toLocaleString('en-US')} bytes`));
       assertNothingLeft(run);
@@ -214,7 +261,7 @@ describe('ordinary pipes lab', () => {
     assertNothingLeft(run);
   });
 
-  it('step broken-pipe: a write after the reader exited fails with EPIPE; with the parent\'s read end kept it succeeds', async () => {
+  it("step broken-pipe: a write after the reader exited fails with EPIPE; with the parent's read end kept it succeeds", async () => {
     const { run, stored } = await runToEnd(harness.engine, { labId: 'ordinary-pipes', scenarioId: 'early-exit', stepId: 'broken-pipe' });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks));
     const epipe = stored.find((e) => e.kind === 'io.error' && e.code === 'EPIPE');
@@ -222,7 +269,12 @@ describe('ordinary pipes lab', () => {
     assert.equal(run.checks[0]!.moment, epipe.ts);
     assertNothingLeft(run);
 
-    const kept = await runToEnd(harness.engine, { labId: 'ordinary-pipes', scenarioId: 'early-exit', stepId: 'broken-pipe', params: { parentClosesReadEnd: false } });
+    const kept = await runToEnd(harness.engine, {
+      labId: 'ordinary-pipes',
+      scenarioId: 'early-exit',
+      stepId: 'broken-pipe',
+      params: { parentClosesReadEnd: false },
+    });
     assert.equal(kept.run.status, 'failed');
     assert.ok(!kept.stored.some((e) => e.kind === 'io.error'), 'no write failed');
     assert.match(kept.run.checks[0]!.hint, /The parent kept its own read end/);
@@ -247,7 +299,10 @@ describe('ordinary pipes lab', () => {
 function assertMomentsAreEvents(run: RunSummary, stored: StoredEvent[]): void {
   for (const check of run.checks) {
     assert.ok(check.moment !== null, `${check.id} names no moment`);
-    assert.ok(stored.some((e) => e.ts === check.moment), `${check.id}'s moment ${check.moment} is no event's ts`);
+    assert.ok(
+      stored.some((e) => e.ts === check.moment),
+      `${check.id}'s moment ${check.moment} is no event's ts`,
+    );
   }
 }
 

@@ -87,11 +87,17 @@ describe('RPC lab', () => {
   it('step endianness: 1000 in native order arrives as 3892510720; in XDR as 1000; without the raw send the check fails', async () => {
     const finished = await step('endianness', 'endianness', { value: 1000, sendNative: true });
     assertPassedWithMoments(finished);
-    assert.deepEqual(of(finished.stored, 'message.receive', 'receiver').map((m) => m.text), ['3892510720', '1000']);
-    assert.deepEqual(of(finished.stored, 'message.bytes', 'sender').map((m) => [m.encoding, m.hex]), [
-      ['native (little-endian)', '80 00 00 04 e8 03 00 00'],
-      ['xdr', '80 00 00 04 00 00 03 e8'],
-    ]);
+    assert.deepEqual(
+      of(finished.stored, 'message.receive', 'receiver').map((m) => m.text),
+      ['3892510720', '1000'],
+    );
+    assert.deepEqual(
+      of(finished.stored, 'message.bytes', 'sender').map((m) => [m.encoding, m.hex]),
+      [
+        ['native (little-endian)', '80 00 00 04 e8 03 00 00'],
+        ['xdr', '80 00 00 04 00 00 03 e8'],
+      ],
+    );
     const without = await step('endianness', 'endianness', { value: 1000, sendNative: false });
     assert.deepEqual(checksOf(without.run), { 'native-order-misread': false });
   });
@@ -181,7 +187,10 @@ describe('RPC lab', () => {
     // The connect moved before the lookup, by ts: the check must not take it for the call after the lookup.
     const trace = traceOf(finished);
     const lookup = of(stored, 'rpc.reply', 'client').find((r) => r.procedure === 'lookup' && r.result === port)!;
-    const early = { ...trace, events: trace.events.map((e) => (e.kind === 'socket.connect' && e.channel === 'bank' ? { ...e, ts: String(BigInt(lookup.ts) - 1n) } : e)) };
+    const early = {
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'socket.connect' && e.channel === 'bank' ? { ...e, ts: String(BigInt(lookup.ts) - 1n) } : e)),
+    };
     assert.equal(checks['port-from-matchmaker'].check(early).passed, false);
   });
 

@@ -156,7 +156,6 @@ describe('the host dies', () => {
     }
   });
 
-
   it('leaves no lab process 2 s after the host is killed with SIGKILL, and the next start sweeps its run directory', async () => {
     const home = mkdtempSync(join(tmpdir(), 'ipc-lab-test-home-'));
     const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');

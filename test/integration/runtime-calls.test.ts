@@ -22,7 +22,11 @@ async function inheritRun(inheritAll: boolean) {
   const finished = await runToEnd(harness.engine, { labId: 'runtime-calls', scenarioId: 'inherit', params: { inheritAll } });
   const { stored } = finished;
   const notes = stored.filter((e): e is StoredEventOf<'note'> => e.kind === 'note');
-  const [readFd, writeFd] = notes.find((n) => n.text.startsWith('ends '))!.text.slice(5).split(' ').map(Number) as [number, number];
+  const [readFd, writeFd] = notes
+    .find((n) => n.text.startsWith('ends '))!
+    .text.slice(5)
+    .split(' ')
+    .map(Number) as [number, number];
   const request = stored.find((e): e is StoredEventOf<'snapshot.request'> => e.kind === 'snapshot.request');
   assert.ok(request, 'the heir asked for a snapshot');
   const requested = stored.filter((e): e is Snapshot => e.kind === 'kernel.snapshot' && e.requested !== undefined);
@@ -56,7 +60,10 @@ describe('lab.snapshot() and inheritance', () => {
 
   it('hands a child only the named descriptor otherwise', async () => {
     const { run, pipe, heirSnapshot } = await inheritRun(false);
-    assert.deepEqual(heirSnapshot.fds.filter((fd) => fd.target === pipe).map((fd) => fd.fd), [3]);
+    assert.deepEqual(
+      heirSnapshot.fds.filter((fd) => fd.target === pipe).map((fd) => fd.fd),
+      [3],
+    );
     assertNothingLeft(run);
   });
 
@@ -86,5 +93,4 @@ describe('checks of a cut run', () => {
     assert.deepEqual(run.checks, []);
     assertNothingLeft(run);
   });
-
 });

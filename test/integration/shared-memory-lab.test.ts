@@ -39,26 +39,41 @@ describe('shared memory lab', () => {
     const requested = stored.filter((e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.requested !== undefined);
     const mapped = requested.filter((e) => e.maps?.some((m) => m.path === path && m.perms === 'rw-s'));
     assert.deepEqual(new Set(mapped.map((e) => e.role)), new Set(['creator', 'attacher']));
-    assert.ok(run.checks.every((c) => typeof c.moment === 'string'), 'every check names its moment');
+    assert.ok(
+      run.checks.every((c) => typeof c.moment === 'string'),
+      'every check names its moment',
+    );
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
   });
 
   it('step segment, attacher mapping MAP_PRIVATE: its reply never reaches the creator, and the kernel shows rw-p', async () => {
-    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'segment', stepId: 'segment', params: { holdMs: 0, mapping: 'private' } });
+    const { run, stored } = await runToEnd(harness.engine, {
+      labId: 'shared-memory',
+      scenarioId: 'segment',
+      stepId: 'segment',
+      params: { holdMs: 0, mapping: 'private' },
+    });
     assert.equal(run.status, 'failed');
     assert.deepEqual(checksOf(run), { 'seen-without-messages': false, 'same-segment-mapped': false });
-    const attacher = stored.filter((e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.role === 'attacher' && e.requested !== undefined);
+    const attacher = stored.filter(
+      (e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.role === 'attacher' && e.requested !== undefined,
+    );
     assert.ok(attacher.some((e) => e.maps?.some((m) => m.perms === 'rw-p')));
     assert.match(run.checks.find((c) => c.id === 'same-segment-mapped')!.hint ?? '', /MAP_PRIVATE/);
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
   });
 
-  it('step no-copy-through-kernel: through the segment the consumer\'s rchar barely moves; through a pipe it grows by every byte', async () => {
+  it("step no-copy-through-kernel: through the segment the consumer's rchar barely moves; through a pipe it grows by every byte", async () => {
     const shm = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'bulk', stepId: 'no-copy-through-kernel', params: { mib: 16 } });
     assert.equal(shm.run.status, 'passed', JSON.stringify(shm.run.checks, null, 2));
-    const pipe = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'bulk', stepId: 'no-copy-through-kernel', params: { mib: 16, through: 'pipe' } });
+    const pipe = await runToEnd(harness.engine, {
+      labId: 'shared-memory',
+      scenarioId: 'bulk',
+      stepId: 'no-copy-through-kernel',
+      params: { mib: 16, through: 'pipe' },
+    });
     assert.equal(pipe.run.status, 'failed');
     assert.equal(checksOf(pipe.run)['kernel-not-in-transfer'], false);
     assert.match(pipe.run.checks[0]!.detail, /rchar \(\/proc\/\d+\/io\) grew by 16 MiB|rchar \(\/proc\/\d+\/io\) grew by 167772\d\d bytes/);
@@ -87,7 +102,12 @@ describe('shared memory lab', () => {
   });
 
   it('step bounded-buffer, the producer not waiting for room: the put that would overwrite an unread item is refused (EOVERFLOW), and that item is lost', async () => {
-    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'bounded', stepId: 'bounded-buffer', params: { waitForRoom: false } });
+    const { run, stored } = await runToEnd(harness.engine, {
+      labId: 'shared-memory',
+      scenarioId: 'bounded',
+      stepId: 'bounded-buffer',
+      params: { waitForRoom: false },
+    });
     assert.equal(run.status, 'failed');
     assert.equal(checksOf(run)['items-once-in-order'], false);
     assert.ok(stored.some((e) => e.kind === 'io.error' && e.role === 'producer' && e.code === 'EOVERFLOW'));
@@ -153,13 +173,18 @@ describe('shared memory lab', () => {
     assert.equal(received.length, 3 * 50);
     assertNothingLeft(run);
     // Producers that do not wait for room have puts refused: those items are never consumed.
-    const refused = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'crowd', stepId: 'many-producers-consumers', params: { waitForRoom: false } });
+    const refused = await runToEnd(harness.engine, {
+      labId: 'shared-memory',
+      scenarioId: 'crowd',
+      stepId: 'many-producers-consumers',
+      params: { waitForRoom: false },
+    });
     assert.equal(checksOf(refused.run)['exactly-once'], false);
     assert.ok(refused.stored.some((e) => e.kind === 'io.error' && e.code === 'EOVERFLOW'));
     assertNothingLeft(refused.run);
   });
 
-  it('unlinks the run\'s segments when the run is stopped', async () => {
+  it("unlinks the run's segments when the run is stopped", async () => {
     const { run, stored } = await runToEnd(
       harness.engine,
       { labId: 'shared-memory', scenarioId: 'bounded', stepId: 'bounded-buffer', params: { items: 1000, fastItems: 1000, consumerDelayMs: 1000 } },
@@ -177,15 +202,11 @@ describe('shared memory lab', () => {
   });
 
   it('unlinks the segment when the process that created it is killed with SIGKILL', async () => {
-    const { run } = await runToEnd(
-      harness.engine,
-      { labId: 'shared-memory', scenarioId: 'segment', stepId: 'segment', params: { holdMs: 3000 } },
-      async () => {
-        // The creator has made the segment, and the attacher has mapped it and replied.
-        const replied = await waitForEvent(harness.engine, (e) => e.kind === 'note' && e.role === 'creator' && e.text.startsWith('read reply'));
-        process.kill(replied.pid, 'SIGKILL');
-      },
-    );
+    const { run } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'segment', stepId: 'segment', params: { holdMs: 3000 } }, async () => {
+      // The creator has made the segment, and the attacher has mapped it and replied.
+      const replied = await waitForEvent(harness.engine, (e) => e.kind === 'note' && e.role === 'creator' && e.text.startsWith('read reply'));
+      process.kill(replied.pid, 'SIGKILL');
+    });
     assert.equal(run.processes.find((p) => p.role === 'creator')?.signal, 'SIGKILL');
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);

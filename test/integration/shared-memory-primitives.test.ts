@@ -34,7 +34,6 @@ function freshSegment(size: number): SharedSegment {
   return segment;
 }
 
-
 before(() => {
   // The fixtures run from dist/: refuse a missing or stale build rather than test old code.
   const pairs = ['exchange-peer', 'ring-producer', 'ring-consumer', 'race-worker', 'mutex-holder', 'mutex-waiter', 'fixture-support']
@@ -132,7 +131,11 @@ describe('shared memory between processes', () => {
       consumers: [{ pauseEvery: 1_000, pauseMs: 5 }],
     });
     assertExactlyOnce(consumers, 1, items);
-    assert.deepEqual(consumers[0]!.got[0], Array.from({ length: items }, (_, i) => i), 'one producer, one consumer: FIFO');
+    assert.deepEqual(
+      consumers[0]!.got[0],
+      Array.from({ length: items }, (_, i) => i),
+      'one producer, one consumer: FIFO',
+    );
     assert.ok((producers[0]!.waits['ring: empty slots'] ?? 0) > 0, `the producer never found the buffer full: ${JSON.stringify(producers[0])}`);
     assert.equal(producers[0]!.maxLevel, 16, 'the buffer filled up to its capacity');
   });
@@ -212,7 +215,18 @@ describe('shared memory between processes', () => {
       return { segment, holder, holderPid };
     }
 
-    type WaiterOutcome = { name?: string; code?: string; holderPid?: number; message?: string; locked?: boolean; repaired?: number | null; again?: boolean; ms: number; waits: Record<string, number>; gaveUp: Record<string, string> };
+    type WaiterOutcome = {
+      name?: string;
+      code?: string;
+      holderPid?: number;
+      message?: string;
+      locked?: boolean;
+      repaired?: number | null;
+      again?: boolean;
+      ms: number;
+      waits: Record<string, number>;
+      gaveUp: Record<string, string>;
+    };
 
     it('was SIGKILLed while another waited: the kernel marks it, the waiter gets EOWNERDEAD, repairs, and the mutex works again', async () => {
       const { segment, holder, holderPid } = await heldByFixture();
@@ -245,7 +259,10 @@ describe('shared memory between processes', () => {
       assert.equal(outcome.code, 'EOWNERDEAD');
       assert.equal(outcome.holderPid, holderPid);
       assert.match(outcome.message!, new RegExp(`process ${holderPid} died while holding`));
-      assert.throws(() => Mutex.at(segment, 0).lock(100), (e: unknown) => e instanceof MutexNotRecoverableError && e.code === 'ENOTRECOVERABLE');
+      assert.throws(
+        () => Mutex.at(segment, 0).lock(100),
+        (e: unknown) => e instanceof MutexNotRecoverableError && e.code === 'ENOTRECOVERABLE',
+      );
       segment.unlink();
       segment.detach();
     });
@@ -340,7 +357,10 @@ describe('shared-memory primitives in one process (their contracts and errors)',
     assert.throws(() => mutex.lock(60), /mutex@16: process \d+ already holds this mutex; locking it again would wait for ever/);
     assert.deepEqual(tracer.calls, [], 'refused at once, without waiting');
     mutex.unlock();
-    assert.equal(mutex.withLock(() => mutex.holderPid), process.pid);
+    assert.equal(
+      mutex.withLock(() => mutex.holderPid),
+      process.pid,
+    );
     assert.equal(mutex.holderPid, 0);
     assert.equal(segment.load(16), 0, 'unlocked');
     assert.throws(() => Mutex.init(segment, 12), /8-aligned/);
@@ -365,7 +385,10 @@ describe('shared-memory primitives in one process (their contracts and errors)',
     assert.deepEqual(tracer.calls, ['level q 1/4', 'level q 2/4']);
     assert.throws(() => ring.put(Buffer.alloc(11)), /11 bytes does not fit a slot of 10/);
     for (let i = 0; i < 4; i++) ring.put(Buffer.from([i]));
-    assert.throws(() => ring.put(Buffer.from([9]), 30), (e: unknown) => e instanceof RingBufferTimeoutError && e.operation === 'put');
+    assert.throws(
+      () => ring.put(Buffer.from([9]), 30),
+      (e: unknown) => e instanceof RingBufferTimeoutError && e.operation === 'put',
+    );
     ring.get();
     ring.put(Buffer.from('0123456789'));
     for (let i = 1; i < 4; i++) assert.deepEqual([...ring.get()], [i]);
@@ -373,7 +396,10 @@ describe('shared-memory primitives in one process (their contracts and errors)',
     const target = new Uint8Array(10);
     assert.equal(ring.getInto(target), 10, 'the item stayed after the refused getInto');
     assert.equal(Buffer.from(target).toString(), '0123456789');
-    assert.throws(() => ring.get(20), (e: unknown) => e instanceof RingBufferTimeoutError && e.operation === 'get');
+    assert.throws(
+      () => ring.get(20),
+      (e: unknown) => e instanceof RingBufferTimeoutError && e.operation === 'get',
+    );
     segment.unlink();
     segment.detach();
   });
@@ -383,10 +409,16 @@ describe('shared-memory primitives in one process (their contracts and errors)',
     const tracer = recordingTracer();
     const ring = RingBuffer.create(segment, { slots: 3, slotBytes: 4, bounded: false, tracer, channel: 'u' });
     for (let i = 0; i < 3; i++) ring.put(Buffer.from([i]), 0);
-    assert.throws(() => ring.put(Buffer.from([3])), (e: unknown) => e instanceof RingBufferOverflowError && /overwrite unread data: all 3 slots/.test(e.message));
+    assert.throws(
+      () => ring.put(Buffer.from([3])),
+      (e: unknown) => e instanceof RingBufferOverflowError && /overwrite unread data: all 3 slots/.test(e.message),
+    );
     assert.deepEqual([...ring.get()], [0], 'nothing was overwritten');
     ring.put(Buffer.from([3]));
-    assert.deepEqual([1, 2, 3].map(() => ring.get()[0]), [1, 2, 3]);
+    assert.deepEqual(
+      [1, 2, 3].map(() => ring.get()[0]),
+      [1, 2, 3],
+    );
     assert.deepEqual(tracer.calls.slice(0, 3), ['level u 1/null', 'level u 2/null', 'level u 3/null']);
     assert.equal(RingBuffer.attach(segment).bounded, false);
     segment.unlink();
@@ -401,6 +433,9 @@ describe('shared-memory primitives in one process (their contracts and errors)',
         /* unlinked by its test */
       }
     }
-    assert.deepEqual(readdirSync('/dev/shm').filter((f) => f.startsWith(prefix)), []);
+    assert.deepEqual(
+      readdirSync('/dev/shm').filter((f) => f.startsWith(prefix)),
+      [],
+    );
   });
 });

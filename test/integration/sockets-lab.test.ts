@@ -39,7 +39,9 @@ function measure(events: StoredEvent[], name: string): number | undefined {
 
 /** Every Unix socket path the run listened on. */
 function socketFiles(events: StoredEvent[]): string[] {
-  return ofKind(events, 'socket.listen').filter((e) => e.transport === 'unix').map((e) => e.address);
+  return ofKind(events, 'socket.listen')
+    .filter((e) => e.transport === 'unix')
+    .map((e) => e.address);
 }
 
 /** Nothing of the run is left: processes, run directory, socket files. */
@@ -74,19 +76,31 @@ describe('sockets lab', () => {
       const port = Number(c.local.split(':')[1]);
       assert.ok(port >= low && port <= high, `${c.local} is in ${low}-${high}`);
       assert.equal(c.remote, listen.address);
-      assert.ok(ofKind(stored, 'socket.accept').some((a) => a.local === c.remote && a.remote === c.local), `the server accepted ${c.local}`);
+      assert.ok(
+        ofKind(stored, 'socket.accept').some((a) => a.local === c.remote && a.remote === c.local),
+        `the server accepted ${c.local}`,
+      );
     }
 
     // The kernel view: the server's listening socket in LISTEN, each client's socket ESTABLISHED, from /proc/net/tcp.
     const server = run.processes.find((p) => p.role === 'server')!;
     const snapshots = ofKind(stored, 'kernel.snapshot');
     assert.ok(
-      snapshots.some((s) => s.pid === server.pid && s.fds.some((fd) => fd.target.startsWith('socket:[') && fd.socket?.state === 'LISTEN' && fd.socket.local === listen.address)),
+      snapshots.some(
+        (s) =>
+          s.pid === server.pid && s.fds.some((fd) => fd.target.startsWith('socket:[') && fd.socket?.state === 'LISTEN' && fd.socket.local === listen.address),
+      ),
       'the server was seen holding its socket in LISTEN',
     );
     for (const c of connects) {
       assert.ok(
-        snapshots.some((s) => s.pid === c.pid && s.fds.some((fd) => fd.socket?.transport === 'tcp' && fd.socket.state === 'ESTABLISHED' && fd.socket.local === c.local && fd.socket.remote === c.remote)),
+        snapshots.some(
+          (s) =>
+            s.pid === c.pid &&
+            s.fds.some(
+              (fd) => fd.socket?.transport === 'tcp' && fd.socket.state === 'ESTABLISHED' && fd.socket.local === c.local && fd.socket.remote === c.remote,
+            ),
+        ),
         `client ${c.pid} was seen holding ${c.local} → ${c.remote} ESTABLISHED`,
       );
     }
@@ -108,7 +122,10 @@ describe('sockets lab', () => {
     const trace = traceOf(finished);
     const lostAccept = { ...trace, events: trace.events.filter((e) => !(e.kind === 'socket.accept' && e.remote === connects[1]!.local)) };
     assert.equal(checks['connections-at-both-ends'].check(lostAccept).passed, false);
-    const samePort = { ...trace, events: trace.events.map((e) => (e.kind === 'socket.connect' && e.pid === connects[1]!.pid ? { ...e, local: connects[0]!.local } : e)) };
+    const samePort = {
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'socket.connect' && e.pid === connects[1]!.pid ? { ...e, local: connects[0]!.local } : e)),
+    };
     assert.equal(checks['connections-at-both-ends'].check(samePort).passed, false);
     // The kernel check reads the snapshots the clients asked for: without ESTABLISHED in them it fails.
     const requests = ofKind(stored, 'snapshot.request');
@@ -120,7 +137,11 @@ describe('sockets lab', () => {
     }
     const noEstablished = {
       ...trace,
-      events: trace.events.map((e) => (e.kind === 'kernel.snapshot' && e.requested ? { ...e, fds: e.fds.map((fd) => (fd.socket?.state === 'ESTABLISHED' ? { fd: fd.fd, target: fd.target } : fd)) } : e)),
+      events: trace.events.map((e) =>
+        e.kind === 'kernel.snapshot' && e.requested
+          ? { ...e, fds: e.fds.map((fd) => (fd.socket?.state === 'ESTABLISHED' ? { fd: fd.fd, target: fd.target } : fd)) }
+          : e,
+      ),
     };
     assert.equal(checks['kernel-shows-connections'].check(noEstablished).passed, false);
     for (const check of run.checks) assert.ok(check.moment && /^\d+$/.test(check.moment), `${check.id} returns a moment`);
@@ -128,19 +149,32 @@ describe('sockets lab', () => {
   });
 
   it('step connections: looking after the clients hung up shows no connection; clients binding one port get EADDRNOTAVAIL', async () => {
-    const late = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'connections', stepId: 'connections', params: { port: 0, holdMs: 0, look: 'after-close' } });
+    const late = await runToEnd(harness.engine, {
+      labId: LAB,
+      scenarioId: 'connections',
+      stepId: 'connections',
+      params: { port: 0, holdMs: 0, look: 'after-close' },
+    });
     assert.deepEqual(checksOf(late.run), { 'connections-at-both-ends': true, 'kernel-shows-connections': false });
     const kernelCheck = late.run.checks.find((c) => c.id === 'kernel-shows-connections')!;
     assert.match(kernelCheck.detail, /0 of 3 connections ESTABLISHED/);
     assert.match(kernelCheck.hint, /after it had closed its connection/);
     assertAllGone(late);
 
-    const samePort = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'connections', stepId: 'connections', params: { port: 0, holdMs: 0, clientPort: 40000 } });
+    const samePort = await runToEnd(harness.engine, {
+      labId: LAB,
+      scenarioId: 'connections',
+      stepId: 'connections',
+      params: { port: 0, holdMs: 0, clientPort: 40000 },
+    });
     const pairCheck = samePort.run.checks.find((c) => c.id === 'connections-at-both-ends')!;
     assert.equal(pairCheck.passed, false);
     assert.match(pairCheck.detail, /^1 of 3 clients connected/);
     assert.match(pairCheck.hint, /Let the kernel choose each client's port/);
-    assert.deepEqual(ofKind(samePort.stored, 'io.error').map((e) => `${e.op} ${e.code}`), ['connect EADDRNOTAVAIL', 'connect EADDRNOTAVAIL']);
+    assert.deepEqual(
+      ofKind(samePort.stored, 'io.error').map((e) => `${e.op} ${e.code}`),
+      ['connect EADDRNOTAVAIL', 'connect EADDRNOTAVAIL'],
+    );
     assert.equal(ofKind(samePort.stored, 'socket.connect')[0]!.local, '127.0.0.1:40000');
     assertAllGone(samePort);
   });
@@ -180,7 +214,9 @@ describe('sockets lab', () => {
     const refused = ofKind(stored, 'io.error').filter((e) => e.op === 'bind');
     assert.equal(refused.length, 1);
     assert.equal(refused[0]!.code, 'EACCES');
-    const uids = ofKind(stored, 'measure').filter((m) => m.name === 'uid').map((m) => m.value);
+    const uids = ofKind(stored, 'measure')
+      .filter((m) => m.name === 'uid')
+      .map((m) => m.value);
     if (process.getuid!() === 0) {
       // This machine runs the app as root: root binds, then the program drops to nobody and is refused.
       assert.deepEqual(uids, [0, 65534]);
@@ -200,7 +236,12 @@ describe('sockets lab', () => {
     assertAllGone(high);
 
     if (process.getuid!() === 0) {
-      const rootOnly = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'well-known-port', stepId: 'well-known-ports', params: { dropPrivileges: false } });
+      const rootOnly = await runToEnd(harness.engine, {
+        labId: LAB,
+        scenarioId: 'well-known-port',
+        stepId: 'well-known-ports',
+        params: { dropPrivileges: false },
+      });
       assert.equal(rootOnly.run.status, 'failed');
       assert.match(rootOnly.run.checks[0]!.detail, /Only root/);
       assertAllGone(rootOnly);
@@ -222,7 +263,7 @@ describe('sockets lab', () => {
     assertAllGone(all);
   });
 
-  it('step unix-vs-tcp: both transports measured in batches by the kernel\'s own counters, every byte verified; the socket file is a kernel object, then removed', async () => {
+  it("step unix-vs-tcp: both transports measured in batches by the kernel's own counters, every byte verified; the socket file is a kernel object, then removed", async () => {
     const params = { roundTrips: 20000, totalBytes: 1024 * 1024 };
     const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params });
     const { run, stored } = finished;
@@ -244,21 +285,34 @@ describe('sockets lab', () => {
 
     const [path] = socketFiles(stored);
     assert.match(path!, /\/ipc-lab-run-[^/]+\/echo\.sock$/);
-    assert.ok(ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path === path)), 'kernel.objects listed the socket file');
-    assert.ok(!ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path.endsWith('/trace.sock'))), 'not the host\'s trace socket');
     assert.ok(
-      ofKind(stored, 'kernel.snapshot').some((s) => s.role === 'server' && s.fds.some((fd) => fd.socket?.transport === 'unix' && fd.socket.local === path && fd.socket.state === 'LISTEN')),
-      '/proc/net/unix showed the server\'s socket listening on the path',
+      ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path === path)),
+      'kernel.objects listed the socket file',
+    );
+    assert.ok(!ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path.endsWith('/trace.sock'))), "not the host's trace socket");
+    assert.ok(
+      ofKind(stored, 'kernel.snapshot').some(
+        (s) => s.role === 'server' && s.fds.some((fd) => fd.socket?.transport === 'unix' && fd.socket.local === path && fd.socket.state === 'LISTEN'),
+      ),
+      "/proc/net/unix showed the server's socket listening on the path",
     );
     assertAllGone(finished);
 
     const trace = traceOf(finished);
-    const lostBytes = { ...trace, events: trace.events.map((e) => (e.kind === 'measure' && e.name === 'unix bytes verified' ? { ...e, value: e.value - 1 } : e)) };
+    const lostBytes = {
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'measure' && e.name === 'unix bytes verified' ? { ...e, value: e.value - 1 } : e)),
+    };
     assert.equal(checks['transports-compared'].check(lostBytes).passed, false);
     const noCounters = { ...trace, events: trace.events.map((e) => (e.kind === 'kernel.snapshot' ? { ...e, cpu: undefined } : e)) };
     assert.match(checks['transports-compared'].check(noCounters).detail, /no kernel snapshots/);
 
-    const tcpOnly = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params: { ...params, roundTrips: 2000, transports: 'tcp' } });
+    const tcpOnly = await runToEnd(harness.engine, {
+      labId: LAB,
+      scenarioId: 'transports',
+      stepId: 'unix-vs-tcp',
+      params: { ...params, roundTrips: 2000, transports: 'tcp' },
+    });
     assert.equal(tcpOnly.run.status, 'failed');
     assert.match(tcpOnly.run.checks[0]!.detail, /Not measured: unix/);
     assertAllGone(tcpOnly);
@@ -290,7 +344,12 @@ describe('sockets lab', () => {
       if (failure !== 'reset') assert.ok(run.processes.some((p) => p.role === 'client' && p.signal === 'SIGKILL'));
       assertAllGone(finished);
     }
-    const nobodyFails = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'many-clients', stepId: 'many-clients', params: { ...params, failingClient: 0 } });
+    const nobodyFails = await runToEnd(harness.engine, {
+      labId: LAB,
+      scenarioId: 'many-clients',
+      stepId: 'many-clients',
+      params: { ...params, failingClient: 0 },
+    });
     assert.equal(nobodyFails.run.status, 'failed');
     assert.match(nobodyFails.run.checks[0]!.detail, /No client vanished/);
     assertAllGone(nobodyFails);
@@ -303,7 +362,10 @@ describe('sockets lab', () => {
     const codes = ofKind(stored, 'io.error').map((e) => `${e.op} ${e.code}`);
     assert.deepEqual(codes, ['bind EADDRINUSE', 'connect ECONNREFUSED']);
     const [path] = socketFiles(stored);
-    assert.ok(ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path === path)), 'the kernel view listed stale.sock');
+    assert.ok(
+      ofKind(stored, 'kernel.objects').some((o) => (o.socket ?? []).some((s) => s.path === path)),
+      'the kernel view listed stale.sock',
+    );
     assert.match(run.checks[0]!.detail, /the kernel view showed the file among the run's objects with no process listening on it/);
     const look = ofKind(stored, 'snapshot.request').find((r) => r.role === 'keeper')!;
     assert.ok(BigInt(run.checks[0]!.moment!) > BigInt(look.ts), 'the view opens at the snapshot taken after the kill');
@@ -315,7 +377,10 @@ describe('sockets lab', () => {
     assert.ok(ofKind(kept.stored, 'note').some((n) => /Fix: unlink the stale file/.test(n.text)));
     // The stale file was still there at the end: the host removed it with the run's directory.
     const cleanup = ofKind(kept.stored, 'host.cleanup').flatMap((c) => c.removed);
-    assert.ok(cleanup.some((p) => p.endsWith('/stale.sock')), `host.cleanup: ${cleanup.join(', ')}`);
+    assert.ok(
+      cleanup.some((p) => p.endsWith('/stale.sock')),
+      `host.cleanup: ${cleanup.join(', ')}`,
+    );
     assertAllGone(kept);
   });
 
@@ -331,14 +396,22 @@ describe('sockets lab', () => {
     assert.equal(sends.length, 10);
     assert.equal(arrivals.length, 10);
     const waits = sends.map((send) => Number(BigInt(arrivals.find((a) => a.messageId === send.messageId)!.ts) - BigInt(send.ts)) / 1e6);
-    assert.ok(waits.filter((w) => w >= 30 && w <= 300).length > waits.length / 2, `most requests reached the server after a delayed ACK: ${waits.join(', ')} ms`);
+    assert.ok(
+      waits.filter((w) => w >= 30 && w <= 300).length > waits.length / 2,
+      `most requests reached the server after a delayed ACK: ${waits.join(', ')} ms`,
+    );
     assert.match(finished.run.checks[0]!.detail, /reached the server a median \d/);
     assertAllGone(finished);
     const trace = traceOf(finished);
     const moved = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.role === 'server')) };
-    assert.equal(checks['nagle-stall'].check(moved).passed, false, 'without the server\'s side of each request, nothing shows where the wait was');
+    assert.equal(checks['nagle-stall'].check(moved).passed, false, "without the server's side of each request, nothing shows where the wait was");
 
-    const oneWriteOnly = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'small-writes', stepId: 'small-writes', params: { rounds: 10, separateWrites: false } });
+    const oneWriteOnly = await runToEnd(harness.engine, {
+      labId: LAB,
+      scenarioId: 'small-writes',
+      stepId: 'small-writes',
+      params: { rounds: 10, separateWrites: false },
+    });
     assert.equal(oneWriteOnly.run.status, 'failed');
     assert.match(oneWriteOnly.run.checks[0]!.detail, /No request waited for a delayed ACK/);
     assertAllGone(oneWriteOnly);
@@ -354,10 +427,17 @@ describe('sockets lab', () => {
       assert.ok(Buffer.byteLength(path) > 107);
       await assert.rejects(listen(tracer, { path }, { channel: 'listen' }), { code: 'ENAMETOOLONG' });
       await assert.rejects(connectTraced(tracer, { path }, 'client'), { code: 'ENAMETOOLONG' });
-      assert.deepEqual(events.map((e) => `${e.kind} ${e.code}`), ['io.error ENAMETOOLONG', 'io.error ENAMETOOLONG']);
+      assert.deepEqual(
+        events.map((e) => `${e.kind} ${e.code}`),
+        ['io.error ENAMETOOLONG', 'io.error ENAMETOOLONG'],
+      );
       assert.match(events[0]!.message!, /at most 107 bytes plus the terminating NUL \(unix\(7\)\)/);
       assert.deepEqual(readdirSync(dir), [], 'no socket file, truncated or not');
-      assert.deepEqual(readdirSync(tmpdir()).filter((f) => f.startsWith('xxxx') && join(tmpdir(), f) !== dir), [], 'no truncated name next to it');
+      assert.deepEqual(
+        readdirSync(tmpdir()).filter((f) => f.startsWith('xxxx') && join(tmpdir(), f) !== dir),
+        [],
+        'no truncated name next to it',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -85,7 +85,9 @@ async function runLab(labId: string): Promise<Row[]> {
       for (let i = 0; i < runs; i++) {
         const outcome = await runOnce(engine, lab, step.id, step.scenario, step.params);
         if (outcome.cut) note(defaults, defaults.cut, outcome.cut, outcome);
-        const failed = Object.entries(outcome.passed).filter(([, passed]) => !passed).map(([id]) => id);
+        const failed = Object.entries(outcome.passed)
+          .filter(([, passed]) => !passed)
+          .map(([id]) => id);
         for (const id of failed) note(defaults, defaults.flips, id, outcome);
         if (!outcome.cut && failed.length === 0) defaults.asExpected++;
         progress(defaults, i);
@@ -128,7 +130,8 @@ interface RunOutcome {
 }
 
 function progress(row: Row, index: number): void {
-  if (index === row.runs - 1) process.stderr.write(`  ${row.lab} ${row.step}${row.variant ? ` [${row.variant}]` : ''}: ${row.asExpected}/${row.runs} as expected\n`);
+  if (index === row.runs - 1)
+    process.stderr.write(`  ${row.lab} ${row.step}${row.variant ? ` [${row.variant}]` : ''}: ${row.asExpected}/${row.runs} as expected\n`);
 }
 
 /** One run to its end: each check's outcome, or why the run was cut (then its checks did not run). */
@@ -163,8 +166,12 @@ function printTable(rows: Row[]): void {
     r.variant || '(defaults)',
     String(r.runs),
     String(r.asExpected),
-    Object.entries(r.flips).map(([id, n]) => `${id} ×${n}`).join(', ') || '-',
-    Object.entries(r.cut).map(([status, n]) => `${status} ×${n}`).join(', ') || '-',
+    Object.entries(r.flips)
+      .map(([id, n]) => `${id} ×${n}`)
+      .join(', ') || '-',
+    Object.entries(r.cut)
+      .map(([status, n]) => `${status} ×${n}`)
+      .join(', ') || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

@@ -72,6 +72,9 @@ export async function result<T>(fixture: Fixture): Promise<T> {
 /** Refuses a missing or stale build rather than testing old code: each pair is [source, compiled]. */
 export function assertBuiltFresh(pairs: readonly (readonly [string, string])[]): void {
   for (const [source, built] of pairs) {
-    assert.ok(existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs, `${built} is missing or older than its source. Fix: npx tsc -p tsconfig.json`);
+    assert.ok(
+      existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs,
+      `${built} is missing or older than its source. Fix: npx tsc -p tsconfig.json`,
+    );
   }
 }

@@ -17,7 +17,7 @@ const parentClosesReadEnd = lab.bool('parentClosesReadEnd');
 const { readFd, writeFd } = lab.pipe('pipe');
 const child = lab.spawn('child', 'early-exit-reader.ts', { fds: { pipe: readFd } });
 if (parentClosesReadEnd) lab.close(readFd, 'pipe', 'read');
-else lab.note('Keeping the parent\'s copy of the read end open.');
+else lab.note("Keeping the parent's copy of the read end open.");
 
 for (let seq = 1; seq <= readerReads; seq++) {
   const text = `message ${seq}`;
@@ -29,7 +29,7 @@ for (let seq = 1; seq <= readerReads; seq++) {
 await child.exited;
 try {
   lab.write(writeFd, 'pipe', Buffer.from('one more, after the child has gone\n'));
-  lab.note('The write succeeded: a read end is still open (the parent\'s own), so the pipe is not broken.');
+  lab.note("The write succeeded: a read end is still open (the parent's own), so the pipe is not broken.");
 } catch (error) {
   lab.note(`write failed with ${(error as NodeJS.ErrnoException).code}: the reader is gone.`);
 }

@@ -25,7 +25,7 @@ if (lab.bool('inheritAll')) {
   else lab.note('Keeping the write end inherited from the parent: this process is now a writer of its own pipe.');
 }
 // The parent is up (it started this process): the kernel view records both descriptor tables now.
-lab.snapshot('the child has started: its descriptors, and the parent\'s');
+lab.snapshot("the child has started: its descriptors, and the parent's");
 
 if (lab.bool('tryToReply')) {
   const reply = Buffer.from('reply from the child\n');

@@ -16,12 +16,19 @@ const segment = SharedSegment.create(lab.shmName('buffer'), readyOffset + 8);
 // waitForRoom off: producers do not wait on "empty slots", and a put into a full buffer is refused.
 const bounded = lab.bool('waitForRoom');
 const ring = RingBuffer.create(segment, { slots, slotBytes: ITEM_BYTES, bounded, tracer: lab, channel: 'buffer' });
-lab.emit('object.create', { channel: 'buffer', object: { type: 'shm', name: segment.path }, detail: `a ring of ${slots} slots${bounded ? '' : '; producers do not wait for room'}` });
+lab.emit('object.create', {
+  channel: 'buffer',
+  object: { type: 'shm', name: segment.path },
+  detail: `a ring of ${slots} slots${bounded ? '' : '; producers do not wait for room'}`,
+});
 
-const consumers = Array.from({ length: lab.int('consumers') }, () => lab.spawn('consumer', 'consumer.ts', { params: { ...lab.params, consumerDelayMs: 5, readyOffset } }));
+const consumers = Array.from({ length: lab.int('consumers') }, () =>
+  lab.spawn('consumer', 'consumer.ts', { params: { ...lab.params, consumerDelayMs: 5, readyOffset } }),
+);
 // The producers start once every consumer is waiting: a consumer slow to start would otherwise find
 // the work done, and the run would show one consumer doing it all (it can still happen, rarely).
-waitForPeers(segment, readyOffset, consumers);const producers = Array.from({ length: lab.int('producers') }, (_, index) =>
+waitForPeers(segment, readyOffset, consumers);
+const producers = Array.from({ length: lab.int('producers') }, (_, index) =>
   lab.spawn('producer', 'crowd-producer.ts', { params: { ...lab.params, producerIndex: index + 1 } }),
 );
 await Promise.all(producers.map((p) => p.exited));

@@ -9,7 +9,8 @@ import type { SyncTracer } from '../../../main/runtime/shared-memory/sync-tracer
 export const failuresOnly: SyncTracer = {
   waitBegin() {},
   waitEnd(channel, _durationNs, outcome, detail) {
-    if (outcome !== 'ok') lab.emit('io.error', { op: 'wait', channel, code: outcome === 'owner-died' ? 'EOWNERDEAD' : 'ETIMEDOUT', message: detail ?? outcome });
+    if (outcome !== 'ok')
+      lab.emit('io.error', { op: 'wait', channel, code: outcome === 'owner-died' ? 'EOWNERDEAD' : 'ETIMEDOUT', message: detail ?? outcome });
   },
   level() {},
 };

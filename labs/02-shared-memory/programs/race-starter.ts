@@ -30,7 +30,10 @@ lab.emit('object.create', {
 lab.measure('expected', workers * increments, 'increments', `${workers} processes × ${increments.toLocaleString('en')}`);
 
 const protection = lab.choice('protection');
-for (const [round, mode] of [['plain', 'plain'], [protection, protection === 'none' ? 'plain' : protection]] as const) {
+for (const [round, mode] of [
+  ['plain', 'plain'],
+  [protection, protection === 'none' ? 'plain' : protection],
+] as const) {
   segment.store(COUNTER, 0);
   segment.store(READY, 0);
   segment.store(GO, 0);
@@ -64,7 +67,12 @@ for (const [round, mode] of [['plain', 'plain'], [protection, protection === 'no
   for (let k = 0; k < workers; k++) ran += segment.load(DONE + 4 * k);
   const actual = segment.load(COUNTER);
   if (locked) mutex.unlock();
-  lab.measure(`${round}: increments run`, ran, 'increments', ran === workers * increments ? 'every worker ran all of its increments' : 'some workers did not run all of theirs');
+  lab.measure(
+    `${round}: increments run`,
+    ran,
+    'increments',
+    ran === workers * increments ? 'every worker ran all of its increments' : 'some workers did not run all of theirs',
+  );
   lab.measure(`${round}: counter`, actual, 'increments');
   lab.measure(`${round}: lost updates`, ran - actual, 'increments', 'increments that ran, minus the counter');
   lab.measure(`${round}: time`, Math.round(elapsedMs), 'ms');

@@ -40,7 +40,11 @@ function askForUnbounded(ask: number): number | null {
   try {
     const probe = Mailbox.create(lab.mqName('unbounded'), { capacity: ask, messageBytes: MESSAGE_BYTES });
     lab.emit('io.end', { op: 'open', channel, bytes: 0, durationNs: (process.hrtime.bigint() - start).toString() });
-    lab.emit('object.create', { channel, object: { type: 'mqueue', name: probe.name }, detail: `mq_open(O_CREAT) of ${ask} messages: granted, mq_getattr says ${probe.capacity}` });
+    lab.emit('object.create', {
+      channel,
+      object: { type: 'mqueue', name: probe.name },
+      detail: `mq_open(O_CREAT) of ${ask} messages: granted, mq_getattr says ${probe.capacity}`,
+    });
     const granted = probe.capacity;
     probe.close();
     probe.unlink();
@@ -53,7 +57,11 @@ function askForUnbounded(ask: number): number | null {
 }
 const ask = lab.int('unboundedAsk');
 const granted = askForUnbounded(ask);
-lab.note(granted === null ? `the kernel refused a mailbox of ${ask.toLocaleString('en')} messages: no mailbox is unbounded` : `the kernel granted a mailbox of ${granted} messages`);
+lab.note(
+  granted === null
+    ? `the kernel refused a mailbox of ${ask.toLocaleString('en')} messages: no mailbox is unbounded`
+    : `the kernel granted a mailbox of ${granted} messages`,
+);
 
 const buffering = lab.choice('buffering');
 const messages = lab.int('messages');

@@ -22,8 +22,15 @@ interface Channel {
 
 function directLinks(me: string, peer: string, starts: boolean): Channel {
   const links = new DirectLinks(me, { nameFor: (from, to) => lab.mqName(`link-${from}-${to}`), capacity: 4, messageBytes: MESSAGE_BYTES, tracer: lab });
-  for (const [from, to] of [[me, peer], [peer, me]] as const) {
-    lab.emit('object.open', { channel: `link ${from}→${to}`, object: { type: 'mqueue', name: lab.mqName(`link-${from}-${to}`) }, detail: 'opened (or created) on first use' });
+  for (const [from, to] of [
+    [me, peer],
+    [peer, me],
+  ] as const) {
+    lab.emit('object.open', {
+      channel: `link ${from}→${to}`,
+      object: { type: 'mqueue', name: lab.mqName(`link-${from}-${to}`) },
+      detail: 'opened (or created) on first use',
+    });
   }
   return {
     send: (body) => void links.send(peer, body),

@@ -10,7 +10,11 @@ export const MESSAGE_BYTES = 256;
 /** Creates the run's mailbox `name` (a POSIX message queue) and traces it. */
 export function createMailbox(name: string, capacity: number, messageBytes = MESSAGE_BYTES): Mailbox {
   const mailbox = Mailbox.create(lab.mqName(name), { capacity, messageBytes, tracer: lab, channel: `mailbox ${name}` });
-  lab.emit('object.create', { channel: `mailbox ${name}`, object: { type: 'mqueue', name: mailbox.name }, detail: `mq_open(O_CREAT), ${capacity} messages of up to ${messageBytes} bytes` });
+  lab.emit('object.create', {
+    channel: `mailbox ${name}`,
+    object: { type: 'mqueue', name: mailbox.name },
+    detail: `mq_open(O_CREAT), ${capacity} messages of up to ${messageBytes} bytes`,
+  });
   return mailbox;
 }
 

@@ -17,7 +17,9 @@ const delayMs = lab.int('messageDelayMs');
 let fd: number;
 if (lab.choice('channel') === 'pipe') {
   if (!lab.has('handedPipe')) {
-    lab.note('the reader makes an ordinary pipe: it has no name in the file system, so there is nothing to look for. Exiting; the reader starts a writer of its own');
+    lab.note(
+      'the reader makes an ordinary pipe: it has no name in the file system, so there is nothing to look for. Exiting; the reader starts a writer of its own',
+    );
     process.exit(0);
   }
   fd = lab.fd('chat');

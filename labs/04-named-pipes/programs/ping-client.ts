@@ -44,7 +44,12 @@ for (let seq = 1; seq <= pings; seq++) {
   lab.write(requests, requestChannel, data);
   const answer = lines.next();
   if (answer === undefined) throw new Error(`the server closed ${replyChannel} before answering`);
-  lab.emit('message.receive', { channel: replyChannel, messageId: Number(/^\w+ (\d+)/.exec(answer)?.[1] ?? -1), bytes: Buffer.byteLength(answer) + 1, text: answer });
+  lab.emit('message.receive', {
+    channel: replyChannel,
+    messageId: Number(/^\w+ (\d+)/.exec(answer)?.[1] ?? -1),
+    bytes: Buffer.byteLength(answer) + 1,
+    text: answer,
+  });
   // While both processes hold their FIFOs: the kernel view then shows who holds which.
   if (seq === 1) lab.snapshot('the client has its first answer: both processes hold their FIFOs');
   if (Number(/from pid (\d+)/.exec(answer)?.[1]) === process.pid) {

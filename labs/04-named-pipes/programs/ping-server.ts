@@ -58,7 +58,12 @@ for (;;) {
     break;
   }
   const sender = Number(/from pid (\d+)/.exec(line)?.[1]);
-  lab.emit('message.receive', { channel: requestChannel, messageId: Number(/^\w+ (\d+)/.exec(line)?.[1] ?? -1), bytes: Buffer.byteLength(line) + 1, text: line });
+  lab.emit('message.receive', {
+    channel: requestChannel,
+    messageId: Number(/^\w+ (\d+)/.exec(line)?.[1] ?? -1),
+    bytes: Buffer.byteLength(line) + 1,
+    text: line,
+  });
   if (sender === process.pid) {
     lab.note(`read back its own message "${line}": the FIFO does not know who wrote`);
     continue;

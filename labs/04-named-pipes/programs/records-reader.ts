@@ -58,7 +58,12 @@ for (let index = 1; index <= pieces; index++) {
   const record = wholeRecord(piece);
   if (record) {
     whole++;
-    lab.emit('message.receive', { channel: 'records', messageId: recordId(record.writer, record.seq), bytes: recordBytes, text: `${String.fromCharCode(64 + record.writer)}#${record.seq}` });
+    lab.emit('message.receive', {
+      channel: 'records',
+      messageId: recordId(record.writer, record.seq),
+      bytes: recordBytes,
+      text: `${String.fromCharCode(64 + record.writer)}#${record.seq}`,
+    });
   } else {
     mixed++;
     if (mixed <= MAX_NOTES) lab.note(`piece ${index} mixes two writers: ${describePiece(piece)}`);

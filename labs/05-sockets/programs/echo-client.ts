@@ -69,10 +69,21 @@ async function batch(p: PingPong, index: number, count: number): Promise<void> {
     else p.result.verified += 2 * messageBytes; // out and back, both compared
   }
   lab.snapshot(`after ${p.transport} batch ${index}`);
-  if (p.failed) lab.emit('io.error', { op: 'read', channel: p.connection.channel, code: 'EBADMSG', message: `round trip ${p.result.samples.length + batchSamples.length}: the pong differs from the ping` });
+  if (p.failed)
+    lab.emit('io.error', {
+      op: 'read',
+      channel: p.connection.channel,
+      code: 'EBADMSG',
+      message: `round trip ${p.result.samples.length + batchSamples.length}: the pong differs from the ping`,
+    });
   p.result.samples.push(...batchSamples);
   batchSamples.sort((a, b) => a - b);
-  lab.measure(`${p.transport} batch ${index} round trip p50`, roundUs(percentile(batchSamples, 50)), 'µs', `${batchSamples.length} round trips of ${messageBytes} bytes`);
+  lab.measure(
+    `${p.transport} batch ${index} round trip p50`,
+    roundUs(percentile(batchSamples, 50)),
+    'µs',
+    `${batchSamples.length} round trips of ${messageBytes} bytes`,
+  );
 }
 
 async function throughput(transport: Transport, address: SocketAddress, result: Result): Promise<void> {
@@ -80,7 +91,7 @@ async function throughput(transport: Transport, address: SocketAddress, result: 
   const replies = new FrameInbox(sink.socket, 1024 * 1024);
   await sink.write(frame(Buffer.from('sink')));
   const start = process.hrtime.bigint();
-  for (let sent = 0; sent < totalBytes; ) {
+  for (let sent = 0; sent < totalBytes;) {
     const n = Math.min(CHUNK, totalBytes - sent);
     await sink.write(frame(patternBytes(sent, n))); // waits for 'drain' when the kernel's buffer is full
     sent += n;
@@ -91,16 +102,28 @@ async function throughput(transport: Transport, address: SocketAddress, result: 
   sink.end();
   await sink.closed;
   if (reply.received === totalBytes && reply.badAt === -1) result.verified += totalBytes;
-  else lab.emit('io.error', { op: 'read', channel: sink.channel, code: 'EBADMSG', message: `the server got ${reply.received} of ${totalBytes} bytes${reply.badAt !== undefined && reply.badAt >= 0 ? `, the first wrong one at offset ${reply.badAt}` : ''}` });
+  else
+    lab.emit('io.error', {
+      op: 'read',
+      channel: sink.channel,
+      code: 'EBADMSG',
+      message: `the server got ${reply.received} of ${totalBytes} bytes${reply.badAt !== undefined && reply.badAt >= 0 ? `, the first wrong one at offset ${reply.badAt}` : ''}`,
+    });
   result.mbPerSecond = totalBytes / seconds / 1e6;
-  lab.measure(`${transport} throughput`, Math.round(result.mbPerSecond), 'MB/s', `${totalBytes} bytes in messages of up to ${CHUNK} bytes, every byte checked by the server`);
+  lab.measure(
+    `${transport} throughput`,
+    Math.round(result.mbPerSecond),
+    'MB/s',
+    `${totalBytes} bytes in messages of up to ${CHUNK} bytes, every byte checked by the server`,
+  );
 }
 
 const addresses: [Transport, SocketAddress][] = [];
 const unixPath = lab.has('unixPath') ? String(lab.params.unixPath) : '';
 const tcpAddress = lab.has('tcpAddress') ? String(lab.params.tcpAddress) : '';
 if (unixPath) addresses.push(['unix', { path: unixPath }]);
-if (tcpAddress) addresses.push(['tcp', { host: tcpAddress.slice(0, tcpAddress.lastIndexOf(':')), port: Number(tcpAddress.slice(tcpAddress.lastIndexOf(':') + 1)) }]);
+if (tcpAddress)
+  addresses.push(['tcp', { host: tcpAddress.slice(0, tcpAddress.lastIndexOf(':')), port: Number(tcpAddress.slice(tcpAddress.lastIndexOf(':') + 1)) }]);
 
 // Ping-pong: batches, the transports taking turns.
 const pingPongs: PingPong[] = [];

@@ -40,10 +40,20 @@ async function serve(socket: Socket, transport: SocketTransport, path?: string):
       }
       socket.write(frame(Buffer.from(JSON.stringify({ received, badAt }))));
     } else {
-      lab.emit('io.error', { op: 'read', channel: connection.channel, code: 'EPROTO', message: `the first message was ${JSON.stringify(mode)}, not "echo" or "sink": closing this connection` });
+      lab.emit('io.error', {
+        op: 'read',
+        channel: connection.channel,
+        code: 'EPROTO',
+        message: `the first message was ${JSON.stringify(mode)}, not "echo" or "sink": closing this connection`,
+      });
     }
   } catch (error) {
-    lab.emit('io.error', { op: 'read', channel: connection.channel, code: (error as NodeJS.ErrnoException).code ?? 'EBADMSG', message: `${(error as Error).message}; closing this connection, the server keeps serving others` });
+    lab.emit('io.error', {
+      op: 'read',
+      channel: connection.channel,
+      code: (error as NodeJS.ErrnoException).code ?? 'EBADMSG',
+      message: `${(error as Error).message}; closing this connection, the server keeps serving others`,
+    });
   }
   socket.end();
 }

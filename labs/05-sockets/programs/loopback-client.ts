@@ -15,7 +15,10 @@ function otherAddress(): { address: string; why: string } {
     const ipv4 = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
     if (ipv4) return { address: ipv4.address, why: `${name}'s address, this machine's own address on its network interface` };
   }
-  return { address: '127.0.0.2', why: 'this machine has no network interface with an IPv4 address, so: another loopback address (all of 127.0.0.0/8 reaches this machine), not the 127.0.0.1 the server bound' };
+  return {
+    address: '127.0.0.2',
+    why: 'this machine has no network interface with an IPv4 address, so: another loopback address (all of 127.0.0.0/8 reaches this machine), not the 127.0.0.1 the server bound',
+  };
 }
 
 async function attempt(host: string, channel: string): Promise<void> {
@@ -25,7 +28,9 @@ async function attempt(host: string, channel: string): Promise<void> {
     connection.end();
     await connection.closed;
   } catch (error) {
-    lab.note(`${host}:${port} refused: ${(error as NodeJS.ErrnoException).code}. The server's socket is not bound to ${host}, so the kernel finds no listener for that address and answers with a reset.`);
+    lab.note(
+      `${host}:${port} refused: ${(error as NodeJS.ErrnoException).code}. The server's socket is not bound to ${host}, so the kernel finds no listener for that address and answers with a reset.`,
+    );
   }
 }
 

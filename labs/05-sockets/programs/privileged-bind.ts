@@ -24,13 +24,20 @@ const port = lab.int('port');
 let unprivilegedStart: number | undefined;
 try {
   unprivilegedStart = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
-  lab.measure('ip_unprivileged_port_start', unprivilegedStart, 'port', '/proc/sys/net/ipv4/ip_unprivileged_port_start: ports below it need root or CAP_NET_BIND_SERVICE');
+  lab.measure(
+    'ip_unprivileged_port_start',
+    unprivilegedStart,
+    'port',
+    '/proc/sys/net/ipv4/ip_unprivileged_port_start: ports below it need root or CAP_NET_BIND_SERVICE',
+  );
 } catch {
   lab.note('this kernel has no /proc/sys/net/ipv4/ip_unprivileged_port_start: ports below 1024 are privileged (the historical rule)');
 }
 const privileged = port < (unprivilegedStart ?? 1024);
 if (!privileged)
-  lab.note(`port ${port} is not below ${unprivilegedStart ?? 1024}: it is not a privileged port, so any user may bind it and EACCES cannot happen here. Choose a port below ${unprivilegedStart ?? 1024} to see it.`);
+  lab.note(
+    `port ${port} is not below ${unprivilegedStart ?? 1024}: it is not a privileged port, so any user may bind it and EACCES cannot happen here. Choose a port below ${unprivilegedStart ?? 1024} to see it.`,
+  );
 
 /** One attempt to bind the port, as the current user. Returns whether it worked. */
 async function tryBind(): Promise<boolean> {
@@ -48,7 +55,9 @@ async function tryBind(): Promise<boolean> {
 }
 
 if (process.getuid!() === 0) {
-  lab.note(`running as root (uid 0): the kernel lets root bind port ${port}${privileged ? ', privileged or not' : ''}. This machine runs the app as root, so the first attempt shows root's view.`);
+  lab.note(
+    `running as root (uid 0): the kernel lets root bind port ${port}${privileged ? ', privileged or not' : ''}. This machine runs the app as root, so the first attempt shows root's view.`,
+  );
   await tryBind();
   if (lab.bool('dropPrivileges')) {
     // Supplementary groups first, then the group, then the user: once the uid is not 0 the others

@@ -59,9 +59,19 @@ for (const variant of VARIANTS) {
     }
     const answer = await inbox.next();
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-    lab.emit('message.receive', { channel: `answers-${variant.name}`, messageId: i + 1, bytes: (answer?.length ?? 0) + 4, ...(answer ? { text: answer.toString() } : {}) });
+    lab.emit('message.receive', {
+      channel: `answers-${variant.name}`,
+      messageId: i + 1,
+      bytes: (answer?.length ?? 0) + 4,
+      ...(answer ? { text: answer.toString() } : {}),
+    });
     if (answer?.toString() !== `ok ${bodyBytes}`) {
-      lab.emit('io.error', { op: 'read', channel: connection.channel, code: 'EBADMSG', message: `round trip ${i + 1}: the answer was ${JSON.stringify(answer?.toString())}` });
+      lab.emit('io.error', {
+        op: 'read',
+        channel: connection.channel,
+        code: 'EBADMSG',
+        message: `round trip ${i + 1}: the answer was ${JSON.stringify(answer?.toString())}`,
+      });
       break;
     }
   }
@@ -69,5 +79,7 @@ for (const variant of VARIANTS) {
   await connection.closed;
   const p50 = median(samples);
   lab.measure(`${variant.name} round trip p50`, Math.round(p50 * 1000) / 1000, 'ms', `${samples.length} requests of 4 + ${bodyBytes} bytes; ${variant.words}`);
-  lab.note(`${variant.words}: median round trip ${p50 < 1 ? `${(p50 * 1000).toFixed(0)} µs` : `${p50.toFixed(1)} ms`}, slowest ${Math.max(...samples).toFixed(1)} ms`);
+  lab.note(
+    `${variant.words}: median round trip ${p50 < 1 ? `${(p50 * 1000).toFixed(0)} µs` : `${p50.toFixed(1)} ms`}, slowest ${Math.max(...samples).toFixed(1)} ms`,
+  );
 }

@@ -46,7 +46,9 @@ await talk();
 first.kill('SIGKILL');
 await first.exited;
 try {
-  lab.note(`the server was killed with SIGKILL; ${path} is still there (a ${lstatSync(path).isSocket() ? 'socket' : 'strange'} file), with nobody listening on it`);
+  lab.note(
+    `the server was killed with SIGKILL; ${path} is still there (a ${lstatSync(path).isSocket() ? 'socket' : 'strange'} file), with nobody listening on it`,
+  );
 } catch {
   lab.note(`the server was killed and ${path} is gone`);
 }

@@ -72,7 +72,9 @@ for (let k = 1; k <= messages; k++) {
         queued = receiveQueue(port) ?? 0;
       }
       lab.measure('unread bytes in the receive queue', queued, 'bytes', `/proc/net/tcp rx_queue of ${connection.local}, just before SIGKILL`);
-      lab.note(`client ${client}: ${queued} bytes of the server's answers lie unread in my receive queue; killing myself with SIGKILL after ${k - 1} of ${messages} messages`);
+      lab.note(
+        `client ${client}: ${queued} bytes of the server's answers lie unread in my receive queue; killing myself with SIGKILL after ${k - 1} of ${messages} messages`,
+      );
     }
     lab.flush();
     process.kill(process.pid, 'SIGKILL');

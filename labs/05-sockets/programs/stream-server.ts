@@ -44,7 +44,12 @@ function serve(socket: Socket): void {
     try {
       messages = frames.push(chunk);
     } catch (error) {
-      lab.emit('io.error', { op: 'read', channel: connection.channel, code: 'EBADMSG', message: `${(error as Error).message}; closing this connection, the server keeps serving others` });
+      lab.emit('io.error', {
+        op: 'read',
+        channel: connection.channel,
+        code: 'EBADMSG',
+        message: `${(error as Error).message}; closing this connection, the server keeps serving others`,
+      });
       socket.destroy();
       return;
     }
@@ -53,7 +58,12 @@ function serve(socket: Socket): void {
       if (peer.client === undefined) {
         const hello = /^client (\d+) sends (\d+)$/.exec(text);
         if (!hello) {
-          lab.emit('io.error', { op: 'read', channel: connection.channel, code: 'EPROTO', message: `expected "client <n> sends <k>", got ${JSON.stringify(text.slice(0, 80))}: closing this connection` });
+          lab.emit('io.error', {
+            op: 'read',
+            channel: connection.channel,
+            code: 'EPROTO',
+            message: `expected "client <n> sends <k>", got ${JSON.stringify(text.slice(0, 80))}: closing this connection`,
+          });
           socket.destroy();
           return;
         }
@@ -64,7 +74,12 @@ function serve(socket: Socket): void {
       peer.received++;
       lab.emit('message.receive', { channel: `client-${peer.client}`, messageId: peer.received, bytes: message.length, text });
       if (text !== `client ${peer.client} message ${peer.received}`)
-        lab.emit('io.error', { op: 'read', channel: connection.channel, code: 'EBADMSG', message: `message ${peer.received} of client ${peer.client} is ${JSON.stringify(text)}` });
+        lab.emit('io.error', {
+          op: 'read',
+          channel: connection.channel,
+          code: 'EBADMSG',
+          message: `message ${peer.received} of client ${peer.client} is ${JSON.stringify(text)}`,
+        });
       if (peer.received === peer.expected) peer.complete = true;
       if (!socket.destroyed) socket.write(frame(Buffer.from(`got ${peer.received}`)));
     }

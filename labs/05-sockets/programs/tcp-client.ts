@@ -19,9 +19,13 @@ import { frame, FrameInbox } from '../../../main/runtime/sockets/framing.js';
 
 const client = lab.int('client');
 const clientPort = lab.has('clientPort') ? lab.int('clientPort') : 0;
-const connection = await connect(lab, { host: '127.0.0.1', port: lab.int('port') }, `client-${client}`, undefined, clientPort ? { localPort: clientPort } : {}).catch(() =>
-  process.exit(1),
-);
+const connection = await connect(
+  lab,
+  { host: '127.0.0.1', port: lab.int('port') },
+  `client-${client}`,
+  undefined,
+  clientPort ? { localPort: clientPort } : {},
+).catch(() => process.exit(1));
 lab.note(
   clientPort
     ? `connected from ${connection.local}: this client bound port ${clientPort} itself before connect()`

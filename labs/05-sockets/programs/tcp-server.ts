@@ -25,9 +25,11 @@ if (range) {
 }
 
 // On failure listen() has traced the errno and its fix (EADDRINUSE: another process holds the port).
-const { server, address } = await listen(lab, { host: '127.0.0.1', port: lab.int('port') }, { channel: 'listen', detail: 'the listening socket: it only accepts, it carries no data' }).catch(() =>
-  process.exit(1),
-);
+const { server, address } = await listen(
+  lab,
+  { host: '127.0.0.1', port: lab.int('port') },
+  { channel: 'listen', detail: 'the listening socket: it only accepts, it carries no data' },
+).catch(() => process.exit(1));
 const port = Number(address.slice(address.lastIndexOf(':') + 1));
 if (lab.int('port') === 0) lab.note(`port 0 asks the kernel for any free port: it gave ${port}`);
 
@@ -55,7 +57,12 @@ server.on('connection', (socket) => {
         }
       }
     } catch (error) {
-      lab.emit('io.error', { op: 'read', channel: connection.channel, code: 'EBADMSG', message: `${(error as Error).message}; closing this connection, the server keeps serving others` });
+      lab.emit('io.error', {
+        op: 'read',
+        channel: connection.channel,
+        code: 'EBADMSG',
+        message: `${(error as Error).message}; closing this connection, the server keeps serving others`,
+      });
       socket.destroy();
     }
   });

@@ -33,7 +33,9 @@ async function bindOrRecover(): Promise<Server> {
     if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED') process.exit(1);
   }
   if (!lab.bool('removeStale')) {
-    lab.note(`nobody listens on ${path}: it is stale, but this server does not remove it, and cannot bind. Fix: unlink the stale file before bind() (turn on "The restarted server removes a stale socket file").`);
+    lab.note(
+      `nobody listens on ${path}: it is stale, but this server does not remove it, and cannot bind. Fix: unlink the stale file before bind() (turn on "The restarted server removes a stale socket file").`,
+    );
     process.exit(1);
   }
   unlinkSync(path);

@@ -10,13 +10,25 @@ import { wireFields } from '../../../main/runtime/rpc/message.js';
 import { publishPort } from './rendezvous-file.js';
 
 const server = createServer((socket) => {
-  lab.emit('socket.accept', { channel: 'numbers', transport: 'tcp', local: `${socket.localAddress}:${socket.localPort}`, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+  lab.emit('socket.accept', {
+    channel: 'numbers',
+    transport: 'tcp',
+    local: `${socket.localAddress}:${socket.localPort}`,
+    remote: `${socket.remoteAddress}:${socket.remotePort}`,
+  });
   const records = new RecordReader(64);
   let messageId = 0;
   socket.on('data', (chunk: Buffer) => {
     for (const message of records.push(chunk)) {
       const wire = wireFields(message, { kind: 'struct', fields: [['value', { kind: 'uint' }]] });
-      lab.emit('message.bytes', { channel: 'numbers', messageId: ++messageId, direction: 'receive', bytes: message.length + 4, encoding: 'read as xdr (big-endian)', ...wire });
+      lab.emit('message.bytes', {
+        channel: 'numbers',
+        messageId: ++messageId,
+        direction: 'receive',
+        bytes: message.length + 4,
+        encoding: 'read as xdr (big-endian)',
+        ...wire,
+      });
       const value = message.length === 4 ? message.readUInt32BE(0) : NaN;
       lab.emit('message.receive', { channel: 'numbers', messageId, bytes: message.length + 4, text: String(value) });
     }

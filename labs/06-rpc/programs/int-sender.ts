@@ -30,7 +30,11 @@ try {
     if (order === 'little-endian') native.writeUInt32LE(value);
     else native.writeUInt32BE(value);
     const wire = wireFields(native, undefined);
-    wire.fields = wire.fields.map((f) => (f.offset === 0 ? f : { path: 'value', type: `unsigned int, ${order} (this machine's order)`, offset: 4, length: 4, bytes: hex(native), value: String(value) }));
+    wire.fields = wire.fields.map((f) =>
+      f.offset === 0
+        ? f
+        : { path: 'value', type: `unsigned int, ${order} (this machine's order)`, offset: 4, length: 4, bytes: hex(native), value: String(value) },
+    );
     lab.emit('message.send', { channel: 'numbers', messageId: ++messageId, bytes: 8, text: String(value) });
     lab.emit('message.bytes', { channel: 'numbers', messageId, direction: 'send', bytes: 8, encoding: `native (${order})`, ...wire });
     socket.write(frameRecord(native));
@@ -39,7 +43,14 @@ try {
   // The same number marshalled: XDR says big-endian, whatever the machine.
   const xdr = encode({ kind: 'uint' }, value);
   lab.emit('message.send', { channel: 'numbers', messageId: ++messageId, bytes: 8, text: String(value) });
-  lab.emit('message.bytes', { channel: 'numbers', messageId, direction: 'send', bytes: 8, encoding: 'xdr', ...wireFields(xdr, { kind: 'struct', fields: [['value', { kind: 'uint' }]] }) });
+  lab.emit('message.bytes', {
+    channel: 'numbers',
+    messageId,
+    direction: 'send',
+    bytes: 8,
+    encoding: 'xdr',
+    ...wireFields(xdr, { kind: 'struct', fields: [['value', { kind: 'uint' }]] }),
+  });
   socket.write(frameRecord(xdr));
   socket.end();
   await new Promise((resolve) => socket.once('close', resolve));

@@ -17,7 +17,13 @@ import { defineProgram, procedure } from '../../../main/runtime/rpc/interface.js
 import type { XdrType } from '../../../main/runtime/rpc/xdr.js';
 
 const account: XdrType = { kind: 'string', max: 32 };
-const transfer: XdrType = { kind: 'struct', fields: [['account', account], ['amount', { kind: 'int' }]] };
+const transfer: XdrType = {
+  kind: 'struct',
+  fields: [
+    ['account', account],
+    ['amount', { kind: 'int' }],
+  ],
+};
 
 export interface Transfer {
   account: string;
@@ -35,7 +41,13 @@ export const BANK = defineProgram({
     withdraw: procedure<Transfer, { done: boolean; balance: number }>(
       2,
       transfer,
-      { kind: 'struct', fields: [['done', { kind: 'bool' }], ['balance', { kind: 'int' }]] },
+      {
+        kind: 'struct',
+        fields: [
+          ['done', { kind: 'bool' }],
+          ['balance', { kind: 'int' }],
+        ],
+      },
       { idempotent: false },
     ),
     /** The balance of an account (0 for a new one). Idempotent: asking twice changes nothing. */
@@ -58,7 +70,18 @@ export const CALC = defineProgram({
   number: 0x2000_0102,
   version: 1,
   procedures: {
-    add: procedure<{ a: number; b: number }, number>(1, { kind: 'struct', fields: [['a', { kind: 'int' }], ['b', { kind: 'int' }]] }, { kind: 'int' }, { idempotent: true }),
+    add: procedure<{ a: number; b: number }, number>(
+      1,
+      {
+        kind: 'struct',
+        fields: [
+          ['a', { kind: 'int' }],
+          ['b', { kind: 'int' }],
+        ],
+      },
+      { kind: 'int' },
+      { idempotent: true },
+    ),
   },
 });
 

@@ -353,12 +353,10 @@ class Client {
   }
 }
 
-type ParsedMessage =
-  | { kind: 'ready' }
-  | { kind: 'request'; id: number; command: string; request: unknown }
-  | { kind: 'bad'; id: number; error: ErrorInfo };
+type ParsedMessage = { kind: 'ready' } | { kind: 'request'; id: number; command: string; request: unknown } | { kind: 'bad'; id: number; error: ErrorInfo };
 
-const WIRE_FIX = 'Send one text frame per request holding JSON {"id": <number>, "command": "<name>", "request": {...}}, at most 1 MiB, or {"ready": true} once.';
+const WIRE_FIX =
+  'Send one text frame per request holding JSON {"id": <number>, "command": "<name>", "request": {...}}, at most 1 MiB, or {"ready": true} once.';
 
 function badRequest(id: number, message: string): ParsedMessage {
   return { kind: 'bad', id, error: { code: 'bad-request', message, fix: WIRE_FIX } };

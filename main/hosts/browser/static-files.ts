@@ -32,11 +32,7 @@ export function contentTypeOf(file: string): string {
   return CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-export type Lookup =
-  | { kind: 'file'; file: string; size: number; contentType: string }
-  | { kind: 'not-built' }
-  | { kind: 'outside' }
-  | { kind: 'not-found' };
+export type Lookup = { kind: 'file'; file: string; size: number; contentType: string } | { kind: 'not-built' } | { kind: 'outside' } | { kind: 'not-found' };
 
 /** Maps a URL path (still percent-encoded, without the query) to a file inside `root`. */
 export async function lookUpStatic(root: string, urlPath: string): Promise<Lookup> {

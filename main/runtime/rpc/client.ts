@@ -103,7 +103,8 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
   const traceBytes = options.traceBytes ?? true;
   const traceCalls = options.traceCalls ?? true;
   const reconnectMs = options.reconnectMs ?? 10_000;
-  if (maxAttempts !== Infinity && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) throw new RangeError(`maxAttempts must be a whole number of 1 or more, got ${maxAttempts}`);
+  if (maxAttempts !== Infinity && (!Number.isInteger(maxAttempts) || maxAttempts < 1))
+    throw new RangeError(`maxAttempts must be a whole number of 1 or more, got ${maxAttempts}`);
   let nextXid = options.firstXid ?? ((process.pid * 1000 + (Date.now() % 1000)) % 0x7fff_0000) + 1;
   let messageId = 0;
   let calls = 0;
@@ -153,7 +154,8 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
       port = options.locate ? await options.locate() : port;
       try {
         const link = await open(refused > 0);
-        if (refused > 0 && traceCalls) tracer.emit('note', { text: `connected again to ${host}:${port} after ${refused} refused attempt${refused === 1 ? '' : 's'}` });
+        if (refused > 0 && traceCalls)
+          tracer.emit('note', { text: `connected again to ${host}:${port} after ${refused} refused attempt${refused === 1 ? '' : 's'}` });
         return link;
       } catch (e) {
         refused++;
@@ -168,7 +170,10 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
   }
 
   let current: Link = await open().catch((e: NodeJS.ErrnoException) => {
-    throw new RpcError('connect', `cannot connect to ${program.name} at ${host}:${options.port} (${e.code ?? e.message}). Fix: start the server first, and use the port it listens on.`);
+    throw new RpcError(
+      'connect',
+      `cannot connect to ${program.name} at ${host}:${options.port} (${e.code ?? e.message}). Fix: start the server first, and use the port it listens on.`,
+    );
   });
 
   function onReply(link: Link, message: Buffer): void {
@@ -176,7 +181,11 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
     try {
       ({ xid } = peekMessage(message));
     } catch (e) {
-      tracer.emit('rpc.error', { channel, code: 'malformed-reply', message: `a message from ${link.connection.remote} that is no RPC reply: ${(e as Error).message}` });
+      tracer.emit('rpc.error', {
+        channel,
+        code: 'malformed-reply',
+        message: `a message from ${link.connection.remote} that is no RPC reply: ${(e as Error).message}`,
+      });
       return;
     }
     const waiting = link.pending.get(xid);
@@ -191,7 +200,14 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
       tracer.emit('rpc.error', { channel, xid, code: 'malformed-reply', message: `the reply to xid ${xid} does not decode: ${(e as Error).message}` });
       return;
     }
-    if (traceBytes) tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'receive', bytes: message.length + 4, ...wireFields(message, replyType(reply.stat, waiting.result)) });
+    if (traceBytes)
+      tracer.emit('message.bytes', {
+        channel,
+        messageId: ++messageId,
+        direction: 'receive',
+        bytes: message.length + 4,
+        ...wireFields(message, replyType(reply.stat, waiting.result)),
+      });
     link.pending.delete(xid);
     waiting.resolve({ kind: 'reply', reply });
   }
@@ -239,14 +255,24 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
       }
       if (current.lost) {
         if (semantics === 'at-most-once' && sentOn === current) {
-          throw unknown(name, xid, 'the connection to the server broke after the request went out; a server started again has an empty duplicate table, so at-most-once does not send it again');
+          throw unknown(
+            name,
+            xid,
+            'the connection to the server broke after the request went out; a server started again has an empty duplicate table, so at-most-once does not send it again',
+          );
         }
         current = await reopen();
       }
       sentOn = current;
       if (traceCalls) tracer.emit('rpc.call', { channel, xid, procedure: name, args: shownArgs, attempt });
       if (attempt === 1 && traceBytes) {
-        tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'send', bytes: request.length + 4, ...wireFields(request, callType(procedure.args)) });
+        tracer.emit('message.bytes', {
+          channel,
+          messageId: ++messageId,
+          direction: 'send',
+          bytes: request.length + 4,
+          ...wireFields(request, callType(procedure.args)),
+        });
       }
       const outcome = await attemptOn(current, xid, framed, procedure.result);
       if (outcome.kind === 'timeout') {
@@ -255,7 +281,11 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
       }
       if (outcome.kind === 'lost') {
         if (semantics === 'at-most-once') {
-          throw unknown(name, xid, 'the connection to the server broke before a reply came; a server started again has an empty duplicate table, so at-most-once does not send it again');
+          throw unknown(
+            name,
+            xid,
+            'the connection to the server broke before a reply came; a server started again has an empty duplicate table, so at-most-once does not send it again',
+          );
         }
         if (traceCalls) tracer.emit('note', { text: `the connection broke before the reply to xid ${xid} (${name}): connecting again to send it again` });
         continue;

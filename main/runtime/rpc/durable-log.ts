@@ -69,7 +69,7 @@ export class DurableLog {
   /** Appends one record and returns once fsync(2) says it is on the disk. */
   append(record: LogRecord): void {
     const line = Buffer.from(JSON.stringify(record) + '\n');
-    for (let at = 0; at < line.length; ) at += writeSync(this.fd, line, at);
+    for (let at = 0; at < line.length;) at += writeSync(this.fd, line, at);
     fsyncSync(this.fd);
   }
 

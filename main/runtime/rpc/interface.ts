@@ -62,7 +62,8 @@ export function defineProgram<P extends Procedures>(program: ProgramDefinition<P
   if (!isUint(program.number) || !isUint(program.version)) throw new Error(`program ${program.name}: number and version must be unsigned ints`);
   const seen = new Map<number, string>();
   for (const [name, proc] of Object.entries(program.procedures)) {
-    if (!isUint(proc.number) || proc.number === 0) throw new Error(`${program.name}.${name}: procedure number must be an unsigned int other than 0 (0 is NULL in ONC RPC)`);
+    if (!isUint(proc.number) || proc.number === 0)
+      throw new Error(`${program.name}.${name}: procedure number must be an unsigned int other than 0 (0 is NULL in ONC RPC)`);
     const other = seen.get(proc.number);
     if (other) throw new Error(`${program.name}: procedures ${other} and ${name} both have number ${proc.number}`);
     seen.set(proc.number, name);

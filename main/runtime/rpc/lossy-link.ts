@@ -42,7 +42,12 @@ export interface LossyLink {
   close(): Promise<void>;
 }
 
-export async function startLossyLink(options: { target: { host: string; port: number }; plan: LinkPlan; tracer: RpcTracer; channel?: string }): Promise<LossyLink> {
+export async function startLossyLink(options: {
+  target: { host: string; port: number };
+  plan: LinkPlan;
+  tracer: RpcTracer;
+  channel?: string;
+}): Promise<LossyLink> {
   const { plan, tracer, target } = options;
   const channel = options.channel ?? 'link';
   if (!Number.isInteger(plan.every) || plan.every < 1) throw new RangeError(`every must be a whole number of 1 or more, got ${plan.every}`);
@@ -160,7 +165,11 @@ export async function startLossyLink(options: { target: { host: string; port: nu
               // passed on as it is
             }
             if (dropReplyTo.delete(xid)) {
-              fault(xid, 'drop-reply', `call ${calls.get(xid)}: the server replied; the link read the reply and did not pass it on: the call ran, the client will not know`);
+              fault(
+                xid,
+                'drop-reply',
+                `call ${calls.get(xid)}: the server replied; the link read the reply and did not pass it on: the call ran, the client will not know`,
+              );
               continue;
             }
             if (!downstream.destroyed) downstream.write(frameRecord(r));
@@ -184,7 +193,12 @@ export async function startLossyLink(options: { target: { host: string; port: nu
   });
   const port = (server.address() as { port: number }).port;
   const address = `127.0.0.1:${port}`;
-  tracer.emit('socket.listen', { channel, transport: 'tcp', address, detail: `a lossy link to ${target.host}:${target.port}: ${plan.fault === 'none' ? 'no fault' : `${plan.fault} on calls ${[1, 2, 3].map((i) => i * plan.every).join(', ')} ...`}` });
+  tracer.emit('socket.listen', {
+    channel,
+    transport: 'tcp',
+    address,
+    detail: `a lossy link to ${target.host}:${target.port}: ${plan.fault === 'none' ? 'no fault' : `${plan.fault} on calls ${[1, 2, 3].map((i) => i * plan.every).join(', ')} ...`}`,
+  });
   return {
     port,
     address,

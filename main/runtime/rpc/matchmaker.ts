@@ -26,7 +26,13 @@ export const MATCHMAKER = defineProgram({
     /** Records (or replaces) the port of a program; TRUE when done. */
     register: procedure<{ name: string; port: number }, boolean>(
       1,
-      { kind: 'struct', fields: [['name', name], ['port', { kind: 'uint' }]] },
+      {
+        kind: 'struct',
+        fields: [
+          ['name', name],
+          ['port', { kind: 'uint' }],
+        ],
+      },
       { kind: 'bool' },
       { idempotent: true },
     ),
@@ -60,7 +66,11 @@ export function startMatchmaker(port: number, tracer: RpcTracer): Promise<RpcSer
 }
 
 /** Asks the matchmaker at `matchmakerPort` once, with a short timeout, and hangs up. */
-export async function askMatchmaker<T>(matchmakerPort: number, tracer: RpcTracer, ask: (stub: Awaited<ReturnType<typeof connectClient<typeof MATCHMAKER.procedures>>>['stub']) => Promise<T>): Promise<T> {
+export async function askMatchmaker<T>(
+  matchmakerPort: number,
+  tracer: RpcTracer,
+  ask: (stub: Awaited<ReturnType<typeof connectClient<typeof MATCHMAKER.procedures>>>['stub']) => Promise<T>,
+): Promise<T> {
   const client = await connectClient(MATCHMAKER, { port: matchmakerPort, semantics: 'at-least-once', tracer, timeoutMs: 1000, maxAttempts: 3 });
   try {
     return await ask(client.stub);
@@ -77,6 +87,7 @@ export function registerWithMatchmaker(matchmakerPort: number, name: string, por
 /** LOOKUP name; throws if nobody registered it. */
 export async function lookUp(matchmakerPort: number, name: string, tracer: RpcTracer): Promise<number> {
   const port = await askMatchmaker(matchmakerPort, tracer, (mm) => mm.lookup(name));
-  if (port === 0) throw new Error(`the matchmaker at port ${matchmakerPort} knows no program ${name}. Fix: start its server first; it registers when it listens.`);
+  if (port === 0)
+    throw new Error(`the matchmaker at port ${matchmakerPort} knows no program ${name}. Fix: start its server first; it registers when it listens.`);
   return port;
 }

@@ -66,7 +66,13 @@ export const OPAQUE_AUTH: XdrType = {
     ['body', { kind: 'varOpaque', max: MAX_AUTH_BYTES }],
   ],
 };
-const MISMATCH: XdrType = { kind: 'struct', fields: [['low', uint], ['high', uint]] };
+const MISMATCH: XdrType = {
+  kind: 'struct',
+  fields: [
+    ['low', uint],
+    ['high', uint],
+  ],
+};
 
 /** The fields of a call before its arguments. */
 const CALL_HEADER_FIELDS = [
@@ -248,7 +254,14 @@ export function recordMarkField(recordBytes: number): XdrField {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(header);
   const { last, length } = describeHeader(header);
-  return { path: '(record mark)', type: 'record mark (RFC 5531 §11)', offset: 0, length: 4, bytes: hex(b), value: `${last ? 'last fragment' : 'fragment'}, ${length} bytes` };
+  return {
+    path: '(record mark)',
+    type: 'record mark (RFC 5531 §11)',
+    offset: 0,
+    length: 4,
+    bytes: hex(b),
+    value: `${last ? 'last fragment' : 'fragment'}, ${length} bytes`,
+  };
 }
 
 /**
@@ -289,11 +302,25 @@ function labelPrefix(message: Uint8Array): XdrField[] {
   if (message.length >= 8) {
     const n = all.readInt32BE(4);
     const name = Object.keys(MSG_TYPE.values).find((k) => MSG_TYPE.values[k] === n);
-    fields.push({ path: 'msgType', type: 'enum', offset: 4, length: 4, bytes: hex(all.subarray(4, 8)), value: name ? `${name} (${n})` : `${n} (not a message type)` });
+    fields.push({
+      path: 'msgType',
+      type: 'enum',
+      offset: 4,
+      length: 4,
+      bytes: hex(all.subarray(4, 8)),
+      value: name ? `${name} (${n})` : `${n} (not a message type)`,
+    });
     at = 8;
   }
   if (at < message.length) {
-    fields.push({ path: '(undecodable)', type: 'bytes that do not fit the message format', offset: at, length: message.length - at, bytes: hex(all.subarray(at)), value: '' });
+    fields.push({
+      path: '(undecodable)',
+      type: 'bytes that do not fit the message format',
+      offset: at,
+      length: message.length - at,
+      bytes: hex(all.subarray(at)),
+      value: '',
+    });
   }
   return fields;
 }
@@ -305,11 +332,16 @@ export function formatValue(value: unknown): string {
     if (v instanceof Uint8Array) return `<${v.length} bytes>`;
     if (v === undefined) return 'void';
     if (Array.isArray(v)) return `[${v.map(one).join(', ')}]`;
-    if (typeof v === 'object' && v !== null) return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${one(x)}`).join(', ')} }`;
+    if (typeof v === 'object' && v !== null)
+      return `{ ${Object.entries(v)
+        .map(([k, x]) => `${k}: ${one(x)}`)
+        .join(', ')} }`;
     return JSON.stringify(v);
   };
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)) {
-    return Object.entries(value).map(([k, x]) => `${k}: ${one(x)}`).join(', ');
+    return Object.entries(value)
+      .map(([k, x]) => `${k}: ${one(x)}`)
+      .join(', ');
   }
   return one(value);
 }

@@ -165,7 +165,10 @@ export async function startServer<P extends Procedures>(
     // Recovery: run every logged execution again on the fresh state, in the log's order (a redo log).
     for (const r of contents.records) {
       const found = procedureByNumber(program, r.proc);
-      if (!found) throw new Error(`${program.name} server: the log ${options.log} holds procedure ${r.proc}, which the interface does not have. Fix: start with an empty log, or the interface that wrote it.`);
+      if (!found)
+        throw new Error(
+          `${program.name} server: the log ${options.log} holds procedure ${r.proc}, which the interface does not have. Fix: start with an empty log, or the interface that wrote it.`,
+        );
       const args = decodeArgs(Buffer.from(r.args, 'hex'), 0, found.procedure.args);
       await (implementation[found.name] as (a: unknown) => unknown)(args);
       if (options.semantics === 'exactly-once') table.set(r.key, { state: 'done', reply: Buffer.from(r.reply, 'hex') });
@@ -192,7 +195,8 @@ export async function startServer<P extends Procedures>(
     try {
       peek = peekMessage(message);
     } catch (e) {
-      if (traceBytes) tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'receive', bytes: message.length + 4, ...wireFields(message, undefined) });
+      if (traceBytes)
+        tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'receive', bytes: message.length + 4, ...wireFields(message, undefined) });
       error(
         'malformed-message',
         `A message of ${message.length} bytes from ${client} does not start with an xid and a message type (${(e as Error).message}). ` +
@@ -204,14 +208,19 @@ export async function startServer<P extends Procedures>(
     }
     const { xid } = peek;
     if (peek.msgType !== 'CALL') {
-      error('unexpected-reply', `${client} sent a REPLY (xid ${xid}) to a server; servers only take CALLs. The message is ignored. Fix: send replies only to the client that called.`, xid);
+      error(
+        'unexpected-reply',
+        `${client} sent a REPLY (xid ${xid}) to a server; servers only take CALLs. The message is ignored. Fix: send replies only to the client that called.`,
+        xid,
+      );
       return;
     }
     let decoded: ReturnType<typeof decodeCallHeader>;
     try {
       decoded = decodeCallHeader(message);
     } catch (e) {
-      if (traceBytes) tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'receive', bytes: message.length + 4, ...wireFields(message, undefined) });
+      if (traceBytes)
+        tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'receive', bytes: message.length + 4, ...wireFields(message, undefined) });
       error(
         'malformed-header',
         `The call header of xid ${xid} from ${client} is malformed or truncated (${(e as Error).message}). Without prog, vers and proc the server cannot ` +
@@ -224,27 +233,51 @@ export async function startServer<P extends Procedures>(
     const { header, rpcvers, argsOffset } = decoded;
     const found = header.prog === program.number && header.vers === program.version ? procedureByNumber(program, header.proc) : undefined;
     if (traceBytes) {
-      tracer.emit('message.bytes', { channel, messageId: ++messageId, direction: 'receive', bytes: message.length + 4, ...wireFields(message, found ? callType(found.procedure.args) : undefined) });
+      tracer.emit('message.bytes', {
+        channel,
+        messageId: ++messageId,
+        direction: 'receive',
+        bytes: message.length + 4,
+        ...wireFields(message, found ? callType(found.procedure.args) : undefined),
+      });
     }
     const VOID: XdrType = { kind: 'void' };
     if (rpcvers !== RPC_VERSION) {
-      error('RPC_MISMATCH', `xid ${xid} from ${client} speaks RPC version ${rpcvers}; this server speaks ${RPC_VERSION}. Answered MSG_DENIED / RPC_MISMATCH. Fix: set rpcvers to 2.`, xid);
+      error(
+        'RPC_MISMATCH',
+        `xid ${xid} from ${client} speaks RPC version ${rpcvers}; this server speaks ${RPC_VERSION}. Answered MSG_DENIED / RPC_MISMATCH. Fix: set rpcvers to 2.`,
+        xid,
+      );
       reply(socket, { xid, stat: 'RPC_MISMATCH', low: RPC_VERSION, high: RPC_VERSION }, VOID);
       return;
     }
     if (header.prog !== program.number) {
-      error('PROG_UNAVAIL', `xid ${xid} from ${client} asks for program ${header.prog} (0x${header.prog.toString(16)}); this server serves only ${program.name} (${program.number}, 0x${program.number.toString(16)}). Answered PROG_UNAVAIL. Fix: look the program's server up with the matchmaker, or check the program number in the interface.`, xid);
+      error(
+        'PROG_UNAVAIL',
+        `xid ${xid} from ${client} asks for program ${header.prog} (0x${header.prog.toString(16)}); this server serves only ${program.name} (${program.number}, 0x${program.number.toString(16)}). Answered PROG_UNAVAIL. Fix: look the program's server up with the matchmaker, or check the program number in the interface.`,
+        xid,
+      );
       reply(socket, { xid, stat: 'PROG_UNAVAIL' }, VOID);
       return;
     }
     if (header.vers !== program.version) {
-      error('PROG_MISMATCH', `xid ${xid} from ${client} asks for ${program.name} version ${header.vers}; this server has version ${program.version} only. Answered PROG_MISMATCH. Fix: build the client from the same interface version.`, xid);
+      error(
+        'PROG_MISMATCH',
+        `xid ${xid} from ${client} asks for ${program.name} version ${header.vers}; this server has version ${program.version} only. Answered PROG_MISMATCH. Fix: build the client from the same interface version.`,
+        xid,
+      );
       reply(socket, { xid, stat: 'PROG_MISMATCH', low: program.version, high: program.version }, VOID);
       return;
     }
     if (!found) {
-      const known = Object.entries(program.procedures).map(([n, p]) => `${n} (${p.number})`).join(', ');
-      error('PROC_UNAVAIL', `xid ${xid} from ${client} asks for procedure ${header.proc} of ${program.name}, which has ${known}. Answered PROC_UNAVAIL. Fix: use a procedure number from the interface.`, xid);
+      const known = Object.entries(program.procedures)
+        .map(([n, p]) => `${n} (${p.number})`)
+        .join(', ');
+      error(
+        'PROC_UNAVAIL',
+        `xid ${xid} from ${client} asks for procedure ${header.proc} of ${program.name}, which has ${known}. Answered PROC_UNAVAIL. Fix: use a procedure number from the interface.`,
+        xid,
+      );
       reply(socket, { xid, stat: 'PROC_UNAVAIL' }, VOID);
       return;
     }
@@ -254,7 +287,12 @@ export async function startServer<P extends Procedures>(
       args = decodeArgs(message, argsOffset, procedure.args);
     } catch (e) {
       if (!(e instanceof XdrError)) throw e;
-      error('GARBAGE_ARGS', `The arguments of ${name} (xid ${xid}) from ${client} do not decode: ${e.message}. Answered GARBAGE_ARGS; nothing was run. Fix: marshal the arguments with the interface's types.`, xid, name);
+      error(
+        'GARBAGE_ARGS',
+        `The arguments of ${name} (xid ${xid}) from ${client} do not decode: ${e.message}. Answered GARBAGE_ARGS; nothing was run. Fix: marshal the arguments with the interface's types.`,
+        xid,
+        name,
+      );
       reply(socket, { xid, stat: 'GARBAGE_ARGS' }, procedure.result);
       return;
     }
@@ -309,7 +347,12 @@ export async function startServer<P extends Procedures>(
     try {
       bytes = encodeReply({ xid, stat: 'SUCCESS', result: result as never }, procedure.result);
     } catch (e) {
-      error('SYSTEM_ERR', `${name} (xid ${xid}) returned ${formatValue(result)}, which does not fit its result type: ${(e as Error).message}. Answered SYSTEM_ERR. Fix: the implementation must return what the interface says.`, xid, name);
+      error(
+        'SYSTEM_ERR',
+        `${name} (xid ${xid}) returned ${formatValue(result)}, which does not fit its result type: ${(e as Error).message}. Answered SYSTEM_ERR. Fix: the implementation must return what the interface says.`,
+        xid,
+        name,
+      );
       table.delete(key);
       reply(socket, { xid, stat: 'SYSTEM_ERR' }, procedure.result);
       return;
@@ -350,14 +393,19 @@ export async function startServer<P extends Procedures>(
         return;
       }
       for (const message of messages) {
-        queue = queue.then(() => handle(socket, client, message)).catch((e: unknown) => error('server-bug', `while handling a message from ${client}: ${(e as Error).stack ?? String(e)}`));
+        queue = queue
+          .then(() => handle(socket, client, message))
+          .catch((e: unknown) => error('server-bug', `while handling a message from ${client}: ${(e as Error).stack ?? String(e)}`));
       }
     });
     socket.on('end', () => {
       try {
         records.end();
       } catch (e) {
-        error('truncated', `Connection from ${client}: ${(e as Error).message} Nothing to answer: the message was never complete. Fix: the client must send whole records before it closes.`);
+        error(
+          'truncated',
+          `Connection from ${client}: ${(e as Error).message} Nothing to answer: the message was never complete. Fix: the client must send whole records before it closes.`,
+        );
       }
       void queue.then(() => socket.end());
     });
@@ -382,7 +430,12 @@ export async function startServer<P extends Procedures>(
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   if (traceCalls) {
-    tracer.emit('socket.listen', { channel, transport: 'tcp', address: `${host}:${port}`, detail: `${program.name} (program ${program.number}, version ${program.version}), semantics ${options.semantics}` });
+    tracer.emit('socket.listen', {
+      channel,
+      transport: 'tcp',
+      address: `${host}:${port}`,
+      detail: `${program.name} (program ${program.number}, version ${program.version}), semantics ${options.semantics}`,
+    });
   }
 
   return {

@@ -338,7 +338,10 @@ export class XdrReader {
     const at = this.take(n + padding, `${what} of ${n} bytes (+${padding} padding)`, path);
     for (let i = at + n; i < at + n + padding; i++) {
       if (this.buffer[i] !== 0) {
-        throw new XdrError(path, `padding byte at offset ${i} is 0x${this.buffer[i]!.toString(16).padStart(2, '0')}; RFC 4506 has encoders write zeros, and this decoder refuses anything else`);
+        throw new XdrError(
+          path,
+          `padding byte at offset ${i} is 0x${this.buffer[i]!.toString(16).padStart(2, '0')}; RFC 4506 has encoders write zeros, and this decoder refuses anything else`,
+        );
       }
     }
     return Buffer.from(this.buffer.subarray(at, at + n));
@@ -407,17 +410,7 @@ export interface XdrUnion {
 }
 
 /** Any decoded value (see XdrType for which goes with which type). */
-export type XdrValue =
-  | number
-  | bigint
-  | boolean
-  | string
-  | Uint8Array
-  | undefined
-  | null
-  | XdrValue[]
-  | XdrUnion
-  | { [field: string]: XdrValue };
+export type XdrValue = number | bigint | boolean | string | Uint8Array | undefined | null | XdrValue[] | XdrUnion | { [field: string]: XdrValue };
 
 /** Encodes a whole value of `type`. Throws XdrError naming the field if the value does not fit. */
 export function encode(type: XdrType, value: unknown): Buffer {
@@ -666,7 +659,12 @@ function readValue(type: XdrType, r: XdrReader, path: string, sink: FieldSink | 
       const n = r.int(path);
       const name = Object.keys(type.values).find((key) => type.values[key] === n);
       if (name === undefined) {
-        throw new XdrError(path, `enum value ${n} at offset ${start} is none of ${Object.entries(type.values).map(([k, v]) => `${k} (${v})`).join(', ')}`);
+        throw new XdrError(
+          path,
+          `enum value ${n} at offset ${start} is none of ${Object.entries(type.values)
+            .map(([k, v]) => `${k} (${v})`)
+            .join(', ')}`,
+        );
       }
       return leaf(name, `${name} (${n})`);
     }
@@ -726,15 +724,7 @@ function readValue(type: XdrType, r: XdrReader, path: string, sink: FieldSink | 
 }
 
 /** Reports opaque data or a string as up to three fields: its length word, its bytes, its padding. */
-function sinkBytes(
-  sink: FieldSink | undefined,
-  path: string,
-  type: XdrType,
-  start: number,
-  n: number,
-  shown: string,
-  hasLength = false,
-): void {
+function sinkBytes(sink: FieldSink | undefined, path: string, type: XdrType, start: number, n: number, shown: string, hasLength = false): void {
   if (!sink) return;
   let at = start;
   if (hasLength) {
@@ -814,10 +804,6 @@ export function formatFields(fields: readonly XdrField[]): string {
   const width = Math.max(11, ...fields.map((f) => f.bytes.length));
   const pathWidth = Math.max(4, ...fields.map((f) => (f.path || '(message)').length));
   return fields
-    .map((f) =>
-      [String(f.offset).padStart(4), f.bytes.padEnd(width), (f.path || '(message)').padEnd(pathWidth), f.type, f.value]
-        .join('  ')
-        .trimEnd(),
-    )
+    .map((f) => [String(f.offset).padStart(4), f.bytes.padEnd(width), (f.path || '(message)').padEnd(pathWidth), f.type, f.value].join('  ').trimEnd())
     .join('\n');
 }

@@ -213,7 +213,10 @@ export class Mutex {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EDEADLK') {
-        throw new Error(`${this.channel}: process ${process.pid} already holds this mutex; locking it again would wait for ever. Fix: unlock it first (it is not recursive).`, { cause: error });
+        throw new Error(
+          `${this.channel}: process ${process.pid} already holds this mutex; locking it again would wait for ever. Fix: unlock it first (it is not recursive).`,
+          { cause: error },
+        );
       }
       if (code === 'ENOTRECOVERABLE') throw new MutexNotRecoverableError(this.channel);
       throw error;

@@ -182,7 +182,8 @@ export class RingBuffer {
     if (!Number.isInteger(slots) || slots < 1 || !Number.isInteger(slotBytes) || slotBytes < 1) {
       throw new RangeError(`a ring buffer needs at least 1 slot of at least 1 byte (got ${slots} slots of ${slotBytes} bytes)`);
     }
-    if (!Number.isInteger(offset) || offset < 0 || offset % 8 !== 0) throw new RangeError(`a ring buffer must start at an 8-aligned offset (its mutexes need it), not ${offset}`);
+    if (!Number.isInteger(offset) || offset < 0 || offset % 8 !== 0)
+      throw new RangeError(`a ring buffer must start at an 8-aligned offset (its mutexes need it), not ${offset}`);
     const needed = RingBuffer.bytesFor(slots, slotBytes);
     if (offset + needed > segment.size) {
       throw new RangeError(
@@ -237,7 +238,9 @@ export class RingBuffer {
   /** Copies data into the next free slot, waiting (bounded buffer) for one to come free. */
   put(data: Uint8Array, timeoutMs = Infinity): void {
     if (data.length > this.slotBytes) {
-      throw new RangeError(`${this.channel}: an item of ${data.length} bytes does not fit a slot of ${this.slotBytes} bytes. Fix: split it, or create the buffer with bigger slots.`);
+      throw new RangeError(
+        `${this.channel}: an item of ${data.length} bytes does not fit a slot of ${this.slotBytes} bytes. Fix: split it, or create the buffer with bigger slots.`,
+      );
     }
     if (this.bounded && !this.emptySlots.wait(timeoutMs)) throw new RingBufferTimeoutError(this.channel, 'put', timeoutMs);
     const seg = this.segment;
@@ -275,7 +278,9 @@ export class RingBuffer {
    */
   getInto(target: Uint8Array, timeoutMs = Infinity): number {
     if (target.length < this.slotBytes) {
-      throw new RangeError(`${this.channel}: getInto needs a target of at least slotBytes (${this.slotBytes}) bytes, not ${target.length}. Fix: allocate one slot's worth.`);
+      throw new RangeError(
+        `${this.channel}: getInto needs a target of at least slotBytes (${this.slotBytes}) bytes, not ${target.length}. Fix: allocate one slot's worth.`,
+      );
     }
     let length = 0;
     this.take(timeoutMs, (slot, itemLength) => {

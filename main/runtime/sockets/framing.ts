@@ -56,7 +56,9 @@ export class FrameReader {
       if (this.buffered < FRAME_HEADER_BYTES) break;
       const length = this.peekLength();
       if (length > this.maxFrameBytes)
-        throw new FrameError(`a message announced ${length} bytes, more than the ${this.maxFrameBytes} this reader accepts: the peer is not speaking this protocol (4-byte big-endian length, then the bytes)`);
+        throw new FrameError(
+          `a message announced ${length} bytes, more than the ${this.maxFrameBytes} this reader accepts: the peer is not speaking this protocol (4-byte big-endian length, then the bytes)`,
+        );
       if (this.buffered < FRAME_HEADER_BYTES + length) break;
       const whole = this.take(FRAME_HEADER_BYTES + length);
       messages.push(whole.subarray(FRAME_HEADER_BYTES));

@@ -312,7 +312,8 @@ export function connect(
     const tooLong = 'path' in address ? pathTooLong(address.path) : undefined;
     if (tooLong) return onError(tooLong);
     const bindFirst = options.localPort !== undefined ? { localAddress: options.localAddress ?? '127.0.0.1', localPort: options.localPort } : {};
-    const connecting = 'path' in address ? netConnect({ path: address.path }) : netConnect({ host: address.host, port: address.port, noDelay: true, ...bindFirst });
+    const connecting =
+      'path' in address ? netConnect({ path: address.path }) : netConnect({ host: address.host, port: address.port, noDelay: true, ...bindFirst });
     socket = connecting;
     connecting.once('error', onError);
     connecting.once('connect', () => {

@@ -60,8 +60,7 @@ export function runStatusText(status: RunStatus, checks: readonly { passed: bool
 export function errorText(error: unknown): { message: string; fix: string | null } {
   if (error && typeof error === 'object' && 'info' in error) {
     const info = (error as { info: { message?: unknown; fix?: unknown } }).info;
-    if (info && typeof info.message === 'string')
-      return { message: info.message, fix: typeof info.fix === 'string' && info.fix ? info.fix : null };
+    if (info && typeof info.message === 'string') return { message: info.message, fix: typeof info.fix === 'string' && info.fix ? info.fix : null };
   }
   if (error instanceof Error) return { message: error.message, fix: null };
   return { message: String(error), fix: null };

@@ -106,9 +106,16 @@ export function describeEnd(
 ): { tag: string; text: string } {
   const gone = 'A process that has ended has no descriptors and no state in /proc: the kernel closed everything it held.';
   const reporter = (seenIn: string) => (seenIn === 'child.exit' ? "its parent's waitpid()" : "the host's waitpid()");
-  if (end?.signal) return { tag: `killed by ${end.signal}`, text: `${reporter(end.seenIn)} reported it killed by ${end.signal}. ${gone}` .replace(/^./, (c) => c.toUpperCase()) };
+  if (end?.signal)
+    return {
+      tag: `killed by ${end.signal}`,
+      text: `${reporter(end.seenIn)} reported it killed by ${end.signal}. ${gone}`.replace(/^./, (c) => c.toUpperCase()),
+    };
   if (end) {
-    const how = end.seenIn === 'process.exit' ? `It exited with code ${end.code ?? '?'}.` : `It exited with code ${end.code ?? '?'}, as ${reporter(end.seenIn)} reported.`;
+    const how =
+      end.seenIn === 'process.exit'
+        ? `It exited with code ${end.code ?? '?'}.`
+        : `It exited with code ${end.code ?? '?'}, as ${reporter(end.seenIn)} reported.`;
     return { tag: `exited (code ${end.code ?? '?'})`, text: `${how} ${gone}` };
   }
   const when = 'It ended with the run; no event recorded when.';
@@ -121,7 +128,10 @@ export function describeEnd(
  * The keys (a pipe's pipe:[inode], a mapped file's path) that two or more of these processes hold, each
  * with the pids holding it, in first-seen order: one kernel object seen from several processes.
  */
-export function heldByTwoOrMore<S extends { pid: number }>(snapshots: readonly S[], keysOf: (snapshot: S) => readonly string[]): { key: string; pids: number[] }[] {
+export function heldByTwoOrMore<S extends { pid: number }>(
+  snapshots: readonly S[],
+  keysOf: (snapshot: S) => readonly string[],
+): { key: string; pids: number[] }[] {
   const byKey = new Map<string, Set<number>>();
   for (const snapshot of snapshots) {
     for (const key of keysOf(snapshot)) {

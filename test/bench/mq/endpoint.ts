@@ -163,7 +163,7 @@ function streamEndpoint(kind: 'fifo' | 'pipe', fd: number): Endpoint {
     kind,
     send(message) {
       // At most PIPE_BUF (4096) bytes, so one write(2) is atomic; the loop is for larger messages.
-      for (let written = 0; written < message.length; ) written += writeSync(fd, message, written, message.length - written);
+      for (let written = 0; written < message.length;) written += writeSync(fd, message, written, message.length - written);
     },
     receive(target) {
       let filled = 0;
@@ -197,7 +197,7 @@ export function waitForGo(): void {
  */
 export function tellLong(message: object): void {
   const data = Buffer.from(JSON.stringify(message) + '\n');
-  for (let written = 0; written < data.length; ) {
+  for (let written = 0; written < data.length;) {
     try {
       written += writeSync(1, data, written, data.length - written);
     } catch (error) {

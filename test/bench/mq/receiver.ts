@@ -33,7 +33,7 @@ try {
   }
   lastNs = process.hrtime.bigint();
   if (endpoint.kind !== 'mqueue') {
-    for (let n; (n = endpoint.receive(target)) > 0; ) checker.report.extraBytes += n;
+    for (let n; (n = endpoint.receive(target)) > 0;) checker.report.extraBytes += n;
     if (checker.report.extraBytes > 0) checker.problem(`${checker.report.extraBytes} bytes after the last message`);
   }
 } catch (error) {

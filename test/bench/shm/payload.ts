@@ -27,7 +27,7 @@ export const SAMPLE_EVERY = 61;
 export function patterns(chunkBytes: number): Buffer[] {
   return Array.from({ length: PATTERNS }, (_, k) => {
     const buffer = Buffer.alloc(chunkBytes);
-    let x = (Math.imul(k + 1, 0x9e3779b9) | 0) || 1;
+    let x = Math.imul(k + 1, 0x9e3779b9) | 0 || 1;
     for (let o = 0; o + 4 <= chunkBytes; o += 4) {
       x ^= x << 13;
       x ^= x >>> 17;
@@ -47,7 +47,7 @@ export function stampChunk(pool: readonly Buffer[], i: number): Buffer {
 
 /** Where chunk i's spot-checked word is (after the index, 4-aligned). */
 function spotOffset(i: number, chunkBytes: number): number {
-  return 8 + ((Math.imul(i, 2654435761) >>> 0) % (chunkBytes - 12) & ~3);
+  return 8 + (((Math.imul(i, 2654435761) >>> 0) % (chunkBytes - 12)) & ~3);
 }
 
 export interface ChunkReport {

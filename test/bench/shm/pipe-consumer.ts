@@ -38,7 +38,7 @@ try {
     verifier.check(target, filled);
   }
   const lastNs = process.hrtime.bigint();
-  for (let n; (n = readSync(PIPE_FD, target, 0, chunkBytes, null)) > 0; ) extraBytes += n;
+  for (let n; (n = readSync(PIPE_FD, target, 0, chunkBytes, null)) > 0;) extraBytes += n;
   if (extraBytes > 0) verifier.problem(`${extraBytes} bytes after the last chunk`);
   tell({ firstNs: String(firstNs), lastNs: String(lastNs), cpuMs: cpuMsSince(cpu), reads, extraBytes, ...verifier.report });
 } catch (error) {

@@ -27,7 +27,7 @@ try {
     if (filled === 0) break; // end of file: the benchmark is done
     if (filled < message.length) throw new Error(`round ${rounds}: end of file inside a message (${filled} bytes)`);
     if (message.readUInt32LE(0) !== rounds) throw new Error(`round ${rounds}: message carries ${message.readUInt32LE(0)}`);
-    for (let written = 0; written < message.length; ) written += writeSync(OUT_FD, message, written, message.length - written);
+    for (let written = 0; written < message.length;) written += writeSync(OUT_FD, message, written, message.length - written);
     rounds++;
   }
 } catch (error) {

@@ -14,11 +14,20 @@ describe('EventStore', () => {
     const store = EventStore.open(join(dir, 'a'));
     const session = store.createSession('lab');
     const runId = store.createRun({ sessionId: session, labId: 'lab', stepId: 's', scenarioId: 'x', params: { n: 1 }, startTs: 10n });
-    const rows = Array.from({ length: 200 }, (_, i) => ({ seq: i + 1, ts: String(100 + i), pid: 7, kind: 'note', data: JSON.stringify({ kind: 'note', text: `n${i}` }) }));
+    const rows = Array.from({ length: 200 }, (_, i) => ({
+      seq: i + 1,
+      ts: String(100 + i),
+      pid: 7,
+      kind: 'note',
+      data: JSON.stringify({ kind: 'note', text: `n${i}` }),
+    }));
     store.insertEvents(runId, rows);
     assert.equal(store.eventCount(runId), 200);
     const events = store.events(runId, 150);
-    assert.deepEqual(events.map((e) => e.seq), rows.slice(150).map((r) => r.seq));
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      rows.slice(150).map((r) => r.seq),
+    );
     assert.equal((events[0] as { text?: string }).text, 'n150');
     store.close();
     const raw = new Database(join(dir, 'a', 'ipc-lab.sqlite'));

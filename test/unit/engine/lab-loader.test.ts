@@ -10,7 +10,10 @@ describe('loadLabs', () => {
   it('reports each malformed lab with file and line, and still loads the others', async () => {
     const dir = join(root, 'test', 'fixtures', 'broken-labs');
     const { labs, problems } = await loadLabs(dir, join(root, 'dist', 'test', 'fixtures', 'broken-labs'));
-    assert.deepEqual(labs.map((l) => l.id), ['fine']);
+    assert.deepEqual(
+      labs.map((l) => l.id),
+      ['fine'],
+    );
     const byFile = Object.fromEntries(problems.map((p) => [p.file, p]));
     assert.deepEqual(Object.keys(byFile).sort(), ['broken-labs/01-bad-yaml/lab.md', 'broken-labs/02-unknown-scenario/steps/01-step.md']);
     assert.equal(byFile['broken-labs/01-bad-yaml/lab.md']!.line, 3);
@@ -23,11 +26,17 @@ describe('loadLabs', () => {
     const { labs, problems } = await loadLabs(join(root, 'labs'), join(root, 'dist', 'labs'));
     assert.deepEqual(problems, []);
     const pipes = labs.find((l) => l.id === 'ordinary-pipes')!;
-    assert.deepEqual(pipes.steps.map((s) => s.id), ['one-way', 'end-of-file', 'capacity', 'broken-pipe']);
+    assert.deepEqual(
+      pipes.steps.map((s) => s.id),
+      ['one-way', 'end-of-file', 'capacity', 'broken-pipe'],
+    );
     assert.ok(pipes.programs.some((p) => p.path === 'programs/message-writer.ts' && p.source.includes('lab.pipe(')));
     const shm = labs.find((l) => l.id === 'shared-memory')!;
     assert.deepEqual(shm.platforms, ['linux']);
-    assert.ok(shm.programs.some((p) => p.path === 'main/runtime/shared-memory/mutex.ts' && p.source.includes('class Mutex')), 'library sources are shown');
+    assert.ok(
+      shm.programs.some((p) => p.path === 'main/runtime/shared-memory/mutex.ts' && p.source.includes('class Mutex')),
+      'library sources are shown',
+    );
   });
 });
 

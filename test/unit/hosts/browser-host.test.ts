@@ -113,7 +113,14 @@ describe('browser host', { timeout: 20_000 }, () => {
   });
 
   test('path traversal never reaches a file outside the UI folder', async () => {
-    for (const path of ['/../secret.txt', '/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e%2f%2e%2e%2fsecret.txt', '/..%5csecret.txt']) {
+    for (const path of [
+      '/../secret.txt',
+      '/..%2fsecret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+      '/..%5csecret.txt',
+    ]) {
       const answer = await httpGet(host.port, path, { Cookie: cookie });
       assert.ok([403, 404].includes(answer.status), `${path} answered ${answer.status}`);
       assert.ok(!answer.body.includes(SECRET), `${path} leaked the secret`);

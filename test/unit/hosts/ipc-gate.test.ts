@@ -69,8 +69,14 @@ describe('ipc gate: commands', () => {
   test('every contract command passes through unchanged', async () => {
     const { gate, calls } = makeGate();
     for (const command of COMMAND_NAMES) await gate.invoke(ours, command, { probe: command });
-    assert.deepEqual(calls.map((c) => c.command), COMMAND_NAMES);
-    assert.deepEqual(calls.map((c) => c.request), COMMAND_NAMES.map((c) => ({ probe: c })));
+    assert.deepEqual(
+      calls.map((c) => c.command),
+      COMMAND_NAMES,
+    );
+    assert.deepEqual(
+      calls.map((c) => c.request),
+      COMMAND_NAMES.map((c) => ({ probe: c })),
+    );
   });
 
   test('an unknown command is answered with unknown-command and never reaches the engine', async () => {

@@ -117,7 +117,10 @@ describe('serveBrowserMode', { timeout: 20_000 }, () => {
     const address = blocker.address();
     const port = typeof address === 'object' && address ? address.port : -1;
     try {
-      await assert.rejects(serveBrowserMode({ port, dataDir: join(tmp, 'data-taken'), handleSignals: false, print: () => {} }), new RegExp(`port ${port} is taken`));
+      await assert.rejects(
+        serveBrowserMode({ port, dataDir: join(tmp, 'data-taken'), handleSignals: false, print: () => {} }),
+        new RegExp(`port ${port} is taken`),
+      );
     } finally {
       blocker.close();
     }

@@ -46,7 +46,16 @@ function runPreload(argv: string[]) {
   };
   const module = { exports: {} };
   const wrapper = compileFunction(compiled, ['require', 'process', 'Buffer', 'global', 'setImmediate', 'clearImmediate', 'exports', 'module']);
-  wrapper(sandboxRequire, { argv: ['/path/to/electron', '--type=renderer', ...argv] }, undefined, globalThis, setImmediate, clearImmediate, module.exports, module);
+  wrapper(
+    sandboxRequire,
+    { argv: ['/path/to/electron', '--type=renderer', ...argv] },
+    undefined,
+    globalThis,
+    setImmediate,
+    clearImmediate,
+    module.exports,
+    module,
+  );
   const pushEvent = (event: unknown) => {
     for (const listener of ipcListeners.get(EVENT_CHANNEL) ?? []) listener({ sender: 'ipcRenderer itself' }, event);
   };

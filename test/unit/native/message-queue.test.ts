@@ -78,7 +78,11 @@ describe('POSIX message queues (native)', () => {
 
   it('rejects bad names and options before the kernel sees them', () => {
     for (const bad of ['', '/', 'no-slash', '/a/b', '/' + 'x'.repeat(255)]) {
-      assert.throws(() => native().mqOpen(bad, { create: false }), (e: NodeJS.ErrnoException) => e instanceof TypeError && /must start with '\/'/.test(e.message), bad);
+      assert.throws(
+        () => native().mqOpen(bad, { create: false }),
+        (e: NodeJS.ErrnoException) => e instanceof TypeError && /must start with '\/'/.test(e.message),
+        bad,
+      );
     }
     assert.throws(() => native().mqOpen('/ipc-lab-x', { create: false, maxMessages: 3 }), /only apply when creating/);
     assert.throws(() => native().mqOpen(freshName(), { create: true, maxMessages: 0, messageBytes: 8 }), /maxMessages must be a positive integer/);
@@ -181,7 +185,10 @@ describe('POSIX message queues (native)', () => {
     assert.equal(run.status, 0, run.stderr);
     const outcome = JSON.parse(run.stdout) as { code?: string; message?: string; opened?: boolean };
     assert.equal(outcome.code, 'EINVAL', JSON.stringify(outcome));
-    assert.match(outcome.message!, new RegExp(`maxMessages ${limit('msg_max') + 1} is more than the system limit: /proc/sys/fs/mqueue/msg_max is ${limit('msg_max')}`));
+    assert.match(
+      outcome.message!,
+      new RegExp(`maxMessages ${limit('msg_max') + 1} is more than the system limit: /proc/sys/fs/mqueue/msg_max is ${limit('msg_max')}`),
+    );
     assert.doesNotMatch(outcome.message!, /runs as root/);
   });
 
@@ -190,7 +197,7 @@ describe('POSIX message queues (native)', () => {
     assert.throws(() => native().mqOpen(freshName(), { create: true, maxMessages: 1_000_000, messageBytes: 256 }), errorWith('EINVAL'));
   });
 
-  it('/proc/<pid>/fd names a queue descriptor by the queue\'s name, relative to the mqueue file system', () => {
+  it("/proc/<pid>/fd names a queue descriptor by the queue's name, relative to the mqueue file system", () => {
     // What the lab's checks read in kernel.snapshot: "/ipc-lab-…", not "/dev/mqueue/ipc-lab-…".
     const name = freshName();
     const mqd = native().mqOpen(name, { create: true, exclusive: true, maxMessages: 1, messageBytes: 8 });
@@ -206,7 +213,14 @@ describe('POSIX message queues (native)', () => {
     const name = freshName();
     const q = native().mqOpen(name, { create: true, maxMessages: 8, messageBytes: 8 });
     try {
-      const sent: [string, number][] = [['a', 0], ['b', 5], ['c', 1], ['d', 5], ['e', 0], ['f', 31]];
+      const sent: [string, number][] = [
+        ['a', 0],
+        ['b', 5],
+        ['c', 1],
+        ['d', 5],
+        ['e', 0],
+        ['f', 31],
+      ];
       for (const [text, priority] of sent) native().mqSend(q, Buffer.from(text), priority);
       const target = new Uint8Array(8);
       const got: string[] = [];

@@ -66,23 +66,29 @@ describe('shared-memory segments (native)', () => {
     const name = freshName();
     const h = native().shmCreate(name, 64);
     try {
-      assert.throws(() => native().shmRead(h, 60, 8), (e: NodeJS.ErrnoException) => {
-        assert.ok(e instanceof RangeError);
-        assert.equal(e.code, 'ERR_OUT_OF_RANGE');
-        assert.match(e.message, /offset 60 \+ length 8/);
-        assert.match(e.message, /size 64 bytes/);
-        assert.match(e.message, /Fix: keep offset \+ length <= 64/);
-        return true;
-      });
+      assert.throws(
+        () => native().shmRead(h, 60, 8),
+        (e: NodeJS.ErrnoException) => {
+          assert.ok(e instanceof RangeError);
+          assert.equal(e.code, 'ERR_OUT_OF_RANGE');
+          assert.match(e.message, /offset 60 \+ length 8/);
+          assert.match(e.message, /size 64 bytes/);
+          assert.match(e.message, /Fix: keep offset \+ length <= 64/);
+          return true;
+        },
+      );
       assert.throws(() => native().shmWrite(h, 65, new Uint8Array(0)), /offset 65 \+ length 0 .*size 64/);
       assert.throws(() => native().shmReadInto(h, 0, new Uint8Array(65)), RangeError);
       assert.throws(() => native().atomicLoad(h, 64), /offset 64 \+ length 4 .*size 64/);
-      assert.throws(() => native().atomicAdd(h, 6, 1), (e: NodeJS.ErrnoException) => {
-        assert.ok(e instanceof RangeError);
-        assert.equal(e.code, 'ERR_UNALIGNED');
-        assert.match(e.message, /offset 6 .*size 64 bytes.*not 4-byte aligned.*Fix: use offset 4 or 8/);
-        return true;
-      });
+      assert.throws(
+        () => native().atomicAdd(h, 6, 1),
+        (e: NodeJS.ErrnoException) => {
+          assert.ok(e instanceof RangeError);
+          assert.equal(e.code, 'ERR_UNALIGNED');
+          assert.match(e.message, /offset 6 .*size 64 bytes.*not 4-byte aligned.*Fix: use offset 4 or 8/);
+          return true;
+        },
+      );
       assert.throws(() => native().futexWait(h, 2, 0, 10), { code: 'ERR_UNALIGNED' });
       assert.throws(() => native().shmRead(h, -1, 1), TypeError);
       // The edge itself is fine.
@@ -180,7 +186,9 @@ describe('shared-memory segments (native)', () => {
       assert.equal(native().atomicLoad(shared, 4), 0, "the private mapping's store does not reach the segment");
       native().atomicStore(shared, 0, 8);
       assert.equal(native().atomicLoad(mine, 0), 7, 'after its first store the page is its own copy');
-      const maps = readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith('/dev/shm' + name));
+      const maps = readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((l) => l.endsWith('/dev/shm' + name));
       assert.deepEqual(maps.map((l) => l.split(/\s+/)[1]).sort(), ['rw-p', 'rw-s']);
       assert.throws(() => native().shmAttach(name, 1 as unknown as boolean), TypeError);
     } finally {
@@ -215,6 +223,9 @@ describe('shared-memory segments (native)', () => {
 
   it('leaves nothing in /dev/shm', () => {
     for (const name of made) cleanup(name);
-    assert.deepEqual(readdirSync('/dev/shm').filter((f) => f.startsWith(prefix)), []);
+    assert.deepEqual(
+      readdirSync('/dev/shm').filter((f) => f.startsWith(prefix)),
+      [],
+    );
   });
 });

@@ -23,14 +23,20 @@ describe('durable log', () => {
     log.append(record(2));
     log.close();
     const back = readLog(path);
-    assert.deepEqual(back.records.map((r) => r.xid), [1, 2]);
+    assert.deepEqual(
+      back.records.map((r) => r.xid),
+      [1, 2],
+    );
     assert.equal(back.bytes, (JSON.stringify(record(1)) + '\n').length * 2);
     assert.equal(back.torn, 0);
     // Opened again, it appends after what is there (a restarted server).
     const again = new DurableLog(path);
     again.append(record(3));
     again.close();
-    assert.deepEqual(readLog(path).records.map((r) => r.xid), [1, 2, 3]);
+    assert.deepEqual(
+      readLog(path).records.map((r) => r.xid),
+      [1, 2, 3],
+    );
   });
 
   it('a last line without its newline is torn, not a record', () => {
@@ -40,7 +46,10 @@ describe('durable log', () => {
     log.close();
     appendFileSync(path, JSON.stringify(record(2)).slice(0, 20));
     const back = readLog(path);
-    assert.deepEqual(back.records.map((r) => r.xid), [1]);
+    assert.deepEqual(
+      back.records.map((r) => r.xid),
+      [1],
+    );
     assert.equal(back.torn, 1);
   });
 });

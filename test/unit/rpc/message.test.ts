@@ -19,7 +19,13 @@ import {
 } from '../../../main/runtime/rpc/message.js';
 import { XdrError, hex, type XdrType } from '../../../main/runtime/rpc/xdr.js';
 
-const transfer: XdrType = { kind: 'struct', fields: [['account', { kind: 'string', max: 32 }], ['amount', { kind: 'int' }]] };
+const transfer: XdrType = {
+  kind: 'struct',
+  fields: [
+    ['account', { kind: 'string', max: 32 }],
+    ['amount', { kind: 'int' }],
+  ],
+};
 const header = { xid: 0x01020304, prog: 0x2000_0101, vers: 1, proc: 1 };
 
 describe('RPC messages', () => {
@@ -66,7 +72,10 @@ describe('RPC messages', () => {
     }
     assert.equal(at, bytes.length + 4);
     assert.equal(wire.split(' ').length, bytes.length + 4);
-    assert.deepEqual(fields.filter((f) => f.path.startsWith('args')).map((f) => f.value), ['5', '"alice"', '', '7']);
+    assert.deepEqual(
+      fields.filter((f) => f.path.startsWith('args')).map((f) => f.value),
+      ['5', '"alice"', '', '7'],
+    );
     // Garbage is labelled as far as it goes.
     const garbage = wireFields(Buffer.from('GET / HTTP/1.1'), callType(transfer)).fields.map((f) => f.path);
     assert.deepEqual(garbage, ['(record mark)', 'xid', 'msgType', '(undecodable)']);
@@ -79,7 +88,12 @@ describe('RPC messages', () => {
   it('round-trips random calls and replies', () => {
     fc.assert(
       fc.property(
-        fc.record({ xid: fc.nat({ max: 0xffff_ffff }), prog: fc.nat({ max: 0xffff_ffff }), vers: fc.nat({ max: 0xffff_ffff }), proc: fc.nat({ max: 0xffff_ffff }) }),
+        fc.record({
+          xid: fc.nat({ max: 0xffff_ffff }),
+          prog: fc.nat({ max: 0xffff_ffff }),
+          vers: fc.nat({ max: 0xffff_ffff }),
+          proc: fc.nat({ max: 0xffff_ffff }),
+        }),
         fc.string({ maxLength: 32 }).filter((s) => Buffer.byteLength(s) <= 32),
         fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
         (h, account, amount) => {

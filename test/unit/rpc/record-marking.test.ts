@@ -37,7 +37,10 @@ describe('record marking', () => {
           const stream = Buffer.concat(records.map((r) => frameRecord(r, fragmentBytes)));
           const reader = new RecordReader();
           const got = cut(stream, points).flatMap((chunk) => reader.push(chunk));
-          assert.deepEqual(got.map((b) => [...b]), records.map((r) => [...r]));
+          assert.deepEqual(
+            got.map((b) => [...b]),
+            records.map((r) => [...r]),
+          );
           reader.end(); // nothing left half-received
         },
       ),
@@ -46,7 +49,10 @@ describe('record marking', () => {
 
   it('refuses a header announcing more than its limit, before waiting for (or allocating) the bytes', () => {
     const reader = new RecordReader(1024);
-    assert.throws(() => reader.push(Buffer.from([0x80, 0, 0x04, 0x01])), (e: unknown) => e instanceof RecordError && e.code === 'record-too-large' && /1025 bytes.*limit of 1024.*Fix/.test(e.message));
+    assert.throws(
+      () => reader.push(Buffer.from([0x80, 0, 0x04, 0x01])),
+      (e: unknown) => e instanceof RecordError && e.code === 'record-too-large' && /1025 bytes.*limit of 1024.*Fix/.test(e.message),
+    );
     // Broken for good: the stream is out of step.
     assert.throws(() => reader.push(frameRecord(Buffer.from('ok'))), RecordError);
     // Fragments that add up past the limit are refused too.
@@ -75,7 +81,10 @@ describe('record marking', () => {
         const prefix = framed.subarray(0, 1 + (n % (framed.length - 1)));
         const reader = new RecordReader();
         assert.deepEqual(reader.push(prefix), []);
-        assert.throws(() => reader.end(), (e: unknown) => e instanceof RecordError && e.code === 'truncated');
+        assert.throws(
+          () => reader.end(),
+          (e: unknown) => e instanceof RecordError && e.code === 'truncated',
+        );
       }),
     );
   });

@@ -42,7 +42,18 @@ const BANK = defineProgram({
   number: 0x2000_0101,
   version: 1,
   procedures: {
-    deposit: procedure<{ account: string; amount: number }, number>(1, { kind: 'struct', fields: [['account', account], ['amount', { kind: 'int' }]] }, { kind: 'int' }, { idempotent: false }),
+    deposit: procedure<{ account: string; amount: number }, number>(
+      1,
+      {
+        kind: 'struct',
+        fields: [
+          ['account', account],
+          ['amount', { kind: 'int' }],
+        ],
+      },
+      { kind: 'int' },
+      { idempotent: false },
+    ),
     balance: procedure<string, number>(3, account, { kind: 'int' }, { idempotent: true }),
   },
 });
@@ -128,15 +139,27 @@ describe('RPC stubs over TCP', () => {
       at += f.length;
     }
     assert.equal(at, sent.bytes);
-    assert.deepEqual(tracer.of('rpc.execute').map((e) => e.result), ['1000', '999']);
-    assert.deepEqual(tracer.of('rpc.reply').map((e) => [e.xid, e.attempts]), [[7, 1], [8, 1]]);
+    assert.deepEqual(
+      tracer.of('rpc.execute').map((e) => e.result),
+      ['1000', '999'],
+    );
+    assert.deepEqual(
+      tracer.of('rpc.reply').map((e) => [e.xid, e.attempts]),
+      [
+        [7, 1],
+        [8, 1],
+      ],
+    );
   });
 
   it('turns an unknown procedure into PROC_UNAVAIL and bad arguments into GARBAGE_ARGS, and keeps serving', async () => {
     const tracer = collector();
     const server = await bankServer('at-least-once', tracer);
     // A client built from a newer interface than the server's: procedure 9 does not exist there.
-    const NEWER = defineProgram({ ...BANK, procedures: { ...BANK.procedures, audit: procedure<string, number>(9, account, { kind: 'int' }, { idempotent: true }) } });
+    const NEWER = defineProgram({
+      ...BANK,
+      procedures: { ...BANK.procedures, audit: procedure<string, number>(9, account, { kind: 'int' }, { idempotent: true }) },
+    });
     const client = await connectClient(NEWER, { port: server.port, semantics: 'at-least-once', tracer, timeoutMs: 1000 });
     try {
       await assert.rejects(client.stub.audit('x'), (e: unknown) => e instanceof RpcError && e.code === 'PROC_UNAVAIL');
@@ -201,7 +224,11 @@ describe('RPC stubs over TCP', () => {
   it('a lost request is repaired by the retry; with one send per call the call ends unknown and never ran', async () => {
     const repaired = await depositRun('at-most-once', { fault: 'drop-request', every: 1, delayMs: 0 }, 2);
     assert.deepEqual(repaired.outcomes, [10, 20]);
-    assert.deepEqual(repaired.tracer.of('rpc.call').map((e) => e.attempt), [1, 2, 1, 2], 'each first copy lost, each retry through');
+    assert.deepEqual(
+      repaired.tracer.of('rpc.call').map((e) => e.attempt),
+      [1, 2, 1, 2],
+      'each first copy lost, each retry through',
+    );
     assert.deepEqual([...repaired.runs.values()], [1, 1]);
 
     const lost = await depositRun('at-most-once', { fault: 'drop-request', every: 2, delayMs: 0 }, 2, 1);
@@ -225,9 +252,16 @@ describe('RPC stubs over TCP', () => {
         assert.deepEqual(run.outcomes, [10, 20, 30, 40]);
         const duplicates = run.tracer.of('rpc.duplicate');
         assert.equal(duplicates.length, 2, `${semantics}: two duplicates seen`);
-        assert.ok(duplicates.every((d) => d.action === 'replayed'), JSON.stringify(duplicates));
+        assert.ok(
+          duplicates.every((d) => d.action === 'replayed'),
+          JSON.stringify(duplicates),
+        );
         assert.equal(run.tracer.of('rpc.fault').length, 2, 'one fault per hit call');
-        if (fault !== 'duplicate-request') assert.ok(run.tracer.of('rpc.call').some((c) => c.attempt === 2), 'a retry');
+        if (fault !== 'duplicate-request')
+          assert.ok(
+            run.tracer.of('rpc.call').some((c) => c.attempt === 2),
+            'a retry',
+          );
       }
     });
   }
@@ -259,23 +293,59 @@ describe('RPC stubs over TCP', () => {
     it('at-least-once: the retry runs deposit 2 again on the new server', async () => {
       const { outcomes, runs } = await crashRun('at-least-once');
       assert.deepEqual(outcomes, [10, 30, 40]);
-      assert.deepEqual([...runs], [[500, 1], [501, 2], [502, 1]]);
+      assert.deepEqual(
+        [...runs],
+        [
+          [500, 1],
+          [501, 2],
+          [502, 1],
+        ],
+      );
     });
 
     it('at-most-once: deposit 2 ran but ends unknown, and is not sent again', async () => {
       const { outcomes, runs, tracer } = await crashRun('at-most-once');
       assert.deepEqual(outcomes, [10, 'unknown', 30]);
-      assert.deepEqual([...runs], [[500, 1], [501, 1], [502, 1]]);
-      assert.deepEqual(tracer.of('rpc.call').filter((c) => c.xid === 501).map((c) => c.attempt), [1]);
+      assert.deepEqual(
+        [...runs],
+        [
+          [500, 1],
+          [501, 1],
+          [502, 1],
+        ],
+      );
+      assert.deepEqual(
+        tracer
+          .of('rpc.call')
+          .filter((c) => c.xid === 501)
+          .map((c) => c.attempt),
+        [1],
+      );
     });
 
     it('exactly-once: the new server answers the retry from the ledger; every deposit once, every call answered', async () => {
       const { outcomes, runs, tracer } = await crashRun('exactly-once');
       assert.deepEqual(outcomes, [10, 20, 30]);
-      assert.deepEqual([...runs], [[500, 1], [501, 1], [502, 1]]);
+      assert.deepEqual(
+        [...runs],
+        [
+          [500, 1],
+          [501, 1],
+          [502, 1],
+        ],
+      );
       const recovery = tracer.of('rpc.ledger').find((l) => l.reason === 'recovery')!;
-      assert.deepEqual(recovery.entries.map((e) => [e.xid, e.result]), [[500, '10'], [501, '20']]);
-      assert.deepEqual(tracer.of('rpc.duplicate').map((d) => [d.xid, d.action]), [[501, 'replayed']]);
+      assert.deepEqual(
+        recovery.entries.map((e) => [e.xid, e.result]),
+        [
+          [500, '10'],
+          [501, '20'],
+        ],
+      );
+      assert.deepEqual(
+        tracer.of('rpc.duplicate').map((d) => [d.xid, d.action]),
+        [[501, 'replayed']],
+      );
     });
   });
 

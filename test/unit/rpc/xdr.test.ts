@@ -140,7 +140,14 @@ group('XDR byte layouts (RFC 4506)', () => {
   });
 
   it('struct: the fields in order, nothing between them', () => {
-    const point: XdrType = { kind: 'struct', fields: [['x', int], ['y', int], ['label', { kind: 'string' }]] };
+    const point: XdrType = {
+      kind: 'struct',
+      fields: [
+        ['x', int],
+        ['y', int],
+        ['label', { kind: 'string' }],
+      ],
+    };
     assert.equal(hexOf(point, { x: 1, y: -1, label: 'p' }), '00 00 00 01 ff ff ff ff 00 00 00 01 70 00 00 00');
     assert.deepEqual(decode(point, bytesOf('00 00 00 01 ff ff ff ff 00 00 00 01 70 00 00 00')), { x: 1, y: -1, label: 'p' });
     assert.equal(hexOf({ kind: 'struct', fields: [] }, {}), '');
@@ -161,7 +168,14 @@ group('XDR byte layouts (RFC 4506)', () => {
     assert.equal(hexOf(result, { tag: -5, value: 9 }), 'ff ff ff fb 00 00 00 09');
     assert.deepEqual(decode(result, bytesOf('00 00 00 01')), { tag: 1, value: undefined });
     assert.deepEqual(decode(result, bytesOf('00 00 00 07 00 00 00 08')), { tag: 7, value: 8 });
-    const flag: XdrType = { kind: 'union', discriminant: { kind: 'bool' }, arms: [[true, int], [false, { kind: 'void' }]] };
+    const flag: XdrType = {
+      kind: 'union',
+      discriminant: { kind: 'bool' },
+      arms: [
+        [true, int],
+        [false, { kind: 'void' }],
+      ],
+    };
     assert.equal(hexOf(flag, { tag: true, value: 3 }), '00 00 00 01 00 00 00 03');
   });
 
@@ -203,7 +217,13 @@ group('XDR byte layouts (RFC 4506)', () => {
 
 group('describe', () => {
   it('labels each field with its offset, length and hex', () => {
-    const transfer: XdrType = { kind: 'struct', fields: [['from', int], ['amount', int]] };
+    const transfer: XdrType = {
+      kind: 'struct',
+      fields: [
+        ['from', int],
+        ['amount', int],
+      ],
+    };
     assert.deepEqual(describe(transfer, { from: 7, amount: 100 }), [
       { path: 'from', type: 'int', offset: 0, length: 4, bytes: '00 00 00 07', value: '7' },
       { path: 'amount', type: 'int', offset: 4, length: 4, bytes: '00 00 00 64', value: '100' },
@@ -263,7 +283,16 @@ group('XdrError: malformed input names the field, the offset and what was expect
     kind: 'struct',
     fields: [
       ['id', int],
-      ['account', { kind: 'struct', fields: [['number', int], ['owner', { kind: 'string' }]] }],
+      [
+        'account',
+        {
+          kind: 'struct',
+          fields: [
+            ['number', int],
+            ['owner', { kind: 'string' }],
+          ],
+        },
+      ],
     ],
   };
 
@@ -273,15 +302,33 @@ group('XdrError: malformed input names the field, the offset and what was expect
       'account.owner: string length 4294967295 at offset 8 exceeds the 4 bytes left',
       'account.owner',
     );
-    throwsXdr(() => decode({ kind: 'varOpaque' }, bytesOf('ff ff ff f0 00 00 00 00')), '(message): opaque length 4294967280 at offset 0 exceeds the 4 bytes left');
+    throwsXdr(
+      () => decode({ kind: 'varOpaque' }, bytesOf('ff ff ff f0 00 00 00 00')),
+      '(message): opaque length 4294967280 at offset 0 exceeds the 4 bytes left',
+    );
     // Fits without its padding, not with it.
-    throwsXdr(() => decode({ kind: 'string' }, bytesOf('00 00 00 05 68 65 6c 6c 6f')), /string of 5 bytes \(\+3 padding\) at offset 4 needs 8 bytes, only 5 left/);
+    throwsXdr(
+      () => decode({ kind: 'string' }, bytesOf('00 00 00 05 68 65 6c 6c 6f')),
+      /string of 5 bytes \(\+3 padding\) at offset 4 needs 8 bytes, only 5 left/,
+    );
   });
 
   it('an array count that the bytes left cannot hold fails at once', () => {
-    const many: XdrType = { kind: 'varArray', of: { kind: 'struct', fields: [['a', int], ['b', { kind: 'hyper' }]] } };
+    const many: XdrType = {
+      kind: 'varArray',
+      of: {
+        kind: 'struct',
+        fields: [
+          ['a', int],
+          ['b', { kind: 'hyper' }],
+        ],
+      },
+    };
     const started = performance.now();
-    throwsXdr(() => decode(many, bytesOf('ff ff ff ff 00 00 00 00')), '(message): 4294967295 elements of struct at offset 4 need at least 51539607540 bytes, only 4 left');
+    throwsXdr(
+      () => decode(many, bytesOf('ff ff ff ff 00 00 00 00')),
+      '(message): 4294967295 elements of struct at offset 4 need at least 51539607540 bytes, only 4 left',
+    );
     assert.ok(performance.now() - started < 100);
     throwsXdr(() => decode({ kind: 'array', length: 3, of: int }, bytesOf('00 00 00 01')), /3 elements of int at offset 0 need at least 12 bytes, only 4 left/);
   });
@@ -301,13 +348,19 @@ group('XdrError: malformed input names the field, the offset and what was expect
   });
 
   it('maxima are enforced on decode, and strings must be UTF-8', () => {
-    throwsXdr(() => decode({ kind: 'string', max: 4 }, bytesOf('00 00 00 05 68 65 6c 6c 6f 00 00 00')), '(message): string length 5 at offset 0 exceeds its maximum of 4');
+    throwsXdr(
+      () => decode({ kind: 'string', max: 4 }, bytesOf('00 00 00 05 68 65 6c 6c 6f 00 00 00')),
+      '(message): string length 5 at offset 0 exceeds its maximum of 4',
+    );
     throwsXdr(() => decode({ kind: 'varOpaque', max: 0 }, bytesOf('00 00 00 01 00 00 00 00')), /opaque length 1 at offset 0 exceeds its maximum of 0/);
-    throwsXdr(() => decode({ kind: 'varArray', max: 1, of: int }, bytesOf('00 00 00 02 00 00 00 01 00 00 00 02')), /array count 2 at offset 0 exceeds its maximum of 1/);
+    throwsXdr(
+      () => decode({ kind: 'varArray', max: 1, of: int }, bytesOf('00 00 00 02 00 00 00 01 00 00 00 02')),
+      /array count 2 at offset 0 exceeds its maximum of 1/,
+    );
     throwsXdr(() => decode({ kind: 'string' }, bytesOf('00 00 00 02 c3 28 00 00')), '(message): string at offset 4 is not valid UTF-8');
   });
 
-  it('non-zero padding is rejected (this codec\'s choice; RFC 4506 has encoders write zeros)', () => {
+  it("non-zero padding is rejected (this codec's choice; RFC 4506 has encoders write zeros)", () => {
     throwsXdr(
       () => decode({ kind: 'struct', fields: [['name', { kind: 'string' }]] }, bytesOf('00 00 00 05 68 65 6c 6c 6f 00 01 00')),
       'name: padding byte at offset 10 is 0x01; RFC 4506 has encoders write zeros, and this decoder refuses anything else',
@@ -353,8 +406,34 @@ group('XdrError: malformed input names the field, the offset and what was expect
   it('schemas that cannot work are refused before use', () => {
     throwsXdr(() => encode({ kind: 'varArray', of: { kind: 'void' } }, []), /carries nothing/);
     throwsXdr(() => encode({ kind: 'struct', fields: [['__proto__', int]] }, {}), /not an identifier/);
-    throwsXdr(() => encode({ kind: 'struct', fields: [['a', int], ['a', int]] }, {}), /given twice/);
-    throwsXdr(() => encode({ kind: 'union', arms: [[0, int], [0, int]] }, { tag: 0, value: 1 }), /union arm 0 is given twice/);
+    throwsXdr(
+      () =>
+        encode(
+          {
+            kind: 'struct',
+            fields: [
+              ['a', int],
+              ['a', int],
+            ],
+          },
+          {},
+        ),
+      /given twice/,
+    );
+    throwsXdr(
+      () =>
+        encode(
+          {
+            kind: 'union',
+            arms: [
+              [0, int],
+              [0, int],
+            ],
+          },
+          { tag: 0, value: 1 },
+        ),
+      /union arm 0 is given twice/,
+    );
     throwsXdr(() => encode({ kind: 'union', arms: [[2 ** 31, int]] }, { tag: 0, value: 1 }), /int must be an integer/);
     throwsXdr(() => encode({ kind: 'optional', of: { kind: 'optional', of: int } }, null), /optional of an optional/);
     throwsXdr(() => encode({ kind: 'string', max: -1 }, ''), /maximum length must be an integer/);
@@ -420,16 +499,18 @@ function schemaArb(depth: number, withFloats = true): fc.Arbitrary<XdrType> {
         : discriminant.kind === 'enum'
           ? fc.subarray(Object.keys(discriminant.values), { minLength: 1 })
           : fc.uniqueArray(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 3 });
-    return fc.record({
-      tags,
-      armTypes: fc.array(inner, { minLength: 3, maxLength: 3 }),
-      fallback: fc.option(inner, { nil: undefined }),
-    }).map(({ tags: ts, armTypes, fallback }): XdrType => ({
-      kind: 'union',
-      discriminant,
-      arms: ts.map((tag, i) => [tag, armTypes[i % armTypes.length]!] as const),
-      ...(fallback ? { default: fallback } : {}),
-    }));
+    return fc
+      .record({
+        tags,
+        armTypes: fc.array(inner, { minLength: 3, maxLength: 3 }),
+        fallback: fc.option(inner, { nil: undefined }),
+      })
+      .map(({ tags: ts, armTypes, fallback }): XdrType => ({
+        kind: 'union',
+        discriminant,
+        arms: ts.map((tag, i) => [tag, armTypes[i % armTypes.length]!] as const),
+        ...(fallback ? { default: fallback } : {}),
+      }));
   });
   return fc.oneof(
     { arbitrary: leafArb(withFloats), weight: 2 },
@@ -477,18 +558,22 @@ function valueArb(type: XdrType): fc.Arbitrary<XdrValue> {
     case 'optional':
       return fc.option(valueArb(type.of), { nil: null });
     case 'struct':
-      return fc.tuple(...type.fields.map(([, field]) => valueArb(field))).map((values) =>
-        Object.fromEntries(type.fields.map(([name], i) => [name, values[i]])),
-      );
+      return fc
+        .tuple(...type.fields.map(([, field]) => valueArb(field)))
+        .map((values) => Object.fromEntries(type.fields.map(([name], i) => [name, values[i]])));
     case 'union': {
       const discriminant = type.discriminant ?? { kind: 'int' };
       const armValues = type.arms.map(([tag, arm]) => valueArb(arm).map((value): XdrValue => ({ tag, value })));
       const taken = new Set(type.arms.map(([tag]) => tag));
       const others: fc.Arbitrary<number | boolean | string> | undefined =
         discriminant.kind === 'bool'
-          ? [true, false].some((b) => !taken.has(b)) ? fc.constantFrom(...[true, false].filter((b) => !taken.has(b))) : undefined
+          ? [true, false].some((b) => !taken.has(b))
+            ? fc.constantFrom(...[true, false].filter((b) => !taken.has(b)))
+            : undefined
           : discriminant.kind === 'enum'
-            ? Object.keys(discriminant.values).some((k) => !taken.has(k)) ? fc.constantFrom(...Object.keys(discriminant.values).filter((k) => !taken.has(k))) : undefined
+            ? Object.keys(discriminant.values).some((k) => !taken.has(k))
+              ? fc.constantFrom(...Object.keys(discriminant.values).filter((k) => !taken.has(k)))
+              : undefined
             : fc.integer({ min: 0, max: 20 }).filter((n) => !taken.has(n));
       if (type.default && others) {
         const fallback = type.default;
@@ -499,8 +584,7 @@ function valueArb(type: XdrType): fc.Arbitrary<XdrValue> {
   }
 }
 
-const typedValue = (depth: number, withFloats = true) =>
-  schemaArb(depth, withFloats).chain((type) => valueArb(type).map((value) => ({ type, value })));
+const typedValue = (depth: number, withFloats = true) => schemaArb(depth, withFloats).chain((type) => valueArb(type).map((value) => ({ type, value })));
 
 /** Runs `fn`; passes if it throws an XdrError, fails if it returns or throws anything else. */
 function mustThrowXdr(fn: () => unknown, what: string): void {
@@ -517,11 +601,14 @@ function mustThrowXdr(fn: () => unknown, what: string): void {
 group('properties (fast-check)', () => {
   it('each primitive type round-trips, and its encoding is a multiple of 4 bytes', () => {
     fc.assert(
-      fc.property(leafArb(true).chain((type) => valueArb(type).map((value) => ({ type, value }))), ({ type, value }) => {
-        const bytes = encode(type, value);
-        assert.equal(bytes.length % 4, 0);
-        assert.deepStrictEqual(decode(type, bytes), value);
-      }),
+      fc.property(
+        leafArb(true).chain((type) => valueArb(type).map((value) => ({ type, value }))),
+        ({ type, value }) => {
+          const bytes = encode(type, value);
+          assert.equal(bytes.length % 4, 0);
+          assert.deepStrictEqual(decode(type, bytes), value);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -559,19 +646,22 @@ group('properties (fast-check)', () => {
     // that look like small counts and tags. float and double are left out here: JavaScript has only
     // one NaN, so a NaN with other bits cannot come back the same (next property).
     const words = fc
-      .array(fc.oneof(fc.constant([0, 0, 0, 0]), fc.constant([0, 0, 0, 1]), fc.constant([0, 0, 0, 2]), fc.array(fc.nat(255), { minLength: 4, maxLength: 4 })), { maxLength: 16 })
+      .array(fc.oneof(fc.constant([0, 0, 0, 0]), fc.constant([0, 0, 0, 1]), fc.constant([0, 0, 0, 2]), fc.array(fc.nat(255), { minLength: 4, maxLength: 4 })), {
+        maxLength: 16,
+      })
       .map((ws) => Buffer.from(ws.flat()));
     const mutated = typedValue(3, false).chain(({ type, value }) => {
       const bytes = encode(type, value);
-      return fc
-        .array(fc.tuple(fc.nat(Math.max(0, bytes.length - 1)), fc.nat(255)), { maxLength: 3 })
-        .map((edits) => {
-          const copy = Buffer.from(bytes);
-          for (const [at, b] of edits) if (at < copy.length) copy[at] = b;
-          return { type, garbage: copy };
-        });
+      return fc.array(fc.tuple(fc.nat(Math.max(0, bytes.length - 1)), fc.nat(255)), { maxLength: 3 }).map((edits) => {
+        const copy = Buffer.from(bytes);
+        for (const [at, b] of edits) if (at < copy.length) copy[at] = b;
+        return { type, garbage: copy };
+      });
     });
-    const input = fc.oneof(mutated, fc.tuple(schemaArb(3, false), words).map(([type, garbage]) => ({ type, garbage })));
+    const input = fc.oneof(
+      mutated,
+      fc.tuple(schemaArb(3, false), words).map(([type, garbage]) => ({ type, garbage })),
+    );
     let decoded = 0;
     fc.assert(
       fc.property(input, ({ type, garbage }) => {
@@ -592,7 +682,10 @@ group('properties (fast-check)', () => {
   });
 
   it('any 4 or 8 bytes read as float or double re-encode the same, NaNs aside', () => {
-    for (const [type, size] of [[{ kind: 'float' }, 4], [{ kind: 'double' }, 8]] as const) {
+    for (const [type, size] of [
+      [{ kind: 'float' }, 4],
+      [{ kind: 'double' }, 8],
+    ] as const) {
       fc.assert(
         fc.property(fc.uint8Array({ minLength: size, maxLength: size }), (raw) => {
           const x = decode(type, raw) as number;
@@ -608,21 +701,35 @@ group('properties (fast-check)', () => {
     const arb = fc
       .record({ before: typedValue(2), pad: fc.uint8Array({ minLength: 1, maxLength: 7 }).filter((b) => b.length % 4 !== 0), after: typedValue(2) })
       .chain(({ before, pad, after }) => {
-        const type: XdrType = { kind: 'struct', fields: [['before', before.type], ['pad', { kind: 'varOpaque' }], ['after', after.type]] };
+        const type: XdrType = {
+          kind: 'struct',
+          fields: [
+            ['before', before.type],
+            ['pad', { kind: 'varOpaque' }],
+            ['after', after.type],
+          ],
+        };
         const value = { before: before.value, pad: Buffer.from(pad), after: after.value };
         const paddings = describe(type, value).filter((f) => f.type === 'padding');
-        return fc.record({
-          field: fc.constantFrom(...paddings),
-          index: fc.nat(2),
-          byte: fc.integer({ min: 1, max: 255 }),
-        }).map(({ field, index, byte }) => ({ type, value, at: field.offset + (index % field.length), byte }));
+        return fc
+          .record({
+            field: fc.constantFrom(...paddings),
+            index: fc.nat(2),
+            byte: fc.integer({ min: 1, max: 255 }),
+          })
+          .map(({ field, index, byte }) => ({ type, value, at: field.offset + (index % field.length), byte }));
       });
     fc.assert(
       fc.property(arb, ({ type, value, at, byte }) => {
         const bytes = encode(type, value);
         assert.equal(bytes[at], 0);
         bytes[at] = byte;
-        throwsXdr(() => decode(type, bytes), new RegExp(`padding byte at offset ${at} is 0x${byte.toString(16).padStart(2, '0')}; RFC 4506 has encoders write zeros, and this decoder refuses anything else`));
+        throwsXdr(
+          () => decode(type, bytes),
+          new RegExp(
+            `padding byte at offset ${at} is 0x${byte.toString(16).padStart(2, '0')}; RFC 4506 has encoders write zeros, and this decoder refuses anything else`,
+          ),
+        );
       }),
       { numRuns: 300 },
     );

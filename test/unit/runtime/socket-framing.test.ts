@@ -22,7 +22,10 @@ describe('socket framing', () => {
 
   it('refuses a length larger than the reader accepts, instead of waiting for it', () => {
     const reader = new FrameReader(1024);
-    assert.throws(() => reader.push(Buffer.from('GET / HTTP/1.0\r\n')), (e: unknown) => e instanceof FrameError && /1195725856 bytes/.test(e.message));
+    assert.throws(
+      () => reader.push(Buffer.from('GET / HTTP/1.0\r\n')),
+      (e: unknown) => e instanceof FrameError && /1195725856 bytes/.test(e.message),
+    );
   });
 
   it('finds the first wrong byte of a pattern stream', () => {

@@ -3,14 +3,7 @@
  * exactly as the command) resolving to the wire outcome, plus `on(event, listener)` and `ready()`.
  */
 import { BridgeError } from '../../../../main/contract/errors.js';
-import type {
-  Bridge,
-  CommandName,
-  CommandRequest,
-  CommandResponse,
-  EngineEvents,
-  EventName,
-} from '../../../../main/contract/commands.js';
+import type { Bridge, CommandName, CommandRequest, CommandResponse, EngineEvents, EventName } from '../../../../main/contract/commands.js';
 import type { ErrorInfo } from '../../../../main/contract/errors.js';
 import { ENGINE_EVENT_NAMES, EventHub } from './bridge-events.js';
 

@@ -16,8 +16,7 @@ import type {
 } from '../../../../main/contract/commands.js';
 import { EventHub } from './bridge-events.js';
 
-export const CONNECTION_LOST_MESSAGE =
-  'Lost connection to IPC Lab (the server stopped). Restart it with npm start and reload.';
+export const CONNECTION_LOST_MESSAGE = 'Lost connection to IPC Lab (the server stopped). Restart it with npm start and reload.';
 
 interface Pending {
   command: string;

@@ -109,11 +109,15 @@ export class RunView {
 
   /** pipe:[inode] targets open in two or more processes: the two ends of one pipe (the runtime's own pipes aside). */
   readonly sharedPipes: SharedPipe[] = $derived(
-    heldByTwoOrMore(this.kernel, (s) => s.fds.filter((fd) => fd.target.startsWith('pipe:[') && fd.runtime === undefined).map((fd) => fd.target)).map(({ key, pids }) => ({ target: key, pids })),
+    heldByTwoOrMore(this.kernel, (s) => s.fds.filter((fd) => fd.target.startsWith('pipe:[') && fd.runtime === undefined).map((fd) => fd.target)).map(
+      ({ key, pids }) => ({ target: key, pids }),
+    ),
   );
 
   /** /dev/shm files mapped by two or more processes: one shared segment. */
-  readonly sharedMappings: SharedMapping[] = $derived(heldByTwoOrMore(this.kernel, (s) => s.maps.map((m) => m.path)).map(({ key, pids }) => ({ path: key, pids })));
+  readonly sharedMappings: SharedMapping[] = $derived(
+    heldByTwoOrMore(this.kernel, (s) => s.maps.map((m) => m.path)).map(({ key, pids }) => ({ path: key, pids })),
+  );
 
   get run(): RunSummary | null {
     return this.#run;
@@ -249,8 +253,7 @@ export class RunView {
 
   #syncModel(kernelChanged: boolean, levelsChanged: boolean): void {
     const model = this.#model!;
-    const lanesChanged =
-      model.lanes.length !== this.#lanes.length || model.lanes.some((lane, i) => this.#lanes[i]?.role !== lane.role);
+    const lanesChanged = model.lanes.length !== this.#lanes.length || model.lanes.some((lane, i) => this.#lanes[i]?.role !== lane.role);
     if (lanesChanged) this.#lanes = model.lanes.map((lane) => ({ ...lane }));
     if (kernelChanged) this.#kernelVersion++;
     if (levelsChanged || model.occupancy.length !== this.#occupancy.length) {

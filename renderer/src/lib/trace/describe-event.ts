@@ -57,7 +57,8 @@ export function describeEvent(event: StoredEvent): string {
     case 'socket.close': {
       const how = event.how === 'end' ? 'the peer closed it' : event.how === 'reset' ? 'the peer vanished (reset)' : 'closed here';
       const pair = event.remote ? ` with ${event.remote}` : '';
-      const counts = event.bytesIn !== undefined || event.bytesOut !== undefined ? `, ${formatBytes(event.bytesIn ?? 0)} in, ${formatBytes(event.bytesOut ?? 0)} out` : '';
+      const counts =
+        event.bytesIn !== undefined || event.bytesOut !== undefined ? `, ${formatBytes(event.bytesIn ?? 0)} in, ${formatBytes(event.bytesOut ?? 0)} out` : '';
       return `connection${pair} on ${event.channel} ended: ${how}${counts}${event.detail ? ` — ${event.detail}` : ''}`;
     }
     case 'rpc.call':
@@ -70,7 +71,10 @@ export function describeEvent(event: StoredEvent): string {
       return `${event.procedure} xid ${event.xid} returned ${event.result} after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}, ${formatNanosLossy(BigInt(event.durationNs))}`;
     case 'rpc.error': {
       // The stubs' messages usually name the call already ("add (xid 5): no reply after ..."): say it once.
-      const names = [event.procedure && !event.message.includes(event.procedure) ? event.procedure : '', event.xid !== undefined && !event.message.includes(`xid ${event.xid}`) ? `xid ${event.xid}` : '']
+      const names = [
+        event.procedure && !event.message.includes(event.procedure) ? event.procedure : '',
+        event.xid !== undefined && !event.message.includes(`xid ${event.xid}`) ? `xid ${event.xid}` : '',
+      ]
         .filter(Boolean)
         .join(', ');
       return `RPC error${names ? ` (${names})` : ''}: ${errnoText(event.code, event.message)}`;

@@ -353,7 +353,13 @@ export class TraceModel {
         if (open && t - open.t > BLOCKED_THRESHOLD_MS) {
           const ms = t - open.t;
           const text = formatBarMs(ms);
-          this.bars.push({ lane, t0: open.t, t1: t, label: `${blockedLabel(event.op, event.channel)} ${text}, then ${event.code}`, short: `${text}, ${event.code}` });
+          this.bars.push({
+            lane,
+            t0: open.t,
+            t1: t,
+            label: `${blockedLabel(event.op, event.channel)} ${text}, then ${event.code}`,
+            short: `${text}, ${event.code}`,
+          });
         }
         label = event.code;
         break;
@@ -447,7 +453,16 @@ export class TraceModel {
         if (ms <= BLOCKED_THRESHOLD_MS) continue;
         const text = formatBarMs(ms);
         const how = end.signal ? `killed by ${end.signal}` : `it exited (code ${end.code ?? '?'})`;
-        bars.push({ lane: open.lane, t0: open.t, t1: end.t, label: `${what} ${text}, never returned: ${how}`, short: `${text}, ${end.signal ?? 'exit'}`, endedBy: end, op: open.op, channel: open.channel });
+        bars.push({
+          lane: open.lane,
+          t0: open.t,
+          t1: end.t,
+          label: `${what} ${text}, never returned: ${how}`,
+          short: `${text}, ${end.signal ?? 'exit'}`,
+          endedBy: end,
+          op: open.op,
+          channel: open.channel,
+        });
         continue;
       }
       const last = Math.max(this.laneEndT[open.lane] ?? open.t, nowT ?? -Infinity, this.runEnded ? this.endT : -Infinity);
@@ -556,7 +571,6 @@ export class TraceModel {
     if (list) list.push(end);
     else mine.set(key, [end]);
   }
-
 }
 
 const BLOCKED_THRESHOLD_MS = Number(BLOCKED_THRESHOLD_NS) / 1e6;

@@ -258,14 +258,7 @@ export function paintTrace(
  * the end of what is known (`endT`). Bounded buffers scale to their capacity (a dashed line marks
  * "full"); unbounded ones to the highest level seen.
  */
-function paintOccupancy(
-  ctx: CanvasRenderingContext2D,
-  track: OccupancyTrack,
-  top: number,
-  window: TimeWindow,
-  width: number,
-  endT: number,
-): void {
+function paintOccupancy(ctx: CanvasRenderingContext2D, track: OccupancyTrack, top: number, window: TimeWindow, width: number, endT: number): void {
   const { times, used } = track;
   if (times.length === 0) return;
   const yBottom = top + OCCUPANCY_HEIGHT - OCCUPANCY_PAD;
