@@ -349,7 +349,7 @@ export default defineChecks({
     title: 'Each message was delivered to exactly one receiver',
     hint: 'A message received twice or never would mean the mailbox is not doing its job.',
     check(trace) {
-      const sent = eventsOf(trace, 'message.send', 'sender').map((e) => e.messageId);
+      const sent = [...new Set(eventsOf(trace, 'message.send', 'sender').map((e) => e.messageId))];
       const receives = eventsOf(trace, 'message.receive', 'receiver');
       const counts = new Map<number, number>();
       for (const e of receives) counts.set(e.messageId, (counts.get(e.messageId) ?? 0) + 1);
@@ -358,7 +358,14 @@ export default defineChecks({
       if (sent.length === 0) return { passed: false, detail: 'Nothing was sent.' };
       return missing === 0 && twice === 0
         ? { passed: true, detail: `${sent.length} message${sent.length === 1 ? '' : 's'}, each received by exactly one receiver.`, moment: receives.at(-1)?.ts }
-        : { passed: false, detail: `${missing} never received, ${twice} received twice.`, moment: receives.at(-1)?.ts };
+        : {
+            passed: false,
+            detail: `Of ${sent.length} messages, ${[missing > 0 ? `${missing} never reached a receiver` : '', twice > 0 ? `${twice} reached more than one` : ''].filter(Boolean).join(' and ')}.`,
+            moment: receives.at(-1)?.ts,
+            ...(twice > 0 && trace.params.mailboxes === 'one per receiver'
+              ? { hint: 'With a mailbox each, every receiver got its own copy: a shared mailbox is what hands each message to one receiver.' }
+              : {}),
+          };
     },
   },
   'all-receivers-worked': {
@@ -372,7 +379,7 @@ export default defineChecks({
       const messages = eventsOf(trace, 'message.send', 'sender').length;
       return {
         passed: byPid.size === want,
-        detail: `${byPid.size} of ${want} receivers got messages: ${[...byPid.values()].join(' + ') || 0}; which one gets a message is up to the kernel and the scheduler.`,
+        detail: `${byPid.size} of ${want} receivers got messages: ${[...byPid.values()].join(' + ') || 0}${trace.params.mailboxes === 'one per receiver' ? ' (each had a mailbox of its own)' : '; which one gets a message is up to the kernel and the scheduler'}.`,
         moment: receives.at(-1)?.ts,
         ...(byPid.size < want && messages < want
           ? { hint: `${messages} message${messages === 1 ? '' : 's'} cannot reach ${want} receivers: send more messages than there are receivers.` }

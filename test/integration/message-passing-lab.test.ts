@@ -161,6 +161,10 @@ describe('message passing lab', () => {
     const trace = traceOf({ run: summary, stored });
     const twice = { ...trace, events: [...trace.events, ...trace.events.filter((e) => e.kind === 'message.receive').slice(0, 1)] };
     assert.equal(checks['exactly-one-receiver'].check(twice).passed, false);
+    const copies = await run('receivers', 'several-receivers', { mailboxes: 'one per receiver' });
+    assert.equal(checksOf(copies.run)['exactly-one-receiver'], false, 'a mailbox each: every receiver gets a copy of every message');
+    assert.equal(copies.stored.filter((e) => e.kind === 'message.receive').length, 180);
+    assertNothingLeft(copies.run);
   });
 
   it("unlinks the run's queues when the run is stopped mid-way", async () => {
