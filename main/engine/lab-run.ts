@@ -99,6 +99,8 @@ export class LabRun {
   private finishCheck: NodeJS.Immediate | undefined;
   /** Each process's trace channel descriptor (from its process.start), marked as IPC Lab's in the kernel view. */
   private readonly traceFds = new Map<number, number>();
+  /** How processes ended whose parent reported it (child.exit) before their own process.start arrived. */
+  private readonly endsBeforeStart = new Map<number, Partial<ProcessInfo>>();
   /** Names of the kernel objects the run's programs announced (object.create / object.open): the lab's own. */
   private readonly labObjects = new Set<string>();
   private killTimer: NodeJS.Timeout | undefined;
@@ -290,18 +292,27 @@ export class LabRun {
   /** Keeps the process table in step with what processes say about themselves and their children. */
   private observe(event: TraceEvent): void {
     switch (event.kind) {
-      case 'process.start':
+      case 'process.start': {
         if (event.traceFd !== undefined) this.traceFds.set(event.pid, event.traceFd);
         if (!this.processes.has(event.pid))
           this.trackProcess({ pid: event.pid, ppid: event.ppid, role: event.role, program: event.program, state: 'running', exitCode: null, signal: null });
+        const end = this.endsBeforeStart.get(event.pid);
+        if (end) this.updateProcess(event.pid, end);
+        this.endsBeforeStart.delete(event.pid);
         this.queueKernelSnapshot();
         break;
+      }
       case 'process.exit':
         if (!this.children.has(event.pid)) this.updateProcess(event.pid, { state: 'exited', exitCode: event.code });
         break;
-      case 'child.exit':
-        this.updateProcess(event.childPid, { state: event.signal ? 'killed' : 'exited', exitCode: event.code, signal: event.signal });
+      case 'child.exit': {
+        const end = { state: event.signal ? 'killed' : 'exited', exitCode: event.code, signal: event.signal } as const;
+        // Channels are read independently: a parent's child.exit can arrive before the child's own
+        // process.start (a child killed the moment it spoke). Its end is kept for when the start comes.
+        if (this.processes.has(event.childPid)) this.updateProcess(event.childPid, end);
+        else this.endsBeforeStart.set(event.childPid, end);
         break;
+      }
       case 'object.create':
       case 'object.open':
         this.labObjects.add(event.object.name);
