@@ -48,7 +48,20 @@ export default tseslint.config(
   {
     // Tests read messages and payloads as the JSON they are; typing each shape there would only restate it.
     files: ['test/**'],
-    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      // A failing assert.ok(x) without a message makes Node parse the call's source to write one; under tsx
+      // it parses the TypeScript file at the compiled code's position and spun for 20 minutes in CI
+      // instead of failing. Say what is wrong instead.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[arguments.length=1][callee.object.name='assert'][callee.property.name='ok'], CallExpression[arguments.length=1][callee.name='assert']",
+          message: 'Give assert.ok a message: without one a failure can hang under tsx (Node parses the source to make one).',
+        },
+      ],
+    },
   },
   {
     files: ['main/engine/**', 'main/runtime/**', 'main/contract/**', 'main/native/**', 'main/cli/**', 'labs/**'],

@@ -137,7 +137,7 @@ describe('message passing lab', () => {
     assert.equal(value('mq_msgsize'), longest);
     assert.equal(value('fixed: bytes'), 500 * longest);
     assert.equal(value('variable: longest'), longest);
-    assert.ok(value('variable: shortest') < longest);
+    assert.ok(value('variable: shortest') < longest, "value('variable: shortest') < longest");
     assert.ok(
       stored.some((e) => e.kind === 'io.error' && e.role === 'sender' && e.code === 'EMSGSIZE'),
       'a message one byte too long was refused',
@@ -179,7 +179,10 @@ describe('message passing lab', () => {
     );
     assert.equal(summary.status, 'stopped');
     assert.deepEqual(queuesLeft(summary.runId, ['box']), []);
-    assert.ok(stored.some((e) => e.kind === 'host.cleanup' && e.removed.some((r) => r.endsWith('-box'))));
+    assert.ok(
+      stored.some((e) => e.kind === 'host.cleanup' && e.removed.some((r) => r.endsWith('-box'))),
+      "stored.some((e) => e.kind === 'host.cleanup' && e.removed.some((r) => r.endsWith('-box')))",
+    );
     assert.deepEqual(mqueueListing(), []);
     assertNothingLeft(summary);
   });

@@ -96,7 +96,10 @@ describe('mailbox (indirect naming)', () => {
         sent.some((s) => (s.waits['box: full'] ?? 0) > 0),
         `no sender ever waited: ${JSON.stringify(sent.map((s) => s.waits))}`,
       );
-      assert.ok(sent.every((s) => s.maxLevel <= 4 && s.levelChannels.join() === 'box'));
+      assert.ok(
+        sent.every((s) => s.maxLevel <= 4 && s.levelChannels.join() === 'box'),
+        "sent.every((s) => s.maxLevel <= 4 && s.levelChannels.join() === 'box')",
+      );
       assert.equal(box.depth, 0);
     } finally {
       box.close();
@@ -193,11 +196,11 @@ describe('mailbox (indirect naming)', () => {
       assert.equal(box.receive({ block: false }), null);
       let start = performance.now();
       assert.equal(box.receive({ timeoutMs: 50 }), null);
-      assert.ok(performance.now() - start >= 45);
+      assert.ok(performance.now() - start >= 45, 'performance.now() - start >= 45');
       assert.equal(box.send('x', { priority: 3 }), true);
       start = performance.now();
       assert.equal(box.send('y', { timeoutMs: 50 }), false);
-      assert.ok(performance.now() - start >= 45);
+      assert.ok(performance.now() - start >= 45, 'performance.now() - start >= 45');
       // Right after a blocking wait, a non-blocking send still does not block: the descriptor went back
       // to O_NONBLOCK (the EAGAIN below).
       assert.equal(box.send('y', { block: false }), false);
@@ -266,7 +269,10 @@ describe('rendezvous (zero capacity)', () => {
       for (let i = 0; i < 3; i++) {
         const returned = BigInt(sender.sends[i]!.after);
         assert.ok(returned > BigInt(receiver.receives[i]!.called), `send ${i} returned before the receiver asked for it`);
-        assert.ok(BigInt(sender.sends[i]!.before) < BigInt(receiver.receives[i]!.returned));
+        assert.ok(
+          BigInt(sender.sends[i]!.before) < BigInt(receiver.receives[i]!.returned),
+          'BigInt(sender.sends[i]!.before) < BigInt(receiver.receives[i]!.returned)',
+        );
       }
       // The sender waited for each acknowledgement (the receiver sleeps 80 ms before each receive).
       assert.ok((sender.waits['meet ack: empty'] ?? 0) >= 2, JSON.stringify(sender.waits));
@@ -341,8 +347,8 @@ describe('direct links (direct naming)', () => {
       assert.equal(r.names.length, 4, 'two links out, two links in');
       for (const channel of r.levelChannels) assert.match(channel, new RegExp(`^link (${self}→|.*→${self}$)`));
     });
-    assert.ok(results[0]!.levelChannels.includes('link parent→child-1'));
-    assert.ok(results[0]!.levelChannels.includes('link child-2→parent'));
+    assert.ok(results[0]!.levelChannels.includes('link parent→child-1'), "results[0]!.levelChannels.includes('link parent→child-1')");
+    assert.ok(results[0]!.levelChannels.includes('link child-2→parent'), "results[0]!.levelChannels.includes('link child-2→parent')");
     // Every process only closed its descriptors: the six queues are there until someone unlinks them.
     const links = new DirectLinks('parent', { nameFor: (from, to) => `${linkPrefix}-${from}-${to}`, capacity: count, messageBytes: 64 });
     for (const peer of ['child-1', 'child-2']) {

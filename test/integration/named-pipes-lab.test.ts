@@ -131,7 +131,7 @@ describe('named pipes lab', () => {
     const large = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'writers', stepId: 'large-writes' });
     assert.equal(large.run.status, 'passed', JSON.stringify(large.run.checks, null, 2));
     const mixed = measure(large.stored, 'pieces mixed')!;
-    assert.ok(mixed > 0);
+    assert.ok(mixed > 0, 'mixed > 0');
     assert.equal(measure(large.stored, 'records whole')! + mixed, 3 * 40);
     assert.equal(measure(large.stored, 'bytes read'), 3 * 40 * 8192);
     // The reader began only once the kernel showed every writer asleep in a pipe write.
@@ -202,7 +202,10 @@ describe('named pipes lab', () => {
     assert.equal(measure(stored, 'st_size'), 0);
     assert.equal(measure(stored, 'bytes left in the FIFO'), 0);
     const inspector = run.processes.find((p) => p.role === 'inspector')!;
-    assert.ok(run.processes.filter((p) => p.role !== 'keeper').every((p) => p.exitCode === 0));
+    assert.ok(
+      run.processes.filter((p) => p.role !== 'keeper').every((p) => p.exitCode === 0),
+      "run.processes.filter((p) => p.role !== 'keeper').every((p) => p.exitCode === 0)",
+    );
     assert.equal(inspector.ppid, run.processes.find((p) => p.role === 'keeper')!.pid);
     assertAllGone(finished);
   });
@@ -218,7 +221,10 @@ describe('named pipes lab', () => {
     const unlinked = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'lifetime', stepId: 'lifetime', params: { readerUnlinks: true } });
     assert.equal(unlinked.run.status, 'failed');
     assert.deepEqual(checksOf(unlinked.run), { 'fifo-outlived-processes': false, 'no-data-kept': false, 'fifo-unlinked': false });
-    assert.ok(unlinked.stored.some((e) => e.kind === 'note' && e.role === 'inspector' && /ENOENT/.test(e.text)));
+    assert.ok(
+      unlinked.stored.some((e) => e.kind === 'note' && e.role === 'inspector' && /ENOENT/.test(e.text)),
+      "unlinked.stored.some((e) => e.kind === 'note' && e.role === 'inspector' && /ENOENT/.test(e.text))",
+    );
     assertAllGone(unlinked);
 
     const readAll = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'lifetime', stepId: 'lifetime', params: { messages: 3, reads: 3 } });

@@ -310,10 +310,10 @@ describe('parameters and requests', () => {
   it('rejects out-of-range parameters with the range and the fix', async () => {
     const outcome = await harness.engine.handle('runs.start', { labId: 'ordinary-pipes', scenarioId: 'messages', params: { messages: 5000 } });
     assert.equal(outcome.ok, false);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.equal(outcome.error.code, 'bad-parameter');
     assert.match(outcome.error.message, /between 1 and 1000 messages \(got 5000\)/);
-    assert.ok(outcome.error.fix.length > 0);
+    assert.ok(outcome.error.fix.length > 0, 'outcome.error.fix.length > 0');
     assert.equal(harness.engine.currentRun, undefined, 'nothing started');
   });
 

@@ -71,7 +71,10 @@ describe('RPC lab', () => {
 
     const stale = await step('call', 'stubs', { amount: 1000, clientInterface: 'stale' });
     assert.deepEqual(checksOf(stale.run), { 'request-fields-match-call': false, 'result-right': false });
-    assert.ok(of(stale.stored, 'rpc.error', 'server').some((e) => e.code === 'PROC_UNAVAIL'));
+    assert.ok(
+      of(stale.stored, 'rpc.error', 'server').some((e) => e.code === 'PROC_UNAVAIL'),
+      "of(stale.stored, 'rpc.error', 'server').some((e) => e.code === 'PROC_UNAVAIL')",
+    );
 
     // Evidence altered: the request's amount field says something else than the call.
     const trace = traceOf(finished);
@@ -117,7 +120,10 @@ describe('RPC lab', () => {
         const executed = of(stored, 'rpc.execute', 'server').find((e) => e.xid === f.xid)!;
         assert.ok(BigInt(executed.ts) < BigInt(f.ts), `xid ${f.xid} ran before its reply was dropped`);
       }
-      assert.ok(of(stored, 'rpc.duplicate', 'server').every((d) => d.action === 'replayed'));
+      assert.ok(
+        of(stored, 'rpc.duplicate', 'server').every((d) => d.action === 'replayed'),
+        "of(stored, 'rpc.duplicate', 'server').every((d) => d.action === 'replayed')",
+      );
     });
 
     it('at-least-once + drop-reply: the ledger holds two deposits twice; each-deposit-once and duplicates-suppressed fail', async () => {
@@ -154,7 +160,10 @@ describe('RPC lab', () => {
       const death = of(stored, 'child.exit', 'supervisor').find((e) => e.childPid === servers[0]!.pid)!;
       assert.equal(death.signal, 'SIGKILL');
       assert.deepEqual(ledgerRuns(stored), [1, 1, 1]);
-      assert.ok(of(stored, 'rpc.duplicate', 'server').some((d) => d.pid === servers[1]!.pid && d.action === 'replayed'));
+      assert.ok(
+        of(stored, 'rpc.duplicate', 'server').some((d) => d.pid === servers[1]!.pid && d.action === 'replayed'),
+        "of(stored, 'rpc.duplicate', 'server').some((d) => d.pid === servers[1]!.pid && d.action === 'repl...",
+      );
       assert.equal(of(stored, 'measure', 'client').find((m) => m.name === 'balance')?.value, 300);
     });
 
@@ -177,12 +186,21 @@ describe('RPC lab', () => {
     const { stored } = finished;
     const listen = of(stored, 'socket.listen', 'server').find((l) => l.channel === 'bank')!;
     const port = listen.address.split(':').pop();
-    assert.ok(of(stored, 'rpc.reply', 'client').some((r) => r.procedure === 'lookup' && r.result === port));
-    assert.ok(of(stored, 'rpc.execute', 'matchmaker').some((e) => e.procedure === 'register' && e.args.includes(`port: ${port}`)));
+    assert.ok(
+      of(stored, 'rpc.reply', 'client').some((r) => r.procedure === 'lookup' && r.result === port),
+      "of(stored, 'rpc.reply', 'client').some((r) => r.procedure === 'lookup' && r.result === port)",
+    );
+    assert.ok(
+      of(stored, 'rpc.execute', 'matchmaker').some((e) => e.procedure === 'register' && e.args.includes(`port: ${port}`)),
+      "of(stored, 'rpc.execute', 'matchmaker').some((e) => e.procedure === 'register' && e.args.includes...",
+    );
 
     const hardcoded = await step('matchmaker', 'matchmaker', { matchmakerPort, hardcodedPort: matchmakerPort + 1 });
     assert.deepEqual(checksOf(hardcoded.run), { 'port-from-matchmaker': false });
-    assert.ok(of(hardcoded.stored, 'io.error', 'client').some((e) => e.op === 'connect' && e.code === 'ECONNREFUSED'));
+    assert.ok(
+      of(hardcoded.stored, 'io.error', 'client').some((e) => e.op === 'connect' && e.code === 'ECONNREFUSED'),
+      "of(hardcoded.stored, 'io.error', 'client').some((e) => e.op === 'connect' && e.code === 'ECONNREF...",
+    );
 
     // The connect moved before the lookup, by ts: the check must not take it for the call after the lookup.
     const trace = traceOf(finished);
@@ -198,7 +216,10 @@ describe('RPC lab', () => {
     const finished = await step('cost', 'cost', { calls: 1000 });
     assertPassedWithMoments(finished);
     const median = (way: string) => of(finished.stored, 'measure', 'client').find((m) => m.name === `${way}: median`)!.value;
-    assert.ok(median('raw socket') >= 100 * median('direct') && median('rpc') >= 100 * median('direct'));
+    assert.ok(
+      median('raw socket') >= 100 * median('direct') && median('rpc') >= 100 * median('direct'),
+      "median('raw socket') >= 100 * median('direct') && median('rpc') >= 100 * median('direct')",
+    );
 
     const work = await step('cost', 'cost', { calls: 200, workUs: 1000 });
     assert.deepEqual(checksOf(work.run), { 'local-far-cheaper': false });

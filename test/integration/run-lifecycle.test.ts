@@ -43,8 +43,14 @@ describe('misbehaving lab processes', () => {
     assert.equal(run.status, 'completed');
     assert.equal(run.processes[0]?.exitCode, 1);
     const output = stored.filter((e): e is StoredEventOf<'host.output'> => e.kind === 'host.output');
-    assert.ok(output.some((e) => e.stream === 'stdout' && e.text === 'stdout line from the crasher'));
-    assert.ok(output.some((e) => e.stream === 'stderr' && e.text.includes('deliberate crash for the test')));
+    assert.ok(
+      output.some((e) => e.stream === 'stdout' && e.text === 'stdout line from the crasher'),
+      "output.some((e) => e.stream === 'stdout' && e.text === 'stdout line from the crasher')",
+    );
+    assert.ok(
+      output.some((e) => e.stream === 'stderr' && e.text.includes('deliberate crash for the test')),
+      "output.some((e) => e.stream === 'stderr' && e.text.includes('deliberate crash for the test'))",
+    );
     assertNothingLeft(run);
   });
 
@@ -62,7 +68,10 @@ describe('misbehaving lab processes', () => {
     const { run, stored } = await runToEnd(harness.engine, { labId: 'misbehaving', scenarioId: 'hang' });
     assert.equal(run.status, 'timed-out');
     assert.match(run.message ?? '', /1 s limit/);
-    assert.ok(stored.some((e) => e.kind === 'host.warning' && /wall-clock limit/.test(e.text)));
+    assert.ok(
+      stored.some((e) => e.kind === 'host.warning' && /wall-clock limit/.test(e.text)),
+      "stored.some((e) => e.kind === 'host.warning' && /wall-clock limit/.test(e.text))",
+    );
     assert.equal(run.processes[0]?.signal, 'SIGTERM');
     assertNothingLeft(run);
   });
@@ -71,7 +80,7 @@ describe('misbehaving lab processes', () => {
 describe('platforms', () => {
   it('refuses to run a lab on a platform its kernel objects do not exist on, and says so', async () => {
     const outcome = await harness.engine.handle('runs.start', { labId: 'elsewhere', scenarioId: 'only' });
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.equal(outcome.error.code, 'unsupported-platform');
     assert.match(outcome.error.message, /not supported on Linux yet: its kernel objects exist here only on Windows/);
     assert.equal(harness.engine.currentRun, undefined);

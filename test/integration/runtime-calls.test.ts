@@ -71,14 +71,26 @@ describe('lab.snapshot() and inheritance', () => {
     const { run, pipe, parentSnapshot } = await inheritRun(false);
     const labPipe = parentSnapshot.fds.filter((fd) => fd.target === pipe);
     assert.equal(labPipe.length, 2);
-    assert.ok(labPipe.every((fd) => fd.runtime === undefined));
+    assert.ok(
+      labPipe.every((fd) => fd.runtime === undefined),
+      'labPipe.every((fd) => fd.runtime === undefined)',
+    );
     const otherPipes = parentSnapshot.fds.filter((fd) => fd.target.startsWith('pipe:[') && fd.target !== pipe);
     assert.ok(otherPipes.length > 0, "libuv's internal pipes are there");
-    assert.ok(otherPipes.every((fd) => fd.runtime === "Node's event loop"));
-    assert.ok(parentSnapshot.fds.some((fd) => fd.runtime === 'trace channel'));
-    assert.ok(parentSnapshot.fds.filter((fd) => fd.target.startsWith('anon_inode:')).every((fd) => fd.runtime !== undefined));
+    assert.ok(
+      otherPipes.every((fd) => fd.runtime === "Node's event loop"),
+      'otherPipes.every((fd) => fd.runtime === "Node\'s event loop")',
+    );
+    assert.ok(
+      parentSnapshot.fds.some((fd) => fd.runtime === 'trace channel'),
+      "parentSnapshot.fds.some((fd) => fd.runtime === 'trace channel')",
+    );
+    assert.ok(
+      parentSnapshot.fds.filter((fd) => fd.target.startsWith('anon_inode:')).every((fd) => fd.runtime !== undefined),
+      "parentSnapshot.fds.filter((fd) => fd.target.startsWith('anon_inode:')).every((fd) => fd.runtime !...",
+    );
     assert.ok(parentSnapshot.io && parentSnapshot.io.wchar > 0, 'the trace channel was written through write()');
-    assert.ok(parentSnapshot.switches && parentSnapshot.cpu);
+    assert.ok(parentSnapshot.switches && parentSnapshot.cpu, 'parentSnapshot.switches && parentSnapshot.cpu');
     assertNothingLeft(run);
   });
 });

@@ -59,7 +59,10 @@ describe('shared memory lab', () => {
     const attacher = stored.filter(
       (e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.role === 'attacher' && e.requested !== undefined,
     );
-    assert.ok(attacher.some((e) => e.maps?.some((m) => m.perms === 'rw-p')));
+    assert.ok(
+      attacher.some((e) => e.maps?.some((m) => m.perms === 'rw-p')),
+      "attacher.some((e) => e.maps?.some((m) => m.perms === 'rw-p'))",
+    );
     assert.match(run.checks.find((c) => c.id === 'same-segment-mapped')!.hint ?? '', /MAP_PRIVATE/);
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
@@ -86,8 +89,11 @@ describe('shared memory lab', () => {
     const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'bounded', stepId: 'bounded-buffer' });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
     const levels = stored.filter((e): e is StoredEventOf<'buffer.level'> => e.kind === 'buffer.level');
-    assert.ok(levels.every((l) => l.capacity === 4 && l.used >= 0 && l.used <= 4));
-    assert.ok(levels.some((l) => l.used === 4) && levels.some((l) => l.used === 0));
+    assert.ok(
+      levels.every((l) => l.capacity === 4 && l.used >= 0 && l.used <= 4),
+      'levels.every((l) => l.capacity === 4 && l.used >= 0 && l.used <= 4)',
+    );
+    assert.ok(levels.some((l) => l.used === 4) && levels.some((l) => l.used === 0), 'levels.some((l) => l.used === 4) && levels.some((l) => l.used === 0)');
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
   });
@@ -110,7 +116,10 @@ describe('shared memory lab', () => {
     });
     assert.equal(run.status, 'failed');
     assert.equal(checksOf(run)['items-once-in-order'], false);
-    assert.ok(stored.some((e) => e.kind === 'io.error' && e.role === 'producer' && e.code === 'EOVERFLOW'));
+    assert.ok(
+      stored.some((e) => e.kind === 'io.error' && e.role === 'producer' && e.code === 'EOVERFLOW'),
+      "stored.some((e) => e.kind === 'io.error' && e.role === 'producer' && e.code === 'EOVERFLOW')",
+    );
     assert.match(run.checks.find((c) => c.id === 'items-once-in-order')!.hint, /EOVERFLOW/);
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
@@ -132,7 +141,7 @@ describe('shared memory lab', () => {
     for (const protection of ['mutex', 'atomic']) {
       const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'race-condition', params: { protection } });
       assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
-      assert.ok(measure(stored, 'plain: lost updates')! > 0);
+      assert.ok(measure(stored, 'plain: lost updates')! > 0, "measure(stored, 'plain: lost updates')! > 0");
       assert.equal(measure(stored, `${protection}: lost updates`), 0);
       assert.equal(measure(stored, `${protection}: counter`), measure(stored, 'expected'));
       assertNothingLeft(run);
@@ -153,15 +162,21 @@ describe('shared memory lab', () => {
     assert.match(reports[0]!.message, new RegExp(`\\b${killed.pid}\\b`));
     assert.equal(run.processes.find((p) => p.pid === reports[0]!.pid)?.exitCode, 0);
     assert.equal(measure(stored, 'mutex: lost updates'), 0, 'the increments the killed worker never made are not counted as lost');
-    assert.ok(measure(stored, 'mutex: increments run')! < measure(stored, 'expected')!);
+    assert.ok(
+      measure(stored, 'mutex: increments run')! < measure(stored, 'expected')!,
+      "measure(stored, 'mutex: increments run')! < measure(stored, 'expected')!",
+    );
     assertNothingLeft(run);
   });
 
   it('step holder-dies with a mutex that is not robust: the survivor times out (ETIMEDOUT), and the check says so', async () => {
     const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'holder-dies', params: { robust: false } });
     assert.equal(checksOf(run)['owner-died-recovered'], false);
-    assert.ok(stored.some((e) => e.kind === 'io.error' && e.code === 'ETIMEDOUT'));
-    assert.ok(!stored.some((e) => e.kind === 'io.error' && e.code === 'EOWNERDEAD'));
+    assert.ok(
+      stored.some((e) => e.kind === 'io.error' && e.code === 'ETIMEDOUT'),
+      "stored.some((e) => e.kind === 'io.error' && e.code === 'ETIMEDOUT')",
+    );
+    assert.ok(!stored.some((e) => e.kind === 'io.error' && e.code === 'EOWNERDEAD'), "!stored.some((e) => e.kind === 'io.error' && e.code === 'EOWNERDEAD')");
     assert.match(run.checks.find((c) => c.id === 'owner-died-recovered')!.hint ?? '', /not robust/);
     assertNothingLeft(run);
   });
@@ -180,7 +195,10 @@ describe('shared memory lab', () => {
       params: { waitForRoom: false },
     });
     assert.equal(checksOf(refused.run)['exactly-once'], false);
-    assert.ok(refused.stored.some((e) => e.kind === 'io.error' && e.code === 'EOVERFLOW'));
+    assert.ok(
+      refused.stored.some((e) => e.kind === 'io.error' && e.code === 'EOVERFLOW'),
+      "refused.stored.some((e) => e.kind === 'io.error' && e.code === 'EOVERFLOW')",
+    );
     assertNothingLeft(refused.run);
   });
 

@@ -310,7 +310,7 @@ describe('shared-memory primitives in one process (their contracts and errors)',
     const segment = freshSegment(100);
     assert.equal(segment.size, 100);
     assert.equal(segment.path, '/dev/shm' + segment.name);
-    assert.ok(existsSync(segment.path));
+    assert.ok(existsSync(segment.path), 'existsSync(segment.path)');
     const other = SharedSegment.attach(segment.name);
     segment.store(8, 41);
     assert.equal(other.add(8, 1), 41);
@@ -336,7 +336,7 @@ describe('shared-memory primitives in one process (their contracts and errors)',
     assert.equal(sem.tryWait(), false);
     const start = performance.now();
     assert.equal(sem.wait(50), false);
-    assert.ok(performance.now() - start >= 45);
+    assert.ok(performance.now() - start >= 45, 'performance.now() - start >= 45');
     assert.deepEqual(tracer.calls, ['begin sem', 'end sem timed-out true']);
     sem.post();
     assert.equal(CountingSemaphore.at(segment, 8).value, 1);
@@ -364,7 +364,7 @@ describe('shared-memory primitives in one process (their contracts and errors)',
     assert.equal(mutex.holderPid, 0);
     assert.equal(segment.load(16), 0, 'unlocked');
     assert.throws(() => Mutex.init(segment, 12), /8-aligned/);
-    assert.ok(new MutexOwnerDiedError('m', 123).message.includes('process 123 died'));
+    assert.ok(new MutexOwnerDiedError('m', 123).message.includes('process 123 died'), "new MutexOwnerDiedError('m', 123).message.includes('process 123 died')");
     segment.unlink();
     segment.detach();
   });

@@ -115,8 +115,11 @@ describe('sockets lab', () => {
 
     // The socket descriptors the runtime announced are the ones /proc showed.
     const created = ofKind(stored, 'object.create').filter((e) => e.object.type === 'socket');
-    assert.ok(created.length >= 1 + 3 + 3);
-    assert.ok(created.every((e) => /^socket:\[\d+\]$/.test(e.object.name)));
+    assert.ok(created.length >= 1 + 3 + 3, 'created.length >= 1 + 3 + 3');
+    assert.ok(
+      created.every((e) => /^socket:\[\d+\]$/.test(e.object.name)),
+      'created.every((e) => /^socket:\\[\\d+\\]$/.test(e.object.name))',
+    );
 
     // The checks fail on the same trace without the evidence.
     const trace = traceOf(finished);
@@ -221,9 +224,15 @@ describe('sockets lab', () => {
       // This machine runs the app as root: root binds, then the program drops to nobody and is refused.
       assert.deepEqual(uids, [0, 65534]);
       assert.equal(ofKind(stored, 'socket.listen')[0]!.address, '127.0.0.1:80');
-      assert.ok(ofKind(stored, 'note').some((n) => n.text.startsWith('running as root')));
+      assert.ok(
+        ofKind(stored, 'note').some((n) => n.text.startsWith('running as root')),
+        "ofKind(stored, 'note').some((n) => n.text.startsWith('running as root'))",
+      );
       // The trace channel kept working after setuid: the process's last events arrived.
-      assert.ok(stored.some((e) => e.kind === 'process.exit' && e.role === 'binder'));
+      assert.ok(
+        stored.some((e) => e.kind === 'process.exit' && e.role === 'binder'),
+        "stored.some((e) => e.kind === 'process.exit' && e.role === 'binder')",
+      );
     } else {
       assert.equal(uids.length, 1);
     }
@@ -281,7 +290,10 @@ describe('sockets lab', () => {
     assert.equal(reasons.length, 16);
     const requested = ofKind(stored, 'kernel.snapshot').filter((s) => s.requested);
     assert.equal(requested.length, 32, 'client and server sampled at every request');
-    assert.ok(requested.every((s) => s.cpu && s.io));
+    assert.ok(
+      requested.every((s) => s.cpu && s.io),
+      'requested.every((s) => s.cpu && s.io)',
+    );
 
     const [path] = socketFiles(stored);
     assert.match(path!, /\/ipc-lab-run-[^/]+\/echo\.sock$/);
@@ -336,12 +348,16 @@ describe('sockets lab', () => {
       // nothing was unread, and resets it (RST) when the server's answers lay unread in its receive queue.
       assert.equal(early[0]!.how, failure === 'killed' ? 'end' : 'reset', failure);
       if (failure === 'killed-unread') assert.ok(measure(stored, 'unread bytes in the receive queue')! > 0, 'the kernel showed unread bytes before the kill');
-      assert.ok(run.checks[0]!.moment === early[0]!.ts);
+      assert.ok(run.checks[0]!.moment === early[0]!.ts, 'run.checks[0]!.moment === early[0]!.ts');
       const complete = ofKind(stored, 'socket.close').filter((e) => e.role === 'server' && /all 10 messages/.test(e.detail ?? ''));
       assert.equal(complete.length, 2);
       assert.ok(early[0]!.bytesIn! < complete[0]!.bytesIn!, 'fewer bytes from the client that vanished');
       assert.equal(measure(stored, 'clients completed'), 2);
-      if (failure !== 'reset') assert.ok(run.processes.some((p) => p.role === 'client' && p.signal === 'SIGKILL'));
+      if (failure !== 'reset')
+        assert.ok(
+          run.processes.some((p) => p.role === 'client' && p.signal === 'SIGKILL'),
+          "run.processes.some((p) => p.role === 'client' && p.signal === 'SIGKILL')",
+        );
       assertAllGone(finished);
     }
     const nobodyFails = await runToEnd(harness.engine, {
@@ -374,7 +390,10 @@ describe('sockets lab', () => {
     const kept = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'stale-socket', stepId: 'stale-socket', params: { removeStale: false, staleMs: 0 } });
     assert.equal(kept.run.status, 'failed');
     assert.match(kept.run.checks[0]!.detail, /did not bind .* again/);
-    assert.ok(ofKind(kept.stored, 'note').some((n) => /Fix: unlink the stale file/.test(n.text)));
+    assert.ok(
+      ofKind(kept.stored, 'note').some((n) => /Fix: unlink the stale file/.test(n.text)),
+      "ofKind(kept.stored, 'note').some((n) => /Fix: unlink the stale file/.test(n.text))",
+    );
     // The stale file was still there at the end: the host removed it with the run's directory.
     const cleanup = ofKind(kept.stored, 'host.cleanup').flatMap((c) => c.removed);
     assert.ok(
@@ -424,7 +443,7 @@ describe('sockets lab', () => {
       const events: { kind: string; code?: string; message?: string }[] = [];
       const tracer = { emit: (kind: string, fields: object) => void events.push({ kind, ...fields }) };
       const path = join(dir, 'echo.sock');
-      assert.ok(Buffer.byteLength(path) > 107);
+      assert.ok(Buffer.byteLength(path) > 107, 'Buffer.byteLength(path) > 107');
       await assert.rejects(listen(tracer, { path }, { channel: 'listen' }), { code: 'ENAMETOOLONG' });
       await assert.rejects(connectTraced(tracer, { path }, 'client'), { code: 'ENAMETOOLONG' });
       assert.deepEqual(
@@ -456,11 +475,14 @@ describe('sockets lab', () => {
         process.kill(listen.pid, 'SIGKILL');
       },
     );
-    assert.ok(path);
+    assert.ok(path, 'path');
     assert.equal(existsSync(path), false, `${path} is left`);
     const cleanup = ofKind(finished.stored, 'host.cleanup').flatMap((c) => c.removed);
     assert.ok(cleanup.includes(path), `host.cleanup listed ${path}: ${cleanup.join(', ')}`);
-    assert.ok(finished.run.processes.some((p) => p.role === 'server' && p.signal === 'SIGKILL'));
+    assert.ok(
+      finished.run.processes.some((p) => p.role === 'server' && p.signal === 'SIGKILL'),
+      "finished.run.processes.some((p) => p.role === 'server' && p.signal === 'SIGKILL')",
+    );
     assertAllGone(finished);
   });
 

@@ -90,7 +90,10 @@ describe('kernel view: sockets', { skip: linux ? false : 'the kernel view reads 
     assert.equal(byInode.get(inodeOf(tcpClient))?.state, 'ESTABLISHED');
     assert.equal(byInode.get(inodeOf(unixServer))?.local, unixPath);
     // Descriptors that are not sockets carry no socket field.
-    assert.ok(snapshot.fds.filter((fd) => !fd.target.startsWith('socket:[')).every((fd) => fd.socket === undefined));
+    assert.ok(
+      snapshot.fds.filter((fd) => !fd.target.startsWith('socket:[')).every((fd) => fd.socket === undefined),
+      "snapshot.fds.filter((fd) => !fd.target.startsWith('socket:[')).every((fd) => fd.socket === undefi...",
+    );
   });
 
   it('reads each table once per round, however many sockets there are', () => {

@@ -30,7 +30,10 @@ describe('loadLabs', () => {
       pipes.steps.map((s) => s.id),
       ['one-way', 'end-of-file', 'capacity', 'broken-pipe'],
     );
-    assert.ok(pipes.programs.some((p) => p.path === 'programs/message-writer.ts' && p.source.includes('lab.pipe(')));
+    assert.ok(
+      pipes.programs.some((p) => p.path === 'programs/message-writer.ts' && p.source.includes('lab.pipe(')),
+      "pipes.programs.some((p) => p.path === 'programs/message-writer.ts' && p.source.includes('lab.pipe...",
+    );
     const shm = labs.find((l) => l.id === 'shared-memory')!;
     assert.deepEqual(shm.platforms, ['linux']);
     assert.ok(

@@ -93,7 +93,10 @@ describe('browser host events', { timeout: 20_000 }, () => {
       socket.events().map((e) => e.payload.runId),
       [1, 2, 3, 4],
     );
-    assert.ok(socket.events().every((e) => e.event === 'run:updated'));
+    assert.ok(
+      socket.events().every((e) => e.event === 'run:updated'),
+      "socket.events().every((e) => e.event === 'run:updated')",
+    );
   });
 
   test('each tab has its own queue: a ready tab is not held back by one that is not', async () => {

@@ -62,7 +62,7 @@ describe('browser host', { timeout: 20_000 }, () => {
     const setCookie = String(answer.headers['set-cookie']);
     assert.match(setCookie, /HttpOnly/);
     assert.match(setCookie, /SameSite=Strict/);
-    assert.ok(setCookie.includes(host.token));
+    assert.ok(setCookie.includes(host.token), 'setCookie.includes(host.token)');
   });
 
   test('a wrong token gets 403 and no cookie', async () => {
@@ -154,8 +154,8 @@ describe('browser host', { timeout: 20_000 }, () => {
       const reply = await socket.call(1, 'labs.list', {});
       assert.equal(reply.id, 1);
       assert.equal(reply.ok, true, JSON.stringify(reply));
-      assert.ok(Array.isArray(reply.response.labs));
-      assert.ok(Array.isArray(reply.response.problems));
+      assert.ok(Array.isArray(reply.response.labs), 'Array.isArray(reply.response.labs)');
+      assert.ok(Array.isArray(reply.response.problems), 'Array.isArray(reply.response.problems)');
     } finally {
       await socket.close();
     }
@@ -167,7 +167,7 @@ describe('browser host', { timeout: 20_000 }, () => {
       socket.send('this is not json');
       const notJson = await socket.next((m) => m.ok === false && m.id === 0);
       assert.equal(notJson.error.code, 'bad-request');
-      assert.ok(notJson.error.message && notJson.error.fix);
+      assert.ok(notJson.error.message && notJson.error.fix, 'notJson.error.message && notJson.error.fix');
 
       socket.send({ id: 7, command: 42 });
       const badCommand = await socket.next((m) => m.id === 7);

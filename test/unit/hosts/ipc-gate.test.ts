@@ -34,8 +34,14 @@ describe('ipc gate: senders', () => {
   test('our window showing our index.html may call, with any #fragment or query', async () => {
     const { gate, calls } = makeGate();
     assert.deepEqual(await gate.invoke(ours, 'labs.list', {}), { ok: true, response: { handled: 'labs.list' } });
-    assert.ok(gate.isTrustedSender({ url: `${appUrl}#/labs/pipes`, isOurMainFrame: true }));
-    assert.ok(gate.isTrustedSender({ url: `${appUrl}?step=2`, isOurMainFrame: true }));
+    assert.ok(
+      gate.isTrustedSender({ url: `${appUrl}#/labs/pipes`, isOurMainFrame: true }),
+      'gate.isTrustedSender({ url: `${appUrl}#/labs/pipes`, isOurMainFrame: true })',
+    );
+    assert.ok(
+      gate.isTrustedSender({ url: `${appUrl}?step=2`, isOurMainFrame: true }),
+      'gate.isTrustedSender({ url: `${appUrl}?step=2`, isOurMainFrame: true })',
+    );
     assert.equal(calls.length, 1);
   });
 
@@ -60,8 +66,8 @@ describe('ipc gate: senders', () => {
   }
 
   test('isAppUrl compares the file, not the fragment', () => {
-    assert.ok(isAppUrl(`${appUrl}#x`, appUrl));
-    assert.ok(!isAppUrl('http://127.0.0.1/dist/renderer/index.html', appUrl));
+    assert.ok(isAppUrl(`${appUrl}#x`, appUrl), 'isAppUrl(`${appUrl}#x`, appUrl)');
+    assert.ok(!isAppUrl('http://127.0.0.1/dist/renderer/index.html', appUrl), "!isAppUrl('http://127.0.0.1/dist/renderer/index.html', appUrl)");
   });
 });
 

@@ -63,7 +63,7 @@ describe('findElectronBinary', () => {
   test('the real node_modules/electron here answers at once, without downloading', () => {
     const started = process.hrtime.bigint();
     const lookup = findElectronBinary({ env: {} });
-    assert.ok(process.hrtime.bigint() - started < 1_000_000_000n);
+    assert.ok(process.hrtime.bigint() - started < 1_000_000_000n, 'process.hrtime.bigint() - started < 1_000_000_000n');
     assert.equal(typeof lookup.found, 'boolean');
   });
 });
@@ -113,7 +113,7 @@ describe('serveBrowserMode', { timeout: 20_000 }, () => {
 
   test('an explicit port that is taken is an error, not a silent move', async () => {
     const blocker = await occupy(0);
-    assert.ok(blocker);
+    assert.ok(blocker, 'blocker');
     const address = blocker.address();
     const port = typeof address === 'object' && address ? address.port : -1;
     try {

@@ -69,7 +69,7 @@ describe('shared-memory segments (native)', () => {
       assert.throws(
         () => native().shmRead(h, 60, 8),
         (e: NodeJS.ErrnoException) => {
-          assert.ok(e instanceof RangeError);
+          assert.ok(e instanceof RangeError, 'e instanceof RangeError');
           assert.equal(e.code, 'ERR_OUT_OF_RANGE');
           assert.match(e.message, /offset 60 \+ length 8/);
           assert.match(e.message, /size 64 bytes/);
@@ -83,7 +83,7 @@ describe('shared-memory segments (native)', () => {
       assert.throws(
         () => native().atomicAdd(h, 6, 1),
         (e: NodeJS.ErrnoException) => {
-          assert.ok(e instanceof RangeError);
+          assert.ok(e instanceof RangeError, 'e instanceof RangeError');
           assert.equal(e.code, 'ERR_UNALIGNED');
           assert.match(e.message, /offset 6 .*size 64 bytes.*not 4-byte aligned.*Fix: use offset 4 or 8/);
           return true;

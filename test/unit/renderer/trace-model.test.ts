@@ -70,7 +70,7 @@ describe('a call still open when its process died', () => {
     const live = eofHang().slice(0, 5);
     const m = model(live);
     const [bar] = m.openBars(2000);
-    assert.ok(bar);
+    assert.ok(bar, 'bar');
     assert.equal(bar.open, true);
     assert.equal(bar.t1, 2000);
     assert.match(bar.label, /not returned$/);
