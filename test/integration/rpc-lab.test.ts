@@ -45,6 +45,15 @@ function assertPassedWithMoments(finished: FinishedRun): void {
   for (const c of finished.run.checks) assert.match(c.moment ?? '', /^\d+$/, `${c.id} names no moment`);
 }
 
+/**
+ * Under at-least-once a call runs as often as it is sent, and a reply that is merely slower than the
+ * timeout (a loaded machine) is sent again too: each deposit ran at least `least[i]` times, never fewer.
+ */
+function assertRanAtLeast(runs: number[], least: number[]): void {
+  assert.equal(runs.length, least.length, `${runs.length} deposits in the ledger, not ${least.length}`);
+  runs.forEach((n, i) => assert.ok(n >= least[i]!, `deposit ${i + 1} ran ${n} times, fewer than ${least[i]}`));
+}
+
 /** How often each deposit xid is in the last ledger a server read back. */
 function ledgerRuns(stored: StoredEvent[]): number[] {
   const ledgers = of(stored, 'rpc.ledger', 'server').sort((a, b) => (BigInt(a.ts) < BigInt(b.ts) ? -1 : 1));
@@ -128,13 +137,13 @@ describe('RPC lab', () => {
 
     it('at-least-once + drop-reply: the ledger holds two deposits twice; each-deposit-once and duplicates-suppressed fail', async () => {
       const { run, stored } = await step('failures', 'failures', { ...base, fault: 'drop-reply', semantics: 'at-least-once' });
-      assert.deepEqual(ledgerRuns(stored), [1, 2, 1, 2]);
+      assertRanAtLeast(ledgerRuns(stored), [1, 2, 1, 2]);
       assert.deepEqual(checksOf(run), { 'each-deposit-once': false, 'faults-and-retries': true, 'duplicates-suppressed': false });
     });
 
     it('at-least-once + delay past the timeout: the late original runs too; exactly-once replays it', async () => {
       const alo = await step('failures', 'failures', { ...base, fault: 'delay', semantics: 'at-least-once' });
-      assert.deepEqual(ledgerRuns(alo.stored), [1, 2, 1, 2]);
+      assertRanAtLeast(ledgerRuns(alo.stored), [1, 2, 1, 2]);
       const eo = await step('failures', 'failures', { ...base, fault: 'delay', semantics: 'exactly-once' });
       assertPassedWithMoments(eo);
       assert.deepEqual(ledgerRuns(eo.stored), [1, 1, 1, 1]);
@@ -170,7 +179,7 @@ describe('RPC lab', () => {
     it('at-least-once runs the deposit twice; at-most-once leaves it unknown; no crash fails the crash check', async () => {
       const alo = await step('crash', 'crash', { semantics: 'at-least-once' });
       assert.deepEqual(checksOf(alo.run), { 'crash-between-execute-and-reply': true, 'each-deposit-once': false, 'every-call-answered': true });
-      assert.deepEqual(ledgerRuns(alo.stored), [1, 2, 1]);
+      assertRanAtLeast(ledgerRuns(alo.stored), [1, 2, 1]);
       const amo = await step('crash', 'crash', { semantics: 'at-most-once' });
       assert.deepEqual(checksOf(amo.run), { 'crash-between-execute-and-reply': true, 'each-deposit-once': true, 'every-call-answered': false });
       assert.equal(of(amo.stored, 'rpc.error', 'client').filter((e) => e.code === 'unknown').length, 1);
