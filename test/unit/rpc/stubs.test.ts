@@ -21,6 +21,12 @@ import { lookUp, registerWithMatchmaker, startMatchmaker } from '../../../main/r
 import { frameRecord } from '../../../main/runtime/rpc/record-marking.js';
 import { startServer, type RpcServer, type ServerOptions } from '../../../main/runtime/rpc/server.js';
 
+/**
+ * How long a client waits for a reply before it sends the call again. Well above what one call costs
+ * here (an fsync of the ledger: 17-45 ms measured), so that only the link's faults cause retries.
+ */
+const CALL_TIMEOUT_MS = 1000;
+
 type Event = { [K in RpcEventKind]: { kind: K } & TraceEventFields[K] }[RpcEventKind];
 
 function collector(): RpcTracer & { events: Event[]; of<K extends RpcEventKind>(kind: K): (TraceEventFields[K] & { kind: K })[] } {
@@ -97,7 +103,7 @@ async function depositRun(semantics: Semantics, plan: LinkPlan, n = 4, maxAttemp
   const log = ledgerPath();
   const server = await bankServer(semantics, tracer, { log });
   const link = await startLossyLink({ target: { host: '127.0.0.1', port: server.port }, plan, tracer });
-  const client = await connectClient(BANK, { port: link.port, semantics, tracer, timeoutMs: 200, maxAttempts, firstXid: 100 });
+  const client = await connectClient(BANK, { port: link.port, semantics, tracer, timeoutMs: CALL_TIMEOUT_MS, maxAttempts, firstXid: 100 });
   const outcomes: (number | string)[] = [];
   try {
     for (let i = 0; i < n; i++) outcomes.push(await client.stub.deposit({ account: 'alice', amount: 10 }).catch((e: RpcError) => e.code));
@@ -241,17 +247,19 @@ describe('RPC stubs over TCP', () => {
   });
 
   for (const fault of ['drop-reply', 'duplicate-request', 'delay'] as const) {
-    const plan: LinkPlan = { fault, every: 2, delayMs: 400 };
+    const plan: LinkPlan = { fault, every: 2, delayMs: CALL_TIMEOUT_MS + 500 };
     it(`${fault}: at-least-once runs two deposits twice; at-most-once and exactly-once run each once`, async () => {
       const alo = await depositRun('at-least-once', plan);
-      assert.deepEqual([...alo.runs.values()], [1, 2, 1, 2], 'calls 2 and 4 in the ledger twice');
-      assert.equal(alo.tracer.of('rpc.duplicate').filter((d) => d.action === 'executed-again').length, 2);
+      // At least: a reply merely slower than the timeout (a loaded machine) is sent again, and run again, too.
+      const runs = [...alo.runs.values()];
+      assert.ok(runs.length === 4 && runs.every((n, i) => n >= [1, 2, 1, 2][i]!), `calls 2 and 4 in the ledger at least twice: ${runs}`);
+      assert.ok(alo.tracer.of('rpc.duplicate').filter((d) => d.action === 'executed-again').length >= 2, 'both hit calls ran again');
       for (const semantics of ['at-most-once', 'exactly-once'] as const) {
         const run = await depositRun(semantics, plan);
         assert.deepEqual([...run.runs.values()], [1, 1, 1, 1], `${semantics}: each deposit once in the ledger`);
         assert.deepEqual(run.outcomes, [10, 20, 30, 40]);
         const duplicates = run.tracer.of('rpc.duplicate');
-        assert.equal(duplicates.length, 2, `${semantics}: two duplicates seen`);
+        assert.ok(duplicates.length >= 2, `${semantics}: at least the two hit calls' duplicates seen, not ${duplicates.length}`);
         assert.ok(
           duplicates.every((d) => d.action === 'replayed'),
           JSON.stringify(duplicates),
