@@ -6,6 +6,11 @@
  *   ipc-lab run <lab> [options]        run a step or scenario headless, print its trace and checks
  *   ipc-lab serve [--port N]           serve the app in browser mode on 127.0.0.1
  *   ipc-lab sessions                   list past sessions
+ *   ipc-lab runs [--lab L] [--step S]  list runs, newest first
+ *   ipc-lab show <runId> [--json]      print one run: parameters, processes, checks, events
+ *   ipc-lab report [options]           export a session report (HTML, JSON or PDF)
+ *   ipc-lab report verify FILE...      check reports for changes made after export
+ *   ipc-lab trace <runId> --format F   export a run's trace for Perfetto UI (perfetto) or a spreadsheet (csv)
  *
  * Exit status of `run`: 0 when the run passed (or completed with no checks), 1 when a check failed or
  * the run was stopped, 2 on a usage error.
@@ -15,6 +20,10 @@ import { UserError } from '../contract/errors.js';
 import type { ParamValues, RunSummary } from '../contract/lab-model.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import { defaultDataDir, openEngine, type Engine } from '../engine/engine.js';
+import { REPORT_CLAIMS } from '../contract/report-format.js';
+import { REPORT_FILE_FORMATS, TRACE_FILE_FORMATS, type ExportedFile } from '../contract/commands.js';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 const HELP: Record<string, string> = {
   main: `Usage: ipc-lab <command> [options]
@@ -24,6 +33,10 @@ Commands:
   run <lab>   Run a lab step or scenario on real processes and print its trace and checks
   serve       Serve IPC Lab in browser mode on 127.0.0.1
   sessions    List past sessions
+  runs        List runs, newest first
+  show <run>  Print one run: parameters, processes, checks and events
+  report      Export a session report (HTML, JSON or PDF); "report verify FILE..." checks reports
+  trace <run> Export one run's trace for Perfetto UI or a spreadsheet
 
 Data lives in $IPC_LAB_HOME (now: ${defaultDataDir()}).
 Run "ipc-lab <command> --help" for a command's options.`,
@@ -46,6 +59,38 @@ with its access token. Ctrl-C stops it.`,
   sessions: `Usage: ipc-lab sessions
 
 Lists past sessions, newest first: the lab, when it started, how many runs, steps passed.`,
+  runs: `Usage: ipc-lab runs [--lab ID] [--step ID] [--limit N] [--json]
+
+Lists runs, newest first: id, start time, lab/step, status, duration, checks passed, and the parameters
+that differ from the step's values. --json prints one run summary per line.`,
+  show: `Usage: ipc-lab show <runId> [--json]
+
+Prints one run: its parameters, status, processes, checks, and its trace events.
+--json prints {"run": ..., "events": [...]} as one JSON object.`,
+  report: `Usage: ipc-lab report [--lab ID] [--format html|json|pdf] [--out FILE] [--full]
+                        [--name NAME] [--student-id ID] [--allow-empty]
+       ipc-lab report verify FILE...
+
+Exports the student's work as a report: per step the prediction, the runs, and the chosen run (the
+latest passing, else the latest) in full with the evidence its checks used.
+  --lab ID          one lab (default: all labs)
+  --format F        html (default; one self-contained file), json (ipc-lab-report/1), or pdf
+                    (through headless Chromium: $CHROMIUM_PATH, else the usual install paths)
+  --out FILE        where to write it (default: a name like ipc-lab-report-<name>-<lab>-<date>.html here)
+  --full            embed every event of each chosen run, not only those its checks need
+  --name NAME       the student's name (asked once, then kept; a pseudonym is allowed)
+  --student-id ID   an optional student id, kept with the name
+  --allow-empty     write a valid report even when no step has been run
+
+verify checks each FILE and prints one line per layer: the file's own digest or form, the format, the
+report's digest, the evidence chains, and the lab's checks re-run over the embedded events.
+${REPORT_CLAIMS}
+Exit status of verify: 0 when every report passes every layer, 1 otherwise.`,
+  trace: `Usage: ipc-lab trace <runId> --format perfetto|csv [--out FILE]
+
+Exports one run's trace. perfetto: Chrome Trace Event Format JSON, which Perfetto UI
+(https://ui.perfetto.dev) and chrome://tracing open: one track per process, calls as slices, messages
+as flows, buffer levels as counters. csv: one row per event, for a spreadsheet or pandas.`,
 };
 
 class UsageError extends Error {}
@@ -70,6 +115,14 @@ async function main(argv: string[]): Promise<number> {
       return runLab(rest);
     case 'serve':
       return serve(rest);
+    case 'runs':
+      return listRuns(rest);
+    case 'show':
+      return showRun(rest);
+    case 'report':
+      return rest[0] === 'verify' ? verifyReports(rest.slice(1)) : exportReport(rest);
+    case 'trace':
+      return exportTrace(rest);
   }
   return 2;
 }
@@ -208,6 +261,176 @@ function printText(record: CliRecord, startTs: bigint): void {
       console.log(`Run ${run.runId} ${run.status}${run.message ? `: ${run.message}` : ''}`);
     }
   }
+}
+
+function runIdArgument(positionals: string[], command: string): number {
+  const text = positionals[0];
+  if (!text || positionals.length > 1) throw new UsageError(`Name one run: ipc-lab ${command} <runId>. "ipc-lab runs" lists them.`);
+  const runId = Number(text);
+  if (!Number.isSafeInteger(runId) || runId < 1) throw new UsageError(`A run id is a whole number from 1 up, got "${text}". "ipc-lab runs" lists them.`);
+  return runId;
+}
+
+function durationText(run: RunSummary): string {
+  if (!run.endedAt) return 'going';
+  const ms = Date.parse(run.endedAt) - Date.parse(run.startedAt);
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+async function listRuns(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { lab: { type: 'string' }, step: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } } });
+  const limit = values.limit === undefined ? 200 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit must be a whole number from 1 to 1000, got "${values.limit}".`);
+  return withEngine(async (engine) => {
+    const { runs } = await engine.call('runs.list', { ...(values.lab ? { labId: values.lab } : {}), ...(values.step ? { stepId: values.step } : {}), limit });
+    if (values.json) {
+      for (const run of runs) console.log(JSON.stringify(run));
+      return 0;
+    }
+    if (runs.length === 0) console.log('No runs yet. Start one with: ipc-lab run <lab>');
+    const defaults = new Map<string, ParamValues>();
+    for (const run of runs) {
+      const key = `${run.labId}/${run.stepId ?? ''}`;
+      if (!defaults.has(key)) {
+        const { lab } = await engine.call('labs.get', { labId: run.labId }).catch(() => ({ lab: undefined }));
+        const step = lab?.steps.find((s) => s.id === run.stepId);
+        const scenario = lab?.scenarios.find((s) => s.id === run.scenarioId);
+        defaults.set(key, { ...Object.fromEntries((scenario?.params ?? []).map((p) => [p.name, p.default])), ...(step?.params ?? {}) });
+      }
+      const changed = Object.entries(run.params).filter(([name, value]) => defaults.get(key)![name] !== value);
+      const passed = run.checks.filter((c) => c.passed).length;
+      console.log(
+        [
+          `#${run.runId}`.padEnd(6),
+          run.startedAt.replace('T', ' ').slice(0, 19),
+          `${run.labId}/${run.stepId ?? `scenario ${run.scenarioId}`}`.padEnd(40),
+          run.status.padEnd(9),
+          durationText(run).padStart(8),
+          run.checks.length > 0 ? `checks ${passed}/${run.checks.length}` : 'no checks',
+          changed.length > 0 ? changed.map(([n, v]) => `${n}=${String(v)}`).join(' ') : '',
+        ]
+          .join('  ')
+          .trimEnd(),
+      );
+    }
+    return 0;
+  });
+}
+
+async function showRun(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const runId = runIdArgument(positionals, 'show');
+  return withEngine(async (engine) => {
+    const { run, events } = await engine.call('runs.get', { runId, afterSeq: 0 });
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ run, events }) + '\n');
+      return 0;
+    }
+    const startTs = BigInt(run.startTs);
+    console.log(`Run ${run.runId}: ${run.labId} / ${run.stepId ? `step ${run.stepId}` : `scenario ${run.scenarioId}`}  ${JSON.stringify(run.params)}`);
+    console.log(`Started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt} (${durationText(run)})` : ', still going'}; ${events.length} events`);
+    for (const event of events) printText({ type: 'event', event }, startTs);
+    for (const p of run.processes) printText({ type: 'process', process: p }, startTs);
+    for (const check of run.checks) printText({ type: 'check', check }, startTs);
+    printText({ type: 'end', run }, startTs);
+    return 0;
+  });
+}
+
+/**
+ * Writes a file whole or not at all: into a temporary file beside it, then renamed over it. A path that
+ * cannot be written is a UserError naming it.
+ */
+function writeWhole(out: string, content: string | Buffer): void {
+  const temp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temp, content);
+    renameSync(temp, out);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UserError('bad-request', `Cannot write ${out}: ${code}.`, 'Choose a path in a folder that exists and that you can write to (--out FILE).');
+  }
+}
+
+async function exportReport(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      lab: { type: 'string' },
+      format: { type: 'string', default: 'html' },
+      out: { type: 'string' },
+      full: { type: 'boolean' },
+      name: { type: 'string' },
+      'student-id': { type: 'string' },
+      'allow-empty': { type: 'boolean' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`Unexpected "${positionals[0]}". Did you mean "ipc-lab report verify FILE..."?`);
+  const format = values.format!;
+  if (format !== 'pdf' && !(REPORT_FILE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format is html, json or pdf, got "${format}".`);
+  const pdf = format === 'pdf' ? await import('../report/report-pdf.js') : undefined;
+  const chromium = pdf?.findChromium() ?? null;
+  if (pdf && !chromium)
+    throw new UserError(
+      'bad-request',
+      'A PDF needs Chromium, and none was found ($CHROMIUM_PATH is not set, and none is at the usual paths).',
+      'Set CHROMIUM_PATH to a Chromium or Chrome binary, or export HTML (--format html) and print it to PDF from any browser.',
+    );
+  return withEngine(async (engine) => {
+    if (values.name !== undefined) await engine.call('identity.set', { name: values.name, studentId: values['student-id'] ?? null });
+    else if (values['student-id'] !== undefined) throw new UsageError('--student-id goes with --name.');
+    const file = await engine.call('report.export', {
+      ...(values.lab ? { labId: values.lab } : {}),
+      format: pdf ? 'html' : (format as 'html' | 'json'),
+      full: values.full ?? false,
+      allowEmpty: values['allow-empty'] ?? false,
+    });
+    const out = resolve(values.out ?? (pdf ? file.fileName.replace(/\.html$/, '.pdf') : file.fileName));
+    if (pdf) {
+      const temp = mkdtempSync(join(dirname(out), '.ipc-lab-report-'));
+      try {
+        const htmlFile = join(temp, file.fileName);
+        writeFileSync(htmlFile, file.content);
+        await pdf.htmlFileToPdf(htmlFile, out, chromium!);
+      } finally {
+        rmSync(temp, { recursive: true, force: true });
+      }
+    } else writeWhole(out, file.content);
+    console.log(`Wrote ${out}`);
+    return 0;
+  });
+}
+
+async function verifyReports(files: string[]): Promise<number> {
+  if (files.length === 0) throw new UsageError('Name the report files to verify: ipc-lab report verify FILE...');
+  const { verifyReportFile } = await import('../report/verify.js');
+  return withEngine(async (engine) => {
+    const labs = engine.loadedLabs;
+    let allOk = true;
+    for (const file of files) {
+      const verdict = verifyReportFile(file, labs);
+      allOk &&= verdict.ok;
+      console.log(`${file}: ${verdict.ok ? 'OK' : 'FAILED'}${verdict.title ? `  (${verdict.title})` : ''}`);
+      for (const layer of verdict.layers) console.log(`  ${layer.ok ? 'ok  ' : 'FAIL'} ${layer.text}`);
+    }
+    return allOk ? 0 : 1;
+  });
+}
+
+async function exportTrace(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string' }, out: { type: 'string' } } });
+  const runId = runIdArgument(positionals, 'trace');
+  if (!values.format || !(TRACE_FILE_FORMATS as readonly string[]).includes(values.format))
+    throw new UsageError(`--format is ${TRACE_FILE_FORMATS.join(' or ')}${values.format ? `, got "${values.format}"` : ''}.`);
+  return withEngine(async (engine) => {
+    const file: ExportedFile = await engine.call('trace.export', { runId, format: values.format as 'perfetto' | 'csv' });
+    const out = resolve(values.out ?? file.fileName);
+    writeWhole(out, file.content);
+    console.log(`Wrote ${out}`);
+    return 0;
+  });
 }
 
 async function serve(args: string[]): Promise<number> {

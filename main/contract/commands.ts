@@ -15,11 +15,15 @@
 import { z } from 'zod';
 import type { ErrorInfo } from './errors.js';
 import type { Lab, LabProblem, LabSummary, RunSummary, SessionSummary, StepProgress } from './lab-model.js';
+import type { StudentIdentity } from './report-format.js';
 import type { StoredEvent } from './trace-events.js';
 
 const labId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a lab id is lower-case letters, digits and dashes');
 const stepId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a step id is lower-case letters, digits and dashes');
 const runId = z.number().int().positive();
+/** What `report.export` can write in every host (PDF is the host's: Electron prints, the browser prints, the CLI asks Chromium). */
+export const REPORT_FILE_FORMATS = ['html', 'json'] as const;
+export const TRACE_FILE_FORMATS = ['perfetto', 'csv'] as const;
 const paramValue = z.union([z.number().finite(), z.boolean(), z.string().max(200)]);
 
 export const commandSchemas = {
@@ -44,6 +48,33 @@ export const commandSchemas = {
   'answers.save': z.object({ labId, stepId, text: z.string().max(20_000) }).strict(),
   /** Past sessions, newest first. */
   'sessions.list': z.object({}).strict(),
+  /** Runs, newest first: all, one lab's, or one step's. */
+  'runs.list': z.object({ labId: labId.optional(), stepId: stepId.optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(),
+  /** The run going on now, if any (a page that opens, or reloads, during a run reattaches to it). */
+  'runs.active': z.object({}).strict(),
+  /** The student's name and id as the reports carry them, or null before they were given. */
+  'identity.get': z.object({}).strict(),
+  /** Keep the student's name (a pseudonym is allowed) and optional student id for reports. */
+  'identity.set': z
+    .object({
+      name: z.string().trim().min(1, 'a name is needed (a pseudonym will do)').max(200),
+      studentId: z.string().trim().max(100).nullable().default(null),
+    })
+    .strict(),
+  /**
+   * A session report (main/contract/report-format.ts): of one lab or of all. `allowEmpty` asks for a
+   * valid report even when no step was run; otherwise that is refused with a message.
+   */
+  'report.export': z
+    .object({
+      labId: labId.optional(),
+      format: z.enum(REPORT_FILE_FORMATS),
+      full: z.boolean().default(false),
+      allowEmpty: z.boolean().default(false),
+    })
+    .strict(),
+  /** One run's trace as a file: Chrome Trace Event Format JSON (opens in Perfetto UI) or CSV. */
+  'trace.export': z.object({ runId, format: z.enum(TRACE_FILE_FORMATS) }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -62,6 +93,19 @@ export interface CommandResponses {
   'runs.get': { run: RunSummary; events: StoredEvent[] };
   'answers.save': { saved: true };
   'sessions.list': { sessions: SessionSummary[] };
+  'runs.list': { runs: RunSummary[] };
+  'runs.active': { run: RunSummary | null };
+  'identity.get': { student: StudentIdentity | null };
+  'identity.set': { student: StudentIdentity };
+  'report.export': ExportedFile;
+  'trace.export': ExportedFile;
+}
+
+/** A file for the user to save: the host or the page offers it under `fileName`. */
+export interface ExportedFile {
+  fileName: string;
+  mimeType: string;
+  content: string;
 }
 
 export type CommandResponse<C extends CommandName> = CommandResponses[C];

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'run-in-progress'
   | 'lab-broken'
   | 'unsupported-platform'
+  | 'no-identity'
+  | 'nothing-to-report'
   | 'internal';
 
 export interface ErrorInfo {

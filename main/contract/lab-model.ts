@@ -81,6 +81,8 @@ export interface Lab {
   platforms: string[];
   /** The introduction in Markdown. */
   intro: string;
+  /** SHA-256 (hex) over the lab's files (main/engine/lab-digest.ts): which version of the lab this is. */
+  version: string;
   steps: LabStep[];
   scenarios: Scenario[];
   programs: ProgramSource[];
@@ -122,6 +124,8 @@ export interface ProcessInfo {
 
 export interface RunSummary {
   runId: number;
+  /** The lab version the run ran with (null for runs stored before versions were recorded). */
+  labVersion: string | null;
   sessionId: number;
   labId: string;
   stepId: string | null;

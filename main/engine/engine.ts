@@ -26,6 +26,9 @@ import { loadLabs, paramProblem, type LabCatalogue, type LoadedLab } from './lab
 import { findProjectRoot } from '../project-root.js';
 import { sweepLeftoverObjects, sweepLeftoverRunDirs } from './leftovers.js';
 import { native } from '../native/index.js';
+import type { StudentIdentity } from '../contract/report-format.js';
+import { machineFacts } from './machine-facts.js';
+import { readFileSync } from 'node:fs';
 
 /** $IPC_LAB_HOME, else ~/.local/share/ipc-lab (browser and CLI modes; Electron uses userData). */
 export function defaultDataDir(): string {
@@ -38,6 +41,8 @@ type Handlers = { [C in CommandName]: (request: CheckedRequest<C>) => Promise<Co
 
 export class Engine implements EngineHandle {
   private readonly listeners = new Set<(event: WireEvent) => void>();
+  /** The machine every run of this engine runs on. */
+  private readonly machine = machineFacts();
   private readonly sessions = new Map<string, number>();
   private activeRun: LabRun | undefined;
   private closed = false;
@@ -47,6 +52,7 @@ export class Engine implements EngineHandle {
     private catalogue: LabCatalogue,
     private readonly labsDir: string,
     private readonly compiledRoot: string,
+    private readonly appVersion: string,
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -60,7 +66,7 @@ export class Engine implements EngineHandle {
     native().markInheritedCloseOnExec(3);
     const store = EventStore.open(options.dataDir);
     store.closeAbandonedRuns();
-    return new Engine(store, await loadLabs(labsDir, compiledRoot), labsDir, compiledRoot);
+    return new Engine(store, await loadLabs(labsDir, compiledRoot), labsDir, compiledRoot, appVersion(root));
   }
 
   async handle(command: string, request: unknown): Promise<CommandOutcome> {
@@ -120,6 +126,11 @@ export class Engine implements EngineHandle {
   /** Loads labs/ again (after a lab file changed). */
   async reloadLabs(): Promise<void> {
     this.catalogue = await loadLabs(this.labsDir, this.compiledRoot);
+  }
+
+  /** The labs as loaded, checks included (for `report verify`, which re-runs them). */
+  get loadedLabs(): LoadedLab[] {
+    return this.catalogue.labs;
   }
 
   get problems() {
@@ -201,7 +212,16 @@ export class Engine implements EngineHandle {
         this.sessions.set(lab.id, sessionId);
       }
       const startTs = process.hrtime.bigint();
-      const runId = this.store.createRun({ sessionId, labId: lab.id, stepId: step?.id ?? null, scenarioId: scenario.id, params: values, startTs });
+      const runId = this.store.createRun({
+        sessionId,
+        labId: lab.id,
+        stepId: step?.id ?? null,
+        scenarioId: scenario.id,
+        params: values,
+        startTs,
+        labVersion: lab.version,
+        machine: this.machine,
+      });
       const run = new LabRun({
         runId,
         labId: lab.id,
@@ -254,7 +274,58 @@ export class Engine implements EngineHandle {
     },
 
     'sessions.list': () => ({ sessions: this.store.sessions() }),
+
+    'runs.list': ({ labId, stepId, limit }) => {
+      const lab = labId === undefined ? undefined : this.findLab(labId);
+      if (stepId !== undefined && !lab) throw new UserError('bad-request', 'A step is named without its lab.', 'Give labId with stepId.');
+      if (lab && stepId !== undefined && !lab.steps.some((s) => s.id === stepId))
+        throw new UserError('unknown-step', `Lab "${lab.id}" has no step "${stepId}".`, `Choose one of: ${lab.steps.map((s) => s.id).join(', ')}.`);
+      return { runs: this.store.runs({ ...(lab ? { labId: lab.id } : {}), ...(stepId !== undefined ? { stepId } : {}), limit }) };
+    },
+
+    'runs.active': () => ({ run: this.activeRun ? (this.store.run(this.activeRun.runId) ?? null) : null }),
+
+    'identity.get': () => ({ student: this.identity() }),
+
+    'identity.set': ({ name, studentId }) => {
+      const student: StudentIdentity = { name, studentId: studentId || null };
+      this.store.setSetting(IDENTITY_SETTING, JSON.stringify(student));
+      return { student };
+    },
+
+    // The report code loads on the first export, not at every start.
+    'report.export': async ({ labId, format, full, allowEmpty }) => {
+      const [{ buildReport }, { reportFile }] = await Promise.all([import('../report/build-report.js'), import('../report/report-files.js')]);
+      const labs = labId === undefined ? this.catalogue.labs : [this.findLab(labId)];
+      const student = this.identity();
+      if (!student)
+        throw new UserError(
+          'no-identity',
+          'A report needs the name of the student it belongs to.',
+          'Give your name (a pseudonym will do) when the export asks, or with --name.',
+        );
+      const report = buildReport({ store: this.store, labs, labId: labId ?? null, student, full, machine: this.machine, appVersion: this.appVersion });
+      if (!allowEmpty && report.labs.every((l) => l.steps.every((s) => s.attempts.length === 0)))
+        throw new UserError(
+          'nothing-to-report',
+          `There is nothing to report yet: no step of ${labId === undefined ? 'any lab' : `the ${labs[0]!.title} lab`} has been run.`,
+          'Run a step first, or ask for an empty report (--allow-empty on the command line).',
+        );
+      return reportFile(report, format);
+    },
+
+    'trace.export': async ({ runId, format }) => {
+      const { traceFile } = await import('../report/report-files.js');
+      const run = this.store.run(runId);
+      if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Choose a run from the lab page, or from `ipc-lab runs`.');
+      return traceFile(run, this.store.events(runId), format);
+    },
   };
+
+  private identity(): StudentIdentity | null {
+    const text = this.store.setting(IDENTITY_SETTING);
+    return text === null ? null : (JSON.parse(text) as StudentIdentity);
+  }
 
   /** Defaults, overridden by the step's and the request's values, each checked against its range. */
   private resolveParams(specs: LabSpecs, given: ParamValues): ParamValues {
@@ -279,8 +350,15 @@ export class Engine implements EngineHandle {
 
 type LabSpecs = LoadedLab['scenarios'][number]['params'];
 
+const IDENTITY_SETTING = 'student';
+
 function platformName(platform: string): string {
   return { linux: 'Linux', darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD' }[platform] ?? platform;
+}
+
+/** The version in package.json. */
+function appVersion(root: string): string {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export function openEngine(options: EngineOptions): Promise<Engine> {

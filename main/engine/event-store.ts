@@ -11,7 +11,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, SessionSummary, StepProgress, StepStatus } from '../contract/lab-model.js';
 import { processIdentity } from './leftovers.js';
+import type { AnswerRevision, MachineFacts, RunEndRecord, RunHeaderRecord } from '../contract/report-format.js';
 import type { StoredEvent } from '../contract/trace-events.js';
+import { answerRecord, CHAIN_START, chainOver, eventRecord, nextLink, recordHash } from './evidence-chain.js';
 
 const MIGRATIONS: string[] = [
   /* 1 */ `
@@ -76,7 +78,30 @@ const MIGRATIONS: string[] = [
   -- The engine that runs it ("<pid>:<start time>", see processIdentity): a second engine on the same data
   -- folder (the CLI beside the app) must not take a live run of the first for abandoned.
   ALTER TABLE runs ADD COLUMN owner TEXT;`,
+  /* 3 */ `
+  -- Evidence (main/engine/evidence-chain.ts): each run's records are hash-chained as they are stored;
+  -- chain_head is the last link. Runs stored before this migration have none.
+  ALTER TABLE runs ADD COLUMN lab_version TEXT;
+  ALTER TABLE runs ADD COLUMN machine TEXT;
+  ALTER TABLE runs ADD COLUMN chain_head TEXT;
+  -- Every saved version of an answer, never overwritten; link chains a step's versions.
+  CREATE TABLE answer_revisions (
+    id INTEGER PRIMARY KEY,
+    lab_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    link TEXT NOT NULL
+  );
+  CREATE INDEX answer_revisions_by_step ON answer_revisions(lab_id, step_id, id);
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
 ];
+
+/** Work a migration needs beyond SQL, run in the same transaction, after it. */
+const MIGRATION_STEPS: Record<number, (store: EventStore) => void> = {
+  // Answers saved before revisions were kept become each step's first revision, at their last save.
+  3: (store) => store.seedAnswerRevisions(),
+};
 
 /** An event ready to store: its JSON text plus the fields the columns copy. */
 export interface EventRow {
@@ -92,6 +117,9 @@ const ROWS_PER_INSERT = 64;
 
 interface RunRow {
   id: number;
+  lab_version: string | null;
+  machine: string | null;
+  chain_head: string | null;
   session_id: number;
   lab_id: string;
   step_id: string | null;
@@ -132,6 +160,11 @@ export class EventStore {
     this.insertMany = this.db.prepare(`INSERT INTO events (run_id, seq, ts, pid, kind, data) VALUES ${Array(ROWS_PER_INSERT).fill(values).join(', ')}`);
     // Many rows per statement: better-sqlite3's per-call cost, not SQLite, bounds single-row inserts.
     this.insertBatch = this.db.transaction((runId: number, rows: EventRow[]) => {
+      // The chain record of each event is the event as events() will return it.
+      this.extendChain(
+        runId,
+        rows.map((row) => recordHash(eventRecord({ ...(JSON.parse(row.data) as object), runId, seq: row.seq } as StoredEvent))),
+      );
       let i = 0;
       const args: unknown[] = [];
       for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
@@ -164,6 +197,7 @@ export class EventStore {
     for (let version = current + 1; version <= MIGRATIONS.length; version++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[version - 1]!);
+        MIGRATION_STEPS[version]?.(this);
         this.db.pragma(`user_version = ${version}`);
       })();
     }
@@ -177,24 +211,75 @@ export class EventStore {
     return Number(this.db.prepare('INSERT INTO sessions (lab_id, started_at) VALUES (?, ?)').run(labId, now()).lastInsertRowid);
   }
 
-  createRun(run: { sessionId: number; labId: string; stepId: string | null; scenarioId: string; params: ParamValues; startTs: bigint }): number {
-    return Number(
-      this.db
-        .prepare(
-          `INSERT INTO runs (session_id, lab_id, step_id, scenario_id, params, status, start_ts, started_at, owner)
-           VALUES (?, ?, ?, ?, ?, 'starting', ?, ?, ?)`,
-        )
-        .run(
-          run.sessionId,
-          run.labId,
-          run.stepId,
-          run.scenarioId,
-          JSON.stringify(run.params),
-          run.startTs.toString(),
-          now(),
-          processIdentity(process.pid) ?? null,
-        ).lastInsertRowid,
-    );
+  createRun(run: {
+    sessionId: number;
+    labId: string;
+    stepId: string | null;
+    scenarioId: string;
+    params: ParamValues;
+    startTs: bigint;
+    labVersion: string;
+    machine: MachineFacts;
+  }): number {
+    return this.db.transaction(() => {
+      const runId = Number(
+        this.db
+          .prepare(
+            `INSERT INTO runs (session_id, lab_id, step_id, scenario_id, params, status, start_ts, started_at, owner, lab_version, machine)
+             VALUES (?, ?, ?, ?, ?, 'starting', ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            run.sessionId,
+            run.labId,
+            run.stepId,
+            run.scenarioId,
+            JSON.stringify(run.params),
+            run.startTs.toString(),
+            now(),
+            processIdentity(process.pid) ?? null,
+            run.labVersion,
+            JSON.stringify(run.machine),
+          ).lastInsertRowid,
+      );
+      const header = this.headerRecord(runId)!;
+      this.db.prepare('UPDATE runs SET chain_head = ? WHERE id = ?').run(nextLink(CHAIN_START, recordHash(header)), runId);
+      return runId;
+    })();
+  }
+
+  /** The first record of a run's chain, rebuilt from its row; undefined for a run stored before chains. */
+  headerRecord(runId: number): RunHeaderRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined;
+    if (!row || row.lab_version === null || row.machine === null) return undefined;
+    return {
+      type: 'run.start',
+      runId: row.id,
+      labId: row.lab_id,
+      stepId: row.step_id,
+      scenarioId: row.scenario_id,
+      params: JSON.parse(row.params) as ParamValues,
+      startTs: row.start_ts,
+      startedAt: row.started_at,
+      labVersion: row.lab_version,
+      machine: JSON.parse(row.machine) as MachineFacts,
+    };
+  }
+
+  /** The last record of a run's chain, from the run as stored now (its status, processes and checks). */
+  endRecord(run: RunSummary): RunEndRecord {
+    return { type: 'run.end', status: run.status, endedAt: run.endedAt ?? '', message: run.message, processes: run.processes, checks: run.checks };
+  }
+
+  /** Appends one record to a run's chain. A run without a chain (stored before chains) stays without. */
+  private extendChain(runId: number, recordHashes: string[]): void {
+    const row = this.db.prepare('SELECT chain_head FROM runs WHERE id = ?').get(runId) as { chain_head: string | null } | undefined;
+    if (!row || row.chain_head === null) return;
+    this.db.prepare('UPDATE runs SET chain_head = ? WHERE id = ?').run(chainOver(recordHashes, row.chain_head), runId);
+  }
+
+  /** A run's chain head as stored, or null for a run stored before chains. */
+  chainHead(runId: number): string | null {
+    return (this.db.prepare('SELECT chain_head FROM runs WHERE id = ?').get(runId) as { chain_head: string | null } | undefined)?.chain_head ?? null;
   }
 
   updateRunStatus(runId: number, status: RunStatus, message: string | null): void {
@@ -202,9 +287,17 @@ export class EventStore {
   }
 
   finishRun(runId: number, status: RunStatus, message: string | null, checks: CheckResult[]): void {
-    this.db
-      .prepare('UPDATE runs SET status = ?, message = COALESCE(?, message), checks = ?, ended_at = ? WHERE id = ?')
-      .run(status, message, JSON.stringify(checks), now(), runId);
+    this.db.transaction(() => {
+      this.db
+        .prepare('UPDATE runs SET status = ?, message = COALESCE(?, message), checks = ?, ended_at = ? WHERE id = ?')
+        .run(status, message, JSON.stringify(checks), now(), runId);
+      this.closeChain(runId);
+    })();
+  }
+
+  /** The end record goes last: after it, nothing more of the run is stored. */
+  private closeChain(runId: number): void {
+    this.extendChain(runId, [recordHash(this.endRecord(this.run(runId)!))]);
   }
 
   /** Runs a previous host left in a live state (it crashed or was killed): mark them as ended. */
@@ -218,7 +311,11 @@ export class EventStore {
     );
     // A run whose engine still lives (another window, the CLI beside the app) is that engine's to finish.
     const abandoned = unfinished.filter(({ owner }) => owner === null || processIdentity(Number(owner.split(':')[0])) !== owner);
-    for (const { id } of abandoned) close.run(now(), id);
+    for (const { id } of abandoned)
+      this.db.transaction(() => {
+        close.run(now(), id);
+        this.closeChain(id);
+      })();
     return abandoned.length;
   }
 
@@ -262,6 +359,7 @@ export class EventStore {
     }));
     return {
       runId: row.id,
+      labVersion: row.lab_version,
       sessionId: row.session_id,
       labId: row.lab_id,
       stepId: row.step_id,
@@ -291,13 +389,63 @@ export class EventStore {
       .run(labId, stepId, status, runId, now());
   }
 
+  /** Saves an answer and, when its text changed, keeps the new version as a revision (never overwritten). */
   saveAnswer(labId: string, stepId: string, text: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO answers (lab_id, step_id, text, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (lab_id, step_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at`,
-      )
-      .run(labId, stepId, text, now());
+    this.db.transaction(() => {
+      const savedAt = now();
+      this.db
+        .prepare(
+          `INSERT INTO answers (lab_id, step_id, text, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (lab_id, step_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at`,
+        )
+        .run(labId, stepId, text, savedAt);
+      this.addRevision(labId, stepId, text, savedAt);
+    })();
+  }
+
+  private addRevision(labId: string, stepId: string, text: string, savedAt: string): void {
+    const last = this.db.prepare('SELECT text, link FROM answer_revisions WHERE lab_id = ? AND step_id = ? ORDER BY id DESC LIMIT 1').get(labId, stepId) as
+      { text: string; link: string } | undefined;
+    if (last?.text === text) return;
+    const link = nextLink(last?.link ?? CHAIN_START, recordHash(answerRecord(labId, stepId, { text, savedAt })));
+    this.db.prepare('INSERT INTO answer_revisions (lab_id, step_id, text, saved_at, link) VALUES (?, ?, ?, ?, ?)').run(labId, stepId, text, savedAt, link);
+  }
+
+  /** Migration 3: answers saved before revisions become their step's first revision. */
+  seedAnswerRevisions(): void {
+    const rows = this.db.prepare('SELECT lab_id, step_id, text, updated_at FROM answers ORDER BY updated_at').all() as {
+      lab_id: string;
+      step_id: string;
+      text: string;
+      updated_at: string;
+    }[];
+    for (const row of rows) this.addRevision(row.lab_id, row.step_id, row.text, row.updated_at);
+  }
+
+  /** Every saved version of a step's answer, oldest first, with the chain head over them. */
+  answerRevisions(labId: string, stepId: string): { revisions: AnswerRevision[]; chainHead: string } {
+    const rows = this.db.prepare('SELECT text, saved_at, link FROM answer_revisions WHERE lab_id = ? AND step_id = ? ORDER BY id').all(labId, stepId) as {
+      text: string;
+      saved_at: string;
+      link: string;
+    }[];
+    return { revisions: rows.map((r) => ({ text: r.text, savedAt: r.saved_at })), chainHead: rows.at(-1)?.link ?? CHAIN_START };
+  }
+
+  /** Runs, newest first: of a lab, of one of its steps, or all. */
+  runs(filter: { labId?: string; stepId?: string; limit?: number } = {}): RunSummary[] {
+    const ids = this.db
+      .prepare(`SELECT id FROM runs WHERE (@labId IS NULL OR lab_id = @labId) AND (@stepId IS NULL OR step_id = @stepId) ORDER BY id DESC LIMIT @limit`)
+      .all({ labId: filter.labId ?? null, stepId: filter.stepId ?? null, limit: filter.limit ?? -1 }) as { id: number }[];
+    return ids.map(({ id }) => this.run(id)!);
+  }
+
+  setting(key: string): string | null {
+    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   progress(labId: string): Record<string, StepProgress> {

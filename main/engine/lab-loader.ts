@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Lab, LabProblem, LabStep, ParamSpec, Scenario } from '../contract/lab-model.js';
 import type { LabChecks } from './check-kit.js';
 import { findProjectRoot } from '../project-root.js';
+import { labDigest } from './lab-digest.js';
 
 export interface LoadedLab extends Lab {
   /** The lab's folder. */
@@ -239,6 +240,10 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
 
   return {
     id: labId,
+    version: labDigest(
+      dir,
+      meta.library.map((path) => ({ path, file: join(findProjectRoot(), path) })),
+    ),
     title: meta.title,
     summary: meta.summary,
     objectives: meta.objectives,

@@ -24,7 +24,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, Scenario } from '../contract/lab-model.js';
 import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEvent, type TraceEventFields } from '../contract/trace-events.js';
 import { LAB_ENV } from '../runtime/lab-env.js';
-import type { CheckDefinition } from './check-kit.js';
+import { runChecks, type NamedCheck } from './run-checks.js';
 import type { EventRow, EventStore } from './event-store.js';
 import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR } from './leftovers.js';
 import { native } from '../native/index.js';
@@ -57,7 +57,7 @@ export interface LabRunOptions {
   params: ParamValues;
   /** Folder of the compiled programs (dist/labs/<lab>). */
   compiledDir: string;
-  checks: { id: string; definition: CheckDefinition }[];
+  checks: NamedCheck[];
   startTs: bigint;
   store: EventStore;
   onBatch(events: StoredEvent[]): void;
@@ -559,28 +559,7 @@ export class LabRun {
   private runChecks(): CheckResult[] {
     if (this.options.checks.length === 0 || this.endReason) return [];
     const trace = { params: this.options.params, processes: [...this.processes.values()], events: this.options.store.events(this.runId) };
-    return this.options.checks.map(({ id, definition }) => {
-      try {
-        const outcome = definition.check(trace);
-        return {
-          id,
-          title: definition.title,
-          passed: outcome.passed,
-          detail: outcome.detail,
-          hint: outcome.hint ?? definition.hint,
-          moment: outcome.moment ?? null,
-        };
-      } catch (error) {
-        return {
-          id,
-          title: definition.title,
-          passed: false,
-          detail: `The check itself failed: ${(error as Error).message}`,
-          hint: "This is a bug in the lab's checks.ts.",
-          moment: null,
-        };
-      }
-    });
+    return runChecks(this.options.checks, trace);
   }
 }
 

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { EventStore } from '../../../main/engine/event-store.js';
+import { answerRecord, CHAIN_START, chainOver, eventRecord, recordHash } from '../../../main/engine/evidence-chain.js';
+import type { CheckResult } from '../../../main/contract/lab-model.js';
+
+const runFacts = { labVersion: 'a'.repeat(64), machine: { os: 'Linux', kernel: '6.1', arch: 'x64', cores: 2, bootId: 'b00t' } };
 
 const dir = mkdtempSync(join(tmpdir(), 'ipc-lab-store-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,7 +17,7 @@ describe('EventStore', () => {
   it('migrates a new file, uses WAL, and stores batches in order', () => {
     const store = EventStore.open(join(dir, 'a'));
     const session = store.createSession('lab');
-    const runId = store.createRun({ sessionId: session, labId: 'lab', stepId: 's', scenarioId: 'x', params: { n: 1 }, startTs: 10n });
+    const runId = store.createRun({ sessionId: session, labId: 'lab', stepId: 's', scenarioId: 'x', params: { n: 1 }, startTs: 10n, ...runFacts });
     const rows = Array.from({ length: 200 }, (_, i) => ({
       seq: i + 1,
       ts: String(100 + i),
@@ -32,14 +36,14 @@ describe('EventStore', () => {
     store.close();
     const raw = new Database(join(dir, 'a', 'ipc-lab.sqlite'));
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(raw.pragma('user_version', { simple: true }), 2);
+    assert.equal(raw.pragma('user_version', { simple: true }), 3);
     assert.deepEqual(raw.prepare('SELECT DISTINCT typeof(ts) AS t FROM events').all(), [{ t: 'integer' }], 'ts is stored as a 64-bit integer');
     raw.close();
   });
 
   it('keeps a passed step passed, and marks runs a dead host left as ended', () => {
     const store = EventStore.open(join(dir, 'b'));
-    const runId = store.createRun({ sessionId: store.createSession('lab'), labId: 'lab', stepId: 's', scenarioId: 'x', params: {}, startTs: 1n });
+    const runId = store.createRun({ sessionId: store.createSession('lab'), labId: 'lab', stepId: 's', scenarioId: 'x', params: {}, startTs: 1n, ...runFacts });
     store.recordStepOutcome('lab', 's', true, runId);
     store.recordStepOutcome('lab', 's', false, runId);
     assert.equal(store.progress('lab').s?.status, 'passed');
@@ -66,5 +70,73 @@ describe('EventStore', () => {
     raw.pragma('user_version = 99');
     raw.close();
     assert.throws(() => EventStore.open(join(dir, 'c')), /newer IPC Lab.*IPC_LAB_HOME/);
+  });
+
+  it("chains a run's header, every event and its end, so the stored head can be recomputed from them", () => {
+    const store = EventStore.open(join(dir, 'd'));
+    const runId = store.createRun({
+      sessionId: store.createSession('lab'),
+      labId: 'lab',
+      stepId: 's',
+      scenarioId: 'x',
+      params: { n: 2 },
+      startTs: 5n,
+      ...runFacts,
+    });
+    const header = store.headerRecord(runId)!;
+    assert.equal(store.chainHead(runId), chainOver([recordHash(header)]), 'a new run is chained from its header');
+    const batch = (from: number) =>
+      Array.from({ length: 70 }, (_, i) => ({
+        seq: from + i,
+        ts: String(100 + from + i),
+        pid: 9,
+        kind: 'note',
+        data: JSON.stringify({ v: 1, ts: String(100 + from + i), pid: 9, role: 'p', kind: 'note', text: `n${from + i}` }),
+      }));
+    store.insertEvents(runId, batch(1));
+    store.insertEvents(runId, batch(71));
+    const checks: CheckResult[] = [{ id: 'c', title: 'C', passed: true, detail: 'seen', hint: '', moment: null }];
+    store.finishRun(runId, 'passed', null, checks);
+    const run = store.run(runId)!;
+    const expected = chainOver([recordHash(header), ...store.events(runId).map((e) => recordHash(eventRecord(e))), recordHash(store.endRecord(run))]);
+    assert.equal(store.chainHead(runId), expected, 'the head covers the header, 140 events in two batches, and the end record');
+    assert.equal(store.endRecord(run).checks[0]?.detail, 'seen');
+    assert.notEqual(
+      expected,
+      chainOver([recordHash(header), ...store.events(runId).map((e) => recordHash(eventRecord({ ...e, ts: '1' }))), recordHash(store.endRecord(run))]),
+      'a changed event changes the head',
+    );
+    store.close();
+  });
+
+  it('keeps every changed version of an answer, chained per step, and seeds them when migrating from schema 2', () => {
+    const store = EventStore.open(join(dir, 'e'));
+    store.saveAnswer('lab', 's', 'first');
+    store.saveAnswer('lab', 's', 'first');
+    store.saveAnswer('lab', 's', 'second');
+    const { revisions, chainHead } = store.answerRevisions('lab', 's');
+    assert.deepEqual(
+      revisions.map((r) => r.text),
+      ['first', 'second'],
+      'an unchanged save adds no revision',
+    );
+    assert.equal(chainHead, chainOver(revisions.map((r) => recordHash(answerRecord('lab', 's', r)))));
+    assert.equal(store.progress('lab').s?.answer, 'second');
+    store.close();
+
+    // A schema-2 file with an answer: after migrating, that answer is the step's first revision.
+    const old = join(dir, 'f');
+    EventStore.open(old).close();
+    const raw = new Database(join(old, 'ipc-lab.sqlite'));
+    raw.exec(
+      'DROP TABLE answer_revisions; DROP TABLE settings; ALTER TABLE runs DROP COLUMN lab_version; ALTER TABLE runs DROP COLUMN machine; ALTER TABLE runs DROP COLUMN chain_head;',
+    );
+    raw.prepare("INSERT INTO answers (lab_id, step_id, text, updated_at) VALUES ('lab', 's', 'old answer', '2026-01-01T00:00:00.000Z')").run();
+    raw.pragma('user_version = 2');
+    raw.close();
+    const migrated = EventStore.open(old);
+    assert.deepEqual(migrated.answerRevisions('lab', 's').revisions, [{ text: 'old answer', savedAt: '2026-01-01T00:00:00.000Z' }]);
+    assert.notEqual(migrated.answerRevisions('lab', 's').chainHead, CHAIN_START);
+    migrated.close();
   });
 });

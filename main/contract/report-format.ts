@@ -1,0 +1,276 @@
+/**
+ * The session report, format `ipc-lab-report/1`: what leaves the app when a student exports their work,
+ * as JSON (this shape exactly), as HTML (the same data drawn, with this JSON embedded) or as PDF.
+ * `report-format.schema.json` beside this file is generated from these types
+ * (`npm run schema:report`); a unit test fails when the two differ and validates real reports with it.
+ *
+ * What a report can prove, and what it cannot (REPORT_CLAIMS says it to the reader):
+ * - `digest` is SHA-256 over the canonical encoding of the report without its `digest` field. Any change
+ *   to the file after export that does not also recompute the digest is detected.
+ * - Each chosen run carries its evidence chain: the run's records (a header, every trace event in
+ *   sequence order, an end record holding status, processes and checks) were hash-chained as they were
+ *   stored, `link[i] = SHA-256(link[i-1] ‖ SHA-256(canonical(record[i])))` from 64 zeros. The report
+ *   embeds the records the checks need and, for the rest, their record hashes, so the chain can be
+ *   recomputed to the head the app stored. An edited event, check or parameter breaks it.
+ * - `verify` also re-runs the lab's checks over the embedded events and compares the verdicts.
+ * - None of this is a signature: a student who controls the machine could produce a false report from
+ *   scratch, or recompute every hash after editing. It detects edits, not forgeries.
+ *
+ * Canonical encoding (main/report/canonical-json.ts): JSON with object keys sorted by UTF-16 code
+ * units, no whitespace, numbers and strings as JSON.stringify writes them (RFC 8785 for these values).
+ *
+ * Compatibility: adding an optional field keeps `ipc-lab-report/1`; anything else is `/2`, and `verify`
+ * says a report is from a newer version rather than calling it damaged.
+ */
+import type { CheckResult, ParamValues, ProcessInfo, RunStatus, StepStatus } from './lab-model.js';
+import type { StoredEvent } from './trace-events.js';
+
+export const REPORT_FORMAT = 'ipc-lab-report/1';
+
+/** Shown in every report and in `ipc-lab report --help`: exactly what verification proves. */
+export const REPORT_CLAIMS =
+  'Verification detects any change made to this report after it was exported (its digest and the hash chains of the embedded evidence no longer match), ' +
+  "and re-runs each lab's checks over the embedded events to confirm the verdicts. It is not a signature: a student who controls the machine " +
+  'could still produce a false report from scratch.';
+
+export interface SessionReport {
+  format: typeof REPORT_FORMAT;
+  /** ISO 8601 time of export. */
+  generatedAt: string;
+  app: { name: 'IPC Lab'; version: string };
+  student: StudentIdentity;
+  /** The machine the report was exported on. Each run also records the machine it ran on. */
+  machine: MachineFacts;
+  /** The lab the report covers, or null for every lab. */
+  labId: string | null;
+  /** Whether each chosen run embeds its whole trace (`--full`) or the events its checks need. */
+  evidence: 'checks' | 'full';
+  /**
+   * Time on task, ms: the sum over the student's activity (runs and saved answers, in time order) of
+   * the gaps between consecutive moments, leaving out gaps longer than ACTIVITY_GAP_MS.
+   */
+  timeOnTaskMs: number;
+  /** Per lab, the steps mastered (passed), attempted and not started. */
+  summary: LabTally[];
+  labs: ReportLab[];
+  claims: string;
+  /** SHA-256 (hex) of the canonical encoding of this report without `digest`. */
+  digest: string;
+}
+
+/** A gap between two moments of activity longer than this is a break, not time on task. */
+export const ACTIVITY_GAP_MS = 15 * 60 * 1000;
+
+export interface StudentIdentity {
+  /** As the student typed it; a pseudonym is allowed. */
+  name: string;
+  studentId: string | null;
+}
+
+export interface MachineFacts {
+  /** os.type() and os.release(): "Linux", "6.18.0-...". */
+  os: string;
+  kernel: string;
+  arch: string;
+  cores: number;
+  /** /proc/sys/kernel/random/boot_id: runs with the same id ran without a reboot between them. Null off Linux. */
+  bootId: string | null;
+}
+
+export interface LabTally {
+  labId: string;
+  title: string;
+  mastered: number;
+  attempted: number;
+  notStarted: number;
+}
+
+export interface ReportLab {
+  id: string;
+  title: string;
+  /** SHA-256 (hex) over the lab's files (main/engine/lab-digest.ts): which version of the lab this is. */
+  version: string;
+  steps: ReportStep[];
+}
+
+export interface ReportStep {
+  id: string;
+  title: string;
+  status: StepStatus;
+  prediction: ReportPrediction | null;
+  /** Every run of the step, oldest first. */
+  attempts: AttemptSummary[];
+  /** The run shown in full: the latest passing run, else the latest. Null when the step has no run. */
+  chosen: ReportRun | null;
+}
+
+export interface ReportPrediction {
+  /** The text as last saved. */
+  text: string;
+  /** When the first non-empty version was saved. */
+  firstWrittenAt: string;
+  lastEditedAt: string;
+  /** True when the first non-empty version was saved before the step's first run started. */
+  beforeFirstRun: boolean;
+  /** Every saved version, oldest first, hash-chained per step as they were stored. */
+  revisions: AnswerRevision[];
+  /** The chain head the app stored for this step's answers. */
+  chainHead: string;
+}
+
+export interface AnswerRevision {
+  text: string;
+  savedAt: string;
+}
+
+export interface AttemptSummary {
+  runId: number;
+  startedAt: string;
+  endedAt: string | null;
+  status: RunStatus;
+  /** Only the parameters that differ from the step's starting values. */
+  changedParams: ParamValues;
+  checksPassed: number;
+  checksTotal: number;
+}
+
+export interface ReportRun {
+  runId: number;
+  labId: string;
+  stepId: string | null;
+  scenarioId: string;
+  /** The lab version the run ran on (it may differ from the lab's version at export). */
+  labVersion: string;
+  machine: MachineFacts;
+  params: ParamValues;
+  /** The step's starting values, so a reader sees what the student changed. */
+  defaultParams: ParamValues;
+  status: RunStatus;
+  /** Monotonic ns (decimal string) of the run's start: the origin of `ts` in its events. */
+  startTs: string;
+  startedAt: string;
+  endedAt: string | null;
+  message: string | null;
+  processes: ProcessInfo[];
+  checks: CheckResult[];
+  /** The kernel facts the checks relied on: the kernel views inside the evidence, at each check's moment. */
+  kernelFacts: KernelFact[];
+  /** The run's timeline, drawn from every event (not only the evidence), small enough to embed. */
+  timeline: TimelineSketch;
+  evidence: RunEvidence;
+}
+
+/**
+ * A run's timeline reduced to what a static drawing needs (main/report/timeline-sketch.ts). Times are
+ * ns from the run's start. Lanes are processes; slices are calls that took time; arrows are messages
+ * from the send to the receive.
+ */
+export interface TimelineSketch {
+  durationNs: number;
+  lanes: TimelineLane[];
+  slices: TimelineSlice[];
+  arrows: TimelineArrow[];
+  marks: TimelineMark[];
+  /** How many slices, arrows and marks were merged or left out to keep the sketch small (0: none). */
+  simplified: number;
+}
+
+export interface TimelineLane {
+  pid: number;
+  role: string;
+  startNs: number;
+  /** When the process exited, or null when the trace does not say. */
+  endNs: number | null;
+  /** "exit 0", "SIGKILL", or null. */
+  exit: string | null;
+}
+
+export interface TimelineSlice {
+  lane: number;
+  startNs: number;
+  endNs: number;
+  /** The call: "write", "read", "wait", ... */
+  op: string;
+  /** The process slept in it (it took long enough to count as blocked, or the kernel view saw it asleep). */
+  blocked: boolean;
+  /** Channel and bytes, for a tooltip and the legend: "pipe 4096 B". */
+  label: string;
+}
+
+export interface TimelineArrow {
+  fromLane: number;
+  fromNs: number;
+  toLane: number;
+  toNs: number;
+  label: string;
+}
+
+export interface TimelineMark {
+  lane: number;
+  atNs: number;
+  kind: 'start' | 'exit' | 'eof' | 'error' | 'signal' | 'note' | 'check';
+  label: string;
+}
+
+/** What the kernel view showed about one process at the moment a check names. */
+export interface KernelFact {
+  checkId: string;
+  ts: string;
+  pid: number;
+  role: string;
+  /** Process state and wait channel ("S", "pipe_write"). */
+  state: string;
+  wchan: string;
+  /** The lab's own descriptors (the runtime's are left out): "3 -> pipe:[123] (write)". */
+  fds: string[];
+  /** /dev/shm mappings: "7f..-7f.. rw-s /dev/shm/ipc-lab-…". */
+  mappings: string[];
+  /** Sockets as /proc/net shows them: "tcp 127.0.0.1:7070 -> 127.0.0.1:40122 ESTABLISHED". */
+  sockets: string[];
+}
+
+export interface RunEvidence {
+  /** Trace events embedded, in sequence order: all of them, or those the checks need to reach the same verdicts. */
+  events: StoredEvent[];
+  /** How many events the run has in all. */
+  eventCount: number;
+  /** The chain's first record: what the run was asked to be. */
+  header: RunHeaderRecord;
+  /** The chain's last record: how it ended. */
+  end: RunEndRecord;
+  /**
+   * Record hashes (hex, 64 characters each, concatenated) of the events not embedded, by seq range:
+   * enough to recompute the chain without them.
+   */
+  omitted: OmittedRange[];
+  /** The last link of the run's chain, as the app stored it. */
+  chainHead: string;
+}
+
+export interface OmittedRange {
+  fromSeq: number;
+  toSeq: number;
+  recordHashes: string;
+}
+
+export interface RunHeaderRecord {
+  type: 'run.start';
+  runId: number;
+  labId: string;
+  stepId: string | null;
+  scenarioId: string;
+  params: ParamValues;
+  startTs: string;
+  startedAt: string;
+  labVersion: string;
+  machine: MachineFacts;
+}
+
+export interface RunEndRecord {
+  type: 'run.end';
+  status: RunStatus;
+  endedAt: string;
+  message: string | null;
+  processes: ProcessInfo[];
+  checks: CheckResult[];
+}

@@ -1,0 +1,289 @@
+/**
+ * Builds a session report (main/contract/report-format.ts) from the event store: per step the
+ * prediction and its revisions, every attempt, and the chosen run in full with the evidence its
+ * checks need, the kernel facts they relied on and a timeline sketch.
+ */
+import type { CheckResult, ParamValues, RunSummary, StepProgress } from '../contract/lab-model.js';
+import {
+  ACTIVITY_GAP_MS,
+  REPORT_CLAIMS,
+  REPORT_FORMAT,
+  type AttemptSummary,
+  type KernelFact,
+  type LabTally,
+  type MachineFacts,
+  type OmittedRange,
+  type ReportLab,
+  type ReportPrediction,
+  type ReportRun,
+  type ReportStep,
+  type SessionReport,
+  type StudentIdentity,
+} from '../contract/report-format.js';
+import type { StoredEvent, StoredEventOf } from '../contract/trace-events.js';
+import { canonicalJson, eventRecord, recordHash, sha256Hex } from '../engine/evidence-chain.js';
+import type { EventStore } from '../engine/event-store.js';
+import type { LoadedLab } from '../engine/lab-loader.js';
+import { runChecks, type NamedCheck } from '../engine/run-checks.js';
+import { sketchTimeline } from './timeline-sketch.js';
+
+export interface ReportInputs {
+  store: EventStore;
+  labs: LoadedLab[];
+  /** The lab the report is of, or null for all. */
+  labId: string | null;
+  student: StudentIdentity;
+  /** Embed every event of each chosen run instead of those its checks need. */
+  full: boolean;
+  machine: MachineFacts;
+  appVersion: string;
+  /** The export time (tests fix it). */
+  now?: Date;
+}
+
+const LIVE_STATUSES = new Set(['starting', 'running', 'stopping']);
+
+export function buildReport(inputs: ReportInputs): SessionReport {
+  const labs = inputs.labs.map((lab) => reportLab(inputs, lab));
+  const withoutDigest: Omit<SessionReport, 'digest'> = {
+    format: REPORT_FORMAT,
+    generatedAt: (inputs.now ?? new Date()).toISOString(),
+    app: { name: 'IPC Lab', version: inputs.appVersion },
+    student: inputs.student,
+    machine: inputs.machine,
+    labId: inputs.labId,
+    evidence: inputs.full ? 'full' : 'checks',
+    timeOnTaskMs: timeOnTask(labs),
+    summary: labs.map(tally),
+    labs,
+    claims: REPORT_CLAIMS,
+  };
+  return { ...withoutDigest, digest: reportDigest(withoutDigest) };
+}
+
+/** SHA-256 of the canonical encoding of a report without its `digest` field. */
+export function reportDigest(report: Omit<SessionReport, 'digest'> | SessionReport): string {
+  const { digest: _digest, ...rest } = report as SessionReport;
+  return sha256Hex(canonicalJson(rest));
+}
+
+function reportLab(inputs: ReportInputs, lab: LoadedLab): ReportLab {
+  const progress = inputs.store.progress(lab.id);
+  return { id: lab.id, title: lab.title, version: lab.version, steps: lab.steps.map((step) => reportStep(inputs, lab, step, progress[step.id])) };
+}
+
+function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], progress: StepProgress | undefined): ReportStep {
+  const runs = inputs.store.runs({ labId: lab.id, stepId: step.id }).reverse();
+  const defaults = stepDefaults(lab, step);
+  // Only runs stored with an evidence chain can be shown in full: older ones are listed as attempts.
+  const finished = runs.filter((r) => !LIVE_STATUSES.has(r.status) && inputs.store.chainHead(r.runId) !== null && r.labVersion !== null);
+  const chosen = finished.findLast((r) => r.status === 'passed') ?? finished.at(-1);
+  return {
+    id: step.id,
+    title: step.title,
+    status: progress?.status ?? 'not-started',
+    prediction: prediction(inputs.store, lab.id, step.id, runs[0]),
+    attempts: runs.map((run) => attempt(run, defaults)),
+    chosen: chosen ? reportRun(inputs, lab, step, chosen, defaults) : null,
+  };
+}
+
+/** The scenario's defaults with the step's own values over them: what "changed" is measured against. */
+function stepDefaults(lab: LoadedLab, step: LoadedLab['steps'][number]): ParamValues {
+  const scenario = lab.scenarios.find((s) => s.id === step.scenario);
+  const values: ParamValues = {};
+  for (const spec of scenario?.params ?? []) values[spec.name] = spec.default;
+  return { ...values, ...step.params };
+}
+
+function changedParams(params: ParamValues, defaults: ParamValues): ParamValues {
+  return Object.fromEntries(Object.entries(params).filter(([name, value]) => defaults[name] !== value));
+}
+
+function prediction(store: EventStore, labId: string, stepId: string, firstRun: RunSummary | undefined): ReportPrediction | null {
+  const { revisions, chainHead } = store.answerRevisions(labId, stepId);
+  const firstWritten = revisions.find((r) => r.text.trim() !== '');
+  const last = revisions.at(-1);
+  if (!firstWritten || !last) return null;
+  return {
+    text: last.text,
+    firstWrittenAt: firstWritten.savedAt,
+    lastEditedAt: last.savedAt,
+    // ISO 8601 times in UTC compare as strings.
+    beforeFirstRun: firstRun === undefined || firstWritten.savedAt < firstRun.startedAt,
+    revisions,
+    chainHead,
+  };
+}
+
+function attempt(run: RunSummary, defaults: ParamValues): AttemptSummary {
+  return {
+    runId: run.runId,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    status: run.status,
+    changedParams: changedParams(run.params, defaults),
+    checksPassed: run.checks.filter((c) => c.passed).length,
+    checksTotal: run.checks.length,
+  };
+}
+
+function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], run: RunSummary, defaults: ParamValues): ReportRun {
+  const { store } = inputs;
+  const header = store.headerRecord(run.runId)!;
+  const events = store.events(run.runId);
+  const checks: NamedCheck[] = step.checks.filter((c) => lab.checks[c.id]).map((c) => ({ id: c.id, definition: lab.checks[c.id]! }));
+  const embedded = inputs.full ? events : checkEvidence(checks, run, events);
+  return {
+    runId: run.runId,
+    labId: run.labId,
+    stepId: run.stepId,
+    scenarioId: run.scenarioId,
+    labVersion: header.labVersion,
+    machine: header.machine,
+    params: run.params,
+    defaultParams: defaults,
+    status: run.status,
+    startTs: run.startTs,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    message: run.message,
+    processes: run.processes,
+    checks: run.checks,
+    kernelFacts: kernelFacts(run.checks, embedded),
+    timeline: sketchTimeline(run, events),
+    evidence: {
+      events: embedded,
+      eventCount: events.length,
+      header,
+      end: store.endRecord(run),
+      omitted: omittedRanges(events, embedded),
+      chainHead: store.chainHead(run.runId)!,
+    },
+  };
+}
+
+/** How many times checkEvidence may re-run a step's checks while it narrows the events down. */
+const EVIDENCE_TRIALS = 300;
+
+/**
+ * The events the run's checks need to reach the verdicts they reached: every check re-run over them
+ * gives the same outcome (passed, detail, hint, moment) as over the whole trace. Found by leaving out
+ * groups of events (one kind from one process), then halves, quarters... of what is left of a group,
+ * keeping each cut that leaves the outcomes unchanged; at most EVIDENCE_TRIALS re-runs, so it may keep
+ * more than the least. When the checks of today do not reproduce the stored outcomes (the lab changed
+ * since the run), nothing can be cut safely and every event is kept.
+ */
+export function checkEvidence(checks: NamedCheck[], run: RunSummary, events: StoredEvent[]): StoredEvent[] {
+  if (run.checks.length === 0) return [];
+  const target = canonicalJson(run.checks);
+  const outcomes = (kept: StoredEvent[]) => canonicalJson(runChecks(checks, { params: run.params, processes: run.processes, events: kept }));
+  if (outcomes(events) !== target) return events;
+
+  const dropped = new Uint8Array(events.length);
+  const kept = () => events.filter((_, i) => dropped[i] === 0);
+  let trials = 0;
+  /** Drops `indices` if the outcomes stay the same without them. */
+  const tryDrop = (indices: number[]): boolean => {
+    if (trials >= EVIDENCE_TRIALS || indices.length === 0) return false;
+    trials++;
+    for (const i of indices) dropped[i] = 1;
+    if (outcomes(kept()) === target) return true;
+    for (const i of indices) dropped[i] = 0;
+    return false;
+  };
+
+  const groups = new Map<string, number[]>();
+  events.forEach((e, i) => {
+    const key = `${e.kind}\0${e.role}\0${e.pid}`;
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  });
+  // Largest first: they cost the most to embed.
+  const ordered = [...groups.values()].sort((a, b) => b.length - a.length || a[0]! - b[0]!);
+  const remaining = ordered.filter((group) => !tryDrop(group));
+  for (const group of remaining) {
+    for (let size = Math.ceil(group.length / 2); size >= 8; size = Math.ceil(size / 2)) {
+      for (let start = 0; start < group.length; start += size) tryDrop(group.slice(start, start + size).filter((i) => dropped[i] === 0));
+    }
+  }
+  return kept();
+}
+
+/** The record hashes of the events not embedded, by contiguous seq range. */
+function omittedRanges(events: StoredEvent[], embedded: StoredEvent[]): OmittedRange[] {
+  const inReport = new Set(embedded.map((e) => e.seq));
+  const ranges: OmittedRange[] = [];
+  let current: { fromSeq: number; toSeq: number; hashes: string[] } | undefined;
+  for (const event of events) {
+    if (inReport.has(event.seq)) {
+      if (current) ranges.push({ fromSeq: current.fromSeq, toSeq: current.toSeq, recordHashes: current.hashes.join('') });
+      current = undefined;
+      continue;
+    }
+    const hash = recordHash(eventRecord(event));
+    if (current && current.toSeq + 1 === event.seq) {
+      current.toSeq = event.seq;
+      current.hashes.push(hash);
+    } else {
+      if (current) ranges.push({ fromSeq: current.fromSeq, toSeq: current.toSeq, recordHashes: current.hashes.join('') });
+      current = { fromSeq: event.seq, toSeq: event.seq, hashes: [hash] };
+    }
+  }
+  if (current) ranges.push({ fromSeq: current.fromSeq, toSeq: current.toSeq, recordHashes: current.hashes.join('') });
+  return ranges;
+}
+
+/**
+ * For each check that names a moment, what the kernel view in the evidence showed about each process
+ * then: the latest snapshot of that process at or before the moment (else its first after).
+ */
+function kernelFacts(checks: CheckResult[], evidence: StoredEvent[]): KernelFact[] {
+  const snapshots = evidence.filter((e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot');
+  const facts: KernelFact[] = [];
+  for (const check of checks) {
+    if (check.moment === null) continue;
+    const moment = BigInt(check.moment);
+    for (const pid of [...new Set(snapshots.map((s) => s.pid))]) {
+      const own = snapshots.filter((s) => s.pid === pid);
+      const at = own.findLast((s) => BigInt(s.ts) <= moment) ?? own[0]!;
+      const labFds = at.fds.filter((fd) => fd.runtime === undefined);
+      facts.push({
+        checkId: check.id,
+        ts: at.ts,
+        pid,
+        role: at.role,
+        state: at.state,
+        wchan: at.wchan,
+        fds: labFds.map((fd) => `${fd.fd} -> ${fd.target}${fd.mode ? ` (${fd.mode})` : ''}`),
+        mappings: (at.maps ?? []).map((m) => `${m.start}-${m.end} ${m.perms} ${m.path}`),
+        sockets: labFds.flatMap((fd) =>
+          fd.socket ? [`${fd.socket.transport} ${fd.socket.local}${fd.socket.remote ? ` -> ${fd.socket.remote}` : ''} ${fd.socket.state}`] : [],
+        ),
+      });
+    }
+  }
+  return facts;
+}
+
+function tally(lab: ReportLab): LabTally {
+  const count = (status: string) => lab.steps.filter((s) => s.status === status).length;
+  return { labId: lab.id, title: lab.title, mastered: count('passed'), attempted: count('attempted'), notStarted: count('not-started') };
+}
+
+/** The sum of the gaps between consecutive moments of activity, gaps longer than ACTIVITY_GAP_MS left out. */
+function timeOnTask(labs: ReportLab[]): number {
+  const moments: number[] = [];
+  for (const step of labs.flatMap((l) => l.steps)) {
+    for (const a of step.attempts) moments.push(Date.parse(a.startedAt), ...(a.endedAt ? [Date.parse(a.endedAt)] : []));
+    for (const r of step.prediction?.revisions ?? []) moments.push(Date.parse(r.savedAt));
+  }
+  moments.sort((a, b) => a - b);
+  let total = 0;
+  for (let i = 1; i < moments.length; i++) {
+    const gap = moments[i]! - moments[i - 1]!;
+    if (gap <= ACTIVITY_GAP_MS) total += gap;
+  }
+  return total;
+}
