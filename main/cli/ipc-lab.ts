@@ -381,12 +381,25 @@ async function exportReport(args: string[]): Promise<number> {
   return withEngine(async (engine) => {
     if (values.name !== undefined) await engine.call('identity.set', { name: values.name, studentId: values['student-id'] ?? null });
     else if (values['student-id'] !== undefined) throw new UsageError('--student-id goes with --name.');
-    const file = await engine.call('report.export', {
-      ...(values.lab ? { labId: values.lab } : {}),
-      format: pdf ? 'html' : (format as 'html' | 'json'),
-      full: values.full ?? false,
-      allowEmpty: values['allow-empty'] ?? false,
-    });
+    const file = await engine
+      .call('report.export', {
+        ...(values.lab ? { labId: values.lab } : {}),
+        format: pdf ? 'html' : (format as 'html' | 'json'),
+        full: values.full ?? false,
+        allowEmpty: values['allow-empty'] ?? false,
+      })
+      .catch((error: unknown) => {
+        // The engine's fixes are for every host; name the options here.
+        if (error instanceof UserError && error.code === 'nothing-to-report')
+          throw new UserError(
+            error.code,
+            error.message,
+            'Run a step first (ipc-lab run <lab>), or add --allow-empty for a report that lists every step as not started.',
+          );
+        if (error instanceof UserError && error.code === 'no-identity')
+          throw new UserError(error.code, error.message, 'Add --name "Your Name" (a pseudonym will do); it is kept for later reports.');
+        throw error;
+      });
     const out = resolve(values.out ?? (pdf ? file.fileName.replace(/\.html$/, '.pdf') : file.fileName));
     if (pdf) {
       const temp = mkdtempSync(join(dirname(out), '.ipc-lab-report-'));

@@ -101,6 +101,12 @@ export interface CommandResponses {
   'trace.export': ExportedFile;
 }
 
+/**
+ * What a host that saves PDFs itself (the Electron host: main/hosts/electron/print-report.ts) answers:
+ * where the PDF went, or that the student closed the save dialog without choosing a place.
+ */
+export type SavedPdf = { saved: true; path: string } | { saved: false };
+
 /** A file for the user to save: the host or the page offers it under `fileName`. */
 export interface ExportedFile {
   fileName: string;

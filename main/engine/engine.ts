@@ -309,7 +309,7 @@ export class Engine implements EngineHandle {
         throw new UserError(
           'nothing-to-report',
           `There is nothing to report yet: no step of ${labId === undefined ? 'any lab' : `the ${labs[0]!.title} lab`} has been run.`,
-          'Run a step first, or ask for an empty report (--allow-empty on the command line).',
+          'Run a step first, or ask for an empty report.',
         );
       return reportFile(report, format);
     },

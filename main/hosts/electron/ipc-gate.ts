@@ -17,6 +17,8 @@ export const CHANNEL_PREFIX = 'ipc-lab:';
 export const EVENT_CHANNEL = 'ipc-lab:event';
 /** renderer → main: "my listeners are attached". */
 export const READY_CHANNEL = 'ipc-lab:ready';
+/** renderer → main: print this report HTML to a PDF and save it (print-report.ts); our window only, like commands. */
+export const SAVE_PDF_CHANNEL = 'ipc-lab:save-pdf';
 
 export function commandChannel(command: string): string {
   return `${CHANNEL_PREFIX}${command}`;

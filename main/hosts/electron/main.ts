@@ -15,7 +15,8 @@ import { COMMAND_NAMES } from '../../contract/commands.js';
 import type { EngineHandle } from '../../engine/engine-handle.js';
 import { openEngine } from '../../engine/engine.js';
 import { rendererDir } from '../project-paths.js';
-import { commandChannel, EVENT_CHANNEL, IpcGate, isAppUrl, READY_CHANNEL, type SenderFrame } from './ipc-gate.js';
+import { commandChannel, EVENT_CHANNEL, ForeignSenderError, IpcGate, isAppUrl, READY_CHANNEL, SAVE_PDF_CHANNEL, type SenderFrame } from './ipc-gate.js';
+import { isAllowedPrintRequest, PRINT_PARTITION, savePdf, type PrintHost } from './print-report.js';
 import { ELECTRON_CSP, mainWindowOptions } from './window-options.js';
 
 const indexHtml = join(rendererDir(), 'index.html');
@@ -84,6 +85,33 @@ async function start(): Promise<void> {
     ipcMain.handle(commandChannel(command), (event, request: unknown) => gate.invoke(senderOf(event), command, request));
   }
   ipcMain.handle(READY_CHANNEL, (event) => gate.markReady(senderOf(event)));
+
+  // Reports as PDF (print-report.ts): asked by our window only; the hidden print window's own session
+  // grants nothing and lets through only the report file being printed.
+  const printSession = session.fromPartition(PRINT_PARTITION);
+  printSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  printSession.setPermissionCheckHandler(() => false);
+  const printHost: PrintHost = {
+    allowedFiles: new Set(),
+    openWindow: (options) => {
+      const printWindow = new BrowserWindow(options);
+      return {
+        loadFile: (path) => printWindow.webContents.loadFile(path),
+        printToPDF: (pdfOptions) => printWindow.webContents.printToPDF(pdfOptions),
+        destroy: () => {
+          if (!printWindow.isDestroyed()) printWindow.destroy();
+        },
+      };
+    },
+    askWhereToSave: (options) => (win && !win.isDestroyed() ? dialog.showSaveDialog(win, options) : dialog.showSaveDialog(options)),
+    defaultFolder: () => app.getPath('documents'),
+  };
+  printSession.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedPrintRequest(details.url, printHost.allowedFiles) }));
+  ipcMain.handle(SAVE_PDF_CHANNEL, (event, html: unknown, fileName: unknown) => {
+    const frame = senderOf(event);
+    if (!gate.isTrustedSender(frame)) throw new ForeignSenderError(frame?.url);
+    return savePdf(printHost, html, fileName);
+  });
 
   const createWindow = (): void => {
     win = new BrowserWindow(mainWindowOptions(preloadPath));

@@ -4,6 +4,7 @@
  *   window.ipcLab['labs.list']({})      -> Promise<{ ok: true, response } | { ok: false, error }>
  *   window.ipcLab.on('run:updated', fn) -> unsubscribe()   (fn gets the payload only)
  *   window.ipcLab.ready()               -> Promise<void>   (call once listeners are attached)
+ *   window.ipcLab.savePdf(html, name)   -> Promise<{ ok: true, response: SavedPdf } | { ok: false, error }>
  *
  * Why a .cts file, and where the names come from: a sandboxed preload runs as one CommonJS script whose
  * `require` knows only 'electron' and a few built-ins. The contract (main/contract/commands.ts) is an ES
@@ -17,16 +18,20 @@
  */
 import type { CommandName, CommandRequest, EngineEvents, EventName, WireEvent } from '../../contract/commands.js';
 import type { CommandOutcome } from '../../engine/engine-handle.js';
+import type { SavePdfOutcome } from './print-report.js';
 import { contextBridge, ipcRenderer } from 'electron';
 
 export type IpcLabApi = { [C in CommandName]: (request: CommandRequest<C>) => Promise<CommandOutcome> } & {
   on<E extends EventName>(event: E, listener: (payload: EngineEvents[E]) => void): () => void;
   ready(): Promise<void>;
+  /** Prints a report's HTML to PDF in main and saves it where the student chooses (print-report.ts). */
+  savePdf(html: string, fileName: string): Promise<SavePdfOutcome>;
 };
 
 const CHANNEL_PREFIX = 'ipc-lab:';
 const EVENT_CHANNEL = 'ipc-lab:event';
 const READY_CHANNEL = 'ipc-lab:ready';
+const SAVE_PDF_CHANNEL = 'ipc-lab:save-pdf';
 const COMMANDS_ARGUMENT = '--ipc-lab-commands=';
 const EVENTS_ARGUMENT = '--ipc-lab-events=';
 const NAME = /^[a-z][a-z0-9]*([.:-][a-z0-9]+)*$/;
@@ -38,7 +43,7 @@ function namesFromArgv(prefix: string): string[] {
   }
   const names = argument.slice(prefix.length).split(',');
   for (const name of names) {
-    if (!NAME.test(name) || name === 'on' || name === 'ready') {
+    if (!NAME.test(name) || name === 'on' || name === 'ready' || name === 'savePdf') {
       throw new Error(`IPC Lab's preload got a bad name ${JSON.stringify(name)} in ${prefix}…`);
     }
   }
@@ -79,6 +84,13 @@ api['on'] = (event: string, listener: (payload: unknown) => void): (() => void) 
 };
 api['ready'] = async (): Promise<void> => {
   await ipcRenderer.invoke(READY_CHANNEL);
+};
+// Only a string and a string cross: nothing the page passes can carry an object main would trust.
+api['savePdf'] = (html: unknown, fileName: unknown): Promise<unknown> => {
+  if (typeof html !== 'string' || typeof fileName !== 'string') {
+    return Promise.reject(new Error('IPC Lab: savePdf(html, fileName) takes two strings.'));
+  }
+  return ipcRenderer.invoke(SAVE_PDF_CHANNEL, html, fileName);
 };
 
 contextBridge.exposeInMainWorld('ipcLab', api);

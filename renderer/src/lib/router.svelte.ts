@@ -1,38 +1,44 @@
 /**
- * Hash routing, so a reload (or Electron's file:// URL) keeps the student's place:
- *   #/                          the catalogue
- *   #/lab/<labId>/<stepId>      a step of a lab (#/lab/<labId> opens its first step)
+ * Hash routing, so a reload (or Electron's file:// URL) keeps the student's place, down to the run on
+ * screen. The URLs are in `routes.ts`. The current route is one piece of module state: the Router the
+ * app holds and the lab page (which moves the URL when a run starts) read and change the same one.
  */
-export type Route = { page: 'catalogue' } | { page: 'lab'; labId: string; stepId: string | null } | { page: 'unknown'; hash: string };
+import { parseHash, type Route } from './routes.js';
 
-export function parseHash(hash: string): Route {
-  const path = hash.replace(/^#/, '') || '/';
-  if (path === '/' || path === '') return { page: 'catalogue' };
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === 'lab' && parts[1] && parts.length <= 3) return { page: 'lab', labId: parts[1], stepId: parts[2] ?? null };
-  return { page: 'unknown', hash };
+export { compareHref, labHref, parseHash, runHref, sameTarget, targetHref, LATEST, type Route, type RunTarget } from './routes.js';
+
+let current = $state.raw<Route>(parseHash(window.location.hash));
+
+window.addEventListener('hashchange', () => {
+  current = parseHash(window.location.hash);
+});
+
+export function currentRoute(): Route {
+  return current;
 }
 
-export function labHref(labId: string, stepId?: string): string {
-  return stepId ? `#/lab/${encodeURIComponent(labId)}/${encodeURIComponent(stepId)}` : `#/lab/${encodeURIComponent(labId)}`;
+/** Goes to `hash` with a new history entry (Back returns to where the student was). */
+export function navigate(hash: string): void {
+  if (window.location.hash === hash) return;
+  window.location.hash = hash; // hashchange sets `current`
+}
+
+/** Changes the URL without adding a history entry (e.g. #/lab/x → #/lab/x/first-step). */
+export function replaceRoute(hash: string): void {
+  history.replaceState(null, '', hash);
+  current = parseHash(hash);
 }
 
 export class Router {
-  #route = $state<Route>(parseHash(window.location.hash));
-
-  constructor() {
-    window.addEventListener('hashchange', () => {
-      this.#route = parseHash(window.location.hash);
-    });
-  }
-
   get route(): Route {
-    return this.#route;
+    return current;
   }
 
-  /** Changes the URL without adding a history entry (e.g. #/lab/x → #/lab/x/first-step). */
+  navigate(hash: string): void {
+    navigate(hash);
+  }
+
   replace(hash: string): void {
-    history.replaceState(null, '', hash);
-    this.#route = parseHash(hash);
+    replaceRoute(hash);
   }
 }

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { compileFunction } from 'node:vm';
 import ts from 'typescript';
 import { COMMAND_NAMES, EVENT_NAMES } from '../../../main/contract/commands.js';
-import { commandChannel, EVENT_CHANNEL, READY_CHANNEL } from '../../../main/hosts/electron/ipc-gate.js';
+import { commandChannel, EVENT_CHANNEL, READY_CHANNEL, SAVE_PDF_CHANNEL } from '../../../main/hosts/electron/ipc-gate.js';
 import { bridgeArguments } from '../../../main/hosts/electron/window-options.js';
 
 const sourcePath = new URL('../../../main/hosts/electron/preload.cts', import.meta.url);
@@ -67,10 +67,10 @@ describe('preload', () => {
     assert.doesNotMatch(compiled, /^\s*(import|export)\s/m);
   });
 
-  test('exposes window.ipcLab with exactly one method per command, plus on and ready', () => {
+  test('exposes window.ipcLab with exactly one method per command, plus on, ready and savePdf', () => {
     const { api, exposed } = runPreload(bridgeArguments());
     assert.deepEqual([...exposed.keys()], ['ipcLab']);
-    assert.deepEqual(Object.keys(api).sort(), [...COMMAND_NAMES, 'on', 'ready'].sort());
+    assert.deepEqual(Object.keys(api).sort(), [...COMMAND_NAMES, 'on', 'ready', 'savePdf'].sort());
     for (const key of Object.keys(api)) assert.equal(typeof api[key], 'function', key);
   });
 
@@ -90,6 +90,14 @@ describe('preload', () => {
     const { api, invoked } = runPreload(bridgeArguments());
     await api.ready();
     assert.deepEqual(invoked, [{ channel: READY_CHANNEL, args: [] }]);
+  });
+
+  test('savePdf() invokes the save-pdf channel with the two strings, and nothing else', async () => {
+    const { api, invoked } = runPreload(bridgeArguments());
+    await api.savePdf('<html></html>', 'report.pdf');
+    assert.deepEqual(invoked, [{ channel: SAVE_PDF_CHANNEL, args: ['<html></html>', 'report.pdf'] }]);
+    await assert.rejects(api.savePdf({ toString: () => 'x' }, 'report.pdf'), /two strings/);
+    assert.equal(invoked.length, 1, 'a call with an object reached main');
   });
 
   test('on() hands listeners the payload only, per event name, until unsubscribed', () => {

@@ -1,16 +1,24 @@
 /**
- * The lab page: one lab, the selected step, the student's answer, the parameter form and the run shown
- * for that step. Listens to pushed events for the run it shows and ignores every other run's.
+ * The lab page: one lab, the selected step, the student's answer, the parameter form, the step's runs
+ * and what the URL asks to see of them: the latest run, one run by id, or two runs compared
+ * (`routes.ts`). The URL follows the page: opening a step names its latest run in it, starting a run
+ * moves it to the new run, so a reload or a copied link opens the same run. A run still going is shown
+ * live whenever it is the one on screen, after a reload too: its events keep arriving by push.
  *
  * Ordering: a `trace:batch` can reach us before the `runs.start` (or `runs.get`) answer that tells us
  * its run id. While such a call is in flight, pushed events are held and replayed once the answer is in;
  * RunView drops any event it already has (by seq), so overlaps are harmless.
  */
 import type { Bridge, EngineEvents } from '../../../../main/contract/commands.js';
-import type { Lab, LabStep, RunSummary, Scenario, StepProgress, StepStatus } from '../../../../main/contract/lab-model.js';
+import type { Lab, LabStep, ParamValues, RunSummary, Scenario, StepProgress, StepStatus } from '../../../../main/contract/lab-model.js';
 import { errorText, isFinal } from '../format.js';
+import { currentRoute, labHref, LATEST, navigate, replaceRoute, runHref, sameTarget, type RunTarget } from '../router.svelte.js';
+import { CompareRuns } from './compare-runs.svelte.js';
 import { ParamForm } from './param-form.svelte.js';
+import { RunHistory } from './run-history.svelte.js';
+import { startingValues } from './run-facts.js';
 import { RunView } from './run-view.svelte.js';
+import { TraceExport } from './trace-export.svelte.js';
 
 export type SaveState = 'idle' | 'pending' | 'saving' | 'saved' | 'error';
 export interface ShownError {
@@ -18,14 +26,39 @@ export interface ShownError {
   fix: string | null;
 }
 
+/** Why the run (or runs) the URL names cannot be shown on this step's page, and where to go instead. */
+export interface RunProblem {
+  message: string;
+  fix: string;
+  links: { href: string; label: string }[];
+}
+
 const ANSWER_SAVE_DELAY_MS = 700;
 
 type Held = { event: 'trace:batch'; payload: EngineEvents['trace:batch'] } | { event: 'run:updated'; payload: EngineEvents['run:updated'] };
+
+/** The error code a bridge call failed with, if the engine gave one. */
+function codeOf(error: unknown): string | null {
+  if (error && typeof error === 'object' && 'info' in error) {
+    const info = (error as { info: { code?: unknown } }).info;
+    if (info && typeof info.code === 'string') return info.code;
+  }
+  return null;
+}
+
+/** What the URL asks of this lab and step; a caller that does not say means the URL as it is now. */
+function targetInUrl(labId: string, stepId: string | null): RunTarget {
+  const route = currentRoute();
+  return route.page === 'lab' && route.labId === labId && route.stepId === stepId ? route.target : LATEST;
+}
 
 export class LabPage {
   readonly #bridge: Bridge;
   readonly runView = new RunView();
   readonly form = new ParamForm();
+  readonly history: RunHistory;
+  readonly compare = new CompareRuns();
+  readonly traceExport: TraceExport;
 
   #lab = $state.raw<Lab | null>(null);
   #progress = $state<Record<string, StepProgress>>({});
@@ -40,9 +73,18 @@ export class LabPage {
   #answer = $state('');
   #saveState = $state<SaveState>('idle');
   #saveError = $state<string | null>(null);
+  #target = $state.raw<RunTarget>(LATEST);
+  #problem = $state.raw<RunProblem | null>(null);
+  /** Run was pressed while this run (of any lab or step) was going. */
+  #blocked = $state.raw<RunSummary | null>(null);
+  #stoppingBlocked = $state(false);
+  #blockedError = $state<ShownError | null>(null);
 
   #loadToken = 0;
-  #stepToken = 0;
+  /** Bumped by every new target (and step): answers for an older one no longer apply. */
+  #targetToken = 0;
+  /** The target being loaded, so the same one asked again (the URL catching up) is not loaded twice. */
+  #pending: RunTarget | null = null;
   #holding = 0;
   #held: Held[] = [];
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -52,9 +94,13 @@ export class LabPage {
   readonly stepIndex = $derived(this.#lab && this.step ? this.#lab.steps.indexOf(this.step) : -1);
   readonly scenario = $derived<Scenario | null>(this.#lab?.scenarios.find((s) => s.id === this.step?.scenario) ?? null);
   readonly running = $derived(this.#starting || this.runView.active);
+  /** The values the step starts from (the scenario's defaults, the step's own over them). */
+  readonly startValues = $derived<ParamValues>(startingValues(this.scenario?.params ?? [], this.step?.params ?? {}));
 
   constructor(bridge: Bridge) {
     this.#bridge = bridge;
+    this.history = new RunHistory(bridge);
+    this.traceExport = new TraceExport(bridge);
     bridge.on('trace:batch', (payload) => this.#onEvent({ event: 'trace:batch', payload }));
     bridge.on('run:updated', (payload) => this.#onEvent({ event: 'run:updated', payload }));
   }
@@ -96,14 +142,48 @@ export class LabPage {
     return this.#saveError;
   }
 
+  /** What the URL asked to see of the step. */
+  get target(): RunTarget {
+    return this.#target;
+  }
+  /** Why the run the URL names is not shown, or null. */
+  get problem(): RunProblem | null {
+    return this.#problem;
+  }
+  /** The run that kept Run from starting another, until it ends or the student moves on. */
+  get blocked(): RunSummary | null {
+    return this.#blocked;
+  }
+  get stoppingBlocked(): boolean {
+    return this.#stoppingBlocked;
+  }
+  get blockedError(): ShownError | null {
+    return this.#blockedError;
+  }
+  /** Where the blocking run is shown (a run without a step opens its lab). */
+  get blockedHref(): string | null {
+    const run = this.#blocked;
+    if (!run) return null;
+    return run.stepId === null ? labHref(run.labId) : runHref(run.labId, run.stepId, run.runId);
+  }
+  /** "the step “How much does a pipe hold?”", or of another lab "the lab “shared-memory”, step “race”". */
+  get blockedWhere(): string {
+    const run = this.#blocked;
+    if (!run) return '';
+    return this.#whereIs(run);
+  }
+
   statusOf(stepId: string): StepStatus {
     return this.#progress[stepId]?.status ?? 'not-started';
   }
 
-  /** Opens a lab (loading it if it is not the one shown) at a step; null means its first step. */
-  async open(labId: string, stepId: string | null): Promise<void> {
+  /**
+   * Opens a lab (loading it if it is not the one shown) at a step (null: the step of the lab's last
+   * run, else its first) and shows what `target` asks (by default what the URL asks).
+   */
+  async open(labId: string, stepId: string | null, target: RunTarget = targetInUrl(labId, stepId)): Promise<void> {
     if (this.#lab?.id === labId && !this.#loadError) {
-      this.#selectStep(stepId ?? this.#lab.steps[0]?.id ?? null);
+      this.#select(stepId ?? this.#lab.steps[0]?.id ?? null, target);
       return;
     }
     const token = ++this.#loadToken;
@@ -112,14 +192,18 @@ export class LabPage {
     this.#stepId = null;
     this.#loadError = null;
     this.#loading = true;
+    this.#targetToken++;
+    this.#pending = null;
     this.runView.clear();
+    this.compare.clear();
+    this.history.clear();
     try {
       const { lab, progress, lastRun } = await this.#bridge.call('labs.get', { labId });
       if (token !== this.#loadToken) return;
       this.#lab = lab;
       this.#progress = progress;
       const first = stepId ?? lastRun?.stepId ?? lab.steps[0]?.id ?? null;
-      this.#selectStep(first, lastRun);
+      this.#select(first, stepId === null ? LATEST : target);
     } catch (error) {
       if (token === this.#loadToken) this.#loadError = errorText(error);
     } finally {
@@ -133,58 +217,254 @@ export class LabPage {
     this.#loadToken++;
   }
 
-  #selectStep(stepId: string | null, lastRun: RunSummary | null = null): void {
-    const lab = this.#lab;
-    if (!lab || stepId === this.#stepId) return;
+  #select(stepId: string | null, target: RunTarget): void {
+    if (!this.#lab) return;
+    if (stepId !== this.#stepId) this.#changeStep(stepId);
+    if (this.step) void this.#show(target);
+  }
+
+  #changeStep(stepId: string | null): void {
+    const lab = this.#lab!;
     this.#flushAnswer();
-    this.#stepToken++; // answers still on their way for the previous step no longer apply
+    this.#targetToken++; // answers still on their way for the previous step no longer apply
+    this.#pending = null;
     this.#runLoading = false;
     const step = lab.steps.find((s) => s.id === stepId) ?? null;
-    this.#stepId = step ? step.id : null;
+    this.#stepId = step ? step.id : stepId;
     this.#runError = null;
     this.#runLoadError = null;
+    this.#problem = null;
+    this.#blocked = null;
+    this.#blockedError = null;
+    this.#target = LATEST;
     this.#answer = step ? (this.#progress[step.id]?.answer ?? '') : '';
     this.#saveState = 'idle';
     this.#saveError = null;
     const scenario = step ? lab.scenarios.find((s) => s.id === step.scenario) : undefined;
     this.form.reset(scenario?.params ?? [], step?.params ?? {});
-    if (!step) {
+    this.runView.clear();
+    this.compare.clear();
+    if (step) void this.history.load(lab.id, step.id);
+    else this.history.clear();
+  }
+
+  /** Shows what the URL asks of the current step. */
+  async #show(target: RunTarget): Promise<void> {
+    const lab = this.#lab!;
+    const step = this.step!;
+    if (this.#pending && sameTarget(this.#pending, target)) return; // already on its way
+    this.#target = target;
+    // Already on screen (the URL caught up with the page, e.g. after Run): nothing to load.
+    if (!this.#problem && target.kind === 'run' && this.runView.run?.runId === target.runId) {
+      this.#targetToken++;
+      this.#pending = null;
+      this.#runLoading = false;
+      this.compare.clear();
+      return;
+    }
+    if (!this.#problem && target.kind === 'compare' && this.compare.shows(...target.runIds)) {
+      this.#targetToken++;
+      this.#pending = null;
+      return;
+    }
+    const token = ++this.#targetToken;
+    this.#pending = target;
+    this.#problem = null;
+    this.#blocked = null;
+    this.#blockedError = null;
+    this.#runLoadError = null;
+    try {
+      switch (target.kind) {
+        case 'latest':
+          await this.#showLatest(lab, step, token);
+          break;
+        case 'run':
+          this.compare.clear();
+          await this.#loadRun(target.runId, token);
+          break;
+        case 'compare':
+          await this.#loadCompare(target.runIds, token);
+          break;
+        case 'bad':
+          this.compare.clear();
+          this.runView.clear();
+          this.#problem = {
+            message: `“${target.text}” does not name a run of this step.`,
+            fix: 'A link to a run ends in /run/ and its number (…/run/12); a comparison in /compare/ and two run numbers (…/compare/3/12).',
+            links: [{ href: labHref(lab.id, step.id), label: `Open the latest run of “${step.title}”` }],
+          };
+          break;
+      }
+    } finally {
+      if (token === this.#targetToken) this.#pending = null;
+    }
+  }
+
+  /** The step's latest run: the one going on now if it is this step's, else the newest of its list. */
+  async #showLatest(lab: Lab, step: LabStep, token: number): Promise<void> {
+    this.compare.clear();
+    this.#runLoading = true;
+    const [, going] = await Promise.all([
+      this.history.load(lab.id, step.id),
+      this.#bridge.call('runs.active', {}).then(
+        ({ run }) => run,
+        () => null, // the list still says which run is newest
+      ),
+    ]);
+    if (token !== this.#targetToken) return;
+    const live = going && going.labId === lab.id && going.stepId === step.id ? going : null;
+    if (live) this.history.upsert(live);
+    const latest = live ?? this.history.latest;
+    if (!latest) {
+      this.#runLoading = false;
       this.runView.clear();
       return;
     }
-    const lastRunId = this.#progress[step.id]?.lastRunId ?? (lastRun?.stepId === step.id ? lastRun.runId : null);
-    if (this.runView.run && this.runView.run.runId === lastRunId) return;
-    this.runView.clear();
-    if (lastRunId !== null) void this.#loadRun(lastRunId);
+    // Values the student typed while the list was loading are theirs: keep them.
+    const keepEdits = this.form.origin.kind === 'step' && this.form.edited;
+    if (this.runView.run?.runId !== latest.runId && !(await this.#loadRun(latest.runId, token, keepEdits))) return;
+    if (token !== this.#targetToken) return;
+    this.#runLoading = false;
+    // The URL names the run on screen, so a reload or a copied link opens this one even after newer runs.
+    const route = currentRoute();
+    if (route.page === 'lab' && route.labId === lab.id && route.stepId === step.id && route.target.kind === 'latest') {
+      this.#target = { kind: 'run', runId: latest.runId };
+      replaceRoute(runHref(lab.id, step.id, latest.runId));
+    }
   }
 
-  async #loadRun(runId: number): Promise<void> {
-    const token = ++this.#stepToken;
+  /** Loads a run into the views; false when it could not be shown here (the page then says why). */
+  async #loadRun(runId: number, token: number, keepEdits = false): Promise<boolean> {
     this.#runLoading = true;
     this.#holding++;
     try {
       const { run, events } = await this.#bridge.call('runs.get', { runId });
-      if (token !== this.#stepToken) return;
+      if (token !== this.#targetToken) return false;
+      const problem = this.#problemWith(run);
+      if (problem) {
+        this.#problem = problem;
+        this.runView.clear();
+        return false;
+      }
       this.runView.show(run, events);
+      this.history.upsert(run);
+      if (!keepEdits) this.form.showRun(run.runId, run.params);
+      return true;
     } catch (error) {
-      if (token === this.#stepToken) this.#runLoadError = errorText(error);
+      if (token !== this.#targetToken) return false;
+      this.runView.clear();
+      if (codeOf(error) === 'unknown-run') this.#problem = this.#missing(runId);
+      else this.#runLoadError = errorText(error);
+      return false;
     } finally {
-      if (token === this.#stepToken) this.#runLoading = false;
+      if (token === this.#targetToken) this.#runLoading = false;
       this.#release();
     }
   }
 
+  async #loadCompare([a, b]: [number, number], token: number): Promise<void> {
+    const lab = this.#lab!;
+    const step = this.step!;
+    this.history.pick([a, b]);
+    this.compare.clear();
+    if (a === b) {
+      this.#problem = {
+        message: `Run ${a} cannot be compared with itself.`,
+        fix: 'Tick two different runs in the list of runs below, then press Compare.',
+        links: [{ href: runHref(lab.id, step.id, a), label: `Open run ${a}` }],
+      };
+      return;
+    }
+    this.compare.loading = true;
+    this.#holding++;
+    const get = (runId: number) =>
+      this.#bridge.call('runs.get', { runId }).then(
+        (answer) => answer,
+        (error: unknown) => (codeOf(error) === 'unknown-run' ? null : Promise.reject(error)),
+      );
+    try {
+      const [ra, rb] = await Promise.all([get(a), get(b)]);
+      if (token !== this.#targetToken) return;
+      for (const [runId, answer] of [
+        [a, ra],
+        [b, rb],
+      ] as const) {
+        const problem = answer ? this.#problemWith(answer.run) : this.#missing(runId);
+        if (problem) {
+          const other = runId === a ? b : a;
+          this.#problem = { ...problem, links: [...problem.links, { href: runHref(lab.id, step.id, other), label: `Open run ${other} alone` }] };
+          return;
+        }
+      }
+      this.compare.show(ra!, rb!);
+    } catch (error) {
+      if (token === this.#targetToken) this.#runLoadError = errorText(error);
+    } finally {
+      if (token === this.#targetToken) this.compare.loading = false;
+      this.#release();
+    }
+  }
+
+  /** Why this run is not one of the current step's, or null when it is. */
+  #problemWith(run: RunSummary): RunProblem | null {
+    const lab = this.#lab!;
+    const step = this.step!;
+    if (run.labId === lab.id && run.stepId === step.id) return null;
+    const latest = { href: labHref(lab.id, step.id), label: `Open the latest run of “${step.title}”` };
+    if (run.stepId === null)
+      return {
+        message: `Run ${run.runId} was started without a step (from the command line, scenario “${run.scenarioId}”), so no step's page shows it.`,
+        fix: `See it with ipc-lab show ${run.runId}, or pick one of this step's runs below.`,
+        links: [latest],
+      };
+    return {
+      message: `Run ${run.runId} is a run of ${this.#whereIs(run)}, not of “${step.title}”.`,
+      fix: "Open it where it belongs, or pick one of this step's runs below.",
+      links: [{ href: runHref(run.labId, run.stepId, run.runId), label: `Open run ${run.runId} in its step` }, latest],
+    };
+  }
+
+  #missing(runId: number): RunProblem {
+    const lab = this.#lab!;
+    const step = this.step!;
+    return {
+      message: `There is no run ${runId}.`,
+      fix: "The link may come from another computer or an older data folder. Pick one of this step's runs below, or open its latest run.",
+      links: [{ href: labHref(lab.id, step.id), label: `Open the latest run of “${step.title}”` }],
+    };
+  }
+
+  /** Where a run belongs, in words: "the step “…”" of this lab, else "the lab “…”, step “…”". */
+  #whereIs(run: RunSummary): string {
+    const lab = this.#lab;
+    if (run.stepId === null) return `the lab “${lab?.id === run.labId ? lab.title : run.labId}” (no step)`;
+    if (lab?.id === run.labId) return `the step “${lab.steps.find((s) => s.id === run.stepId)?.title ?? run.stepId}”`;
+    return `the lab “${run.labId}”, step “${run.stepId}”`;
+  }
+
+  /**
+   * Starts a run with the values in the form. If another run is going (one at a time), says which and
+   * offers to open or stop it instead. The URL moves to the new run.
+   */
   async start(): Promise<void> {
     const lab = this.#lab;
     const step = this.step;
     const scenario = this.scenario;
     if (!lab || !step || !scenario || this.running || !this.form.valid) return;
-    const token = ++this.#stepToken;
+    const token = ++this.#targetToken;
+    this.#pending = null;
     this.#runError = null;
     this.#runLoadError = null;
+    this.#blocked = null;
+    this.#blockedError = null;
     this.#starting = true;
     this.#holding++;
     try {
+      const { run: going } = await this.#bridge.call('runs.active', {});
+      if (going) {
+        if (token === this.#targetToken) this.#blocked = going;
+        return;
+      }
       const { run } = await this.#bridge.call('runs.start', {
         labId: lab.id,
         scenarioId: scenario.id,
@@ -193,9 +473,27 @@ export class LabPage {
       });
       const previous = this.#progress[step.id];
       this.#progress[step.id] = { status: previous?.status ?? 'attempted', answer: previous?.answer ?? this.#answer, lastRunId: run.runId };
-      if (token === this.#stepToken) this.runView.show(run);
+      this.history.upsert(run);
+      if (token !== this.#targetToken) return;
+      this.#problem = null;
+      this.compare.clear();
+      this.runView.show(run);
+      this.form.markRun(run.runId);
+      this.#target = { kind: 'run', runId: run.runId };
+      navigate(runHref(lab.id, step.id, run.runId));
     } catch (error) {
-      if (token === this.#stepToken) this.#runError = errorText(error);
+      if (token !== this.#targetToken) return;
+      if (codeOf(error) === 'run-in-progress') {
+        const going = await this.#bridge.call('runs.active', {}).then(
+          ({ run }) => run,
+          () => null,
+        );
+        if (going && token === this.#targetToken) {
+          this.#blocked = going;
+          return;
+        }
+      }
+      this.#runError = errorText(error);
     } finally {
       this.#starting = false;
       this.#release();
@@ -209,12 +507,37 @@ export class LabPage {
     try {
       const { run: stopped } = await this.#bridge.call('runs.stop', { runId: run.runId });
       this.runView.update(stopped);
+      this.history.upsert(stopped);
       this.#noteRunProgress(stopped);
     } catch (error) {
       this.#runError = errorText(error);
     } finally {
       this.#stopping = false;
     }
+  }
+
+  /** Stops the run that kept Run from starting (it may be of another step or lab). */
+  async stopBlocked(): Promise<void> {
+    const run = this.#blocked;
+    if (!run || this.#stoppingBlocked) return;
+    this.#stoppingBlocked = true;
+    this.#blockedError = null;
+    try {
+      const { run: stopped } = await this.#bridge.call('runs.stop', { runId: run.runId });
+      this.runView.update(stopped);
+      this.history.upsert(stopped);
+      this.#noteRunProgress(stopped);
+      if (this.#blocked?.runId === run.runId) this.#blocked = null;
+    } catch (error) {
+      if (this.#blocked?.runId === run.runId) this.#blockedError = errorText(error);
+    } finally {
+      this.#stoppingBlocked = false;
+    }
+  }
+
+  /** "Reset to the step's values". */
+  resetParams(): void {
+    this.form.resetToStep();
   }
 
   setAnswer(text: string): void {
@@ -271,9 +594,13 @@ export class LabPage {
   #apply(held: Held): void {
     if (held.event === 'trace:batch') {
       if (this.runView.run?.runId === held.payload.runId) this.runView.append(held.payload.events);
+      this.compare.append(held.payload.runId, held.payload.events);
     } else {
       const run = held.payload.run;
       if (this.runView.run?.runId === run.runId) this.runView.update(run);
+      this.compare.update(run);
+      this.history.upsert(run);
+      if (this.#blocked?.runId === run.runId && isFinal(run.status)) this.#blocked = null;
       this.#noteRunProgress(run);
     }
   }

@@ -1,6 +1,9 @@
 /**
- * The parameter form of a step's scenario: starts from the step's values over the scenario's defaults,
- * and checks each field the way the engine will, so the student sees what is wrong before pressing Run.
+ * The parameter form of a step's scenario. It shows the values of the run on screen (or, before any
+ * run, the step's values over the scenario's defaults), says whose values they are and which differ from
+ * the step's, and checks each field the way the engine will, so the student sees what is wrong before
+ * pressing Run. Only the student's edits and their own actions (opening a run, "Reset to the step's
+ * values") change what it holds: an update of the run on screen never does.
  */
 import type { ParamSpec, ParamValue, ParamValues } from '../../../../main/contract/lab-model.js';
 
@@ -34,9 +37,37 @@ function toField(spec: ParamSpec, value: ParamValue | undefined): FieldValue {
   return String(v);
 }
 
+/** Whose values the form was filled with. */
+export type FormOrigin = { kind: 'step' } | { kind: 'run'; runId: number };
+
+/** A field's value as the engine would read it, so "16" and " 16" compare equal. */
+function normalized(spec: ParamSpec, value: FieldValue | undefined): string {
+  if (spec.type === 'integer' && typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return String(Number(value));
+  return String(value);
+}
+
+function fieldsOf(specs: readonly ParamSpec[], start: ParamValues): Record<string, FieldValue> {
+  const values: Record<string, FieldValue> = {};
+  for (const spec of specs) values[spec.name] = toField(spec, start[spec.name]);
+  return values;
+}
+
 export class ParamForm {
   #specs = $state.raw<readonly ParamSpec[]>([]);
   #values = $state<Record<string, FieldValue>>({});
+  /** The step's values (over the scenario's defaults), as fields. */
+  #stepValues = $state.raw<Record<string, FieldValue>>({});
+  #origin = $state.raw<FormOrigin>({ kind: 'step' });
+  /** The values the form was filled with, to tell whether the student edited them. */
+  #originValues = $state.raw<Record<string, FieldValue>>({});
+
+  /** Names of the fields that differ from the step's values. */
+  readonly changedFromStep = $derived<readonly string[]>(
+    this.#specs.filter((spec) => normalized(spec, this.#values[spec.name]) !== normalized(spec, this.#stepValues[spec.name])).map((spec) => spec.name),
+  );
+  /** The student changed a field since the form was filled. */
+  readonly edited = $derived(this.#specs.some((spec) => normalized(spec, this.#values[spec.name]) !== normalized(spec, this.#originValues[spec.name])));
+  readonly atStepValues = $derived(this.changedFromStep.length === 0);
 
   readonly errors = $derived.by(() => {
     const errors: Record<string, string> = {};
@@ -55,11 +86,41 @@ export class ParamForm {
     return this.#values;
   }
 
-  reset(specs: readonly ParamSpec[], start: ParamValues): void {
+  /** The step's value of a field, as the form shows it. */
+  stepValue(name: string): string {
+    return String(this.#stepValues[name] ?? '');
+  }
+
+  get origin(): FormOrigin {
+    return this.#origin;
+  }
+
+  /** A step opened: its scenario's fields, filled with the step's values. */
+  reset(specs: readonly ParamSpec[], stepParams: ParamValues): void {
     this.#specs = specs;
-    const values: Record<string, FieldValue> = {};
-    for (const spec of specs) values[spec.name] = toField(spec, start[spec.name]);
-    this.#values = values;
+    this.#stepValues = fieldsOf(specs, stepParams);
+    this.resetToStep();
+  }
+
+  /** "Reset to the step's values". */
+  resetToStep(): void {
+    this.#origin = { kind: 'step' };
+    this.#originValues = this.#stepValues;
+    this.#values = { ...this.#stepValues };
+  }
+
+  /** A run is on screen: the form shows the values it was made with. */
+  showRun(runId: number, params: ParamValues): void {
+    const values = fieldsOf(this.#specs, params);
+    this.#origin = { kind: 'run', runId };
+    this.#originValues = values;
+    this.#values = { ...values };
+  }
+
+  /** A run was just started from what the form holds: those values are now that run's. */
+  markRun(runId: number): void {
+    this.#origin = { kind: 'run', runId };
+    this.#originValues = { ...this.#values };
   }
 
   set(name: string, value: FieldValue): void {
