@@ -84,7 +84,9 @@ function blockedWrite(trace: RunTrace): { call: WriteCall; seen: Snapshot; index
   for (const [index, call] of calls.entries()) {
     const from = ts(call.begin);
     const to = call.end ? ts(call.end) : undefined;
-    const during = asleep.filter((s) => ts(s) > from && (to === undefined || ts(s) < to));
+    // The state was read from ts to stateReadBy: all of that must lie inside the call. (A snapshot read
+    // while the parent waited in spawn's own pipe, stamped late on a loaded machine, fell inside a write.)
+    const during = asleep.filter((s) => ts(s) > from && (to === undefined || BigInt(s.stateReadBy ?? s.ts) < to));
     // The snapshot the child asked for before its first read, when there is one; else any that saw it.
     const seen = during.find((s) => s.requested !== undefined) ?? during[0];
     if (seen) return { call, seen, index, before };

@@ -189,6 +189,13 @@ export interface TraceEventFields {
     cpu?: { userMs: number; systemMs: number };
     /** Set when the engine took this snapshot because a process asked for it (lab.snapshot()). */
     requested?: string;
+    /**
+     * Monotonic ns (decimal string) by which `state` and `wchan` had been read. The engine stamps `ts`
+     * before it starts reading /proc for the process, and reads those two first: the process was in that
+     * state at some moment from `ts` to `stateReadBy`. A check that asks "asleep during this call?" needs
+     * both inside the call (on a loaded machine the reads can take milliseconds).
+     */
+    stateReadBy?: string;
   };
   /**
    * Kernel view: the run's named kernel objects as the file system shows them: shared-memory segments

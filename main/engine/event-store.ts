@@ -84,6 +84,8 @@ const MIGRATIONS: string[] = [
   ALTER TABLE runs ADD COLUMN lab_version TEXT;
   ALTER TABLE runs ADD COLUMN machine TEXT;
   ALTER TABLE runs ADD COLUMN chain_head TEXT;
+  -- The chain's last record as it was hashed (JSON): what a report shows of how the run ended.
+  ALTER TABLE runs ADD COLUMN end_record TEXT;
   -- Every saved version of an answer, never overwritten; link chains a step's versions.
   CREATE TABLE answer_revisions (
     id INTEGER PRIMARY KEY,
@@ -265,9 +267,14 @@ export class EventStore {
     };
   }
 
-  /** The last record of a run's chain, from the run as stored now (its status, processes and checks). */
-  endRecord(run: RunSummary): RunEndRecord {
-    return { type: 'run.end', status: run.status, endedAt: run.endedAt ?? '', message: run.message, processes: run.processes, checks: run.checks };
+  /**
+   * The last record of a run's chain, as it was hashed when the run ended; undefined for a run not ended
+   * (or stored before chains). A report shows the run's end from this, not from the rows, which a late
+   * update could have touched.
+   */
+  endRecord(runId: number): RunEndRecord | undefined {
+    const row = this.db.prepare('SELECT end_record FROM runs WHERE id = ?').get(runId) as { end_record: string | null } | undefined;
+    return row?.end_record ? (JSON.parse(row.end_record) as RunEndRecord) : undefined;
   }
 
   /** Appends one record to a run's chain. A run without a chain (stored before chains) stays without. */
@@ -295,9 +302,20 @@ export class EventStore {
     })();
   }
 
-  /** The end record goes last: after it, nothing more of the run is stored. */
+  /** The end record goes last: the run's status, processes and checks as they are now. */
   private closeChain(runId: number): void {
-    this.extendChain(runId, [recordHash(this.endRecord(this.run(runId)!))]);
+    const run = this.run(runId)!;
+    if (this.chainHead(runId) === null) return;
+    const end: RunEndRecord = {
+      type: 'run.end',
+      status: run.status,
+      endedAt: run.endedAt ?? '',
+      message: run.message,
+      processes: run.processes,
+      checks: run.checks,
+    };
+    this.db.prepare('UPDATE runs SET end_record = ? WHERE id = ?').run(JSON.stringify(end), runId);
+    this.extendChain(runId, [recordHash(end)]);
   }
 
   /** Runs a previous host left in a live state (it crashed or was killed): mark them as ended. */

@@ -50,6 +50,7 @@ export function snapshotProcess(pid: number, net: NetTables = new NetTables()): 
     } catch {
       // Some kernels hide wchan; the state alone still tells running from sleeping.
     }
+    const stateReadBy = process.hrtime.bigint().toString();
     const fds: KernelFd[] = [];
     for (const name of readdirSync(`/proc/${pid}/fd`)) {
       try {
@@ -68,7 +69,7 @@ export function snapshotProcess(pid: number, net: NetTables = new NetTables()): 
       }
     }
     fds.sort((a, b) => a.fd - b.fd);
-    const snapshot: KernelSnapshot = { state: STATE_NAMES[code] ?? code, wchan: wchan === '0' ? '' : wchan, fds };
+    const snapshot: KernelSnapshot = { state: STATE_NAMES[code] ?? code, wchan: wchan === '0' ? '' : wchan, fds, stateReadBy };
     const maps = sharedMappings(readFileSync(`/proc/${pid}/maps`, 'utf8'));
     if (maps.length > 0) snapshot.maps = maps;
     const io = ioCounters(pid);

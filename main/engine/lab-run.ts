@@ -337,10 +337,11 @@ export class LabRun {
     this.flushTimer ??= setTimeout(() => this.flush(), Math.max(0, this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now()));
   }
 
-  private hostEvent<K extends keyof TraceEventFields>(pid: number, kind: K, fields: TraceEventFields[K], role?: string): void {
+  /** `at`: when it happened, if not now (a kernel snapshot is stamped when its reads began). */
+  private hostEvent<K extends keyof TraceEventFields>(pid: number, kind: K, fields: TraceEventFields[K], role?: string, at?: bigint): void {
     const event = {
       v: TRACE_SCHEMA_VERSION,
-      ts: process.hrtime.bigint().toString(),
+      ts: (at ?? process.hrtime.bigint()).toString(),
       pid,
       role: role ?? this.processes.get(pid)?.role ?? 'host',
       kind,
@@ -403,13 +404,15 @@ export class LabRun {
     const net = new NetTables(); // /proc/net/{tcp,tcp6,unix} read at most once this round
     for (const info of this.processes.values()) {
       if (info.state !== 'running') continue;
+      // Stamped before /proc is read, not after: what the reads saw happened after this moment.
+      const startedAt = process.hrtime.bigint();
       const snapshot = snapshotProcess(info.pid, net);
       if (!snapshot) continue;
       markRuntimeFds(snapshot, this.traceFds.get(info.pid), this.labObjects);
-      const key = JSON.stringify(snapshot);
+      const key = JSON.stringify({ ...snapshot, stateReadBy: undefined });
       if (this.lastSnapshot.get(info.pid) === key && requested === undefined) continue;
       this.lastSnapshot.set(info.pid, key);
-      this.hostEvent(info.pid, 'kernel.snapshot', requested === undefined ? snapshot : { ...snapshot, requested });
+      this.hostEvent(info.pid, 'kernel.snapshot', requested === undefined ? snapshot : { ...snapshot, requested }, undefined, startedAt);
     }
   }
 

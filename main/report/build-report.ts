@@ -76,7 +76,7 @@ function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps
   const runs = inputs.store.runs({ labId: lab.id, stepId: step.id }).reverse();
   const defaults = stepDefaults(lab, step);
   // Only runs stored with an evidence chain can be shown in full: older ones are listed as attempts.
-  const finished = runs.filter((r) => !LIVE_STATUSES.has(r.status) && inputs.store.chainHead(r.runId) !== null && r.labVersion !== null);
+  const finished = runs.filter((r) => !LIVE_STATUSES.has(r.status) && inputs.store.endRecord(r.runId) !== undefined);
   const chosen = finished.findLast((r) => r.status === 'passed') ?? finished.at(-1);
   return {
     id: step.id,
@@ -128,9 +128,20 @@ function attempt(run: RunSummary, defaults: ParamValues): AttemptSummary {
   };
 }
 
-function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], run: RunSummary, defaults: ParamValues): ReportRun {
+function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], stored: RunSummary, defaults: ParamValues): ReportRun {
   const { store } = inputs;
-  const header = store.headerRecord(run.runId)!;
+  const header = store.headerRecord(stored.runId)!;
+  const end = store.endRecord(stored.runId)!;
+  // What the chain holds is what the report shows: the run as it was when it ended.
+  const run: RunSummary = {
+    ...stored,
+    params: header.params,
+    status: end.status,
+    endedAt: end.endedAt,
+    message: end.message,
+    processes: end.processes,
+    checks: end.checks,
+  };
   const events = store.events(run.runId);
   const checks: NamedCheck[] = step.checks.filter((c) => lab.checks[c.id]).map((c) => ({ id: c.id, definition: lab.checks[c.id]! }));
   const embedded = inputs.full ? events : checkEvidence(checks, run, events);
@@ -156,7 +167,7 @@ function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'
       events: embedded,
       eventCount: events.length,
       header,
-      end: store.endRecord(run),
+      end,
       omitted: omittedRanges(events, embedded),
       chainHead: store.chainHead(run.runId)!,
     },

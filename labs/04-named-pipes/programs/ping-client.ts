@@ -44,6 +44,10 @@ for (let seq = 1; seq <= pings; seq++) {
   lab.write(requests, requestChannel, data);
   const answer = lines.next();
   if (answer === undefined) throw new Error(`the server closed ${replyChannel} before answering`);
+  if (answer.startsWith('bye ')) {
+    lab.note(`the server said "${answer}": it read back its own pong, which this ping was waiting for`);
+    break;
+  }
   lab.emit('message.receive', {
     channel: replyChannel,
     messageId: Number(/^\w+ (\d+)/.exec(answer)?.[1] ?? -1),

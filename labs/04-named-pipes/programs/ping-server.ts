@@ -16,8 +16,10 @@
  *
  * With one FIFO (fifos: one) both processes open chat.fifo for reading and writing (O_RDWR, see
  * open-both-ways.ts) and use it both ways. The server pauses before each read: a client that writes
- * its ping and then reads finds its own ping in the FIFO and reads it back. (Without a pause the server
- * could as well read back its own pong, and both would then wait for ever: the run's time limit ends it.)
+ * its ping and then reads finds its own ping in the FIFO and reads it back. The server can as well read
+ * back its own pong, when the client is slower than its pause (a loaded machine): then it writes "bye"
+ * and stops, so that the client, waiting for that pong, reads the bye and stops too, instead of both
+ * waiting for ever.
  */
 import { unlinkSync } from 'node:fs';
 import { lab } from '../../../main/runtime/lab-runtime.js';
@@ -66,7 +68,9 @@ for (;;) {
   });
   if (sender === process.pid) {
     lab.note(`read back its own message "${line}": the FIFO does not know who wrote`);
-    continue;
+    // The client waits for the pong this read took: tell it the conversation is over.
+    lab.write(replies, replyChannel, Buffer.from(`bye from pid ${process.pid}\n`));
+    break;
   }
   seq++;
   const pong = `pong ${seq} from pid ${process.pid}`;

@@ -97,13 +97,13 @@ describe('EventStore', () => {
     store.insertEvents(runId, batch(71));
     const checks: CheckResult[] = [{ id: 'c', title: 'C', passed: true, detail: 'seen', hint: '', moment: null }];
     store.finishRun(runId, 'passed', null, checks);
-    const run = store.run(runId)!;
-    const expected = chainOver([recordHash(header), ...store.events(runId).map((e) => recordHash(eventRecord(e))), recordHash(store.endRecord(run))]);
+    const expected = chainOver([recordHash(header), ...store.events(runId).map((e) => recordHash(eventRecord(e))), recordHash(store.endRecord(runId)!)]);
     assert.equal(store.chainHead(runId), expected, 'the head covers the header, 140 events in two batches, and the end record');
-    assert.equal(store.endRecord(run).checks[0]?.detail, 'seen');
+    assert.equal(store.endRecord(runId)?.checks[0]?.detail, 'seen');
+    assert.equal(store.endRecord(runId)?.status, 'passed');
     assert.notEqual(
       expected,
-      chainOver([recordHash(header), ...store.events(runId).map((e) => recordHash(eventRecord({ ...e, ts: '1' }))), recordHash(store.endRecord(run))]),
+      chainOver([recordHash(header), ...store.events(runId).map((e) => recordHash(eventRecord({ ...e, ts: '1' }))), recordHash(store.endRecord(runId)!)]),
       'a changed event changes the head',
     );
     store.close();
@@ -129,7 +129,7 @@ describe('EventStore', () => {
     EventStore.open(old).close();
     const raw = new Database(join(old, 'ipc-lab.sqlite'));
     raw.exec(
-      'DROP TABLE answer_revisions; DROP TABLE settings; ALTER TABLE runs DROP COLUMN lab_version; ALTER TABLE runs DROP COLUMN machine; ALTER TABLE runs DROP COLUMN chain_head;',
+      'DROP TABLE answer_revisions; DROP TABLE settings; ALTER TABLE runs DROP COLUMN lab_version; ALTER TABLE runs DROP COLUMN machine; ALTER TABLE runs DROP COLUMN chain_head; ALTER TABLE runs DROP COLUMN end_record;',
     );
     raw.prepare("INSERT INTO answers (lab_id, step_id, text, updated_at) VALUES ('lab', 's', 'old answer', '2026-01-01T00:00:00.000Z')").run();
     raw.pragma('user_version = 2');
