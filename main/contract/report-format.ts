@@ -9,7 +9,9 @@
  *   to the file after export that does not also recompute the digest is detected.
  * - Each chosen run carries its evidence chain: the run's records (a header, every trace event in
  *   sequence order, an end record holding status, processes and checks) were hash-chained as they were
- *   stored, `link[i] = SHA-256(link[i-1] ‖ SHA-256(canonical(record[i])))` from 64 zeros. The report
+ *   stored, `link[i] = SHA-256(link[i-1] ‖ recordHash[i])` from 64 zeros, where a header's or an end's
+ *   record hash is SHA-256 of its canonical encoding and an event's is SHA-256 of
+ *   "event <runId> <seq> <its JSON text as stored>" (main/engine/evidence-chain.ts). The report
  *   embeds the records the checks need and, for the rest, their record hashes, so the chain can be
  *   recomputed to the head the app stored. An edited event, check or parameter breaks it.
  * - `verify` also re-runs the lab's checks over the embedded events and compares the verdicts.
@@ -23,7 +25,6 @@
  * says a report is from a newer version rather than calling it damaged.
  */
 import type { CheckResult, ParamValues, ProcessInfo, RunStatus, StepStatus } from './lab-model.js';
-import type { StoredEvent } from './trace-events.js';
 
 export const REPORT_FORMAT = 'ipc-lab-report/1';
 
@@ -230,26 +231,33 @@ export interface KernelFact {
 }
 
 export interface RunEvidence {
-  /** Trace events embedded, in sequence order: all of them, or those the checks need to reach the same verdicts. */
-  events: StoredEvent[];
+  /**
+   * Trace events embedded, in sequence order: all of them, or those the checks need to reach the same
+   * verdicts. Each is its JSON text exactly as stored (the chain hashed that text); JSON.parse(data)
+   * gives the event (a StoredEvent, main/contract/trace-events.ts, without runId and seq).
+   */
+  events: EvidenceEvent[];
   /** How many events the run has in all. */
   eventCount: number;
   /** The chain's first record: what the run was asked to be. */
   header: RunHeaderRecord;
   /** The chain's last record: how it ended. */
   end: RunEndRecord;
-  /**
-   * Record hashes (hex, 64 characters each, concatenated) of the events not embedded, by seq range:
-   * enough to recompute the chain without them.
-   */
+  /** The record hashes of the events not embedded, by seq range: enough to recompute the chain without them. */
   omitted: OmittedRange[];
   /** The last link of the run's chain, as the app stored it. */
   chainHead: string;
 }
 
+export interface EvidenceEvent {
+  seq: number;
+  data: string;
+}
+
 export interface OmittedRange {
   fromSeq: number;
   toSeq: number;
+  /** The record hashes of events fromSeq..toSeq: their 32-byte SHA-256 digests concatenated, in base64. */
   recordHashes: string;
 }
 

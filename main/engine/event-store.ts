@@ -13,7 +13,7 @@ import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, Sess
 import { processIdentity } from './leftovers.js';
 import type { AnswerRevision, MachineFacts, RunEndRecord, RunHeaderRecord } from '../contract/report-format.js';
 import type { StoredEvent } from '../contract/trace-events.js';
-import { answerRecord, CHAIN_START, chainOver, eventRecord, nextLink, recordHash } from './evidence-chain.js';
+import { answerRecord, CHAIN_START, chainOver, eventHash, nextLink, recordHash } from './evidence-chain.js';
 
 const MIGRATIONS: string[] = [
   /* 1 */ `
@@ -162,10 +162,9 @@ export class EventStore {
     this.insertMany = this.db.prepare(`INSERT INTO events (run_id, seq, ts, pid, kind, data) VALUES ${Array(ROWS_PER_INSERT).fill(values).join(', ')}`);
     // Many rows per statement: better-sqlite3's per-call cost, not SQLite, bounds single-row inserts.
     this.insertBatch = this.db.transaction((runId: number, rows: EventRow[]) => {
-      // The chain record of each event is the event as events() will return it.
       this.extendChain(
         runId,
-        rows.map((row) => recordHash(eventRecord({ ...(JSON.parse(row.data) as object), runId, seq: row.seq } as StoredEvent))),
+        rows.map((row) => eventHash(runId, row.seq, row.data)),
       );
       let i = 0;
       const args: unknown[] = [];
@@ -357,6 +356,11 @@ export class EventStore {
       data: string;
     }[];
     return rows.map((row) => ({ ...(JSON.parse(row.data) as object), runId, seq: row.seq }) as StoredEvent);
+  }
+
+  /** A run's events as stored: sequence number and JSON text (what the chain hashed). */
+  eventTexts(runId: number): { seq: number; data: string }[] {
+    return this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? ORDER BY seq').all(runId) as { seq: number; data: string }[];
   }
 
   eventCount(runId: number): number {

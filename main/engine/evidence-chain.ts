@@ -1,19 +1,20 @@
 /**
  * The hash chain that makes stored evidence tamper-evident (the contract: main/contract/report-format.ts).
  *
- * A run's records are, in order: its header (`run.start`), each trace event in sequence order
- * (`{ type: 'event', event }`, the event exactly as EventStore.events() returns it), and its end
- * (`run.end`). A step's saved answers form a chain of their own. Each record is hashed over its canonical
- * encoding, and each link over the previous link and that hash:
+ * A run's records are, in order: its header (`run.start`), each trace event in sequence order, and its
+ * end (`run.end`). A step's saved answers form a chain of their own. Each record is hashed, and each
+ * link over the previous link and that hash:
  *
- *   recordHash = SHA-256(canonical(record))
- *   link[i]    = SHA-256(link[i-1] ‖ recordHash[i])      (hex strings, link[-1] = 64 zeros)
+ *   recordHash = SHA-256(canonical(record))                      header, end, answers
+ *              = SHA-256("event <runId> <seq> " ‖ stored text)   a trace event: its JSON as stored
+ *   link[i]    = SHA-256(link[i-1] ‖ recordHash[i])               (hex strings, link[-1] = 64 zeros)
  *
- * Hashing the record's hash rather than its bytes lets a report leave an event out and still carry
- * enough (its record hash) to recompute the chain to the stored head.
+ * An event is hashed over the text the store keeps (what the process wrote), not a canonical form:
+ * canonicalising every event would cost more than storing it (npm run bench, section 1), and a report
+ * carries that exact text. Hashing the record's hash rather than its bytes lets a report leave an event
+ * out and still carry enough (its record hash) to recompute the chain to the stored head.
  */
-import { createHash } from 'node:crypto';
-import type { StoredEvent } from '../contract/trace-events.js';
+import { hash } from 'node:crypto';
 
 export const CHAIN_START = '0'.repeat(64);
 
@@ -38,7 +39,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 export function recordHash(record: unknown): string {
@@ -46,12 +47,25 @@ export function recordHash(record: unknown): string {
 }
 
 export function nextLink(previous: string, hashOfRecord: string): string {
-  return createHash('sha256').update(previous, 'ascii').update(hashOfRecord, 'ascii').digest('hex');
+  return hash('sha256', previous + hashOfRecord, 'hex');
 }
 
-/** The chain record of one stored event. */
-export function eventRecord(event: StoredEvent): { type: 'event'; event: StoredEvent } {
-  return { type: 'event', event };
+/** The record hash of one stored event: over its run, its sequence number and its JSON text as stored. */
+export function eventHash(runId: number, seq: number, data: string): string {
+  return sha256Hex(`event ${runId} ${seq} ${data}`);
+}
+
+/** Record hashes (hex) as a report carries them: their 32-byte digests concatenated, in base64. */
+export function packHashes(hexes: string[]): string {
+  return Buffer.from(hexes.join(''), 'hex').toString('base64');
+}
+
+/** The inverse of packHashes; undefined when the text is not a whole number of base64 digests. */
+export function unpackHashes(packed: string): string[] | undefined {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(packed)) return undefined;
+  const bytes = Buffer.from(packed, 'base64');
+  if (bytes.length % 32 !== 0 || bytes.toString('base64') !== packed) return undefined;
+  return Array.from({ length: bytes.length / 32 }, (_, i) => bytes.subarray(i * 32, i * 32 + 32).toString('hex'));
 }
 
 /** The link after a sequence of record hashes, from `start`. */

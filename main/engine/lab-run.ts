@@ -561,7 +561,10 @@ export class LabRun {
    */
   private runChecks(): CheckResult[] {
     if (this.options.checks.length === 0 || this.endReason) return [];
-    const trace = { params: this.options.params, processes: [...this.processes.values()], events: this.options.store.events(this.runId) };
+    // The trace exactly as stored (processes in the store's order, by pid): a report's re-run of these
+    // checks over it must give the same outcome, word for word.
+    const stored = this.options.store.run(this.runId)!;
+    const trace = { params: stored.params, processes: stored.processes, events: this.options.store.events(this.runId) };
     return runChecks(this.options.checks, trace);
   }
 }

@@ -21,7 +21,7 @@ import {
   type StudentIdentity,
 } from '../contract/report-format.js';
 import type { StoredEvent, StoredEventOf } from '../contract/trace-events.js';
-import { canonicalJson, eventRecord, recordHash, sha256Hex } from '../engine/evidence-chain.js';
+import { canonicalJson, eventHash, packHashes, sha256Hex } from '../engine/evidence-chain.js';
 import type { EventStore } from '../engine/event-store.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { runChecks, type NamedCheck } from '../engine/run-checks.js';
@@ -143,8 +143,10 @@ function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'
     checks: end.checks,
   };
   const events = store.events(run.runId);
+  const texts = store.eventTexts(run.runId);
   const checks: NamedCheck[] = step.checks.filter((c) => lab.checks[c.id]).map((c) => ({ id: c.id, definition: lab.checks[c.id]! }));
   const embedded = inputs.full ? events : checkEvidence(checks, run, events);
+  const inReport = new Set(embedded.map((e) => e.seq));
   return {
     runId: run.runId,
     labId: run.labId,
@@ -164,11 +166,11 @@ function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'
     kernelFacts: kernelFacts(run.checks, embedded),
     timeline: sketchTimeline(run, events),
     evidence: {
-      events: embedded,
+      events: texts.filter((t) => inReport.has(t.seq)),
       eventCount: events.length,
       header,
       end,
-      omitted: omittedRanges(events, embedded),
+      omitted: omittedRanges(run.runId, texts, inReport),
       chainHead: store.chainHead(run.runId)!,
     },
   };
@@ -223,26 +225,24 @@ export function checkEvidence(checks: NamedCheck[], run: RunSummary, events: Sto
 }
 
 /** The record hashes of the events not embedded, by contiguous seq range. */
-function omittedRanges(events: StoredEvent[], embedded: StoredEvent[]): OmittedRange[] {
-  const inReport = new Set(embedded.map((e) => e.seq));
+function omittedRanges(runId: number, texts: { seq: number; data: string }[], inReport: Set<number>): OmittedRange[] {
   const ranges: OmittedRange[] = [];
   let current: { fromSeq: number; toSeq: number; hashes: string[] } | undefined;
-  for (const event of events) {
-    if (inReport.has(event.seq)) {
-      if (current) ranges.push({ fromSeq: current.fromSeq, toSeq: current.toSeq, recordHashes: current.hashes.join('') });
-      current = undefined;
+  const close = () => {
+    if (current) ranges.push({ fromSeq: current.fromSeq, toSeq: current.toSeq, recordHashes: packHashes(current.hashes) });
+    current = undefined;
+  };
+  for (const { seq, data } of texts) {
+    if (inReport.has(seq)) {
+      close();
       continue;
     }
-    const hash = recordHash(eventRecord(event));
-    if (current && current.toSeq + 1 === event.seq) {
-      current.toSeq = event.seq;
-      current.hashes.push(hash);
-    } else {
-      if (current) ranges.push({ fromSeq: current.fromSeq, toSeq: current.toSeq, recordHashes: current.hashes.join('') });
-      current = { fromSeq: event.seq, toSeq: event.seq, hashes: [hash] };
-    }
+    if (current?.toSeq !== seq - 1) close();
+    current ??= { fromSeq: seq, toSeq: seq, hashes: [] };
+    current.toSeq = seq;
+    current.hashes.push(eventHash(runId, seq, data));
   }
-  if (current) ranges.push({ fromSeq: current.fromSeq, toSeq: current.toSeq, recordHashes: current.hashes.join('') });
+  close();
   return ranges;
 }
 

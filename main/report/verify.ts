@@ -19,7 +19,8 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { findProjectRoot } from '../project-root.js';
 import { REPORT_FORMAT, type ReportRun, type ReportStep, type SessionReport } from '../contract/report-format.js';
-import { answerRecord, canonicalJson, chainOver, eventRecord, recordHash } from '../engine/evidence-chain.js';
+import { answerRecord, canonicalJson, chainOver, eventHash, recordHash, unpackHashes } from '../engine/evidence-chain.js';
+import type { StoredEvent } from '../contract/trace-events.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { runChecks } from '../engine/run-checks.js';
 import { reportDigest } from './build-report.js';
@@ -190,16 +191,15 @@ function runChainProblem(run: ReportRun): string | null {
 
   const hashes = new Map<number, string>();
   for (const event of events) {
-    if (event.runId !== run.runId) return `event seq ${event.seq} belongs to run ${event.runId}`;
-    hashes.set(event.seq, recordHash(eventRecord(event)));
+    if (hashes.has(event.seq)) return `event seq ${event.seq} is embedded twice`;
+    hashes.set(event.seq, eventHash(run.runId, event.seq, event.data));
   }
   for (const range of omitted) {
-    if (range.recordHashes.length !== (range.toSeq - range.fromSeq + 1) * 64)
-      return `the omitted range ${range.fromSeq}..${range.toSeq} has the wrong number of hashes`;
+    const unpacked = unpackHashes(range.recordHashes);
+    if (unpacked?.length !== range.toSeq - range.fromSeq + 1) return `the omitted range ${range.fromSeq}..${range.toSeq} does not hold one hash per event`;
     for (let seq = range.fromSeq; seq <= range.toSeq; seq++) {
       if (hashes.has(seq)) return `event seq ${seq} is both embedded and omitted`;
-      const at = (seq - range.fromSeq) * 64;
-      hashes.set(seq, range.recordHashes.slice(at, at + 64));
+      hashes.set(seq, unpacked[seq - range.fromSeq]!);
     }
   }
   const ordered: string[] = [recordHash(header)];
@@ -229,9 +229,15 @@ function checksLayer(report: SessionReport, labs: LoadedLab[]): Layer {
     if (lab.version !== run.labVersion)
       notes.add(`lab ${labId} is installed at another version (report ${run.labVersion.slice(0, 8)}, here ${lab.version.slice(0, 8)})`);
     const definitions = run.checks.map((c) => ({ id: c.id, definition: lab.checks[c.id] }));
+    const events = parsedEvidence(run);
+    if (typeof events === 'string') {
+      problems.push(`run ${run.runId} (${labId}/${step.id}): ${events}`);
+      total += run.checks.length;
+      continue;
+    }
     const rerun = runChecks(
       definitions.filter((d) => d.definition !== undefined).map((d) => ({ id: d.id, definition: d.definition! })),
-      { params: run.params, processes: run.processes, events: run.evidence.events },
+      { params: run.params, processes: run.processes, events },
     );
     for (const check of run.checks) {
       total++;
@@ -251,6 +257,19 @@ function checksLayer(report: SessionReport, labs: LoadedLab[]): Layer {
   const noteText = notes.size > 0 ? ` (${[...notes].join('; ')})` : '';
   if (problems.length > 0) return { name: 'checks', ok: false, text: `checks re-run: ${agree}/${total} agree; DISAGREE: ${problems.join('; ')}${noteText}` };
   return { name: 'checks', ok: true, text: `checks re-run: ${agree}/${total} agree${noteText}` };
+}
+
+/** The embedded events as the checks read them (as EventStore.events() gives them), or why they cannot be read. */
+function parsedEvidence(run: ReportRun): StoredEvent[] | string {
+  const events: StoredEvent[] = [];
+  for (const { seq, data } of run.evidence.events) {
+    try {
+      events.push({ ...(JSON.parse(data) as object), runId: run.runId, seq } as StoredEvent);
+    } catch {
+      return `embedded event seq ${seq} is not valid JSON`;
+    }
+  }
+  return events;
 }
 
 function fail(file: string, title: string | null, name: string, text: string, before: Layer[] = []): Verdict {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { EventStore } from '../../../main/engine/event-store.js';
-import { answerRecord, CHAIN_START, chainOver, eventRecord, recordHash } from '../../../main/engine/evidence-chain.js';
+import { answerRecord, CHAIN_START, chainOver, eventHash, recordHash } from '../../../main/engine/evidence-chain.js';
 import type { CheckResult } from '../../../main/contract/lab-model.js';
 
 const runFacts = { labVersion: 'a'.repeat(64), machine: { os: 'Linux', kernel: '6.1', arch: 'x64', cores: 2, bootId: 'b00t' } };
@@ -97,13 +97,21 @@ describe('EventStore', () => {
     store.insertEvents(runId, batch(71));
     const checks: CheckResult[] = [{ id: 'c', title: 'C', passed: true, detail: 'seen', hint: '', moment: null }];
     store.finishRun(runId, 'passed', null, checks);
-    const expected = chainOver([recordHash(header), ...store.events(runId).map((e) => recordHash(eventRecord(e))), recordHash(store.endRecord(runId)!)]);
+    const expected = chainOver([
+      recordHash(header),
+      ...store.eventTexts(runId).map((e) => eventHash(runId, e.seq, e.data)),
+      recordHash(store.endRecord(runId)!),
+    ]);
     assert.equal(store.chainHead(runId), expected, 'the head covers the header, 140 events in two batches, and the end record');
     assert.equal(store.endRecord(runId)?.checks[0]?.detail, 'seen');
     assert.equal(store.endRecord(runId)?.status, 'passed');
     assert.notEqual(
       expected,
-      chainOver([recordHash(header), ...store.events(runId).map((e) => recordHash(eventRecord({ ...e, ts: '1' }))), recordHash(store.endRecord(runId)!)]),
+      chainOver([
+        recordHash(header),
+        ...store.eventTexts(runId).map((e) => eventHash(runId, e.seq, e.data.replace('"ts"', '"ts "'))),
+        recordHash(store.endRecord(runId)!),
+      ]),
       'a changed event changes the head',
     );
     store.close();

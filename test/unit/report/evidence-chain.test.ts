@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { canonicalJson, CHAIN_START, chainOver, nextLink, recordHash } from '../../../main/engine/evidence-chain.js';
+import { canonicalJson, CHAIN_START, chainOver, eventHash, nextLink, packHashes, recordHash, unpackHashes } from '../../../main/engine/evidence-chain.js';
 
 describe('canonical JSON', () => {
   it('sorts keys at every depth, leaves no whitespace, and drops undefined members', () => {
@@ -57,5 +57,23 @@ describe('hash chain', () => {
       assert.notEqual(chainOver(records.filter((_, j) => j !== i)), head, `leaving out record ${i} changes the head`);
     }
     assert.notEqual(chainOver([records[1]!, records[0]!, ...records.slice(2)]), head, 'swapping two records changes the head');
+  });
+
+  it('hashes an event over its run, its sequence number and its stored text, byte for byte', () => {
+    const data = '{"v":1,"kind":"note","text":"hi"}';
+    assert.equal(eventHash(3, 7, data), createHash('sha256').update(`event 3 7 ${data}`).digest('hex'));
+    assert.notEqual(eventHash(3, 7, data), eventHash(3, 8, data), 'the sequence number counts');
+    assert.notEqual(eventHash(3, 7, data), eventHash(4, 7, data), 'the run counts');
+    assert.notEqual(eventHash(3, 7, data), eventHash(3, 7, data.replace(':', ': ')), 'so does a space');
+  });
+
+  it('packs record hashes into base64 and back, and refuses a text that is not whole digests', () => {
+    const hashes = Array.from({ length: 5 }, (_, i) => recordHash({ i }));
+    const packed = packHashes(hashes);
+    assert.equal(packed.length, Math.ceil((5 * 32) / 3) * 4);
+    assert.deepEqual(unpackHashes(packed), hashes);
+    assert.deepEqual(unpackHashes(''), []);
+    assert.equal(unpackHashes(packed.slice(0, -4)), undefined, 'a cut text is refused');
+    assert.equal(unpackHashes(packed.replace(/.$/, '!')), undefined, 'a character outside base64 is refused');
   });
 });
