@@ -20,7 +20,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { CheckResult, ParamValue, ParamValues, ProcessInfo, RunStatus, StepStatus } from '../contract/lab-model.js';
-import type { KernelFact, ReportLab, ReportPrediction, ReportRun, ReportStep, SessionReport } from '../contract/report-format.js';
+import {
+  ACTIVITY_GAP_MS,
+  type KernelFact,
+  type ReportLab,
+  type ReportPrediction,
+  type ReportRun,
+  type ReportStep,
+  type SessionReport,
+} from '../contract/report-format.js';
 import { timelineSvg } from './timeline-svg.js';
 
 export const HTML_DIGEST_META = 'ipc-lab-html-digest';
@@ -198,7 +206,10 @@ function about(report: SessionReport): string {
     ['Student', esc(report.student.name)],
     ['Student id', report.student.studentId ? esc(report.student.studentId) : 'not given'],
     ['Exported', time(report.generatedAt)],
-    ['Time on task', `${esc(formatDuration(report.timeOnTaskMs))} <span class="meta">(runs and saved answers; breaks over 15 min left out)</span>`],
+    [
+      'Time on task',
+      `${esc(formatDuration(report.timeOnTaskMs))} <span class="meta">(runs and saved answers; breaks over ${ACTIVITY_GAP_MS / 60_000} min left out)</span>`,
+    ],
     ['App', `${esc(report.app.name)} ${esc(report.app.version)} <span class="meta">(report format ${esc(report.format)})</span>`],
     [
       'Evidence',
