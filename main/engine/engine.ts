@@ -261,7 +261,7 @@ export class Engine implements EngineHandle {
 
     'runs.get': ({ runId, afterSeq }) => {
       const run = this.store.run(runId);
-      if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Open a run that exists (see sessions).');
+      if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Choose a run from the lab page, or from `ipc-lab runs`.');
       return { run, events: this.store.events(runId, afterSeq) };
     },
 
