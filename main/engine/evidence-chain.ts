@@ -38,6 +38,17 @@ export function canonicalJson(value: unknown): string {
   return `{${members.join(',')}}`;
 }
 
+/**
+ * JSON.parse for text that must hash as it was written: a number beyond a double's range (1e999, which
+ * JSON.parse reads as Infinity) has no JSON form to hash, so it is refused here, with where it is.
+ */
+export function parseFiniteJson(text: string): unknown {
+  return JSON.parse(text, (key, value: unknown) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new SyntaxError(`the number at "${key}" is beyond the range of a JSON number`);
+    return value;
+  });
+}
+
 export function sha256Hex(text: string): string {
   return hash('sha256', text, 'hex');
 }

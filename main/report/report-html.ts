@@ -18,7 +18,6 @@
  * Deterministic: the same report gives byte-identical HTML (times are written in UTC from the report's
  * ISO strings, never in the reader's locale).
  */
-import { createHash } from 'node:crypto';
 import type { CheckResult, ParamValue, ParamValues, ProcessInfo, RunStatus, StepStatus } from '../contract/lab-model.js';
 import {
   ACTIVITY_GAP_MS,
@@ -29,6 +28,7 @@ import {
   type ReportStep,
   type SessionReport,
 } from '../contract/report-format.js';
+import { parseFiniteJson, sha256Hex } from '../engine/evidence-chain.js';
 import { timelineSvg } from './timeline-svg.js';
 
 export const HTML_DIGEST_META = 'ipc-lab-html-digest';
@@ -110,7 +110,7 @@ export function readHtmlReport(html: string): HtmlReportReading {
     if (close === -1) problems.push(`the embedded report (script id ${REPORT_SCRIPT_ID}) is cut short: its </script> is missing`);
     else {
       try {
-        report = JSON.parse(html.slice(from, close));
+        report = parseFiniteJson(html.slice(from, close));
       } catch (error) {
         problems.push(`the embedded report (script id ${REPORT_SCRIPT_ID}) is not valid JSON: ${(error as Error).message}`);
       }
@@ -139,10 +139,6 @@ export function readHtmlReport(html: string): HtmlReportReading {
     problems.push(`it has no <meta name="${HTML_DIGEST_META}"> tag with a sha256 digest, so the page itself cannot be checked`);
   }
   return problems.length > 0 ? { report, htmlDigest, problem: problems.join('; ') } : { report, htmlDigest };
-}
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** JSON that cannot end the script block early or break a line in old parsers: `<`, U+2028 and U+2029 as \u escapes. */

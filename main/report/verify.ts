@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { findProjectRoot } from '../project-root.js';
 import { REPORT_FORMAT, type ReportRun, type ReportStep, type SessionReport } from '../contract/report-format.js';
-import { answerRecord, canonicalJson, chainOver, eventHash, recordHash, unpackHashes } from '../engine/evidence-chain.js';
+import { answerRecord, canonicalJson, chainOver, eventHash, parseFiniteJson, recordHash, unpackHashes } from '../engine/evidence-chain.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { runChecks } from '../engine/run-checks.js';
@@ -89,7 +89,7 @@ export function verifyReportBytes(file: string, bytes: Buffer, labs: LoadedLab[]
     value = html.report;
   } else {
     try {
-      value = JSON.parse(text);
+      value = parseFiniteJson(text);
     } catch (error) {
       return fail(file, null, 'file', `is not an IPC Lab report: it is neither an HTML report nor valid JSON (${(error as Error).message}).`);
     }
@@ -123,13 +123,19 @@ export function verifyReportBytes(file: string, bytes: Buffer, labs: LoadedLab[]
   const report = value as SessionReport;
   const title = `${report.student.name}${report.student.studentId ? ` (${report.student.studentId})` : ''}, ${report.labId ?? 'all labs'}, exported ${report.generatedAt}`;
 
-  layers.push(
-    reportDigest(report) === report.digest
-      ? { name: 'digest', ok: true, text: 'digest ok' }
-      : { name: 'digest', ok: false, text: "digest MISMATCH: the report's content was changed after export" },
-  );
-  layers.push(chainLayer(report));
-  layers.push(checksLayer(report, labs));
+  // A report that passed the schema can still hold what no layer foresaw: say so as a failed layer,
+  // never as a crash that leaves the other files unverified.
+  try {
+    layers.push(
+      reportDigest(report) === report.digest
+        ? { name: 'digest', ok: true, text: 'digest ok' }
+        : { name: 'digest', ok: false, text: "digest MISMATCH: the report's content was changed after export" },
+    );
+    layers.push(chainLayer(report));
+    layers.push(checksLayer(report, labs));
+  } catch (error) {
+    return fail(file, title, 'report', `cannot be verified: ${(error as Error).message}. It was not written this way by IPC Lab.`, layers);
+  }
   return { file, title, layers, ok: layers.every((l) => l.ok) };
 }
 

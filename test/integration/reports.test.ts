@@ -134,6 +134,21 @@ describe('session reports', () => {
     }
   });
 
+  it('a number edited beyond the range of JSON (1e999, read as Infinity) is a failed layer, not a crash', () => {
+    // One byte can do it: the 2nd digit of a long number turned into "e" (17961... -> 1e961...).
+    for (const [name, text] of [
+      ['report.json', json],
+      ['report.html', html],
+    ] as const) {
+      const number = /":\s?(\d)\d{4,}[,}\]\n]/.exec(text)!;
+      const offset = number.index + number[0].indexOf(number[1]!) + 1;
+      const edited = `${text.slice(0, offset)}e9${text.slice(offset + 2)}`;
+      const verdict = verify(name, edited);
+      assert.equal(verdict.ok, false, `${name}: the out-of-range number was not detected`);
+      assert.match(layerTexts(verdict), /beyond the range of a JSON number/);
+    }
+  });
+
   it('names a check whose verdict was changed by hand, even when the digest was recomputed', () => {
     const report = JSON.parse(json) as SessionReport;
     const step = report.labs[0]!.steps.find((s) => s.id === 'one-way')!;
