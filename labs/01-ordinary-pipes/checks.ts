@@ -390,6 +390,10 @@ export default defineChecks({
   'capacity-measured': {
     title: "The bytes written before the block are what the kernel's slots hold",
     hint: 'The measurement needs a blocked write: see the check above.',
+    measures: {
+      'bytes-before-block': { unit: 'bytes', title: 'bytes the parent wrote before the write that blocked' },
+      'writes-before-block': { unit: 'writes', title: 'writes that went in before one blocked' },
+    },
     check(trace): CheckOutcome {
       const blocked = blockedWrite(trace);
       const capacity = measured(trace, 'F_GETPIPE_SZ');
@@ -409,6 +413,8 @@ export default defineChecks({
           hint: 'Make the child wait longer before reading.',
           moment: read.ts,
         };
+      // What the pipe took before the writer had to wait: the parent's completed writes, before the child read.
+      const measurements = { 'bytes-before-block': blocked.before, 'writes-before-block': blocked.index };
       const slots = capacity / page;
       const chunk = Number(trace.params.chunkBytes);
       const expected = bytesBeforeBlock(writeSizes(chunk, Number(trace.params.totalKiB) * 1024), slots, page);
@@ -419,15 +425,22 @@ export default defineChecks({
           detail: `${model}, and everything the parent writes fits in it; yet write ${blocked.index + 1} blocked.`,
           hint: "Something else held the pipe's room: look at the reads in the child's lane.",
           moment: blocked.seen.ts,
+          measurements,
         };
       const fits = `${model}: ${whyItFits(chunk, page)} So ${expected.writes} writes, ${bytesText(expected.bytes)}, go in before one has to wait.`;
       return blocked.before === expected.bytes
-        ? { passed: true, detail: `Before the write that blocked, the parent had written ${bytesText(blocked.before)}. ${fits}`, moment: blocked.seen.ts }
+        ? {
+            passed: true,
+            detail: `Before the write that blocked, the parent had written ${bytesText(blocked.before)}. ${fits}`,
+            moment: blocked.seen.ts,
+            measurements,
+          }
         : {
             passed: false,
             detail: `Before the write that blocked, the parent had written ${bytesText(blocked.before)} in ${blocked.index} writes. ${fits}`,
             hint: "The numbers disagree: look at the writes before the long one in the parent's lane.",
             moment: blocked.seen.ts,
+            measurements,
           };
     },
   },

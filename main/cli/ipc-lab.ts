@@ -12,12 +12,13 @@
  *   ipc-lab report verify FILE...      check reports for changes made after export
  *   ipc-lab trace <runId> --format F   export a run's trace for Perfetto UI (perfetto) or a spreadsheet (csv)
  *
- * Exit status of `run`: 0 when the run passed (or completed with no checks), 1 when a check failed or
- * the run was stopped, 2 on a usage error.
+ * Exit status of `run`: 0 when the run passed (or completed with no checks, or was its step's control
+ * and failed the checks it names, as it should), 1 when a check failed or the run was stopped, 2 on a
+ * usage error.
  */
 import { parseArgs } from 'node:util';
 import { UserError } from '../contract/errors.js';
-import type { ParamValues, RunSummary } from '../contract/lab-model.js';
+import type { AnswerValue, Grade, LabStep, ParamValues, Question, RunSummary, SavedAnswer, StepMastery } from '../contract/lab-model.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import { defaultDataDir, openEngine, type Engine } from '../engine/engine.js';
 import { REPORT_CLAIMS } from '../contract/report-format.js';
@@ -44,14 +45,19 @@ Run "ipc-lab <command> --help" for a command's options.`,
 
 Lists every lab with its steps (and the scenario each runs) and its scenarios with their parameters.
 Labs that could not be loaded are listed with file:line and what is wrong.`,
-  run: `Usage: ipc-lab run <lab> [--step ID | --scenario ID] [--set name=value]... [--json]
+  run: `Usage: ipc-lab run <lab> [--step ID | --scenario ID] [--set name=value]... [--answer id=value]... [--skip id]... [--json]
 
 Runs one step (its scenario, parameters and checks) or one scenario of a lab.
   --step ID         the step to run (default: the first step, or the first that runs --scenario)
   --scenario ID     the scenario to run
   --set name=value  a parameter value (repeatable); ranges are shown by "ipc-lab labs"
-  --json            one JSON object per line: {"type":"process"|"event"|"check"|"end", ...}
-Exit status: 0 passed or completed, 1 failed, stopped or timed out, 2 bad usage.`,
+  --answer id=value your answer to one of the step's questions, saved before the run (repeatable): a
+                    number; option ids for a choice (b, or a,c); item ids in your order (open,block,wake);
+                    or text. "ipc-lab labs" lists each step's questions. The grades follow the checks.
+  --skip id         skip a question (recorded as skipped)
+  --json            one JSON object per line: {"type":"process"|"event"|"check"|"answer"|"grade"|"end", ...}
+Exit status: 0 passed, completed, or a control that failed as it should; 1 failed, stopped or timed out;
+2 bad usage.`,
   serve: `Usage: ipc-lab serve [--port N]
 
 Serves the app on http://127.0.0.1:N (default 4780, or a free port if it is taken) and prints the URL
@@ -139,9 +145,12 @@ async function withEngine(action: (engine: Engine) => Promise<number>): Promise<
 async function listLabs(engine: Engine): Promise<number> {
   const { labs, problems } = await engine.call('labs.list', {});
   for (const summary of labs) {
-    const { lab } = await engine.call('labs.get', { labId: summary.id });
-    console.log(`${lab.id}  ${lab.title}  (${summary.passedSteps}/${summary.stepCount} steps passed)`);
-    for (const step of lab.steps) console.log(`  step ${step.id}: ${step.title}  [scenario ${step.scenario}]`);
+    const { lab, progress } = await engine.call('labs.get', { labId: summary.id });
+    console.log(`${lab.id}  ${lab.title}  (${summary.masteredSteps}/${summary.stepCount} steps mastered)`);
+    for (const step of lab.steps) {
+      console.log(`  step ${step.id}: ${step.title}  [scenario ${step.scenario}]  ${masteryText(step, progress[step.id]!.mastery)}`);
+      for (const q of step.questions) console.log(`    question ${q.id}: ${q.prompt}\n      --answer ${q.id}=${answerForm(q)}`);
+    }
     for (const scenario of lab.scenarios) {
       console.log(`  scenario ${scenario.id}: ${scenario.title}`);
       for (const p of scenario.params) {
@@ -161,6 +170,32 @@ async function listSessions(engine: Engine): Promise<number> {
   return 0;
 }
 
+/** `--answer id=value` and `--skip id` as answers of the step's questions, read by each question's type. */
+function parseAnswers(answers: string[], skips: string[], step: LabStep | undefined): { questionId: string; value: AnswerValue }[] {
+  if (!step && answers.length + skips.length > 0) throw new UsageError('--answer and --skip answer the questions of a step: name it with --step.');
+  const questionOf = (id: string): Question => {
+    const question = step!.questions.find((q) => q.id === id);
+    if (!question)
+      throw new UsageError(
+        `Step "${step!.id}" has no question "${id}". ${step!.questions.length ? `Its questions: ${step!.questions.map((q) => q.id).join(', ')}.` : 'It asks no questions.'}`,
+      );
+    return question;
+  };
+  const given = answers.map((item): { questionId: string; value: AnswerValue } => {
+    const match = /^([a-z0-9][a-z0-9-]*)=(.*)$/s.exec(item);
+    if (!match) throw new UsageError(`--answer takes questionId=value, got "${item}".`);
+    const question = questionOf(match[1]!);
+    const raw = match[2]!;
+    if (question.type === 'number') {
+      const value = raw.trim() === '' ? Number.NaN : Number(raw);
+      if (!Number.isFinite(value)) throw new UsageError(`--answer ${question.id} takes a number in ${question.unit}, got "${raw}".`);
+      return { questionId: question.id, value };
+    }
+    return { questionId: question.id, value: question.type === 'text' ? raw : raw.split(',').map((id) => id.trim()) };
+  });
+  return [...given, ...skips.map((id) => ({ questionId: questionOf(id).id, value: null }))];
+}
+
 function parseSets(values: string[]): ParamValues {
   const params: ParamValues = {};
   for (const item of values) {
@@ -176,7 +211,14 @@ async function runLab(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { step: { type: 'string' }, scenario: { type: 'string' }, set: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    options: {
+      step: { type: 'string' },
+      scenario: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      answer: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
   });
   const labId = positionals[0];
   if (!labId || positionals.length > 1) throw new UsageError('Name one lab: ipc-lab run <lab>. "ipc-lab labs" lists them.');
@@ -189,6 +231,11 @@ async function runLab(args: string[]): Promise<number> {
       throw new UserError('unknown-step', `Lab "${lab.id}" has no step "${values.step}".`, `Choose one of: ${lab.steps.map((s) => s.id).join(', ')}.`);
     const scenarioId = values.scenario ?? step!.scenario;
     const print = json ? printJson : printText;
+    // Answers go in before the run, so that the run tests them (the engine checks each against its question).
+    for (const answer of parseAnswers(values.answer ?? [], values.skip ?? [], step)) {
+      const { saved, note } = await engine.call('questions.answer', { labId: lab.id, stepId: step!.id, ...answer });
+      print({ type: 'answer', answer: saved, note }, 0n);
+    }
     let startTs = 0n;
     engine.onEvent(({ event, payload }) => {
       if (event === 'trace:batch') for (const e of (payload as { events: StoredEvent[] }).events) print({ type: 'event', event: e }, startTs);
@@ -209,24 +256,34 @@ async function runLab(args: string[]): Promise<number> {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     for (const p of final.processes) print({ type: 'process', process: p }, startTs);
-    for (const check of final.checks) print({ type: 'check', check }, startTs);
-    print({ type: 'end', run: final }, startTs);
-    return final.status === 'passed' || final.status === 'completed' ? 0 : 1;
+    const { grades, control, mastery } = step ? await engine.call('runs.grade', { runId: final.runId }) : { grades: [], control: null, mastery: null };
+    for (const check of final.checks) print({ type: 'check', check, control: control?.asExpected ?? false }, startTs);
+    for (const grade of grades) print({ type: 'grade', grade }, startTs);
+    if (mastery && step!.questions.length > 0)
+      print({ type: 'mastery', stepId: step!.id, step: { control: step!.control, questions: step!.questions }, mastery }, startTs);
+    print({ type: 'end', run: final, control }, startTs);
+    return final.status === 'passed' || final.status === 'completed' || control?.asExpected ? 0 : 1;
   });
 }
 
 type CliRecord =
   | { type: 'event'; event: StoredEvent }
   | { type: 'process'; process: RunSummary['processes'][number] }
-  | { type: 'check'; check: RunSummary['checks'][number] }
-  | { type: 'end'; run: RunSummary };
+  /** control: the run was its step's control and came out as one should, so a failed check is as expected. */
+  | { type: 'check'; check: RunSummary['checks'][number]; control: boolean }
+  | { type: 'answer'; answer: SavedAnswer; note: string | null }
+  | { type: 'grade'; grade: Grade }
+  | { type: 'mastery'; stepId: string; step: Pick<LabStep, 'control' | 'questions'>; mastery: StepMastery }
+  | { type: 'end'; run: RunSummary; control: { variant: string; asExpected: boolean } | null };
 
 /** Set when stdout's reader went away; nothing more is printed. */
 let outputClosed = false;
 
 function printJson(record: CliRecord): void {
   if (outputClosed) return;
-  process.stdout.write(JSON.stringify(record) + '\n');
+  // The step is there for the text; a JSON reader has it from "ipc-lab labs".
+  const { step: _step, ...printed } = record as CliRecord & { step?: unknown };
+  process.stdout.write(JSON.stringify(printed) + '\n');
 }
 
 const QUIET_KINDS = new Set(['io.begin', 'kernel.snapshot']);
@@ -251,16 +308,71 @@ function printText(record: CliRecord, startTs: bigint): void {
     }
     case 'check': {
       const c = record.check;
-      console.log(`${c.passed ? 'PASS' : 'FAIL'}  ${c.title}\n      ${c.detail}${c.passed ? '' : `\n      hint: ${c.hint}`}`);
+      // A control's failed check is the lesson, not a mistake: no hint that treats the student as wrong.
+      const verdict = c.passed ? 'PASS' : record.control ? 'FAIL, as expected for the control:' : 'FAIL';
+      console.log(`${verdict}  ${c.title}\n      ${c.detail}${c.passed || record.control ? '' : `\n      hint: ${c.hint}`}`);
       return;
     }
+    case 'answer': {
+      const { answer, note } = record;
+      console.log(`Answer to ${answer.questionId}: ${answer.value === null ? 'skipped' : JSON.stringify(answer.value)}${note ? `\n      ${note}` : ''}`);
+      return;
+    }
+    case 'grade': {
+      const g = record.grade;
+      console.log(`${g.verdict.toUpperCase().padEnd(7)} ${g.questionId}: ${g.feedback}\n      ${g.explanation}`);
+      return;
+    }
+    case 'mastery':
+      console.log(`Step ${record.stepId}: ${masteryText(record.step, record.mastery)}`);
+      return;
     case 'end': {
       const run = record.run;
       // A cut run's checks do not run (main/engine/lab-run.ts): say so rather than print none.
       if (run.checks.length === 0 && ['stopped', 'timed-out', 'error'].includes(run.status)) console.log('Checks not run: the run did not finish by itself.');
-      console.log(`Run ${run.runId} ${run.status}${run.message ? `: ${run.message}` : ''}`);
+      const control = record.control;
+      const asControl = control
+        ? control.asExpected
+          ? `, as the control (${control.variant}) should`
+          : `, though it ran as the control (${control.variant}), which should fail its checks`
+        : '';
+      console.log(`Run ${run.runId} ${run.status}${asControl}${run.message ? `: ${run.message}` : ''}`);
     }
   }
+}
+
+/** How an answer to the question is written on the command line. */
+function answerForm(q: Question): string {
+  switch (q.type) {
+    case 'number':
+      return `<number, ${q.unit}>`;
+    case 'choice':
+      return `<${q.multiple ? 'option ids, comma-separated' : 'option id'}: ${q.options.map((o) => `${o.id}) ${o.text}`).join('  ')}>`;
+    case 'order':
+      // Shown in the lab's item order sorted by id, not in the order they happen.
+      return `<item ids in order: ${[...q.items]
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((i) => `${i.id} (${i.text})`)
+        .join(', ')}>`;
+    case 'text':
+      return `<text, up to ${q.maxLength} characters>`;
+  }
+}
+
+/** A step's mastery in a line: its status and what it still needs. */
+function masteryText(step: Pick<LabStep, 'control' | 'questions'>, m: StepMastery): string {
+  if (m.status === 'mastered') return 'mastered';
+  const { control } = step;
+  const needs = [
+    ...(step.questions.length === 0
+      ? ['questions, which it does not ask yet']
+      : m.predictedFirst
+        ? []
+        : ['answers to its questions saved before its first run']),
+    ...(m.passingRun === null ? ['a run whose checks pass'] : []),
+    ...(control !== null && m.controlRun === null ? [`a run of the control (${control})`] : []),
+  ];
+  return `${m.status}${needs.length ? `; mastery needs ${needs.join(', ')}` : ''}`;
 }
 
 function runIdArgument(positionals: string[], command: string): number {
@@ -331,8 +443,10 @@ async function showRun(args: string[]): Promise<number> {
     console.log(`Started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt} (${durationText(run)})` : ', still going'}; ${events.length} events`);
     for (const event of events) printText({ type: 'event', event }, startTs);
     for (const p of run.processes) printText({ type: 'process', process: p }, startTs);
-    for (const check of run.checks) printText({ type: 'check', check }, startTs);
-    printText({ type: 'end', run }, startTs);
+    const { grades, control } = await engine.call('runs.grade', { runId }).catch(() => ({ grades: [], control: null }));
+    for (const check of run.checks) printText({ type: 'check', check, control: control?.asExpected ?? false }, startTs);
+    for (const grade of grades) printText({ type: 'grade', grade }, startTs);
+    printText({ type: 'end', run, control }, startTs);
     return 0;
   });
 }

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from './errors.js';
-import type { Lab, LabProblem, LabSummary, RunSummary, SessionSummary, StepProgress } from './lab-model.js';
+import type { Grade, Lab, LabProblem, LabSummary, RunSummary, SavedAnswer, SessionSummary, StepMastery, StepProgress } from './lab-model.js';
 import type { StudentIdentity } from './report-format.js';
 import type { StoredEvent } from './trace-events.js';
 
@@ -46,6 +46,20 @@ export const commandSchemas = {
   'runs.get': z.object({ runId, afterSeq: z.number().int().min(0).default(0) }).strict(),
   /** Save the student's prediction or observation for a step. */
   'answers.save': z.object({ labId, stepId, text: z.string().max(20_000) }).strict(),
+  /**
+   * Save the student's answer to one of a step's questions (null: skip it). Every version is kept: the
+   * one a run tested never changes, and an edit after a run is what the next run tests.
+   */
+  'questions.answer': z
+    .object({
+      labId,
+      stepId,
+      questionId: z.string().max(64),
+      value: z.union([z.number(), z.string().max(20_000), z.array(z.string().max(64)).max(64), z.null()]),
+    })
+    .strict(),
+  /** How a run's answers compare with what it measured: one grade per question of its step. */
+  'runs.grade': z.object({ runId }).strict(),
   /** Past sessions, newest first. */
   'sessions.list': z.object({}).strict(),
   /** Runs, newest first: all, one lab's, or one step's. */
@@ -92,6 +106,13 @@ export interface CommandResponses {
   'runs.stop': { run: RunSummary };
   'runs.get': { run: RunSummary; events: StoredEvent[] };
   'answers.save': { saved: true };
+  /** `note`: set when the edit came after a run tested an earlier version, which stays as it was. */
+  'questions.answer': { saved: SavedAnswer; note: string | null };
+  /**
+   * `grades`: empty for a run of no step; `control`: set when the run was its step's control, and
+   * whether it came out as a control should (the checks it names failed); `mastery`: the step's.
+   */
+  'runs.grade': { grades: Grade[]; control: { variant: string; asExpected: boolean } | null; mastery: StepMastery | null };
   'sessions.list': { sessions: SessionSummary[] };
   'runs.list': { runs: RunSummary[] };
   'runs.active': { run: RunSummary | null };

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'unknown-scenario'
   | 'unknown-step'
   | 'unknown-run'
+  | 'unknown-question'
+  | 'bad-answer'
   | 'bad-parameter'
   | 'run-in-progress'
   | 'lab-broken'

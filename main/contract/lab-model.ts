@@ -47,6 +47,130 @@ export interface LabStep {
   variants: StepVariant[];
   /** The step's text in Markdown: what to predict, run and observe. */
   body: string;
+  /** Asked before the step's first run, graded after each run (main/engine/grading.ts). */
+  questions: Question[];
+  /**
+   * The variant the student runs as a control (its `name`), or null: the run without the phenomenon,
+   * where the checks it names must fail. A step with a control is mastered only once it was run.
+   */
+  control: string | null;
+  /** Shown one at a time, one more after each failed run; the last gives the answer away. */
+  hints: string[];
+}
+
+/**
+ * A number a check read off the run's trace (bytes written before a write blocked, updates lost, a
+ * round trip in microseconds): what a question's answer is graded against.
+ */
+export interface Measurement {
+  id: string;
+  value: number;
+  unit: string;
+}
+
+/** How far from the expected value an answer may be: in the answer's unit, or as a fraction of the expected value. */
+export type Tolerance = { absolute: number } | { relative: number };
+
+interface QuestionBase {
+  /** Unique within the step: answers are kept under it. */
+  id: string;
+  /** The question, in Markdown. */
+  prompt: string;
+  /** Shown after the run, whatever the answer: written to teach, not to scold. */
+  explanation: string;
+}
+
+export interface NumberQuestion extends QuestionBase {
+  type: 'number';
+  unit: string;
+  /** What the answer is compared with: a measurement one of the step's checks produces from this run, or a fixed value. */
+  expected: { measurement: string } | { value: number };
+  /** An answer this close is right. */
+  right: Tolerance;
+  /** An answer this close (and not right) is close; null: nothing between right and wrong. */
+  close: Tolerance | null;
+}
+
+export interface ChoiceOption {
+  /** Unique within the question ("a", "b", ... unless the lab names them). */
+  id: string;
+  text: string;
+  correct: boolean;
+  /** For a wrong option: the misconception choosing it reveals. Null for a right one. */
+  why: string | null;
+}
+
+export interface ChoiceQuestion extends QuestionBase {
+  type: 'choice';
+  /** Whether more than one option may be chosen (every right one, and no wrong one, is needed then). */
+  multiple: boolean;
+  options: ChoiceOption[];
+}
+
+export interface OrderQuestion extends QuestionBase {
+  type: 'order';
+  /** In the order they happen; the page shows them shuffled. */
+  items: { id: string; text: string }[];
+}
+
+export interface TextQuestion extends QuestionBase {
+  type: 'text';
+  /** Characters the answer may hold. */
+  maxLength: number;
+}
+
+export type Question = NumberQuestion | ChoiceQuestion | OrderQuestion | TextQuestion;
+export type QuestionType = Question['type'];
+
+/**
+ * A student's answer to one question: a number; the chosen option ids (choice) or the item ids in the
+ * student's order (order); text; or null when the student chose to skip the question.
+ */
+export type AnswerValue = number | string[] | string | null;
+
+/** One saved version of an answer. Saved versions are never changed: an edit is a new one. */
+export interface SavedAnswer {
+  questionId: string;
+  value: AnswerValue;
+  savedAt: string;
+  /**
+   * The first run of the step that started after this version was saved, which locked it, or null
+   * while it is still a draft.
+   */
+  lockedByRun: number | null;
+}
+
+/**
+ * - right / close / wrong: compared with the measurement or fixed value;
+ * - skipped: the student chose not to answer; unanswered: no answer was given before the run;
+ * - not-graded: a text question, shown back beside what happened;
+ * - no-measurement: this run's checks did not produce the measurement (the run did not show the phenomenon).
+ */
+export type Verdict = 'right' | 'close' | 'wrong' | 'skipped' | 'unanswered' | 'not-graded' | 'no-measurement';
+
+export interface Grade {
+  questionId: string;
+  verdict: Verdict;
+  /** The answer graded (as saved), or null for skipped and unanswered. */
+  answer: AnswerValue;
+  /** What it was compared with: the measured or fixed number, the right option ids, the right order; null when there was none. */
+  expected: number | string[] | null;
+  /** One sentence comparing the answer with what the run showed. */
+  feedback: string;
+  explanation: string;
+}
+
+/** What the student has done on a step: mastery needs a prediction first, a passing run, and the control where there is one. */
+export interface StepMastery {
+  status: 'not-started' | 'attempted' | 'mastered';
+  /** Every question of the step had an answer (not skipped) before the step's first run. */
+  predictedFirst: boolean;
+  /** A run whose checks all passed. */
+  passingRun: number | null;
+  /** A run of the control variant whose named checks failed, as expected; null when none (or no control). */
+  controlRun: number | null;
+  /** Hints shown so far (one more after each failed run, up to all of them). */
+  hintsShown: number;
 }
 
 export interface StepVariant {
@@ -67,6 +191,8 @@ export interface LabSummary {
   summary: string;
   stepCount: number;
   passedSteps: number;
+  /** Steps mastered (main/engine/mastery.ts): predicted first, a passing run, and the control where there is one. */
+  masteredSteps: number;
 }
 
 export interface Lab {
@@ -107,6 +233,8 @@ export interface CheckResult {
   hint: string;
   /** The trace `ts` of the evidence, where the views open after the run; null when the check names none. */
   moment: string | null;
+  /** What the check measured from the trace, for grading answers; left out when it measured nothing. */
+  measurements?: Measurement[];
 }
 
 /** 'completed': the run ended by itself and had no checks to pass or fail. */
@@ -146,6 +274,9 @@ export interface StepProgress {
   status: StepStatus;
   answer: string;
   lastRunId: number | null;
+  /** Every saved version of the answers to the step's questions, oldest first. */
+  answers: SavedAnswer[];
+  mastery: StepMastery;
 }
 
 export interface SessionSummary {

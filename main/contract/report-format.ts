@@ -272,6 +272,11 @@ export interface RunHeaderRecord {
   startedAt: string;
   labVersion: string;
   machine: MachineFacts;
+  /**
+   * The chain head of the step's question answers when the run started (the versions it tested): left
+   * out when none had been saved.
+   */
+  answersHead?: string;
 }
 
 export interface RunEndRecord {

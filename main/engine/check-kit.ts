@@ -25,12 +25,27 @@ export interface CheckOutcome {
    * where the kernel view and the timeline's cursor open after the run.
    */
   moment?: string;
+  /**
+   * Numbers read off the trace, by the ids the definition's `measures` declares: what questions are
+   * graded against. Give one only when the trace showed it (a capacity needs a write that blocked),
+   * whether or not the check passed.
+   */
+  measurements?: Record<string, number>;
+}
+
+export interface MeasurementDeclaration {
+  /** The unit a question graded against it must use ("bytes", "ms", "updates"). */
+  unit: string;
+  /** What it is, in a few words, for lab authors and the loader's messages. */
+  title: string;
 }
 
 export interface CheckDefinition {
   title: string;
   /** Shown when the check fails: what the student could change or look at. */
   hint: string;
+  /** The measurements the check can produce, by id (lower-case words and dashes, like capacity-bytes). */
+  measures?: Record<string, MeasurementDeclaration>;
   check(trace: RunTrace): CheckOutcome;
 }
 

@@ -18,7 +18,9 @@ import {
   type WireEvent,
 } from '../contract/commands.js';
 import { toErrorInfo, UserError } from '../contract/errors.js';
-import type { ParamValues, RunSummary } from '../contract/lab-model.js';
+import type { LabStep, ParamValues, RunSummary, StepMastery, StepProgress } from '../contract/lab-model.js';
+import { answerProblem, gradeRun } from './grading.js';
+import { controlAsExpected, isControlRun, stepMastery } from './mastery.js';
 import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handle.js';
 import { EventStore } from './event-store.js';
 import { LabRun } from './lab-run.js';
@@ -156,6 +158,31 @@ export class Engine implements EngineHandle {
     return lab;
   }
 
+  private findStep(lab: LoadedLab, stepId: string): LabStep {
+    const step = lab.steps.find((s) => s.id === stepId);
+    if (!step) throw new UserError('unknown-step', `Lab "${lab.id}" has no step "${stepId}".`, `Choose one of: ${lab.steps.map((s) => s.id).join(', ')}.`);
+    return step;
+  }
+
+  private masteryOf(lab: LoadedLab, step: LabStep): StepMastery {
+    return stepMastery(step, this.store.runs({ labId: lab.id, stepId: step.id }), this.store.questionAnswers(lab.id, step.id).versions);
+  }
+
+  /** Each step's progress: what the store keeps, the versions of its answers, and its mastery. */
+  private progressOf(lab: LoadedLab): Record<string, StepProgress> {
+    const stored = this.store.progress(lab.id);
+    return Object.fromEntries(
+      lab.steps.map((step) => [
+        step.id,
+        {
+          ...(stored[step.id] ?? { status: 'not-started', answer: '', lastRunId: null }),
+          answers: this.store.questionAnswers(lab.id, step.id).versions,
+          mastery: this.masteryOf(lab, step),
+        },
+      ]),
+    );
+  }
+
   private readonly handlers: Handlers = {
     'labs.list': () => ({
       labs: this.catalogue.labs.map((lab) => {
@@ -166,6 +193,7 @@ export class Engine implements EngineHandle {
           summary: lab.summary,
           stepCount: lab.steps.length,
           passedSteps: lab.steps.filter((s) => progress[s.id]?.status === 'passed').length,
+          masteredSteps: lab.steps.filter((s) => this.masteryOf(lab, s).status === 'mastered').length,
         };
       }),
       problems: this.catalogue.problems,
@@ -175,7 +203,7 @@ export class Engine implements EngineHandle {
       const lab = this.findLab(labId);
       const { dir: _dir, compiledDir: _compiledDir, checks: _checks, ...publicLab } = lab;
       const lastRunId = this.store.lastRunOf(lab.id);
-      return { lab: publicLab, progress: this.store.progress(lab.id), lastRun: lastRunId === null ? null : (this.store.run(lastRunId) ?? null) };
+      return { lab: publicLab, progress: this.progressOf(lab), lastRun: lastRunId === null ? null : (this.store.run(lastRunId) ?? null) };
     },
 
     'runs.start': async ({ labId, scenarioId, stepId, params }) => {
@@ -267,10 +295,43 @@ export class Engine implements EngineHandle {
 
     'answers.save': ({ labId, stepId, text }) => {
       const lab = this.findLab(labId);
-      if (!lab.steps.some((s) => s.id === stepId))
-        throw new UserError('unknown-step', `Lab "${lab.id}" has no step "${stepId}".`, `Choose one of: ${lab.steps.map((s) => s.id).join(', ')}.`);
+      this.findStep(lab, stepId);
       this.store.saveAnswer(lab.id, stepId, text);
       return { saved: true as const };
+    },
+
+    'questions.answer': ({ labId, stepId, questionId, value }) => {
+      const lab = this.findLab(labId);
+      const step = this.findStep(lab, stepId);
+      const question = step.questions.find((q) => q.id === questionId);
+      if (!question)
+        throw new UserError(
+          'unknown-question',
+          `Step "${step.id}" has no question "${questionId}".`,
+          step.questions.length ? `Choose one of: ${step.questions.map((q) => q.id).join(', ')}.` : 'This step asks no questions.',
+        );
+      const problem = answerProblem(question, value);
+      if (problem) throw new UserError('bad-answer', `The answer was not saved: ${problem}.`, 'Answer again with a value of that kind, or skip the question.');
+      const tested = this.store.questionAnswers(lab.id, step.id).versions.filter((v) => v.questionId === questionId && v.lockedByRun !== null);
+      const saved = this.store.saveQuestionAnswer(lab.id, step.id, questionId, value);
+      const lastTested = tested.at(-1);
+      const note = lastTested
+        ? `Saved as a new version: run ${lastTested.lockedByRun} tested your answer from ${lastTested.savedAt}, which is kept as it was. Your next run tests this one.`
+        : null;
+      return { saved, note };
+    },
+
+    'runs.grade': ({ runId }) => {
+      const run = this.store.run(runId);
+      if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Choose a run from the lab page, or from `ipc-lab runs`.');
+      const lab = this.findLab(run.labId);
+      const step = run.stepId === null ? undefined : lab.steps.find((s) => s.id === run.stepId);
+      if (!step) return { grades: [], control: null, mastery: null };
+      return {
+        grades: gradeRun(step.questions, this.store.answersOfRun(runId), run.checks),
+        control: step.control !== null && isControlRun(step, run.params) ? { variant: step.control, asExpected: controlAsExpected(step, run) } : null,
+        mastery: this.masteryOf(lab, step),
+      };
     },
 
     'sessions.list': () => ({ sessions: this.store.sessions() }),

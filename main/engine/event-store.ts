@@ -9,11 +9,22 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, SessionSummary, StepProgress, StepStatus } from '../contract/lab-model.js';
+import type {
+  AnswerValue,
+  CheckResult,
+  ParamValues,
+  ProcessInfo,
+  RunStatus,
+  RunSummary,
+  SavedAnswer,
+  SessionSummary,
+  StepProgress,
+  StepStatus,
+} from '../contract/lab-model.js';
 import { processIdentity } from './leftovers.js';
 import type { AnswerRevision, MachineFacts, RunEndRecord, RunHeaderRecord } from '../contract/report-format.js';
 import type { StoredEvent } from '../contract/trace-events.js';
-import { answerRecord, CHAIN_START, chainOver, eventHash, nextLink, recordHash } from './evidence-chain.js';
+import { answerRecord, CHAIN_START, chainOver, eventHash, nextLink, questionAnswerRecord, recordHash } from './evidence-chain.js';
 
 const MIGRATIONS: string[] = [
   /* 1 */ `
@@ -97,6 +108,23 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX answer_revisions_by_step ON answer_revisions(lab_id, step_id, id);
   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+  /* 4 */ `
+  -- Every saved version of an answer to a step's question, never changed: an edit is a new row. value is
+  -- the answer as JSON (null: skipped); link chains a step's versions (evidence-chain.ts).
+  CREATE TABLE question_answers (
+    id INTEGER PRIMARY KEY,
+    lab_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    link TEXT NOT NULL
+  );
+  CREATE INDEX question_answers_by_step ON question_answers(lab_id, step_id, id);
+  -- What the run tested: the step's question answers saved up to this id, whose chain link was
+  -- answers_head (in the run's header record, so a report shows the answers came before the run).
+  ALTER TABLE runs ADD COLUMN answers_upto INTEGER;
+  ALTER TABLE runs ADD COLUMN answers_head TEXT;`,
 ];
 
 /** Work a migration needs beyond SQL, run in the same transaction, after it. */
@@ -117,8 +145,12 @@ export interface EventRow {
 
 const ROWS_PER_INSERT = 64;
 
+/** What the store keeps of a step's progress itself. */
+export type StoredProgress = Pick<StepProgress, 'status' | 'answer' | 'lastRunId'>;
+
 interface RunRow {
   id: number;
+  answers_head: string | null;
   lab_version: string | null;
   machine: string | null;
   chain_head: string | null;
@@ -242,6 +274,13 @@ export class EventStore {
             JSON.stringify(run.machine),
           ).lastInsertRowid,
       );
+      // The answers saved so far are the ones this run tests: from now on an edit is a new version.
+      if (run.stepId !== null) {
+        const last = this.db
+          .prepare('SELECT id, link FROM question_answers WHERE lab_id = ? AND step_id = ? ORDER BY id DESC LIMIT 1')
+          .get(run.labId, run.stepId) as { id: number; link: string } | undefined;
+        if (last) this.db.prepare('UPDATE runs SET answers_upto = ?, answers_head = ? WHERE id = ?').run(last.id, last.link, runId);
+      }
       const header = this.headerRecord(runId)!;
       this.db.prepare('UPDATE runs SET chain_head = ? WHERE id = ?').run(nextLink(CHAIN_START, recordHash(header)), runId);
       return runId;
@@ -263,6 +302,8 @@ export class EventStore {
       startedAt: row.started_at,
       labVersion: row.lab_version,
       machine: JSON.parse(row.machine) as MachineFacts,
+      // Only where answers were given: the headers of runs without them hash as they always did.
+      ...(row.answers_head !== null ? { answersHead: row.answers_head } : {}),
     };
   }
 
@@ -454,6 +495,56 @@ export class EventStore {
     return { revisions: rows.map((r) => ({ text: r.text, savedAt: r.saved_at })), chainHead: rows.at(-1)?.link ?? CHAIN_START };
   }
 
+  /**
+   * Saves a version of the student's answer to one question of a step. Versions are never changed: the
+   * one a run tested stays as it was, and this becomes the answer the next run tests.
+   */
+  saveQuestionAnswer(labId: string, stepId: string, questionId: string, value: AnswerValue): SavedAnswer {
+    return this.db.transaction(() => {
+      const savedAt = now();
+      const last = this.db.prepare('SELECT link FROM question_answers WHERE lab_id = ? AND step_id = ? ORDER BY id DESC LIMIT 1').get(labId, stepId) as
+        { link: string } | undefined;
+      const link = nextLink(last?.link ?? CHAIN_START, recordHash(questionAnswerRecord(labId, stepId, { questionId, value, savedAt })));
+      this.db
+        .prepare('INSERT INTO question_answers (lab_id, step_id, question_id, value, saved_at, link) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(labId, stepId, questionId, JSON.stringify(value), savedAt, link);
+      return { questionId, value, savedAt, lockedByRun: null };
+    })();
+  }
+
+  /**
+   * Every saved version of the answers to a step's questions, oldest first, each with the run that
+   * locked it (the first run of the step that started after it was saved), and the chain head over them.
+   */
+  questionAnswers(labId: string, stepId: string): { versions: SavedAnswer[]; chainHead: string } {
+    const rows = this.db
+      .prepare('SELECT id, question_id, value, saved_at, link FROM question_answers WHERE lab_id = ? AND step_id = ? ORDER BY id')
+      .all(labId, stepId) as { id: number; question_id: string; value: string; saved_at: string; link: string }[];
+    const runs = this.db
+      .prepare('SELECT id, answers_upto FROM runs WHERE lab_id = ? AND step_id = ? AND answers_upto IS NOT NULL ORDER BY id')
+      .all(labId, stepId) as { id: number; answers_upto: number }[];
+    const versions = rows.map((r) => ({
+      questionId: r.question_id,
+      value: JSON.parse(r.value) as AnswerValue,
+      savedAt: r.saved_at,
+      lockedByRun: runs.find((run) => run.answers_upto >= r.id)?.id ?? null,
+    }));
+    return { versions, chainHead: rows.at(-1)?.link ?? CHAIN_START };
+  }
+
+  /** The answers a run tested: each question's last version saved before the run started. */
+  answersOfRun(runId: number): Map<string, AnswerValue> {
+    const run = this.db.prepare('SELECT lab_id, step_id, answers_upto FROM runs WHERE id = ?').get(runId) as
+      { lab_id: string; step_id: string | null; answers_upto: number | null } | undefined;
+    const answers = new Map<string, AnswerValue>();
+    if (!run || run.step_id === null || run.answers_upto === null) return answers;
+    const rows = this.db
+      .prepare('SELECT question_id, value FROM question_answers WHERE lab_id = ? AND step_id = ? AND id <= ? ORDER BY id')
+      .all(run.lab_id, run.step_id, run.answers_upto) as { question_id: string; value: string }[];
+    for (const row of rows) answers.set(row.question_id, JSON.parse(row.value) as AnswerValue);
+    return answers;
+  }
+
   /** Runs, newest first: of a lab, of one of its steps, or all. */
   runs(filter: { labId?: string; stepId?: string; limit?: number } = {}): RunSummary[] {
     const ids = this.db
@@ -470,8 +561,9 @@ export class EventStore {
     this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  progress(labId: string): Record<string, StepProgress> {
-    const result: Record<string, StepProgress> = {};
+  /** Each step's recorded outcome and free-text answer (the engine adds what it computes: main/engine/mastery.ts). */
+  progress(labId: string): Record<string, StoredProgress> {
+    const result: Record<string, StoredProgress> = {};
     const entry = (stepId: string) => (result[stepId] ??= { status: 'not-started', answer: '', lastRunId: null });
     for (const row of this.db.prepare('SELECT step_id, status, last_run_id FROM step_progress WHERE lab_id = ?').all(labId) as {
       step_id: string;

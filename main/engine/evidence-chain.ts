@@ -90,3 +90,8 @@ export function chainOver(recordHashes: Iterable<string>, start = CHAIN_START): 
 export function answerRecord(labId: string, stepId: string, revision: { text: string; savedAt: string }) {
   return { type: 'answer', labId, stepId, text: revision.text, savedAt: revision.savedAt };
 }
+
+/** The chain record of one saved version of the answer to a step's question (value: JSON-able, null for a skip). */
+export function questionAnswerRecord(labId: string, stepId: string, version: { questionId: string; value: unknown; savedAt: string }) {
+  return { type: 'question-answer', labId, stepId, questionId: version.questionId, value: version.value, savedAt: version.savedAt };
+}

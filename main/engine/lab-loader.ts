@@ -7,7 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import type { Lab, LabProblem, LabStep, ParamSpec, Scenario } from '../contract/lab-model.js';
+import type { Lab, LabProblem, LabStep, ParamSpec, Question, Scenario, Tolerance } from '../contract/lab-model.js';
 import type { LabChecks } from './check-kit.js';
 import { findProjectRoot } from '../project-root.js';
 import { labDigest } from './lab-digest.js';
@@ -75,6 +75,42 @@ const labSchema = z
     scenarios: z.record(id, scenarioSchema),
   })
   .strict();
+/** A tolerance as a lab writes it: a number (in the question's unit) or a percentage of the expected value, like "5%". */
+const toleranceSchema = z.union([z.number().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'a tolerance is a number in the unit, or a percentage like "5%"')]);
+const questionText = { id, prompt: z.string().min(1), explanation: z.string().min(1) };
+const questionSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      ...questionText,
+      type: z.literal('number'),
+      unit: z.string().min(1),
+      /** A measurement one of the step's checks declares, or a fixed `answer`. */
+      measurement: id.optional(),
+      answer: z.number().optional(),
+      tolerance: toleranceSchema.default(0),
+      close: toleranceSchema.optional(),
+    })
+    .strict()
+    .refine((q) => (q.measurement === undefined) !== (q.answer === undefined), 'a number question needs a measurement or an answer, not both'),
+  z
+    .object({
+      ...questionText,
+      type: z.literal('choice'),
+      multiple: z.boolean().default(false),
+      options: z
+        .array(z.object({ id: id.optional(), text: z.string().min(1), correct: z.boolean().default(false), why: z.string().min(1).optional() }).strict())
+        .min(2, 'a choice needs at least two options'),
+    })
+    .strict(),
+  z
+    .object({
+      ...questionText,
+      type: z.literal('order'),
+      items: z.array(z.object({ id, text: z.string().min(1) }).strict()).min(2, 'an order needs at least two items'),
+    })
+    .strict(),
+  z.object({ ...questionText, type: z.literal('text'), maxLength: z.number().int().min(1).max(20_000).default(2000) }).strict(),
+]);
 const stepSchema = z
   .object({
     title: z.string(),
@@ -88,10 +124,14 @@ const stepSchema = z
             name: z.string().min(1),
             params: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
             fails: z.array(id).min(1),
+            /** The variant the student runs as the step's control (at most one). */
+            control: z.boolean().default(false),
           })
           .strict(),
       )
       .default([]),
+    questions: z.array(questionSchema).default([]),
+    hints: z.array(z.string().min(1)).default([]),
   })
   .strict();
 
@@ -212,6 +252,13 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
           );
       });
     });
+    step.questions.forEach((q, index) => {
+      if (step.questions.findIndex((other) => other.id === q.id) !== index)
+        throw new LabFileError(file, doc.lineOf(['questions', index, 'id']), `two questions have the id "${q.id}": answers are kept by it`);
+    });
+    const controls = step.variants.filter((v) => v.control);
+    if (controls.length > 1)
+      throw new LabFileError(file, doc.lineOf(['variants', step.variants.indexOf(controls[1]!), 'control']), 'a step has at most one control variant');
     return {
       id: stepIdOf(fileName),
       title: step.title,
@@ -220,6 +267,9 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
       checks: step.checks.map((checkId) => ({ id: checkId, title: checks[checkId]!.title })),
       variants: step.variants.map((v) => ({ name: v.name, params: v.params, fails: v.fails })),
       body: doc.body,
+      questions: step.questions.map((q, index) => toQuestion(q, (at) => doc.lineOf(['questions', index, ...at]), step.checks, checks, file)),
+      control: controls[0]?.name ?? null,
+      hints: step.hints,
     };
   });
   if (steps.length === 0) throw new LabFileError(labFile, 1, 'the lab has no steps: add steps/01-<name>.md files');
@@ -256,6 +306,67 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     compiledDir,
     checks,
   };
+}
+
+/**
+ * A question as the contract holds it, after the checks YAML alone cannot make: a
+ * measurement one of the step's checks declares in the question's unit, choices with a right option
+ * and a reason for each wrong one.
+ */
+function toQuestion(
+  q: z.output<typeof questionSchema>,
+  lineOf: (path: (string | number)[]) => number,
+  stepChecks: string[],
+  checks: LabChecks,
+  file: string,
+): Question {
+  const problem = (at: (string | number)[], message: string): never => {
+    throw new LabFileError(file, lineOf(at), `question "${q.id}": ${message}`);
+  };
+  const text = { id: q.id, prompt: q.prompt, explanation: q.explanation };
+  switch (q.type) {
+    case 'number': {
+      if (q.measurement !== undefined) {
+        const measuredBy = stepChecks.find((c) => checks[c]?.measures?.[q.measurement!]);
+        if (!measuredBy) {
+          const offered = stepChecks.flatMap((c) => Object.keys(checks[c]?.measures ?? {}));
+          problem(['measurement'], `no check of the step measures "${q.measurement}" (measured: ${offered.join(', ') || 'nothing'})`);
+        }
+        const unit = checks[measuredBy!]!.measures![q.measurement]!.unit;
+        if (unit !== q.unit) problem(['unit'], `the answer is in ${q.unit}, but check "${measuredBy}" measures ${q.measurement} in ${unit}`);
+      }
+      return {
+        ...text,
+        type: 'number',
+        unit: q.unit,
+        expected: q.measurement !== undefined ? { measurement: q.measurement } : { value: q.answer! },
+        right: toTolerance(q.tolerance),
+        close: q.close === undefined ? null : toTolerance(q.close),
+      };
+    }
+    case 'choice': {
+      const options = q.options.map((o, i) => ({ id: o.id ?? String.fromCharCode(97 + i), text: o.text, correct: o.correct, why: o.why ?? null }));
+      const right = options.filter((o) => o.correct).length;
+      if (right === 0) problem(['options'], 'no option is marked correct: true');
+      if (right > 1 && !q.multiple) problem(['options'], `${right} options are correct: add multiple: true, or mark one`);
+      options.forEach((o, i) => {
+        if (!o.correct && o.why === null) problem(['options', i], `option "${o.text}" is wrong: give its why: (the misconception choosing it reveals)`);
+        if (options.findIndex((other) => other.id === o.id) !== i) problem(['options', i], `two options have the id "${o.id}"`);
+      });
+      return { ...text, type: 'choice', multiple: q.multiple, options };
+    }
+    case 'order':
+      q.items.forEach((item, i) => {
+        if (q.items.findIndex((other) => other.id === item.id) !== i) problem(['items', i], `two items have the id "${item.id}"`);
+      });
+      return { ...text, type: 'order', items: q.items };
+    case 'text':
+      return { ...text, type: 'text', maxLength: q.maxLength };
+  }
+}
+
+function toTolerance(written: number | string): Tolerance {
+  return typeof written === 'number' ? { absolute: written } : { relative: Number(written.slice(0, -1)) / 100 };
 }
 
 /** Why a value is not allowed for a parameter, or undefined when it is. */

@@ -3,8 +3,8 @@
  * its checks need (main/report/), and when `verify` re-runs them over a report's evidence. One function,
  * so the three can only agree or disagree on the evidence, never on how a check's outcome is read.
  */
-import type { CheckResult } from '../contract/lab-model.js';
-import type { CheckDefinition, RunTrace } from './check-kit.js';
+import type { CheckResult, Measurement } from '../contract/lab-model.js';
+import type { CheckDefinition, CheckOutcome, RunTrace } from './check-kit.js';
 
 export interface NamedCheck {
   id: string;
@@ -15,6 +15,7 @@ export function runChecks(checks: NamedCheck[], trace: RunTrace): CheckResult[] 
   return checks.map(({ id, definition }) => {
     try {
       const outcome = definition.check(trace);
+      const measurements = measurementsOf(id, definition, outcome);
       return {
         id,
         title: definition.title,
@@ -22,6 +23,8 @@ export function runChecks(checks: NamedCheck[], trace: RunTrace): CheckResult[] 
         detail: outcome.detail,
         hint: outcome.hint ?? definition.hint,
         moment: outcome.moment ?? null,
+        // Left out when empty: results stored before checks measured anything stay word for word the same.
+        ...(measurements.length > 0 ? { measurements } : {}),
       };
     } catch (error) {
       return {
@@ -33,5 +36,15 @@ export function runChecks(checks: NamedCheck[], trace: RunTrace): CheckResult[] 
         moment: null,
       };
     }
+  });
+}
+
+/** The outcome's measurements with their declared units; one the definition does not declare is the check's bug. */
+function measurementsOf(checkId: string, definition: CheckDefinition, outcome: CheckOutcome): Measurement[] {
+  return Object.entries(outcome.measurements ?? {}).map(([id, value]) => {
+    const declared = definition.measures?.[id];
+    if (!declared) throw new Error(`check "${checkId}" measured "${id}", which its measures: does not declare`);
+    if (!Number.isFinite(value)) throw new Error(`check "${checkId}" measured ${id} = ${value}, which is not a number`);
+    return { id, value, unit: declared.unit };
   });
 }

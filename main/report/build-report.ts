@@ -3,7 +3,7 @@
  * prediction and its revisions, every attempt, and the chosen run in full with the evidence its
  * checks need, the kernel facts they relied on and a timeline sketch.
  */
-import type { CheckResult, ParamValues, RunSummary, StepProgress } from '../contract/lab-model.js';
+import type { CheckResult, ParamValues, RunSummary } from '../contract/lab-model.js';
 import {
   ACTIVITY_GAP_MS,
   REPORT_CLAIMS,
@@ -22,7 +22,7 @@ import {
 } from '../contract/report-format.js';
 import type { StoredEvent, StoredEventOf } from '../contract/trace-events.js';
 import { canonicalJson, eventHash, packHashes, sha256Hex } from '../engine/evidence-chain.js';
-import type { EventStore } from '../engine/event-store.js';
+import type { EventStore, StoredProgress } from '../engine/event-store.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { runChecks, type NamedCheck } from '../engine/run-checks.js';
 import { sketchTimeline } from './timeline-sketch.js';
@@ -72,7 +72,7 @@ function reportLab(inputs: ReportInputs, lab: LoadedLab): ReportLab {
   return { id: lab.id, title: lab.title, version: lab.version, steps: lab.steps.map((step) => reportStep(inputs, lab, step, progress[step.id])) };
 }
 
-function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], progress: StepProgress | undefined): ReportStep {
+function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], progress: StoredProgress | undefined): ReportStep {
   const runs = inputs.store.runs({ labId: lab.id, stepId: step.id }).reverse();
   const defaults = stepDefaults(lab, step);
   // Only runs stored with an evidence chain can be shown in full: older ones are listed as attempts.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { EventStore } from '../../../main/engine/event-store.js';
-import { answerRecord, CHAIN_START, chainOver, eventHash, recordHash } from '../../../main/engine/evidence-chain.js';
+import { answerRecord, CHAIN_START, chainOver, eventHash, questionAnswerRecord, recordHash } from '../../../main/engine/evidence-chain.js';
 import type { CheckResult } from '../../../main/contract/lab-model.js';
 
 const runFacts = { labVersion: 'a'.repeat(64), machine: { os: 'Linux', kernel: '6.1', arch: 'x64', cores: 2, bootId: 'b00t' } };
@@ -36,7 +36,7 @@ describe('EventStore', () => {
     store.close();
     const raw = new Database(join(dir, 'a', 'ipc-lab.sqlite'));
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(raw.pragma('user_version', { simple: true }), 3);
+    assert.equal(raw.pragma('user_version', { simple: true }), 4);
     assert.deepEqual(raw.prepare('SELECT DISTINCT typeof(ts) AS t FROM events').all(), [{ t: 'integer' }], 'ts is stored as a 64-bit integer');
     raw.close();
   });
@@ -137,7 +137,8 @@ describe('EventStore', () => {
     EventStore.open(old).close();
     const raw = new Database(join(old, 'ipc-lab.sqlite'));
     raw.exec(
-      'DROP TABLE answer_revisions; DROP TABLE settings; ALTER TABLE runs DROP COLUMN lab_version; ALTER TABLE runs DROP COLUMN machine; ALTER TABLE runs DROP COLUMN chain_head; ALTER TABLE runs DROP COLUMN end_record;',
+      'DROP TABLE question_answers; ALTER TABLE runs DROP COLUMN answers_upto; ALTER TABLE runs DROP COLUMN answers_head; ' +
+        'DROP TABLE answer_revisions; DROP TABLE settings; ALTER TABLE runs DROP COLUMN lab_version; ALTER TABLE runs DROP COLUMN machine; ALTER TABLE runs DROP COLUMN chain_head; ALTER TABLE runs DROP COLUMN end_record;',
     );
     raw.prepare("INSERT INTO answers (lab_id, step_id, text, updated_at) VALUES ('lab', 's', 'old answer', '2026-01-01T00:00:00.000Z')").run();
     raw.pragma('user_version = 2');
@@ -146,5 +147,53 @@ describe('EventStore', () => {
     assert.deepEqual(migrated.answerRevisions('lab', 's').revisions, [{ text: 'old answer', savedAt: '2026-01-01T00:00:00.000Z' }]);
     assert.notEqual(migrated.answerRevisions('lab', 's').chainHead, CHAIN_START);
     migrated.close();
+  });
+
+  it('keeps every version of a question answer; a run tests those saved before it, and its header chains them', () => {
+    const store = EventStore.open(join(dir, 'g'));
+    const session = store.createSession('lab');
+    const start = (stepId: string) => store.createRun({ sessionId: session, labId: 'lab', stepId, scenarioId: 'x', params: {}, startTs: 1n, ...runFacts });
+    const before = start('s');
+    assert.equal(store.headerRecord(before)!.answersHead, undefined, 'a run with no answers saved has a header as before');
+    assert.equal(store.answersOfRun(before).size, 0);
+
+    store.saveQuestionAnswer('lab', 's', 'n', 65536);
+    store.saveQuestionAnswer('lab', 's', 'n', 64000);
+    store.saveQuestionAnswer('lab', 's', 'c', null);
+    store.saveQuestionAnswer('lab', 'other', 'n', 1);
+    const first = start('s');
+    store.saveQuestionAnswer('lab', 's', 'n', 48000);
+    const second = start('s');
+
+    assert.deepEqual(
+      [...store.answersOfRun(first)],
+      [
+        ['n', 64000],
+        ['c', null],
+      ],
+    );
+    assert.deepEqual(
+      [...store.answersOfRun(second)],
+      [
+        ['n', 48000],
+        ['c', null],
+      ],
+    );
+    const { versions, chainHead } = store.questionAnswers('lab', 's');
+    assert.deepEqual(
+      versions.map((v) => [v.questionId, v.value, v.lockedByRun]),
+      [
+        ['n', 65536, first],
+        ['n', 64000, first],
+        ['c', null, first],
+        ['n', 48000, second],
+      ],
+      'every version is kept, with the first run that tested it',
+    );
+    assert.equal(chainHead, chainOver(versions.map((v) => recordHash(questionAnswerRecord('lab', 's', v)))));
+    // The header of the first run holds the chain head as it was then: the answers came before the run.
+    assert.equal(store.headerRecord(first)!.answersHead, chainOver(versions.slice(0, 3).map((v) => recordHash(questionAnswerRecord('lab', 's', v)))));
+    assert.equal(store.headerRecord(second)!.answersHead, chainHead);
+    store.close();
   });
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { LabProblem } from '../../../main/contract/lab-model.js';
 import { loadLabs, paramProblem } from '../../../main/engine/lab-loader.js';
 import { findProjectRoot } from '../../../main/project-root.js';
 
@@ -34,6 +37,12 @@ describe('loadLabs', () => {
       pipes.programs.some((p) => p.path === 'programs/message-writer.ts' && p.source.includes('lab.pipe(')),
       "pipes.programs.some((p) => p.path === 'programs/message-writer.ts' && p.source.includes('lab.pipe...",
     );
+    const capacity = pipes.steps.find((s) => s.id === 'capacity')!;
+    assert.equal(capacity.control, 'The parent writes less than the pipe holds');
+    assert.ok(
+      capacity.questions.some((q) => q.type === 'number' && 'measurement' in q.expected),
+      'the capacity step grades a number against its measurement',
+    );
     const shm = labs.find((l) => l.id === 'shared-memory')!;
     assert.deepEqual(shm.platforms, ['linux']);
     assert.ok(
@@ -52,5 +61,119 @@ describe('paramProblem', () => {
     assert.match(paramProblem(messages, '5')!, /whole number/);
     assert.match(paramProblem({ name: 'on', label: 'On', type: 'boolean', default: true }, 'yes')!, /true or false/);
     assert.match(paramProblem({ name: 'mode', label: 'Mode', type: 'choice', default: 'a', options: ['a', 'b'] }, 'c')!, /one of a, b/);
+  });
+});
+
+describe('loadLabs: questions', () => {
+  /** One lab with one step whose frontmatter ends with `questions` (YAML), and a check that measures "writes". */
+  async function loadStep(questions: string): Promise<{ labs: Awaited<ReturnType<typeof loadLabs>>['labs']; problem?: LabProblem }> {
+    const dir = mkdtempSync(join(tmpdir(), 'ipc-lab-questions-'));
+    try {
+      const lab = join(dir, 'labs', '01-q');
+      mkdirSync(join(lab, 'steps'), { recursive: true });
+      mkdirSync(join(lab, 'programs'));
+      writeFileSync(join(lab, 'programs', 'p.ts'), '');
+      writeFileSync(join(lab, 'checks.ts'), '');
+      writeFileSync(
+        join(lab, 'lab.md'),
+        '---\ntitle: Q\nsummary: Q.\nscenarios:\n  only:\n    title: Only\n    programs: [{ role: p, program: programs/p.ts }]\n---\n',
+      );
+      writeFileSync(join(lab, 'steps', '01-s.md'), `---\ntitle: S\nscenario: only\nchecks: [counted]\n${questions}\n---\nBody.\n`);
+      const compiled = join(dir, 'dist', '01-q');
+      mkdirSync(compiled, { recursive: true });
+      writeFileSync(
+        join(compiled, 'checks.js'),
+        "export default { counted: { title: 'Counted', hint: 'h', measures: { writes: { unit: 'writes', title: 'writes' } }, check: () => ({ passed: true, detail: '' }) } };\n",
+      );
+      const { labs, problems } = await loadLabs(join(dir, 'labs'), join(dir, 'dist'));
+      return { labs, problem: problems[0] };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('loads each kind of question, with tolerances, option ids and a control', async () => {
+    const { labs, problem } = await loadStep(`questions:
+  - { id: n, type: number, prompt: How many?, unit: writes, measurement: writes, close: 10%, explanation: E. }
+  - { id: f, type: number, prompt: PIPE_BUF?, unit: bytes, answer: 4096, tolerance: 1, explanation: E. }
+  - id: c
+    type: choice
+    prompt: Which?
+    options: [{ text: Right, correct: true }, { text: Wrong, why: Because. }]
+    explanation: E.
+  - { id: o, type: order, prompt: Order?, items: [{ id: x, text: X }, { id: y, text: Y }], explanation: E. }
+  - { id: t, type: text, prompt: Why?, explanation: E. }
+hints: [First, Second]`);
+    assert.equal(problem, undefined, problem?.message);
+    const step = labs[0]!.steps[0]!;
+    assert.deepEqual(step.questions[0], {
+      id: 'n',
+      type: 'number',
+      prompt: 'How many?',
+      explanation: 'E.',
+      unit: 'writes',
+      expected: { measurement: 'writes' },
+      right: { absolute: 0 },
+      close: { relative: 0.1 },
+    });
+    const [, fixed, choice, , text] = step.questions;
+    assert.deepEqual(fixed?.type === 'number' && [fixed.expected, fixed.right, fixed.close], [{ value: 4096 }, { absolute: 1 }, null]);
+    assert.deepEqual(choice?.type === 'choice' && choice.options.map((o) => [o.id, o.correct, o.why]), [
+      ['a', true, null],
+      ['b', false, 'Because.'],
+    ]);
+    assert.equal(text?.type === 'text' && text.maxLength, 2000);
+    assert.deepEqual(step.hints, ['First', 'Second']);
+    assert.equal(step.control, null);
+  });
+
+  it('names the file, the line and the fix for a question the loader cannot grade', async () => {
+    const cases: [string, number, RegExp][] = [
+      [
+        'questions:\n  - { id: n, type: number, prompt: P, unit: writes, measurement: reads, explanation: E }',
+        6,
+        /question "n": no check of the step measures "reads" \(measured: writes\)/,
+      ],
+      [
+        'questions:\n  - { id: n, type: number, prompt: P, unit: bytes, measurement: writes, explanation: E }',
+        6,
+        /question "n": the answer is in bytes, but check "counted" measures writes in writes/,
+      ],
+      ['questions:\n  - { id: n, type: number, prompt: P, unit: u, explanation: E }', 6, /needs a measurement or an answer, not both/],
+      ['questions:\n  - { id: n, type: number, prompt: P, unit: u, answer: 1, tolerance: five, explanation: E }', 6, /percentage like "5%"/],
+      [
+        'questions:\n  - id: c\n    type: choice\n    prompt: P\n    explanation: E\n    options:\n      - { text: A, correct: true }\n      - { text: B }',
+        12,
+        /option "B" is wrong: give its why:/,
+      ],
+      [
+        'questions:\n  - { id: c, type: choice, prompt: P, explanation: E, options: [{ text: A, why: W }, { text: B, why: W }] }',
+        6,
+        /no option is marked correct/,
+      ],
+      [
+        'questions:\n  - { id: c, type: choice, prompt: P, explanation: E, options: [{ text: A, correct: true }, { text: B, correct: true }] }',
+        6,
+        /2 options are correct: add multiple: true/,
+      ],
+      [
+        'questions:\n  - { id: t, type: text, prompt: P, explanation: E }\n  - { id: t, type: text, prompt: Q, explanation: E }',
+        7,
+        /two questions have the id "t"/,
+      ],
+      ['questions:\n  - { id: t, type: essay, prompt: P, explanation: E }', 6, /type/],
+      [
+        'variants:\n  - { name: A, params: {}, fails: [counted], control: true }\n  - { name: B, params: {}, fails: [counted], control: true }',
+        7,
+        /at most one control variant/,
+      ],
+    ];
+    for (const [yaml, line, message] of cases) {
+      const { problem } = await loadStep(yaml);
+      assert.ok(problem, `no problem reported for:\n${yaml}`);
+      assert.equal(problem.file, 'labs/01-q/steps/01-s.md');
+      assert.match(problem.message, message);
+      assert.equal(problem.line, line, `${problem.message}\n${yaml}`);
+    }
   });
 });

@@ -472,7 +472,12 @@ export class LabPage {
         params: this.form.toParams(),
       });
       const previous = this.#progress[step.id];
-      this.#progress[step.id] = { status: previous?.status ?? 'attempted', answer: previous?.answer ?? this.#answer, lastRunId: run.runId };
+      this.#progress[step.id] = {
+        ...progressOr(previous),
+        status: previous?.status ?? 'attempted',
+        answer: previous?.answer ?? this.#answer,
+        lastRunId: run.runId,
+      };
       this.history.upsert(run);
       if (token !== this.#targetToken) return;
       this.#problem = null;
@@ -563,7 +568,7 @@ export class LabPage {
       () => {
         const progress = this.#progress[unsaved.stepId];
         if (this.#lab?.id === unsaved.labId) {
-          this.#progress[unsaved.stepId] = { status: progress?.status ?? 'not-started', lastRunId: progress?.lastRunId ?? null, answer: unsaved.text };
+          this.#progress[unsaved.stepId] = { ...progressOr(progress), answer: unsaved.text };
         }
         if (isShown() && !this.#unsaved) this.#saveState = 'saved';
       },
@@ -614,17 +619,30 @@ export class LabPage {
     if (!lab || run.labId !== lab.id || !run.stepId || !isFinal(run.status)) return;
     const previous = this.#progress[run.stepId];
     const status: StepStatus = run.status === 'passed' || previous?.status === 'passed' ? 'passed' : 'attempted';
-    this.#progress[run.stepId] = { status, answer: previous?.answer ?? '', lastRunId: previous?.lastRunId ?? run.runId };
+    this.#progress[run.stepId] = { ...progressOr(previous), status, lastRunId: previous?.lastRunId ?? run.runId };
     const token = this.#loadToken;
     this.#bridge.call('labs.get', { labId: lab.id }).then(
       ({ progress }) => {
         if (token !== this.#loadToken) return;
         for (const [stepId, p] of Object.entries(progress)) {
           const local = this.#progress[stepId];
-          this.#progress[stepId] = { status: p.status, lastRunId: p.lastRunId ?? local?.lastRunId ?? null, answer: local?.answer ?? p.answer };
+          this.#progress[stepId] = { ...p, lastRunId: p.lastRunId ?? local?.lastRunId ?? null, answer: local?.answer ?? p.answer };
         }
       },
       (error: unknown) => console.warn('IPC Lab: could not refresh progress', error),
     );
   }
+}
+
+/** A step's progress as known, or that of a step not started. */
+function progressOr(progress: StepProgress | undefined): StepProgress {
+  return (
+    progress ?? {
+      status: 'not-started',
+      answer: '',
+      lastRunId: null,
+      answers: [],
+      mastery: { status: 'not-started', predictedFirst: false, passingRun: null, controlRun: null, hintsShown: 0 },
+    }
+  );
 }

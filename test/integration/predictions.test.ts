@@ -1,0 +1,116 @@
+/**
+ * Predictions graded against the student's own measurements: the real capacity step of the
+ * ordinary-pipes lab, on real processes and a real pipe, with answers saved before the runs.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { AnswerValue, Grade } from '../../main/contract/lab-model.js';
+import { assertNothingLeft, checksOf, openHarness, runToEnd, type Harness } from '../support/engine-harness.js';
+
+let harness: Harness;
+before(async () => {
+  harness = await openHarness();
+});
+after(async () => {
+  await harness.close();
+});
+
+const step = { labId: 'ordinary-pipes', stepId: 'capacity' } as const;
+
+async function answer(questionId: string, value: AnswerValue) {
+  return harness.engine.call('questions.answer', { ...step, questionId, value });
+}
+
+async function runCapacity(params: Record<string, number> = {}) {
+  const { run } = await runToEnd(harness.engine, { ...step, scenarioId: 'capacity', params });
+  assertNothingLeft(run);
+  const graded = await harness.engine.call('runs.grade', { runId: run.runId });
+  const byId = Object.fromEntries(graded.grades.map((g) => [g.questionId, g])) as Record<string, Grade>;
+  return { run, byId, ...graded };
+}
+
+describe('predictions on the capacity step', () => {
+  it('grades a right and a wrong prediction against the measurement of each run, keeps the original when edited, and masters the step only with its control', async () => {
+    assert.equal((await answer('writes-before-block', 16)).note, null, 'a draft before any run is no revision');
+    await answer('bytes-before-block', 65536);
+    await answer('blocked-state', ['a']);
+    await answer('thousand-byte-writes', ['b']);
+
+    // 4096-byte writes: the pipe takes 16 whole pages before a write waits.
+    const first = await runCapacity();
+    assert.equal(first.run.status, 'passed', JSON.stringify(first.run.checks, null, 2));
+    const measured = first.run.checks.find((c) => c.id === 'capacity-measured')!.measurements!;
+    assert.deepEqual(
+      measured.map((m) => [m.id, m.value, m.unit]),
+      [
+        ['bytes-before-block', 65536, 'bytes'],
+        ['writes-before-block', 16, 'writes'],
+      ],
+    );
+    assert.equal(first.byId['writes-before-block']!.verdict, 'right');
+    assert.equal(first.byId['bytes-before-block']!.feedback, 'You predicted 65,536 bytes; this run measured 65,536 bytes.');
+    assert.equal(first.byId['blocked-state']!.verdict, 'right');
+    assert.equal(first.byId['thousand-byte-writes']!.verdict, 'wrong');
+    assert.match(first.byId['thousand-byte-writes']!.feedback, /never split/, 'a wrong choice names the misconception');
+    assert.equal(first.mastery!.status, 'attempted', 'no control run yet');
+
+    // An edit after the run is a new version: the run keeps the answer it tested.
+    const edited = await answer('bytes-before-block', 65000);
+    assert.match(edited.note!, new RegExp(`run ${first.run.runId} tested your answer from .*, which is kept as it was`));
+    assert.equal(
+      (await harness.engine.call('runs.grade', { runId: first.run.runId })).grades.find((g) => g.questionId === 'bytes-before-block')!.answer,
+      65536,
+    );
+
+    // 1000-byte writes: four to a page, so 64 writes and 64,000 bytes, not 65 and 65,000.
+    const thousand = await runCapacity({ chunkBytes: 1000 });
+    assert.equal(thousand.run.status, 'passed', JSON.stringify(thousand.run.checks, null, 2));
+    assert.deepEqual(
+      [thousand.byId['bytes-before-block']!.expected, thousand.byId['bytes-before-block']!.verdict],
+      [64000, 'close'],
+      'the edited 65,000 is within 5% of the measured 64,000',
+    );
+    assert.deepEqual([thousand.byId['writes-before-block']!.expected, thousand.byId['writes-before-block']!.verdict], [64, 'wrong']);
+
+    // The control: less data than the pipe holds, so no write blocks and there is nothing to measure.
+    const control = await runCapacity({ totalKiB: 16 });
+    assert.deepEqual(checksOf(control.run), { 'writer-blocked': false, 'capacity-measured': false });
+    assert.deepEqual(control.control, { variant: 'The parent writes less than the pipe holds', asExpected: true });
+    assert.equal(control.byId['bytes-before-block']!.verdict, 'no-measurement', 'nothing measured is no wrong answer');
+    assert.deepEqual(control.mastery, {
+      status: 'mastered',
+      predictedFirst: true,
+      passingRun: first.run.runId,
+      controlRun: control.run.runId,
+      hintsShown: 0,
+    });
+
+    const { progress } = await harness.engine.call('labs.get', { labId: 'ordinary-pipes' });
+    assert.deepEqual(
+      progress.capacity!.answers.map((v) => [v.questionId, v.value, v.lockedByRun]),
+      [
+        ['writes-before-block', 16, first.run.runId],
+        ['bytes-before-block', 65536, first.run.runId],
+        ['blocked-state', ['a'], first.run.runId],
+        ['thousand-byte-writes', ['b'], first.run.runId],
+        ['bytes-before-block', 65000, thousand.run.runId],
+      ],
+      'every version is kept with the run that tested it',
+    );
+    const { labs } = await harness.engine.call('labs.list', {});
+    assert.equal(labs.find((l) => l.id === 'ordinary-pipes')!.masteredSteps, 1);
+  });
+
+  it('refuses an answer of the wrong kind, a choice that is not an option, and an unknown question, and saves nothing', async () => {
+    const before = (await harness.engine.call('labs.get', { labId: 'ordinary-pipes' })).progress.capacity!.answers.length;
+    await assert.rejects(
+      answer('bytes-before-block', 'lots'),
+      /The answer was not saved: question "bytes-before-block" takes a number in bytes \(got "lots"\)/,
+    );
+    await assert.rejects(answer('blocked-state', ['z']), /has no option "z" \(its options: a, b, c\)/);
+    await assert.rejects(answer('blocked-state', ['a', 'b']), /takes one option, not 2/);
+    await assert.rejects(answer('how-big', 1), /Step "capacity" has no question "how-big"/);
+    await assert.rejects(harness.engine.call('questions.answer', { ...step, questionId: 'x', value: { n: 1 } }), /Bad request for questions.answer: "value"/);
+    assert.equal((await harness.engine.call('labs.get', { labId: 'ordinary-pipes' })).progress.capacity!.answers.length, before);
+  });
+});
