@@ -47,7 +47,7 @@ export const commandSchemas = {
   /** Save the student's prediction or observation for a step. */
   'answers.save': z.object({ labId, stepId, text: z.string().max(20_000) }).strict(),
   /**
-   * Save the student's answer to one of a step's questions (null: skip it). Every version is kept: the
+   * Save the student's answer to one of a step's questions, or of the lab's quiz with stepId "quiz" (null: skip it). Every version is kept: the
    * one a run tested never changes, and an edit after a run is what the next run tests.
    */
   'questions.answer': z
@@ -58,6 +58,8 @@ export const commandSchemas = {
       value: z.union([z.number(), z.string().max(20_000), z.array(z.string().max(64)).max(64), z.null()]),
     })
     .strict(),
+  /** The lab's quiz graded: the last saved answer to each of its questions (saved with questions.answer, stepId "quiz"). */
+  'quiz.grade': z.object({ labId }).strict(),
   /** How a run's answers compare with what it measured: one grade per question of its step. */
   'runs.grade': z.object({ runId }).strict(),
   /** Past sessions, newest first. */
@@ -108,6 +110,7 @@ export interface CommandResponses {
   'answers.save': { saved: true };
   /** `note`: set when the edit came after a run tested an earlier version, which stays as it was. */
   'questions.answer': { saved: SavedAnswer; note: string | null };
+  'quiz.grade': { grades: Grade[] };
   /**
    * `grades`: empty for a run of no step; `control`: set when the run was its step's control, and
    * whether it came out as a control should (the checks it names failed); `mastery`: the step's.

@@ -210,9 +210,14 @@ export interface Lab {
   /** SHA-256 (hex) over the lab's files (main/engine/lab-digest.ts): which version of the lab this is. */
   version: string;
   steps: LabStep[];
+  /** The closing quiz on the lab's misconceptions: questions with fixed answers (no measurement). */
+  quiz: Question[];
   scenarios: Scenario[];
   programs: ProgramSource[];
 }
+
+/** The step id a lab's quiz answers are kept under (no step may have it). */
+export const QUIZ_STEP = 'quiz';
 
 /** A problem found while loading labs/: where it is and what to do about it. */
 export interface LabProblem {

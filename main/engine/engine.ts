@@ -18,7 +18,7 @@ import {
   type WireEvent,
 } from '../contract/commands.js';
 import { toErrorInfo, UserError } from '../contract/errors.js';
-import type { LabStep, ParamValues, RunSummary, StepMastery, StepProgress } from '../contract/lab-model.js';
+import { QUIZ_STEP, type LabStep, type ParamValues, type RunSummary, type StepMastery, type StepProgress } from '../contract/lab-model.js';
 import { answerProblem, gradeRun } from './grading.js';
 import { controlAsExpected, isControlRun, stepMastery } from './mastery.js';
 import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handle.js';
@@ -302,23 +302,31 @@ export class Engine implements EngineHandle {
 
     'questions.answer': ({ labId, stepId, questionId, value }) => {
       const lab = this.findLab(labId);
-      const step = this.findStep(lab, stepId);
-      const question = step.questions.find((q) => q.id === questionId);
+      // The quiz's answers are kept as a step's are, under QUIZ_STEP; no run ever locks them.
+      const questions = stepId === QUIZ_STEP ? lab.quiz : this.findStep(lab, stepId).questions;
+      const asker = stepId === QUIZ_STEP ? `The ${lab.title} quiz` : `Step "${stepId}"`;
+      const question = questions.find((q) => q.id === questionId);
       if (!question)
         throw new UserError(
           'unknown-question',
-          `Step "${step.id}" has no question "${questionId}".`,
-          step.questions.length ? `Choose one of: ${step.questions.map((q) => q.id).join(', ')}.` : 'This step asks no questions.',
+          `${asker} has no question "${questionId}".`,
+          questions.length ? `Choose one of: ${questions.map((q) => q.id).join(', ')}.` : 'It asks no questions.',
         );
       const problem = answerProblem(question, value);
       if (problem) throw new UserError('bad-answer', `The answer was not saved: ${problem}.`, 'Answer again with a value of that kind, or skip the question.');
-      const tested = this.store.questionAnswers(lab.id, step.id).versions.filter((v) => v.questionId === questionId && v.lockedByRun !== null);
-      const saved = this.store.saveQuestionAnswer(lab.id, step.id, questionId, value);
+      const tested = this.store.questionAnswers(lab.id, stepId).versions.filter((v) => v.questionId === questionId && v.lockedByRun !== null);
+      const saved = this.store.saveQuestionAnswer(lab.id, stepId, questionId, value);
       const lastTested = tested.at(-1);
       const note = lastTested
         ? `Saved as a new version: run ${lastTested.lockedByRun} tested your answer from ${lastTested.savedAt}, which is kept as it was. Your next run tests this one.`
         : null;
       return { saved, note };
+    },
+
+    'quiz.grade': ({ labId }) => {
+      const lab = this.findLab(labId);
+      const latest = new Map(this.store.questionAnswers(lab.id, QUIZ_STEP).versions.map((v) => [v.questionId, v.value]));
+      return { grades: gradeRun(lab.quiz, latest, []) };
     },
 
     'runs.grade': ({ runId }) => {

@@ -7,7 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import type { Lab, LabProblem, LabStep, ParamSpec, Question, Scenario, Tolerance } from '../contract/lab-model.js';
+import { QUIZ_STEP, type Lab, type LabProblem, type LabStep, type ParamSpec, type Question, type Scenario, type Tolerance } from '../contract/lab-model.js';
 import type { LabChecks } from './check-kit.js';
 import { findProjectRoot } from '../project-root.js';
 import { labDigest } from './lab-digest.js';
@@ -62,19 +62,6 @@ const scenarioSchema = z
     params: z.array(paramSchema).default([]),
   })
   .strict();
-const labSchema = z
-  .object({
-    title: z.string(),
-    summary: z.string(),
-    objectives: z.array(z.string()).default([]),
-    platforms: z.array(z.enum(['linux', 'darwin', 'win32', 'freebsd'])).default([]),
-    /** Library sources the student should read too, relative to the project (shown after the programs). */
-    library: z
-      .array(z.string().regex(/^main\/runtime\/[\w/-]+\.ts$/, 'must be a file under main/runtime/, like main/runtime/shared-memory/mutex.ts'))
-      .default([]),
-    scenarios: z.record(id, scenarioSchema),
-  })
-  .strict();
 /** A tolerance as a lab writes it: a number (in the question's unit) or a percentage of the expected value, like "5%". */
 const toleranceSchema = z.union([z.number().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'a tolerance is a number in the unit, or a percentage like "5%"')]);
 const questionText = { id, prompt: z.string().min(1), explanation: z.string().min(1) };
@@ -111,6 +98,21 @@ const questionSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ ...questionText, type: z.literal('text'), maxLength: z.number().int().min(1).max(20_000).default(2000) }).strict(),
 ]);
+const labSchema = z
+  .object({
+    title: z.string(),
+    summary: z.string(),
+    objectives: z.array(z.string()).default([]),
+    platforms: z.array(z.enum(['linux', 'darwin', 'win32', 'freebsd'])).default([]),
+    /** Library sources the student should read too, relative to the project (shown after the programs). */
+    library: z
+      .array(z.string().regex(/^main\/runtime\/[\w/-]+\.ts$/, 'must be a file under main/runtime/, like main/runtime/shared-memory/mutex.ts'))
+      .default([]),
+    scenarios: z.record(id, scenarioSchema),
+    /** The lab's closing quiz on the misconceptions it targets: questions with fixed answers, graded on submit. */
+    quiz: z.array(questionSchema).default([]),
+  })
+  .strict();
 const stepSchema = z
   .object({
     title: z.string(),
@@ -214,6 +216,18 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
         .filter((f) => f.endsWith('.md'))
         .sort()
     : [];
+  meta.quiz.forEach((q, index) => {
+    if (meta.quiz.findIndex((other) => other.id === q.id) !== index)
+      throw new LabFileError(labFile, labDoc.lineOf(['quiz', index, 'id']), `two quiz questions have the id "${q.id}": answers are kept by it`);
+    if (q.type === 'number' && q.measurement !== undefined)
+      throw new LabFileError(
+        labFile,
+        labDoc.lineOf(['quiz', index, 'measurement']),
+        `quiz question "${q.id}": a quiz has no run to measure; give a fixed answer: instead`,
+      );
+  });
+  const quiz = meta.quiz.map((q, index) => toQuestion(q, (at) => labDoc.lineOf(['quiz', index, ...at]), [], {}, labFile));
+
   const steps: LabStep[] = stepFiles.map((fileName) => {
     const file = join(stepsDir, fileName);
     const doc = readFrontmatter(file);
@@ -273,6 +287,9 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     };
   });
   if (steps.length === 0) throw new LabFileError(labFile, 1, 'the lab has no steps: add steps/01-<name>.md files');
+  const quizStep = steps.find((s) => s.id === QUIZ_STEP);
+  if (quizStep)
+    throw new LabFileError(join(stepsDir, stepFiles[steps.indexOf(quizStep)]!), 1, `"${QUIZ_STEP}" names the lab's quiz: give the step another name`);
 
   const programsDir = join(dir, 'programs');
   const programs = existsSync(programsDir)
@@ -300,6 +317,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     platforms: meta.platforms,
     intro: labDoc.body,
     steps,
+    quiz,
     scenarios,
     programs,
     dir,

@@ -66,7 +66,7 @@ describe('paramProblem', () => {
 
 describe('loadLabs: questions', () => {
   /** One lab with one step whose frontmatter ends with `questions` (YAML), and a check that measures "writes". */
-  async function loadStep(questions: string): Promise<{ labs: Awaited<ReturnType<typeof loadLabs>>['labs']; problem?: LabProblem }> {
+  async function loadStep(questions: string, quiz = ''): Promise<{ labs: Awaited<ReturnType<typeof loadLabs>>['labs']; problem?: LabProblem }> {
     const dir = mkdtempSync(join(tmpdir(), 'ipc-lab-questions-'));
     try {
       const lab = join(dir, 'labs', '01-q');
@@ -76,7 +76,7 @@ describe('loadLabs: questions', () => {
       writeFileSync(join(lab, 'checks.ts'), '');
       writeFileSync(
         join(lab, 'lab.md'),
-        '---\ntitle: Q\nsummary: Q.\nscenarios:\n  only:\n    title: Only\n    programs: [{ role: p, program: programs/p.ts }]\n---\n',
+        `---\ntitle: Q\nsummary: Q.\nscenarios:\n  only:\n    title: Only\n    programs: [{ role: p, program: programs/p.ts }]\n${quiz}\n---\n`,
       );
       writeFileSync(join(lab, 'steps', '01-s.md'), `---\ntitle: S\nscenario: only\nchecks: [counted]\n${questions}\n---\nBody.\n`);
       const compiled = join(dir, 'dist', '01-q');
@@ -125,6 +125,19 @@ hints: [First, Second]`);
     assert.equal(text?.type === 'text' && text.maxLength, 2000);
     assert.deepEqual(step.hints, ['First', 'Second']);
     assert.equal(step.control, null);
+  });
+
+  it("loads the lab's quiz, and refuses a quiz question graded against a measurement", async () => {
+    const fine = await loadStep('', 'quiz:\n  - { id: buf, type: number, prompt: PIPE_BUF?, unit: bytes, answer: 4096, explanation: E. }');
+    assert.equal(fine.problem, undefined, fine.problem?.message);
+    assert.deepEqual(
+      fine.labs[0]!.quiz.map((q) => q.id),
+      ['buf'],
+    );
+    const measured = await loadStep('', 'quiz:\n  - { id: buf, type: number, prompt: P, unit: writes, measurement: writes, explanation: E. }');
+    assert.equal(measured.problem?.file, 'labs/01-q/lab.md');
+    assert.equal(measured.problem?.line, 9);
+    assert.match(measured.problem!.message, /quiz question "buf": a quiz has no run to measure; give a fixed answer: instead/);
   });
 
   it('names the file, the line and the fix for a question the loader cannot grade', async () => {
