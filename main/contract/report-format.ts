@@ -24,7 +24,7 @@
  * Compatibility: adding an optional field keeps `ipc-lab-report/1`; anything else is `/2`, and `verify`
  * says a report is from a newer version rather than calling it damaged.
  */
-import type { CheckResult, ParamValues, ProcessInfo, RunStatus, StepStatus } from './lab-model.js';
+import type { CheckResult, Grade, ParamValues, ProcessInfo, Question, RunStatus, SavedAnswer, StepMastery, StepStatus } from './lab-model.js';
 
 export const REPORT_FORMAT = 'ipc-lab-report/1';
 
@@ -51,7 +51,7 @@ export interface SessionReport {
    * the gaps between consecutive moments, leaving out gaps longer than ACTIVITY_GAP_MS.
    */
   timeOnTaskMs: number;
-  /** Per lab, the steps mastered (passed), attempted and not started. */
+  /** Per lab, the steps mastered (main/engine/mastery.ts: not merely passed), attempted and not started. */
   summary: LabTally[];
   labs: ReportLab[];
   claims: string;
@@ -98,11 +98,36 @@ export interface ReportStep {
   id: string;
   title: string;
   status: StepStatus;
+  /**
+   * What the student has done (main/engine/mastery.ts): answers before the first run, a passing run,
+   * the control where there is one, hints shown. Left out by exports before questions existed.
+   */
+  mastery?: StepMastery;
   prediction: ReportPrediction | null;
+  /** The step's questions, every version of the answers, and the chosen run's grades; left out for a step that asks none. */
+  questions?: ReportQuestions;
   /** Every run of the step, oldest first. */
   attempts: AttemptSummary[];
-  /** The run shown in full: the latest passing run, else the latest. Null when the step has no run. */
+  /** The run shown in full: the latest passing run that is not the control, else the latest. Null when the step has no run. */
   chosen: ReportRun | null;
+}
+
+export interface ReportQuestions {
+  /** As the lab asks them (with the right answers and the explanations). */
+  questions: Question[];
+  /**
+   * Every saved version of the answers, oldest first, each with the first run that tested it: the
+   * original answers are those the step's first run locked. Hash-chained per step as they were stored;
+   * a run's header holds the chain head when it started (`answersHead`).
+   */
+  versions: SavedAnswer[];
+  /** The chain head the app stored over `versions`. */
+  chainHead: string;
+  /**
+   * The answers the chosen run tested, graded against the measurements of its checks (main/engine/grading.ts).
+   * `verify` grades them again from the versions and the chained checks.
+   */
+  grades: Grade[];
 }
 
 export interface ReportPrediction {
@@ -133,6 +158,8 @@ export interface AttemptSummary {
   changedParams: ParamValues;
   checksPassed: number;
   checksTotal: number;
+  /** Set for a run of the step's control: whether it failed the checks it names, as a control should. */
+  control?: { variant: string; asExpected: boolean };
 }
 
 export interface ReportRun {

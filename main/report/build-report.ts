@@ -3,7 +3,9 @@
  * prediction and its revisions, every attempt, and the chosen run in full with the evidence its
  * checks need, the kernel facts they relied on and a timeline sketch.
  */
-import type { CheckResult, ParamValues, RunSummary } from '../contract/lab-model.js';
+import type { CheckResult, ParamValues, RunSummary, StepMastery } from '../contract/lab-model.js';
+import { gradeRun } from '../engine/grading.js';
+import { controlAsExpected, isControlRun, stepMastery } from '../engine/mastery.js';
 import {
   ACTIVITY_GAP_MS,
   REPORT_CLAIMS,
@@ -77,14 +79,28 @@ function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps
   const defaults = stepDefaults(lab, step);
   // Only runs stored with an evidence chain can be shown in full: older ones are listed as attempts.
   const finished = runs.filter((r) => !LIVE_STATUSES.has(r.status) && inputs.store.endRecord(r.runId) !== undefined);
-  const chosen = finished.findLast((r) => r.status === 'passed') ?? finished.at(-1);
+  const chosen = finished.findLast((r) => r.status === 'passed' && !isControlRun(step, r.params)) ?? finished.at(-1);
+  const { versions, chainHead } = inputs.store.questionAnswers(lab.id, step.id);
+  const chosenRun = chosen ? reportRun(inputs, lab, step, chosen, defaults) : null;
   return {
     id: step.id,
     title: step.title,
     status: progress?.status ?? 'not-started',
+    mastery: stepMastery(step, runs, versions),
     prediction: prediction(inputs.store, lab.id, step.id, runs[0]),
-    attempts: runs.map((run) => attempt(run, defaults)),
-    chosen: chosen ? reportRun(inputs, lab, step, chosen, defaults) : null,
+    ...(step.questions.length > 0
+      ? {
+          questions: {
+            questions: step.questions,
+            versions,
+            chainHead,
+            // Graded from what the chain holds: the chosen run's checks as they ended.
+            grades: chosenRun ? gradeRun(step.questions, inputs.store.answersOfRun(chosenRun.runId), chosenRun.checks) : [],
+          },
+        }
+      : {}),
+    attempts: runs.map((run) => attempt(step, run, defaults)),
+    chosen: chosenRun,
   };
 }
 
@@ -116,7 +132,7 @@ function prediction(store: EventStore, labId: string, stepId: string, firstRun: 
   };
 }
 
-function attempt(run: RunSummary, defaults: ParamValues): AttemptSummary {
+function attempt(step: LoadedLab['steps'][number], run: RunSummary, defaults: ParamValues): AttemptSummary {
   return {
     runId: run.runId,
     startedAt: run.startedAt,
@@ -125,6 +141,7 @@ function attempt(run: RunSummary, defaults: ParamValues): AttemptSummary {
     changedParams: changedParams(run.params, defaults),
     checksPassed: run.checks.filter((c) => c.passed).length,
     checksTotal: run.checks.length,
+    ...(step.control !== null && isControlRun(step, run.params) ? { control: { variant: step.control, asExpected: controlAsExpected(step, run) } } : {}),
   };
 }
 
@@ -279,8 +296,8 @@ function kernelFacts(checks: CheckResult[], evidence: StoredEvent[]): KernelFact
 }
 
 function tally(lab: ReportLab): LabTally {
-  const count = (status: string) => lab.steps.filter((s) => s.status === status).length;
-  return { labId: lab.id, title: lab.title, mastered: count('passed'), attempted: count('attempted'), notStarted: count('not-started') };
+  const count = (status: StepMastery['status']) => lab.steps.filter((s) => s.mastery?.status === status).length;
+  return { labId: lab.id, title: lab.title, mastered: count('mastered'), attempted: count('attempted'), notStarted: count('not-started') };
 }
 
 /** The sum of the gaps between consecutive moments of activity, gaps longer than ACTIVITY_GAP_MS left out. */
@@ -289,6 +306,7 @@ function timeOnTask(labs: ReportLab[]): number {
   for (const step of labs.flatMap((l) => l.steps)) {
     for (const a of step.attempts) moments.push(Date.parse(a.startedAt), ...(a.endedAt ? [Date.parse(a.endedAt)] : []));
     for (const r of step.prediction?.revisions ?? []) moments.push(Date.parse(r.savedAt));
+    for (const v of step.questions?.versions ?? []) moments.push(Date.parse(v.savedAt));
   }
   moments.sort((a, b) => a - b);
   let total = 0;

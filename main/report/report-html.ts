@@ -18,7 +18,7 @@
  * Deterministic: the same report gives byte-identical HTML (times are written in UTC from the report's
  * ISO strings, never in the reader's locale).
  */
-import type { CheckResult, ParamValue, ParamValues, ProcessInfo, RunStatus, StepStatus } from '../contract/lab-model.js';
+import type { AnswerValue, CheckResult, Grade, ParamValue, ParamValues, ProcessInfo, Question, RunStatus, StepMastery } from '../contract/lab-model.js';
 import {
   ACTIVITY_GAP_MS,
   type KernelFact,
@@ -189,7 +189,7 @@ function summary(report: SessionReport): string {
       ? '<p>No lab in this report.</p>'
       : [
           '<table class="summary">',
-          '<thead><tr><th scope="col">Lab</th><th scope="col" class="num">Mastered (passed)</th><th scope="col" class="num">Attempted</th><th scope="col" class="num">Not started</th><th scope="col" class="num">Steps</th></tr></thead>',
+          '<thead><tr><th scope="col">Lab</th><th scope="col" class="num">Mastered</th><th scope="col" class="num">Attempted</th><th scope="col" class="num">Not started</th><th scope="col" class="num">Steps</th></tr></thead>',
           `<tbody>${rows.join('')}</tbody>`,
           '</table>',
         ].join('\n');
@@ -257,13 +257,91 @@ function labSection(report: SessionReport, lab: ReportLab, labIndex: number): st
 function stepSection(report: SessionReport, lab: ReportLab, step: ReportStep, idPrefix: string, firstInLab: boolean): string {
   const parts = [
     `<article class="step${firstInLab ? '' : ' page'}" id="${stepId(lab, step)}">`,
-    `<h3>${esc(step.title)} <span class="status">${stepBadge(step.status)}</span></h3>`,
+    `<h3>${esc(step.title)} <span class="status">${stepBadge(masteryStatus(step))}</span></h3>`,
+    mastery(step),
     prediction(step.prediction),
+    questions(step),
     attempts(step),
     step.chosen ? chosenRun(report, lab, step.chosen, idPrefix) : '<p>No run of this step yet.</p>',
     '</article>',
   ];
   return parts.join('\n');
+}
+
+/** A step's mastery; a report exported before mastery existed says what its status said. */
+function masteryStatus(step: ReportStep): StepMastery['status'] {
+  return step.mastery?.status ?? (step.status === 'passed' ? 'mastered' : step.status);
+}
+
+function mastery(step: ReportStep): string {
+  const m = step.mastery;
+  if (!m) return '';
+  const hasControl = step.attempts.some((a) => a.control) || m.controlRun !== null;
+  const items = [
+    `${m.predictedFirst ? '✓' : '✗'} every question answered before the step's first run`,
+    `${m.passingRun !== null ? `✓ a run whose checks all pass (run ${m.passingRun})` : '✗ no run whose checks all pass yet'}`,
+    ...(hasControl || m.controlRun !== null
+      ? [`${m.controlRun !== null ? `✓ the control run came out as expected (run ${m.controlRun})` : '✗ the control has not been run yet'}`]
+      : []),
+    `hints shown: ${m.hintsShown}`,
+  ];
+  return `<ul class="mastery">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
+}
+
+function questions(step: ReportStep): string {
+  const q = step.questions;
+  if (!q) return '';
+  const items = q.questions.map((question) => {
+    const versions = q.versions.filter((v) => v.questionId === question.id);
+    const grade = q.grades.find((g) => g.questionId === question.id);
+    const list = versions
+      .map((v) => {
+        const when = v.lockedByRun === null ? 'not tested by a run yet' : `tested first by run ${v.lockedByRun}`;
+        return `<li><span class="answer-value">${esc(answerText(question, v.value))}</span> <span class="meta">saved ${time(v.savedAt)}, ${esc(when)}</span></li>`;
+      })
+      .join('');
+    return [
+      '<li class="question">',
+      `<p class="prompt">${esc(question.prompt)}</p>`,
+      versions.length > 0 ? `<ol class="versions">${list}</ol>` : '<p class="meta">Not answered.</p>',
+      grade
+        ? `<p class="grade ${grade.verdict}"><strong>${esc(VERDICT_TEXT[grade.verdict])}</strong> in the run shown: ${esc(grade.feedback)}</p><p class="explanation">${esc(grade.explanation)}</p>`
+        : '',
+      '</li>',
+    ].join('');
+  });
+  return [
+    '<section class="questions">',
+    '<h4>Questions</h4>',
+    `<ol>${items.join('')}</ol>`,
+    `<p class="meta">Every saved version is listed, oldest first; the first ones are the answers given before the step's first run. Answer chain head ${hash(q.chainHead)}.</p>`,
+    '</section>',
+  ].join('\n');
+}
+
+const VERDICT_TEXT: Record<Grade['verdict'], string> = {
+  right: '✓ Right',
+  close: '≈ Close',
+  wrong: '✗ Not right',
+  skipped: '– Skipped',
+  unanswered: '– Not answered before the run',
+  'not-graded': 'Not graded',
+  'no-measurement': '? Nothing measured to compare with',
+};
+
+/** An answer as the student gave it: option and item texts, not their ids. */
+function answerText(question: Question, value: AnswerValue): string {
+  if (value === null) return 'skipped';
+  switch (question.type) {
+    case 'number':
+      return `${(value as number).toLocaleString('en-US')} ${question.unit}`;
+    case 'text':
+      return value as string;
+    case 'choice':
+      return (value as string[]).map((id) => question.options.find((o) => o.id === id)?.text ?? id).join('; ');
+    case 'order':
+      return (value as string[]).map((id) => question.items.find((i) => i.id === id)?.text ?? id).join(' → ');
+  }
 }
 
 function prediction(p: ReportPrediction | null): string {
@@ -289,7 +367,7 @@ function attempts(step: ReportStep): string {
     const chosen = step.chosen?.runId === a.runId;
     return (
       `<tr${chosen ? ' class="chosen"' : ''}><td class="num">${i + 1}</td><td>run ${a.runId}${chosen ? ' <strong>(shown below)</strong>' : ''}</td><td>${time(a.startedAt)}</td>` +
-      `<td>${changedList(a.changedParams)}</td><td>${runBadge(a.status)}</td><td class="num">${a.checksPassed} of ${a.checksTotal}</td></tr>`
+      `<td>${changedList(a.changedParams)}</td><td>${runBadge(a.status)}${a.control ? ` <span class="meta">${a.control.asExpected ? 'the control, as expected' : 'the control, which should have failed its checks'}</span>` : ''}</td><td class="num">${a.checksPassed} of ${a.checksTotal}</td></tr>`
     );
   });
   return [
@@ -304,7 +382,7 @@ function attempts(step: ReportStep): string {
 }
 
 function chosenRun(report: SessionReport, lab: ReportLab, run: ReportRun, idPrefix: string): string {
-  const why = run.status === 'passed' ? 'the latest run that passed' : 'the latest run; none passed';
+  const why = run.status === 'passed' ? 'the latest run that passed, not counting the control' : 'the latest run; none passed';
   const facts: [string, string][] = [
     ['Status', runBadge(run.status)],
     ['Started', time(run.startedAt)],
@@ -442,12 +520,12 @@ function footer(report: SessionReport): string {
 // ---------------------------------------------------------------------------------------------------
 // Small pieces
 
-function stepBadge(status: StepStatus): string {
+function stepBadge(status: StepMastery['status']): string {
   switch (status) {
-    case 'passed':
+    case 'mastered':
       return '<span class="badge passed">✓ Mastered</span>';
     case 'attempted':
-      return '<span class="badge attempted">◐ Attempted, not passed yet</span>';
+      return '<span class="badge attempted">◐ Attempted, not mastered yet</span>';
     case 'not-started':
       return '<span class="badge not-started">○ Not started</span>';
   }
@@ -593,6 +671,12 @@ tr.chosen td { font-weight: 600; }
 .badge.not-started, .badge.completed, .badge.running { color: #3d3d3d; }
 h3 .status { font-size: .9rem; margin-left: .5rem; }
 .step.not-started { margin: .35rem 0; }
+ul.mastery { list-style: none; padding-left: 0; margin: .3rem 0; }
+.questions .prompt { font-weight: 600; margin: .4rem 0 .2rem; }
+.questions ol.versions { margin: .2rem 0; }
+.grade.right { color: #14532d; }
+.grade.wrong { color: #8b0000; }
+.grade.close { color: #6b3e00; }
 blockquote.answer { margin: .3rem 0; padding: .45rem .75rem; border-left: 4px solid #6b6b6b; background: #f4f4f4; white-space: pre-wrap; overflow-wrap: anywhere; }
 .detail, .hint { white-space: pre-wrap; overflow-wrap: anywhere; }
 details.revisions { margin: .3rem 0 .6rem; }

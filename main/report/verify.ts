@@ -8,9 +8,11 @@
  * 3. The digest over the report's content.
  * 4. The evidence chains: each chosen run's header, events (embedded, or by record hash) and end record
  *    recompute to its stored chain head, and agree with what the report shows of the run; each
- *    prediction's revisions recompute to theirs.
+ *    prediction's revisions, and each step's answer versions, recompute to theirs.
  * 5. The checks: re-run (the installed lab's checks) over each chosen run's embedded events; each verdict
  *    must be the report's.
+ * 6. The grades: the answers each chosen run tested (by the answers' chain and the run's header) graded
+ *    again against the measurements of its chained checks; each grade must be the report's.
  *
  * What this proves is REPORT_CLAIMS (main/contract/report-format.ts): edits after export, not forgery.
  */
@@ -19,7 +21,20 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { findProjectRoot } from '../project-root.js';
 import { REPORT_FORMAT, type ReportRun, type ReportStep, type SessionReport } from '../contract/report-format.js';
-import { answerRecord, canonicalJson, chainOver, eventHash, parseFiniteJson, recordHash, unpackHashes } from '../engine/evidence-chain.js';
+import type { AnswerValue } from '../contract/lab-model.js';
+import {
+  answerRecord,
+  canonicalJson,
+  CHAIN_START,
+  chainOver,
+  eventHash,
+  nextLink,
+  parseFiniteJson,
+  questionAnswerRecord,
+  recordHash,
+  unpackHashes,
+} from '../engine/evidence-chain.js';
+import { gradeRun } from '../engine/grading.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { runChecks } from '../engine/run-checks.js';
@@ -133,6 +148,7 @@ export function verifyReportBytes(file: string, bytes: Buffer, labs: LoadedLab[]
     );
     layers.push(chainLayer(report));
     layers.push(checksLayer(report, labs));
+    layers.push(gradesLayer(report, labs));
   } catch (error) {
     return fail(file, title, 'report', `cannot be verified: ${(error as Error).message}. It was not written this way by IPC Lab.`, layers);
   }
@@ -167,12 +183,90 @@ function chainLayer(report: SessionReport): Layer {
       else if (p.beforeFirstRun !== (step.attempts[0] === undefined || p.firstWrittenAt < step.attempts[0].startedAt))
         problems.push(`${where}: "written before the first run" does not follow from the times`);
     }
+  let answered = 0;
+  for (const lab of report.labs)
+    for (const step of lab.steps) {
+      if (!step.questions || step.questions.versions.length === 0) continue;
+      answered++;
+      const problem = answersChainProblem(lab.id, step);
+      if (problem) problems.push(`answers of ${lab.id}/${step.id}: ${problem}`);
+    }
   if (problems.length > 0) return { name: 'evidence chain', ok: false, text: `evidence chain BROKEN: ${problems.join('; ')}` };
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   return {
     name: 'evidence chain',
     ok: true,
-    text: `evidence chain ok (${runs.length} run${runs.length === 1 ? '' : 's'}, ${predictions} prediction${predictions === 1 ? '' : 's'})`,
+    text: `evidence chain ok (${count(runs.length, 'run')}, ${count(predictions, 'prediction')}${answered ? `, ${count(answered, 'step')} of answers` : ''})`,
   };
+}
+
+/**
+ * The answers the chosen run tested, read off the chain: the first versions, up to the chain head its
+ * header holds. Each of those must say a run no later than it tested them, and each later one must not.
+ */
+function testedAnswers(labId: string, step: ReportStep): Map<string, AnswerValue> | string {
+  const versions = step.questions!.versions;
+  const run = step.chosen;
+  const head = run?.evidence.header.answersHead;
+  let count = 0;
+  if (head !== undefined) {
+    let link = CHAIN_START;
+    count = versions.findIndex((version) => (link = nextLink(link, recordHash(questionAnswerRecord(labId, step.id, version)))) === head) + 1;
+    if (count === 0) return `the answers run ${run!.runId} tested (its header's answersHead) are not a first part of the versions shown`;
+  }
+  if (run) {
+    const misdated = versions.findIndex((v, i) =>
+      i < count ? v.lockedByRun === null || v.lockedByRun > run.runId : v.lockedByRun !== null && v.lockedByRun <= run.runId,
+    );
+    if (misdated !== -1)
+      return `version ${misdated + 1} says run ${versions[misdated]!.lockedByRun ?? 'none'} tested it, which the chain of run ${run.runId} contradicts`;
+  }
+  return new Map(versions.slice(0, count).map((v) => [v.questionId, v.value]));
+}
+
+/** Why a step's answer versions do not hold, or null when they do. */
+function answersChainProblem(labId: string, step: ReportStep): string | null {
+  const { versions, chainHead } = step.questions!;
+  if (chainOver(versions.map((v) => recordHash(questionAnswerRecord(labId, step.id, v)))) !== chainHead)
+    return 'its versions do not recompute to the stored chain head';
+  const tested = testedAnswers(labId, step);
+  return typeof tested === 'string' ? tested : null;
+}
+
+/**
+ * 6. The grades: each step's answers graded again, from the versions the chosen run tested (by the chain)
+ * against the measurements of its chained checks, with the questions of the installed lab when it is
+ * the same version (else those the report carries).
+ */
+function gradesLayer(report: SessionReport, labs: LoadedLab[]): Layer {
+  let agree = 0;
+  let total = 0;
+  const problems: string[] = [];
+  for (const lab of report.labs)
+    for (const step of lab.steps) {
+      const carried = step.questions;
+      if (!carried || !step.chosen) continue;
+      const where = `${lab.id}/${step.id}`;
+      const installed = labs.find((l) => l.id === lab.id && l.version === step.chosen!.labVersion)?.steps.find((s) => s.id === step.id);
+      if (installed && canonicalJson(installed.questions) !== canonicalJson(carried.questions))
+        problems.push(`${where}: the questions shown are not the lab's (version ${step.chosen.labVersion.slice(0, 8)})`);
+      const tested = testedAnswers(lab.id, step);
+      if (typeof tested === 'string') {
+        problems.push(`${where}: ${tested}`);
+        continue;
+      }
+      const again = gradeRun(installed?.questions ?? carried.questions, tested, step.chosen.checks);
+      for (const grade of carried.grades) {
+        total++;
+        const regraded = again.find((g) => g.questionId === grade.questionId);
+        if (regraded && canonicalJson(regraded) === canonicalJson(grade)) agree++;
+        else problems.push(`${where} question ${grade.questionId}: the report says ${grade.verdict}, graded again ${regraded?.verdict ?? 'no such question'}`);
+      }
+      if (carried.grades.length !== again.length)
+        problems.push(`${where}: the report grades ${carried.grades.length} questions, the step asks ${again.length}`);
+    }
+  if (problems.length > 0) return { name: 'grades', ok: false, text: `grades re-graded: ${agree}/${total} agree; DISAGREE: ${problems.join('; ')}` };
+  return { name: 'grades', ok: true, text: total === 0 ? 'grades: none to re-grade' : `grades re-graded: ${agree}/${total} agree` };
 }
 
 /** Why a run's chain does not hold, or null when it does. */

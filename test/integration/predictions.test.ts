@@ -5,6 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AnswerValue, Grade } from '../../main/contract/lab-model.js';
+import type { ReportStep, SessionReport } from '../../main/contract/report-format.js';
+import { reportDigest } from '../../main/report/build-report.js';
+import { reportJsonText } from '../../main/report/report-files.js';
+import { verifyReportBytes } from '../../main/report/verify.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
@@ -99,6 +103,49 @@ describe('predictions on the capacity step', () => {
     );
     const { labs } = await harness.engine.call('labs.list', {});
     assert.equal(labs.find((l) => l.id === 'ordinary-pipes')!.masteredSteps, 1);
+  });
+
+  it('the report carries the questions, every version of the answers and the grades, and verify grades them again', async () => {
+    await harness.engine.call('identity.set', { name: 'Ada' });
+    const exported = await harness.engine.call('report.export', { labId: 'ordinary-pipes', format: 'json' });
+    const report = JSON.parse(exported.content) as SessionReport;
+    const step = report.labs[0]!.steps.find((s) => s.id === 'capacity')!;
+    assert.equal(step.mastery!.status, 'mastered');
+    assert.equal(report.summary[0]!.mastered, 1, 'the tally counts mastery, not passes');
+    assert.deepEqual(
+      step.attempts.map((a) => a.control?.asExpected ?? null),
+      [null, null, true],
+    );
+    assert.equal(step.chosen!.params.chunkBytes, 1000, 'the latest passing run that is not the control');
+    assert.deepEqual(
+      step.questions!.grades.map((g) => [g.questionId, g.verdict]),
+      [
+        ['writes-before-block', 'wrong'],
+        ['bytes-before-block', 'close'],
+        ['blocked-state', 'right'],
+        ['thousand-byte-writes', 'wrong'],
+      ],
+    );
+    const verdict = verifyReportBytes('report.json', Buffer.from(exported.content), harness.engine.loadedLabs);
+    assert.ok(verdict.ok, JSON.stringify(verdict.layers));
+    assert.match(verdict.layers.map((l) => l.text).join('\n'), /grades re-graded: 4\/4 agree/);
+
+    // A grade changed by hand, with the digest recomputed: the re-grade names it.
+    const forge = (edit: (s: ReportStep) => void) => {
+      const copy = JSON.parse(exported.content) as SessionReport;
+      edit(copy.labs[0]!.steps.find((s) => s.id === 'capacity')!);
+      const { digest: _digest, ...rest } = copy;
+      return verifyReportBytes('forged.json', Buffer.from(reportJsonText({ ...rest, digest: reportDigest(rest) })), harness.engine.loadedLabs);
+    };
+    const regraded = forge((s) => (s.questions!.grades[0]!.verdict = 'right'));
+    assert.equal(regraded.ok, false);
+    assert.match(regraded.layers.map((l) => l.text).join('\n'), /capacity question writes-before-block: the report says right, graded again wrong/);
+    // An answer edited, or a later version claimed as given before the run: the answers' chain says so.
+    const edited = forge((s) => (s.questions!.versions[1]!.value = 64000));
+    assert.match(edited.layers.map((l) => l.text).join('\n'), /answers of ordinary-pipes\/capacity: its versions do not recompute/);
+    // The chosen run's header chains the answers it tested: none of them can be shown as untested.
+    const misdated = forge((s) => (s.questions!.versions[4]!.lockedByRun = null));
+    assert.match(misdated.layers.map((l) => l.text).join('\n'), /version 5 says run none tested it, which the chain of run \d+ contradicts/);
   });
 
   it('refuses an answer of the wrong kind, a choice that is not an option, and an unknown question, and saves nothing', async () => {
