@@ -19,7 +19,8 @@ import {
 } from '../contract/commands.js';
 import { toErrorInfo, UserError } from '../contract/errors.js';
 import { QUIZ_STEP, type LabStep, type ParamValues, type RunSummary, type StepMastery, type StepProgress } from '../contract/lab-model.js';
-import { answerProblem, gradeRun } from './grading.js';
+import { answerProblem } from '../contract/answer-rules.js';
+import { gradeRun } from './grading.js';
 import { controlAsExpected, isControlRun, stepMastery } from './mastery.js';
 import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handle.js';
 import { EventStore } from './event-store.js';

@@ -9,37 +9,6 @@
  */
 import type { AnswerValue, CheckResult, Grade, Measurement, Question, Tolerance } from '../contract/lab-model.js';
 
-/** Why `value` is not an answer to `question`, or undefined when it is (null, a skip, always is). */
-export function answerProblem(question: Question, value: unknown): string | undefined {
-  if (value === null) return undefined;
-  const name = `question "${question.id}"`;
-  switch (question.type) {
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : `${name} takes a number in ${question.unit} (got ${JSON.stringify(value)})`;
-    case 'text':
-      if (typeof value !== 'string') return `${name} takes text (got ${JSON.stringify(value)})`;
-      return value.length <= question.maxLength
-        ? undefined
-        : `${name} takes at most ${question.maxLength} characters (got ${value.length}): shorten the answer`;
-    case 'choice': {
-      const ids = question.options.map((o) => o.id);
-      if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string'))
-        return `${name} takes the ids of the chosen options (${ids.join(', ')})`;
-      const unknown = value.find((v) => !ids.includes(v as string));
-      if (unknown !== undefined) return `${name} has no option "${unknown}" (its options: ${ids.join(', ')})`;
-      if (new Set(value).size !== value.length) return `${name}: an option is chosen twice`;
-      if (!question.multiple && value.length > 1) return `${name} takes one option, not ${value.length}`;
-      return undefined;
-    }
-    case 'order': {
-      const ids = question.items.map((i) => i.id);
-      const given = Array.isArray(value) ? (value as unknown[]) : [];
-      const isPermutation = given.length === ids.length && new Set(given).size === ids.length && given.every((v) => ids.includes(v as string));
-      return isPermutation ? undefined : `${name} takes every item once, in the order you expect (its items: ${ids.join(', ')})`;
-    }
-  }
-}
-
 /** Grades each question of a step: its answer (undefined when none was given) against the run's checks' measurements. */
 export function gradeRun(questions: Question[], answers: ReadonlyMap<string, AnswerValue>, checks: CheckResult[]): Grade[] {
   const measurements = checks.flatMap((c) => c.measurements ?? []);

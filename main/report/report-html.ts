@@ -18,7 +18,7 @@
  * Deterministic: the same report gives byte-identical HTML (times are written in UTC from the report's
  * ISO strings, never in the reader's locale).
  */
-import type { AnswerValue, CheckResult, Grade, ParamValue, ParamValues, ProcessInfo, Question, RunStatus, StepMastery } from '../contract/lab-model.js';
+import type { CheckResult, Grade, ParamValue, ParamValues, ProcessInfo, RunStatus, StepMastery } from '../contract/lab-model.js';
 import {
   ACTIVITY_GAP_MS,
   type KernelFact,
@@ -28,6 +28,7 @@ import {
   type ReportStep,
   type SessionReport,
 } from '../contract/report-format.js';
+import { answerText } from '../contract/answer-rules.js';
 import { parseFiniteJson, sha256Hex } from '../engine/evidence-chain.js';
 import { timelineSvg } from './timeline-svg.js';
 
@@ -328,21 +329,6 @@ const VERDICT_TEXT: Record<Grade['verdict'], string> = {
   'not-graded': 'Not graded',
   'no-measurement': '? Nothing measured to compare with',
 };
-
-/** An answer as the student gave it: option and item texts, not their ids. */
-function answerText(question: Question, value: AnswerValue): string {
-  if (value === null) return 'skipped';
-  switch (question.type) {
-    case 'number':
-      return `${(value as number).toLocaleString('en-US')} ${question.unit}`;
-    case 'text':
-      return value as string;
-    case 'choice':
-      return (value as string[]).map((id) => question.options.find((o) => o.id === id)?.text ?? id).join('; ');
-    case 'order':
-      return (value as string[]).map((id) => question.items.find((i) => i.id === id)?.text ?? id).join(' → ');
-  }
-}
 
 function prediction(p: ReportPrediction | null): string {
   if (!p) return '<section class="prediction"><h4>Prediction</h4><p>No prediction was written for this step.</p></section>';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AnswerValue, CheckResult, ChoiceQuestion, NumberQuestion, OrderQuestion, TextQuestion } from '../../../main/contract/lab-model.js';
-import { answerProblem, gradeAnswer, gradeRun } from '../../../main/engine/grading.js';
+import { answerProblem } from '../../../main/contract/answer-rules.js';
+import { gradeAnswer, gradeRun } from '../../../main/engine/grading.js';
 
 const capacity: NumberQuestion = {
   id: 'bytes-before-block',

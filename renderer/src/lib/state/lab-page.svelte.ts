@@ -10,7 +10,7 @@
  * RunView drops any event it already has (by seq), so overlaps are harmless.
  */
 import type { Bridge, EngineEvents } from '../../../../main/contract/commands.js';
-import type { Lab, LabStep, ParamValues, RunSummary, Scenario, StepProgress, StepStatus } from '../../../../main/contract/lab-model.js';
+import type { Lab, LabStep, ParamValues, RunSummary, Scenario, StepMastery, StepProgress, StepStatus } from '../../../../main/contract/lab-model.js';
 import { errorText, isFinal } from '../format.js';
 import { currentRoute, labHref, LATEST, navigate, replaceRoute, runHref, sameTarget, type RunTarget } from '../router.svelte.js';
 import { CompareRuns } from './compare-runs.svelte.js';
@@ -18,6 +18,7 @@ import { ParamForm } from './param-form.svelte.js';
 import { RunHistory } from './run-history.svelte.js';
 import { startingValues } from './run-facts.js';
 import { RunView } from './run-view.svelte.js';
+import { NO_MASTERY, StepQuestions } from './step-questions.svelte.js';
 import { TraceExport } from './trace-export.svelte.js';
 
 export type SaveState = 'idle' | 'pending' | 'saving' | 'saved' | 'error';
@@ -59,6 +60,7 @@ export class LabPage {
   readonly history: RunHistory;
   readonly compare = new CompareRuns();
   readonly traceExport: TraceExport;
+  readonly questions: StepQuestions;
 
   #lab = $state.raw<Lab | null>(null);
   #progress = $state<Record<string, StepProgress>>({});
@@ -101,6 +103,7 @@ export class LabPage {
     this.#bridge = bridge;
     this.history = new RunHistory(bridge);
     this.traceExport = new TraceExport(bridge);
+    this.questions = new StepQuestions(bridge);
     bridge.on('trace:batch', (payload) => this.#onEvent({ event: 'trace:batch', payload }));
     bridge.on('run:updated', (payload) => this.#onEvent({ event: 'run:updated', payload }));
   }
@@ -173,8 +176,16 @@ export class LabPage {
     return this.#whereIs(run);
   }
 
-  statusOf(stepId: string): StepStatus {
-    return this.#progress[stepId]?.status ?? 'not-started';
+  /** A step's mastery: answers before its first run, a passing run, the control where there is one (main/engine/mastery.ts). */
+  masteryOf(stepId: string): StepMastery['status'] {
+    return this.#progress[stepId]?.mastery.status ?? 'not-started';
+  }
+
+  /** The next step after the current one that is not mastered yet, or null. */
+  get nextStep(): LabStep | null {
+    const lab = this.#lab;
+    if (!lab || this.stepIndex < 0) return null;
+    return lab.steps.slice(this.stepIndex + 1).find((s) => this.masteryOf(s.id) !== 'mastered') ?? lab.steps[this.stepIndex + 1] ?? null;
   }
 
   /**
@@ -202,7 +213,8 @@ export class LabPage {
       if (token !== this.#loadToken) return;
       this.#lab = lab;
       this.#progress = progress;
-      const first = stepId ?? lastRun?.stepId ?? lab.steps[0]?.id ?? null;
+      // Without a step named, the lab opens where the student is: the first step not mastered yet.
+      const first = stepId ?? lab.steps.find((s) => progress[s.id]?.mastery.status !== 'mastered')?.id ?? lastRun?.stepId ?? lab.steps[0]?.id ?? null;
       this.#select(first, stepId === null ? LATEST : target);
     } catch (error) {
       if (token === this.#loadToken) this.#loadError = errorText(error);
@@ -238,6 +250,7 @@ export class LabPage {
     this.#blockedError = null;
     this.#target = LATEST;
     this.#answer = step ? (this.#progress[step.id]?.answer ?? '') : '';
+    this.questions.open(lab.id, step, step ? this.#progress[step.id] : undefined);
     this.#saveState = 'idle';
     this.#saveError = null;
     const scenario = step ? lab.scenarios.find((s) => s.id === step.scenario) : undefined;
@@ -465,6 +478,9 @@ export class LabPage {
         if (token === this.#targetToken) this.#blocked = going;
         return;
       }
+      // The answers given so far are what this run tests: every one still waiting goes first.
+      await this.questions.flush();
+      if (token !== this.#targetToken) return;
       const { run } = await this.#bridge.call('runs.start', {
         labId: lab.id,
         scenarioId: scenario.id,
@@ -543,6 +559,21 @@ export class LabPage {
   /** "Reset to the step's values". */
   resetParams(): void {
     this.form.resetToStep();
+  }
+
+  /** The step's control variant, if it has one. */
+  get control(): LabStep['variants'][number] | null {
+    const step = this.step;
+    return step?.variants.find((v) => v.name === step.control) ?? null;
+  }
+
+  /** Runs the step's control: its values on top of the step's, then Run. */
+  async runControl(): Promise<void> {
+    const control = this.control;
+    if (!control || this.running) return;
+    this.form.resetToStep();
+    this.form.apply(control.params);
+    await this.start();
   }
 
   setAnswer(text: string): void {
@@ -628,6 +659,7 @@ export class LabPage {
           const local = this.#progress[stepId];
           this.#progress[stepId] = { ...p, lastRunId: p.lastRunId ?? local?.lastRunId ?? null, answer: local?.answer ?? p.answer };
         }
+        if (this.#stepId) this.questions.refresh(progress[this.#stepId]);
       },
       (error: unknown) => console.warn('IPC Lab: could not refresh progress', error),
     );
@@ -642,7 +674,7 @@ function progressOr(progress: StepProgress | undefined): StepProgress {
       answer: '',
       lastRunId: null,
       answers: [],
-      mastery: { status: 'not-started', predictedFirst: false, passingRun: null, controlRun: null, hintsShown: 0 },
+      mastery: NO_MASTERY,
     }
   );
 }

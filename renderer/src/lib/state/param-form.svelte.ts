@@ -127,6 +127,11 @@ export class ParamForm {
     this.#values[name] = value;
   }
 
+  /** Sets the fields `params` names (a variant's values, the step's control), leaving the others as they are. */
+  apply(params: ParamValues): void {
+    for (const spec of this.#specs) if (Object.hasOwn(params, spec.name)) this.#values[spec.name] = toField(spec, params[spec.name]);
+  }
+
   /** The values to send with runs.start; call only when `valid`. */
   toParams(): ParamValues {
     const params: ParamValues = {};

@@ -1,0 +1,67 @@
+/**
+ * Predict, run, compare, in the real UI over real processes: the capacity step of the ordinary-pipes
+ * lab asks before its first run, locks the answers on Run, sets each beside what the run measured,
+ * gives a hint after a failed run, shows the control's failed checks as expected, and masters the step
+ * only when all of it is done.
+ */
+import { expect, test } from './app-fixture.js';
+
+test('ask, lock, run, compare, hint ladder, control, mastery on the catalogue', async ({ page, app }) => {
+  await page.goto(app.url);
+  const card = page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' });
+  await expect(card.getByTestId('lab-progress')).toHaveText('0/4 steps mastered');
+  await card.click();
+  await page.getByTestId('step-link').filter({ hasText: 'How much does a pipe hold?' }).click();
+
+  // Before the first run: the questions are asked, and what the checks look for stays folded.
+  const question = (id: string) => page.locator(`[data-testid="question"][data-question-id="${id}"]`);
+  await expect(question('writes-before-block')).toBeVisible();
+  await expect(page.getByTestId('checks-folded')).not.toHaveAttribute('open');
+  await expect(page.getByTestId('step-observe')).not.toHaveAttribute('open');
+
+  // A bad number is refused on the page, with what it takes; nothing is sent.
+  await question('writes-before-block').getByTestId('answer-number').fill('sixteen');
+  await expect(question('writes-before-block').getByRole('alert')).toContainText('takes a number in writes');
+  await question('writes-before-block').getByTestId('answer-number').fill('16');
+  await expect(question('writes-before-block').getByTestId('answer-state')).toHaveText('Saved');
+  await question('bytes-before-block').getByTestId('answer-number').fill('65536');
+  await question('blocked-state').locator('[data-option-id="b"]').check();
+  await question('thousand-byte-writes').locator('[data-option-id="c"]').check();
+  for (const id of ['bytes-before-block', 'blocked-state', 'thousand-byte-writes']) await expect(question(id).getByTestId('answer-state')).toHaveText('Saved');
+
+  // A failed run first (32 KiB in all fit in the pipe, so no write blocks; not the control's 16): the first hint appears.
+  await page.locator('[data-param="totalKiB"] input').fill('32');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 30_000 });
+  await expect(page.getByTestId('hint')).toHaveCount(1);
+  await expect(question('writes-before-block').getByTestId('grade')).toHaveAttribute('data-verdict', 'no-measurement');
+  await expect(question('blocked-state').getByTestId('grade')).toHaveAttribute('data-verdict', 'wrong');
+
+  // The step's own values: the answers are compared with what this run measured.
+  await page.getByTestId('param-reset').click();
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 30_000 });
+  await expect(question('writes-before-block').getByTestId('grade')).toHaveAttribute('data-verdict', 'right');
+  await expect(question('writes-before-block').getByTestId('grade')).toContainText('this run measured 16 writes');
+  await expect(page.getByTestId('needs-passing-run')).toContainText('✓');
+  await expect(page.getByTestId('needs-prediction')).toContainText('✓');
+
+  // An edit after a run is a new version: the page says the tested one is kept.
+  await question('blocked-state').locator('[data-option-id="a"]').check();
+  await expect(question('blocked-state').getByTestId('answer-note')).toContainText('which is kept as it was');
+  await expect(question('blocked-state').getByTestId('answer-original')).toContainText('State R (running)');
+
+  // The control: less data than the pipe holds. Its failed checks are the lesson, not a red failure.
+  await expect(page.getByTestId('step-progress')).toHaveAttribute('data-mastery', 'attempted');
+  await page.getByTestId('run-control').click();
+  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 30_000 });
+  await expect(page.locator('[data-testid="check"][data-expected="true"]')).toHaveCount(2);
+  await expect(page.getByTestId('check-as-expected').first()).toContainText('As expected for the control');
+  await expect(page.getByTestId('hint')).toHaveCount(1, { timeout: 5_000 });
+  await expect(page.getByTestId('step-progress')).toHaveAttribute('data-mastery', 'mastered');
+  await expect(page.locator('[data-testid="step-link"][data-step-id="capacity"]')).toHaveAttribute('data-status', 'mastered');
+  await expect(page.getByTestId('next-step')).toContainText('Next step');
+
+  await page.goto(app.url);
+  await expect(page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).getByTestId('lab-progress')).toHaveText('1/4 steps mastered');
+});
