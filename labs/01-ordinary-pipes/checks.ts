@@ -161,11 +161,14 @@ export default defineChecks({
   'one-way-delivery': {
     title: 'Every message went from the parent to the child, in order',
     hint: 'Look for a message.send in the parent lane without a matching message.receive in the child lane, or one received out of order.',
+    measures: { 'messages-received': { unit: 'messages', title: 'messages the child read out of the pipe' } },
     check(trace): CheckOutcome {
       const sent = eventsOf(trace, 'message.send', 'parent');
       const received = eventsOf(trace, 'message.receive', 'child');
       const childSent = eventsOf(trace, 'message.send', 'child');
-      if (sent.length === 0) return { passed: false, detail: 'The parent sent no message.' };
+      // What the child read, counted from its lane once it ran, whatever the outcome (its own reply included).
+      const m = eventsOf(trace, 'process.start', 'child').length > 0 ? { measurements: { 'messages-received': received.length } } : {};
+      if (sent.length === 0) return { passed: false, detail: 'The parent sent no message.', ...m };
       const refused = eventsOf(trace, 'io.error', 'parent').find((e) => e.op === 'write');
       if (refused)
         return {
@@ -173,6 +176,7 @@ export default defineChecks({
           detail: `The parent's write failed with ${refused.code}${refused.code === 'EPIPE' ? ': no process held a read end of its pipe' : ''}; the child received ${received.length} message${received.length === 1 ? '' : 's'}.`,
           hint: 'Only a process holding a descriptor of this pipe can read from it. Was the child handed the read end?',
           moment: refused.ts,
+          ...m,
         };
       const last = received.at(-1);
       const strangers = received.filter((r) => !sent.some((s) => s.text === r.text));
@@ -182,21 +186,24 @@ export default defineChecks({
           detail: `The child read ${strangers.length === 1 ? 'a message' : `${strangers.length} messages`} the parent never sent: "${strangers[0]!.text}".`,
           hint: 'Who wrote it? A pipe is one buffer: whatever any holder of a write end writes, any reader reads, the writer itself included.',
           moment: strangers[0]!.ts,
+          ...m,
         };
       if (received.length !== sent.length)
         return {
           passed: false,
           detail: `The parent sent ${sent.length} message${sent.length === 1 ? '' : 's'}; the child received ${received.length}.`,
           ...(last ? { moment: last.ts } : {}),
+          ...m,
         };
       const wrong = sent.findIndex((s, i) => received[i]!.messageId !== s.messageId || received[i]!.text !== s.text || ts(received[i]!) < ts(s));
       if (wrong >= 0)
-        return { passed: false, detail: `Message ${wrong + 1} arrived out of order, changed, or before it was sent.`, moment: received[wrong]!.ts };
-      if (childSent.length > 0) return { passed: false, detail: `The child sent ${childSent.length} messages back.`, moment: childSent[0]!.ts };
+        return { passed: false, detail: `Message ${wrong + 1} arrived out of order, changed, or before it was sent.`, moment: received[wrong]!.ts, ...m };
+      if (childSent.length > 0) return { passed: false, detail: `The child sent ${childSent.length} messages back.`, moment: childSent[0]!.ts, ...m };
       return {
         passed: true,
         detail: `${sent.length} messages, parent → child, each received after it was sent and in the order sent; none went the other way.`,
         moment: last!.ts,
+        ...m,
       };
     },
   },
@@ -278,6 +285,7 @@ export default defineChecks({
   'eof-after-close': {
     title: 'The child saw end of file only after the parent closed the write end',
     hint: 'End of file needs every write end closed. Did the parent close its write end?',
+    measures: { 'eof-after-close-ms': { unit: 'ms', title: "time from the parent's close() of the write end to the child's end of file" } },
     check(trace): CheckOutcome {
       const childExit = eventsOf(trace, 'child.exit', 'parent')[0];
       // The parent's close of its write end while the child still ran (one after the child was gone does not count).
@@ -313,12 +321,15 @@ export default defineChecks({
         };
       }
       if (!close || ts(close) > ts(eof)) return { passed: false, detail: 'The child saw end of file before the parent closed the write end.', moment: eof.ts };
-      if (received !== sent) return { passed: false, detail: `End of file came after ${received} of ${sent} messages.`, moment: eof.ts };
+      // From the parent's close() of the write end to the child's end of file, on the one monotonic clock (µs precision).
+      const m = { measurements: { 'eof-after-close-ms': Math.round(Number(ts(eof) - ts(close)) / 1e3) / 1e3 } };
+      if (received !== sent) return { passed: false, detail: `End of file came after ${received} of ${sent} messages.`, moment: eof.ts, ...m };
       const after = Number(ts(eof) - ts(close)) / 1e6;
       return {
         passed: true,
         detail: `The child read all ${sent} messages; read() returned 0 ${after.toFixed(2)} ms after the parent's close() of the write end.`,
         moment: eof.ts,
+        ...m,
       };
     },
   },
@@ -447,9 +458,21 @@ export default defineChecks({
   'epipe-after-reader-exit': {
     title: 'Writing with no reader left failed with EPIPE',
     hint: 'The parent must write after the child has exited; look for the child.exit event before the failed write.',
+    measures: { 'bytes-after-exit': { unit: 'bytes', title: "bytes the parent's write() calls after the child's exit put into the pipe" } },
     check(trace): CheckOutcome {
       const exit = eventsOf(trace, 'child.exit', 'parent')[0];
       const epipe = eventsOf(trace, 'io.error', 'parent').find((e) => e.code === 'EPIPE');
+      // What write() returned for the calls the parent began once the child had gone (a failed one put in nothing).
+      const m =
+        exit && eventsOf(trace, 'io.begin', 'parent').some((e) => e.op === 'write' && ts(e) > ts(exit))
+          ? {
+              measurements: {
+                'bytes-after-exit': eventsOf(trace, 'io.end', 'parent')
+                  .filter((e) => e.op === 'write' && ts(e) > ts(exit))
+                  .reduce((sum, e) => sum + e.bytes, 0),
+              },
+            }
+          : {};
       if (!epipe) {
         // Did the parent still hold its read end when the child had gone? (A close after that does not count.)
         const keptReadEnd = !eventsOf(trace, 'io.close', 'parent').some((e) => e.end === 'read' && (!exit || ts(e) < ts(exit)));
@@ -461,10 +484,11 @@ export default defineChecks({
             ? { hint: 'The parent kept its own read end, so a reader was left: the parent itself. Tick "The parent closes its own copy of the read end".' }
             : {}),
           ...(late ? { moment: late.ts } : {}),
+          ...m,
         };
       }
-      if (!exit || ts(exit) > ts(epipe)) return { passed: false, detail: 'EPIPE came before the child had exited.', moment: epipe.ts };
-      return { passed: true, detail: `After the child (pid ${exit.childPid}) exited, the parent's next write() failed with EPIPE.`, moment: epipe.ts };
+      if (!exit || ts(exit) > ts(epipe)) return { passed: false, detail: 'EPIPE came before the child had exited.', moment: epipe.ts, ...m };
+      return { passed: true, detail: `After the child (pid ${exit.childPid}) exited, the parent's next write() failed with EPIPE.`, moment: epipe.ts, ...m };
     },
   },
 });
