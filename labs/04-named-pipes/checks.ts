@@ -12,6 +12,25 @@ function ms(ns: bigint): string {
   return `${(Number(ns) / 1e6).toFixed(0)} ms`;
 }
 
+/** Nanoseconds as milliseconds, to the microsecond: a measurement's value. */
+function msOf(ns: bigint): number {
+  return Math.round(Number(ns) / 1e3) / 1e3;
+}
+
+/**
+ * How the reader's pieces came out, from the trace: each whole record is a message.receive on
+ * "records"; the reader cuts what its read() calls returned into pieces of recordBytes, so the pieces
+ * it read are those bytes over recordBytes, and the mixed ones are the pieces that were not whole.
+ * Undefined when the reader read nothing.
+ */
+function piecesOf(trace: RunTrace): { whole: number; mixed: number } | undefined {
+  const { bytes } = bytesMoved(trace, 'read', 'reader', 'records');
+  const size = Number(trace.params.recordBytes);
+  if (bytes === 0 || !(size > 0)) return undefined;
+  const whole = eventsOf(trace, 'message.receive', 'reader').filter((e) => e.channel === 'records').length;
+  return { whole, mixed: Math.floor(bytes / size) - whole };
+}
+
 function fifoPath(trace: RunTrace, channel: string): string | undefined {
   return eventsOf(trace, 'object.create').find((e) => e.object.type === 'fifo' && e.channel === channel)?.object.name;
 }
@@ -53,10 +72,13 @@ export default defineChecks({
   'messages-through-fifo': {
     title: 'Every message went from the writer to the reader through the FIFO, in order',
     hint: "Look for a message.send in the writer's lane with no matching message.receive in the reader's lane.",
+    measures: { 'messages-received': { unit: 'messages', title: 'messages the reader read out of the channel' } },
     check(trace) {
       const { sent, received, ok } = delivered(trace, 'chat', 'writer', 'reader');
       const last = eventsOf(trace, 'message.receive', 'reader').at(-1);
-      if (sent === 0) return { passed: false, detail: 'The writer sent no message.' };
+      // What the reader read, counted from its lane once it ran, whatever the outcome.
+      const m = eventsOf(trace, 'process.start', 'reader').length > 0 ? { measurements: { 'messages-received': received } } : {};
+      if (sent === 0) return { passed: false, detail: 'The writer sent no message.', ...m };
       const pipe = eventsOf(trace, 'object.create').find((e) => e.channel === 'chat' && e.object.type === 'pipe');
       if (!fifoPath(trace, 'chat'))
         return {
@@ -64,10 +86,11 @@ export default defineChecks({
           detail: `${ok ? `All ${sent} messages arrived in order, but` : `The writer sent ${sent} messages and the reader received ${received};`} they went through ${pipe ? `an ordinary pipe (${pipe.object.name})` : 'no FIFO'}, not a FIFO.`,
           moment: last?.ts,
           hint: 'Make the reader create a FIFO (mkfifo): that is what this step is about.',
+          ...m,
         };
       return ok
-        ? { passed: true, detail: `${sent} messages, writer → reader, received in the order sent.`, moment: last?.ts }
-        : { passed: false, detail: `The writer sent ${sent} messages; the reader received ${received}, not all in order.`, moment: last?.ts };
+        ? { passed: true, detail: `${sent} messages, writer → reader, received in the order sent.`, moment: last?.ts, ...m }
+        : { passed: false, detail: `The writer sent ${sent} messages; the reader received ${received}, not all in order.`, moment: last?.ts, ...m };
     },
   },
   'unrelated-processes': {
@@ -144,11 +167,21 @@ export default defineChecks({
   'open-waited-for-reader': {
     title: "The writer's open() waited until the reader opened the FIFO",
     hint: 'The writer waits only if it opens first: give the reader a delay between mkfifo and open (about a second shows it well).',
+    measures: {
+      'writer-open-ms': { unit: 'ms', title: "how long the writer's open() of the FIFO took" },
+      'reader-open-ms': { unit: 'ms', title: "how long the reader's open() of the FIFO took" },
+    },
     check(trace) {
       const delayNs = BigInt(Number(trace.params.readerOpenDelayMs ?? 0)) * 1_000_000n;
       const thresholdNs = delayNs / 2n > MIN_BLOCKED_NS ? delayNs / 2n : MIN_BLOCKED_NS;
       const writerOpen = eventsOf(trace, 'io.end', 'writer').find((e) => e.op === 'open');
       const readerOpen = eventsOf(trace, 'io.begin', 'reader').find((e) => e.op === 'open');
+      // How long each open() took, from its io.end (the time the process spent inside the call).
+      const readerOpened = eventsOf(trace, 'io.end', 'reader').find((e) => e.op === 'open');
+      const measurements: Record<string, number> = {};
+      if (writerOpen) measurements['writer-open-ms'] = msOf(BigInt(writerOpen.durationNs));
+      if (readerOpened) measurements['reader-open-ms'] = msOf(BigInt(readerOpened.durationNs));
+      const m = Object.keys(measurements).length > 0 ? { measurements } : {};
       if (!writerOpen || !readerOpen) {
         const pipe = eventsOf(trace, 'object.create', 'reader').find((e) => e.channel === 'chat' && e.object.type === 'pipe');
         return pipe
@@ -157,8 +190,9 @@ export default defineChecks({
               detail: `Nobody opened anything: the reader made an ordinary pipe (${pipe.object.name}), and pipe(2) returns both ends at once.`,
               moment: pipe.ts,
               hint: 'Only a FIFO is opened by its path, and only that open waits for the other end: make the reader create a FIFO.',
+              ...m,
             }
-          : { passed: false, detail: 'The writer and the reader did not both open the FIFO.' };
+          : { passed: false, detail: 'The writer and the reader did not both open the FIFO.', ...m };
       }
       const waited = BigInt(writerOpen.durationNs);
       // The middle of the writer's open: where the kernel view shows it asleep in the FIFO's open.
@@ -173,20 +207,26 @@ export default defineChecks({
                 hint: 'The reader began its open() before the writer began its own: the reader waited instead. Give the reader a delay between mkfifo and open.',
               }
             : {}),
+          ...m,
         };
       if (BigInt(writerOpen.ts) < BigInt(readerOpen.ts))
-        return { passed: false, detail: "The writer's open() returned before the reader even began to open.", moment: writerOpen.ts };
+        return { passed: false, detail: "The writer's open() returned before the reader even began to open.", moment: writerOpen.ts, ...m };
       const after = BigInt(writerOpen.ts) - BigInt(readerOpen.ts);
       return {
         passed: true,
         detail: `The writer was blocked in open() for ${ms(waited)}, and it returned ${ms(after)} after the reader's open() began.`,
         moment: middle,
+        ...m,
       };
     },
   },
   'small-writes-whole': {
     title: "With several writers, every record arrived whole, once, in each writer's order",
     hint: 'A write of at most PIPE_BUF (4096) bytes goes in as one piece: keep "Bytes per record" at 4096 or less, and have at least two writers.',
+    measures: {
+      'records-whole': { unit: 'records', title: 'pieces the reader cut that were one whole record' },
+      'pieces-mixed': { unit: 'pieces', title: 'pieces the reader cut that held bytes of more than one record' },
+    },
     check(trace) {
       const sent = eventsOf(trace, 'message.send', 'writer').filter((e) => e.channel === 'records');
       const received = eventsOf(trace, 'message.receive', 'reader').filter((e) => e.channel === 'records');
@@ -194,19 +234,23 @@ export default defineChecks({
       const mixedPieces = measureOf(trace, 'pieces mixed', 'reader');
       const size = Number(trace.params.recordBytes);
       const firstMixed = eventsOf(trace, 'note', 'reader').find((n) => n.text.includes('mixes two writers'));
+      const pieces = piecesOf(trace);
+      const m = pieces ? { measurements: { 'records-whole': pieces.whole, 'pieces-mixed': pieces.mixed } } : {};
       if (writers < 2)
         return {
           passed: false,
           detail: `Only ${writers} writer wrote: atomicity matters when several write at once.`,
           hint: 'Have at least two writers: with one, nothing can get in between its writes.',
+          ...m,
         };
-      if (mixedPieces === undefined) return { passed: false, detail: 'The reader did not finish.' };
+      if (mixedPieces === undefined) return { passed: false, detail: 'The reader did not finish.', ...m };
       if (mixedPieces > 0)
         return {
           passed: false,
           detail: `${mixedPieces} of ${sent.length} pieces of ${formatBytes(size)} held bytes of two records: writes of more than PIPE_BUF were split and another writer's data went in between.`,
           moment: firstMixed?.ts,
           ...(size <= 4096 ? { hint: "Records of at most PIPE_BUF still arrived mixed: look at the reader's notes for the pieces." } : {}),
+          ...m,
         };
       const ids = received.map((e) => e.messageId);
       const once = new Set(ids).size === ids.length && ids.length === sent.length && sent.every((s) => ids.includes(s.messageId));
@@ -221,6 +265,7 @@ export default defineChecks({
           detail: `${sent.length} records sent, ${received.length} received whole, ${once ? 'but out of order' : 'not each once'}${epipe ? ': the reader closed the FIFO early (the writers got EPIPE)' : ''}.`,
           moment: epipe?.ts ?? received.at(-1)?.ts,
           ...(epipe ? { hint: 'Let the reader read every piece (Pieces the reader reads: 0).' } : {}),
+          ...m,
         };
       }
       const turns = received.filter((e, i) => i > 0 && Math.floor(e.messageId / 100_000) !== Math.floor(received[i - 1]!.messageId / 100_000)).length;
@@ -232,17 +277,24 @@ export default defineChecks({
           `${blocked.length > 0 ? `, and the kernel view saw writers asleep in ${blocked[0]!.wchan}` : ''}. ` +
           `${size <= 4096 ? 'At most PIPE_BUF: guaranteed (pipe(7)).' : 'Above PIPE_BUF: luck, not a guarantee.'}`,
         moment: blocked[0]?.ts ?? received.at(-1)?.ts,
+        ...m,
       };
     },
   },
   'large-writes-interleaved': {
     title: "Writes above PIPE_BUF were split: some pieces hold parts of two writers' records",
     hint: 'Only writes of more than PIPE_BUF (4096) bytes may be split, and only while the FIFO is full: several writers, records of 8192 bytes or more, and a reader that waits before reading.',
+    measures: {
+      'records-whole': { unit: 'records', title: 'pieces the reader cut that were one whole record' },
+      'pieces-mixed': { unit: 'pieces', title: 'pieces the reader cut that held bytes of more than one record' },
+    },
     check(trace) {
       const mixedPieces = measureOf(trace, 'pieces mixed', 'reader');
       const whole = measureOf(trace, 'records whole', 'reader');
       const size = Number(trace.params.recordBytes);
-      if (mixedPieces === undefined || whole === undefined) return { passed: false, detail: 'The reader did not finish.' };
+      const pieces = piecesOf(trace);
+      const m = pieces ? { measurements: { 'records-whole': pieces.whole, 'pieces-mixed': pieces.mixed } } : {};
+      if (mixedPieces === undefined || whole === undefined) return { passed: false, detail: 'The reader did not finish.', ...m };
       const writers = new Set(eventsOf(trace, 'message.send', 'writer').map((e) => e.pid)).size;
       if (mixedPieces === 0)
         return {
@@ -255,18 +307,25 @@ export default defineChecks({
               : size <= 4096
                 ? 'Writes of at most PIPE_BUF (4096) bytes are never split (pipe(7)): use records of 8192 bytes or more.'
                 : 'No large write was split this time: it happens only while the FIFO is full and several writers wait for room. Read more slowly (smaller Bytes per read) and run again.',
+          ...m,
         };
       const example = eventsOf(trace, 'note', 'reader').find((n) => n.text.includes('mixes two writers'));
       return {
         passed: true,
         detail: `${mixedPieces} of ${mixedPieces + whole} pieces of ${formatBytes(size)} held bytes of more than one record${example ? `, e.g. ${example.text.replace(/^piece \d+ mixes two writers: /, '')}` : ''}.`,
         moment: example?.ts,
+        ...m,
       };
     },
   },
   'every-byte-arrived': {
     title: 'Every byte written reached the reader, whole or not',
     hint: 'The reader reads exactly what the writers write; if it stopped early, look at its lane for an error.',
+    measures: {
+      'bytes-written': { unit: 'bytes', title: "what the writers' write() calls returned, added up" },
+      'bytes-read': { unit: 'bytes', title: "what the reader's read() calls returned, added up" },
+      'bytes-before-first-read': { unit: 'bytes', title: "what the writers' completed write() calls had put in before the reader's first read() began" },
+    },
     check(trace) {
       // What write() and read() returned, added up: the kernel's own count of the bytes moved.
       const writerRoles = [
@@ -282,12 +341,21 @@ export default defineChecks({
       const { bytes: read, last } = bytesMoved(trace, 'read', 'reader', 'records');
       const epipe = eventsOf(trace, 'io.error', 'writer').find((e) => e.op === 'write' && e.code === 'EPIPE');
       const expected = Number(trace.params.writers) * Number(trace.params.records) * Number(trace.params.recordBytes);
-      if (measureOf(trace, 'bytes read', 'reader') === undefined) return { passed: false, detail: 'The reader did not finish.', moment: last?.ts };
+      // The same counts as measurements, and what the FIFO had taken from whole write() calls before anyone read.
+      const writes = eventsOf(trace, 'io.end', 'writer').filter((e) => e.op === 'write' && e.channel === 'records');
+      const firstRead = eventsOf(trace, 'io.begin', 'reader').find((e) => e.op === 'read' && e.channel === 'records');
+      const measurements: Record<string, number> = {};
+      if (writes.length > 0) measurements['bytes-written'] = written;
+      if (last) measurements['bytes-read'] = read;
+      if (firstRead) measurements['bytes-before-first-read'] = writes.filter((e) => BigInt(e.ts) < BigInt(firstRead.ts)).reduce((sum, e) => sum + e.bytes, 0);
+      const m = Object.keys(measurements).length > 0 ? { measurements } : {};
+      if (measureOf(trace, 'bytes read', 'reader') === undefined) return { passed: false, detail: 'The reader did not finish.', moment: last?.ts, ...m };
       return read === written && written === expected
         ? {
             passed: true,
             detail: `write() took ${written.toLocaleString('en')} bytes from ${writerRoles.length} writers, read() returned ${read.toLocaleString('en')}: a FIFO loses nothing, even when it mixes.`,
             moment: last?.ts,
+            ...m,
           }
         : {
             passed: false,
@@ -300,6 +368,7 @@ export default defineChecks({
             ...(epipe
               ? { hint: 'A FIFO loses nothing while someone reads it; what is in it when the last reader closes is gone. Let the reader read every piece.' }
               : {}),
+            ...m,
           };
     },
   },
@@ -331,6 +400,7 @@ export default defineChecks({
   'no-message-read-back': {
     title: 'No process read back its own message: each one read only what the other wrote',
     hint: 'A FIFO does not know who wrote: whoever reads next takes the next bytes. With one FIFO per direction, each process reads only from a FIFO the other one writes into.',
+    measures: { 'messages-read-back': { unit: 'messages', title: 'messages a process read that it had written itself' } },
     check(trace) {
       const client = trace.processes.find((p) => p.role === 'client');
       const server = trace.processes.find((p) => p.role === 'server');
@@ -351,12 +421,15 @@ export default defineChecks({
       const reads = eventsOf(trace, 'message.receive').filter((e) => e.role === 'client' || e.role === 'server');
       const writerOf = (text: string | undefined) => Number(/from pid (\d+)/.exec(text ?? '')?.[1]);
       const own = reads.find((e) => writerOf(e.text) === e.pid);
+      // Every read that returned the reader's own message, counted once there were reads at all.
+      const m = reads.length > 0 ? { measurements: { 'messages-read-back': reads.filter((e) => writerOf(e.text) === e.pid).length } } : {};
       const kernel = `the kernel view shows the client holding ${clientHeld.paths.join(' and ') || 'no FIFO'}, the server ${serverHeld.paths.join(' and ') || 'no FIFO'}`;
       if (own)
         return {
           passed: false,
           detail: `The ${own.role} (pid ${own.pid}) read back its own message "${own.text}" from ${own.channel}.fifo: ${kernel}.`,
           moment: own.ts,
+          ...m,
         };
       if (reads.length === 0) return { passed: false, detail: 'Neither process read a message.' };
       if (!clientHeld.snapshot || !serverHeld.snapshot)
@@ -364,11 +437,13 @@ export default defineChecks({
           passed: false,
           detail: `The kernel view never showed ${!clientHeld.snapshot ? 'the client' : 'the server'} holding a FIFO.`,
           hint: 'The client asks for a snapshot of /proc after its first answer: it must get one.',
+          ...m,
         };
       return {
         passed: true,
         detail: `${reads.length} messages read, each written by the other process; ${kernel}.`,
         moment: clientHeld.snapshot.ts,
+        ...m,
       };
     },
   },
@@ -410,6 +485,10 @@ export default defineChecks({
   'no-data-kept': {
     title: 'The messages nobody read were gone: a FIFO keeps no data once nobody has it open',
     hint: 'The writer must leave messages unread (at least 2), and the inspector must read what is left after both have exited.',
+    measures: {
+      'bytes-unread': { unit: 'bytes', title: "what the writer's write() took minus what the reader's read() calls returned" },
+      'bytes-left': { unit: 'bytes', title: "what the inspector's read() returned, after the writer and the reader had gone" },
+    },
     check(trace) {
       const sent = eventsOf(trace, 'message.send', 'writer').length;
       // What the reader's read() calls returned, against what the writer's write() took.
@@ -417,21 +496,27 @@ export default defineChecks({
       const readByReader = bytesMoved(trace, 'read', 'reader', 'mailbox').bytes;
       const inspectorRead = eventsOf(trace, 'io.end', 'inspector').find((e) => e.op === 'read' && e.channel === 'mailbox');
       const eof = eventsOf(trace, 'io.eof', 'inspector')[0];
-      if (!inspectorRead) return { passed: false, detail: 'The inspector did not read the FIFO.' };
+      const measurements: Record<string, number> = {};
+      if (eventsOf(trace, 'io.end', 'writer').some((e) => e.op === 'write' && e.channel === 'mailbox')) measurements['bytes-unread'] = written - readByReader;
+      if (inspectorRead) measurements['bytes-left'] = inspectorRead.bytes;
+      const m = Object.keys(measurements).length > 0 ? { measurements } : {};
+      if (!inspectorRead) return { passed: false, detail: 'The inspector did not read the FIFO.', ...m };
       if (readByReader >= written)
         return {
           passed: false,
           detail: `The reader read all ${written} bytes the writer wrote: nothing was left unread to lose.`,
           moment: inspectorRead.ts,
           hint: 'Have the reader read fewer messages than the writer puts in the FIFO.',
+          ...m,
         };
       return inspectorRead.bytes === 0 && eof
         ? {
             passed: true,
             detail: `${written - readByReader} of the ${written} bytes (${sent} messages) the writer wrote were never read, and once both processes had closed the FIFO the inspector's read() returned 0 (end of file).`,
             moment: eof.ts,
+            ...m,
           }
-        : { passed: false, detail: `The inspector's read() returned ${inspectorRead.bytes} bytes.`, moment: inspectorRead.ts };
+        : { passed: false, detail: `The inspector's read() returned ${inspectorRead.bytes} bytes.`, moment: inspectorRead.ts, ...m };
     },
   },
   'fifo-unlinked': {
