@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Measurement, RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 import checks from '../../labs/04-named-pipes/checks.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, waitForEvent, type FinishedRun, type Harness } from '../support/engine-harness.js';
@@ -26,6 +27,18 @@ const LAB = 'named-pipes';
 
 function measure(events: StoredEvent[], name: string): number | undefined {
   return events.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === name)?.value;
+}
+
+/** What a check of the run measured under `id` (what its questions are graded against), if any did. */
+function measurementOf(run: Pick<RunSummary, 'checks'>, id: string): Measurement | undefined {
+  return run.checks.flatMap((c) => c.measurements ?? []).find((m) => m.id === id);
+}
+
+/** What write() or read() returned on the records FIFO, added up, for one role. */
+function bytesOf(events: StoredEvent[], role: string, op: 'read' | 'write'): number {
+  return events
+    .filter((e): e is StoredEventOf<'io.end'> => e.kind === 'io.end' && e.role === role && e.op === op && e.channel === 'records')
+    .reduce((sum, e) => sum + e.bytes, 0);
 }
 
 function fifosCreated(events: StoredEvent[]): string[] {
@@ -73,6 +86,7 @@ describe('named pipes lab', () => {
     const sends = stored.filter((e): e is StoredEventOf<'message.send'> => e.kind === 'message.send');
     const receives = stored.filter((e): e is StoredEventOf<'message.receive'> => e.kind === 'message.receive');
     receives.forEach((r, i) => assert.ok(BigInt(sends[i]!.ts) < BigInt(r.ts), `message ${r.messageId} received before it was sent`));
+    assert.deepEqual(measurementOf(run, 'messages-received'), { id: 'messages-received', value: 5, unit: 'messages' });
     // The writer looked before the reader had made it, and waited.
     const notes = stored.filter((e): e is StoredEventOf<'note'> => e.kind === 'note' && e.role === 'writer').map((e) => e.text);
     assert.ok(
@@ -99,6 +113,10 @@ describe('named pipes lab', () => {
     assert.ok(BigInt(writerOpen.durationNs) >= 500_000_000n, `the writer's open took ${writerOpen.durationNs} ns`);
     const readerOpen = stored.find((e): e is StoredEventOf<'io.end'> => e.kind === 'io.end' && e.role === 'reader' && e.op === 'open')!;
     assert.ok(BigInt(readerOpen.durationNs) < 100_000_000n, 'the reader, second to open, did not wait');
+    // What the open questions are graded against: each open's duration, in ms to the microsecond.
+    const toMs = (ns: string) => Math.round(Number(ns) / 1e3) / 1e3;
+    assert.deepEqual(measurementOf(run, 'writer-open-ms'), { id: 'writer-open-ms', value: toMs(writerOpen.durationNs), unit: 'ms' });
+    assert.deepEqual(measurementOf(run, 'reader-open-ms'), { id: 'reader-open-ms', value: toMs(readerOpen.durationNs), unit: 'ms' });
     // Meanwhile the kernel saw the writer asleep in the FIFO's open.
     assert.ok(
       stored.some((e) => e.kind === 'kernel.snapshot' && e.role === 'writer' && e.state.startsWith('S') && /wait_for_partner|fifo_open/.test(e.wchan)),
@@ -111,6 +129,7 @@ describe('named pipes lab', () => {
     const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'two-programs', stepId: 'open-blocks', params: { readerOpenDelayMs: 0 } });
     assert.equal(finished.run.status, 'failed');
     assert.deepEqual(checksOf(finished.run), { 'open-waited-for-reader': false, 'messages-through-fifo': true });
+    assert.ok(measurementOf(finished.run, 'writer-open-ms')!.value < 500, 'the control: the writer, second to open, hardly waited');
     assertAllGone(finished);
   });
 
@@ -124,6 +143,13 @@ describe('named pipes lab', () => {
       assert.equal(measure(stored, 'records whole'), 3 * Number(run.params.records));
       assert.equal(measure(stored, 'pieces mixed'), 0);
       assert.equal(run.processes.filter((p) => p.role === 'writer').length, 3);
+      // The measurements, read off the trace, agree with what the reader counted itself.
+      assert.deepEqual(measurementOf(run, 'records-whole'), { id: 'records-whole', value: 3 * Number(run.params.records), unit: 'records' });
+      assert.deepEqual(measurementOf(run, 'pieces-mixed'), { id: 'pieces-mixed', value: 0, unit: 'pieces' });
+      assert.equal(measurementOf(run, 'bytes-read')?.value, bytesOf(stored, 'reader', 'read'));
+      assert.equal(measurementOf(run, 'bytes-written')?.value, bytesOf(stored, 'writer', 'write'));
+      // Every writer blocked on the full FIFO before the first read: 16 slots of 4096 bytes, whole records only.
+      assert.deepEqual(measurementOf(run, 'bytes-before-first-read'), { id: 'bytes-before-first-read', value: 65_536, unit: 'bytes' });
       assertAllGone(finished);
     }
 
@@ -134,6 +160,9 @@ describe('named pipes lab', () => {
     assert.ok(mixed > 0, 'mixed > 0');
     assert.equal(measure(large.stored, 'records whole')! + mixed, 3 * 40);
     assert.equal(measure(large.stored, 'bytes read'), 3 * 40 * 8192);
+    assert.deepEqual(measurementOf(large.run, 'pieces-mixed'), { id: 'pieces-mixed', value: mixed, unit: 'pieces' });
+    assert.equal(measurementOf(large.run, 'records-whole')?.value, measure(large.stored, 'records whole'));
+    assert.deepEqual(measurementOf(large.run, 'bytes-read'), { id: 'bytes-read', value: 3 * 40 * 8192, unit: 'bytes' });
     // The reader began only once the kernel showed every writer asleep in a pipe write.
     assert.ok(
       large.stored.some((e) => e.kind === 'kernel.snapshot' && e.role === 'writer' && /pipe_write/.test(e.wchan)),
@@ -148,6 +177,8 @@ describe('named pipes lab', () => {
     const mixed = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'writers', stepId: 'atomic-writes', params: { recordBytes: 8192, records: 40 } });
     assert.equal(mixed.run.status, 'failed');
     assert.deepEqual(checksOf(mixed.run), { 'small-writes-whole': false, 'every-byte-arrived': true });
+    assert.ok(measurementOf(mixed.run, 'pieces-mixed')!.value > 0, 'the control: some pieces mixed');
+    assert.equal(measurementOf(mixed.run, 'pieces-mixed')!.value + measurementOf(mixed.run, 'records-whole')!.value, 3 * 40);
     assertAllGone(mixed);
 
     const whole = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'writers', stepId: 'large-writes', params: { recordBytes: 4096 } });
@@ -173,6 +204,8 @@ describe('named pipes lab', () => {
     }
 
     const trace = traceOf(finished);
+    assert.deepEqual(measurementOf(run, 'messages-read-back'), { id: 'messages-read-back', value: 0, unit: 'messages' });
+
     const lostPong = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.channel === 'to-client' && e.messageId === 5)) };
     assert.equal(checks['ping-pong-answered'].check(lostPong).passed, false);
     assertAllGone(finished);
@@ -192,6 +225,7 @@ describe('named pipes lab', () => {
     const readBack = stored.find((e): e is StoredEventOf<'message.receive'> => e.kind === 'message.receive' && e.role === 'client');
     assert.match(readBack!.text!, new RegExp(`^ping 1 from pid ${client.pid}$`));
     assert.match(run.checks.find((c) => c.id === 'no-message-read-back')!.detail, /read back its own message/);
+    assert.ok(measurementOf(run, 'messages-read-back')!.value >= 1, 'the control: at least one message read back by its writer');
     assertAllGone(finished);
   });
 
@@ -201,6 +235,8 @@ describe('named pipes lab', () => {
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
     assert.equal(measure(stored, 'st_size'), 0);
     assert.equal(measure(stored, 'bytes left in the FIFO'), 0);
+    assert.deepEqual(measurementOf(run, 'bytes-left'), { id: 'bytes-left', value: 0, unit: 'bytes' });
+    assert.deepEqual(measurementOf(run, 'bytes-unread'), { id: 'bytes-unread', value: 2 * 32, unit: 'bytes' }, 'two 32-byte messages left unread');
     const inspector = run.processes.find((p) => p.role === 'inspector')!;
     assert.ok(
       run.processes.filter((p) => p.role !== 'keeper').every((p) => p.exitCode === 0),
@@ -221,6 +257,7 @@ describe('named pipes lab', () => {
     const unlinked = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'lifetime', stepId: 'lifetime', params: { readerUnlinks: true } });
     assert.equal(unlinked.run.status, 'failed');
     assert.deepEqual(checksOf(unlinked.run), { 'fifo-outlived-processes': false, 'no-data-kept': false, 'fifo-unlinked': false });
+    assert.equal(measurementOf(unlinked.run, 'bytes-left'), undefined, 'the inspector read nothing, so nothing is measured');
     assert.ok(
       unlinked.stored.some((e) => e.kind === 'note' && e.role === 'inspector' && /ENOENT/.test(e.text)),
       "unlinked.stored.some((e) => e.kind === 'note' && e.role === 'inspector' && /ENOENT/.test(e.text))",
@@ -229,6 +266,7 @@ describe('named pipes lab', () => {
 
     const readAll = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'lifetime', stepId: 'lifetime', params: { messages: 3, reads: 3 } });
     assert.deepEqual(checksOf(readAll.run), { 'fifo-outlived-processes': true, 'no-data-kept': false, 'fifo-unlinked': true });
+    assert.equal(measurementOf(readAll.run, 'bytes-unread')?.value, 0);
     assertAllGone(readAll);
   });
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunSummary } from '../../main/contract/lab-model.js';
+import type { Measurement, RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 import labChecks, { bytesBeforeBlock, writeSizes } from '../../labs/01-ordinary-pipes/checks.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, waitForEvent, type Harness } from '../support/engine-harness.js';
@@ -16,6 +16,11 @@ before(async () => {
 after(async () => {
   await harness.close();
 });
+
+/** What a check of the run measured under `id` (what its questions are graded against), if any did. */
+function measurementOf(run: Pick<RunSummary, 'checks'>, id: string): Measurement | undefined {
+  return run.checks.flatMap((c) => c.measurements ?? []).find((m) => m.id === id);
+}
 
 /** Asleep (S) in a kernel function of the pipe code: wchan says pipe_write, pipe_read or anon_pipe_read depending on the kernel. */
 function isAsleepInPipe(e: StoredEvent): boolean {
@@ -60,6 +65,8 @@ describe('ordinary pipes lab', () => {
     const receives = stored.filter((e): e is StoredEventOf<'message.receive'> => e.kind === 'message.receive');
     assert.equal(receives.length, sends.length);
     sends.forEach((send, i) => assert.ok(BigInt(send.ts) < BigInt(receives[i]!.ts), `message ${i + 1} received before it was sent`));
+    // What the messages-received question is graded against: the child's receives, counted off the trace.
+    assert.deepEqual(measurementOf(run, 'messages-received'), { id: 'messages-received', value: 5, unit: 'messages' });
 
     // What was pushed live is what was stored, in the same order.
     assert.deepEqual(
@@ -99,6 +106,7 @@ describe('ordinary pipes lab', () => {
       'the child read its own reply',
     );
     assert.match(run.checks.find((c) => c.id === 'one-way-delivery')!.detail, /never sent: "reply from the child"/);
+    assert.equal(measurementOf(run, 'messages-received')?.value, 6, "five of the parent's messages and the child's own reply");
     assertNothingLeft(run);
   });
 
@@ -118,6 +126,7 @@ describe('ordinary pipes lab', () => {
     );
     assert.notEqual(pipes[0]!.object.name, pipes[1]!.object.name, 'two pipe() calls, two pipes');
     assert.equal(stored.find((e): e is StoredEventOf<'io.error'> => e.kind === 'io.error' && e.role === 'parent')?.code, 'EPIPE');
+    assert.equal(measurementOf(run, 'messages-received')?.value, 0, 'the child read nothing from its own pipe');
     assert.match(run.checks.find((c) => c.id === 'same-pipe')!.detail, new RegExp(`are ${pipes[1]!.object.name.replace(/[[\]]/g, '\\$&')}, another pipe`));
     assertNothingLeft(run);
   });
@@ -131,6 +140,11 @@ describe('ordinary pipes lab', () => {
     const eof = good.stored.find((e) => e.kind === 'io.eof' && e.role === 'child')!;
     assert.ok(BigInt(close.ts) < BigInt(eof.ts), 'the close is stamped before the end of file it causes');
     assert.equal(good.run.checks.find((c) => c.id === 'eof-after-close')!.moment, eof.ts);
+    // The time from the close to the end of file, off the two events' ts, to the microsecond.
+    const eofAfter = measurementOf(good.run, 'eof-after-close-ms')!;
+    assert.equal(eofAfter.unit, 'ms');
+    assert.equal(eofAfter.value, Math.round(Number(BigInt(eof.ts) - BigInt(close.ts)) / 1e3) / 1e3);
+    assert.ok(eofAfter.value > 0 && eofAfter.value < 1000, `end of file ${eofAfter.value} ms after the close`);
     assertNothingLeft(good.run);
 
     const stuck = await runToEnd(harness.engine, {
@@ -142,6 +156,7 @@ describe('ordinary pipes lab', () => {
     assert.equal(stuck.run.status, 'failed');
     assert.equal(checksOf(stuck.run)['eof-after-close'], false);
     assert.equal(stuck.run.processes.find((p) => p.role === 'child')?.signal, 'SIGTERM', 'the parent ended the hung child');
+    assert.equal(measurementOf(stuck.run, 'eof-after-close-ms'), undefined, 'no end of file, nothing to measure');
     // Before ending it, the parent had the kernel view look: the child asleep in its pipe code.
     const moment = stuck.run.checks.find((c) => c.id === 'eof-after-close')!.moment;
     const seen = stuck.stored.find((e) => e.ts === moment);
@@ -225,6 +240,9 @@ describe('ordinary pipes lab', () => {
     const detail = run.checks.find((c) => c.id === 'capacity-measured')!.detail;
     assert.match(detail, new RegExp(`had written ${kernelSays.toLocaleString('en-US')} bytes`));
     assert.doesNotMatch(detail, /(\d+) bytes \(\1 bytes\)/, 'no number said twice');
+    assert.deepEqual(measurementOf(run, 'bytes-before-block'), { id: 'bytes-before-block', value: kernelSays, unit: 'bytes' });
+    // The step's writes are 4096 bytes each, and they fill the pipe exactly.
+    assert.deepEqual(measurementOf(run, 'writes-before-block'), { id: 'writes-before-block', value: kernelSays / 4096, unit: 'writes' });
     // The blocked check opens where the kernel view saw the parent asleep in write(), inside that write.
     const moment = run.checks.find((c) => c.id === 'writer-blocked')!.moment;
     const seen = stored.find((e) => e.ts === moment);
@@ -272,6 +290,7 @@ describe('ordinary pipes lab', () => {
     const epipe = stored.find((e) => e.kind === 'io.error' && e.code === 'EPIPE');
     assert.equal(epipe?.role, 'parent');
     assert.equal(run.checks[0]!.moment, epipe.ts);
+    assert.deepEqual(measurementOf(run, 'bytes-after-exit'), { id: 'bytes-after-exit', value: 0, unit: 'bytes' }, 'the refused write put nothing in');
     assertNothingLeft(run);
 
     const kept = await runToEnd(harness.engine, {
@@ -283,6 +302,12 @@ describe('ordinary pipes lab', () => {
     assert.equal(kept.run.status, 'failed');
     assert.ok(!kept.stored.some((e) => e.kind === 'io.error'), 'no write failed');
     assert.match(kept.run.checks[0]!.hint, /The parent kept its own read end/);
+    // The control's write after the exit went in whole: what its io.end says.
+    const exit = kept.stored.find((e) => e.kind === 'child.exit')!;
+    const lastWrite = kept.stored.filter((e): e is StoredEventOf<'io.end'> => e.kind === 'io.end' && e.op === 'write' && BigInt(e.ts) > BigInt(exit.ts));
+    assert.equal(lastWrite.length, 1);
+    assert.equal(measurementOf(kept.run, 'bytes-after-exit')?.value, lastWrite[0]!.bytes);
+    assert.ok(lastWrite[0]!.bytes > 0, 'the write after the exit put its line in');
     assertNothingLeft(kept.run);
   });
 
