@@ -73,6 +73,20 @@ function median(values: bigint[]): bigint | undefined {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/**
+ * The TCP sockets the server held when the clients looked: at each snapshot a client asked for, the
+ * socket descriptors of the server's process that /proc/net/tcp knows (the listening one and one per
+ * accepted connection; IPC Lab's own trace channel is not TCP). The most at any one snapshot, or
+ * nothing when no such snapshot of the server was taken.
+ */
+function serverSockets(trace: RunTrace, serverPid: number): Record<string, number> {
+  const counts = requestsOf(trace, 'client', () => true).flatMap((request) => {
+    const server = viewAt(trace, request).get(serverPid);
+    return server ? [server.fds.filter((fd) => fd.socket?.transport === 'tcp' && !fd.runtime).length] : [];
+  });
+  return counts.length > 0 ? { 'server-sockets': Math.max(...counts) } : {};
+}
+
 /** The uid in force at each failed bind: the last 'uid' measure of that process before it, by time. */
 function bindErrorsWithUid(trace: RunTrace): { error: StoredEventOf<'io.error'>; uid: number | undefined }[] {
   const uids = eventsOf(trace, 'measure').filter((m) => m.name === 'uid');
@@ -98,6 +112,81 @@ const NO_WAIT_NS = 20_000_000n;
 /** /proc/<pid>/stat counts CPU time in ticks of 10 ms (USER_HZ 100): less than this much says nothing. */
 const KERNEL_TIME_MIN_MS = 100;
 const ROUND_TRIPS_MIN = 1000;
+
+/**
+ * How far the client that vanished got: the server's message.receive events on that client's channel.
+ * The server names the channel by the client's number; which client it was, the trace says by address:
+ * the client whose socket.connect has, as its own address, the remote end of the connection that ended early.
+ */
+function messagesBefore(trace: RunTrace, early: StoredEventOf<'socket.close'>): Record<string, number> {
+  const client = eventsOf(trace, 'socket.connect', 'client').find((c) => c.local === early.remote);
+  if (!client) return {};
+  const received = eventsOf(trace, 'message.receive', 'server').filter((m) => m.channel === client.channel && t(m) <= t(early));
+  return { 'messages-before-vanishing': received.length };
+}
+
+/**
+ * The kernel's own account of each ping-pong batch of the transports step: the CPU time both processes
+ * spent in the kernel (/proc/<pid>/stat stime, 10 ms ticks) and the client's write() calls
+ * (/proc/<pid>/io syscw), between the snapshots the client asked for before and after the batch; and
+ * when the batch's round trips started, by the client's note after the first snapshot (the snapshot
+ * events themselves are stamped before the engine has finished reading /proc).
+ */
+function kernelAccount(trace: RunTrace) {
+  return (['unix', 'tcp'] as const).map((tr) => {
+    const befores = requestsOf(trace, 'client', (r) => r.startsWith(`before ${tr} batch `));
+    const batches = befores.flatMap((before) => {
+      const index = before.reason.slice(`before ${tr} batch `.length);
+      const after = requestsOf(trace, 'client', (r) => r === `after ${tr} batch ${index}`).find((r) => t(r) > t(before));
+      if (!after) return [];
+      const [v0, v1] = [viewAt(trace, before), viewAt(trace, after)];
+      let systemMs = 0;
+      let sampled = 0;
+      for (const [pid, s0] of v0) {
+        const s1 = v1.get(pid);
+        if (!s0.cpu || !s1?.cpu) continue;
+        systemMs += s1.cpu.systemMs - s0.cpu.systemMs;
+        sampled++;
+      }
+      const c0 = v0.get(before.pid)?.io;
+      const c1 = v1.get(before.pid)?.io;
+      const writes = c0 && c1 ? c1.syscw - c0.syscw : 0;
+      const p50 = measureOf(trace, `${tr} batch ${index} round trip p50`, 'client');
+      const start = eventsOf(trace, 'note', 'client').find(
+        (n) => n.pid === before.pid && t(n) > t(before) && t(n) < t(after) && n.text.startsWith(`${tr} batch ${index}: `),
+      );
+      return [{ systemMs, sampled, writes, p50, after, start }];
+    });
+    const systemMs = batches.reduce((sum, b) => sum + b.systemMs, 0);
+    const writes = batches.reduce((sum, b) => sum + b.writes, 0);
+    return { tr, batches, systemMs, writes };
+  });
+}
+
+/**
+ * What the kernel's account says per round trip, for the questions: the average round trip (the
+ * batches' time per write() the kernel counted, one write per round trip), and the kernel time per
+ * round trip once it adds up to enough 10 ms ticks to say anything (the check's own threshold); the
+ * ratios when both transports have one.
+ */
+function transportMeasurements(account: ReturnType<typeof kernelAccount>): Record<string, number> {
+  const measurements: Record<string, number> = {};
+  const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+  for (const m of account) {
+    if (m.batches.length === 0 || m.writes <= 0) continue;
+    if (m.batches.every((b) => b.start && b.writes > 0)) {
+      const ns = m.batches.reduce((sum, b) => sum + (t(b.after) - t(b.start!)), 0n);
+      measurements[`${m.tr}-round-trip`] = round(Number(ns) / 1000 / m.writes, 1);
+    }
+    if (m.batches.every((b) => b.sampled >= 2) && m.systemMs >= KERNEL_TIME_MIN_MS && m.writes >= ROUND_TRIPS_MIN)
+      measurements[`${m.tr}-kernel-time`] = round((m.systemMs * 1000) / m.writes, 1);
+  }
+  for (const what of ['round-trip', 'kernel-time']) {
+    const [unix, tcp] = [measurements[`unix-${what}`], measurements[`tcp-${what}`]];
+    if (unix !== undefined && tcp !== undefined && unix > 0) measurements[`tcp-to-unix-${what}`] = round(tcp / unix, 2);
+  }
+  return measurements;
+}
 
 export default defineChecks({
   'connections-at-both-ends': {
@@ -153,13 +242,17 @@ export default defineChecks({
   'kernel-shows-connections': {
     title: "While the connections were open, the kernel's socket table showed the listening socket in LISTEN and both ends of every connection ESTABLISHED",
     hint: 'Each client asks for a kernel snapshot (lab.snapshot) once the server has accepted everyone; its connection must still be open then.',
+    measures: {
+      'server-sockets': { unit: 'sockets', title: "TCP sockets among the server's descriptors at the snapshots the clients asked for (the most at any one)" },
+    },
     check(trace) {
       const bindError = bindFailure(trace, 'server');
       if (bindError) return { passed: false, detail: `The server never listened: ${bindError.message}`, hint: hintForBind(bindError), moment: bindError.ts };
       const listenEvent = eventsOf(trace, 'socket.listen', 'server')[0];
       if (!listenEvent) return { passed: false, detail: 'The server did not listen.' };
+      const measurements = serverSockets(trace, listenEvent.pid);
       const connects = eventsOf(trace, 'socket.connect', 'client').filter((c) => c.transport === 'tcp');
-      if (connects.length === 0) return { passed: false, detail: 'No client connected: there was no connection for the kernel to show.' };
+      if (connects.length === 0) return { passed: false, detail: 'No client connected: there was no connection for the kernel to show.', measurements };
       // Each connection in the snapshots its own client asked for: the engine has surely read the trace
       // of the process that asks, so that process and the server (long started) are both in the view.
       const seen = connects.map((c) => {
@@ -182,6 +275,7 @@ export default defineChecks({
           passed: false,
           detail: `${notLooked.length} of ${connects.length} clients never asked for a kernel snapshot after connecting, so no kernel view was taken while they held their connection.`,
           moment: notLooked[0]!.c.ts,
+          measurements,
         };
       const missing = seen.filter((x) => !x.shown);
       if (missing.length > 0) {
@@ -197,6 +291,7 @@ export default defineChecks({
             ? "The client looked after it had closed its connection: a closed socket leaves the process's descriptors (the side that closed first keeps the connection in TIME_WAIT, held by no process). Let the clients look while the connection is open."
             : 'Look for an io.error in the lanes: a connection the server never accepted has no server end to show.',
           moment: momentOfView(trace, v.request),
+          measurements,
         };
       }
       const first = seen[0]!.shown!;
@@ -204,6 +299,7 @@ export default defineChecks({
         passed: true,
         detail: `At the snapshots the clients asked for while connected, /proc/net/tcp showed ${listenEvent.address} in LISTEN in the server and all ${connects.length} connections ESTABLISHED at both ends, e.g. ${seen[0]!.c.local} → ${seen[0]!.c.remote} in the client and the same pair reversed in the server.`,
         moment: momentOfView(trace, first.request),
+        measurements,
       };
     },
   },
@@ -281,52 +377,45 @@ export default defineChecks({
     title:
       "The same echo code ran over a Unix socket and over TCP, every byte verified; the kernel's own counters measured both with enough samples, and the spread is reported",
     hint: "Measure both transports (Transports to measure: both) with enough round trips for /proc/<pid>/stat's 10 ms ticks to add up (the step's 20000).",
+    measures: {
+      'unix-round-trip': {
+        unit: 'µs',
+        title:
+          "a Unix-socket round trip on average: the batches' time, from the client's note at their start to its snapshot after them, per write() the kernel counted",
+      },
+      'tcp-round-trip': {
+        unit: 'µs',
+        title:
+          "a TCP round trip on average: the batches' time, from the client's note at their start to its snapshot after them, per write() the kernel counted",
+      },
+      'tcp-to-unix-round-trip': { unit: 'times', title: 'the average TCP round trip divided by the average Unix-socket one' },
+      'unix-kernel-time': { unit: 'µs', title: 'CPU time both processes spent in the kernel (/proc/<pid>/stat stime) per Unix-socket round trip' },
+      'tcp-kernel-time': { unit: 'µs', title: 'CPU time both processes spent in the kernel (/proc/<pid>/stat stime) per TCP round trip' },
+      'tcp-to-unix-kernel-time': { unit: 'times', title: "TCP's kernel time per round trip divided by the Unix socket's" },
+    },
     check(trace) {
+      const measurements = transportMeasurements(kernelAccount(trace));
       const verified = (tr: string) => measureOf(trace, `${tr} bytes verified`, 'client');
       const expected = 2 * Number(trace.params.roundTrips) * Number(trace.params.messageBytes) + Number(trace.params.totalBytes);
       const missing = ['unix', 'tcp'].filter((tr) => verified(tr) === undefined);
-      if (missing.length > 0) return { passed: false, detail: `Not measured: ${missing.join(' and ')}. Both transports must run to compare them.` };
+      if (missing.length > 0)
+        return { passed: false, detail: `Not measured: ${missing.join(' and ')}. Both transports must run to compare them.`, measurements };
       const short = ['unix', 'tcp'].filter((tr) => verified(tr) !== expected);
       if (short.length > 0)
         return {
           passed: false,
           detail: short.map((tr) => `${tr}: ${verified(tr)} of ${expected} bytes verified`).join('; ') + '.',
           hint: "Look for an io.error in the client's lane: which message differed, and where.",
+          measurements,
         };
 
-      // The kernel's own account of each ping-pong batch: the CPU time both processes spent in the kernel
-      // (/proc/<pid>/stat stime, 10 ms ticks) and the client's write() calls (/proc/<pid>/io syscw), between
-      // the snapshots the client asked for before and after the batch.
-      const perTransport = (['unix', 'tcp'] as const).map((tr) => {
-        const befores = requestsOf(trace, 'client', (r) => r.startsWith(`before ${tr} batch `));
-        const batches = befores.flatMap((before) => {
-          const index = before.reason.slice(`before ${tr} batch `.length);
-          const after = requestsOf(trace, 'client', (r) => r === `after ${tr} batch ${index}`).find((r) => t(r) > t(before));
-          if (!after) return [];
-          const [v0, v1] = [viewAt(trace, before), viewAt(trace, after)];
-          let systemMs = 0;
-          let sampled = 0;
-          for (const [pid, s0] of v0) {
-            const s1 = v1.get(pid);
-            if (!s0.cpu || !s1?.cpu) continue;
-            systemMs += s1.cpu.systemMs - s0.cpu.systemMs;
-            sampled++;
-          }
-          const c0 = v0.get(before.pid)?.io;
-          const c1 = v1.get(before.pid)?.io;
-          const writes = c0 && c1 ? c1.syscw - c0.syscw : 0;
-          const p50 = measureOf(trace, `${tr} batch ${index} round trip p50`, 'client');
-          return [{ systemMs, sampled, writes, p50, after }];
-        });
-        const systemMs = batches.reduce((sum, b) => sum + b.systemMs, 0);
-        const writes = batches.reduce((sum, b) => sum + b.writes, 0);
-        return { tr, batches, systemMs, writes };
-      });
+      const perTransport = kernelAccount(trace);
       for (const m of perTransport) {
         if (m.batches.length === 0 || m.batches.some((b) => b.sampled < 2))
           return {
             passed: false,
             detail: `${m.tr}: no kernel snapshots of both processes around its ping-pong batches, so the kernel's counters say nothing about it.`,
+            measurements,
           };
         if (m.writes < ROUND_TRIPS_MIN)
           return {
@@ -334,6 +423,7 @@ export default defineChecks({
             detail: `${m.tr}: the kernel counted ${m.writes} write() calls by the client during its round trips: fewer than ${ROUND_TRIPS_MIN}, too few samples to compare.`,
             hint: `Run more round trips (the step's 20000): a batch of ${m.writes} says more about the scheduler than about the transport.`,
             moment: m.batches[0]!.after.ts,
+            measurements,
           };
         if (m.systemMs < KERNEL_TIME_MIN_MS)
           return {
@@ -341,6 +431,7 @@ export default defineChecks({
             detail: `${m.tr}: both processes spent ${m.systemMs} ms in the kernel over ${m.writes} round trips, by /proc/<pid>/stat: fewer than ${KERNEL_TIME_MIN_MS / 10} ticks of its 10 ms clock, too coarse to compare.`,
             hint: `Run more round trips (the step's 20000): the kernel counts CPU time in 10 ms ticks, and ${m.systemMs} ms is ${m.systemMs / 10} of them.`,
             moment: m.batches[0]!.after.ts,
+            measurements,
           };
       }
       const range = (values: number[], digits: number) => {
@@ -366,17 +457,22 @@ export default defineChecks({
             ? "The batches' kernel times overlap: this run does not separate the two."
             : `In this run every ${Math.max(...unix!.usPerTrip) < Math.min(...tcp!.usPerTrip) ? 'unix' : 'tcp'} batch cost the kernel less than every other batch; run again to see whether that holds.`),
         moment: momentOfView(trace, last),
+        measurements,
       };
     },
   },
   'server-survived-disconnect': {
     title: 'The server saw one client vanish mid-stream and finished serving all the others',
     hint: 'Choose a failing client (1 to the number of clients): the server should record its early close and still acknowledge every other client.',
+    measures: {
+      'messages-before-vanishing': { unit: 'messages', title: 'messages the server received from the client that vanished, before its connection ended' },
+    },
     check(trace) {
       const clients = Number(trace.params.clients);
       const messages = Number(trace.params.messages);
       const closes = eventsOf(trace, 'socket.close', 'server');
       const early = closes.filter((c) => c.how !== 'local' && /vanished mid-stream/.test(c.detail ?? ''));
+      const measurements = early.length === 1 ? messagesBefore(trace, early[0]!) : {};
       const completeCloses = closes.filter((c) => /all \d+ messages/.test(c.detail ?? ''));
       const acked = eventsOf(trace, 'note', 'client').filter((n) => n.text.startsWith(`the server answered: got ${messages}`)).length;
       const failing = Number(trace.params.failingClient);
@@ -392,6 +488,7 @@ export default defineChecks({
           passed: false,
           detail: `Of the ${clients - 1} other clients, ${completeCloses.length} sent everything and ${acked} got the server's acknowledgement.`,
           moment: early[0]!.ts,
+          measurements,
         };
       const e = early[0]!;
       const afterIt = completeCloses.filter((c) => t(c) > t(e)).length;
@@ -399,6 +496,7 @@ export default defineChecks({
         passed: true,
         detail: `${e.detail?.replace(/^.*?; /, '')} (the server saw ${e.how === 'reset' ? 'a reset, RST: ECONNRESET' : 'an early end of file, FIN'}, after ${e.bytesIn} bytes); the other ${clients - 1} clients each sent all ${messages} messages and got their acknowledgement${afterIt > 0 ? `, ${afterIt} of them finishing after client ${failing} was gone` : ''}.`,
         moment: e.ts,
+        measurements,
       };
     },
   },
@@ -450,6 +548,19 @@ export default defineChecks({
   'nagle-stall': {
     title: 'With Nagle on, a request written as two small writes waited for the delayed-ACK timer (40 to 200 ms); TCP_NODELAY or one write did not',
     hint: 'The first variant must write the header and the body separately, with Nagle on (Write the header and the body separately).',
+    measures: {
+      'nagle-round-trip': { unit: 'ms', title: 'median round trip of the requests written as header then body with Nagle on' },
+      'nagle-to-server': {
+        unit: 'ms',
+        title: 'median time from the client starting a request (Nagle on, two writes) to the whole request reaching the server',
+      },
+      'nodelay-round-trip': { unit: 'ms', title: 'median round trip of the requests written as two writes with TCP_NODELAY' },
+      'one-write-round-trip': { unit: 'ms', title: 'median round trip of the requests written in one write with Nagle on' },
+      'requests-waited': {
+        unit: 'requests',
+        title: 'requests of the Nagle variant whose round trip took 30 ms or more: they waited for the delayed-ACK timer',
+      },
+    },
     check(trace) {
       // Each request: the client's message.send (stamped before its first write), the server's
       // message.receive (the whole request arrived) and the client's message.receive of the answer.
@@ -465,8 +576,20 @@ export default defineChecks({
         return { trips, roundTrip: median(trips.map((x) => x.roundTrip)), toServer: median(trips.map((x) => x.toServer)) };
       };
       const [nagle, noDelay, oneWrite] = ['nagle', 'nodelay', 'one-write'].map(variant);
+      const ms = (ns: bigint | undefined) => (ns === undefined ? undefined : msOf(ns));
+      const measurements = Object.fromEntries(
+        (
+          [
+            ['nagle-round-trip', ms(nagle!.roundTrip)],
+            ['nagle-to-server', ms(nagle!.toServer)],
+            ['nodelay-round-trip', ms(noDelay!.roundTrip)],
+            ['one-write-round-trip', ms(oneWrite!.roundTrip)],
+            ['requests-waited', nagle!.trips.length > 0 ? nagle!.trips.filter((x) => x.roundTrip >= DELAYED_ACK_LOW_NS).length : undefined],
+          ] as const
+        ).filter(([, v]) => v !== undefined),
+      ) as Record<string, number>;
       if (!nagle!.roundTrip || !noDelay!.roundTrip || !oneWrite!.roundTrip)
-        return { passed: false, detail: "The trace does not hold the requests of all three variants: look for an error in the client's lane." };
+        return { passed: false, detail: "The trace does not hold the requests of all three variants: look for an error in the client's lane.", measurements };
       const shown = `median round trips: two writes with Nagle ${msOf(nagle!.roundTrip)} ms, with TCP_NODELAY ${msOf(noDelay!.roundTrip)} ms, one write ${msOf(oneWrite!.roundTrip)} ms`;
       const stalled = nagle!.trips.find((x) => x.roundTrip >= DELAYED_ACK_LOW_NS);
       const moment = stalled ? (t(stalled.send) + stalled.roundTrip / 2n).toString() : nagle!.trips[0]!.send.ts;
@@ -480,6 +603,7 @@ export default defineChecks({
                 hint: "The first variant wrote separately with Nagle on, yet did not wait: look at its requests in the timeline, and at an io.error in the client's lane.",
               }),
           moment,
+          measurements,
         };
       if (nagle!.roundTrip > DELAYED_ACK_HIGH_NS)
         return {
@@ -487,6 +611,7 @@ export default defineChecks({
           detail: `The first variant's median round trip, ${msOf(nagle!.roundTrip)} ms, is longer than the delayed-ACK timer's 200 ms maximum allows: something other than the timer held it.`,
           hint: 'The machine may be overloaded: run again.',
           moment,
+          measurements,
         };
       const slowFix = [
         ['TCP_NODELAY', noDelay!],
@@ -498,17 +623,20 @@ export default defineChecks({
           detail: `${shown}: the ${slowFix[0]} variant waited too (median at least ${msOf(NO_WAIT_NS)} ms).`,
           hint: 'A fix should not wait for the timer: look at its requests in the timeline.',
           moment,
+          measurements,
         };
       if (nagle!.toServer! < DELAYED_ACK_LOW_NS)
         return {
           passed: false,
           detail: `${shown}, but the requests reached the server a median ${msOf(nagle!.toServer!)} ms after the client began them: the wait was not the body held back.`,
           moment,
+          measurements,
         };
       return {
         passed: true,
         detail: `${shown}. With Nagle, the whole request reached the server a median ${msOf(nagle!.toServer!)} ms after the client began writing it: the body waited for the ACK of the header, which the server's kernel delayed (40 ms minimum on Linux). ${nagle!.trips.filter((x) => x.roundTrip >= DELAYED_ACK_LOW_NS).length} of ${nagle!.trips.length} requests waited.`,
         moment,
+        measurements,
       };
     },
   },

@@ -54,11 +54,16 @@ async function openPingPong(transport: Transport, address: SocketAddress): Promi
   return { transport, connection, inbox, result: { transport, samples: [], mbPerSecond: 0, verified: 0 }, failed: false };
 }
 
-/** One batch of `count` round trips, between two kernel snapshots. No trace event is emitted inside it. */
+/**
+ * One batch of `count` round trips, between two kernel snapshots. The note after the first snapshot
+ * marks when the round trips start (the snapshot's own events are stamped before the engine has
+ * finished reading /proc); no other trace event is emitted inside the batch.
+ */
 async function batch(p: PingPong, index: number, count: number): Promise<void> {
   const ping = Buffer.alloc(messageBytes);
   const batchSamples: number[] = [];
   lab.snapshot(`before ${p.transport} batch ${index}`);
+  lab.note(`${p.transport} batch ${index}: ${count} round trips of ${messageBytes} bytes start`);
   for (let i = 0; i < count && !p.failed; i++) {
     patternBytes(p.result.samples.length + i, messageBytes).copy(ping); // each ping differs from the one before
     const start = process.hrtime.bigint();
