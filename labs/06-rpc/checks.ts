@@ -64,11 +64,20 @@ export default defineChecks({
   'request-fields-match-call': {
     title: "The request's labelled bytes say what the call was: program, procedure and arguments",
     hint: "Open the deposit's request in the client's lane: its fields should read BANK's program number, procedure 1 and the amount you chose.",
+    measures: {
+      'request-bytes': { unit: 'bytes', title: "the deposit request's bytes on the wire, record mark included" },
+      'account-bytes': { unit: 'bytes', title: 'the bytes of the account name in the request: length, characters and padding' },
+    },
     check(trace) {
       const call = eventsOf(trace, 'rpc.call', 'client').find((c) => c.procedure === 'deposit' && c.attempt === 1);
       if (!call) return { passed: false, detail: 'The client made no deposit call.' };
       const bytes = requestBytes(trace, call.xid, 'client');
       if (!bytes) return { passed: false, detail: `No request bytes with xid ${call.xid} were traced.`, moment: call.ts };
+      const account = bytes.fields.filter((f) => f.path === 'args.account');
+      const measurements: Record<string, number> = {
+        'request-bytes': bytes.bytes,
+        ...(account.length > 0 ? { 'account-bytes': account.reduce((sum, f) => sum + f.length, 0) } : {}),
+      };
       const got = {
         prog: field(bytes.fields, 'prog')?.value,
         proc: field(bytes.fields, 'proc')?.value,
@@ -82,6 +91,7 @@ export default defineChecks({
           passed: false,
           detail: `The request's fields disagree with the call: ${wrong.map(([k, v]) => `${k} is ${got[k as keyof typeof got] ?? 'missing'}, expected ${v}`).join('; ')}.`,
           moment: bytes.ts,
+          measurements,
           ...(got.proc !== want.proc
             ? {
                 hint: `The stub numbered deposit ${got.proc ?? '?'}, the server's interface numbers it ${DEPOSIT}: the bytes carry numbers, not names, so both stubs must come from the same interface definition.`,
@@ -94,6 +104,7 @@ export default defineChecks({
         passed: true,
         detail: `xid ${call.xid}: prog ${got.prog} (0x${BANK_NUMBER.toString(16)}), proc ${got.proc} (deposit), account ${got.account}, amount ${got.amount} as ${amount.bytes} at offset ${amount.offset}; ${bytes.bytes} bytes on the wire.`,
         moment: bytes.ts,
+        measurements,
       };
     },
   },
@@ -131,6 +142,9 @@ export default defineChecks({
   'native-order-misread': {
     title: 'The integer sent in native byte order arrived as another number; the XDR one arrived right',
     hint: 'Send it raw as well as in XDR, and pick a value whose four bytes do not read the same both ways (1000 is fine).',
+    measures: {
+      'native-read-as': { unit: 'unsigned int', title: 'the number the receiver read from the integer sent in native byte order' },
+    },
     check(trace) {
       const sent = eventsOf(trace, 'message.bytes', 'sender').filter((m) => m.channel === 'numbers');
       const texts = new Map(eventsOf(trace, 'message.send', 'sender').map((m) => [m.messageId, m.text]));
@@ -143,6 +157,8 @@ export default defineChecks({
       const xdr = outcome((e) => e === 'xdr');
       const misread = native.find((n) => n.got !== undefined && n.got !== n.sent);
       const right = xdr.find((n) => n.got !== undefined && n.got === n.sent);
+      const readAs = Number(native.find((n) => n.got !== undefined)?.got);
+      const measurements: Record<string, number> = Number.isFinite(readAs) ? { 'native-read-as': readAs } : {};
       if (!misread) {
         if (native.length === 0)
           return {
@@ -155,19 +171,25 @@ export default defineChecks({
           detail: `The native-order integer arrived as ${native[0]!.got ?? 'nothing'} (sent ${native[0]!.sent}): not misread.`,
           ...(native[0]!.at ? { moment: native[0]!.at } : {}),
           hint: 'Its four bytes read the same in both orders: pick a value like 1000, whose bytes are not a palindrome.',
+          measurements,
         };
       }
-      if (!right) return { passed: false, detail: 'The XDR integer did not arrive as sent.', moment: misread.at! };
+      if (!right) return { passed: false, detail: 'The XDR integer did not arrive as sent.', moment: misread.at!, measurements };
       return {
         passed: true,
         detail: `Native order: sent ${misread.sent}, bytes ${misread.hex.slice(12)}, read as ${misread.got}. XDR: bytes ${right.hex.slice(12)}, read as ${right.got}.`,
         moment: misread.at!,
+        measurements,
       };
     },
   },
   'each-deposit-once': {
     title: "The server's ledger holds each of the client's deposits exactly once",
     hint: "The ledger is the file the server appended and fsync'ed before each reply, read back when it stopped: look at the last rpc.ledger in the server's lane.",
+    measures: {
+      balance: { unit: 'units', title: "alice's balance after the last deposit in the server's ledger, as the server read it back" },
+      'deposits-repeated': { unit: 'deposits', title: "the client's deposits that the ledger holds more than once" },
+    },
     check(trace) {
       const xids = depositXids(trace);
       if (xids.length === 0) return { passed: false, detail: 'The client made no deposit.' };
@@ -182,12 +204,17 @@ export default defineChecks({
       const twice = xids.filter((x) => (runs.get(x) ?? 0) > 1);
       const never = xids.filter((x) => !runs.has(x));
       const balance = ledger.entries.filter((e) => e.procedure === 'deposit').pop()?.result ?? '0';
+      const measurements: Record<string, number> = {
+        'deposits-repeated': twice.length,
+        ...(Number.isFinite(Number(balance)) ? { balance: Number(balance) } : {}),
+      };
       const from = `the ledger as the server read it back (${ledger.reason}, ${ledger.bytes} bytes, ${ledger.entries.length} entries; last balance ${balance})`;
       if (twice.length > 0) {
         return {
           passed: false,
           detail: `${twice.map((x) => `xid ${x} ran ${runs.get(x)} times`).join(', ')}, by ${from}.`,
           moment: ledger.ts,
+          measurements,
           hint: 'A copy of a call that had already run was run again: the server kept no duplicate table that knew it (at-least-once, or a table lost with a crashed process).',
         };
       }
@@ -196,22 +223,28 @@ export default defineChecks({
           passed: false,
           detail: `${never.map((x) => `xid ${x}`).join(', ')} never ran, by ${from}.`,
           moment: ledger.ts,
+          measurements,
           hint: 'Those requests never reached the server, and the client stopped sending them: allow more attempts (with one send per call, a lost request is lost for good).',
         };
       }
-      return { passed: true, detail: `Each of the ${xids.length} deposits ran exactly once, by ${from}.`, moment: ledger.ts };
+      return { passed: true, detail: `Each of the ${xids.length} deposits ran exactly once, by ${from}.`, moment: ledger.ts, measurements };
     },
   },
   'faults-and-retries': {
     title: 'The link interfered with calls, and the client sent each hit call again where it had to',
     hint: 'A fault hits every k-th call: make sure there are at least k deposits. A delay causes a retry only if it is longer than the timeout.',
+    measures: {
+      retries: { unit: 'sends', title: 'deposit calls the client sent again (rpc.call with attempt 2 or more)' },
+    },
     check(trace) {
+      const measurements = { retries: eventsOf(trace, 'rpc.call', 'client').filter((c) => c.procedure === 'deposit' && c.attempt > 1).length };
       const faults = byTime(eventsOf(trace, 'rpc.fault', 'link'));
       if (faults.length === 0)
         return {
           passed: false,
           detail: 'The link interfered with no message: there was nothing to retry.',
           hint: 'Choose a fault for the link (drop-request, drop-reply, duplicate-request or delay).',
+          measurements,
         };
       const retries = eventsOf(trace, 'rpc.call', 'client').filter((c) => c.attempt > 1);
       const mustRetry = (f: (typeof faults)[number]) =>
@@ -223,6 +256,7 @@ export default defineChecks({
           passed: false,
           detail: `${unrepaired.map((f) => `${f.fault} on xid ${f.xid}`).join(', ')}: no retry of that xid came after it.`,
           moment: first.ts,
+          measurements,
           ...(int(trace, 'attempts') === 1 && trace.params.semantics !== 'exactly-once'
             ? { hint: 'With one send per call the client never sends a call again: what the link lost stays lost.' }
             : {}),
@@ -233,6 +267,7 @@ export default defineChecks({
         passed: true,
         detail: `${faults.length} fault(s): ${faults.map((f) => `${f.fault} on xid ${f.xid}`).join(', ')}; ${repaired.length} followed by a retry of the same xid (${repaired.map((r, i) => `${ms(faults.filter(mustRetry)[i]!, r)} later`).join(', ') || 'none needed'}).`,
         moment: faults[0]!.ts,
+        measurements,
       };
     },
   },
@@ -271,6 +306,9 @@ export default defineChecks({
   'crash-between-execute-and-reply': {
     title: 'The server was killed after running a deposit and before replying, and the restarted server read it back from its ledger',
     hint: 'Set crashOnDeposit to one of the deposits (1 to the number of deposits).',
+    measures: {
+      'cut-deposit-runs': { unit: 'times', title: 'how often the last ledger holds the deposit the first server ran just before it died' },
+    },
     check(trace) {
       const starts = byTime(eventsOf(trace, 'process.start', 'server'));
       const first = starts[0];
@@ -290,6 +328,8 @@ export default defineChecks({
       const executed = byTime(eventsOf(trace, 'rpc.execute', 'server').filter((e) => e.pid === first.pid && e.procedure === 'deposit' && ts(e) < ts(died)));
       const last = executed[executed.length - 1];
       if (!last) return { passed: false, detail: `The first server died of SIGKILL before it ran any deposit.`, moment: died.ts };
+      const ledger = lastLedger(trace);
+      const measurements: Record<string, number> = ledger ? { 'cut-deposit-runs': runsPerXid(ledger).get(last.xid) ?? 0 } : {};
       const restarted = starts.find((s) => s.pid !== first.pid && ts(s) > ts(died));
       const earlyReply = eventsOf(trace, 'rpc.reply', 'client').find((r) => r.xid === last.xid && (!restarted || ts(r) < ts(restarted)));
       if (earlyReply)
@@ -297,6 +337,7 @@ export default defineChecks({
           passed: false,
           detail: `The client had its reply to xid ${last.xid} before the server was started again: the crash came after the reply.`,
           moment: earlyReply.ts,
+          measurements,
         };
       if (!restarted)
         return {
@@ -304,6 +345,7 @@ export default defineChecks({
           detail: `The server died of SIGKILL after running xid ${last.xid}, and was not started again.`,
           moment: died.ts,
           hint: 'The supervisor starts the server again when it dies of a signal: look at its lane.',
+          measurements,
         };
       const recovery = eventsOf(trace, 'rpc.ledger', 'server').find((l) => l.pid === restarted.pid && l.reason === 'recovery');
       if (!recovery || !recovery.entries.some((e) => e.xid === last.xid)) {
@@ -311,29 +353,36 @@ export default defineChecks({
           passed: false,
           detail: `The restarted server (pid ${restarted.pid}) did not read xid ${last.xid} back from its ledger.`,
           moment: (recovery ?? restarted).ts,
+          measurements,
         };
       }
       return {
         passed: true,
         detail: `Server pid ${first.pid} ran deposit xid ${last.xid} (${last.args} -> ${last.result}) and died of SIGKILL ${ms(last, died)} later with no reply sent; pid ${restarted.pid} started ${ms(died, restarted)} after that and read ${recovery.entries.length} entries (${recovery.bytes} bytes) back from the ledger, xid ${last.xid} among them.`,
         moment: died.ts,
+        measurements,
       };
     },
   },
   'every-call-answered': {
     title: 'The client got an answer to every deposit',
     hint: "A call with no answer ended unknown: look for rpc.error code unknown in the client's lane.",
+    measures: {
+      unanswered: { unit: 'deposits', title: 'deposits the client got no reply to' },
+    },
     check(trace) {
       const xids = depositXids(trace);
       if (xids.length === 0) return { passed: false, detail: 'The client made no deposit.' };
       const replies = eventsOf(trace, 'rpc.reply', 'client');
       const errors = byTime(eventsOf(trace, 'rpc.error', 'client'));
       const missing = xids.filter((x) => !replies.some((r) => r.xid === x));
+      const measurements = { unanswered: missing.length };
       if (missing.length > 0) {
         const error = errors.find((e) => e.xid !== undefined && missing.includes(e.xid));
         return {
           passed: false,
           detail: `No answer to xid ${missing.join(', ')}${error ? `: ${error.code} (${error.message})` : ''}.`,
+          measurements,
           ...(error ? { moment: error.ts } : {}),
           ...(error?.code === 'unknown' && trace.params.semantics === 'at-most-once'
             ? {
@@ -348,6 +397,7 @@ export default defineChecks({
         passed: true,
         detail: `All ${xids.length} deposits answered${retried.length > 0 ? `; ${retried.map((r) => `xid ${r.xid} after ${r.attempts} attempts`).join(', ')}` : ''}.`,
         moment: last.ts,
+        measurements,
       };
     },
   },
@@ -395,7 +445,15 @@ export default defineChecks({
   'local-far-cheaper': {
     title: `A direct call's median is at least ${LOCAL_FACTOR} times below both remote calls' medians, every result right`,
     hint: "Look at the client's measure events: each way's median and its 10th-90th percentile spread.",
+    measures: {
+      'rpc-round-trip': {
+        unit: 'µs',
+        title: "an RPC on average: the timed calls' time, from the client's note at their start to its snapshot after them, per write() the kernel counted",
+      },
+      'raw-round-trip': { unit: 'µs', title: 'a bare socket round trip on average, measured the same way' },
+    },
     check(trace) {
+      const measurements = averageCalls(trace);
       const calls = int(trace, 'calls');
       const ways = ['direct', 'raw socket', 'rpc'] as const;
       const rows = ways.map((w) => ({
@@ -411,6 +469,7 @@ export default defineChecks({
         return {
           passed: false,
           detail: bad.map((r) => `${r.way}: ${r.calls ?? 'no'} calls, ${r.right ?? 'no'} right results`).join('; ') + ` (expected ${calls} each).`,
+          measurements,
         };
       const [direct, raw, rpc] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
       const show = (r: (typeof rows)[number]) => `${r.way} ${fmt(r.median!.value)} (${fmt(r.p10!)}-${fmt(r.p90!)})`;
@@ -420,7 +479,7 @@ export default defineChecks({
         `Medians per call (10th-90th percentile), ${calls} calls each: ${rows.map(show).join(', ')}. ` +
         `Raw socket / direct ${factor(factorRaw)}, RPC / direct ${factor(factorRpc)}; RPC / raw socket ${factor(rpc.median!.value / raw.median!.value)} (this one varies from run to run).`;
       const passed = factorRaw >= LOCAL_FACTOR && factorRpc >= LOCAL_FACTOR;
-      const outcome: CheckOutcome = { passed, detail, moment: rpc.median!.ts };
+      const outcome: CheckOutcome = { passed, detail, moment: rpc.median!.ts, measurements };
       if (!passed && int(trace, 'workUs') > 0)
         outcome.hint = `Each call computed for ${int(trace, 'workUs')} µs first, in the server as in the direct call: the trip is now a small part of each call's cost.`;
       return outcome;
@@ -452,36 +511,79 @@ export default defineChecks({
   'others-served': {
     title: 'The ordinary client was served throughout: every deposit answered, the balance right',
     hint: 'A server that crashes or stalls on bad input takes its other clients down with it.',
+    measures: {
+      'deposits-answered': { unit: 'deposits', title: "the ordinary client's deposits that got a reply" },
+    },
     check(trace) {
       const deposits = int(trace, 'deposits');
       const replies = byTime(eventsOf(trace, 'rpc.reply', 'client').filter((r) => r.procedure === 'deposit'));
+      const measurements = { 'deposits-answered': replies.length };
       const errors = eventsOf(trace, 'rpc.error', 'client');
       const balance = measureOf(trace, 'final balance', 'client');
       const bad = byTime(eventsOf(trace, 'rpc.error', 'server'));
       const firstBad = bad[0];
       const lastBad = bad[bad.length - 1];
       if (errors.length > 0)
-        return { passed: false, detail: `The client had errors: ${errors.map((e) => `${e.code} (${e.message})`).join('; ')}.`, moment: errors[0]!.ts };
+        return {
+          passed: false,
+          detail: `The client had errors: ${errors.map((e) => `${e.code} (${e.message})`).join('; ')}.`,
+          moment: errors[0]!.ts,
+          measurements,
+        };
       if (replies.length !== deposits || balance?.value !== deposits * 10) {
         return {
           passed: false,
           detail: `${replies.length} of ${deposits} deposits answered; final balance ${balance?.value ?? 'unknown'} (expected ${deposits * 10}).`,
+          measurements,
           ...(replies.length > 0 ? { moment: replies[replies.length - 1]!.ts } : {}),
         };
       }
       if (!firstBad || !lastBad)
-        return { passed: true, detail: `${deposits} deposits answered; no bad input reached the server.`, moment: replies[replies.length - 1]!.ts };
+        return {
+          passed: true,
+          detail: `${deposits} deposits answered; no bad input reached the server.`,
+          moment: replies[replies.length - 1]!.ts,
+          measurements,
+        };
       const before = replies.filter((r) => ts(r) < ts(firstBad)).length;
       const after = replies.filter((r) => ts(r) > ts(lastBad)).length;
-      if (after === 0) return { passed: false, detail: 'No deposit was answered after the last bad input: did the server keep serving?', moment: lastBad.ts };
+      if (after === 0)
+        return { passed: false, detail: 'No deposit was answered after the last bad input: did the server keep serving?', moment: lastBad.ts, measurements };
       return {
         passed: true,
         detail: `${deposits} deposits answered: ${before} before the first bad input, ${after} after the last; final balance ${balance.value}.`,
         moment: replies.find((r) => ts(r) > ts(lastBad))!.ts,
+        measurements,
       };
     },
   },
 });
+
+/**
+ * The average remote call of the cost step, by the trace alone: from the client's note that its timed
+ * calls start (just after the snapshot before them) to the snapshot it asked for after them, divided by
+ * the write() calls the kernel counted for the client in between (/proc/<pid>/io syscw: one per call,
+ * plus the trace's own one or two). In µs, for each remote way whose snapshots are in the trace.
+ */
+function averageCalls(trace: RunTrace): Record<string, number> {
+  const measurements: Record<string, number> = {};
+  for (const [way, id] of [
+    ['raw socket', 'raw-round-trip'],
+    ['rpc', 'rpc-round-trip'],
+  ] as const) {
+    const before = eventsOf(trace, 'snapshot.request', 'client').find((r) => r.reason === `before ${way} calls`);
+    const after = before && eventsOf(trace, 'snapshot.request', 'client').find((r) => r.reason === `after ${way} calls` && ts(r) > ts(before));
+    const start =
+      after && eventsOf(trace, 'note', 'client').find((n) => n.pid === before.pid && ts(n) > ts(before) && ts(n) < ts(after) && n.text.startsWith(`${way}: `));
+    if (!before || !after || !start) continue;
+    const io = (request: StoredEventOf<'snapshot.request'>) =>
+      eventsOf(trace, 'kernel.snapshot').find((s) => s.pid === request.pid && s.requested === request.reason && ts(s) > ts(request))?.io;
+    const [c0, c1] = [io(before), io(after)];
+    const writes = c0 && c1 ? c1.syscw - c0.syscw : 0;
+    if (writes > 0) measurements[id] = Math.round(Number(ts(after) - ts(start)) / writes / 100) / 10;
+  }
+  return measurements;
+}
 
 /** A ratio as the detail shows it: '0.87x', '2.10x', '1314x'. */
 function factor(x: number): string {

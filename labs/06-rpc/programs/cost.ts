@@ -7,6 +7,9 @@
  * shorter than reading the clock, so direct calls are timed in batches of DIRECT_BATCH and each batch's
  * time divided among its calls. Every result is checked. Each way reports its spread: the 10th, 50th
  * (median) and 90th percentiles of its samples, in measure events.
+ * Around the timed calls of each remote way the client asks for a kernel snapshot, and notes when the
+ * calls start: the kernel counts the client's write() calls (/proc/<pid>/io syscw, one per call), so the
+ * trace alone says how long a call took on average, whatever this program works out.
  * With `workUs`, the procedure first computes for that long, in the server as in the direct call.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
@@ -25,8 +28,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Times `calls` calls of `one(i)`, `batch` calls per sample, after a warm-up; counts the right results. */
-async function timed(name: string, one: (i: number) => number | Promise<number>, batch = 1): Promise<void> {
+/**
+ * Times `calls` calls of `one(i)`, `batch` calls per sample, after a warm-up; counts the right results.
+ * With `look`, the timed calls run between two kernel snapshots, the first followed by a note.
+ */
+async function timed(name: string, one: (i: number) => number | Promise<number>, batch = 1, look = false): Promise<void> {
   // `await` only what is a promise: awaiting a plain number would add a trip through the microtask queue.
   for (let i = 0; i < WARM_UP; i++) {
     const r = one(i);
@@ -34,6 +40,10 @@ async function timed(name: string, one: (i: number) => number | Promise<number>,
   }
   let right = 0;
   const samples: number[] = [];
+  if (look) {
+    lab.snapshot(`before ${name} calls`);
+    lab.note(`${name}: ${calls} timed calls start`);
+  }
   for (let start = 0; start < calls; start += batch) {
     const end = Math.min(calls, start + batch);
     const t0 = process.hrtime.bigint();
@@ -43,6 +53,7 @@ async function timed(name: string, one: (i: number) => number | Promise<number>,
     }
     samples.push(Number(process.hrtime.bigint() - t0) / (end - start));
   }
+  if (look) lab.snapshot(`after ${name} calls`);
   samples.sort((x, y) => x - y);
   const [p10, p50, p90] = [10, 50, 90].map((p) => Math.round(percentile(samples, p) * 10) / 10) as [number, number, number];
   lab.measure(`${name}: calls`, calls, 'calls', `${right} of ${calls} results right`);
@@ -61,7 +72,7 @@ try {
   await timed('direct', (i) => add({ a: i, b: 1000 }), DIRECT_BATCH);
 
   const raw = await connectRawAdd(rawPort);
-  await timed('raw socket', (i) => raw.add(i, 1000));
+  await timed('raw socket', (i) => raw.add(i, 1000), 1, true);
   raw.socket.end();
 
   const client = await connectClient(CALC, { port: calcPort, semantics: 'at-least-once', tracer: lab, timeoutMs: 5000, traceBytes: false, traceCalls: false });
@@ -69,7 +80,7 @@ try {
   const traced = await connectClient(CALC, { port: calcPort, semantics: 'at-least-once', tracer: lab, timeoutMs: 5000 });
   await traced.stub.add({ a: 2, b: 3 });
   await traced.close();
-  await timed('rpc', (i) => client.stub.add({ a: i, b: 1000 }));
+  await timed('rpc', (i) => client.stub.add({ a: i, b: 1000 }), 1, true);
   await client.close();
 } finally {
   server.kill('SIGTERM');
