@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ParamValues } from '../../main/contract/lab-model.js';
+import type { Measurement, ParamValues, RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 import checks from '../../labs/06-rpc/checks.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, type FinishedRun, type Harness } from '../support/engine-harness.js';
@@ -37,6 +37,11 @@ async function step(scenarioId: string, stepId: string, params: ParamValues = {}
   const rejected = of(finished.stored, 'trace.rejected');
   assert.equal(rejected.length, 0, JSON.stringify(rejected));
   return finished;
+}
+
+/** A measurement the run's checks read off its trace (what questions are graded against), if any gave it. */
+function measured(run: RunSummary, id: string): Measurement | undefined {
+  return run.checks.flatMap((c) => c.measurements ?? []).find((m) => m.id === id);
 }
 
 /** Every check of the run passed, and each names the moment of its evidence. */
@@ -77,9 +82,14 @@ describe('RPC lab', () => {
     const request = of(stored, 'message.bytes', 'client').find((m) => m.direction === 'send')!;
     assert.match(request.hex, /^80 00 00 38 /, 'record mark: last fragment, 56 bytes');
     assert.ok(request.hex.endsWith('00 00 00 05 61 6c 69 63 65 00 00 00 00 00 03 e8'), request.hex);
+    // The byte-count questions: the request on the wire (record mark, 40-byte header, 12 for "alice", 4 for
+    // the amount) and the account's length, characters and padding.
+    assert.deepEqual(measured(run, 'request-bytes'), { id: 'request-bytes', value: 60, unit: 'bytes' });
+    assert.deepEqual(measured(run, 'account-bytes'), { id: 'account-bytes', value: 12, unit: 'bytes' });
 
     const stale = await step('call', 'stubs', { amount: 1000, clientInterface: 'stale' });
     assert.deepEqual(checksOf(stale.run), { 'request-fields-match-call': false, 'result-right': false });
+    assert.equal(measured(stale.run, 'request-bytes')?.value, 60, 'the stale stub sends as many bytes, with another procedure number');
     assert.ok(
       of(stale.stored, 'rpc.error', 'server').some((e) => e.code === 'PROC_UNAVAIL'),
       "of(stale.stored, 'rpc.error', 'server').some((e) => e.code === 'PROC_UNAVAIL')",
@@ -110,8 +120,10 @@ describe('RPC lab', () => {
         ['xdr', '80 00 00 04 00 00 03 e8'],
       ],
     );
+    assert.deepEqual(measured(finished.run, 'native-read-as'), { id: 'native-read-as', value: 3892510720, unit: 'unsigned int' });
     const without = await step('endianness', 'endianness', { value: 1000, sendNative: false });
     assert.deepEqual(checksOf(without.run), { 'native-order-misread': false });
+    assert.equal(measured(without.run, 'native-read-as'), undefined, 'nothing was sent in native order');
   });
 
   describe('step failures: a lossy link between the client and the bank', () => {
@@ -133,11 +145,20 @@ describe('RPC lab', () => {
         of(stored, 'rpc.duplicate', 'server').every((d) => d.action === 'replayed'),
         "of(stored, 'rpc.duplicate', 'server').every((d) => d.action === 'replayed')",
       );
+      // The questions: the ledger's last balance, the deposits it holds twice, the retries the client sent.
+      const retries = of(stored, 'rpc.call', 'client').filter((c) => c.procedure === 'deposit' && c.attempt > 1).length;
+      assert.ok(retries >= 2, `both lost replies were retried: ${retries}`);
+      assert.deepEqual(measured(finished.run, 'balance'), { id: 'balance', value: 400, unit: 'units' });
+      assert.deepEqual(measured(finished.run, 'deposits-repeated'), { id: 'deposits-repeated', value: 0, unit: 'deposits' });
+      assert.deepEqual(measured(finished.run, 'retries'), { id: 'retries', value: retries, unit: 'sends' });
     });
 
     it('at-least-once + drop-reply: the ledger holds two deposits twice; each-deposit-once and duplicates-suppressed fail', async () => {
       const { run, stored } = await step('failures', 'failures', { ...base, fault: 'drop-reply', semantics: 'at-least-once' });
       assertRanAtLeast(ledgerRuns(stored), [1, 2, 1, 2]);
+      const runs = ledgerRuns(stored);
+      assert.equal(measured(run, 'balance')?.value, 100 * runs.reduce((a, b) => a + b, 0), 'every execution in the ledger added 100');
+      assert.equal(measured(run, 'deposits-repeated')?.value, runs.filter((n) => n > 1).length);
       assert.deepEqual(checksOf(run), { 'each-deposit-once': false, 'faults-and-retries': true, 'duplicates-suppressed': false });
     });
 
@@ -156,6 +177,8 @@ describe('RPC lab', () => {
       assert.deepEqual(checksOf(once.run), { 'each-deposit-once': false, 'faults-and-retries': false, 'duplicates-suppressed': false });
       assert.deepEqual(ledgerRuns(once.stored), [1, 1], 'deposits 2 and 4 never reached the server');
       assert.equal(of(once.stored, 'rpc.error', 'client').filter((e) => e.code === 'unknown').length, 2);
+      assert.equal(measured(once.run, 'balance')?.value, 200);
+      assert.equal(measured(once.run, 'retries')?.value, 0, 'one send per call: nothing is sent again');
     });
   });
 
@@ -174,12 +197,16 @@ describe('RPC lab', () => {
         "of(stored, 'rpc.duplicate', 'server').some((d) => d.pid === servers[1]!.pid && d.action === 'repl...",
       );
       assert.equal(of(stored, 'measure', 'client').find((m) => m.name === 'balance')?.value, 300);
+      assert.deepEqual(measured(finished.run, 'cut-deposit-runs'), { id: 'cut-deposit-runs', value: 1, unit: 'times' });
+      assert.deepEqual(measured(finished.run, 'unanswered'), { id: 'unanswered', value: 0, unit: 'deposits' });
+      assert.equal(measured(finished.run, 'balance')?.value, 300);
     });
 
     it('at-least-once runs the deposit twice; at-most-once leaves it unknown; no crash fails the crash check', async () => {
       const alo = await step('crash', 'crash', { semantics: 'at-least-once' });
       assert.deepEqual(checksOf(alo.run), { 'crash-between-execute-and-reply': true, 'each-deposit-once': false, 'every-call-answered': true });
       assertRanAtLeast(ledgerRuns(alo.stored), [1, 2, 1]);
+      assert.ok(measured(alo.run, 'cut-deposit-runs')!.value >= 2, 'at-least-once ran the cut deposit again');
       const amo = await step('crash', 'crash', { semantics: 'at-most-once' });
       const amoChecks = checksOf(amo.run);
       const detail = JSON.stringify(amo.run.checks.map((c) => `${c.id}: ${c.detail}`));
@@ -194,8 +221,15 @@ describe('RPC lab', () => {
         `at-most-once ran no deposit twice: ${amoRuns}; ${detail}`,
       );
       assert.ok(of(amo.stored, 'rpc.error', 'client').filter((e) => e.code === 'unknown').length >= 1, `the deposit the crash cut ends unknown; ${detail}`);
+      assert.equal(measured(amo.run, 'cut-deposit-runs')?.value, 1, 'the cut deposit ran, once');
+      assert.equal(
+        measured(amo.run, 'unanswered')?.value,
+        of(amo.stored, 'rpc.error', 'client').filter((e) => e.code === 'unknown').length,
+        'each deposit given up is one unanswered',
+      );
       const none = await step('crash', 'crash', { crashOnDeposit: 0 });
       assert.deepEqual(checksOf(none.run), { 'crash-between-execute-and-reply': false, 'each-deposit-once': true, 'every-call-answered': true });
+      assert.equal(measured(none.run, 'cut-deposit-runs'), undefined, 'no crash cut any deposit');
     });
   });
 
@@ -241,8 +275,29 @@ describe('RPC lab', () => {
       "median('raw socket') >= 100 * median('direct') && median('rpc') >= 100 * median('direct')",
     );
 
+    // The average remote call, from the trace alone: from the note that starts the timed calls to the
+    // snapshot after them, per write() the kernel counted for the client (one per call, and the trace's own).
+    const client = finished.run.processes.find((p) => p.role === 'client')!;
+    for (const [way, id] of [
+      ['raw socket', 'raw-round-trip'],
+      ['rpc', 'rpc-round-trip'],
+    ] as const) {
+      const requests = of(finished.stored, 'snapshot.request', 'client');
+      const before = requests.find((r) => r.reason === `before ${way} calls`)!;
+      const after = requests.find((r) => r.reason === `after ${way} calls`)!;
+      const start = of(finished.stored, 'note', 'client').find((n) => n.text.startsWith(`${way}: `))!;
+      const io = (r: typeof before) => of(finished.stored, 'kernel.snapshot').find((s) => s.pid === client.pid && s.requested === r.reason)!.io!;
+      const writes = io(after).syscw - io(before).syscw;
+      assert.ok(writes >= 1000 && writes <= 1003, `${way}: one write() per call: ${writes}`);
+      const m = measured(finished.run, id);
+      assert.equal(m?.unit, 'µs', id);
+      assert.ok(Math.abs(m!.value - Number(BigInt(after.ts) - BigInt(start.ts)) / 1000 / writes) <= 0.051, `${id}: ${m!.value} µs`);
+      assert.ok(m!.value * 1000 >= 100 * median('direct'), `${id}: a remote call is far dearer than a direct one`);
+    }
+
     const work = await step('cost', 'cost', { calls: 200, workUs: 1000 });
     assert.deepEqual(checksOf(work.run), { 'local-far-cheaper': false });
+    assert.ok(measured(work.run, 'rpc-round-trip')!.value >= 1000, 'each call computed 1 ms in the server');
     const workMedian = of(work.stored, 'measure', 'client').find((m) => m.name === 'direct: median')!.value;
     assert.ok(workMedian >= 1_000_000, `the direct call computed 1 ms: ${workMedian} ns`);
   });
@@ -263,6 +318,7 @@ describe('RPC lab', () => {
     const errors = of(stored, 'rpc.error', 'server');
     assert.match(errors.find((e) => e.code === 'record-too-large')!.message, /announces 1195725856 bytes.*Fix:/);
     assert.equal(of(stored, 'process.exit', 'server')[0]?.code, 0, 'the server did not crash');
+    assert.deepEqual(measured(finished.run, 'deposits-answered'), { id: 'deposits-answered', value: 8, unit: 'deposits' });
 
     const quiet = await step('bad-input', 'bad-input', { deposits: 4, pauseMs: 20, sendBadInput: false });
     assert.deepEqual(checksOf(quiet.run), { 'bad-input-reported': false, 'others-served': true });
@@ -270,5 +326,6 @@ describe('RPC lab', () => {
     assert.deepEqual(checksOf(fragile.run), { 'bad-input-reported': false, 'others-served': false });
     const died = of(fragile.stored, 'child.exit', 'intruder').find((e) => e.childRole === 'server')!;
     assert.equal(died.code, 1, 'the uncaught exception ended the server');
+    assert.ok(measured(fragile.run, 'deposits-answered')!.value < 8, 'the deposits after the crash found nobody');
   });
 });

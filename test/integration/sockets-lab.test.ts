@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import type { Measurement, RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 import checks from '../../labs/05-sockets/checks.js';
 import { TraceModel } from '../../renderer/src/lib/trace/trace-model.js';
@@ -35,6 +36,11 @@ function ofKind<K extends StoredEvent['kind']>(events: StoredEvent[], kind: K): 
 
 function measure(events: StoredEvent[], name: string): number | undefined {
   return ofKind(events, 'measure').find((e) => e.name === name)?.value;
+}
+
+/** A measurement the run's checks read off its trace (what questions are graded against), if any gave it. */
+function measured(run: RunSummary, id: string): Measurement | undefined {
+  return run.checks.flatMap((c) => c.measurements ?? []).find((m) => m.id === id);
 }
 
 /** Every Unix socket path the run listened on. */
@@ -148,6 +154,15 @@ describe('sockets lab', () => {
     };
     assert.equal(checks['kernel-shows-connections'].check(noEstablished).passed, false);
     for (const check of run.checks) assert.ok(check.moment && /^\d+$/.test(check.moment), `${check.id} returns a moment`);
+
+    // What the server-sockets question is graded against: the most TCP sockets the server held at a client's
+    // snapshot, one listening and one per connection (the stranger's may still be among them).
+    const atClientSnapshots = snapshots
+      .filter((s) => s.pid === server.pid && s.requested?.startsWith('client '))
+      .map((s) => s.fds.filter((fd) => fd.socket?.transport === 'tcp').length);
+    const serverSockets = measured(run, 'server-sockets');
+    assert.deepEqual(serverSockets, { id: 'server-sockets', value: Math.max(...atClientSnapshots), unit: 'sockets' });
+    assert.ok(serverSockets!.value >= 1 + 3, `the listening socket and three connections: ${serverSockets!.value}`);
     assertAllGone(finished);
   });
 
@@ -179,6 +194,7 @@ describe('sockets lab', () => {
       ['connect EADDRNOTAVAIL', 'connect EADDRNOTAVAIL'],
     );
     assert.equal(ofKind(samePort.stored, 'socket.connect')[0]!.local, '127.0.0.1:40000');
+    assert.equal(measured(samePort.run, 'server-sockets')?.value, 2, 'the listening socket and the one connection that was allowed');
     assertAllGone(samePort);
   });
 
@@ -319,6 +335,41 @@ describe('sockets lab', () => {
     const noCounters = { ...trace, events: trace.events.map((e) => (e.kind === 'kernel.snapshot' ? { ...e, cpu: undefined } : e)) };
     assert.match(checks['transports-compared'].check(noCounters).detail, /no kernel snapshots/);
 
+    // What the questions are graded against, worked out here from the same trace: per transport, the
+    // batches' time from the client's note at their start to its snapshot after them, per write() the
+    // kernel counted, and the kernel time both processes spent per round trip.
+    const client = run.processes.find((p) => p.role === 'client')!;
+    const requests = ofKind(stored, 'snapshot.request').filter((r) => r.pid === client.pid);
+    const ownSnapshot = (request: StoredEventOf<'snapshot.request'>, pid: number) =>
+      requested.find((s) => s.pid === pid && s.requested === request.reason && BigInt(s.ts) > BigInt(request.ts))!;
+    const server = run.processes.find((p) => p.role === 'server')!;
+    for (const tr of ['unix', 'tcp']) {
+      let ns = 0n;
+      let writes = 0;
+      let systemMs = 0;
+      for (let batch = 1; batch <= 4; batch++) {
+        const before = requests.find((r) => r.reason === `before ${tr} batch ${batch}`)!;
+        const after = requests.find((r) => r.reason === `after ${tr} batch ${batch}`)!;
+        const start = ofKind(stored, 'note').find((n) => n.pid === client.pid && n.text.startsWith(`${tr} batch ${batch}: `))!;
+        assert.ok(BigInt(before.ts) < BigInt(start.ts) && BigInt(start.ts) < BigInt(after.ts), `${tr} batch ${batch}: the note is between the snapshots`);
+        ns += BigInt(after.ts) - BigInt(start.ts);
+        writes += ownSnapshot(after, client.pid).io!.syscw - ownSnapshot(before, client.pid).io!.syscw;
+        for (const pid of [client.pid, server.pid]) systemMs += ownSnapshot(after, pid).cpu!.systemMs - ownSnapshot(before, pid).cpu!.systemMs;
+      }
+      assert.ok(writes >= 20000 && writes < 20100, `${tr}: one write() per round trip, and a few of the trace's own: ${writes}`);
+      for (const [id, value] of [
+        [`${tr}-round-trip`, Number(ns) / 1000 / writes],
+        [`${tr}-kernel-time`, (systemMs * 1000) / writes],
+      ] as const) {
+        const m = measured(run, id);
+        assert.equal(m?.unit, 'µs', id);
+        assert.ok(Math.abs(m!.value - value) <= 0.051, `${id}: ${m!.value} µs, worked out here ${value}`);
+      }
+    }
+    const ratio = (what: string) => Math.round((measured(run, `tcp-${what}`)!.value / measured(run, `unix-${what}`)!.value) * 100) / 100;
+    for (const what of ['round-trip', 'kernel-time'])
+      assert.deepEqual(measured(run, `tcp-to-unix-${what}`), { id: `tcp-to-unix-${what}`, value: ratio(what), unit: 'times' });
+
     const tcpOnly = await runToEnd(harness.engine, {
       labId: LAB,
       scenarioId: 'transports',
@@ -327,12 +378,18 @@ describe('sockets lab', () => {
     });
     assert.equal(tcpOnly.run.status, 'failed');
     assert.match(tcpOnly.run.checks[0]!.detail, /Not measured: unix/);
+    assert.ok(measured(tcpOnly.run, 'tcp-round-trip'), 'the TCP round trip was measured');
+    for (const id of ['unix-round-trip', 'unix-kernel-time', 'tcp-to-unix-round-trip', 'tcp-to-unix-kernel-time'])
+      assert.equal(measured(tcpOnly.run, id), undefined, `${id}: no Unix socket ran`);
     assertAllGone(tcpOnly);
 
     const few = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params: { ...params, roundTrips: 200 } });
     assert.equal(few.run.status, 'failed');
     assert.match(few.run.checks[0]!.detail, /too few samples/);
     assert.match(few.run.checks[0]!.hint, /Run more round trips/);
+    assert.ok(measured(few.run, 'unix-round-trip') && measured(few.run, 'tcp-round-trip'), 'the round trips were timed');
+    for (const id of ['unix-kernel-time', 'tcp-kernel-time', 'tcp-to-unix-kernel-time'])
+      assert.equal(measured(few.run, id), undefined, `${id}: 200 round trips are too few for the kernel's 10 ms ticks`);
     assertAllGone(few);
   });
 
@@ -353,6 +410,13 @@ describe('sockets lab', () => {
       assert.equal(complete.length, 2);
       assert.ok(early[0]!.bytesIn! < complete[0]!.bytesIn!, 'fewer bytes from the client that vanished');
       assert.equal(measure(stored, 'clients completed'), 2);
+      // The messages-before question: the server's message.receive events on client 2's channel, up to its
+      // early close. Client 2 sent 5 of its 10; a reset may cut the last one short (it still lay unread).
+      const sent = ofKind(stored, 'message.send').filter((e) => e.role === 'client' && e.channel === 'client-2').length;
+      const received = ofKind(stored, 'message.receive').filter((e) => e.role === 'server' && e.channel === 'client-2').length;
+      assert.equal(sent, 5, failure);
+      assert.deepEqual(measured(run, 'messages-before-vanishing'), { id: 'messages-before-vanishing', value: received, unit: 'messages' }, failure);
+      assert.ok(failure === 'reset' ? received >= sent - 1 : received === sent, `${failure}: ${received} of ${sent} messages reached the server`);
       if (failure !== 'reset')
         assert.ok(
           run.processes.some((p) => p.role === 'client' && p.signal === 'SIGKILL'),
@@ -368,6 +432,7 @@ describe('sockets lab', () => {
     });
     assert.equal(nobodyFails.run.status, 'failed');
     assert.match(nobodyFails.run.checks[0]!.detail, /No client vanished/);
+    assert.equal(measured(nobodyFails.run, 'messages-before-vanishing'), undefined, 'nobody vanished: nothing to count');
     assertAllGone(nobodyFails);
   });
 
@@ -420,6 +485,20 @@ describe('sockets lab', () => {
       `most requests reached the server after a delayed ACK: ${waits.join(', ')} ms`,
     );
     assert.match(finished.run.checks[0]!.detail, /reached the server a median \d/);
+    // The round-trip questions: the medians the check read off the requests' events, in ms.
+    const ms = (id: string) => {
+      const m = measured(finished.run, id);
+      assert.equal(m?.unit, id === 'requests-waited' ? 'requests' : 'ms', id);
+      return m!.value;
+    };
+    assert.ok(ms('nagle-round-trip') >= 30 && ms('nagle-round-trip') <= 300, `Nagle: ${ms('nagle-round-trip')} ms, the delayed-ACK timer`);
+    assert.ok(ms('nagle-to-server') >= 30 && ms('nagle-to-server') <= ms('nagle-round-trip'), `to the server: ${ms('nagle-to-server')} ms`);
+    assert.ok(ms('nodelay-round-trip') < 20 && ms('one-write-round-trip') < 20, 'both fixes are far below the timer');
+    const waited = sends.filter((send) => {
+      const answer = ofKind(finished.stored, 'message.receive').find((a) => a.channel === 'answers-nagle' && a.messageId === send.messageId)!;
+      return BigInt(answer.ts) - BigInt(send.ts) >= 30_000_000n;
+    }).length;
+    assert.equal(ms('requests-waited'), waited);
     assertAllGone(finished);
     const trace = traceOf(finished);
     const moved = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.role === 'server')) };
@@ -433,6 +512,7 @@ describe('sockets lab', () => {
     });
     assert.equal(oneWriteOnly.run.status, 'failed');
     assert.match(oneWriteOnly.run.checks[0]!.detail, /No request waited for a delayed ACK/);
+    assert.ok(measured(oneWriteOnly.run, 'nagle-round-trip')!.value < 30, 'with one write, the Nagle variant does not wait either');
     assertAllGone(oneWriteOnly);
   });
 
