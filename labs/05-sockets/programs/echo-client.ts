@@ -162,6 +162,6 @@ if (pingPongs.length === 2) {
     .join('; ');
   lab.note(
     `${text}. The kernel time each transport cost is in the check (from /proc/<pid>/stat around each batch). ` +
-      'What Node does per message (a write call, framing, checks) is the same on both, and it is most of each round trip.',
+      'What Node does per message (a write call, framing, checks) is the same on both, and it is a large part of each round trip.',
   );
 }
