@@ -103,7 +103,8 @@ export type CheckedRequest<C extends CommandName> = z.output<(typeof commandSche
 
 export interface CommandResponses {
   'labs.list': { labs: LabSummary[]; problems: LabProblem[] };
-  'labs.get': { lab: Lab; progress: Record<string, StepProgress>; lastRun: RunSummary | null };
+  /** `quizAnswers`: every saved version of the answers to the lab's quiz, oldest first. */
+  'labs.get': { lab: Lab; progress: Record<string, StepProgress>; lastRun: RunSummary | null; quizAnswers: SavedAnswer[] };
   'runs.start': { run: RunSummary };
   'runs.stop': { run: RunSummary };
   'runs.get': { run: RunSummary; events: StoredEvent[] };

@@ -204,7 +204,12 @@ export class Engine implements EngineHandle {
       const lab = this.findLab(labId);
       const { dir: _dir, compiledDir: _compiledDir, checks: _checks, ...publicLab } = lab;
       const lastRunId = this.store.lastRunOf(lab.id);
-      return { lab: publicLab, progress: this.progressOf(lab), lastRun: lastRunId === null ? null : (this.store.run(lastRunId) ?? null) };
+      return {
+        lab: publicLab,
+        progress: this.progressOf(lab),
+        lastRun: lastRunId === null ? null : (this.store.run(lastRunId) ?? null),
+        quizAnswers: this.store.questionAnswers(lab.id, QUIZ_STEP).versions,
+      };
     },
 
     'runs.start': async ({ labId, scenarioId, stepId, params }) => {

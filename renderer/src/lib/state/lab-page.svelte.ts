@@ -10,7 +10,17 @@
  * RunView drops any event it already has (by seq), so overlaps are harmless.
  */
 import type { Bridge, EngineEvents } from '../../../../main/contract/commands.js';
-import type { Lab, LabStep, ParamValues, RunSummary, Scenario, StepMastery, StepProgress, StepStatus } from '../../../../main/contract/lab-model.js';
+import {
+  QUIZ_STEP,
+  type Lab,
+  type LabStep,
+  type ParamValues,
+  type RunSummary,
+  type Scenario,
+  type StepMastery,
+  type StepProgress,
+  type StepStatus,
+} from '../../../../main/contract/lab-model.js';
 import { errorText, isFinal } from '../format.js';
 import { currentRoute, labHref, LATEST, navigate, replaceRoute, runHref, sameTarget, type RunTarget } from '../router.svelte.js';
 import { CompareRuns } from './compare-runs.svelte.js';
@@ -61,6 +71,8 @@ export class LabPage {
   readonly compare = new CompareRuns();
   readonly traceExport: TraceExport;
   readonly questions: StepQuestions;
+  /** The lab's closing quiz: questions with fixed answers, kept as a step's are (under QUIZ_STEP), graded on request. */
+  readonly quiz: StepQuestions;
 
   #lab = $state.raw<Lab | null>(null);
   #progress = $state<Record<string, StepProgress>>({});
@@ -104,6 +116,7 @@ export class LabPage {
     this.history = new RunHistory(bridge);
     this.traceExport = new TraceExport(bridge);
     this.questions = new StepQuestions(bridge);
+    this.quiz = new StepQuestions(bridge);
     bridge.on('trace:batch', (payload) => this.#onEvent({ event: 'trace:batch', payload }));
     bridge.on('run:updated', (payload) => this.#onEvent({ event: 'run:updated', payload }));
   }
@@ -209,10 +222,11 @@ export class LabPage {
     this.compare.clear();
     this.history.clear();
     try {
-      const { lab, progress, lastRun } = await this.#bridge.call('labs.get', { labId });
+      const { lab, progress, lastRun, quizAnswers } = await this.#bridge.call('labs.get', { labId });
       if (token !== this.#loadToken) return;
       this.#lab = lab;
       this.#progress = progress;
+      this.quiz.open(lab.id, quizStep(lab), { ...progressOr(undefined), answers: quizAnswers });
       // Without a step named, the lab opens where the student is: the first step not mastered yet.
       const first = stepId ?? lab.steps.find((s) => progress[s.id]?.mastery.status !== 'mastered')?.id ?? lastRun?.stepId ?? lab.steps[0]?.id ?? null;
       this.#select(first, stepId === null ? LATEST : target);
@@ -677,4 +691,20 @@ function progressOr(progress: StepProgress | undefined): StepProgress {
       mastery: NO_MASTERY,
     }
   );
+}
+
+/** The quiz as the questions' state holds a step: its questions, nothing to run. */
+function quizStep(lab: Lab): LabStep {
+  return {
+    id: QUIZ_STEP,
+    title: `${lab.title}: quiz`,
+    scenario: '',
+    params: {},
+    checks: [],
+    variants: [],
+    body: '',
+    questions: lab.quiz,
+    control: null,
+    hints: [],
+  };
 }

@@ -206,6 +206,20 @@ export class StepQuestions {
     );
   }
 
+  /** The lab's quiz graded as answered now (it has no run): `quiz.grade`, after sending what waits. */
+  async gradeQuiz(): Promise<void> {
+    await this.flush();
+    const token = this.#token;
+    this.#gradeError = null;
+    try {
+      const { grades } = await this.#bridge.call('quiz.grade', { labId: this.#labId });
+      if (token !== this.#token) return;
+      this.#grades = grades;
+    } catch (error) {
+      if (token === this.#token) this.#gradeError = errorText(error).message;
+    }
+  }
+
   /** Grades of a finished run of this step, from the engine; cleared for any other run. */
   async showRun(run: RunSummary | null): Promise<void> {
     const step = this.#step;
