@@ -57,6 +57,23 @@ function blockedWaits(trace: RunTrace, role: string, channel: string): BlockedWa
   return result;
 }
 
+/** Only the measurements that are numbers: one the trace did not show is left out, never NaN. */
+function finite(measurements: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(measurements).filter((entry): entry is [string, number] => Number.isFinite(entry[1])));
+}
+
+/** The bytes a /proc/<pid>/maps line spans (its end address minus its start, both hex). */
+function mappedBytes(mapping: { start: string; end: string } | undefined): number | undefined {
+  if (!mapping || !/^[0-9a-f]+$/i.test(mapping.start) || !/^[0-9a-f]+$/i.test(mapping.end)) return undefined;
+  return Number(BigInt(`0x${mapping.end}`) - BigInt(`0x${mapping.start}`));
+}
+
+/** The highest buffer level the trace shows (items in the buffer at once), or undefined when none was reported. */
+function peakLevel(trace: RunTrace): number | undefined {
+  const levels = eventsOf(trace, 'buffer.level');
+  return levels.length ? Math.max(...levels.map((l) => l.used)) : undefined;
+}
+
 function longest(waits: BlockedWait[]): BlockedWait {
   return waits.reduce((a, b) => (b.durationNs > a.durationNs ? b : a));
 }
@@ -80,9 +97,17 @@ function itemsOnceInOrder(trace: RunTrace): CheckOutcome {
   const receivedEvents = inTimeOrder(trace).filter((e): e is StoredEventOf<'message.receive'> => e.kind === 'message.receive' && e.role === 'consumer');
   const received = receivedEvents.map((e) => e.messageId);
   if (sent.length === 0) return { passed: false, detail: 'The producer put no item.' };
+  // What the consumer took, and the items the producer announced that it never took.
+  const taken = new Set(received);
+  const measurements = { 'items-taken': received.length, 'items-lost': sent.filter((id) => !taken.has(id)).length };
   const firstDifferent = sent.findIndex((id, i) => received[i] !== id);
   if (firstDifferent === -1 && sent.length === received.length)
-    return { passed: true, detail: `All ${plural(sent.length, 'item')} were taken once, in the order they were put.`, moment: receivedEvents.at(-1)?.ts };
+    return {
+      passed: true,
+      detail: `All ${plural(sent.length, 'item')} were taken once, in the order they were put.`,
+      moment: receivedEvents.at(-1)?.ts,
+      measurements,
+    };
   const refused = eventsOf(trace, 'io.error', 'producer').find((e) => e.code === 'EOVERFLOW');
   return {
     passed: false,
@@ -91,21 +116,32 @@ function itemsOnceInOrder(trace: RunTrace): CheckOutcome {
       ? 'A put was refused (EOVERFLOW): the buffer was full, and the producer did not wait for room. Make it wait for an empty slot (a bounded buffer), or give the buffer room for every item.'
       : undefined,
     moment: receivedEvents[firstDifferent]?.ts ?? receivedEvents.at(-1)?.ts,
+    measurements,
   };
 }
 
 const consumerWaitsWhenEmpty = {
   title: 'The consumer waited while the buffer was empty',
   hint: 'The consumer waits only once it catches up: make the producer slower than the consumer for a while (its pause per item after the fast items).',
+  measures: {
+    'empty-waits': { unit: 'waits', title: 'times the consumer, after its first item, found the buffer empty and waited on "full slots" (1 ms or more)' },
+  },
   check(trace: RunTrace): CheckOutcome {
     const waits = blockedWaits(trace, 'consumer', 'buffer: full slots').filter((w) => w.afterItems > 0 && w.levelBefore?.used === 0);
+    // A count of none is a measurement too, once the consumer has taken an item.
+    const measurements = eventsOf(trace, 'message.receive', 'consumer').length > 0 ? { 'empty-waits': waits.length } : undefined;
     if (waits.length === 0)
-      return { passed: false, detail: 'After its first item, the consumer never had to wait for one: the buffer was never empty when it came back.' };
+      return {
+        passed: false,
+        detail: 'After its first item, the consumer never had to wait for one: the buffer was never empty when it came back.',
+        measurements,
+      };
     const top = longest(waits);
     return {
       passed: true,
       detail: `The consumer found the buffer empty ${plural(waits.length, 'time')} and waited on "full slots", up to ${ms(top.durationNs)}.`,
       moment: top.begin.ts,
+      measurements,
     };
   },
 };
@@ -145,6 +181,10 @@ export default defineChecks({
   'same-segment-mapped': {
     title: 'The kernel shows the same /dev/shm file mapped shared in both processes',
     hint: 'The attacher asks for a kernel snapshot once both have the segment mapped: look for it in the trace.',
+    measures: {
+      'shared-mappings': { unit: 'processes', title: "processes the attacher's requested snapshot shows with the segment mapped shared (rw-s)" },
+      'bytes-mapped': { unit: 'bytes', title: "bytes the attacher's mapping of the segment spans in /proc/<pid>/maps" },
+    },
     check(trace) {
       const created = eventsOf(trace, 'object.create', 'creator').find((e) => e.object.type === 'shm');
       if (!created) return { passed: false, detail: 'The creator made no segment.' };
@@ -169,7 +209,11 @@ export default defineChecks({
       const inDevShm = eventsOf(trace, 'kernel.objects').some((e) => e.shm.some((s) => s.path === path));
       const detail = `${path}${inDevShm ? ' (in /dev/shm)' : ' (never seen in /dev/shm)'}: ${describe('creator')}, ${describe('attacher')}.`;
       const shared = (role: string) => seen.get(role)?.perms[3] === 's';
-      if (shared('creator') && shared('attacher') && inDevShm) return { passed: true, detail, moment: request.ts };
+      const measurements = finite({
+        'shared-mappings': [...seen.values()].filter((m) => m?.perms[3] === 's').length,
+        'bytes-mapped': mappedBytes(seen.get('attacher')),
+      });
+      if (shared('creator') && shared('attacher') && inDevShm) return { passed: true, detail, moment: request.ts, measurements };
       const privately = [...seen.entries()].filter(([, m]) => m?.perms[3] === 'p').map(([role]) => role);
       return {
         passed: false,
@@ -178,12 +222,17 @@ export default defineChecks({
           ? `The ${privately.join(' and ')} mapped it private ("p" in ${seen.get(privately[0]!)!.perms}: MAP_PRIVATE, copy-on-write): the same file, but its stores go to its own copy of the pages. Map it shared.`
           : undefined,
         moment: request.ts,
+        measurements,
       };
     },
   },
   'kernel-not-in-transfer': {
     title: "The kernel carried none of the bytes: the consumer's read() count stayed flat",
     hint: 'The consumer asks for a kernel snapshot before its first piece and after its last: both must be in the trace.',
+    measures: {
+      'rchar-growth': { unit: 'bytes', title: "bytes the consumer's rchar (/proc/<pid>/io) grew by during the transfer" },
+      'read-calls': { unit: 'calls', title: "read calls the consumer's syscr (/proc/<pid>/io) grew by during the transfer" },
+    },
     check(trace) {
       const requests = eventsOf(trace, 'snapshot.request', 'consumer').sort((a, b) => (BigInt(a.ts) < BigInt(b.ts) ? -1 : 1));
       const taken = measured(trace, 'bytes taken');
@@ -206,8 +255,9 @@ export default defineChecks({
       const wchar = pBefore?.io && pAfter?.io ? `; the producer's wchar grew by ${formatBytes(pAfter.io.wchar - pBefore.io.wchar)}` : '';
       const through = trace.params.through === 'pipe' ? 'through the pipe' : 'out of the segment';
       const detail = `The consumer took ${formatBytes(taken.value)} ${through}; meanwhile its rchar (/proc/${taken.pid}/io) grew by ${formatBytes(rchar)} in ${plural(syscr, 'read call')}${wchar}.`;
+      const measurements = finite({ 'rchar-growth': rchar, 'read-calls': syscr });
       return rchar * 100 < taken.value
-        ? { passed: true, detail, moment: after.ts }
+        ? { passed: true, detail, moment: after.ts, measurements }
         : {
             passed: false,
             detail,
@@ -216,14 +266,22 @@ export default defineChecks({
                 ? 'Through a pipe the kernel copies every byte: write(2) into its buffer, read(2) out of it, and counts them. Move them through the segment.'
                 : 'The consumer read() the data: a segment is shared by mapping it, not by reading it.',
             moment: after.ts,
+            measurements,
           };
     },
   },
   'producer-waits-when-full': {
     title: 'The producer waited while the buffer was full',
     hint: 'The producer waits only when it gets ahead by a whole buffer: produce more items at full speed, or make the consumer slower.',
+    measures: {
+      'full-waits': { unit: 'waits', title: 'times the producer found every slot full and waited on "empty slots" (1 ms or more)' },
+      'peak-occupancy': { unit: 'items', title: 'the most items the buffer held at once (its level reports)' },
+    },
     check(trace) {
       const waits = blockedWaits(trace, 'producer', 'buffer: empty slots').filter((w) => w.levelBefore && w.levelBefore.used === w.levelBefore.capacity);
+      // Both once the producer has put an item: then a count of no waits is a measurement too.
+      const measurements =
+        eventsOf(trace, 'message.send', 'producer').length > 0 ? finite({ 'full-waits': waits.length, 'peak-occupancy': peakLevel(trace) }) : undefined;
       if (waits.length === 0) {
         const capacity = eventsOf(trace, 'buffer.level')[0]?.capacity;
         const sent = eventsOf(trace, 'message.send', 'producer').length;
@@ -234,6 +292,7 @@ export default defineChecks({
             capacity !== undefined && capacity !== null && capacity >= sent
               ? `The buffer has room for ${plural(capacity, 'item')}, and the producer makes ${sent} (and the "no more" item): it can never fill. Make the buffer smaller.`
               : undefined,
+          measurements,
         };
       }
       const capacity = waits[0]!.levelBefore!.capacity!;
@@ -244,6 +303,7 @@ export default defineChecks({
         passed: true,
         detail: `The producer found ${capacity === 1 ? 'the only slot' : `all ${capacity} slots`} full ${plural(waits.length, 'time')} and waited on "empty slots", up to ${ms(top.durationNs)}.`,
         moment: waits.at(-1)!.begin.ts,
+        measurements,
       };
     },
   },
@@ -251,41 +311,59 @@ export default defineChecks({
   'items-once-in-order': {
     title: 'Every item was taken once, in order',
     hint: 'An item lost or taken twice means a mutex or a semaphore is not doing its job.',
+    measures: {
+      'items-taken': { unit: 'items', title: 'items the consumer took' },
+      'items-lost': { unit: 'items', title: 'items the producer announced that the consumer never took' },
+    },
     check: itemsOnceInOrder,
   },
   'producer-never-waits': {
     title: 'The producer never waited',
     hint: 'In an unbounded buffer there is always room; a wait on "empty slots" means the buffer was bounded.',
+    measures: {
+      'producer-waits': { unit: 'waits', title: 'times the producer waited on "empty slots" for room' },
+      'peak-occupancy': { unit: 'items', title: 'the most items the buffer held at once (its level reports)' },
+    },
     check(trace) {
       const waits = eventsOf(trace, 'io.begin', 'producer').filter((e) => e.op === 'wait' && e.channel === 'buffer: empty slots');
       const levels = eventsOf(trace, 'buffer.level');
       const peak = levels.reduce<StoredEventOf<'buffer.level'> | undefined>((a, b) => (!a || b.used > a.used ? b : a), undefined);
       const bounded = levels.find((l) => l.capacity !== null);
+      // Once the producer has put an item, no wait at all is a count too.
+      const measurements =
+        eventsOf(trace, 'message.send', 'producer').length > 0 ? finite({ 'producer-waits': waits.length, 'peak-occupancy': peak?.used }) : undefined;
       if (bounded) {
         return {
           passed: false,
           detail: `The buffer was bounded (${plural(bounded.capacity!, 'slot')})${waits.length ? `, and the producer waited ${plural(waits.length, 'time')} for an empty slot` : ''}.`,
           moment: waits[0]?.ts ?? bounded.ts,
+          measurements,
         };
       }
       return waits.length === 0
-        ? { passed: true, detail: `The producer never waited for room; the buffer held up to ${plural(peak?.used ?? 0, 'item')}.`, moment: peak?.ts }
-        : { passed: false, detail: `The producer waited ${plural(waits.length, 'time')}.`, moment: waits[0]!.ts };
+        ? { passed: true, detail: `The producer never waited for room; the buffer held up to ${plural(peak?.used ?? 0, 'item')}.`, moment: peak?.ts, measurements }
+        : { passed: false, detail: `The producer waited ${plural(waits.length, 'time')}.`, moment: waits[0]!.ts, measurements };
     },
   },
   'race-loses-updates': {
     title: 'Plain increments lost updates',
     hint: 'A race needs overlap: more increments per process, or more processes.',
+    measures: {
+      'lost-updates': { unit: 'increments', title: "plain round: the increments that ran (the workers' done words) minus what the shared counter reads" },
+      'plain-counter': { unit: 'increments', title: 'plain round: what the shared counter reads at the end' },
+    },
     check(trace) {
       const ran = measured(trace, 'plain: increments run');
       const counter = measured(trace, 'plain: counter');
       if (!ran || !counter) return { passed: false, detail: 'The plain round did not finish.' };
       const lost = ran.value - counter.value;
+      const measurements = { 'lost-updates': lost, 'plain-counter': counter.value };
       if (lost > 0) {
         return {
           passed: true,
           detail: `${lost.toLocaleString('en')} of ${ran.value.toLocaleString('en')} increments were lost (${((100 * lost) / ran.value).toFixed(1)}%): the counter reads ${counter.value.toLocaleString('en')}.`,
           moment: counter.ts,
+          measurements,
         };
       }
       const workers = Number(trace.params.workers);
@@ -294,18 +372,24 @@ export default defineChecks({
         detail: `No update was lost this time: the counter reads ${counter.value.toLocaleString('en')}, all ${ran.value.toLocaleString('en')} increments.`,
         hint: workers === 1 ? 'With one process, nobody can store between its load and its store: a race needs at least two.' : undefined,
         moment: counter.ts,
+        measurements,
       };
     },
   },
   'protection-loses-none': {
     title: 'With protection, no update was lost',
     hint: 'Each increment must be inside the mutex, or be one atomic add.',
+    measures: {
+      'protected-lost': { unit: 'increments', title: 'second round: the increments that ran minus what the shared counter reads' },
+      'protected-counter': { unit: 'increments', title: 'second round: what the shared counter reads at the end' },
+    },
     check(trace) {
       const protection = String(trace.params.protection);
       const ran = measured(trace, `${protection}: increments run`);
       const counter = measured(trace, `${protection}: counter`);
       if (!ran || !counter) return { passed: false, detail: `The ${protection} round did not finish.` };
       const lost = ran.value - counter.value;
+      const measurements = { 'protected-lost': lost, 'protected-counter': counter.value };
       const expected = measured(trace, 'expected')?.value ?? ran.value;
       const notRun = expected - ran.value;
       const notRunText =
@@ -315,6 +399,7 @@ export default defineChecks({
           passed: true,
           detail: `With ${protection === 'mutex' ? 'a mutex around each increment' : 'atomic adds'}, every one of the ${ran.value.toLocaleString('en')} increments that ran counted${notRunText}.`,
           moment: counter.ts,
+          measurements,
         };
       }
       return {
@@ -322,12 +407,16 @@ export default defineChecks({
         detail: `${lost.toLocaleString('en')} of the ${ran.value.toLocaleString('en')} increments that ran were lost in the ${protection === 'none' ? 'second, unprotected' : protection} round${notRunText}.`,
         hint: protection === 'none' ? 'The second round had no protection: choose a mutex or an atomic add.' : undefined,
         moment: counter.ts,
+        measurements,
       };
     },
   },
   'owner-died-recovered': {
     title: 'The kernel told a survivor that the holder died (EOWNERDEAD), and it went on',
     hint: 'This needs the mutex round with one worker killed while it holds the mutex, and a robust mutex.',
+    measures: {
+      'owner-dead-reports': { unit: 'calls', title: 'lock() calls of other processes that returned EOWNERDEAD after the kill' },
+    },
     check(trace) {
       const killed = trace.processes.find((p) => p.role === 'worker' && p.signal === 'SIGKILL');
       if (!killed) {
@@ -345,6 +434,7 @@ export default defineChecks({
         (e): e is StoredEventOf<'io.error'> => e.kind === 'io.error' && e.pid !== killed.pid && e.op === 'wait' && BigInt(e.ts) >= since,
       );
       const ownerDead = failures.find((e) => e.code === 'EOWNERDEAD');
+      const measurements = { 'owner-dead-reports': failures.filter((e) => e.code === 'EOWNERDEAD').length };
       if (!ownerDead) {
         const timedOut = failures.find((e) => e.code === 'ETIMEDOUT');
         return {
@@ -357,6 +447,7 @@ export default defineChecks({
               ? 'The mutex is not robust (PTHREAD_MUTEX_STALLED): the kernel does not mark it when its holder dies. Tick "the mutex is robust".'
               : undefined,
           moment: (timedOut ?? killedAt)?.ts,
+          measurements,
         };
       }
       const survivor = trace.processes.find((p) => p.pid === ownerDead.pid);
@@ -367,18 +458,25 @@ export default defineChecks({
           passed: false,
           detail: `${who} got EOWNERDEAD ${after} after pid ${killed.pid} was killed, but then did not finish (${survivor?.signal ?? `exit code ${survivor?.exitCode ?? 'unknown'}`}).`,
           moment: ownerDead.ts,
+          measurements,
         };
       }
       return {
         passed: true,
         detail: `pid ${killed.pid} was killed (SIGKILL) holding the mutex; ${after} later the lock() of ${who} returned EOWNERDEAD, the kernel's mark. It made the mutex consistent and went on to the end (exit code 0).`,
         moment: ownerDead.ts,
+        measurements,
       };
     },
   },
   'exactly-once': {
     title: 'Every item was consumed exactly once',
     hint: 'An item consumed twice or never means two processes were inside the buffer at once.',
+    measures: {
+      'items-consumed': { unit: 'items', title: 'items the consumers took, all of them together' },
+      'never-consumed': { unit: 'items', title: 'items a producer announced that no consumer took' },
+      'consumed-twice': { unit: 'items', title: 'items taken by more than one consumer, or more than once' },
+    },
     check(trace) {
       const sent = new Set(eventsOf(trace, 'message.send', 'producer').map((e) => e.messageId));
       const receives = inTimeOrder(trace).filter((e): e is StoredEventOf<'message.receive'> => e.kind === 'message.receive' && e.role === 'consumer');
@@ -392,8 +490,9 @@ export default defineChecks({
       const twice = [...counts.values()].filter((n) => n > 1).length;
       const unknown = [...counts.keys()].filter((id) => !sent.has(id)).length;
       if (sent.size === 0) return { passed: false, detail: 'No item was produced.' };
+      const measurements = { 'items-consumed': receives.length, 'never-consumed': missing, 'consumed-twice': twice };
       return missing === 0 && twice === 0 && unknown === 0
-        ? { passed: true, detail: `${plural(sent.size, 'item')}, each consumed exactly once.`, moment: receives.at(-1)?.ts }
+        ? { passed: true, detail: `${plural(sent.size, 'item')}, each consumed exactly once.`, moment: receives.at(-1)?.ts, measurements }
         : {
             passed: false,
             detail: `${missing} never consumed, ${twice} consumed more than once, ${unknown} consumed but never produced.`,
@@ -401,6 +500,7 @@ export default defineChecks({
               ? 'Puts were refused (EOVERFLOW): the buffer was full and the producers did not wait for room, so those items were never in it. Let them wait for an empty slot.'
               : undefined,
             moment: (firstWrong ?? receives.at(-1))?.ts,
+            measurements,
           };
     },
   },
