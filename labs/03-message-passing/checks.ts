@@ -54,6 +54,11 @@ function queuesHeld(trace: RunTrace, names: string[]): Map<string, Map<string, s
   return held;
 }
 
+/** Only the measurements that are numbers: one the trace did not show is left out, never NaN. */
+function finite(measurements: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(measurements).filter((entry): entry is [string, number] => Number.isFinite(entry[1])));
+}
+
 function measures(trace: RunTrace, role: string): Record<string, number> {
   return Object.fromEntries(eventsOf(trace, 'measure', role).map((e) => [e.name, e.value]));
 }
@@ -62,7 +67,17 @@ export default defineChecks({
   'direct-links': {
     title: 'Alice and Bob talked by name, each direction on its own queue, held by the two of them only',
     hint: 'Both processes must run the whole conversation; each asks for a kernel snapshot after it has used both links.',
+    measures: {
+      'alice-bob-queues': { unit: 'queues', title: 'queues alice and bob opened that the kernel view showed either of them holding' },
+    },
     check(trace) {
+      // The queues alice and bob opened, as the kernel view showed them among their descriptors.
+      const theirs = [...eventsOf(trace, 'object.open'), ...eventsOf(trace, 'object.create')]
+        .filter((e) => (e.role === 'alice' || e.role === 'bob') && e.object.type === 'mqueue')
+        .map((e) => e.object.name);
+      const heldByThem = queuesHeld(trace, theirs);
+      const seenQueues = new Set([...(heldByThem.get('alice')?.keys() ?? []), ...(heldByThem.get('bob')?.keys() ?? [])]);
+      const measurements = seenQueues.size > 0 ? { 'alice-bob-queues': seenQueues.size } : undefined;
       const sent = eventsOf(trace, 'message.send').filter((e) => e.role === 'alice' || e.role === 'bob');
       const received = eventsOf(trace, 'message.receive').filter((e) => e.role === 'alice' || e.role === 'bob');
       const rounds = Number(trace.params.messages);
@@ -71,6 +86,7 @@ export default defineChecks({
           passed: false,
           detail: `${sent.length} messages sent and ${received.length} received between alice and bob; expected ${2 * rounds} each.`,
           moment: received.at(-1)?.ts,
+          measurements,
         };
       const names = queueNames(trace);
       const aliceToBob = names.get('link alice→bob');
@@ -86,6 +102,7 @@ export default defineChecks({
             : 'The two directions did not each have their own queue.',
           moment: tookBack[0]?.ts ?? holders[0]?.[1].get(shared ?? ''),
           ...(shared ? { hint: 'A link per direction: each process receives only from a queue the other one sends to.' } : {}),
+          measurements,
         };
       }
       const held = queuesHeld(trace, [aliceToBob, bobToAlice]);
@@ -96,19 +113,26 @@ export default defineChecks({
         return {
           passed: false,
           detail: `The kernel view showed alice holding ${[...(held.get('alice')?.keys() ?? [])].map(shortName).join(' and ') || 'no link queue'}, bob ${[...(held.get('bob')?.keys() ?? [])].map(shortName).join(' and ') || 'no link queue'}.`,
+          measurements,
         };
-      if (others.length > 0) return { passed: false, detail: `The link queues were also held by ${others.join(', ')}: a link joins exactly two processes.` };
+      if (others.length > 0)
+        return { passed: false, detail: `The link queues were also held by ${others.join(', ')}: a link joins exactly two processes.`, measurements };
       const moment = later(held.get('alice')!.get(aliceToBob), held.get('bob')!.get(bobToAlice));
       return {
         passed: true,
         detail: `${rounds} messages alice→bob and ${rounds} answers bob→alice; the kernel view shows alice and bob, and nobody else, each holding both queues, ${shortName(aliceToBob)} and ${shortName(bobToAlice)}: one queue per direction.`,
         moment,
+        measurements,
       };
     },
   },
   'shared-mailbox': {
     title: 'Three senders shared one mailbox, and the receiver got every message',
     hint: 'The receiver must take as many messages as the three senders send; each sender asks for a kernel snapshot once it has opened the mailbox.',
+    measures: {
+      'inbox-holders': { unit: 'processes', title: "processes the kernel view showed holding the inbox's queue" },
+      'receiver-queues': { unit: 'queues', title: 'queues the kernel view showed the receiver holding' },
+    },
     check(trace) {
       const sent = eventsOf(trace, 'message.send').filter((e) => e.role.startsWith('sender-'));
       const received = eventsOf(trace, 'message.receive', 'receiver');
@@ -119,7 +143,13 @@ export default defineChecks({
       const held = inbox ? queuesHeld(trace, [inbox]) : new Map<string, Map<string, string>>();
       const holders = ['receiver', 'sender-1', 'sender-2', 'sender-3'].filter((role) => held.has(role));
       const moment = holders.map((role) => held.get(role)!.get(inbox!)).reduce(later, undefined);
-      if (senders.size !== 3) return { passed: false, detail: `${senders.size} senders sent messages.` };
+      // The mailboxes the receiver made or opened (one shared, or one per sender), as the kernel view showed it holding them.
+      const receiverBoxes = [...eventsOf(trace, 'object.create', 'receiver'), ...eventsOf(trace, 'object.open', 'receiver')]
+        .filter((e) => e.object.type === 'mqueue')
+        .map((e) => e.object.name);
+      const receiverHeld = queuesHeld(trace, receiverBoxes).get('receiver')?.size;
+      const measurements = finite({ 'inbox-holders': inbox ? holders.length : undefined, 'receiver-queues': receiverHeld });
+      if (senders.size !== 3) return { passed: false, detail: `${senders.size} senders sent messages.`, measurements };
       const own = [...new Set(sent.map((e) => e.channel))].filter((c) => c !== 'mailbox inbox').sort();
       if (own.length > 0)
         return {
@@ -127,25 +157,31 @@ export default defineChecks({
           detail: `The senders sent to ${own.length} mailboxes of their own (${own.map((c) => c.replace('mailbox ', '')).join(', ')}): none was shared, and the receiver had to ask each in turn.`,
           moment: received.at(-1)?.ts,
           hint: 'Indirect naming: every sender names the same mailbox, and the receiver takes from that one.',
+          measurements,
         };
       if (missing > 0 || received.length !== sent.length)
-        return { passed: false, detail: `${missing} of ${sent.length} messages were not received.`, moment: received.at(-1)?.ts };
+        return { passed: false, detail: `${missing} of ${sent.length} messages were not received.`, moment: received.at(-1)?.ts, measurements };
       if (holders.length < 4)
         return {
           passed: false,
           detail: `The kernel view showed the mailbox's queue held by ${holders.join(', ') || 'nobody'}, not by all four processes.`,
           moment,
+          measurements,
         };
       return {
         passed: true,
         detail: `${sent.length} messages from 3 senders, all received by one receiver; the kernel view shows all four processes holding the same queue, ${inbox}.`,
         moment,
+        measurements,
       };
     },
   },
   'blocking-receive-waits': {
     title: 'The blocking receive waited for the sender',
     hint: 'The receive waits only if the mailbox is empty when it starts: give the sender a delay.',
+    measures: {
+      'receive-wait': { unit: 'ms', title: "the receiver's longest wait in mq_receive on the empty mailbox" },
+    },
     check(trace) {
       const delayNs = BigInt(Number(trace.params.senderDelayMs)) * 1_000_000n;
       const longest = waits(trace, 'receiver', 'mailbox box: empty').reduce<StoredEventOf<'io.end'> | undefined>(
@@ -155,8 +191,10 @@ export default defineChecks({
       const waited = longest ? BigInt(longest.durationNs) : 0n;
       const sent = eventsOf(trace, 'message.send', 'sender')[0];
       if (!longest) return { passed: false, detail: 'The first receive found a message at once and did not wait.' };
+      const measurements = { 'receive-wait': Math.round(Number(waited) / 1e6) };
       // The receive must have returned after the send began: it waited for that very message.
-      if (sent && BigInt(longest.ts) < BigInt(sent.ts)) return { passed: false, detail: 'The receive returned before the sender sent.', moment: longest.ts };
+      if (sent && BigInt(longest.ts) < BigInt(sent.ts))
+        return { passed: false, detail: 'The receive returned before the sender sent.', moment: longest.ts, measurements };
       // Where the kernel view saw the receiver asleep in the message queue's wait (ipc/mqueue.c, wq_sleep).
       const asleep = eventsOf(trace, 'kernel.snapshot', 'receiver').find(
         (e) => e.state.startsWith('S') && /mq|wq_sleep/.test(e.wchan) && BigInt(e.ts) < BigInt(longest.ts) && BigInt(e.ts) > BigInt(longest.ts) - waited,
@@ -166,6 +204,7 @@ export default defineChecks({
             passed: true,
             detail: `The receiver was blocked in mq_receive for ${ms(waited)}, until the sender sent${asleep ? `; the kernel view shows it asleep in ${asleep.wchan}` : ''}.`,
             moment: asleep?.ts ?? middleOf(longest),
+            measurements,
           }
         : {
             passed: false,
@@ -174,6 +213,7 @@ export default defineChecks({
                 ? `The sender sent as soon as it started: the receive waited only ${ms(waited)}, while the sender started up.`
                 : `The receiver waited only ${ms(waited)} of the sender's ${ms(delayNs)} delay.`,
             moment: middleOf(longest),
+            measurements,
           };
     },
   },
@@ -203,28 +243,49 @@ export default defineChecks({
   'send-to-full-fails': {
     title: 'A non-blocking send to the full mailbox failed with EAGAIN',
     hint: 'The sender must send one more message than the mailbox holds, without the receiver taking any in between.',
+    measures: {
+      'queued-when-refused': { unit: 'messages', title: 'messages mq_getattr showed queued right after the send that failed with EAGAIN' },
+      'sends-before-refused': { unit: 'messages', title: "the sender's messages that went in after the receiver's last receive, before the send that failed" },
+    },
     check(trace) {
       const full = eventsOf(trace, 'io.error', 'sender').find((e) => e.op === 'write' && e.code === 'EAGAIN');
       if (!full) return { passed: false, detail: 'Every non-blocking send found room.' };
       // The depth mq_getattr reported right after the refused send (the mailbox reports it after each call).
       const level = eventsOf(trace, 'buffer.level', 'sender').find((l) => BigInt(l.ts) >= BigInt(full.ts));
+      // The sends that went in since the receiver last took a message, up to the refused one.
+      const lastTaken = eventsOf(trace, 'message.receive', 'receiver')
+        .map((e) => BigInt(e.ts))
+        .filter((t) => t < BigInt(full.ts))
+        .reduce((a, b) => (b > a ? b : a), 0n);
+      const wentIn = eventsOf(trace, 'message.send', 'sender').filter((e) => BigInt(e.ts) > lastTaken && BigInt(e.ts) < BigInt(full.ts)).length;
       return {
         passed: true,
         detail: `mq_send failed with EAGAIN instead of waiting${level ? `: mq_getattr showed ${level.used} of ${level.capacity} messages queued` : ''}.`,
         moment: full.ts,
+        measurements: finite({ 'queued-when-refused': level?.used, 'sends-before-refused': wentIn }),
       };
     },
   },
   'buffering-behaviour': {
     title: 'The sender waited exactly as the buffering says',
     hint: 'Bounded: the sender waits when the mailbox is full. Zero: each send waits for the receiver. Unbounded: the sender never waits.',
+    measures: {
+      'sender-waits': { unit: 'waits', title: "waits of the sender that lasted 1 ms or more (for room, or for the receiver's acknowledgement)" },
+      'peak-depth': { unit: 'messages', title: 'the most messages mq_getattr showed queued in the mailbox at once' },
+    },
     check(trace) {
       const buffering = String(trace.params.buffering);
       const sends = eventsOf(trace, 'message.send', 'sender');
       const receives = eventsOf(trace, 'message.receive', 'receiver');
-      if (sends.length === 0 || receives.length !== sends.length)
-        return { passed: false, detail: `${sends.length} sent, ${receives.length} received.`, moment: receives.at(-1)?.ts };
       const senderWaits = eventsOf(trace, 'io.end', 'sender').filter((e) => e.op === 'wait' && BigInt(e.durationNs) >= 1_000_000n);
+      const depths = eventsOf(trace, 'buffer.level').filter((l) => l.channel === 'mailbox link');
+      // Once the sender has sent: how often it waited (none is a count too), and how deep the mailbox got.
+      const measurements =
+        sends.length > 0
+          ? finite({ 'sender-waits': senderWaits.length, 'peak-depth': depths.length ? Math.max(...depths.map((l) => l.used)) : undefined })
+          : undefined;
+      if (sends.length === 0 || receives.length !== sends.length)
+        return { passed: false, detail: `${sends.length} sent, ${receives.length} received.`, moment: receives.at(-1)?.ts, measurements };
       if (buffering === 'zero') {
         // Rendezvous: message k+1 is sent only after the receiver took message k. "Took" is the
         // receiver's level report right after mq_receive (before its acknowledgement); compare the
@@ -236,11 +297,13 @@ export default defineChecks({
               passed: true,
               detail: `Each of the ${sends.length} sends returned only after the receiver took the message: the sender never got ahead.`,
               moment: senderWaits[0] ? middleOf(senderWaits[0]) : sends.at(-1)!.ts,
+              measurements,
             }
           : {
               passed: false,
               detail: `Message ${early + 1} was sent before the receiver had taken message ${early}: the sender got ahead, that is not a rendezvous.`,
               moment: sends[Math.max(0, early)]?.ts,
+              measurements,
             };
       }
       const levels = eventsOf(trace, 'buffer.level').filter((l) => l.channel === 'mailbox link');
@@ -251,12 +314,14 @@ export default defineChecks({
               passed: true,
               detail: `The sender never waited; mq_getattr showed up to ${peak?.used ?? 0} of ${peak?.capacity ?? '?'} messages queued.`,
               moment: peak?.ts,
+              measurements,
             }
           : {
               passed: false,
               detail: `The sender waited ${senderWaits.length} times: the mailbox held only ${peak?.capacity ?? '?'} messages.`,
               moment: middleOf(senderWaits[0]!),
               hint: 'The kernel gave a mailbox smaller than the messages sent: ask for more (or send fewer).',
+              measurements,
             };
       }
       const fullWaits = senderWaits.filter((e) => e.channel === 'mailbox link: full');
@@ -266,19 +331,26 @@ export default defineChecks({
             passed: true,
             detail: `mq_getattr showed the mailbox full (${full.used} of ${full.capacity} messages), and the sender waited ${fullWaits.length} times for room.`,
             moment: middleOf(fullWaits[0]!),
+            measurements,
           }
         : {
             passed: false,
             detail: 'The sender never found the mailbox full: send more messages than it holds, or make the receiver slower.',
             moment: levels.at(-1)?.ts,
+            measurements,
           };
     },
   },
   'kernel-limits': {
     title: 'The kernel refused an "unbounded" mailbox: every queue has a limit',
     hint: 'Ask for more messages than the kernel allows: more than /proc/sys/fs/mqueue/msg_max (10 by default) for an ordinary process, more than 65536 for one with CAP_SYS_RESOURCE.',
+    measures: {
+      'msg-max': { unit: 'messages', title: '/proc/sys/fs/mqueue/msg_max as the sender read it: the most messages per queue for an ordinary process' },
+      'msgsize-max': { unit: 'bytes', title: '/proc/sys/fs/mqueue/msgsize_max as the sender read it: the largest message for an ordinary process' },
+    },
     check(trace) {
       const limits = measures(trace, 'sender');
+      const measurements = finite({ 'msg-max': limits.msg_max, 'msgsize-max': limits.msgsize_max });
       const ask = Number(trace.params.unboundedAsk);
       const refused = eventsOf(trace, 'io.error', 'sender').find((e) => e.op === 'open' && e.channel === 'mailbox unbounded');
       const granted = eventsOf(trace, 'object.create', 'sender').find((e) => e.channel === 'mailbox unbounded');
@@ -288,30 +360,44 @@ export default defineChecks({
           passed: true,
           detail: `mq_open of a mailbox of ${ask.toLocaleString('en')} messages failed with ${refused.code} (the limits here: ${known}): "unbounded" is never unbounded.`,
           moment: refused.ts,
+          measurements,
         };
       return granted
         ? {
             passed: false,
             detail: `The kernel granted a mailbox of ${ask.toLocaleString('en')} messages (${granted.detail ?? ''}): that is within its limits (${known}).`,
             moment: granted.ts,
+            measurements,
           }
-        : { passed: false, detail: 'The sender did not ask the kernel for an unbounded mailbox.' };
+        : { passed: false, detail: 'The sender did not ask the kernel for an unbounded mailbox.', measurements };
     },
   },
   'sizes-compared': {
     title: "The kernel delivered each message at its own size, up to the mailbox's message size",
     hint: 'Both rounds must deliver every record.',
+    measures: {
+      'too-long-taken': { unit: 'bytes', title: 'bytes the mailbox took of the message one byte longer than mq_msgsize (0: refused whole)' },
+      'fixed-bytes': { unit: 'bytes', title: 'the lengths mq_receive returned in the fixed-size round, added up' },
+      'variable-bytes': { unit: 'bytes', title: 'the lengths mq_receive returned in the variable-size round, added up' },
+    },
     check(trace) {
       const m = measures(trace, 'receiver');
       const records = Number(trace.params.records);
       const msgsize = m.mq_msgsize;
       const tooLong = eventsOf(trace, 'io.error', 'sender').find((e) => e.op === 'write' && e.code === 'EMSGSIZE');
       const lastMeasure = eventsOf(trace, 'measure', 'receiver').at(-1)?.ts;
+      // The too-long send: refused (an io.error, nothing taken), or taken (its io.end says how much).
+      const tooLongTaken = tooLong
+        ? 0
+        : eventsOf(trace, 'io.end', 'sender').find((e) => e.op === 'write' && e.channel === 'mailbox records' && msgsize !== undefined && e.bytes > msgsize)
+            ?.bytes;
+      const measurements = finite({ 'too-long-taken': tooLongTaken, 'fixed-bytes': m['fixed: bytes'], 'variable-bytes': m['variable: bytes'] });
       if (m['fixed: messages'] !== records || m['variable: messages'] !== records || msgsize === undefined)
         return {
           passed: false,
           detail: `Received ${m['fixed: messages'] ?? 0} fixed and ${m['variable: messages'] ?? 0} variable messages of ${records}.`,
           moment: lastMeasure,
+          measurements,
         };
       const fixedBytes = m['fixed: bytes']!;
       const variableBytes = m['variable: bytes']!;
@@ -321,6 +407,7 @@ export default defineChecks({
           passed: false,
           detail: `The fixed-size messages came out between ${m['fixed: shortest']} and ${m['fixed: longest']} bytes, not all ${msgsize}.`,
           moment: lastMeasure,
+          measurements,
         };
       if (m['variable: shortest'] === m['variable: longest'])
         return {
@@ -328,12 +415,14 @@ export default defineChecks({
           detail: `Every variable-size message came out at ${m['variable: longest']} bytes, the same as the fixed ones: ${fixedBytes.toLocaleString('en')} bytes both ways, nothing was padded (${rates}).`,
           moment: lastMeasure,
           hint: 'With records all of one length, fixed-size messages waste nothing: choose varied record lengths.',
+          measurements,
         };
       if (!tooLong)
         return {
           passed: false,
           detail: `The mailbox took a message longer than its message size (${msgsize} bytes).`,
           hint: 'The sender sends one byte more than mq_msgsize at the end: the kernel should refuse it.',
+          measurements,
         };
       return {
         passed: true,
@@ -342,12 +431,17 @@ export default defineChecks({
           `${m['variable: shortest']} to ${m['variable: longest']} bytes (${variableBytes.toLocaleString('en')}): the padding was ` +
           `${(100 - (100 * variableBytes) / fixedBytes).toFixed(0)}% of the fixed-size bytes. ${rates}. A message of ${msgsize + 1} bytes was refused with EMSGSIZE.`,
         moment: tooLong.ts,
+        measurements,
       };
     },
   },
   'exactly-one-receiver': {
     title: 'Each message was delivered to exactly one receiver',
     hint: 'A message received twice or never would mean the mailbox is not doing its job.',
+    measures: {
+      'messages-received': { unit: 'messages', title: 'messages the receivers took, all of them together' },
+      'received-twice': { unit: 'messages', title: 'messages that reached more than one receiver' },
+    },
     check(trace) {
       const sent = [...new Set(eventsOf(trace, 'message.send', 'sender').map((e) => e.messageId))];
       const receives = eventsOf(trace, 'message.receive', 'receiver');
@@ -356,8 +450,14 @@ export default defineChecks({
       const missing = sent.filter((id) => !counts.has(id)).length;
       const twice = [...counts.values()].filter((n) => n > 1).length;
       if (sent.length === 0) return { passed: false, detail: 'Nothing was sent.' };
+      const measurements = { 'messages-received': receives.length, 'received-twice': twice };
       return missing === 0 && twice === 0
-        ? { passed: true, detail: `${sent.length} message${sent.length === 1 ? '' : 's'}, each received by exactly one receiver.`, moment: receives.at(-1)?.ts }
+        ? {
+            passed: true,
+            detail: `${sent.length} message${sent.length === 1 ? '' : 's'}, each received by exactly one receiver.`,
+            moment: receives.at(-1)?.ts,
+            measurements,
+          }
         : {
             passed: false,
             detail: `Of ${sent.length} messages, ${[missing > 0 ? `${missing} never reached a receiver` : '', twice > 0 ? `${twice} reached more than one` : ''].filter(Boolean).join(' and ')}.`,
@@ -365,18 +465,30 @@ export default defineChecks({
             ...(twice > 0 && trace.params.mailboxes === 'one per receiver'
               ? { hint: 'With a mailbox each, every receiver got its own copy: a shared mailbox is what hands each message to one receiver.' }
               : {}),
+            measurements,
           };
     },
   },
   'all-receivers-worked': {
     title: 'Every receiver got some of the messages',
     hint: 'With very few messages one receiver may take them all: send more.',
+    measures: {
+      'receivers-served': { unit: 'processes', title: 'receivers that got at least one message' },
+      'busiest-receiver': { unit: 'messages', title: 'messages the receiver that got the most got' },
+      'idlest-receiver': { unit: 'messages', title: 'messages the receiver that got the fewest got (0 if one got none)' },
+    },
     check(trace) {
       const byPid = new Map<number, number>();
       const receives = eventsOf(trace, 'message.receive', 'receiver');
       for (const e of receives) byPid.set(e.pid, (byPid.get(e.pid) ?? 0) + 1);
       const want = Number(trace.params.receivers);
       const messages = eventsOf(trace, 'message.send', 'sender').length;
+      // Every receiver the run started, with how many messages it got (none for one that got none).
+      const perReceiver = trace.processes.filter((p) => p.role === 'receiver').map((p) => byPid.get(p.pid) ?? 0);
+      const measurements =
+        perReceiver.length > 0
+          ? { 'receivers-served': byPid.size, 'busiest-receiver': Math.max(...perReceiver), 'idlest-receiver': Math.min(...perReceiver) }
+          : undefined;
       return {
         passed: byPid.size === want,
         detail: `${byPid.size} of ${want} receivers got messages: ${[...byPid.values()].join(' + ') || 0}${trace.params.mailboxes === 'one per receiver' ? ' (each had a mailbox of its own)' : '; which one gets a message is up to the kernel and the scheduler'}.`,
@@ -384,6 +496,7 @@ export default defineChecks({
         ...(byPid.size < want && messages < want
           ? { hint: `${messages} message${messages === 1 ? '' : 's'} cannot reach ${want} receivers: send more messages than there are receivers.` }
           : {}),
+        measurements,
       };
     },
   },
