@@ -341,7 +341,12 @@ export default defineChecks({
         };
       }
       return waits.length === 0
-        ? { passed: true, detail: `The producer never waited for room; the buffer held up to ${plural(peak?.used ?? 0, 'item')}.`, moment: peak?.ts, measurements }
+        ? {
+            passed: true,
+            detail: `The producer never waited for room; the buffer held up to ${plural(peak?.used ?? 0, 'item')}.`,
+            moment: peak?.ts,
+            measurements,
+          }
         : { passed: false, detail: `The producer waited ${plural(waits.length, 'time')}.`, moment: waits[0]!.ts, measurements };
     },
   },
