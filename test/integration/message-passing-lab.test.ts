@@ -3,8 +3,9 @@
  * on a correct run and fail on one that does not show the behaviour, and no queue is left behind.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import type { RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEventOf } from '../../main/contract/trace-events.js';
 import { native } from '../../main/native/index.js';
 import checks from '../../labs/03-message-passing/checks.js';
@@ -38,6 +39,19 @@ function mqueueListing(): string[] {
   }
 }
 
+/** What the run's checks measured, for grading answers: id → "value unit" (undefined when no check measured it). */
+function measured(summary: Pick<RunSummary, 'checks'>, id: string): string | undefined {
+  const m = summary.checks.flatMap((c) => c.measurements ?? []).find((x) => x.id === id);
+  return m && `${m.value} ${m.unit}`;
+}
+
+function measuredValue(summary: Pick<RunSummary, 'checks'>, id: string, unit: string): number {
+  const m = summary.checks.flatMap((c) => c.measurements ?? []).find((x) => x.id === id);
+  assert.ok(m, `the run measured ${id}`);
+  assert.equal(m.unit, unit, `${id} is in ${unit}`);
+  return m.value;
+}
+
 /** What the lab's checks see of a finished run. */
 const run = (scenarioId: string, stepId: string, params: Record<string, number | string | boolean> = {}) =>
   runToEnd(harness.engine, { labId: 'message-passing', scenarioId, stepId, params });
@@ -59,6 +73,10 @@ describe('message passing lab', () => {
     assert.deepEqual(holders('link-alice-bob'), ['alice', 'bob']);
     assert.deepEqual(holders('link-bob-alice'), ['alice', 'bob']);
     assert.deepEqual(holders('inbox'), ['receiver', 'sender-1', 'sender-2', 'sender-3']);
+    // The measurements the questions are graded against agree with the kernel view.
+    assert.equal(measured(summary, 'alice-bob-queues'), '2 queues');
+    assert.equal(measured(summary, 'inbox-holders'), `${holders('inbox').length} processes`);
+    assert.equal(measured(summary, 'receiver-queues'), '1 queues');
 
     // No parameter removes the behaviour, so the checks are shown to fail on the same trace without it.
     const trace = traceOf({ run: summary, stored });
@@ -77,10 +95,13 @@ describe('message passing lab', () => {
     // The variants: one queue for both directions; a mailbox per sender.
     const oneQueue = await run('naming', 'naming', { aliceBobQueues: 'one' });
     assert.deepEqual(checksOf(oneQueue.run), { 'direct-links': false, 'shared-mailbox': true });
+    assert.equal(measured(oneQueue.run, 'alice-bob-queues'), '1 queues');
     assert.deepEqual(queuesLeft(oneQueue.run.runId, ['talk', 'inbox']), []);
     assertNothingLeft(oneQueue.run);
     const perSender = await run('naming', 'naming', { inboxes: 'per-sender' });
     assert.deepEqual(checksOf(perSender.run), { 'direct-links': true, 'shared-mailbox': false });
+    assert.equal(measured(perSender.run, 'receiver-queues'), '3 queues');
+    assert.equal(measured(perSender.run, 'inbox-holders'), undefined, 'no shared inbox to count holders of');
     assert.deepEqual(queuesLeft(perSender.run.runId, ['inbox-1', 'inbox-2', 'inbox-3']), []);
     assertNothingLeft(perSender.run);
     const twoSenders = { ...trace, events: trace.events.filter((e) => e.role !== 'sender-3') };
@@ -90,8 +111,14 @@ describe('message passing lab', () => {
   });
 
   it('step blocking: a blocking receive waits, a non-blocking one returns the null message, a send to a full mailbox fails with EAGAIN', async () => {
-    const { run: summary } = await run('blocking', 'blocking');
+    const { run: summary, stored } = await run('blocking', 'blocking');
     assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
+    // The receive waited about the sender's 800 ms (the check passes from 400 ms on); 3 sends filled the mailbox.
+    const waited = stored.filter((e): e is StoredEventOf<'io.end'> => e.kind === 'io.end' && e.role === 'receiver' && e.op === 'wait');
+    assert.equal(measuredValue(summary, 'receive-wait', 'ms'), Math.round(Math.max(...waited.map((e) => Number(e.durationNs))) / 1e6));
+    assert.ok(measuredValue(summary, 'receive-wait', 'ms') >= 400, measured(summary, 'receive-wait'));
+    assert.equal(measured(summary, 'sends-before-refused'), '3 messages');
+    assert.equal(measured(summary, 'queued-when-refused'), '3 messages');
     assertNothingLeft(summary);
     const quick = await run('blocking', 'blocking', { senderDelayMs: 0 });
     assert.equal(checksOf(quick.run)['blocking-receive-waits'], false, 'with no delay the first receive may not wait long');
@@ -102,6 +129,12 @@ describe('message passing lab', () => {
     for (const buffering of ['bounded', 'zero', 'unbounded']) {
       const { run: summary, stored } = await run('buffering', 'buffering', { buffering });
       assert.equal(summary.status, 'passed', `${buffering}: ${JSON.stringify(summary.checks, null, 2)}`);
+      // 8 messages, a receiver at 150 ms each: bounded (3) waits for the 5 that do not fit, zero for every one, unbounded never.
+      assert.equal(measured(summary, 'sender-waits'), `${{ bounded: 5, zero: 8, unbounded: 0 }[buffering]} waits`, buffering);
+      if (buffering === 'bounded') assert.equal(measured(summary, 'peak-depth'), '3 messages');
+      if (buffering === 'zero') assert.equal(measured(summary, 'peak-depth'), undefined, 'a rendezvous has no mailbox of waiting messages');
+      if (buffering === 'unbounded') assert.ok(measuredValue(summary, 'peak-depth', 'messages') <= 8, measured(summary, 'peak-depth'));
+      assert.equal(measuredValue(summary, 'msg-max', 'messages'), Number(readFileSync('/proc/sys/fs/mqueue/msg_max', 'utf8')));
       assertNothingLeft(summary);
       if (buffering === 'zero') {
         // A sender that got ahead of the receiver (it took each message late) is no rendezvous.
@@ -115,6 +148,7 @@ describe('message passing lab', () => {
     }
     const fast = await run('buffering', 'buffering', { buffering: 'bounded', receiverDelayMs: 0, messages: 2 });
     assert.equal(checksOf(fast.run)['buffering-behaviour'], false, 'a bounded mailbox that never fills shows no waiting');
+    assert.equal(measured(fast.run, 'sender-waits'), '0 waits');
     // The kernel refuses a million-message queue (EINVAL) but grants two slots: then the "unbounded"
     // sender waits, and the limit check has nothing refused to show.
     const small = await run('buffering', 'buffering', { buffering: 'unbounded', unboundedAsk: 2 });
@@ -142,6 +176,9 @@ describe('message passing lab', () => {
       stored.some((e) => e.kind === 'io.error' && e.role === 'sender' && e.code === 'EMSGSIZE'),
       'a message one byte too long was refused',
     );
+    assert.equal(measured(summary, 'too-long-taken'), '0 bytes', 'refused whole, not cut');
+    assert.equal(measured(summary, 'fixed-bytes'), `${500 * longest} bytes`);
+    assert.equal(measuredValue(summary, 'variable-bytes', 'bytes'), value('variable: bytes'));
     assertNothingLeft(summary);
 
     // Records all of one length leave nothing to pad: the check fails.
@@ -154,6 +191,12 @@ describe('message passing lab', () => {
     const { run: summary, stored } = await run('receivers', 'several-receivers');
     assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
     assert.equal(stored.filter((e) => e.kind === 'message.receive').length, 60);
+    assert.equal(measured(summary, 'messages-received'), '60 messages');
+    assert.equal(measured(summary, 'received-twice'), '0 messages');
+    assert.equal(measured(summary, 'receivers-served'), '3 processes');
+    const busiest = measuredValue(summary, 'busiest-receiver', 'messages');
+    const idlest = measuredValue(summary, 'idlest-receiver', 'messages');
+    assert.ok(busiest >= 20 && idlest <= 20 && idlest > 0, `${busiest} and ${idlest} of 60`);
     assertNothingLeft(summary);
     const one = await run('receivers', 'several-receivers', { messages: 1 });
     assert.equal(checksOf(one.run)['exactly-one-receiver'], true);
@@ -164,6 +207,8 @@ describe('message passing lab', () => {
     const copies = await run('receivers', 'several-receivers', { mailboxes: 'one per receiver' });
     assert.equal(checksOf(copies.run)['exactly-one-receiver'], false, 'a mailbox each: every receiver gets a copy of every message');
     assert.equal(copies.stored.filter((e) => e.kind === 'message.receive').length, 180);
+    assert.equal(measured(copies.run, 'messages-received'), '180 messages');
+    assert.equal(measured(copies.run, 'received-twice'), '60 messages');
     assertNothingLeft(copies.run);
   });
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import type { RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, waitForEvent, type Harness } from '../support/engine-harness.js';
 
@@ -26,6 +27,19 @@ function measure(events: StoredEvent[], name: string): number | undefined {
   return events.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === name)?.value;
 }
 
+/** What the run's checks measured, for grading answers: id → "value unit" (undefined when no check measured it). */
+function measured(run: Pick<RunSummary, 'checks'>, id: string): string | undefined {
+  const m = run.checks.flatMap((c) => c.measurements ?? []).find((x) => x.id === id);
+  return m && `${m.value} ${m.unit}`;
+}
+
+function measuredValue(run: Pick<RunSummary, 'checks'>, id: string, unit: string): number {
+  const m = run.checks.flatMap((c) => c.measurements ?? []).find((x) => x.id === id);
+  assert.ok(m, `the run measured ${id}`);
+  assert.equal(m.unit, unit, `${id} is in ${unit}`);
+  return m.value;
+}
+
 describe('shared memory lab', () => {
   it('step segment: an unrelated process attaches the segment by name; the snapshot it asks for shows both mapping the same /dev/shm file shared', async () => {
     const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'segment', stepId: 'segment', params: { holdMs: 0 } });
@@ -43,6 +57,9 @@ describe('shared memory lab', () => {
       run.checks.every((c) => typeof c.moment === 'string'),
       'every check names its moment',
     );
+    // The measurements the step's questions are graded against: both mappings shared, one page each.
+    assert.equal(measured(run, 'shared-mappings'), '2 processes');
+    assert.equal(measured(run, 'bytes-mapped'), '4096 bytes');
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
   });
@@ -64,6 +81,8 @@ describe('shared memory lab', () => {
       "attacher.some((e) => e.maps?.some((m) => m.perms === 'rw-p'))",
     );
     assert.match(run.checks.find((c) => c.id === 'same-segment-mapped')!.hint ?? '', /MAP_PRIVATE/);
+    assert.equal(measured(run, 'shared-mappings'), '1 processes', "only the creator's mapping is shared");
+    assert.equal(measured(run, 'bytes-mapped'), '4096 bytes');
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
   });
@@ -80,6 +99,12 @@ describe('shared memory lab', () => {
     assert.equal(pipe.run.status, 'failed');
     assert.equal(checksOf(pipe.run)['kernel-not-in-transfer'], false);
     assert.match(pipe.run.checks[0]!.detail, /rchar \(\/proc\/\d+\/io\) grew by 16 MiB|rchar \(\/proc\/\d+\/io\) grew by 167772\d\d bytes/);
+    // rchar and syscr as the questions see them: a few bytes and calls (the lab's own) through the segment,
+    // every byte in one read per 64 KiB piece (and the read of end of file) through the pipe.
+    assert.ok(measuredValue(shm.run, 'rchar-growth', 'bytes') < 64 * 1024, measured(shm.run, 'rchar-growth'));
+    assert.ok(measuredValue(shm.run, 'read-calls', 'calls') < 16, measured(shm.run, 'read-calls'));
+    assert.ok(measuredValue(pipe.run, 'rchar-growth', 'bytes') >= 16 * 1024 * 1024, measured(pipe.run, 'rchar-growth'));
+    assert.ok(measuredValue(pipe.run, 'read-calls', 'calls') >= 16 * 16 + 1, measured(pipe.run, 'read-calls'));
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(shm.run);
     assertNothingLeft(pipe.run);
@@ -94,6 +119,12 @@ describe('shared memory lab', () => {
       'levels.every((l) => l.capacity === 4 && l.used >= 0 && l.used <= 4)',
     );
     assert.ok(levels.some((l) => l.used === 4) && levels.some((l) => l.used === 0), 'levels.some((l) => l.used === 4) && levels.some((l) => l.used === 0)');
+    // 10 fast items into 4 slots: the 6 the buffer cannot hold each wait (the consumer starts after the 4th).
+    assert.ok(measuredValue(run, 'full-waits', 'waits') >= 5 && measuredValue(run, 'full-waits', 'waits') <= 6, measured(run, 'full-waits'));
+    assert.equal(measured(run, 'peak-occupancy'), '4 items');
+    assert.ok(measuredValue(run, 'empty-waits', 'waits') > 0, measured(run, 'empty-waits'));
+    assert.equal(measured(run, 'items-taken'), '20 items');
+    assert.equal(measured(run, 'items-lost'), '0 items');
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
   });
@@ -104,6 +135,7 @@ describe('shared memory lab', () => {
     assert.equal(run.status, 'failed');
     assert.equal(checksOf(run)['producer-waits-when-full'], false);
     assert.equal(checksOf(run)['items-once-in-order'], true);
+    assert.equal(measured(run, 'full-waits'), '0 waits', 'no wait is a count too');
     assertNothingLeft(run);
   });
 
@@ -121,16 +153,22 @@ describe('shared memory lab', () => {
       "stored.some((e) => e.kind === 'io.error' && e.role === 'producer' && e.code === 'EOVERFLOW')",
     );
     assert.match(run.checks.find((c) => c.id === 'items-once-in-order')!.hint, /EOVERFLOW/);
+    assert.equal(measured(run, 'items-lost'), '1 items', 'the refused item; the producer stops there');
+    assert.equal(measured(run, 'full-waits'), '0 waits');
     assert.deepEqual(mySegments(), []);
     assertNothingLeft(run);
   });
 
   it('step unbounded-buffer: the producer never waits; made bounded, it does', async () => {
-    const { run } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'unbounded', stepId: 'unbounded-buffer' });
+    const { run, stored } = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'unbounded', stepId: 'unbounded-buffer' });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    assert.equal(measured(run, 'producer-waits'), '0 waits');
+    const levels = stored.filter((e): e is StoredEventOf<'buffer.level'> => e.kind === 'buffer.level');
+    assert.equal(measuredValue(run, 'peak-occupancy', 'items'), Math.max(...levels.map((l) => l.used)));
     assertNothingLeft(run);
     const bounded = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'unbounded', stepId: 'unbounded-buffer', params: { bounded: true } });
     assert.equal(checksOf(bounded.run)['producer-never-waits'], false);
+    assert.ok(measuredValue(bounded.run, 'producer-waits', 'waits') > 0, measured(bounded.run, 'producer-waits'));
     assertNothingLeft(bounded.run);
     const tooSmall = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'unbounded', stepId: 'unbounded-buffer', params: { room: 4 } });
     assert.equal(checksOf(tooSmall.run)['items-once-in-order'], false);
@@ -144,10 +182,16 @@ describe('shared memory lab', () => {
       assert.ok(measure(stored, 'plain: lost updates')! > 0, "measure(stored, 'plain: lost updates')! > 0");
       assert.equal(measure(stored, `${protection}: lost updates`), 0);
       assert.equal(measure(stored, `${protection}: counter`), measure(stored, 'expected'));
+      // What the questions are graded against: the run's own lost updates, and none with protection.
+      assert.equal(measuredValue(run, 'lost-updates', 'increments'), measure(stored, 'plain: lost updates'));
+      assert.equal(measuredValue(run, 'plain-counter', 'increments'), measure(stored, 'plain: counter'));
+      assert.equal(measured(run, 'protected-lost'), '0 increments');
+      assert.equal(measured(run, 'protected-counter'), '400000 increments');
       assertNothingLeft(run);
     }
     const alone = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'race-condition', params: { workers: 1 } });
     assert.deepEqual(checksOf(alone.run), { 'race-loses-updates': false, 'protection-loses-none': true });
+    assert.equal(measured(alone.run, 'lost-updates'), '0 increments');
     assertNothingLeft(alone.run);
   });
 
@@ -166,6 +210,10 @@ describe('shared memory lab', () => {
       measure(stored, 'mutex: increments run')! < measure(stored, 'expected')!,
       "measure(stored, 'mutex: increments run')! < measure(stored, 'expected')!",
     );
+    // The killed worker ran half of its 100,000, the survivor all of its own: 150,000, none lost, one EOWNERDEAD.
+    assert.equal(measured(run, 'protected-counter'), '150000 increments');
+    assert.equal(measured(run, 'protected-lost'), '0 increments');
+    assert.equal(measured(run, 'owner-dead-reports'), '1 calls');
     assertNothingLeft(run);
   });
 
@@ -178,6 +226,7 @@ describe('shared memory lab', () => {
     );
     assert.ok(!stored.some((e) => e.kind === 'io.error' && e.code === 'EOWNERDEAD'), "!stored.some((e) => e.kind === 'io.error' && e.code === 'EOWNERDEAD')");
     assert.match(run.checks.find((c) => c.id === 'owner-died-recovered')!.hint ?? '', /not robust/);
+    assert.equal(measured(run, 'owner-dead-reports'), '0 calls');
     assertNothingLeft(run);
   });
 
@@ -186,6 +235,9 @@ describe('shared memory lab', () => {
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
     const received = stored.filter((e) => e.kind === 'message.receive');
     assert.equal(received.length, 3 * 50);
+    assert.equal(measured(run, 'items-consumed'), '150 items');
+    assert.equal(measured(run, 'never-consumed'), '0 items');
+    assert.equal(measured(run, 'consumed-twice'), '0 items');
     assertNothingLeft(run);
     // Producers that do not wait for room have puts refused: those items are never consumed.
     const refused = await runToEnd(harness.engine, {
@@ -195,6 +247,7 @@ describe('shared memory lab', () => {
       params: { waitForRoom: false },
     });
     assert.equal(checksOf(refused.run)['exactly-once'], false);
+    assert.ok(measuredValue(refused.run, 'never-consumed', 'items') > 0, measured(refused.run, 'never-consumed'));
     assert.ok(
       refused.stored.some((e) => e.kind === 'io.error' && e.code === 'EOVERFLOW'),
       "refused.stored.some((e) => e.kind === 'io.error' && e.code === 'EOVERFLOW')",
