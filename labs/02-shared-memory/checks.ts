@@ -399,6 +399,15 @@ export default defineChecks({
       const notRun = expected - ran.value;
       const notRunText =
         notRun > 0 ? ` (${notRun.toLocaleString('en')} more never ran: their worker was killed or gave up, and they do not count as lost)` : '';
+      // Unprotected, nothing lost is luck (the workers did not overlap where it mattered), not protection.
+      if (lost === 0 && protection === 'none')
+        return {
+          passed: false,
+          detail: `The second round had no protection; none of its ${ran.value.toLocaleString('en')} increments happened to be lost, as can happen when the workers barely overlap${notRunText}.`,
+          hint: 'Choose a mutex or an atomic add for the second round: then no update can be lost, however the workers overlap.',
+          moment: counter.ts,
+          measurements,
+        };
       if (lost === 0) {
         return {
           passed: true,

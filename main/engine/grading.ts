@@ -100,7 +100,13 @@ function within(off: number, expected: number, tolerance: Tolerance): boolean {
 }
 
 function amount(value: number, unit: string): string {
-  return `${value.toLocaleString('en-US', { maximumFractionDigits: 3 })} ${unit}`;
+  return `${value.toLocaleString('en-US', { maximumFractionDigits: 3 })} ${value === 1 ? singular(unit) : unit}`;
+}
+
+/** "1 process", "1 write", "1 byte"; units of time (ms, µs) and others not ending in a plural s stay. */
+function singular(unit: string): string {
+  if (/^[mµun]?s$/.test(unit) || !unit.endsWith('s')) return unit;
+  return unit.endsWith('sses') ? unit.slice(0, -2) : unit.slice(0, -1);
 }
 
 function percent(fraction: number): string {

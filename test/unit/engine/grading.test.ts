@@ -64,6 +64,13 @@ describe('gradeAnswer: numbers against a measurement', () => {
     assert.equal(gradeAnswer({ ...capacity, right: { absolute: 0.1 }, close: null }, 1.2, measured(1)).verdict, 'wrong');
   });
 
+  it('says a unit in the singular for one of it', () => {
+    const processes = { ...capacity, unit: 'processes', expected: { value: 1 } };
+    assert.equal(gradeAnswer(processes, 1, []).feedback, 'You predicted 1 process; the answer is 1 process.');
+    assert.match(gradeAnswer({ ...capacity, unit: 'writes', expected: { value: 2 } }, 1, []).feedback, /^You predicted 1 write; the answer is 2 writes/);
+    assert.match(gradeAnswer({ ...capacity, unit: 'ms', expected: { value: 1 } }, 1, []).feedback, /1 ms; the answer is 1 ms/);
+  });
+
   it('grades against a fixed value when the question names one', () => {
     const pipeBuf = { ...capacity, expected: { value: 4096 }, close: null };
     assert.equal(gradeAnswer(pipeBuf, 4096, []).verdict, 'right');

@@ -52,6 +52,20 @@ describe('loadLabs', () => {
   });
 });
 
+describe('the shipped labs ask', () => {
+  it('at least one graded question on every step, and a closing quiz in every lab', async () => {
+    const { labs } = await loadLabs(join(root, 'labs'), join(root, 'dist', 'labs'));
+    for (const lab of labs) {
+      assert.ok(lab.quiz.length >= 3, `${lab.id} has a closing quiz of at least 3 questions`);
+      for (const step of lab.steps)
+        assert.ok(
+          step.questions.some((q) => q.type !== 'text'),
+          `${lab.id}/${step.id} asks no graded question`,
+        );
+    }
+  });
+});
+
 describe('paramProblem', () => {
   const messages = { name: 'messages', label: 'Messages', type: 'integer', default: 5, min: 1, max: 1000, unit: 'messages' } as const;
   it('names the parameter, the range and the value', () => {
