@@ -563,7 +563,8 @@ export default defineChecks({
  * The average remote call of the cost step, by the trace alone: from the client's note that its timed
  * calls start (just after the snapshot before them) to the snapshot it asked for after them, divided by
  * the write() calls the kernel counted for the client in between (/proc/<pid>/io syscw: one per call,
- * plus the trace's own one or two). In µs, for each remote way whose snapshots are in the trace.
+ * plus a few more: the trace's own and libuv's eventfd wake-ups). In µs, for each remote way whose
+ * snapshots are in the trace.
  */
 function averageCalls(trace: RunTrace): Record<string, number> {
   const measurements: Record<string, number> = {};

