@@ -188,7 +188,7 @@ describe('shared memory lab', () => {
       assert.equal(measuredValue(run, 'lost-updates', 'increments'), measure(stored, 'plain: lost updates'));
       assert.equal(measuredValue(run, 'plain-counter', 'increments'), measure(stored, 'plain: counter'));
       assert.equal(measured(run, 'protected-lost'), '0 increments');
-      assert.equal(measured(run, 'protected-counter'), '1000000 increments');
+      assert.equal(measured(run, 'protected-counter'), '2000000 increments');
       assertNothingLeft(run);
     }
     const alone = await runToEnd(harness.engine, { labId: 'shared-memory', scenarioId: 'race', stepId: 'race-condition', params: { workers: 1 } });
