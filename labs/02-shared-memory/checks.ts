@@ -358,15 +358,28 @@ export default defineChecks({
       'plain-counter': { unit: 'increments', title: 'plain round: what the shared counter reads at the end' },
     },
     check(trace) {
-      const ran = measured(trace, 'plain: increments run');
-      const counter = measured(trace, 'plain: counter');
-      if (!ran || !counter) return { passed: false, detail: 'The plain round did not finish.' };
+      // The starter runs the plain round again (up to three times) while it loses nothing; each try
+      // measures what ran and what the counter read. Pair them in time order: the starter emits a try's
+      // two measurements before the next try starts.
+      const measures = inTimeOrder(trace).filter((e): e is StoredEventOf<'measure'> => e.kind === 'measure');
+      const ranTries = measures.filter((m) => m.name === 'plain: increments run');
+      const counterTries = measures.filter((m) => m.name === 'plain: counter');
+      const tries = counterTries.flatMap((counter, k) => (ranTries[k] ? [{ ran: ranTries[k], counter }] : []));
+      if (tries.length === 0) return { passed: false, detail: 'The plain round did not finish.' };
+      const lossy = tries.find((t) => t.ran.value > t.counter.value);
+      const shown = lossy ?? tries[tries.length - 1]!;
+      const { ran, counter } = shown;
       const lost = ran.value - counter.value;
       const measurements = { 'lost-updates': lost, 'plain-counter': counter.value };
+      const which = tries.length === 1 ? '' : ` in try ${tries.indexOf(shown) + 1} of the plain round`;
+      const earlier =
+        lossy && tries.length > 1
+          ? ` (${tries.indexOf(shown) === 1 ? 'the try before it' : 'the tries before it'} lost none: the workers happened not to come between each other's load and store)`
+          : '';
       if (lost > 0) {
         return {
           passed: true,
-          detail: `${lost.toLocaleString('en')} of ${ran.value.toLocaleString('en')} increments were lost (${((100 * lost) / ran.value).toFixed(1)}%): the counter reads ${counter.value.toLocaleString('en')}.`,
+          detail: `${lost.toLocaleString('en')} of ${ran.value.toLocaleString('en')} increments were lost${which} (${((100 * lost) / ran.value).toFixed(1)}%): the counter reads ${counter.value.toLocaleString('en')}${earlier}.`,
           moment: counter.ts,
           measurements,
         };
@@ -374,7 +387,7 @@ export default defineChecks({
       const workers = Number(trace.params.workers);
       return {
         passed: false,
-        detail: `No update was lost this time: the counter reads ${counter.value.toLocaleString('en')}, all ${ran.value.toLocaleString('en')} increments.`,
+        detail: `No update was lost${tries.length > 1 ? ` in any of the ${tries.length} tries of the plain round` : ''}: the counter reads ${counter.value.toLocaleString('en')}, all ${ran.value.toLocaleString('en')} increments.`,
         hint: workers === 1 ? 'With one process, nobody can store between its load and its store: a race needs at least two.' : undefined,
         moment: counter.ts,
         measurements,
