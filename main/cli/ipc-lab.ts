@@ -310,7 +310,11 @@ function printText(record: CliRecord, startTs: bigint): void {
       const c = record.check;
       // A control's failed check is the lesson, not a mistake: no hint that treats the student as wrong.
       const verdict = c.passed ? 'PASS' : record.control ? 'FAIL, as expected for the control:' : 'FAIL';
-      console.log(`${verdict}  ${c.title}\n      ${c.detail}${c.passed || record.control ? '' : `\n      hint: ${c.hint}`}`);
+      // What the check measured (what number questions are graded against), one line: "measured: lost-updates 1,234 increments".
+      const measured = (c.measurements ?? []).map((m) => `${m.id} ${m.value.toLocaleString('en')} ${m.unit}`).join('; ');
+      console.log(
+        `${verdict}  ${c.title}\n      ${c.detail}${measured ? `\n      measured: ${measured}` : ''}${c.passed || record.control ? '' : `\n      hint: ${c.hint}`}`,
+      );
       return;
     }
     case 'answer': {

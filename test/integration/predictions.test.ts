@@ -3,12 +3,18 @@
  * ordinary-pipes lab, on real processes and a real pipe, with answers saved before the runs.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { AnswerValue, Grade } from '../../main/contract/lab-model.js';
 import type { ReportStep, SessionReport } from '../../main/contract/report-format.js';
 import { reportDigest } from '../../main/report/build-report.js';
 import { reportJsonText } from '../../main/report/report-files.js';
 import { verifyReportBytes } from '../../main/report/verify.js';
+import { findProjectRoot } from '../../main/project-root.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
@@ -159,5 +165,25 @@ describe('predictions on the capacity step', () => {
     await assert.rejects(answer('how-big', 1), /Step "capacity" has no question "how-big"/);
     await assert.rejects(harness.engine.call('questions.answer', { ...step, questionId: 'x', value: { n: 1 } }), /Bad request for questions.answer: "value"/);
     assert.equal((await harness.engine.call('labs.get', { labId: 'ordinary-pipes' })).progress.capacity!.answers.length, before);
+  });
+
+  it('on the command line, --answer saves the answer before the run, and the text output prints what each check measured and the grade', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ipc-lab-cli-answer-'));
+    try {
+      const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [cli, 'run', 'ordinary-pipes', '--step', 'capacity', '--answer', 'bytes-before-block=65536', '--answer', 'writes-before-block=3'],
+        { env: { ...process.env, IPC_LAB_HOME: home } },
+      );
+      const bytes = /measured: bytes-before-block ([\d,]+) bytes; writes-before-block (\d+) writes/.exec(stdout);
+      assert.ok(bytes, stdout);
+      // Graded against the same run's measurement the line printed: 65,536 right when it measured 65,536, wrong otherwise.
+      const verdict = bytes[1] === '65,536' ? 'RIGHT' : 'WRONG';
+      assert.match(stdout, new RegExp(`^${verdict} +bytes-before-block: `, 'm'));
+      assert.match(stdout, /^WRONG +writes-before-block: /m);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
