@@ -153,8 +153,9 @@ test("lists a step's runs newest first, reopens a past run after a reload, and c
 
 test('a live run survives a reload: shown live again, Stop works; Run elsewhere names it and offers to open or stop it', async ({ page, app }) => {
   await openStep(page, app.url, ONE_WAY);
-  // 60 messages half a second apart: about 30 s of run, events all along.
-  await param(page, 'messages').fill('60');
+  // 600 messages half a second apart: about 5 min of run, events all along; the test stops it. (60, 30 s,
+  // ended by itself before the Stop once, on a loaded machine where this test took 66 s.)
+  await param(page, 'messages').fill('600');
   await param(page, 'messageDelayMs').fill('500');
   const live = await run(page);
   await expect(page.getByTestId('run-status')).toHaveText('running');
@@ -164,7 +165,7 @@ test('a live run survives a reload: shown live again, Stop works; Run elsewhere 
   await expect(page.getByTestId('run-status')).toHaveText('running');
   await expect(page.getByTestId('run-live')).toBeVisible();
   await expect(page.getByTestId('history-row').first().getByTestId('history-live')).toBeVisible();
-  await expect(param(page, 'messages')).toHaveValue('60');
+  await expect(param(page, 'messages')).toHaveValue('600');
   // Live: events keep arriving after the reload.
   const seen = Number(await page.getByTestId('event-count').textContent());
   await expect
