@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ParamSpec, RunSummary } from '../../../main/contract/lab-model.js';
-import { changedParams, checksSummary, durationText, paramChips, startingValues, whenText } from '../../../renderer/src/lib/state/run-facts.js';
+import { changedParams, checksLine, checksSummary, durationText, paramChips, startingValues, whenText } from '../../../renderer/src/lib/state/run-facts.js';
 
 const SPECS: ParamSpec[] = [
   { name: 'chunkBytes', label: 'Bytes per write', type: 'integer', default: 4096, min: 1, max: 65536, unit: 'bytes' },
@@ -117,5 +117,24 @@ describe('checksSummary', () => {
     assert.equal(checksSummary({ status: 'stopped', checks: [check(true)] }).text, 'not run');
     assert.equal(checksSummary({ status: 'timed-out', checks: [] }).text, 'not run');
     assert.equal(checksSummary({ status: 'completed', checks: [] }).text, 'no checks');
+  });
+});
+
+describe('checksLine', () => {
+  const check = (passed: boolean) => ({ id: 'c', title: 'c', passed, detail: '', hint: '', moment: null });
+
+  test('the count in words once the checks ran', () => {
+    assert.equal(checksLine({ status: 'failed', checks: [check(true), check(false), check(true)] }), '2 of 3 checks passed');
+    assert.equal(checksLine({ status: 'passed', checks: [check(true)] }), '1 of 1 check passed');
+  });
+
+  test('what goes on, or why there is no count', () => {
+    assert.equal(checksLine(null), 'not run yet');
+    assert.equal(checksLine({ status: 'starting', checks: [] }), 'starting…');
+    assert.equal(checksLine({ status: 'running', checks: [] }), 'running…');
+    assert.equal(checksLine({ status: 'stopping', checks: [] }), 'stopping…');
+    assert.equal(checksLine({ status: 'stopped', checks: [check(true)] }), 'checks not run');
+    assert.equal(checksLine({ status: 'error', checks: [] }), 'checks not run');
+    assert.equal(checksLine({ status: 'completed', checks: [] }), 'no checks in this step');
   });
 });

@@ -102,6 +102,7 @@ export class LabPage {
   #holding = 0;
   #held: Held[] = [];
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
+  #didStartRun: ((run: RunSummary) => void)[] = [];
   #unsaved: { labId: string; stepId: string; text: string } | null = null;
 
   readonly step = $derived<LabStep | null>(this.#lab?.steps.find((s) => s.id === this.#stepId) ?? null);
@@ -119,6 +120,17 @@ export class LabPage {
     this.quiz = new StepQuestions(bridge);
     bridge.on('trace:batch', (payload) => this.#onEvent({ event: 'trace:batch', payload }));
     bridge.on('run:updated', (payload) => this.#onEvent({ event: 'run:updated', payload }));
+  }
+
+  /**
+   * Calls `listener` with each run that Run (or Run the control) started on this page, once the run is
+   * on screen: the page scrolls to its timeline. Returns the function that stops listening.
+   */
+  onDidStartRun(listener: (run: RunSummary) => void): () => void {
+    this.#didStartRun = [...this.#didStartRun, listener];
+    return () => {
+      this.#didStartRun = this.#didStartRun.filter((l) => l !== listener);
+    };
   }
 
   get lab(): Lab | null {
@@ -516,6 +528,7 @@ export class LabPage {
       this.form.markRun(run.runId);
       this.#target = { kind: 'run', runId: run.runId };
       navigate(runHref(lab.id, step.id, run.runId));
+      for (const listener of this.#didStartRun) listener(run);
     } catch (error) {
       if (token !== this.#targetToken) return;
       if (codeOf(error) === 'run-in-progress') {

@@ -108,3 +108,23 @@ export function checksSummary(run: Pick<RunSummary, 'status' | 'checks'>): { sta
   if (total === 0) return { state: 'none', text: 'no checks', passed, total };
   return { state: passed === total ? 'all' : 'some', text: `${passed}/${total}`, passed, total };
 }
+
+/**
+ * The run bar's line about the checks, in words: "2 of 3 checks passed", "running…", "not run yet"
+ * (no run of the step on screen). Counts come from `checksSummary`.
+ */
+export function checksLine(run: Pick<RunSummary, 'status' | 'checks'> | null): string {
+  if (!run) return 'not run yet';
+  const summary = checksSummary(run);
+  switch (summary.state) {
+    case 'pending':
+      return run.status === 'starting' ? 'starting…' : run.status === 'stopping' ? 'stopping…' : 'running…';
+    case 'not-run':
+      return 'checks not run';
+    case 'none':
+      return 'no checks in this step';
+    case 'all':
+    case 'some':
+      return `${summary.passed} of ${summary.total} check${summary.total === 1 ? '' : 's'} passed`;
+  }
+}

@@ -119,6 +119,17 @@ export class RunView {
     heldByTwoOrMore(this.kernel, (s) => s.maps.map((m) => m.path)).map(({ key, pids }) => ({ path: key, pids })),
   );
 
+  /**
+   * The processes the checks' evidence is about: those with an event at the moment the view opens at
+   * after the run (`momentOfChecks`). The kernel view starts with them open.
+   */
+  readonly evidencePids = $derived.by((): readonly number[] => {
+    const run = this.#run;
+    const moment = run && isFinal(run.status) ? momentOfChecks(run.checks) : null;
+    if (!moment) return [];
+    return this.#events.filter((e) => e.ts === moment.ts && e.pid > 0).map((e) => e.pid);
+  });
+
   get run(): RunSummary | null {
     return this.#run;
   }
