@@ -31,7 +31,7 @@ import { sweepLeftoverObjects, sweepLeftoverRunDirs } from './leftovers.js';
 import { native } from '../native/index.js';
 import type { StudentIdentity } from '../contract/report-format.js';
 import { machineFacts } from './machine-facts.js';
-import { studentPicks, studentSeed } from './student-params.js';
+import { studentStepValues } from './student-params.js';
 import { readFileSync } from 'node:fs';
 
 /** $IPC_LAB_HOME, else ~/.local/share/ipc-lab (browser and CLI modes; Electron uses userData). */
@@ -402,8 +402,7 @@ export class Engine implements EngineHandle {
 
   /** The values a step starts from for this student: its own, with the student's randomised picks over them. */
   private stepValues(lab: LoadedLab, step: LabStep): ParamValues {
-    if (Object.keys(step.randomise).length === 0) return step.params;
-    return { ...step.params, ...studentPicks(studentSeed(this.store), lab.id, step) };
+    return studentStepValues(this.store, lab.id, step);
   }
 
   private identity(): StudentIdentity | null {

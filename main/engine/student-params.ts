@@ -40,7 +40,12 @@ export function studentPicks(seed: string, labId: string, step: Pick<LabStep, 'i
   return Object.fromEntries(Object.entries(step.randomise).map(([name, values]) => [name, pickValue(seed, labId, step.id, name, values)]));
 }
 
-/** Whether any step of a lab has randomised parameters (only then does the lab need a seed). */
-export function hasRandomised(steps: readonly Pick<LabStep, 'randomise'>[]): boolean {
-  return steps.some((s) => Object.keys(s.randomise).length > 0);
+/**
+ * The values a step starts from for the student whose store this is: the step's own, with their pick of
+ * each randomised parameter over them (what labs.get gives as the step's params, and runs.start starts
+ * from). A step that randomises nothing needs no seed and makes none.
+ */
+export function studentStepValues(store: EventStore, labId: string, step: Pick<LabStep, 'id' | 'params' | 'randomise'>): ParamValues {
+  if (Object.keys(step.randomise).length === 0) return step.params;
+  return { ...step.params, ...studentPicks(studentSeed(store), labId, step) };
 }
