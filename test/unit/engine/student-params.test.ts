@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { evaluateTemplate, fillStep, parseTemplate, questionTexts, templatesIn } from '../../../main/contract/param-template.js';
 import { EventStore } from '../../../main/engine/event-store.js';
 import { loadLabs, paramProblem } from '../../../main/engine/lab-loader.js';
 import { pickValue, STUDENT_SEED_SETTING, studentPicks, studentSeed } from '../../../main/engine/student-params.js';
@@ -65,6 +66,26 @@ describe('student params', () => {
       }
       for (const [name, values] of Object.entries(step.randomise))
         assert.deepEqual([...given.get(name)!].sort(), [...values].sort(), `${lab.id}/${step.id} ${name}: some value is never picked`);
+    }
+  });
+
+  it('every template of a randomised step has a value, not below zero, for every value a student may get', async () => {
+    for (const { lab, step, specs } of await randomisedSteps()) {
+      const start = { ...Object.fromEntries(specs.map((p) => [p.name, p.default])), ...step.params };
+      const texts = [step.body, ...step.hints, ...step.questions.flatMap((q) => questionTexts(q).map((t) => t.text))];
+      for (const [name, values] of Object.entries(step.randomise))
+        for (const value of values) {
+          const params = { ...start, [name]: value };
+          for (const text of texts)
+            for (const template of templatesIn(text)) {
+              const filled = evaluateTemplate(parseTemplate(template.expression), params);
+              assert.ok(
+                typeof filled === 'string' || (typeof filled === 'number' && filled >= 0),
+                `${lab.id}/${step.id} with ${name}=${String(value)}: ${template.source} gives ${String(filled)}`,
+              );
+            }
+          assert.deepEqual(templatesIn(fillStep(step, params).body), [], `${lab.id}/${step.id}: the step text is filled in`);
+        }
     }
   });
 
