@@ -23,6 +23,7 @@ import type { StoredEvent } from '../contract/trace-events.js';
 import { defaultDataDir, openEngine, type Engine } from '../engine/engine.js';
 import { REPORT_CLAIMS } from '../contract/report-format.js';
 import { REPORT_FILE_FORMATS, TRACE_FILE_FORMATS, type ExportedFile } from '../contract/commands.js';
+import { fillQuestion } from '../contract/param-template.js';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -44,13 +45,16 @@ Run "ipc-lab <command> --help" for a command's options.`,
   labs: `Usage: ipc-lab labs
 
 Lists every lab with its steps (and the scenario each runs) and its scenarios with their parameters.
-Labs that could not be loaded are listed with file:line and what is wrong.`,
+Where a step's parameter is randomised per student, it says which value was picked for you: "run"
+starts that step with it, as the app does. Labs that could not be loaded are listed with file:line
+and what is wrong.`,
   run: `Usage: ipc-lab run <lab> [--step ID | --scenario ID] [--set name=value]... [--answer id=value]... [--skip id]... [--json]
 
 Runs one step (its scenario, parameters and checks) or one scenario of a lab.
   --step ID         the step to run (default: the first step, or the first that runs --scenario)
   --scenario ID     the scenario to run
-  --set name=value  a parameter value (repeatable); ranges are shown by "ipc-lab labs"
+  --set name=value  a parameter value (repeatable), over the step's values (where the step randomises
+                    one per student, the one picked for you); ranges are shown by "ipc-lab labs"
   --answer id=value your answer to one of the step's questions, saved before the run (repeatable): a
                     number; option ids for a choice (b, or a,c); item ids in your order (open,block,wake);
                     or text. "ipc-lab labs" lists each step's questions. The grades follow the checks.
@@ -149,7 +153,15 @@ async function listLabs(engine: Engine): Promise<number> {
     console.log(`${lab.id}  ${lab.title}  (${summary.masteredSteps}/${summary.stepCount} steps mastered)`);
     for (const step of lab.steps) {
       console.log(`  step ${step.id}: ${step.title}  [scenario ${step.scenario}]  ${masteryText(step, progress[step.id]!.mastery)}`);
-      for (const q of step.questions) console.log(`    question ${q.id}: ${q.prompt}\n      --answer ${q.id}=${answerForm(q)}`);
+      // The step's values are this student's: a randomised one was picked for them (labs.get puts it in).
+      const scenario = lab.scenarios.find((s) => s.id === step.scenario);
+      const values: ParamValues = { ...Object.fromEntries((scenario?.params ?? []).map((p) => [p.name, p.default])), ...step.params };
+      for (const [name, from] of Object.entries(step.randomise))
+        console.log(`    --set ${name}=${String(values[name])}   (picked for you from ${from.map(String).join('|')}: other students get other values)`);
+      for (const q of step.questions) {
+        const shown = fillQuestion(q, values);
+        console.log(`    question ${q.id}: ${shown.prompt}\n      --answer ${q.id}=${answerForm(shown)}`);
+      }
     }
     for (const scenario of lab.scenarios) {
       console.log(`  scenario ${scenario.id}: ${scenario.title}`);

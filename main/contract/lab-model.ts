@@ -37,8 +37,16 @@ export interface LabStep {
   id: string;
   title: string;
   scenario: string;
-  /** Parameter values this step starts from (the scenario's defaults otherwise). */
+  /**
+   * Parameter values this step starts from (the scenario's defaults otherwise). As `labs.get` gives it,
+   * the student's own value of each randomised parameter is in it (main/engine/student-params.ts).
+   */
   params: ParamValues;
+  /**
+   * The values a student may be given, per parameter: each student gets one of them, picked from a seed
+   * kept with their identity, so that two students' answers differ. A variant's values still override.
+   */
+  randomise: Record<string, ParamValue[]>;
   checks: CheckInfo[];
   /**
    * Runs without the step's phenomenon (parameters on top of the step's), each expected to fail the
@@ -83,8 +91,12 @@ interface QuestionBase {
 export interface NumberQuestion extends QuestionBase {
   type: 'number';
   unit: string;
-  /** What the answer is compared with: a measurement one of the step's checks produces from this run, or a fixed value. */
-  expected: { measurement: string } | { value: number };
+  /**
+   * What the answer is compared with: a measurement one of the step's checks produces from this run, a
+   * fixed value, or a formula over the run's own parameters (a template such as "slots" or
+   * "producers * items", main/contract/param-template.ts), for a fixed answer that depends on them.
+   */
+  expected: { measurement: string } | { value: number } | { formula: string };
   /** An answer this close is right. */
   right: Tolerance;
   /** An answer this close (and not right) is close; null: nothing between right and wrong. */

@@ -31,6 +31,7 @@ import { sweepLeftoverObjects, sweepLeftoverRunDirs } from './leftovers.js';
 import { native } from '../native/index.js';
 import type { StudentIdentity } from '../contract/report-format.js';
 import { machineFacts } from './machine-facts.js';
+import { studentStepValues } from './student-params.js';
 import { readFileSync } from 'node:fs';
 
 /** $IPC_LAB_HOME, else ~/.local/share/ipc-lab (browser and CLI modes; Electron uses userData). */
@@ -205,7 +206,8 @@ export class Engine implements EngineHandle {
       const { dir: _dir, compiledDir: _compiledDir, checks: _checks, ...publicLab } = lab;
       const lastRunId = this.store.lastRunOf(lab.id);
       return {
-        lab: publicLab,
+        // Each step starts from the student's own values: the form, its "reset" and the CLI all read them here.
+        lab: { ...publicLab, steps: lab.steps.map((step) => ({ ...step, params: this.stepValues(lab, step) })) },
         progress: this.progressOf(lab),
         lastRun: lastRunId === null ? null : (this.store.run(lastRunId) ?? null),
         quizAnswers: this.store.questionAnswers(lab.id, QUIZ_STEP).versions,
@@ -230,7 +232,8 @@ export class Engine implements EngineHandle {
           `Step "${step.id}" runs scenario "${step.scenario}", not "${scenario.id}".`,
           `Run it with scenario "${step.scenario}".`,
         );
-      const values = this.resolveParams(scenario.params, { ...(step?.params ?? {}), ...params });
+      // Scenario defaults < the step's values < the student's randomised picks < the request's (a variant's, the form's).
+      const values = this.resolveParams(scenario.params, { ...(step ? this.stepValues(lab, step) : {}), ...params });
       if (lab.platforms.length > 0 && !lab.platforms.includes(process.platform))
         throw new UserError(
           'unsupported-platform',
@@ -342,7 +345,7 @@ export class Engine implements EngineHandle {
       const step = run.stepId === null ? undefined : lab.steps.find((s) => s.id === run.stepId);
       if (!step) return { grades: [], control: null, mastery: null };
       return {
-        grades: gradeRun(step.questions, this.store.answersOfRun(runId), run.checks),
+        grades: gradeRun(step.questions, this.store.answersOfRun(runId), run.checks, run.params),
         control: step.control !== null && isControlRun(step, run.params) ? { variant: step.control, asExpected: controlAsExpected(step, run) } : null,
         mastery: this.masteryOf(lab, step),
       };
@@ -397,12 +400,17 @@ export class Engine implements EngineHandle {
     },
   };
 
+  /** The values a step starts from for this student: its own, with the student's randomised picks over them. */
+  private stepValues(lab: LoadedLab, step: LabStep): ParamValues {
+    return studentStepValues(this.store, lab.id, step);
+  }
+
   private identity(): StudentIdentity | null {
     const text = this.store.setting(IDENTITY_SETTING);
     return text === null ? null : (JSON.parse(text) as StudentIdentity);
   }
 
-  /** Defaults, overridden by the step's and the request's values, each checked against its range. */
+  /** The scenario's defaults, overridden by `given` (the step's values, the student's picks, the request's), each checked against its range. */
   private resolveParams(specs: LabSpecs, given: ParamValues): ParamValues {
     const values: ParamValues = {};
     for (const spec of specs) values[spec.name] = spec.default;

@@ -557,6 +557,15 @@ export class EventStore {
     return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
   }
 
+  /**
+   * The setting's value; when it has none, `value` is stored first and returned. A value once stored is
+   * never replaced here: of two engines racing on one data folder, both get the one stored first.
+   */
+  settingOnce(key: string, value: string): string {
+    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+    return this.setting(key)!;
+  }
+
   setSetting(key: string, value: string): void {
     this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }

@@ -7,16 +7,22 @@
  * Pure functions over the contract's types: the engine grades a run with them, and a report's verifier
  * can re-grade the answers it carries from the measurements it carries.
  */
-import type { AnswerValue, CheckResult, Grade, Measurement, Question, Tolerance } from '../contract/lab-model.js';
+import type { AnswerValue, CheckResult, Grade, Measurement, ParamValues, Question, Tolerance } from '../contract/lab-model.js';
+import { fillQuestion, templateNumber } from '../contract/param-template.js';
 
-/** Grades each question of a step: its answer (undefined when none was given) against the run's checks' measurements. */
-export function gradeRun(questions: Question[], answers: ReadonlyMap<string, AnswerValue>, checks: CheckResult[]): Grade[] {
+/**
+ * Grades each question of a step: its answer (undefined when none was given) against the run's checks'
+ * measurements. `params`, the run's parameters, fill the questions' templates ({slots}) and give the
+ * answer of a question whose fixed answer is a formula over them; without them such a question has
+ * nothing to be compared with (no-measurement) and its texts stay as written.
+ */
+export function gradeRun(questions: Question[], answers: ReadonlyMap<string, AnswerValue>, checks: CheckResult[], params?: ParamValues): Grade[] {
   const measurements = checks.flatMap((c) => c.measurements ?? []);
-  return questions.map((q) => gradeAnswer(q, answers.has(q.id) ? answers.get(q.id)! : undefined, measurements));
+  return questions.map((q) => gradeAnswer(params ? fillQuestion(q, params) : q, answers.has(q.id) ? answers.get(q.id)! : undefined, measurements, params));
 }
 
 /** One question's grade; `answer` undefined: nothing was answered before the run. */
-export function gradeAnswer(question: Question, answer: AnswerValue | undefined, measurements: Measurement[]): Grade {
+export function gradeAnswer(question: Question, answer: AnswerValue | undefined, measurements: Measurement[], params?: ParamValues): Grade {
   const base = { questionId: question.id, explanation: question.explanation };
   if (answer === undefined) return { ...base, verdict: 'unanswered', answer: null, expected: null, feedback: 'No answer was given before the run.' };
   if (answer === null) return { ...base, verdict: 'skipped', answer: null, expected: null, feedback: 'You skipped this question.' };
@@ -24,7 +30,7 @@ export function gradeAnswer(question: Question, answer: AnswerValue | undefined,
     case 'text':
       return { ...base, verdict: 'not-graded', answer, expected: null, feedback: 'Your answer, beside what this run showed.' };
     case 'number':
-      return gradeNumber(question, answer as number, measurements, base);
+      return gradeNumber(question, answer as number, measurements, params, base);
     case 'choice':
       return gradeChoice(question, answer as string[], base);
     case 'order':
@@ -34,20 +40,31 @@ export function gradeAnswer(question: Question, answer: AnswerValue | undefined,
 
 type GradeBase = Pick<Grade, 'questionId' | 'explanation'>;
 
-function gradeNumber(question: Extract<Question, { type: 'number' }>, answer: number, measurements: Measurement[], base: GradeBase): Grade {
+function gradeNumber(
+  question: Extract<Question, { type: 'number' }>,
+  answer: number,
+  measurements: Measurement[],
+  params: ParamValues | undefined,
+  base: GradeBase,
+): Grade {
   const said = `You predicted ${amount(answer, question.unit)}`;
-  const fixed = 'value' in question.expected;
+  const target = question.expected;
+  const fixed = !('measurement' in target);
   const expected =
-    'value' in question.expected
-      ? question.expected.value
-      : measurements.find((m) => m.id === (question.expected as { measurement: string }).measurement)?.value;
+    'value' in target
+      ? target.value
+      : 'formula' in target
+        ? params && templateNumber(target.formula, params)
+        : measurements.find((m) => m.id === target.measurement)?.value;
   if (expected === undefined)
     return {
       ...base,
       verdict: 'no-measurement',
       answer,
       expected: null,
-      feedback: `${said}; this run did not measure it, so there is nothing to compare with yet (the checks say what the run showed).`,
+      feedback: fixed
+        ? `${said}; the answer depends on the run's parameters, which were not given, so there is nothing to compare with.`
+        : `${said}; this run did not measure it, so there is nothing to compare with yet (the checks say what the run showed).`,
     };
   const compared = `${said}; ${fixed ? 'the answer is' : 'this run measured'} ${amount(expected, question.unit)}`;
   const off = Math.abs(answer - expected);

@@ -7,7 +7,18 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { QUIZ_STEP, type Lab, type LabProblem, type LabStep, type ParamSpec, type Question, type Scenario, type Tolerance } from '../contract/lab-model.js';
+import {
+  QUIZ_STEP,
+  type Lab,
+  type LabProblem,
+  type LabStep,
+  type ParamSpec,
+  type ParamValue,
+  type Question,
+  type Scenario,
+  type Tolerance,
+} from '../contract/lab-model.js';
+import { questionTexts, templateProblem, templatesIn } from '../contract/param-template.js';
 import type { LabChecks } from './check-kit.js';
 import { findProjectRoot } from '../project-root.js';
 import { labDigest } from './lab-digest.js';
@@ -71,9 +82,9 @@ const questionSchema = z.discriminatedUnion('type', [
       ...questionText,
       type: z.literal('number'),
       unit: z.string().min(1),
-      /** A measurement one of the step's checks declares, or a fixed `answer`. */
+      /** A measurement one of the step's checks declares, or a fixed `answer`: a number, or a template over the run's parameters ("{slots}"). */
       measurement: id.optional(),
-      answer: z.number().optional(),
+      answer: z.union([z.number(), z.string().min(1)]).optional(),
       tolerance: toleranceSchema.default(0),
       close: toleranceSchema.optional(),
     })
@@ -118,6 +129,10 @@ const stepSchema = z
     title: z.string(),
     scenario: id,
     params: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
+    /** The values each student may be given, per parameter (the student's own pick replaces the step's value). */
+    randomise: z
+      .record(z.string(), z.array(z.union([z.number(), z.boolean(), z.string()])).min(2, 'a randomised parameter needs at least two values to pick from'))
+      .default({}),
     checks: z.array(id).default([]),
     variants: z
       .array(
@@ -148,7 +163,14 @@ class LabFileError extends Error {
 }
 
 /** A Markdown file with YAML frontmatter, parsed with line numbers kept. */
-function readFrontmatter(file: string): { doc: Document; data: unknown; body: string; lineOf(path: (string | number)[]): number } {
+function readFrontmatter(file: string): {
+  doc: Document;
+  data: unknown;
+  body: string;
+  /** The line of the file the body starts on. */
+  bodyLine: number;
+  lineOf(path: (string | number)[]): number;
+} {
   const text = readFileSync(file, 'utf8');
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
   if (!match) throw new LabFileError(file, 1, 'missing YAML frontmatter: the file must start with a line "---", the YAML, and another "---"');
@@ -168,7 +190,7 @@ function readFrontmatter(file: string): { doc: Document; data: unknown; body: st
     }
     return 2;
   };
-  return { doc, data: doc.toJS(), body: text.slice(match[0].length), lineOf };
+  return { doc, data: doc.toJS(), body: text.slice(match[0].length), bodyLine: match[0].split('\n').length, lineOf };
 }
 
 function parseWith<T>(schema: z.ZodType<T>, file: string, parsed: ReturnType<typeof readFrontmatter>): T {
@@ -226,7 +248,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
         `quiz question "${q.id}": a quiz has no run to measure; give a fixed answer: instead`,
       );
   });
-  const quiz = meta.quiz.map((q, index) => toQuestion(q, (at) => labDoc.lineOf(['quiz', index, ...at]), [], {}, labFile));
+  const quiz = meta.quiz.map((q, index) => toQuestion(q, (at) => labDoc.lineOf(['quiz', index, ...at]), [], {}, labFile, null));
 
   const steps: LabStep[] = stepFiles.map((fileName) => {
     const file = join(stepsDir, fileName);
@@ -247,6 +269,44 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
       }
     };
     checkParams(step.params, ['params']);
+    for (const [name, values] of Object.entries(step.randomise)) {
+      const spec = scenario.params.find((p) => p.name === name);
+      const where = (at: (string | number)[]) => doc.lineOf(['randomise', name, ...at]);
+      if (!spec)
+        throw new LabFileError(
+          file,
+          where([]),
+          `randomise: scenario "${scenario.id}" has no parameter "${name}" (its parameters: ${scenario.params.map((p) => p.name).join(', ') || 'none'})`,
+        );
+      values.forEach((value, index) => {
+        const problem = paramProblem(spec, value);
+        if (problem) throw new LabFileError(file, where([index]), `randomise: ${problem}`);
+        if (values.findIndex((other) => other === value) !== index)
+          throw new LabFileError(
+            file,
+            where([index]),
+            `randomise: "${name}" lists ${JSON.stringify(value)} twice (each value must be as likely as the others)`,
+          );
+      });
+      if (Object.hasOwn(step.params, name) && !values.includes(step.params[name] as ParamValue))
+        throw new LabFileError(
+          file,
+          doc.lineOf(['params', name]),
+          `params: "${name}" is ${JSON.stringify(step.params[name])}, which is not one of the values it is randomised over (${values.map((v) => JSON.stringify(v)).join(', ')}): use one of them, or leave it out`,
+        );
+    }
+    // Every {name} in the step's text must be a parameter of its scenario: the page fills it in.
+    const checkTemplates = (text: string, line: (template: { index: number }) => number, what: string): void => {
+      for (const template of templatesIn(text)) {
+        const problem = templateProblem(template.expression, scenario.params);
+        if (problem) throw new LabFileError(file, line(template), `${what}: ${problem}`);
+      }
+    };
+    checkTemplates(doc.body, (t) => doc.bodyLine + doc.body.slice(0, t.index).split('\n').length - 1, 'the step text');
+    step.hints.forEach((hint, index) => checkTemplates(hint, () => doc.lineOf(['hints', index]), `hint ${index + 1}`));
+    step.questions.forEach((q, index) => {
+      for (const { path, text } of questionTexts(q)) checkTemplates(text, () => doc.lineOf(['questions', index, ...path]), `question "${q.id}"`);
+    });
     step.checks.forEach((checkId, index) => {
       if (!checks[checkId])
         throw new LabFileError(
@@ -278,10 +338,11 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
       title: step.title,
       scenario: step.scenario,
       params: step.params,
+      randomise: step.randomise,
       checks: step.checks.map((checkId) => ({ id: checkId, title: checks[checkId]!.title })),
       variants: step.variants.map((v) => ({ name: v.name, params: v.params, fails: v.fails })),
       body: doc.body,
-      questions: step.questions.map((q, index) => toQuestion(q, (at) => doc.lineOf(['questions', index, ...at]), step.checks, checks, file)),
+      questions: step.questions.map((q, index) => toQuestion(q, (at) => doc.lineOf(['questions', index, ...at]), step.checks, checks, file, scenario.params)),
       control: controls[0]?.name ?? null,
       hints: step.hints,
     };
@@ -337,10 +398,17 @@ function toQuestion(
   stepChecks: string[],
   checks: LabChecks,
   file: string,
+  /** The step's scenario's parameters, or null for the lab's quiz, which has none. */
+  params: ParamSpec[] | null,
 ): Question {
   const problem = (at: (string | number)[], message: string): never => {
     throw new LabFileError(file, lineOf(at), `question "${q.id}": ${message}`);
   };
+  if (params === null)
+    for (const { path, text } of questionTexts(q)) {
+      const template = templatesIn(text)[0];
+      if (template) problem(path, `${template.source}: a quiz has no parameters to fill in; write the value itself`);
+    }
   const text = { id: q.id, prompt: q.prompt, explanation: q.explanation };
   switch (q.type) {
     case 'number': {
@@ -353,11 +421,21 @@ function toQuestion(
         const unit = checks[measuredBy!]!.measures![q.measurement]!.unit;
         if (unit !== q.unit) problem(['unit'], `the answer is in ${q.unit}, but check "${measuredBy}" measures ${q.measurement} in ${unit}`);
       }
+      let formula: string | undefined;
+      if (typeof q.answer === 'string') {
+        const [template, ...more] = templatesIn(q.answer);
+        if (!template || more.length > 0 || template.source !== q.answer.trim())
+          problem(['answer'], `answer: "${q.answer}" is neither a number nor one template over the run's parameters, such as "{slots}"`);
+        if (params === null) problem(['answer'], `${q.answer}: a quiz has no parameters; give the number itself`);
+        const wrong = templateProblem(template!.expression, params!, true);
+        if (wrong) problem(['answer'], wrong);
+        formula = template!.expression;
+      }
       return {
         ...text,
         type: 'number',
         unit: q.unit,
-        expected: q.measurement !== undefined ? { measurement: q.measurement } : { value: q.answer! },
+        expected: q.measurement !== undefined ? { measurement: q.measurement } : formula !== undefined ? { formula } : { value: q.answer as number },
         right: toTolerance(q.tolerance),
         close: q.close === undefined ? null : toTolerance(q.close),
       };

@@ -16,15 +16,27 @@ test('ask, lock, run, compare, hint ladder, control, mastery on the catalogue', 
   // Before the first run: the questions are asked, and what the checks look for stays folded.
   const question = (id: string) => page.locator(`[data-testid="question"][data-question-id="${id}"]`);
   await expect(question('writes-before-block')).toBeVisible();
+
+  // The write size is picked for each student (this data folder's); the question names it. The slot
+  // model gives the answers: as many writes per 4096-byte slot as fit whole, 16 slots.
+  const chunkField = page.locator('[data-param="chunkBytes"]');
+  await expect(chunkField.getByTestId('param-picked')).toContainText('picked for you from 1024, 1500, 2048, 3000 or 4096 bytes');
+  const chunk = Number(await chunkField.locator('input').inputValue());
+  expect([1024, 1500, 2048, 3000, 4096]).toContain(chunk);
+  await expect(question('writes-before-block')).toContainText(`(${chunk}, unless you change it)`);
+  await expect(page.getByTestId('step-body')).toContainText(`the parent writes ${chunk} bytes at a time`);
+  const writes = 16 * Math.floor(4096 / chunk);
   await expect(page.getByTestId('checks-folded')).not.toHaveAttribute('open');
   await expect(page.getByTestId('step-observe')).not.toHaveAttribute('open');
 
   // A bad number is refused on the page, with what it takes; nothing is sent.
   await question('writes-before-block').getByTestId('answer-number').fill('sixteen');
   await expect(question('writes-before-block').getByRole('alert')).toContainText('takes a number in writes');
-  await question('writes-before-block').getByTestId('answer-number').fill('16');
+  await question('writes-before-block').getByTestId('answer-number').fill(String(writes));
   await expect(question('writes-before-block').getByTestId('answer-state')).toHaveText('Saved');
-  await question('bytes-before-block').getByTestId('answer-number').fill('65536');
+  await question('bytes-before-block')
+    .getByTestId('answer-number')
+    .fill(String(writes * chunk));
   await question('blocked-state').locator('[data-option-id="b"]').check();
   await question('thousand-byte-writes').locator('[data-option-id="c"]').check();
   for (const id of ['bytes-before-block', 'blocked-state', 'thousand-byte-writes']) await expect(question(id).getByTestId('answer-state')).toHaveText('Saved');
@@ -37,12 +49,15 @@ test('ask, lock, run, compare, hint ladder, control, mastery on the catalogue', 
   await expect(question('writes-before-block').getByTestId('grade')).toHaveAttribute('data-verdict', 'no-measurement');
   await expect(question('blocked-state').getByTestId('grade')).toHaveAttribute('data-verdict', 'wrong');
 
-  // The step's own values: the answers are compared with what this run measured.
+  // The step's own values (this student's size): the answers are compared with what this run measured.
   await page.getByTestId('param-reset').click();
+  await expect(chunkField.locator('input')).toHaveValue(String(chunk));
   await page.getByTestId('run').click();
   await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 30_000 });
   await expect(question('writes-before-block').getByTestId('grade')).toHaveAttribute('data-verdict', 'right');
-  await expect(question('writes-before-block').getByTestId('grade')).toContainText('this run measured 16 writes');
+  await expect(question('writes-before-block').getByTestId('grade')).toContainText(`this run measured ${writes} writes`);
+  await expect(question('bytes-before-block').getByTestId('grade')).toHaveAttribute('data-verdict', 'right');
+  await expect(question('writes-before-block').getByTestId('grade')).toContainText(`This run wrote ${chunk} bytes at a time`);
   await expect(page.getByTestId('needs-passing-run')).toContainText('✓');
   await expect(page.getByTestId('needs-prediction')).toContainText('✓');
 

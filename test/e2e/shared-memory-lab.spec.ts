@@ -14,10 +14,23 @@ test('the bounded buffer shows its occupancy, passes, and the kernel view at the
   await page.goto(app.url);
   await page.getByTestId('lab-card').filter({ hasText: 'Shared memory' }).click();
   await page.getByTestId('step-link').filter({ hasText: 'The bounded buffer' }).click();
+
+  // The buffer's size is picked for each student (this data folder's): the questions name the value
+  // the form shows, and follow it when it is changed.
+  const slotsField = page.locator('[data-param="slots"]');
+  await expect(slotsField.getByTestId('param-picked')).toContainText('picked for you from 3, 4, 5 or 6 slots');
+  const slots = await slotsField.locator('input').inputValue();
+  expect(['3', '4', '5', '6']).toContain(slots);
+  const fullWaits = page.locator('[data-testid="question"][data-question-id="full-waits"]');
+  await expect(fullWaits).toContainText(`With ${slots} slots and 10 items at full speed`);
+  await slotsField.locator('input').fill('12');
+  await expect(fullWaits).toContainText('With 12 slots and 10 items at full speed');
+  await page.getByTestId('param-reset').click();
+  await expect(fullWaits).toContainText(`With ${slots} slots and 10 items at full speed`);
   await page.getByTestId('run').click();
 
   const occupancy = page.locator('[data-testid="occupancy"][data-channel="buffer"]');
-  await expect(occupancy).toHaveAttribute('data-capacity', '4');
+  await expect(occupancy).toHaveAttribute('data-capacity', slots);
 
   await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 45_000 });
   for (const id of ['producer-waits-when-full', 'consumer-waits-when-empty', 'items-once-in-order']) {

@@ -86,7 +86,8 @@ describe('named pipes lab', () => {
     const sends = stored.filter((e): e is StoredEventOf<'message.send'> => e.kind === 'message.send');
     const receives = stored.filter((e): e is StoredEventOf<'message.receive'> => e.kind === 'message.receive');
     receives.forEach((r, i) => assert.ok(BigInt(sends[i]!.ts) < BigInt(r.ts), `message ${r.messageId} received before it was sent`));
-    assert.deepEqual(measurementOf(run, 'messages-received'), { id: 'messages-received', value: 5, unit: 'messages' });
+    // The step randomises the writer's message count per student: the run says which this data folder got.
+    assert.deepEqual(measurementOf(run, 'messages-received'), { id: 'messages-received', value: run.params.messages, unit: 'messages' });
     // The writer looked before the reader had made it, and waited.
     const notes = stored.filter((e): e is StoredEventOf<'note'> => e.kind === 'note' && e.role === 'writer').map((e) => e.text);
     assert.ok(

@@ -232,7 +232,8 @@ describe('ordinary pipes lab', () => {
       labId: 'ordinary-pipes',
       scenarioId: 'capacity',
       stepId: 'capacity',
-      params: { readerDelayMs: 800 },
+      // The step randomises the write size per student; this test is about 4096-byte writes.
+      params: { readerDelayMs: 800, chunkBytes: 4096 },
     });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
     assertMomentsAreEvents(run, stored);

@@ -5,6 +5,9 @@
  *   - each of the step's `variants:` (runs without the phenomenon) N times: each check the variant
  *     names must fail every time;
  * with two CPU-burning processes alongside (a loaded 2-core machine is where timing assumptions break).
+ * A step that randomises parameters per student (`randomise:`) must hold for every value a student may
+ * be given: run i takes the i-th combination of those values (every one of them once N reaches their
+ * count), under the variant's values as a student's run would be, and a row says which it covered.
  * It prints a table and exits 1 on any flip, or when a check of a step has no variant that fails it.
  *
  *   npm run check:stability -- [--runs N] [--lab L] [--step S] [--jobs J] [--no-load]
@@ -18,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Lab, ParamValues } from '../../main/contract/lab-model.js';
+import type { Lab, LabStep, ParamValues } from '../../main/contract/lab-model.js';
 import { openEngine, type Engine } from '../../main/engine/engine.js';
 
 /** One row of the table: a step's defaults, or one of its variants. */
@@ -38,6 +41,30 @@ interface Row {
   withoutVariant: string[];
   /** For each flipped check (or cut status), the run and what the check said, the first time: where to look. */
   evidence: Record<string, string>;
+  /** The randomised values the runs took, per parameter (empty for a step that randomises nothing). */
+  covered: Record<string, string[]>;
+}
+
+/**
+ * The i-th combination of a step's randomised values, counting in mixed radix over their lists, so
+ * that runs 0..k-1 take every combination once when there are k of them.
+ */
+function randomisedValues(step: LabStep, i: number): ParamValues {
+  const values: ParamValues = {};
+  let rest = i;
+  for (const [name, list] of Object.entries(step.randomise)) {
+    values[name] = list[rest % list.length]!;
+    rest = Math.floor(rest / list.length);
+  }
+  return values;
+}
+
+/** Notes the randomised values a run took. */
+function cover(row: Row, values: ParamValues): void {
+  for (const [name, value] of Object.entries(values)) {
+    const seen = (row.covered[name] ??= []);
+    if (!seen.includes(String(value))) seen.push(String(value));
+  }
 }
 
 const { values } = parseArgs({
@@ -81,9 +108,12 @@ async function runLab(labId: string): Promise<Row[]> {
         cut: {},
         withoutVariant: step.checks.map((c) => c.id).filter((id) => !covered.has(id)),
         evidence: {},
+        covered: {},
       };
       for (let i = 0; i < runs; i++) {
-        const outcome = await runOnce(engine, lab, step.id, step.scenario, step.params);
+        const picked = randomisedValues(step, i);
+        cover(defaults, picked);
+        const outcome = await runOnce(engine, lab, step.id, step.scenario, { ...step.params, ...picked });
         if (outcome.cut) note(defaults, defaults.cut, outcome.cut, outcome);
         const failed = Object.entries(outcome.passed)
           .filter(([, passed]) => !passed)
@@ -94,9 +124,23 @@ async function runLab(labId: string): Promise<Row[]> {
       }
       rows.push(defaults);
       for (const variant of step.variants) {
-        const row: Row = { lab: labId, step: step.id, variant: variant.name, runs, asExpected: 0, flips: {}, cut: {}, withoutVariant: [], evidence: {} };
+        const row: Row = {
+          lab: labId,
+          step: step.id,
+          variant: variant.name,
+          runs,
+          asExpected: 0,
+          flips: {},
+          cut: {},
+          withoutVariant: [],
+          evidence: {},
+          covered: {},
+        };
         for (let i = 0; i < runs; i++) {
-          const outcome = await runOnce(engine, lab, step.id, step.scenario, { ...step.params, ...variant.params });
+          // The variant over every value a student may be given: a control must fail whatever their values.
+          const picked = randomisedValues(step, i);
+          cover(row, Object.fromEntries(Object.entries(picked).filter(([name]) => !Object.hasOwn(variant.params, name))));
+          const outcome = await runOnce(engine, lab, step.id, step.scenario, { ...step.params, ...picked, ...variant.params });
           if (outcome.cut) note(row, row.cut, outcome.cut, outcome);
           const passed = variant.fails.filter((id) => outcome.passed[id] !== false);
           for (const id of passed) note(row, row.flips, id, outcome);
@@ -130,8 +174,13 @@ interface RunOutcome {
 }
 
 function progress(row: Row, index: number): void {
-  if (index === row.runs - 1)
-    process.stderr.write(`  ${row.lab} ${row.step}${row.variant ? ` [${row.variant}]` : ''}: ${row.asExpected}/${row.runs} as expected\n`);
+  if (index !== row.runs - 1) return;
+  const covered = Object.entries(row.covered)
+    .map(([name, values]) => `${name} ${values.join('|')}`)
+    .join(', ');
+  process.stderr.write(
+    `  ${row.lab} ${row.step}${row.variant ? ` [${row.variant}]` : ''}: ${row.asExpected}/${row.runs} as expected${covered ? ` (randomised: ${covered})` : ''}\n`,
+  );
 }
 
 /** One run to its end: each check's outcome, or why the run was cut (then its checks did not run). */
@@ -159,7 +208,7 @@ function startBurners(): ChildProcess[] {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['lab', 'step', 'variant', 'runs', 'as expected', 'flipped checks', 'cut runs'];
+  const header = ['lab', 'step', 'variant', 'runs', 'as expected', 'flipped checks', 'cut runs', 'randomised values run'];
   const lines = rows.map((r) => [
     r.lab,
     r.step,
@@ -171,6 +220,9 @@ function printTable(rows: Row[]): void {
       .join(', ') || '-',
     Object.entries(r.cut)
       .map(([status, n]) => `${status} ×${n}`)
+      .join(', ') || '-',
+    Object.entries(r.covered)
+      .map(([name, values]) => `${name} ${values.join('|')}`)
       .join(', ') || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

@@ -155,3 +155,47 @@ describe('answerProblem', () => {
     assert.match(answerProblem(note, 'far too long for it')!, /at most 10 characters \(got 19\): shorten/);
   });
 });
+
+describe('gradeRun: answers that depend on the run’s parameters', () => {
+  const permits: NumberQuestion = {
+    id: 'permits',
+    type: 'number',
+    prompt: 'With {slots} slots, what does "empty slots" start at?',
+    explanation: '{slots}, one per slot; {slots - 1} after the first put.',
+    unit: 'permits',
+    expected: { formula: 'slots' },
+    right: { absolute: 0 },
+    close: null,
+  };
+  const which: ChoiceQuestion = {
+    ...state,
+    id: 'which',
+    prompt: 'With {slots} slots?',
+    options: [
+      { id: 'a', text: 'At most {slots}', correct: true, why: null },
+      { id: 'b', text: 'More than {slots}', correct: false, why: 'Never more than {slots}.' },
+    ],
+  };
+
+  it("works out a formula answer from the run's own parameters: each student's run, its own answer", () => {
+    for (const slots of [3, 6]) {
+      const [grade] = gradeRun([permits], new Map([['permits', slots]]), [], { slots, items: 20 });
+      assert.deepEqual(
+        [grade!.verdict, grade!.expected, grade!.feedback, grade!.explanation],
+        ['right', slots, `You predicted ${slots} permits; the answer is ${slots} permits.`, `${slots}, one per slot; ${slots - 1} after the first put.`],
+      );
+    }
+    const [wrong] = gradeRun([permits], new Map([['permits', 4]]), [], { slots: 3 });
+    assert.equal(wrong!.verdict, 'wrong');
+    assert.equal(wrong!.expected, 3);
+  });
+
+  it('fills the templates of choice feedback too, and without the parameters leaves a formula ungraded', () => {
+    const [grade] = gradeRun([which], new Map([['which', ['b']]]), [], { slots: 5 });
+    assert.equal(grade!.feedback, 'The right answer is "At most 5". "More than 5": Never more than 5.');
+    const [unknown] = gradeRun([permits], new Map([['permits', 4]]), []);
+    assert.deepEqual([unknown!.verdict, unknown!.expected], ['no-measurement', null]);
+    assert.match(unknown!.feedback, /depends on the run's parameters, which were not given/);
+    assert.equal(unknown!.explanation, permits.explanation, 'nothing to fill it with: as written');
+  });
+});

@@ -204,3 +204,131 @@ hints: [First, Second]`);
     }
   });
 });
+
+describe('loadLabs: randomised parameters and templates', () => {
+  /**
+   * One lab whose scenario has parameters (slots 1-64, mode a|b, on), with one step: its frontmatter
+   * ends with `yaml`, its body is `body`. Line 5 of the step file is the first line of `yaml`.
+   */
+  async function load(yaml: string, body = 'Body.\n', quiz = ''): Promise<{ labs: Awaited<ReturnType<typeof loadLabs>>['labs']; problem?: LabProblem }> {
+    const dir = mkdtempSync(join(tmpdir(), 'ipc-lab-randomise-'));
+    try {
+      const lab = join(dir, 'labs', '01-r');
+      mkdirSync(join(lab, 'steps'), { recursive: true });
+      mkdirSync(join(lab, 'programs'));
+      writeFileSync(join(lab, 'programs', 'p.ts'), '');
+      writeFileSync(join(lab, 'checks.ts'), '');
+      writeFileSync(
+        join(lab, 'lab.md'),
+        `---\ntitle: R\nsummary: R.\nscenarios:\n  only:\n    title: Only\n    programs: [{ role: p, program: programs/p.ts }]\n    params:\n` +
+          `      - { name: slots, label: Slots, type: integer, default: 4, min: 1, max: 64, unit: slots }\n` +
+          `      - { name: mode, label: Mode, type: choice, default: a, options: [a, b] }\n` +
+          `      - { name: on, label: On, type: boolean, default: true }\n${quiz}\n---\n`,
+      );
+      writeFileSync(join(lab, 'steps', '01-s.md'), `---\ntitle: S\nscenario: only\nchecks: [counted]\n${yaml}\n---\n${body}`);
+      const compiled = join(dir, 'dist', '01-r');
+      mkdirSync(compiled, { recursive: true });
+      writeFileSync(
+        join(compiled, 'checks.js'),
+        "export default { counted: { title: 'Counted', hint: 'h', measures: { writes: { unit: 'writes', title: 'writes' } }, check: () => ({ passed: true, detail: '' }) } };\n",
+      );
+      const { labs, problems } = await loadLabs(join(dir, 'labs'), join(dir, 'dist'));
+      return { labs, problem: problems[0] };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('loads the values a step randomises, templates in its texts, and an answer that is a template', async () => {
+    const { labs, problem } = await load(
+      `params: { slots: 4 }
+randomise:
+  slots: [3, 4, 5]
+  mode: [a, b]
+questions:
+  - id: permits
+    type: number
+    prompt: With {slots} slots and mode {mode}, how many permits?
+    unit: permits
+    answer: "{slots}"
+    explanation: "{slots} permits, {slots - 1} after one put."
+hints:
+  - With {slots} slots, {2 * slots} in two rounds.`,
+      'The buffer has {slots} slots; `call({ a: 1 })` is no template.\n',
+    );
+    assert.equal(problem, undefined, problem?.message);
+    const step = labs[0]!.steps[0]!;
+    assert.deepEqual(step.randomise, { slots: [3, 4, 5], mode: ['a', 'b'] });
+    assert.deepEqual(step.params, { slots: 4 });
+    const permits = step.questions[0]!;
+    assert.deepEqual(permits.type === 'number' && permits.expected, { formula: 'slots' });
+    assert.equal(permits.prompt, 'With {slots} slots and mode {mode}, how many permits?', 'loaded as written: whoever shows it fills it in');
+  });
+
+  it('names the file, the line and the fix for a bad randomise block or a template the scenario cannot fill', async () => {
+    const cases: [string, string, number, RegExp][] = [
+      ['randomise:\n  slotz: [1, 2]', '', 6, /randomise: scenario "only" has no parameter "slotz" \(its parameters: slots, mode, on\)/],
+      ['randomise:\n  slots: [2, 100]', '', 6, /randomise: "slots" must be between 1 and 64 slots \(got 100\)/],
+      ['randomise:\n  slots: [2, 2.5]', '', 6, /randomise: "slots" must be a whole number \(got 2.5\)/],
+      ['randomise:\n  mode: [a, c]', '', 6, /randomise: "mode" must be one of a, b \(got "c"\)/],
+      ['randomise:\n  slots: [4]', '', 6, /"randomise.slots": a randomised parameter needs at least two values/],
+      ['randomise:\n  slots:\n    - 2\n    - 3\n    - 2', '', 9, /randomise: "slots" lists 2 twice/],
+      [
+        'params:\n  slots: 7\nrandomise:\n  slots: [2, 3]',
+        '',
+        6,
+        /params: "slots" is 7, which is not one of the values it is randomised over \(2, 3\): use one of them, or leave it out/,
+      ],
+      [
+        'questions:\n  - id: q\n    type: number\n    prompt: With {slot} slots?\n    unit: writes\n    measurement: writes\n    explanation: E.',
+        '',
+        8,
+        /question "q": \{slot\} names "slot", which is not a parameter of the scenario \(its parameters: slots, mode, on\)/,
+      ],
+      [
+        'questions:\n  - id: c\n    type: choice\n    prompt: P\n    explanation: E\n    options:\n      - { text: A, correct: true }\n      - text: B\n        why: Not {mode * 2}.',
+        '',
+        13,
+        /question "c": \{mode \* 2\} does arithmetic with "mode", which is not a whole number/,
+      ],
+      ['hints:\n  - First\n  - With {slotz} slots', '', 7, /hint 2: \{slotz\} names "slotz"/],
+      ['', 'First line.\n\nWith {count} of them.\n', 9, /the step text: \{count\} names "count"/],
+      ['', 'A {slots +} here.\n', 7, /the step text: \{slots \+\}: it ends where a number or a parameter name should come/],
+      [
+        'questions:\n  - { id: n, type: number, prompt: P, unit: permits, answer: "{mode}", explanation: E }',
+        '',
+        6,
+        /question "n": \{mode\} is "mode", which is not a whole number/,
+      ],
+      [
+        'questions:\n  - { id: n, type: number, prompt: P, unit: permits, answer: "slots", explanation: E }',
+        '',
+        6,
+        /question "n": answer: "slots" is neither a number nor one template over the run's parameters, such as "\{slots\}"/,
+      ],
+      [
+        'questions:\n  - { id: n, type: number, prompt: P, unit: permits, answer: "{slots} or {slots}", explanation: E }',
+        '',
+        6,
+        /is neither a number nor one template/,
+      ],
+      ['questions:\n  - { id: n, type: number, prompt: P, unit: permits, answer: "{slotz}", explanation: E }', '', 6, /\{slotz\} names "slotz"/],
+    ];
+    for (const [yaml, body, line, message] of cases) {
+      const { problem } = await load(yaml, body || undefined);
+      assert.ok(problem, `no problem reported for:\n${yaml}${body}`);
+      assert.equal(problem.file, 'labs/01-r/steps/01-s.md');
+      assert.match(problem.message, message);
+      assert.equal(problem.line, line, `${problem.message}\n${yaml}${body}`);
+    }
+  });
+
+  it("refuses a template in the lab's quiz, which has no parameters", async () => {
+    const prompt = await load('', undefined, 'quiz:\n  - { id: buf, type: number, prompt: "With {slots}?", unit: bytes, answer: 4096, explanation: E. }');
+    assert.equal(prompt.problem?.file, 'labs/01-r/lab.md');
+    assert.equal(prompt.problem?.line, 13);
+    assert.match(prompt.problem!.message, /question "buf": \{slots\}: a quiz has no parameters to fill in; write the value itself/);
+    const answer = await load('', undefined, 'quiz:\n  - { id: buf, type: number, prompt: P, unit: bytes, answer: "{slots}", explanation: E. }');
+    assert.match(answer.problem!.message, /question "buf": \{slots\}: a quiz has no parameters; give the number itself/);
+  });
+});

@@ -8,6 +8,7 @@ const step: LabStep = {
   title: 'Capacity',
   scenario: 'capacity',
   params: {},
+  randomise: {},
   checks: [
     { id: 'blocked', title: 'Blocked' },
     { id: 'measured', title: 'Measured' },

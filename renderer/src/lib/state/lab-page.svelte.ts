@@ -21,6 +21,7 @@ import {
   type StepProgress,
   type StepStatus,
 } from '../../../../main/contract/lab-model.js';
+import { fillStep } from '../../../../main/contract/param-template.js';
 import { errorText, isFinal } from '../format.js';
 import { currentRoute, labHref, LATEST, navigate, replaceRoute, runHref, sameTarget, type RunTarget } from '../router.svelte.js';
 import { CompareRuns } from './compare-runs.svelte.js';
@@ -109,14 +110,21 @@ export class LabPage {
   readonly stepIndex = $derived(this.#lab && this.step ? this.#lab.steps.indexOf(this.step) : -1);
   readonly scenario = $derived<Scenario | null>(this.#lab?.scenarios.find((s) => s.id === this.step?.scenario) ?? null);
   readonly running = $derived(this.#starting || this.runView.active);
-  /** The values the step starts from (the scenario's defaults, the step's own over them). */
+  /** The values the step starts from (the scenario's defaults, the step's own over them, this student's picks among them). */
   readonly startValues = $derived<ParamValues>(startingValues(this.scenario?.params ?? [], this.step?.params ?? {}));
+  /**
+   * The values the page shows: the form's (the run on screen's, the student's edits, or the step's), with
+   * the step's for a field not valid yet. They fill the templates of the step's text ({slots}).
+   */
+  readonly shownParams = $derived<ParamValues>({ ...this.startValues, ...this.form.shownValues });
+  /** The step with its text, hints and questions filled in for the values the page shows. */
+  readonly shownStep = $derived<LabStep | null>(this.step ? fillStep(this.step, this.shownParams) : null);
 
   constructor(bridge: Bridge) {
     this.#bridge = bridge;
     this.history = new RunHistory(bridge);
     this.traceExport = new TraceExport(bridge);
-    this.questions = new StepQuestions(bridge);
+    this.questions = new StepQuestions(bridge, undefined, () => this.shownParams);
     this.quiz = new StepQuestions(bridge);
     bridge.on('trace:batch', (payload) => this.#onEvent({ event: 'trace:batch', payload }));
     bridge.on('run:updated', (payload) => this.#onEvent({ event: 'run:updated', payload }));
@@ -280,7 +288,7 @@ export class LabPage {
     this.#saveState = 'idle';
     this.#saveError = null;
     const scenario = step ? lab.scenarios.find((s) => s.id === step.scenario) : undefined;
-    this.form.reset(scenario?.params ?? [], step?.params ?? {});
+    this.form.reset(scenario?.params ?? [], step?.params ?? {}, step?.randomise ?? {});
     this.runView.clear();
     this.compare.clear();
     if (step) void this.history.load(lab.id, step.id);
@@ -713,6 +721,7 @@ function quizStep(lab: Lab): LabStep {
     title: `${lab.title}: quiz`,
     scenario: '',
     params: {},
+    randomise: {},
     checks: [],
     variants: [],
     body: '',

@@ -1,6 +1,7 @@
 /**
  * The parameter form of a step's scenario. It shows the values of the run on screen (or, before any
- * run, the step's values over the scenario's defaults), says whose values they are and which differ from
+ * run, the step's values over the scenario's defaults; a randomised parameter's step value is the one
+ * picked for this student, and the form says so), says whose values they are and which differ from
  * the step's, and checks each field the way the engine will, so the student sees what is wrong before
  * pressing Run. Only the student's edits and their own actions (opening a run, "Reset to the step's
  * values") change what it holds: an update of the run on screen never does.
@@ -60,6 +61,8 @@ export class ParamForm {
   #origin = $state.raw<FormOrigin>({ kind: 'step' });
   /** The values the form was filled with, to tell whether the student edited them. */
   #originValues = $state.raw<Record<string, FieldValue>>({});
+  /** The values each randomised parameter is picked from (the step's value of it is this student's pick). */
+  #randomised = $state.raw<Record<string, readonly ParamValue[]>>({});
 
   /** Names of the fields that differ from the step's values. */
   readonly changedFromStep = $derived<readonly string[]>(
@@ -78,6 +81,16 @@ export class ParamForm {
     return errors;
   });
   readonly valid = $derived(Object.keys(this.errors).length === 0);
+  /** The values the form shows that the engine would take (a field being typed into and not valid yet is left out). */
+  readonly shownValues = $derived.by(() => {
+    const values: ParamValues = {};
+    for (const spec of this.#specs) {
+      const value = this.#values[spec.name];
+      if (value === undefined || checkField(spec, value) !== null) continue;
+      values[spec.name] = spec.type === 'integer' ? Number(value) : value;
+    }
+    return values;
+  });
 
   get specs(): readonly ParamSpec[] {
     return this.#specs;
@@ -95,11 +108,20 @@ export class ParamForm {
     return this.#origin;
   }
 
-  /** A step opened: its scenario's fields, filled with the step's values. */
-  reset(specs: readonly ParamSpec[], stepParams: ParamValues): void {
+  /**
+   * A step opened: its scenario's fields, filled with the step's values (for this student: with their
+   * own pick of each parameter in `randomised`, the values it is picked from).
+   */
+  reset(specs: readonly ParamSpec[], stepParams: ParamValues, randomised: Record<string, readonly ParamValue[]> = {}): void {
     this.#specs = specs;
     this.#stepValues = fieldsOf(specs, stepParams);
+    this.#randomised = randomised;
     this.resetToStep();
+  }
+
+  /** The values a randomised parameter is picked from, or null for one every student starts with alike. */
+  pickedFrom(name: string): readonly ParamValue[] | null {
+    return this.#randomised[name] ?? null;
   }
 
   /** "Reset to the step's values". */

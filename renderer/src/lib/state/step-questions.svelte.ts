@@ -10,7 +10,18 @@
  */
 import type { Bridge } from '../../../../main/contract/commands.js';
 import { answerProblem } from '../../../../main/contract/answer-rules.js';
-import type { AnswerValue, Grade, LabStep, Question, RunSummary, SavedAnswer, StepMastery, StepProgress } from '../../../../main/contract/lab-model.js';
+import type {
+  AnswerValue,
+  Grade,
+  LabStep,
+  ParamValues,
+  Question,
+  RunSummary,
+  SavedAnswer,
+  StepMastery,
+  StepProgress,
+} from '../../../../main/contract/lab-model.js';
+import { fillStep } from '../../../../main/contract/param-template.js';
 import { errorText, isFinal } from '../format.js';
 
 export type AnswerState = 'idle' | 'pending' | 'saving' | 'saved' | 'error' | 'kept-locally';
@@ -31,8 +42,12 @@ export const NO_MASTERY: StepMastery = { status: 'not-started', predictedFirst: 
 export class StepQuestions {
   readonly #bridge: Bridge;
   readonly #storage: Pick<Storage, 'getItem' | 'setItem'> | null;
+  /** The parameter values the page shows, which fill the questions' and hints' templates ({slots}). */
+  #paramsShown: () => ParamValues = () => ({});
   #labId = '';
   #step = $state.raw<LabStep | null>(null);
+  /** The step's questions and hints, filled in for the values the page shows. */
+  readonly #shown = $derived(this.#step ? fillStep(this.#step, this.#paramsShown()) : null);
   #versions = $state.raw<SavedAnswer[]>([]);
   /** What the form shows, per question: the last saved version, or what the student is giving now. */
   #values = $state<Record<string, AnswerValue | undefined>>({});
@@ -52,16 +67,21 @@ export class StepQuestions {
   /** Bumped on every step opened: answers to calls for another step no longer apply. */
   #token = 0;
 
-  constructor(bridge: Bridge, storage: Pick<Storage, 'getItem' | 'setItem'> | null = globalThis.localStorage ?? null) {
+  constructor(
+    bridge: Bridge,
+    storage: Pick<Storage, 'getItem' | 'setItem'> | null = globalThis.localStorage ?? null,
+    paramsShown: () => ParamValues = () => ({}),
+  ) {
     this.#bridge = bridge;
     this.#storage = storage;
+    this.#paramsShown = paramsShown;
   }
 
   get questions(): Question[] {
-    return this.#step?.questions ?? [];
+    return this.#shown?.questions ?? [];
   }
   get hints(): string[] {
-    return this.#step?.hints.slice(0, this.#mastery.hintsShown) ?? [];
+    return this.#shown?.hints.slice(0, this.#mastery.hintsShown) ?? [];
   }
   get hintCount(): number {
     return this.#step?.hints.length ?? 0;
