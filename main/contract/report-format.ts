@@ -92,6 +92,19 @@ export interface ReportLab {
   /** SHA-256 (hex) over the lab's files (main/engine/lab-digest.ts): which version of the lab this is. */
   version: string;
   steps: ReportStep[];
+  /** The lab's closing quiz and every saved version of its answers; left out for a lab without a quiz. */
+  quiz?: ReportQuiz;
+}
+
+export interface ReportQuiz {
+  /** As the lab asks them (with the right answers and the explanations). */
+  questions: Question[];
+  /** Every saved version of the answers, oldest first, hash-chained as they were stored (step id "quiz"). */
+  versions: SavedAnswer[];
+  /** The chain head the app stored over `versions`. */
+  chainHead: string;
+  /** The last saved answer to each question, graded against the quiz's fixed answers; `verify` grades them again. */
+  grades: Grade[];
 }
 
 export interface ReportStep {

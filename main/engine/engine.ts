@@ -20,7 +20,7 @@ import {
 import { toErrorInfo, UserError } from '../contract/errors.js';
 import { QUIZ_STEP, type LabStep, type ParamValues, type RunSummary, type StepMastery, type StepProgress } from '../contract/lab-model.js';
 import { answerProblem } from '../contract/answer-rules.js';
-import { gradeRun } from './grading.js';
+import { gradeQuiz, gradeRun } from './grading.js';
 import { controlAsExpected, isControlRun, stepMastery } from './mastery.js';
 import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handle.js';
 import { EventStore } from './event-store.js';
@@ -334,8 +334,7 @@ export class Engine implements EngineHandle {
 
     'quiz.grade': ({ labId }) => {
       const lab = this.findLab(labId);
-      const latest = new Map(this.store.questionAnswers(lab.id, QUIZ_STEP).versions.map((v) => [v.questionId, v.value]));
-      return { grades: gradeRun(lab.quiz, latest, []) };
+      return { grades: gradeQuiz(lab.quiz, this.store.questionAnswers(lab.id, QUIZ_STEP).versions) };
     },
 
     'runs.grade': ({ runId }) => {

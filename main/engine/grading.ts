@@ -7,7 +7,7 @@
  * Pure functions over the contract's types: the engine grades a run with them, and a report's verifier
  * can re-grade the answers it carries from the measurements it carries.
  */
-import type { AnswerValue, CheckResult, Grade, Measurement, ParamValues, Question, Tolerance } from '../contract/lab-model.js';
+import type { AnswerValue, CheckResult, Grade, Measurement, ParamValues, Question, SavedAnswer, Tolerance } from '../contract/lab-model.js';
 import { fillQuestion, templateNumber } from '../contract/param-template.js';
 
 /**
@@ -19,6 +19,11 @@ import { fillQuestion, templateNumber } from '../contract/param-template.js';
 export function gradeRun(questions: Question[], answers: ReadonlyMap<string, AnswerValue>, checks: CheckResult[], params?: ParamValues): Grade[] {
   const measurements = checks.flatMap((c) => c.measurements ?? []);
   return questions.map((q) => gradeAnswer(params ? fillQuestion(q, params) : q, answers.has(q.id) ? answers.get(q.id)! : undefined, measurements, params));
+}
+
+/** A lab's quiz graded: the last saved version of each answer against the quiz's fixed answers (no run, no measurements). */
+export function gradeQuiz(quiz: Question[], versions: readonly SavedAnswer[]): Grade[] {
+  return gradeRun(quiz, new Map(versions.map((v) => [v.questionId, v.value])), []);
 }
 
 /** One question's grade; `answer` undefined: nothing was answered before the run. */

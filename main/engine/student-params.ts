@@ -25,6 +25,11 @@ export function studentSeed(store: EventStore): string {
   return store.settingOnce(STUDENT_SEED_SETTING, randomBytes(16).toString('hex'));
 }
 
+/** The student's seed if one was ever made, else null; never makes one (a report or a verifier only reads). */
+export function storedStudentSeed(store: EventStore): string | null {
+  return store.setting(STUDENT_SEED_SETTING);
+}
+
 /** One pick: which of `values` the student with `seed` gets for this parameter of this step. */
 export function pickValue(seed: string, labId: string, stepId: string, param: string, values: readonly ParamValue[]): ParamValue {
   if (values.length === 0) throw new Error(`no values to pick ${param} from`);

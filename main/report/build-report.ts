@@ -3,8 +3,8 @@
  * prediction and its revisions, every attempt, and the chosen run in full with the evidence its
  * checks need, the kernel facts they relied on and a timeline sketch.
  */
-import type { CheckResult, ParamValues, RunSummary, StepMastery } from '../contract/lab-model.js';
-import { gradeRun } from '../engine/grading.js';
+import { QUIZ_STEP, type CheckResult, type ParamValues, type RunSummary, type StepMastery } from '../contract/lab-model.js';
+import { gradeQuiz, gradeRun } from '../engine/grading.js';
 import { controlAsExpected, isControlRun, stepMastery } from '../engine/mastery.js';
 import {
   ACTIVITY_GAP_MS,
@@ -17,6 +17,7 @@ import {
   type OmittedRange,
   type ReportLab,
   type ReportPrediction,
+  type ReportQuiz,
   type ReportRun,
   type ReportStep,
   type SessionReport,
@@ -26,6 +27,7 @@ import type { StoredEvent, StoredEventOf } from '../contract/trace-events.js';
 import { canonicalJson, eventHash, packHashes, sha256Hex } from '../engine/evidence-chain.js';
 import type { EventStore, StoredProgress } from '../engine/event-store.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
+import { storedStudentSeed, studentPicks } from '../engine/student-params.js';
 import { runChecks, type NamedCheck } from '../engine/run-checks.js';
 import { sketchTimeline } from './timeline-sketch.js';
 
@@ -71,12 +73,18 @@ export function reportDigest(report: Omit<SessionReport, 'digest'> | SessionRepo
 
 function reportLab(inputs: ReportInputs, lab: LoadedLab): ReportLab {
   const progress = inputs.store.progress(lab.id);
-  return { id: lab.id, title: lab.title, version: lab.version, steps: lab.steps.map((step) => reportStep(inputs, lab, step, progress[step.id])) };
+  const steps = lab.steps.map((step) => reportStep(inputs, lab, step, progress[step.id]));
+  return { id: lab.id, title: lab.title, version: lab.version, steps, ...(lab.quiz.length > 0 ? { quiz: reportQuiz(inputs.store, lab) } : {}) };
+}
+
+function reportQuiz(store: EventStore, lab: LoadedLab): ReportQuiz {
+  const { versions, chainHead } = store.questionAnswers(lab.id, QUIZ_STEP);
+  return { questions: lab.quiz, versions, chainHead, grades: gradeQuiz(lab.quiz, versions) };
 }
 
 function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], progress: StoredProgress | undefined): ReportStep {
   const runs = inputs.store.runs({ labId: lab.id, stepId: step.id }).reverse();
-  const defaults = stepDefaults(lab, step);
+  const defaults = stepDefaults(storedStudentSeed(inputs.store), lab, step);
   // Only runs stored with an evidence chain can be shown in full: older ones are listed as attempts.
   const finished = runs.filter((r) => !LIVE_STATUSES.has(r.status) && inputs.store.endRecord(r.runId) !== undefined);
   const chosen = finished.findLast((r) => r.status === 'passed' && !isControlRun(step, r.params)) ?? finished.at(-1);
@@ -94,8 +102,8 @@ function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps
             questions: step.questions,
             versions,
             chainHead,
-            // Graded from what the chain holds: the chosen run's checks as they ended.
-            grades: chosenRun ? gradeRun(step.questions, inputs.store.answersOfRun(chosenRun.runId), chosenRun.checks) : [],
+            // Graded from what the chain holds: the chosen run's parameters and its checks as they ended.
+            grades: chosenRun ? gradeRun(step.questions, inputs.store.answersOfRun(chosenRun.runId), chosenRun.checks, chosenRun.params) : [],
           },
         }
       : {}),
@@ -104,12 +112,16 @@ function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps
   };
 }
 
-/** The scenario's defaults with the step's own values over them: what "changed" is measured against. */
-function stepDefaults(lab: LoadedLab, step: LoadedLab['steps'][number]): ParamValues {
+/**
+ * The scenario's defaults with the step's own values over them, and this student's picks of its
+ * randomised parameters over those: what the step started from for them, what "changed" is measured
+ * against. An export never makes a seed: without one (nothing randomised was ever opened) there are no picks.
+ */
+function stepDefaults(seed: string | null, lab: LoadedLab, step: LoadedLab['steps'][number]): ParamValues {
   const scenario = lab.scenarios.find((s) => s.id === step.scenario);
   const values: ParamValues = {};
   for (const spec of scenario?.params ?? []) values[spec.name] = spec.default;
-  return { ...values, ...step.params };
+  return { ...values, ...step.params, ...(seed === null ? {} : studentPicks(seed, lab.id, step)) };
 }
 
 function changedParams(params: ParamValues, defaults: ParamValues): ParamValues {

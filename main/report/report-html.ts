@@ -18,7 +18,7 @@
  * Deterministic: the same report gives byte-identical HTML (times are written in UTC from the report's
  * ISO strings, never in the reader's locale).
  */
-import type { CheckResult, Grade, ParamValue, ParamValues, ProcessInfo, RunStatus, StepMastery } from '../contract/lab-model.js';
+import type { CheckResult, Grade, ParamValue, ParamValues, ProcessInfo, Question, RunStatus, SavedAnswer, StepMastery } from '../contract/lab-model.js';
 import {
   ACTIVITY_GAP_MS,
   type KernelFact,
@@ -29,6 +29,7 @@ import {
   type SessionReport,
 } from '../contract/report-format.js';
 import { answerText } from '../contract/answer-rules.js';
+import { fillQuestion } from '../contract/param-template.js';
 import { parseFiniteJson, sha256Hex } from '../engine/evidence-chain.js';
 import { timelineSvg } from './timeline-svg.js';
 
@@ -251,6 +252,7 @@ function labSection(report: SessionReport, lab: ReportLab, labIndex: number): st
     `<h2 id="lab-${esc(lab.id)}-title">${esc(lab.title)}</h2>`,
     `<p class="meta">${esc(line)} · version ${hash(lab.version)}</p>`,
     ...steps,
+    quiz(lab),
     '</section>',
   ].join('\n');
 }
@@ -292,32 +294,53 @@ function mastery(step: ReportStep): string {
 function questions(step: ReportStep): string {
   const q = step.questions;
   if (!q) return '';
-  const items = q.questions.map((question) => {
-    const versions = q.versions.filter((v) => v.questionId === question.id);
-    const grade = q.grades.find((g) => g.questionId === question.id);
-    const list = versions
+  // Carried as the lab writes them ({slots}); shown with the values of the run they were graded against.
+  const shown = step.chosen ? q.questions.map((question) => fillQuestion(question, step.chosen!.params)) : q.questions;
+  const tested = (v: SavedAnswer) => (v.lockedByRun === null ? 'not tested by a run yet' : `tested first by run ${v.lockedByRun}`);
+  return [
+    '<section class="questions">',
+    '<h4>Questions</h4>',
+    questionList(shown, q.versions, q.grades, 'in the run shown', tested),
+    `<p class="meta">Every saved version is listed, oldest first; the first ones are the answers given before the step's first run. Answer chain head ${hash(q.chainHead)}.</p>`,
+    '</section>',
+  ].join('\n');
+}
+
+function quiz(lab: ReportLab): string {
+  const q = lab.quiz;
+  if (!q) return '';
+  const answered = new Set(q.versions.map((v) => v.questionId)).size;
+  return [
+    `<section class="quiz" id="lab-${esc(lab.id)}-quiz">`,
+    `<h3>Quiz <span class="meta">${answered} of ${q.questions.length} answered</span></h3>`,
+    questionList(q.questions, q.versions, q.grades, 'last answer', () => ''),
+    `<p class="meta">Every saved version is listed, oldest first; the last one is graded. Answer chain head ${hash(q.chainHead)}.</p>`,
+    '</section>',
+  ].join('\n');
+}
+
+/** Questions with every saved version of their answers and the grade each got. */
+function questionList(questions: Question[], versions: SavedAnswer[], grades: Grade[], gradedWhat: string, versionNote: (v: SavedAnswer) => string): string {
+  const items = questions.map((question) => {
+    const own = versions.filter((v) => v.questionId === question.id);
+    const grade = grades.find((g) => g.questionId === question.id);
+    const list = own
       .map((v) => {
-        const when = v.lockedByRun === null ? 'not tested by a run yet' : `tested first by run ${v.lockedByRun}`;
-        return `<li><span class="answer-value">${esc(answerText(question, v.value))}</span> <span class="meta">saved ${time(v.savedAt)}, ${esc(when)}</span></li>`;
+        const note = versionNote(v);
+        return `<li><span class="answer-value">${esc(answerText(question, v.value))}</span> <span class="meta">saved ${time(v.savedAt)}${note ? `, ${esc(note)}` : ''}</span></li>`;
       })
       .join('');
     return [
       '<li class="question">',
       `<p class="prompt">${esc(question.prompt)}</p>`,
-      versions.length > 0 ? `<ol class="versions">${list}</ol>` : '<p class="meta">Not answered.</p>',
+      own.length > 0 ? `<ol class="versions">${list}</ol>` : '<p class="meta">Not answered.</p>',
       grade
-        ? `<p class="grade ${grade.verdict}"><strong>${esc(VERDICT_TEXT[grade.verdict])}</strong> in the run shown: ${esc(grade.feedback)}</p><p class="explanation">${esc(grade.explanation)}</p>`
+        ? `<p class="grade ${grade.verdict}"><strong>${esc(VERDICT_TEXT[grade.verdict])}</strong> ${esc(gradedWhat)}: ${esc(grade.feedback)}</p><p class="explanation">${esc(grade.explanation)}</p>`
         : '',
       '</li>',
     ].join('');
   });
-  return [
-    '<section class="questions">',
-    '<h4>Questions</h4>',
-    `<ol>${items.join('')}</ol>`,
-    `<p class="meta">Every saved version is listed, oldest first; the first ones are the answers given before the step's first run. Answer chain head ${hash(q.chainHead)}.</p>`,
-    '</section>',
-  ].join('\n');
+  return `<ol>${items.join('')}</ol>`;
 }
 
 const VERDICT_TEXT: Record<Grade['verdict'], string> = {
@@ -658,7 +681,7 @@ tr.chosen td { font-weight: 600; }
 h3 .status { font-size: .9rem; margin-left: .5rem; }
 .step.not-started { margin: .35rem 0; }
 ul.mastery { list-style: none; padding-left: 0; margin: .3rem 0; }
-.questions .prompt { font-weight: 600; margin: .4rem 0 .2rem; }
+.questions .prompt, .quiz .prompt { font-weight: 600; margin: .4rem 0 .2rem; }
 .questions ol.versions { margin: .2rem 0; }
 .grade.right { color: #14532d; }
 .grade.wrong { color: #8b0000; }

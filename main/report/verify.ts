@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { findProjectRoot } from '../project-root.js';
 import { REPORT_FORMAT, type ReportRun, type ReportStep, type SessionReport } from '../contract/report-format.js';
-import type { AnswerValue } from '../contract/lab-model.js';
+import { QUIZ_STEP, type AnswerValue, type Grade } from '../contract/lab-model.js';
 import {
   answerRecord,
   canonicalJson,
@@ -34,7 +34,7 @@ import {
   recordHash,
   unpackHashes,
 } from '../engine/evidence-chain.js';
-import { gradeRun } from '../engine/grading.js';
+import { gradeQuiz, gradeRun } from '../engine/grading.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { runChecks } from '../engine/run-checks.js';
@@ -191,12 +191,19 @@ function chainLayer(report: SessionReport): Layer {
       const problem = answersChainProblem(lab.id, step);
       if (problem) problems.push(`answers of ${lab.id}/${step.id}: ${problem}`);
     }
+  let quizzes = 0;
+  for (const lab of report.labs) {
+    if (!lab.quiz || lab.quiz.versions.length === 0) continue;
+    quizzes++;
+    if (chainOver(lab.quiz.versions.map((v) => recordHash(questionAnswerRecord(lab.id, QUIZ_STEP, v)))) !== lab.quiz.chainHead)
+      problems.push(`quiz answers of ${lab.id}: its versions do not recompute to the stored chain head`);
+  }
   if (problems.length > 0) return { name: 'evidence chain', ok: false, text: `evidence chain BROKEN: ${problems.join('; ')}` };
-  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const count = (n: number, what: string, plural = 's') => `${n} ${what}${n === 1 ? '' : plural}`;
   return {
     name: 'evidence chain',
     ok: true,
-    text: `evidence chain ok (${count(runs.length, 'run')}, ${count(predictions, 'prediction')}${answered ? `, ${count(answered, 'step')} of answers` : ''})`,
+    text: `evidence chain ok (${count(runs.length, 'run')}, ${count(predictions, 'prediction')}${answered ? `, ${count(answered, 'step')} of answers` : ''}${quizzes ? `, ${count(quizzes, 'quiz', 'zes')}` : ''})`,
   };
 }
 
@@ -235,13 +242,23 @@ function answersChainProblem(labId: string, step: ReportStep): string | null {
 
 /**
  * 6. The grades: each step's answers graded again, from the versions the chosen run tested (by the chain)
- * against the measurements of its chained checks, with the questions of the installed lab when it is
- * the same version (else those the report carries).
+ * against the measurements of its chained checks and its chained parameters (formula answers, templates), with the questions of the installed lab when it is
+ * the same version (else those the report carries); and each lab's quiz, its last saved answers against
+ * its fixed answers.
  */
 function gradesLayer(report: SessionReport, labs: LoadedLab[]): Layer {
   let agree = 0;
   let total = 0;
   const problems: string[] = [];
+  const compareGrades = (where: string, carried: Grade[], again: Grade[]) => {
+    for (const grade of carried) {
+      total++;
+      const regraded = again.find((g) => g.questionId === grade.questionId);
+      if (regraded && canonicalJson(regraded) === canonicalJson(grade)) agree++;
+      else problems.push(`${where} question ${grade.questionId}: the report says ${grade.verdict}, graded again ${regraded?.verdict ?? 'no such question'}`);
+    }
+    if (carried.length !== again.length) problems.push(`${where}: the report grades ${carried.length} questions, the lab asks ${again.length}`);
+  };
   for (const lab of report.labs)
     for (const step of lab.steps) {
       const carried = step.questions;
@@ -255,16 +272,16 @@ function gradesLayer(report: SessionReport, labs: LoadedLab[]): Layer {
         problems.push(`${where}: ${tested}`);
         continue;
       }
-      const again = gradeRun(installed?.questions ?? carried.questions, tested, step.chosen.checks);
-      for (const grade of carried.grades) {
-        total++;
-        const regraded = again.find((g) => g.questionId === grade.questionId);
-        if (regraded && canonicalJson(regraded) === canonicalJson(grade)) agree++;
-        else problems.push(`${where} question ${grade.questionId}: the report says ${grade.verdict}, graded again ${regraded?.verdict ?? 'no such question'}`);
-      }
-      if (carried.grades.length !== again.length)
-        problems.push(`${where}: the report grades ${carried.grades.length} questions, the step asks ${again.length}`);
+      compareGrades(where, carried.grades, gradeRun(installed?.questions ?? carried.questions, tested, step.chosen.checks, step.chosen.params));
     }
+  for (const lab of report.labs) {
+    if (!lab.quiz) continue;
+    const where = `${lab.id} quiz`;
+    const installed = labs.find((l) => l.id === lab.id && l.version === lab.version)?.quiz;
+    if (installed && canonicalJson(installed) !== canonicalJson(lab.quiz.questions)) problems.push(`${where}: the questions shown are not the lab's`);
+    const again = gradeQuiz(installed ?? lab.quiz.questions, lab.quiz.versions);
+    compareGrades(where, lab.quiz.grades, again);
+  }
   if (problems.length > 0) return { name: 'grades', ok: false, text: `grades re-graded: ${agree}/${total} agree; DISAGREE: ${problems.join('; ')}` };
   return { name: 'grades', ok: true, text: total === 0 ? 'grades: none to re-grade' : `grades re-graded: ${agree}/${total} agree` };
 }

@@ -113,6 +113,48 @@ describe('session reports', () => {
     assert.equal(full.labs[0]!.steps.find((s) => s.id === 'one-way')!.chosen!.evidence.events.length, first.stored.length, '--full embeds every event');
   });
 
+  it("carries the lab's quiz with every version of its answers, graded; verify grades it again and notices an edit", async () => {
+    const quiz = { labId: 'ordinary-pipes', stepId: 'quiz', questionId: 'capacity-vs-pipe-buf' } as const;
+    await harness.engine.call('questions.answer', { ...quiz, value: ['a'] });
+    await harness.engine.call('questions.answer', { ...quiz, value: ['b'] });
+    const exported = await harness.engine.call('report.export', { labId: 'ordinary-pipes', format: 'json' });
+    const verdict = verify('quiz.json', exported.content);
+    assert.equal(verdict.ok, true, layerTexts(verdict));
+    assert.match(layerTexts(verdict), /evidence chain ok \(.*, 1 quiz\)/);
+
+    const report = JSON.parse(exported.content) as SessionReport;
+    const carried = report.labs[0]!.quiz!;
+    assert.deepEqual(
+      carried.versions.map((v) => v.value),
+      [['a'], ['b']],
+      'both versions are carried, oldest first',
+    );
+    const grade = carried.grades.find((g) => g.questionId === quiz.questionId)!;
+    assert.equal(grade.verdict, 'right', 'the last answer is the one graded');
+    assert.ok(carried.grades.filter((g) => g.questionId !== quiz.questionId).every((g) => g.verdict === 'unanswered'));
+
+    const html = (await harness.engine.call('report.export', { labId: 'ordinary-pipes', format: 'html' })).content;
+    assert.match(html, /<h3>Quiz <span class="meta">1 of \d+ answered<\/span><\/h3>/);
+    assert.ok(html.includes('which is true of a new pipe&#39;s capacity and of PIPE_BUF?'), 'the HTML asks the quiz question');
+
+    // The answer changed to the wrong option, digest recomputed: the answers' chain says so.
+    const edited = JSON.parse(exported.content) as SessionReport;
+    edited.labs[0]!.quiz!.versions[1]!.value = ['a'];
+    const { digest: _d1, ...editedRest } = edited;
+    assert.match(
+      layerTexts(verify('edited.json', reportJsonText({ ...editedRest, digest: reportDigest(editedRest) }))),
+      /FAIL evidence chain BROKEN: quiz answers of ordinary-pipes: its versions do not recompute/,
+    );
+    // The grade changed by hand: grading again disagrees.
+    const regraded = JSON.parse(exported.content) as SessionReport;
+    regraded.labs[0]!.quiz!.grades.find((g) => g.questionId === quiz.questionId)!.verdict = 'wrong';
+    const { digest: _d2, ...regradedRest } = regraded;
+    assert.match(
+      layerTexts(verify('regraded.json', reportJsonText({ ...regradedRest, digest: reportDigest(regradedRest) }))),
+      /FAIL grades re-graded: .*ordinary-pipes quiz question capacity-vs-pipe-buf: the report says wrong, graded again right/,
+    );
+  });
+
   it('detects each of 1,000 random single-byte edits of a JSON report and 300 of an HTML report', () => {
     for (const [name, text, edits, seed] of [
       ['report.json', json, 1000, 1],

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ParamValues } from '../../main/contract/lab-model.js';
+import type { SessionReport } from '../../main/contract/report-format.js';
 import { openEngine } from '../../main/engine/engine.js';
 import { STUDENT_SEED_SETTING } from '../../main/engine/student-params.js';
 import { findProjectRoot } from '../../main/project-root.js';
@@ -118,5 +119,15 @@ describe('parameters randomised per student', () => {
     const verdict = verifyReportBytes('report.json', Buffer.from(exported.content), ada.engine.loadedLabs);
     assert.ok(verdict.ok, JSON.stringify(verdict.layers, null, 2));
     assert.match(verdict.layers.map((l) => l.text).join('\n'), /grades re-graded: \d+\/\d+ agree/);
+    // The answer worked out from the run's parameters is graded in the report as in the app: against the
+    // chosen run's slots, with the question's text filled in from them in the HTML.
+    const report = JSON.parse(exported.content) as SessionReport;
+    const step = report.labs[0]!.steps.find((s) => s.id === boundedStep.stepId)!;
+    const permits = step.questions!.grades.find((g) => g.questionId === 'empty-permits')!;
+    assert.equal(permits.expected, step.chosen!.params.slots, 'graded against the slots of the run shown');
+    const html = (await ada.engine.call('report.export', { labId: 'shared-memory', format: 'html' })).content;
+    assert.match(html, new RegExp(`its buffer of ${String(step.chosen!.params.slots)} slots`), 'the question as the run shown asked it');
+    // The JSON embedded for verify carries the questions as the lab writes them; what is shown has none left.
+    assert.doesNotMatch(html.replace(/<script[^>]*>[\s\S]*?<\/script>/g, ''), /\{slots\}/, 'no template is left in what the HTML shows');
   });
 });
