@@ -156,9 +156,10 @@ export interface SavedAnswer {
  * - right / close / wrong: compared with the measurement or fixed value;
  * - skipped: the student chose not to answer; unanswered: no answer was given before the run;
  * - not-graded: a text question, shown back beside what happened;
- * - no-measurement: this run's checks did not produce the measurement (the run did not show the phenomenon).
+ * - no-measurement: this run's checks did not produce the measurement (the run did not show the phenomenon);
+ * - control: the run was the step's control, which takes away what the questions ask about: not compared.
  */
-export type Verdict = 'right' | 'close' | 'wrong' | 'skipped' | 'unanswered' | 'not-graded' | 'no-measurement';
+export type Verdict = 'right' | 'close' | 'wrong' | 'skipped' | 'unanswered' | 'not-graded' | 'no-measurement' | 'control';
 
 export interface Grade {
   questionId: string;

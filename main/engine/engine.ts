@@ -343,9 +343,10 @@ export class Engine implements EngineHandle {
       const lab = this.findLab(run.labId);
       const step = run.stepId === null ? undefined : lab.steps.find((s) => s.id === run.stepId);
       if (!step) return { grades: [], control: null, mastery: null };
+      const control = step.control !== null && isControlRun(step, run.params) ? step.control : null;
       return {
-        grades: gradeRun(step.questions, this.store.answersOfRun(runId), run.checks, run.params),
-        control: step.control !== null && isControlRun(step, run.params) ? { variant: step.control, asExpected: controlAsExpected(step, run) } : null,
+        grades: gradeRun(step.questions, this.store.answersOfRun(runId), run.checks, run.params, control),
+        control: control !== null ? { variant: control, asExpected: controlAsExpected(step, run) } : null,
         mastery: this.masteryOf(lab, step),
       };
     },

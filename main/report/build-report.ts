@@ -103,7 +103,15 @@ function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps
             versions,
             chainHead,
             // Graded from what the chain holds: the chosen run's parameters and its checks as they ended.
-            grades: chosenRun ? gradeRun(step.questions, inputs.store.answersOfRun(chosenRun.runId), chosenRun.checks, chosenRun.params) : [],
+            grades: chosenRun
+              ? gradeRun(
+                  step.questions,
+                  inputs.store.answersOfRun(chosenRun.runId),
+                  chosenRun.checks,
+                  chosenRun.params,
+                  step.control !== null && isControlRun(step, chosenRun.params) ? step.control : null,
+                )
+              : [],
           },
         }
       : {}),

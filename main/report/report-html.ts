@@ -351,6 +351,7 @@ const VERDICT_TEXT: Record<Grade['verdict'], string> = {
   unanswered: '– Not answered before the run',
   'not-graded': 'Not graded',
   'no-measurement': '? Nothing measured to compare with',
+  control: 'The control run: graded by a run without it',
 };
 
 function prediction(p: ReportPrediction | null): string {

@@ -35,6 +35,7 @@ import {
   unpackHashes,
 } from '../engine/evidence-chain.js';
 import { gradeQuiz, gradeRun } from '../engine/grading.js';
+import { isControlRun } from '../engine/mastery.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { runChecks } from '../engine/run-checks.js';
@@ -272,7 +273,15 @@ function gradesLayer(report: SessionReport, labs: LoadedLab[]): Layer {
         problems.push(`${where}: ${tested}`);
         continue;
       }
-      compareGrades(where, carried.grades, gradeRun(installed?.questions ?? carried.questions, tested, step.chosen.checks, step.chosen.params));
+      // Whether the chosen run was the control: from the installed lab's variants and the chained
+      // parameters when it is the same version, else as the report's list of runs says.
+      const chosen = step.chosen;
+      const control = installed
+        ? installed.control !== null && isControlRun(installed, chosen.params)
+          ? installed.control
+          : null
+        : (step.attempts.find((a) => a.runId === chosen.runId)?.control?.variant ?? null);
+      compareGrades(where, carried.grades, gradeRun(installed?.questions ?? carried.questions, tested, chosen.checks, chosen.params, control));
     }
   for (const lab of report.labs) {
     if (!lab.quiz) continue;

@@ -86,7 +86,18 @@ describe('predictions on the capacity step', () => {
     const control = await runCapacity({ totalKiB: 16 });
     assert.deepEqual(checksOf(control.run), { 'writer-blocked': false, 'capacity-measured': false });
     assert.deepEqual(control.control, { variant: 'The parent writes less than the pipe holds', asExpected: true });
-    assert.equal(control.byId['bytes-before-block']!.verdict, 'no-measurement', 'nothing measured is no wrong answer');
+    // The answers are about the step as written: neither "wrong" for predicting the lesson, nor "right"
+    // about a blocked writer this run never had. They are set aside for a run without the control.
+    assert.deepEqual(
+      Object.values(control.byId).map((g) => [g.questionId, g.verdict, g.expected]),
+      [
+        ['writes-before-block', 'control', null],
+        ['bytes-before-block', 'control', null],
+        ['blocked-state', 'control', null],
+        ['thousand-byte-writes', 'control', null],
+      ],
+    );
+    assert.match(control.byId['blocked-state']!.feedback, /^This run was the step's control \(The parent writes less than the pipe holds\)/);
     assert.deepEqual(control.mastery, {
       status: 'mastered',
       predictedFirst: true,
@@ -134,7 +145,9 @@ describe('predictions on the capacity step', () => {
     );
     const verdict = verifyReportBytes('report.json', Buffer.from(exported.content), harness.engine.loadedLabs);
     assert.ok(verdict.ok, JSON.stringify(verdict.layers));
-    assert.match(verdict.layers.map((l) => l.text).join('\n'), /grades re-graded: 4\/4 agree/);
+    // The step's four, and the lab's quiz (unanswered here, graded all the same).
+    const graded = 4 + harness.engine.loadedLabs.find((l) => l.id === 'ordinary-pipes')!.quiz.length;
+    assert.match(verdict.layers.map((l) => l.text).join('\n'), new RegExp(`grades re-graded: ${graded}/${graded} agree`));
 
     // A grade changed by hand, with the digest recomputed: the re-grade names it.
     const forge = (edit: (s: ReportStep) => void) => {

@@ -138,6 +138,33 @@ describe('gradeRun', () => {
       ],
     );
   });
+
+  it("sets the answers aside on the step's control run, whatever it measured; a skip, a missing answer and a text stay as they are", () => {
+    const checks: CheckResult[] = [{ id: 'capacity', title: 'Capacity', passed: true, detail: '', hint: '', moment: null, measurements: measured(48000) }];
+    const answers = new Map<string, AnswerValue>([
+      ['bytes-before-block', 48000],
+      ['blocked-state', ['a']],
+      ['signs', null],
+      ['note', 'it waits'],
+    ]);
+    const grades = gradeRun([capacity, state, signs, order, note], answers, checks, {}, 'less data than the pipe holds');
+    assert.deepEqual(
+      grades.map((g) => [g.questionId, g.verdict, g.expected]),
+      [
+        ['bytes-before-block', 'control', null],
+        ['blocked-state', 'control', null],
+        ['signs', 'skipped', null],
+        ['order', 'unanswered', null],
+        ['note', 'not-graded', null],
+      ],
+    );
+    assert.match(grades[0]!.feedback, /the step's control \(less data than the pipe holds\).*graded by a run of the step without it/);
+    assert.deepEqual(
+      gradeRun([capacity], answers, checks, {}, null).map((g) => g.verdict),
+      ['right'],
+      'no control: graded as usual',
+    );
+  });
 });
 
 describe('answerProblem', () => {
