@@ -18,7 +18,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UserError } from '../contract/errors.js';
-import type { AnswerValue, Grade, LabStep, ParamValues, Question, RunSummary, SavedAnswer, StepMastery } from '../contract/lab-model.js';
+import type { AnswerValue, Grade, LabStep, ParamValues, Question, RunSummary, RunVariant, SavedAnswer, StepMastery } from '../contract/lab-model.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import { defaultDataDir, openEngine, type Engine } from '../engine/engine.js';
 import { REPORT_CLAIMS } from '../contract/report-format.js';
@@ -268,25 +268,30 @@ async function runLab(args: string[]): Promise<number> {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     for (const p of final.processes) print({ type: 'process', process: p }, startTs);
-    const { grades, control, mastery } = step ? await engine.call('runs.grade', { runId: final.runId }) : { grades: [], control: null, mastery: null };
-    for (const check of final.checks) print({ type: 'check', check, control: control?.asExpected ?? false }, startTs);
+    const { grades, variant, mastery } = step ? await engine.call('runs.grade', { runId: final.runId }) : { grades: [], variant: null, mastery: null };
+    for (const check of final.checks) print({ type: 'check', check, asExpectedFor: expectedFailure(variant, check) }, startTs);
     for (const grade of grades) print({ type: 'grade', grade }, startTs);
     if (mastery && step!.questions.length > 0)
       print({ type: 'mastery', stepId: step!.id, step: { control: step!.control, questions: step!.questions }, mastery }, startTs);
-    print({ type: 'end', run: final, control }, startTs);
-    return final.status === 'passed' || final.status === 'completed' || control?.asExpected ? 0 : 1;
+    print({ type: 'end', run: final, variant }, startTs);
+    return final.status === 'passed' || final.status === 'completed' || variant?.asExpected ? 0 : 1;
   });
 }
 
 type CliRecord =
   | { type: 'event'; event: StoredEvent }
   | { type: 'process'; process: RunSummary['processes'][number] }
-  /** control: the run was its step's control and came out as one should, so a failed check is as expected. */
-  | { type: 'check'; check: RunSummary['checks'][number]; control: boolean }
+  /** asExpectedFor: the variant whose run this was, when it names this failed check (its failure is the lesson), else null. */
+  | { type: 'check'; check: RunSummary['checks'][number]; asExpectedFor: string | null }
   | { type: 'answer'; answer: SavedAnswer; note: string | null }
   | { type: 'grade'; grade: Grade }
   | { type: 'mastery'; stepId: string; step: Pick<LabStep, 'control' | 'questions'>; mastery: StepMastery }
-  | { type: 'end'; run: RunSummary; control: { variant: string; asExpected: boolean } | null };
+  | { type: 'end'; run: RunSummary; variant: RunVariant | null };
+
+/** The variant's name when the check failed and the variant says it must: as expected, no hint needed. */
+function expectedFailure(variant: RunVariant | null, check: RunSummary['checks'][number]): string | null {
+  return variant && !check.passed && variant.fails.includes(check.id) ? variant.name : null;
+}
 
 /** Set when stdout's reader went away; nothing more is printed. */
 let outputClosed = false;
@@ -321,11 +326,11 @@ function printText(record: CliRecord, startTs: bigint): void {
     case 'check': {
       const c = record.check;
       // A control's failed check is the lesson, not a mistake: no hint that treats the student as wrong.
-      const verdict = c.passed ? 'PASS' : record.control ? 'FAIL, as expected for the control:' : 'FAIL';
+      const verdict = c.passed ? 'PASS' : record.asExpectedFor ? `FAIL, as expected for "${record.asExpectedFor}":` : 'FAIL';
       // What the check measured (what number questions are graded against), one line: "measured: lost-updates 1,234 increments".
       const measured = (c.measurements ?? []).map((m) => `${m.id} ${m.value.toLocaleString('en')} ${m.unit}`).join('; ');
       console.log(
-        `${verdict}  ${c.title}\n      ${c.detail}${measured ? `\n      measured: ${measured}` : ''}${c.passed || record.control ? '' : `\n      hint: ${c.hint}`}`,
+        `${verdict}  ${c.title}\n      ${c.detail}${measured ? `\n      measured: ${measured}` : ''}${c.passed || record.asExpectedFor ? '' : `\n      hint: ${c.hint}`}`,
       );
       return;
     }
@@ -346,13 +351,14 @@ function printText(record: CliRecord, startTs: bigint): void {
       const run = record.run;
       // A cut run's checks do not run (main/engine/lab-run.ts): say so rather than print none.
       if (run.checks.length === 0 && ['stopped', 'timed-out', 'error'].includes(run.status)) console.log('Checks not run: the run did not finish by itself.');
-      const control = record.control;
-      const asControl = control
-        ? control.asExpected
-          ? `, as the control (${control.variant}) should`
-          : `, though it ran as the control (${control.variant}), which should fail its checks`
+      const variant = record.variant;
+      const kind = variant?.control ? 'the control' : 'the variant';
+      const asVariant = variant
+        ? variant.asExpected
+          ? `, as ${kind} (${variant.name}) should: what the step shows did not happen without it`
+          : `, though it ran as ${kind} (${variant.name}), which should fail ${variant.fails.join(', ')}`
         : '';
-      console.log(`Run ${run.runId} ${run.status}${asControl}${run.message ? `: ${run.message}` : ''}`);
+      console.log(`Run ${run.runId} ${run.status}${asVariant}${run.message ? `: ${run.message}` : ''}`);
     }
   }
 }
@@ -459,10 +465,10 @@ async function showRun(args: string[]): Promise<number> {
     console.log(`Started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt} (${durationText(run)})` : ', still going'}; ${events.length} events`);
     for (const event of events) printText({ type: 'event', event }, startTs);
     for (const p of run.processes) printText({ type: 'process', process: p }, startTs);
-    const { grades, control } = await engine.call('runs.grade', { runId }).catch(() => ({ grades: [], control: null }));
-    for (const check of run.checks) printText({ type: 'check', check, control: control?.asExpected ?? false }, startTs);
+    const { grades, variant } = await engine.call('runs.grade', { runId }).catch(() => ({ grades: [], variant: null }));
+    for (const check of run.checks) printText({ type: 'check', check, asExpectedFor: expectedFailure(variant, check) }, startTs);
     for (const grade of grades) printText({ type: 'grade', grade }, startTs);
-    printText({ type: 'end', run, control }, startTs);
+    printText({ type: 'end', run, variant }, startTs);
     return 0;
   });
 }

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from './errors.js';
-import type { Grade, Lab, LabProblem, LabSummary, RunSummary, SavedAnswer, SessionSummary, StepMastery, StepProgress } from './lab-model.js';
+import type { Grade, Lab, LabProblem, LabSummary, RunSummary, RunVariant, SavedAnswer, SessionSummary, StepMastery, StepProgress } from './lab-model.js';
 import type { StudentIdentity } from './report-format.js';
 import type { StoredEvent } from './trace-events.js';
 
@@ -116,7 +116,7 @@ export interface CommandResponses {
    * `grades`: empty for a run of no step; `control`: set when the run was its step's control, and
    * whether it came out as a control should (the checks it names failed); `mastery`: the step's.
    */
-  'runs.grade': { grades: Grade[]; control: { variant: string; asExpected: boolean } | null; mastery: StepMastery | null };
+  'runs.grade': { grades: Grade[]; variant: RunVariant | null; mastery: StepMastery | null };
   'sessions.list': { sessions: SessionSummary[] };
   'runs.list': { runs: RunSummary[] };
   'runs.active': { run: RunSummary | null };

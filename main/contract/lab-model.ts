@@ -157,9 +157,10 @@ export interface SavedAnswer {
  * - skipped: the student chose not to answer; unanswered: no answer was given before the run;
  * - not-graded: a text question, shown back beside what happened;
  * - no-measurement: this run's checks did not produce the measurement (the run did not show the phenomenon);
- * - control: the run was the step's control, which takes away what the questions ask about: not compared.
+ * - variant: the run was a variant of the step (its control or another), which takes away what the
+ *   questions ask about: not compared with it.
  */
-export type Verdict = 'right' | 'close' | 'wrong' | 'skipped' | 'unanswered' | 'not-graded' | 'no-measurement' | 'control';
+export type Verdict = 'right' | 'close' | 'wrong' | 'skipped' | 'unanswered' | 'not-graded' | 'no-measurement' | 'variant';
 
 export interface Grade {
   questionId: string;
@@ -171,6 +172,18 @@ export interface Grade {
   /** One sentence comparing the answer with what the run showed. */
   feedback: string;
   explanation: string;
+}
+
+/**
+ * The variant of its step a run ran (main/engine/mastery.ts runVariant): the step's control, or another
+ * variant its text asks the student to try. Each takes away what the step shows; `fails` are the checks
+ * that must then fail, and `asExpected` says they did: the outcome is the lesson, not a mistake.
+ */
+export interface RunVariant {
+  name: string;
+  control: boolean;
+  fails: string[];
+  asExpected: boolean;
 }
 
 /** What the student has done on a step: mastery needs a prediction first, a passing run, and the control where there is one. */

@@ -173,6 +173,8 @@ export interface AttemptSummary {
   checksTotal: number;
   /** Set for a run of the step's control: whether it failed the checks it names, as a control should. */
   control?: { variant: string; asExpected: boolean };
+  /** Set for a run of another variant the step names (not its control): whether it failed the checks the variant names. */
+  variant?: { name: string; asExpected: boolean };
 }
 
 export interface ReportRun {

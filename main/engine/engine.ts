@@ -21,7 +21,7 @@ import { toErrorInfo, UserError } from '../contract/errors.js';
 import { QUIZ_STEP, type LabStep, type ParamValues, type RunSummary, type StepMastery, type StepProgress } from '../contract/lab-model.js';
 import { answerProblem } from '../contract/answer-rules.js';
 import { gradeQuiz, gradeRun } from './grading.js';
-import { controlAsExpected, isControlRun, stepMastery } from './mastery.js';
+import { runVariant, stepMastery, variantAsExpected } from './mastery.js';
 import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handle.js';
 import { EventStore } from './event-store.js';
 import { LabRun } from './lab-run.js';
@@ -342,11 +342,11 @@ export class Engine implements EngineHandle {
       if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Choose a run from the lab page, or from `ipc-lab runs`.');
       const lab = this.findLab(run.labId);
       const step = run.stepId === null ? undefined : lab.steps.find((s) => s.id === run.stepId);
-      if (!step) return { grades: [], control: null, mastery: null };
-      const control = step.control !== null && isControlRun(step, run.params) ? step.control : null;
+      if (!step) return { grades: [], variant: null, mastery: null };
+      const variant = runVariant(step, run.params);
       return {
-        grades: gradeRun(step.questions, this.store.answersOfRun(runId), run.checks, run.params, control),
-        control: control !== null ? { variant: control, asExpected: controlAsExpected(step, run) } : null,
+        grades: gradeRun(step.questions, this.store.answersOfRun(runId), run.checks, run.params, variant?.name),
+        variant: variant && { name: variant.name, control: variant.name === step.control, fails: variant.fails, asExpected: variantAsExpected(variant, run) },
         mastery: this.masteryOf(lab, step),
       };
     },

@@ -16,30 +16,30 @@ import { fillQuestion, templateNumber } from '../contract/param-template.js';
  * answer of a question whose fixed answer is a formula over them; without them such a question has
  * nothing to be compared with (no-measurement) and its texts stay as written.
  *
- * `control`: the name of the step's control variant when the run was its control (main/engine/mastery.ts
- * isControlRun). The questions ask about the step as written, and the control takes away what they ask
+ * `variant`: the name of the step's variant the run ran, its control or another (main/engine/mastery.ts
+ * runVariant). The questions ask about the step as written, and a variant takes away what they ask
  * about: an answer is not compared with such a run (it would be "right" about a phenomenon the run did
- * not show, or "wrong" for predicting the lesson), it is set aside (verdict `control`) for a run without it.
+ * not show, or "wrong" for predicting the lesson), it is set aside (verdict `variant`) for a run without it.
  */
 export function gradeRun(
   questions: Question[],
   answers: ReadonlyMap<string, AnswerValue>,
   checks: CheckResult[],
   params?: ParamValues,
-  control?: string | null,
+  variant?: string | null,
 ): Grade[] {
   const measurements = checks.flatMap((c) => c.measurements ?? []);
   return questions.map((q) => {
     const question = params ? fillQuestion(q, params) : q;
     const answer = answers.has(q.id) ? answers.get(q.id)! : undefined;
-    if (control && answer !== undefined && answer !== null && question.type !== 'text')
+    if (variant && answer !== undefined && answer !== null && question.type !== 'text')
       return {
         questionId: q.id,
         explanation: question.explanation,
-        verdict: 'control',
+        verdict: 'variant',
         answer,
         expected: null,
-        feedback: `This run was the step's control (${control}): it leaves out what the question asks about, so your answer is graded by a run of the step without it.`,
+        feedback: `This run was a variant of the step (${variant}): it takes away what the question asks about, so your answer is graded by a run of the step as written.`,
       };
     return gradeAnswer(question, answer, measurements, params);
   });

@@ -8,17 +8,32 @@
  */
 import type { LabStep, ParamValues, RunSummary, SavedAnswer, StepMastery } from '../contract/lab-model.js';
 
-/** Whether a run was the step's control: it ran with every parameter the control variant sets. */
-export function isControlRun(step: LabStep, params: ParamValues): boolean {
-  const control = step.variants.find((v) => v.name === step.control);
-  return control !== undefined && Object.entries(control.params).every(([name, value]) => params[name] === value);
+type Variant = LabStep['variants'][number];
+
+/**
+ * The variant of the step a run ran: one whose every parameter the run has, the control first, then in
+ * the order the step lists them; null for a run of the step as written. Every variant takes away what
+ * the step shows (it names checks that must then fail, labs/README.md), so its failures are the lesson.
+ */
+export function runVariant(step: Pick<LabStep, 'variants' | 'control'>, params: ParamValues): Variant | null {
+  const ranIt = (v: Variant) => Object.entries(v.params).every(([name, value]) => params[name] === value);
+  return step.variants.find((v) => v.name === step.control && ranIt(v)) ?? step.variants.find(ranIt) ?? null;
 }
 
-/** Whether a control run came out as the control should: it ended by itself and every check it names failed. */
+/** Whether a run was the step's control: it ran with every parameter the control variant sets. */
+export function isControlRun(step: LabStep, params: ParamValues): boolean {
+  return step.control !== null && runVariant(step, params)?.name === step.control;
+}
+
+/** Whether a variant's run came out as the variant says: every check it names failed. */
+export function variantAsExpected(variant: Variant, run: Pick<RunSummary, 'checks'>): boolean {
+  return variant.fails.every((id) => run.checks.some((c) => c.id === id && !c.passed));
+}
+
+/** Whether a control run came out as the control should: every check it names failed. */
 export function controlAsExpected(step: LabStep, run: RunSummary): boolean {
-  const control = step.variants.find((v) => v.name === step.control);
-  if (!control || !isControlRun(step, run.params)) return false;
-  return control.fails.every((id) => run.checks.some((c) => c.id === id && !c.passed));
+  const variant = runVariant(step, run.params);
+  return variant !== null && isControlRun(step, run.params) && variantAsExpected(variant, run);
 }
 
 /** `runs`: the step's runs in any order; `versions`: every saved version of its answers (event-store). */
@@ -28,10 +43,11 @@ export function stepMastery(step: LabStep, runs: RunSummary[], versions: SavedAn
   // The answers the first run tested: per question, the last version it locked.
   const beforeFirst = new Map(versions.filter((v) => first && v.lockedByRun === first.runId).map((v) => [v.questionId, v.value]));
   const predictedFirst = step.questions.length > 0 && step.questions.every((q) => beforeFirst.has(q.id) && beforeFirst.get(q.id) !== null);
-  const ordinary = ordered.filter((r) => !isControlRun(step, r.params));
+  // Runs of the step as written: a variant's run (the control or another) has its own expected outcome.
+  const ordinary = ordered.filter((r) => runVariant(step, r.params) === null);
   const passingRun = ordinary.find((r) => r.status === 'passed')?.runId ?? null;
   const controlRun = step.control === null ? null : (ordered.find((r) => controlAsExpected(step, r))?.runId ?? null);
-  // One more hint after each failed run of the step (a control failing as it should is no failure).
+  // One more hint after each failed run of the step (a variant failing as it says is no failure).
   const hintsShown = Math.min(step.hints.length, ordinary.filter((r) => r.status === 'failed').length);
   const mastered = predictedFirst && passingRun !== null && (step.control === null || controlRun !== null);
   const started = runs.length > 0 || versions.length > 0;

@@ -5,7 +5,7 @@
  */
 import { QUIZ_STEP, type CheckResult, type ParamValues, type RunSummary, type StepMastery } from '../contract/lab-model.js';
 import { gradeQuiz, gradeRun } from '../engine/grading.js';
-import { controlAsExpected, isControlRun, stepMastery } from '../engine/mastery.js';
+import { runVariant, stepMastery, variantAsExpected } from '../engine/mastery.js';
 import {
   ACTIVITY_GAP_MS,
   REPORT_CLAIMS,
@@ -87,7 +87,7 @@ function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps
   const defaults = stepDefaults(storedStudentSeed(inputs.store), lab, step);
   // Only runs stored with an evidence chain can be shown in full: older ones are listed as attempts.
   const finished = runs.filter((r) => !LIVE_STATUSES.has(r.status) && inputs.store.endRecord(r.runId) !== undefined);
-  const chosen = finished.findLast((r) => r.status === 'passed' && !isControlRun(step, r.params)) ?? finished.at(-1);
+  const chosen = finished.findLast((r) => r.status === 'passed' && runVariant(step, r.params) === null) ?? finished.at(-1);
   const { versions, chainHead } = inputs.store.questionAnswers(lab.id, step.id);
   const chosenRun = chosen ? reportRun(inputs, lab, step, chosen, defaults) : null;
   return {
@@ -109,7 +109,7 @@ function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps
                   inputs.store.answersOfRun(chosenRun.runId),
                   chosenRun.checks,
                   chosenRun.params,
-                  step.control !== null && isControlRun(step, chosenRun.params) ? step.control : null,
+                  runVariant(step, chosenRun.params)?.name,
                 )
               : [],
           },
@@ -161,8 +161,16 @@ function attempt(step: LoadedLab['steps'][number], run: RunSummary, defaults: Pa
     changedParams: changedParams(run.params, defaults),
     checksPassed: run.checks.filter((c) => c.passed).length,
     checksTotal: run.checks.length,
-    ...(step.control !== null && isControlRun(step, run.params) ? { control: { variant: step.control, asExpected: controlAsExpected(step, run) } } : {}),
+    ...variantOf(step, run),
   };
+}
+
+/** An attempt's variant: `control` for the step's control, `variant` for another it asks the student to try. */
+function variantOf(step: LoadedLab['steps'][number], run: RunSummary): Pick<AttemptSummary, 'control' | 'variant'> {
+  const variant = runVariant(step, run.params);
+  if (!variant) return {};
+  const asExpected = variantAsExpected(variant, run);
+  return variant.name === step.control ? { control: { variant: variant.name, asExpected } } : { variant: { name: variant.name, asExpected } };
 }
 
 function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], stored: RunSummary, defaults: ParamValues): ReportRun {

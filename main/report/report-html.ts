@@ -21,6 +21,7 @@
 import type { CheckResult, Grade, ParamValue, ParamValues, ProcessInfo, Question, RunStatus, SavedAnswer, StepMastery } from '../contract/lab-model.js';
 import {
   ACTIVITY_GAP_MS,
+  type AttemptSummary,
   type KernelFact,
   type ReportLab,
   type ReportPrediction,
@@ -351,7 +352,7 @@ const VERDICT_TEXT: Record<Grade['verdict'], string> = {
   unanswered: '– Not answered before the run',
   'not-graded': 'Not graded',
   'no-measurement': '? Nothing measured to compare with',
-  control: 'The control run: graded by a run without it',
+  variant: 'A variant of the step: graded by a run of the step as written',
 };
 
 function prediction(p: ReportPrediction | null): string {
@@ -371,13 +372,24 @@ function prediction(p: ReportPrediction | null): string {
   ].join('\n');
 }
 
+/** What an attempt of a variant came to: its failed checks are the lesson when they are the ones it names. */
+function variantNote(a: AttemptSummary): string {
+  const [kind, outcome] = a.control
+    ? ['the control', a.control.asExpected]
+    : a.variant
+      ? [`the variant "${a.variant.name}"`, a.variant.asExpected]
+      : [null, false];
+  if (kind === null) return '';
+  return ` <span class="meta">${esc(outcome ? `${kind}, as expected` : `${kind}, which should have failed the checks it names`)}</span>`;
+}
+
 function attempts(step: ReportStep): string {
   if (step.attempts.length === 0) return '<section class="attempts"><h4>Runs</h4><p>No run yet.</p></section>';
   const rows = step.attempts.map((a, i) => {
     const chosen = step.chosen?.runId === a.runId;
     return (
       `<tr${chosen ? ' class="chosen"' : ''}><td class="num">${i + 1}</td><td>run ${a.runId}${chosen ? ' <strong>(shown below)</strong>' : ''}</td><td>${time(a.startedAt)}</td>` +
-      `<td>${changedList(a.changedParams)}</td><td>${runBadge(a.status)}${a.control ? ` <span class="meta">${a.control.asExpected ? 'the control, as expected' : 'the control, which should have failed its checks'}</span>` : ''}</td><td class="num">${a.checksPassed} of ${a.checksTotal}</td></tr>`
+      `<td>${changedList(a.changedParams)}</td><td>${runBadge(a.status)}${variantNote(a)}</td><td class="num">${a.checksPassed} of ${a.checksTotal}</td></tr>`
     );
   });
   return [

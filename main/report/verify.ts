@@ -35,7 +35,7 @@ import {
   unpackHashes,
 } from '../engine/evidence-chain.js';
 import { gradeQuiz, gradeRun } from '../engine/grading.js';
-import { isControlRun } from '../engine/mastery.js';
+import { runVariant } from '../engine/mastery.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { runChecks } from '../engine/run-checks.js';
@@ -273,15 +273,12 @@ function gradesLayer(report: SessionReport, labs: LoadedLab[]): Layer {
         problems.push(`${where}: ${tested}`);
         continue;
       }
-      // Whether the chosen run was the control: from the installed lab's variants and the chained
-      // parameters when it is the same version, else as the report's list of runs says.
+      // Which variant of the step the chosen run was, if any: from the installed lab's variants and the
+      // chained parameters when it is the same version, else as the report's list of runs says.
       const chosen = step.chosen;
-      const control = installed
-        ? installed.control !== null && isControlRun(installed, chosen.params)
-          ? installed.control
-          : null
-        : (step.attempts.find((a) => a.runId === chosen.runId)?.control?.variant ?? null);
-      compareGrades(where, carried.grades, gradeRun(installed?.questions ?? carried.questions, tested, chosen.checks, chosen.params, control));
+      const attempt = step.attempts.find((a) => a.runId === chosen.runId);
+      const variant = installed ? runVariant(installed, chosen.params)?.name : (attempt?.control?.variant ?? attempt?.variant?.name);
+      compareGrades(where, carried.grades, gradeRun(installed?.questions ?? carried.questions, tested, chosen.checks, chosen.params, variant));
     }
   for (const lab of report.labs) {
     if (!lab.quiz) continue;

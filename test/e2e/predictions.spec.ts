@@ -69,7 +69,14 @@ test('ask, lock, run, compare, hint ladder, control, mastery on the catalogue', 
   // The control: less data than the pipe holds. Its failed checks are the lesson, not a red failure.
   await expect(page.getByTestId('step-progress')).toHaveAttribute('data-mastery', 'attempted');
   await page.getByTestId('run-control').click();
-  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 30_000 });
+  await expect(page.getByTestId('run-status')).toHaveText('as expected', { timeout: 30_000 });
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'failed');
+  await expect(page.getByTestId('bar-status')).toHaveText('as expected');
+  await expect(page.getByTestId('run-status-text')).toContainText(
+    'The control (The parent writes less than the pipe holds): what the step shows did not happen',
+  );
+  // The answers are about the step as written: set aside, neither right nor wrong against the control.
+  await expect(question('writes-before-block').getByTestId('grade')).toHaveAttribute('data-verdict', 'variant');
   await expect(page.locator('[data-testid="check"][data-expected="true"]')).toHaveCount(2);
   await expect(page.getByTestId('check-as-expected').first()).toContainText('As expected for the control');
   await expect(page.getByTestId('hint')).toHaveCount(1, { timeout: 5_000 });

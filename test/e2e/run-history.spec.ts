@@ -58,7 +58,8 @@ test("lists a step's runs newest first, reopens a past run after a reload, and c
   await expect(page.getByTestId('param-origin')).toHaveAttribute('data-edited', 'true');
   const second = await run(page);
   expect(second).toBeGreaterThan(first);
-  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 30_000 });
+  // Less data than the pipe holds is the step's control: its failed checks are as expected.
+  await expect(page.getByTestId('run-status')).toHaveText('as expected', { timeout: 30_000 });
 
   // Newest first; the changed parameter highlighted in run 2 only.
   const rows = page.getByTestId('history-row');

@@ -85,19 +85,24 @@ describe('predictions on the capacity step', () => {
     // The control: less data than the pipe holds, so no write blocks and there is nothing to measure.
     const control = await runCapacity({ totalKiB: 16 });
     assert.deepEqual(checksOf(control.run), { 'writer-blocked': false, 'capacity-measured': false });
-    assert.deepEqual(control.control, { variant: 'The parent writes less than the pipe holds', asExpected: true });
+    assert.deepEqual(control.variant, {
+      name: 'The parent writes less than the pipe holds',
+      control: true,
+      fails: ['writer-blocked', 'capacity-measured'],
+      asExpected: true,
+    });
     // The answers are about the step as written: neither "wrong" for predicting the lesson, nor "right"
     // about a blocked writer this run never had. They are set aside for a run without the control.
     assert.deepEqual(
       Object.values(control.byId).map((g) => [g.questionId, g.verdict, g.expected]),
       [
-        ['writes-before-block', 'control', null],
-        ['bytes-before-block', 'control', null],
-        ['blocked-state', 'control', null],
-        ['thousand-byte-writes', 'control', null],
+        ['writes-before-block', 'variant', null],
+        ['bytes-before-block', 'variant', null],
+        ['blocked-state', 'variant', null],
+        ['thousand-byte-writes', 'variant', null],
       ],
     );
-    assert.match(control.byId['blocked-state']!.feedback, /^This run was the step's control \(The parent writes less than the pipe holds\)/);
+    assert.match(control.byId['blocked-state']!.feedback, /^This run was a variant of the step \(The parent writes less than the pipe holds\)/);
     assert.deepEqual(control.mastery, {
       status: 'mastered',
       predictedFirst: true,

@@ -103,14 +103,23 @@ describe('parameters randomised per student', () => {
       );
     }
 
-    // The same answer against a run made with another size (the variant with room for every item): the
-    // answer is worked out from that run's parameters, not from the student's value.
+    // The same answer against a run made with another size (8 slots, none a student is given, and no
+    // variant of the step): the answer is worked out from that run's parameters, not from the student's value.
     const { lab } = await ada.engine.call('labs.get', { labId: 'shared-memory' });
     const slots = lab.steps.find((s) => s.id === 'bounded-buffer')!.params.slots as number;
-    const { run } = await runToEnd(ada.engine, { ...boundedStep, scenarioId: 'bounded', params: { slots: 64 } });
+    const { run } = await runToEnd(ada.engine, { ...boundedStep, scenarioId: 'bounded', params: { slots: 8 } });
     assertNothingLeft(run);
-    const permits = (await ada.engine.call('runs.grade', { runId: run.runId })).grades.find((g) => g.questionId === 'empty-permits')!;
-    assert.deepEqual([permits.verdict, permits.expected, permits.answer], ['wrong', 64, slots]);
+    const graded = await ada.engine.call('runs.grade', { runId: run.runId });
+    assert.equal(graded.variant, null);
+    const permits = graded.grades.find((g) => g.questionId === 'empty-permits')!;
+    assert.deepEqual([permits.verdict, permits.expected, permits.answer], ['wrong', 8, slots]);
+
+    // The variant with room for every item: the answers are about the step as written, set aside.
+    const roomy = await runToEnd(ada.engine, { ...boundedStep, scenarioId: 'bounded', params: { slots: 64 } });
+    assertNothingLeft(roomy.run);
+    const aside = await ada.engine.call('runs.grade', { runId: roomy.run.runId });
+    assert.deepEqual([aside.variant?.name, aside.variant?.asExpected], ['A buffer with room for every item', true]);
+    assert.equal(aside.grades.find((g) => g.questionId === 'empty-permits')!.verdict, 'variant');
   });
 
   it("the student's report still verifies, its grades re-graded from what it carries", async () => {

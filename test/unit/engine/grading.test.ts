@@ -139,7 +139,7 @@ describe('gradeRun', () => {
     );
   });
 
-  it("sets the answers aside on the step's control run, whatever it measured; a skip, a missing answer and a text stay as they are", () => {
+  it('sets the answers aside on a run of a variant (the control or another), whatever it measured; a skip, a missing answer and a text stay as they are', () => {
     const checks: CheckResult[] = [{ id: 'capacity', title: 'Capacity', passed: true, detail: '', hint: '', moment: null, measurements: measured(48000) }];
     const answers = new Map<string, AnswerValue>([
       ['bytes-before-block', 48000],
@@ -151,18 +151,18 @@ describe('gradeRun', () => {
     assert.deepEqual(
       grades.map((g) => [g.questionId, g.verdict, g.expected]),
       [
-        ['bytes-before-block', 'control', null],
-        ['blocked-state', 'control', null],
+        ['bytes-before-block', 'variant', null],
+        ['blocked-state', 'variant', null],
         ['signs', 'skipped', null],
         ['order', 'unanswered', null],
         ['note', 'not-graded', null],
       ],
     );
-    assert.match(grades[0]!.feedback, /the step's control \(less data than the pipe holds\).*graded by a run of the step without it/);
+    assert.match(grades[0]!.feedback, /a variant of the step \(less data than the pipe holds\).*graded by a run of the step as written/);
     assert.deepEqual(
       gradeRun([capacity], answers, checks, {}, null).map((g) => g.verdict),
       ['right'],
-      'no control: graded as usual',
+      'the step as written: graded as usual',
     );
   });
 });

@@ -16,6 +16,7 @@ import {
   type LabStep,
   type ParamValues,
   type RunSummary,
+  type RunVariant,
   type Scenario,
   type StepMastery,
   type StepProgress,
@@ -600,6 +601,18 @@ export class LabPage {
   get control(): LabStep['variants'][number] | null {
     const step = this.step;
     return step?.variants.find((v) => v.name === step.control) ?? null;
+  }
+
+  /**
+   * The variant when the run on screen ran one of the step's (its control, or another the text asks the
+   * student to try) and came out as it should (the checks it names failed, as the engine graded it):
+   * its status is shown as the lesson, "as expected", not as a red failure. Null for any other run, and
+   * until the run is graded.
+   */
+  get variantAsExpected(): RunVariant | null {
+    const run = this.runView.run;
+    const variant = this.questions.variant;
+    return run !== null && variant?.asExpected === true && this.questions.gradedRun === run.runId ? variant : null;
   }
 
   /** Runs the step's control: its values on top of the step's, then Run. */

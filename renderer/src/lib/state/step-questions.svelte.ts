@@ -17,6 +17,7 @@ import type {
   ParamValues,
   Question,
   RunSummary,
+  RunVariant,
   SavedAnswer,
   StepMastery,
   StepProgress,
@@ -57,7 +58,7 @@ export class StepQuestions {
   #mastery = $state.raw<StepMastery>(NO_MASTERY);
   #grades = $state.raw<Grade[] | null>(null);
   #gradedRun = $state<number | null>(null);
-  #control = $state.raw<{ variant: string; asExpected: boolean } | null>(null);
+  #variant = $state.raw<RunVariant | null>(null);
   #gradeError = $state<string | null>(null);
   // Bookkeeping, not shown: the states above say what the page shows of it.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- timers are not state the page reads
@@ -96,9 +97,9 @@ export class StepQuestions {
   get gradedRun(): number | null {
     return this.#gradedRun;
   }
-  /** Set when the run shown is the step's control. */
-  get control(): { variant: string; asExpected: boolean } | null {
-    return this.#control;
+  /** Set when the run shown ran a variant of the step (its control or another the text asks for). */
+  get variant(): RunVariant | null {
+    return this.#variant;
   }
   get gradeError(): string | null {
     return this.#gradeError;
@@ -144,7 +145,7 @@ export class StepQuestions {
     this.#mastery = progress?.mastery ?? NO_MASTERY;
     this.#grades = null;
     this.#gradedRun = null;
-    this.#control = null;
+    this.#variant = null;
     this.#gradeError = null;
     this.#states = {};
     this.#errors = {};
@@ -246,18 +247,18 @@ export class StepQuestions {
     if (!step || !run || run.stepId !== step.id || !isFinal(run.status)) {
       this.#grades = null;
       this.#gradedRun = null;
-      this.#control = null;
+      this.#variant = null;
       return;
     }
     if (this.#gradedRun === run.runId && this.#grades) return;
     const token = this.#token;
     this.#gradeError = null;
     try {
-      const { grades, control, mastery } = await this.#bridge.call('runs.grade', { runId: run.runId });
+      const { grades, variant, mastery } = await this.#bridge.call('runs.grade', { runId: run.runId });
       if (token !== this.#token) return;
       this.#grades = grades;
       this.#gradedRun = run.runId;
-      this.#control = control;
+      this.#variant = variant;
       if (mastery) this.#mastery = mastery;
     } catch (error) {
       if (token === this.#token) this.#gradeError = errorText(error).message;
