@@ -131,7 +131,10 @@ describe('session reports', () => {
     );
     const grade = carried.grades.find((g) => g.questionId === quiz.questionId)!;
     assert.equal(grade.verdict, 'right', 'the last answer is the one graded');
-    assert.ok(carried.grades.filter((g) => g.questionId !== quiz.questionId).every((g) => g.verdict === 'unanswered'));
+    assert.ok(
+      carried.grades.filter((g) => g.questionId !== quiz.questionId).every((g) => g.verdict === 'unanswered'),
+      'the questions not answered are unanswered',
+    );
 
     const html = (await harness.engine.call('report.export', { labId: 'ordinary-pipes', format: 'html' })).content;
     assert.match(html, /<h3>Quiz <span class="meta">1 of \d+ answered<\/span><\/h3>/);
