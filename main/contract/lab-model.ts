@@ -175,7 +175,7 @@ export interface Grade {
 }
 
 /**
- * The variant of its step a run ran (main/engine/mastery.ts runVariant): the step's control, or another
+ * The variant of its step a run ran (main/contract/run-variant.ts): the step's control, or another
  * variant its text asks the student to try. Each takes away what the step shows; `fails` are the checks
  * that must then fail, and `asExpected` says they did: the outcome is the lesson, not a mistake.
  */

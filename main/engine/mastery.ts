@@ -7,27 +7,11 @@
  * Computed, never stored, so it cannot drift from the evidence it is computed from.
  */
 import type { LabStep, ParamValues, RunSummary, SavedAnswer, StepMastery } from '../contract/lab-model.js';
-
-type Variant = LabStep['variants'][number];
-
-/**
- * The variant of the step a run ran: one whose every parameter the run has, the control first, then in
- * the order the step lists them; null for a run of the step as written. Every variant takes away what
- * the step shows (it names checks that must then fail, labs/README.md), so its failures are the lesson.
- */
-export function runVariant(step: Pick<LabStep, 'variants' | 'control'>, params: ParamValues): Variant | null {
-  const ranIt = (v: Variant) => Object.entries(v.params).every(([name, value]) => params[name] === value);
-  return step.variants.find((v) => v.name === step.control && ranIt(v)) ?? step.variants.find(ranIt) ?? null;
-}
+import { runVariant, variantAsExpected } from '../contract/run-variant.js';
 
 /** Whether a run was the step's control: it ran with every parameter the control variant sets. */
 export function isControlRun(step: LabStep, params: ParamValues): boolean {
   return step.control !== null && runVariant(step, params)?.name === step.control;
-}
-
-/** Whether a variant's run came out as the variant says: every check it names failed. */
-export function variantAsExpected(variant: Variant, run: Pick<RunSummary, 'checks'>): boolean {
-  return variant.fails.every((id) => run.checks.some((c) => c.id === id && !c.passed));
 }
 
 /** Whether a control run came out as the control should: every check it names failed. */

@@ -5,7 +5,8 @@
  */
 import { QUIZ_STEP, type CheckResult, type ParamValues, type RunSummary, type StepMastery } from '../contract/lab-model.js';
 import { gradeQuiz, gradeRun } from '../engine/grading.js';
-import { runVariant, stepMastery, variantAsExpected } from '../engine/mastery.js';
+import { runVariant, variantAsExpected } from '../contract/run-variant.js';
+import { stepMastery } from '../engine/mastery.js';
 import {
   ACTIVITY_GAP_MS,
   REPORT_CLAIMS,

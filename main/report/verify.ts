@@ -35,7 +35,7 @@ import {
   unpackHashes,
 } from '../engine/evidence-chain.js';
 import { gradeQuiz, gradeRun } from '../engine/grading.js';
-import { runVariant } from '../engine/mastery.js';
+import { runVariant } from '../contract/run-variant.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { runChecks } from '../engine/run-checks.js';
