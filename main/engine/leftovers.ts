@@ -8,18 +8,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const RUN_DIR_PREFIX = 'ipc-lab-run-';
+/** The file in a run directory that names the engine that made it. */
+export const OWNER_FILE = 'owner.pid';
+/** Where a run's trace socket goes when its run directory is too deep for a socket path (trace-socket-path.ts). */
+export const SHORT_TEMP_DIR = '/tmp';
 
-/** Removes run directories of this user that no live engine owns. Returns how many went. */
+/** Removes run directories (and trace socket directories) of this user that no live engine owns. Returns how many went. */
 export function sweepLeftoverRunDirs(): number {
+  let removed = 0;
+  for (const parent of new Set([tmpdir(), SHORT_TEMP_DIR])) removed += sweepRunDirsIn(parent);
+  return removed;
+}
+
+function sweepRunDirsIn(parent: string): number {
   let removed = 0;
   let names: string[];
   try {
-    names = readdirSync(tmpdir()).filter((name) => name.startsWith(RUN_DIR_PREFIX));
+    names = readdirSync(parent).filter((name) => name.startsWith(RUN_DIR_PREFIX));
   } catch {
     return 0;
   }
   for (const name of names) {
-    const dir = join(tmpdir(), name);
+    const dir = join(parent, name);
     try {
       const stat = statSync(dir);
       if (!stat.isDirectory() || (process.getuid && stat.uid !== process.getuid())) continue;
@@ -112,7 +122,7 @@ export function processIdentity(pid: number): string | undefined {
 function ownerAlive(dir: string): boolean {
   let pid: number;
   try {
-    pid = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+    pid = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
   } catch {
     // No owner file: made moments ago by an engine that has not written it yet, or very old. Keep it
     // if recent.
