@@ -2,6 +2,10 @@
  * Leftovers of runs whose host died before cleaning up (SIGKILL, a crash, a power cut). Lab processes
  * die with their host (PR_SET_PDEATHSIG), but their run directory (trace socket, FIFOs) and their
  * shared-memory segments stay until someone removes them: the next engine start does.
+ *
+ * An owner is gone when /proc/<pid>/stat is missing or says Z or X: kill(pid, 0) succeeds on a zombie.
+ * Against pid reuse, a run directory's owner file records the engine's start time (field 22) with its
+ * pid, and a segment or queue (named after the engine's pid) is not of a process that started after it.
  */
 import { readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,7 +85,7 @@ export function sweepLeftoverObjects(): string[] {
     }
     for (const name of names) {
       const match = /^ipc-lab-(\d+)-\d+-/.exec(name);
-      if (!match || isAlive(Number(match[1]))) continue;
+      if (!match || mayOwn(Number(match[1]), `${dir}/${name}`)) continue;
       try {
         unlinkSync(`${dir}/${name}`);
         removed.push(`${dir}/${name}`);
@@ -109,24 +113,63 @@ function isAlive(pid: number): boolean {
  */
 export function processIdentity(pid: number): string | undefined {
   if (process.platform !== 'linux') return isAlive(pid) ? String(pid) : undefined;
+  const stat = procStat(pid);
+  return stat && !stat.gone ? `${pid}:${stat.startTicks}` : undefined;
+}
+
+/** What a run directory's owner file says: the engine's processIdentity (or its bare pid, from older versions). */
+export function ownerRecord(): string {
+  return processIdentity(process.pid) ?? String(process.pid);
+}
+
+/** State (field 3) and start time (field 22) of /proc/<pid>/stat; the name before them may hold spaces and parentheses. */
+function procStat(pid: number): { gone: boolean; startTicks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : `${pid}:${fields[19]}`;
+    return { gone: fields[0] === 'Z' || fields[0] === 'X', startTicks: Number(fields[19]) };
   } catch {
     return undefined;
   }
 }
 
-/** A run directory holds owner.pid, the pid of the engine that made it. */
-function ownerAlive(dir: string): boolean {
-  let pid: number;
+/** USER_HZ, the unit of /proc's clock ticks: 100 on every Linux architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Whether the live process `pid` can be the engine that named the object at `path` after itself. A
+ * zombie cannot, nor a process that started after the object last changed: that is a new process with
+ * the dead engine's pid (the engine starts before its runs make objects). The start time is placed on
+ * the clock from /proc/uptime, to a few ticks; a second of slack keeps an engine's own objects.
+ */
+function mayOwn(pid: number, path: string): boolean {
+  if (process.platform !== 'linux') return isAlive(pid);
+  const stat = procStat(pid);
+  if (!stat) return isAlive(pid); // hidden by hidepid (another user's): trust kill(pid, 0).
+  if (stat.gone) return false;
   try {
-    pid = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
+    const bootMs = Date.now() - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+    const startedMs = bootMs + (stat.startTicks * 1000) / TICKS_PER_SECOND;
+    return startedMs <= statSync(path).mtimeMs + 1000;
+  } catch {
+    return true;
+  }
+}
+
+/** A run directory holds owner.pid: the identity (processIdentity) of the engine that made it, or its bare pid. */
+function ownerAlive(dir: string): boolean {
+  let owner: string;
+  try {
+    owner = readFileSync(join(dir, OWNER_FILE), 'utf8').trim();
   } catch {
     // No owner file: made moments ago by an engine that has not written it yet, or very old. Keep it
     // if recent.
     return Date.now() - statSync(dir).mtimeMs < 60_000;
   }
-  return isAlive(pid);
+  const pid = Number(owner.split(':')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (process.platform !== 'linux') return isAlive(pid);
+  if (!procStat(pid)) return isAlive(pid); // hidden by hidepid: trust kill(pid, 0).
+  // A bare pid (older versions) cannot tell pid reuse: alive is not a zombie.
+  return owner.includes(':') ? processIdentity(pid) === owner : processIdentity(pid) !== undefined;
 }

@@ -115,7 +115,8 @@ export function runDirsOwnedBy(pid: number): string[] {
     .filter((name) => name.startsWith('ipc-lab-run-'))
     .filter((name) => {
       try {
-        return Number(readFileSync(join(tmpdir(), name, 'owner.pid'), 'utf8')) === pid;
+        // "<pid>:<start time>" (processIdentity), or a bare pid.
+        return Number(readFileSync(join(tmpdir(), name, 'owner.pid'), 'utf8').split(':')[0]) === pid;
       } catch {
         return false;
       }
