@@ -17,7 +17,7 @@
  *      stored trace, and the run directory (sockets, FIFOs) is removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEv
 import { LAB_ENV } from '../runtime/lab-env.js';
 import { runChecks, type NamedCheck } from './run-checks.js';
 import type { EventRow, EventStore } from './event-store.js';
-import { MQUEUE_DIR, objectPrefix, objectsOfRun, OWNER_FILE, ownerRecord, RUN_DIR_PREFIX, SHM_DIR } from './leftovers.js';
+import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR, writeOwner } from './leftovers.js';
 import { placeTraceSocket } from './trace-socket-path.js';
 import { native } from '../native/index.js';
 import { NetTables, processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
@@ -116,14 +116,14 @@ export class LabRun {
     this.runId = options.runId;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
-    writeFileSync(join(this.runDir, OWNER_FILE), ownerRecord());
+    writeOwner(this.runDir);
     this.server = createServer((socket) => this.acceptChannel(socket));
   }
 
   /** Starts the processes. Rejects (after cleaning up) if the trace socket or a program cannot start. */
   async start(): Promise<void> {
     try {
-      const place = placeTraceSocket(this.runDir, ownerRecord());
+      const place = placeTraceSocket(this.runDir);
       this.traceSocketPath = place.path;
       this.traceSocketDir = place.ownDir;
       await new Promise<void>((resolve, reject) => {

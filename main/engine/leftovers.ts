@@ -4,16 +4,21 @@
  * shared-memory segments stay until someone removes them: the next engine start does.
  *
  * An owner is gone when /proc/<pid>/stat is missing or says Z or X: kill(pid, 0) succeeds on a zombie.
- * Against pid reuse, a run directory's owner file records the engine's start time (field 22) with its
- * pid, and a segment or queue (named after the engine's pid) is not of a process that started after it.
+ * Against pid reuse, a run directory records the engine's start time (field 22) beside its pid, and a
+ * segment or queue (named after the engine's pid) is not of a process that started after it.
  */
-import { readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const RUN_DIR_PREFIX = 'ipc-lab-run-';
-/** The file in a run directory that names the engine that made it. */
+/** The file in a run directory that names the engine that made it: its bare pid, as every version reads it. */
 export const OWNER_FILE = 'owner.pid';
+/**
+ * Beside it, the engine's start time (field 22 of /proc/<pid>/stat), against pid reuse. A file of its
+ * own: an older engine reads owner.pid as a number and would sweep a run directory it cannot read.
+ */
+export const OWNER_START_FILE = 'owner.start';
 /** Where a run's trace socket goes when its run directory is too deep for a socket path (trace-socket-path.ts). */
 export const SHORT_TEMP_DIR = '/tmp';
 
@@ -117,9 +122,11 @@ export function processIdentity(pid: number): string | undefined {
   return stat && !stat.gone ? `${pid}:${stat.startTicks}` : undefined;
 }
 
-/** What a run directory's owner file says: the engine's processIdentity (or its bare pid, from older versions). */
-export function ownerRecord(): string {
-  return processIdentity(process.pid) ?? String(process.pid);
+/** Marks `dir` as this engine's: its pid, and where /proc has it, its start time. */
+export function writeOwner(dir: string): void {
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
+  const stat = procStat(process.pid);
+  if (stat) writeFileSync(join(dir, OWNER_START_FILE), String(stat.startTicks));
 }
 
 /** State (field 3) and start time (field 22) of /proc/<pid>/stat; the name before them may hold spaces and parentheses. */
@@ -156,20 +163,26 @@ function mayOwn(pid: number, path: string): boolean {
   }
 }
 
-/** A run directory holds owner.pid: the identity (processIdentity) of the engine that made it, or its bare pid. */
+/** A run directory holds owner.pid, the pid of the engine that made it, and owner.start, its start time (older versions: none). */
 function ownerAlive(dir: string): boolean {
-  let owner: string;
+  let pid: number;
   try {
-    owner = readFileSync(join(dir, OWNER_FILE), 'utf8').trim();
+    pid = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
   } catch {
     // No owner file: made moments ago by an engine that has not written it yet, or very old. Keep it
     // if recent.
     return Date.now() - statSync(dir).mtimeMs < 60_000;
   }
-  const pid = Number(owner.split(':')[0]);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (process.platform !== 'linux') return isAlive(pid);
-  if (!procStat(pid)) return isAlive(pid); // hidden by hidepid: trust kill(pid, 0).
-  // A bare pid (older versions) cannot tell pid reuse: alive is not a zombie.
-  return owner.includes(':') ? processIdentity(pid) === owner : processIdentity(pid) !== undefined;
+  const stat = procStat(pid);
+  if (!stat) return isAlive(pid); // hidden by hidepid: trust kill(pid, 0).
+  if (stat.gone) return false;
+  let start: number;
+  try {
+    start = Number(readFileSync(join(dir, OWNER_START_FILE), 'utf8'));
+  } catch {
+    return true; // An older version's directory, or one whose start is being written: alive is all we can tell.
+  }
+  return start === stat.startTicks;
 }

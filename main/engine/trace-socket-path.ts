@@ -6,10 +6,10 @@
  * under a long TMPDIR it goes in a short private directory of its own under /tmp (mkdtemp: mode 0700),
  * with the run's owner file so that the sweep knows whose it is, removed with the run.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../contract/errors.js';
-import { OWNER_FILE, RUN_DIR_PREFIX, SHORT_TEMP_DIR } from './leftovers.js';
+import { RUN_DIR_PREFIX, SHORT_TEMP_DIR, writeOwner } from './leftovers.js';
 
 /** The longest path a Unix socket can have: sun_path less its NUL. */
 export const SOCKET_PATH_MAX_BYTES = 107;
@@ -20,7 +20,7 @@ export interface TraceSocketPlace {
   ownDir: string | null;
 }
 
-export function placeTraceSocket(runDir: string, owner: string): TraceSocketPlace {
+export function placeTraceSocket(runDir: string): TraceSocketPlace {
   const inRunDir = join(runDir, 'trace.sock');
   if (Buffer.byteLength(inRunDir) <= SOCKET_PATH_MAX_BYTES) return { path: inRunDir, ownDir: null };
   const tooLong = `The trace socket ${inRunDir} would be ${Buffer.byteLength(inRunDir)} bytes, more than the ${SOCKET_PATH_MAX_BYTES} a Unix socket path can have (unix(7))`;
@@ -36,6 +36,6 @@ export function placeTraceSocket(runDir: string, owner: string): TraceSocketPlac
     rmSync(ownDir, { recursive: true, force: true });
     throw new UserError('bad-environment', `${tooLong}, and so would ${path}.`, fix);
   }
-  writeFileSync(join(ownDir, OWNER_FILE), owner);
+  writeOwner(ownDir);
   return { path, ownDir };
 }

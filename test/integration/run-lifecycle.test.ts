@@ -235,7 +235,7 @@ describe('a long TMPDIR', () => {
 function runDirsIn(dir: string, pid: number): string[] {
   return readdirSync(dir).filter((name) => {
     try {
-      return name.startsWith('ipc-lab-run-') && readFileSync(join(dir, name, 'owner.pid'), 'utf8').split(':')[0] === String(pid);
+      return name.startsWith('ipc-lab-run-') && Number(readFileSync(join(dir, name, 'owner.pid'), 'utf8')) === pid;
     } catch {
       return false;
     }

@@ -115,8 +115,7 @@ export function runDirsOwnedBy(pid: number): string[] {
     .filter((name) => name.startsWith('ipc-lab-run-'))
     .filter((name) => {
       try {
-        // "<pid>:<start time>" (processIdentity), or a bare pid.
-        return Number(readFileSync(join(tmpdir(), name, 'owner.pid'), 'utf8').split(':')[0]) === pid;
+        return Number(readFileSync(join(tmpdir(), name, 'owner.pid'), 'utf8')) === pid;
       } catch {
         return false;
       }

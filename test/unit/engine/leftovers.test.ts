@@ -60,11 +60,12 @@ after(() => {
   for (const path of made) rmSync(path, { recursive: true, force: true });
 });
 
-/** A run directory in the temp folder whose owner file says `owner`. */
-function runDirOwnedBy(owner: string): string {
+/** A run directory in the temp folder whose owner files say `pid` and, if given, `start`. */
+function runDirOwnedBy(pid: number, start?: number): string {
   const dir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
   made.push(dir);
-  writeFileSync(join(dir, 'owner.pid'), owner);
+  writeFileSync(join(dir, 'owner.pid'), String(pid));
+  if (start !== undefined) writeFileSync(join(dir, 'owner.start'), String(start));
   return dir;
 }
 
@@ -79,13 +80,14 @@ function segmentOf(pid: number, name: string): string {
 describe('sweepLeftoverRunDirs', () => {
   it('removes the run directory of a zombie engine, and of an engine whose pid a new process took', async () => {
     assert.equal(procStat(zombie).state, 'Z', 'the zombie is still there: kill(pid, 0) succeeds on it');
-    const ofZombie = runDirOwnedBy(String(zombie));
-    const ofZombieIdentity = runDirOwnedBy(`${zombie}:${procStat(zombie).start}`);
+    const ofZombie = runDirOwnedBy(zombie);
+    const ofZombieIdentity = runDirOwnedBy(zombie, Number(procStat(zombie).start));
     const other = await liveProcess();
     started.push(other);
-    const reused = runDirOwnedBy(`${other.pid}:${Number(procStat(other.pid!).start) - 1}`);
-    const live = runDirOwnedBy(`${other.pid}:${procStat(other.pid!).start}`);
-    const liveBarePid = runDirOwnedBy(String(other.pid));
+    const start = Number(procStat(other.pid!).start);
+    const reused = runDirOwnedBy(other.pid!, start - 1);
+    const live = runDirOwnedBy(other.pid!, start);
+    const liveBarePid = runDirOwnedBy(other.pid!);
     sweepLeftoverRunDirs();
     assert.deepEqual(
       { ofZombie: existsSync(ofZombie), ofZombieIdentity: existsSync(ofZombieIdentity), reused: existsSync(reused) },
