@@ -208,15 +208,16 @@ function parseAnswers(answers: string[], skips: string[], step: LabStep | undefi
   return [...given, ...skips.map((id) => ({ questionId: questionOf(id).id, value: null }))];
 }
 
+/** `--set name=value` as parameter values. Any name goes on to the engine, which names one it does not know. */
 function parseSets(values: string[]): ParamValues {
-  const params: ParamValues = {};
-  for (const item of values) {
-    const match = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(item);
+  const entries = values.map((item): [string, ParamValues[string]] => {
+    const match = /^([^=\s]+)=(.*)$/.exec(item);
     if (!match) throw new UsageError(`--set takes name=value, got "${item}".`);
     const raw = match[2]!;
-    params[match[1]!] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
-  }
-  return params;
+    return [match[1]!, raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw];
+  });
+  // fromEntries makes every key an own property: `params["__proto__"] = 1` would set no key at all.
+  return Object.fromEntries(entries);
 }
 
 async function runLab(args: string[]): Promise<number> {

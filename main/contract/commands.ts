@@ -25,6 +25,19 @@ const runId = z.number().int().positive();
 export const REPORT_FILE_FORMATS = ['html', 'json'] as const;
 export const TRACE_FILE_FORMATS = ['perfetto', 'csv'] as const;
 const paramValue = z.union([z.number().finite(), z.boolean(), z.string().max(200)]);
+const paramRecord = z.record(z.string().max(64), paramValue);
+/**
+ * A run's parameter values, name to value. z.record drops an own "__proto__" key (the wire's JSON.parse
+ * makes one), and the run would start with the defaults while "constructor" gets "Unknown parameter":
+ * this checks the record as z.record does, the "__proto__" value too, and passes the object on
+ * unchanged, so the engine names every key it does not know the same way.
+ */
+const paramValues = z.custom<Record<string, z.input<typeof paramValue>>>().superRefine((value, ctx) => {
+  const issues = paramRecord.safeParse(value).error?.issues ?? [];
+  if (issues.length === 0 && Object.hasOwn(value, '__proto__'))
+    for (const issue of paramValue.safeParse(value.__proto__).error?.issues ?? []) issues.push({ ...issue, path: ['__proto__', ...issue.path] });
+  for (const issue of issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+});
 
 export const commandSchemas = {
   /** The catalogue, with each lab's progress, and what went wrong loading any lab. */
@@ -37,7 +50,7 @@ export const commandSchemas = {
       labId,
       scenarioId: z.string().max(64),
       stepId: stepId.optional(),
-      params: z.record(z.string().max(64), paramValue).default({}),
+      params: paramValues.default({}),
     })
     .strict(),
   /** Stop a run: SIGTERM to its processes, SIGKILL after a grace period. */

@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'unsupported-platform'
   | 'no-identity'
   | 'nothing-to-report'
+  /** The machine's setup, not the request, stands in the way (a TMPDIR too long for a socket path): the fix says what to change. */
+  | 'bad-environment'
   | 'internal';
 
 export interface ErrorInfo {

@@ -281,6 +281,7 @@ export class Engine implements EngineHandle {
         await run.start();
       } catch (error) {
         await run.done;
+        if (error instanceof UserError) throw new UserError(error.code, `Run ${runId} could not start: ${error.message}`, error.fix);
         throw new UserError('internal', `Run ${runId} could not start: ${(error as Error).message}`, 'Check that npm run build has compiled the labs.');
       }
       return { run: this.store.run(runId)! };

@@ -7,7 +7,7 @@
  * one applied. Never edit a shipped migration: add the next number.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   AnswerValue,
@@ -177,6 +177,28 @@ interface ProcessRow {
   signal: string | null;
 }
 
+/**
+ * The database holds the student's answers and traces: only its owner may read it. SQLite creates the
+ * -wal and -shm files with the mode of the database file (os_unix.c), so the file is made 0600 before
+ * SQLite opens it, whatever the umask; files an older version left readable lose those bits.
+ */
+function keepToOwner(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path) && (statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+}
+
+const warnedFolders = new Set<string>();
+
+/** Once per folder and process: a data folder others can list shows them what the student works on (and any file in it made readable). */
+function warnIfReadableByOthers(dataDir: string): void {
+  const mode = statSync(dataDir).mode & 0o777;
+  if ((mode & 0o044) === 0 || warnedFolders.has(dataDir)) return;
+  warnedFolders.add(dataDir);
+  process.emitWarning(`The IPC Lab data folder ${dataDir} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}). Fix: chmod 700 ${dataDir}`, {
+    code: 'IPC_LAB_DATA_FOLDER_READABLE',
+  });
+}
+
 export class EventStore {
   private readonly db: Database.Database;
   private readonly insertOne: Database.Statement;
@@ -184,6 +206,7 @@ export class EventStore {
   private readonly insertBatch: (runId: number, rows: EventRow[]) => void;
 
   constructor(readonly file: string) {
+    keepToOwner(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -217,6 +240,7 @@ export class EventStore {
 
   static open(dataDir: string): EventStore {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    warnIfReadableByOthers(dataDir);
     return new EventStore(join(dataDir, 'ipc-lab.sqlite'));
   }
 

@@ -2,8 +2,8 @@
  * Loads labs/ (the format is in labs/README.md). Each lab folder is checked on its own: a malformed lab
  * becomes a LabProblem with file and line, and the other labs still load.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
@@ -206,7 +206,45 @@ function stepIdOf(fileName: string): string {
   return fileName.replace(/\.md$/, '').replace(/^\d+-/, '');
 }
 
+/** A lab folder's name: its number in the catalogue, a dash, and the lab's id (the contract's lab id: at most 64 characters). */
+const LAB_FOLDER = /^\d+-[a-z0-9][a-z0-9-]{0,63}$/;
+
+/**
+ * A lab shows its files as the program's source and runs them: a symbolic link that leads out of the
+ * lab folder (to /etc/passwd, say) would show and run what is not the lab. Links inside it are fine.
+ * Dot files are left out, as the lab's digest leaves them out.
+ */
+function refuseLinksOut(labDir: string): void {
+  const root = realpathSync(labDir);
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      if (!entry.isSymbolicLink()) continue;
+      let target: string;
+      try {
+        target = realpathSync(path);
+      } catch {
+        throw new LabFileError(
+          path,
+          1,
+          `${relative(labDir, path)} is a symbolic link to ${readlinkSync(path)}, which does not exist. Fix: put the file itself there`,
+        );
+      }
+      if (target !== root && !target.startsWith(root + sep))
+        throw new LabFileError(
+          path,
+          1,
+          `${relative(labDir, path)} is a symbolic link to ${target}, outside the lab folder: a lab shows and runs only its own files. Fix: copy the file into ${labDir}`,
+        );
+    }
+  };
+  walk(labDir);
+}
+
 async function loadLab(dir: string, labId: string, compiledDir: string): Promise<LoadedLab> {
+  refuseLinksOut(dir);
   const labFile = join(dir, 'lab.md');
   if (!existsSync(labFile)) throw new LabFileError(labFile, 1, 'a lab folder needs a lab.md (frontmatter: title, summary, objectives, scenarios)');
   const labDoc = readFrontmatter(labFile);
@@ -220,6 +258,14 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
           labFile,
           labDoc.lineOf(['scenarios', scenario.id, 'programs', index, 'program']),
           `program ${program.program} does not exist in ${dir}`,
+        );
+      // lab-run.ts runs the compiled file: without it every process would fail to start, and the run blame the student.
+      const compiled = join(compiledDir, program.program.replace(/\.ts$/, '.js'));
+      if (!existsSync(compiled))
+        throw new LabFileError(
+          labFile,
+          labDoc.lineOf(['scenarios', scenario.id, 'programs', index, 'program']),
+          `program ${program.program} is not built (${compiled} is missing). Fix: run npm run build`,
         );
     }
   }
@@ -494,6 +540,12 @@ export async function loadLabs(labsDir: string, compiledRoot: string): Promise<L
   for (const folder of folders) {
     const labId = folder.replace(/^\d+-/, '');
     try {
+      if (!LAB_FOLDER.test(folder))
+        throw new LabFileError(
+          join(labsDir, folder),
+          1,
+          `a lab folder is named <number>-<lab id>, the id in lower-case letters, digits and dashes (like 01-ordinary-pipes): "${folder}" is not. Fix: rename the folder`,
+        );
       labs.push(await loadLab(join(labsDir, folder), labId, join(compiledRoot, folder)));
     } catch (error) {
       if (error instanceof LabFileError) problems.push({ file: relative(dirname(labsDir), error.file), line: error.line, message: error.message });

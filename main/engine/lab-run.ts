@@ -2,7 +2,8 @@
  * One run of a scenario: the lab processes, their trace channel, the kernel view, and the run's end.
  *
  * Life of a run:
- *   1. A private 0700 directory is made for it; the trace socket listens there.
+ *   1. A private 0700 directory is made for it; the trace socket listens there (or, when a long TMPDIR
+ *      makes that path too long for a socket, in a short private directory of its own: trace-socket-path.ts).
  *   2. Each program of the scenario starts as a real process (`process.execPath` running the compiled
  *      program; under Electron with ELECTRON_RUN_AS_NODE=1) in its own process group, with an
  *      allow-listed environment. Programs may start children of their own (same process group).
@@ -16,7 +17,7 @@
  *      stored trace, and the run directory (sockets, FIFOs) is removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,8 @@ import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEv
 import { LAB_ENV } from '../runtime/lab-env.js';
 import { runChecks, type NamedCheck } from './run-checks.js';
 import type { EventRow, EventStore } from './event-store.js';
-import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR } from './leftovers.js';
+import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR, writeOwner } from './leftovers.js';
+import { placeTraceSocket } from './trace-socket-path.js';
 import { native } from '../native/index.js';
 import { NetTables, processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
 
@@ -74,7 +76,9 @@ interface Channel {
 export class LabRun {
   readonly runId: number;
   readonly runDir: string;
-  private readonly traceSocketPath: string;
+  /** Where the trace socket listens: in the run directory, or in a directory of its own when that path would be too long (set by start()). */
+  private traceSocketPath = '';
+  private traceSocketDir: string | null = null;
   private readonly server: Server;
   private readonly channels = new Set<Socket>();
   private readonly children = new Map<number, ChildProcess>();
@@ -112,14 +116,16 @@ export class LabRun {
     this.runId = options.runId;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
-    writeFileSync(join(this.runDir, 'owner.pid'), String(process.pid));
-    this.traceSocketPath = join(this.runDir, 'trace.sock');
+    writeOwner(this.runDir);
     this.server = createServer((socket) => this.acceptChannel(socket));
   }
 
   /** Starts the processes. Rejects (after cleaning up) if the trace socket or a program cannot start. */
   async start(): Promise<void> {
     try {
+      const place = placeTraceSocket(this.runDir);
+      this.traceSocketPath = place.path;
+      this.traceSocketDir = place.ownDir;
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject);
         this.server.listen(this.traceSocketPath, () => resolve());
@@ -500,6 +506,7 @@ export class LabRun {
     this.options.store.finishRun(this.runId, status, message, checks);
     if (this.options.stepId) this.options.store.recordStepOutcome(this.options.labId, this.options.stepId, status === 'passed', this.runId);
     rmSync(this.runDir, { recursive: true, force: true });
+    if (this.traceSocketDir) rmSync(this.traceSocketDir, { recursive: true, force: true });
     this.status = status;
     const summary = this.options.store.run(this.runId)!;
     this.options.onUpdate(summary);

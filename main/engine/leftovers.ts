@@ -2,24 +2,43 @@
  * Leftovers of runs whose host died before cleaning up (SIGKILL, a crash, a power cut). Lab processes
  * die with their host (PR_SET_PDEATHSIG), but their run directory (trace socket, FIFOs) and their
  * shared-memory segments stay until someone removes them: the next engine start does.
+ *
+ * An owner is gone when /proc/<pid>/stat is missing or says Z or X: kill(pid, 0) succeeds on a zombie.
+ * Against pid reuse, a run directory records the engine's start time (field 22) beside its pid, and a
+ * segment or queue (named after the engine's pid) is not of a process that started after it.
  */
-import { readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const RUN_DIR_PREFIX = 'ipc-lab-run-';
+/** The file in a run directory that names the engine that made it: its bare pid, as every version reads it. */
+export const OWNER_FILE = 'owner.pid';
+/**
+ * Beside it, the engine's start time (field 22 of /proc/<pid>/stat), against pid reuse. A file of its
+ * own: an older engine reads owner.pid as a number and would sweep a run directory it cannot read.
+ */
+export const OWNER_START_FILE = 'owner.start';
+/** Where a run's trace socket goes when its run directory is too deep for a socket path (trace-socket-path.ts). */
+export const SHORT_TEMP_DIR = '/tmp';
 
-/** Removes run directories of this user that no live engine owns. Returns how many went. */
+/** Removes run directories (and trace socket directories) of this user that no live engine owns. Returns how many went. */
 export function sweepLeftoverRunDirs(): number {
+  let removed = 0;
+  for (const parent of new Set([tmpdir(), SHORT_TEMP_DIR])) removed += sweepRunDirsIn(parent);
+  return removed;
+}
+
+function sweepRunDirsIn(parent: string): number {
   let removed = 0;
   let names: string[];
   try {
-    names = readdirSync(tmpdir()).filter((name) => name.startsWith(RUN_DIR_PREFIX));
+    names = readdirSync(parent).filter((name) => name.startsWith(RUN_DIR_PREFIX));
   } catch {
     return 0;
   }
   for (const name of names) {
-    const dir = join(tmpdir(), name);
+    const dir = join(parent, name);
     try {
       const stat = statSync(dir);
       if (!stat.isDirectory() || (process.getuid && stat.uid !== process.getuid())) continue;
@@ -71,7 +90,7 @@ export function sweepLeftoverObjects(): string[] {
     }
     for (const name of names) {
       const match = /^ipc-lab-(\d+)-\d+-/.exec(name);
-      if (!match || isAlive(Number(match[1]))) continue;
+      if (!match || mayOwn(Number(match[1]), `${dir}/${name}`)) continue;
       try {
         unlinkSync(`${dir}/${name}`);
         removed.push(`${dir}/${name}`);
@@ -99,24 +118,71 @@ function isAlive(pid: number): boolean {
  */
 export function processIdentity(pid: number): string | undefined {
   if (process.platform !== 'linux') return isAlive(pid) ? String(pid) : undefined;
+  const stat = procStat(pid);
+  return stat && !stat.gone ? `${pid}:${stat.startTicks}` : undefined;
+}
+
+/** Marks `dir` as this engine's: its pid, and where /proc has it, its start time. */
+export function writeOwner(dir: string): void {
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
+  const stat = procStat(process.pid);
+  if (stat) writeFileSync(join(dir, OWNER_START_FILE), String(stat.startTicks));
+}
+
+/** State (field 3) and start time (field 22) of /proc/<pid>/stat; the name before them may hold spaces and parentheses. */
+function procStat(pid: number): { gone: boolean; startTicks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : `${pid}:${fields[19]}`;
+    return { gone: fields[0] === 'Z' || fields[0] === 'X', startTicks: Number(fields[19]) };
   } catch {
     return undefined;
   }
 }
 
-/** A run directory holds owner.pid, the pid of the engine that made it. */
+/** USER_HZ, the unit of /proc's clock ticks: 100 on every Linux architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Whether the live process `pid` can be the engine that named the object at `path` after itself. A
+ * zombie cannot, nor a process that started after the object last changed: that is a new process with
+ * the dead engine's pid (the engine starts before its runs make objects). The start time is placed on
+ * the clock from /proc/uptime, to a few ticks; a second of slack keeps an engine's own objects.
+ */
+function mayOwn(pid: number, path: string): boolean {
+  if (process.platform !== 'linux') return isAlive(pid);
+  const stat = procStat(pid);
+  if (!stat) return isAlive(pid); // hidden by hidepid (another user's): trust kill(pid, 0).
+  if (stat.gone) return false;
+  try {
+    const bootMs = Date.now() - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+    const startedMs = bootMs + (stat.startTicks * 1000) / TICKS_PER_SECOND;
+    return startedMs <= statSync(path).mtimeMs + 1000;
+  } catch {
+    return true;
+  }
+}
+
+/** A run directory holds owner.pid, the pid of the engine that made it, and owner.start, its start time (older versions: none). */
 function ownerAlive(dir: string): boolean {
   let pid: number;
   try {
-    pid = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+    pid = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
   } catch {
     // No owner file: made moments ago by an engine that has not written it yet, or very old. Keep it
     // if recent.
     return Date.now() - statSync(dir).mtimeMs < 60_000;
   }
-  return isAlive(pid);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (process.platform !== 'linux') return isAlive(pid);
+  const stat = procStat(pid);
+  if (!stat) return isAlive(pid); // hidden by hidepid: trust kill(pid, 0).
+  if (stat.gone) return false;
+  let start: number;
+  try {
+    start = Number(readFileSync(join(dir, OWNER_START_FILE), 'utf8'));
+  } catch {
+    return true; // An older version's directory, or one whose start is being written: alive is all we can tell.
+  }
+  return start === stat.startTicks;
 }

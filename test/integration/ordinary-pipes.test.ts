@@ -3,9 +3,12 @@
  * fail on a run that does not show the behaviour, and nothing is left behind.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Measurement, RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
+import { findProjectRoot } from '../../main/project-root.js';
 import labChecks, { bytesBeforeBlock, writeSizes } from '../../labs/01-ordinary-pipes/checks.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, waitForEvent, type Harness } from '../support/engine-harness.js';
 
@@ -362,6 +365,28 @@ describe('parameters and requests', () => {
       const outcome = await harness.engine.handle(command, request);
       assert.ok(!outcome.ok, `${command} ${JSON.stringify(request)} should fail`);
       assert.equal(outcome.error.code, code, `${command} ${JSON.stringify(request)}: ${outcome.error.message}`);
+    }
+  });
+
+  it('names every unknown parameter the same way, __proto__ included, over the wire and on the command line', async () => {
+    // The wire's JSON.parse makes "__proto__" an own key, as it makes "constructor" one: neither may be dropped on the way.
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      const request: unknown = JSON.parse(`{"labId":"ordinary-pipes","scenarioId":"messages","params":{"${name}":1}}`);
+      const outcome = await harness.engine.handle('runs.start', request);
+      assert.ok(!outcome.ok, `params {"${name}": 1} should be refused, not run with the defaults`);
+      assert.equal(outcome.error.code, 'bad-parameter', `${name}: ${outcome.error.message}`);
+      assert.equal(outcome.error.message, `Unknown parameter "${name}".`);
+      assert.equal(harness.engine.currentRun, undefined, 'nothing started');
+    }
+    const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
+    for (const name of ['__proto__', 'constructor']) {
+      const result = spawnSync(process.execPath, [cli, 'run', 'ordinary-pipes', '--step', 'one-way', '--set', `${name}=1`], {
+        env: { ...process.env, IPC_LAB_HOME: harness.dataDir },
+        encoding: 'utf8',
+      });
+      assert.equal(result.status, 2, `--set ${name}=1: exit ${result.status}, stdout ${result.stdout}, stderr ${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`Unknown parameter "${name}"\\.`), `--set ${name}=1: ${result.stderr}`);
+      assert.doesNotMatch(result.stdout, /^Run \d+/m, `--set ${name}=1 started a run: ${result.stdout}`);
     }
   });
 

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEventOf } from '../../main/contract/trace-events.js';
@@ -203,3 +203,41 @@ describe('the host dies', () => {
     }
   });
 });
+
+describe('a long TMPDIR', () => {
+  it('runs with the trace socket in a short private directory when the run directory is too deep for sun_path, and leaves nothing', async () => {
+    // sun_path holds 107 bytes and a NUL (unix(7)); <TMPDIR>/ipc-lab-run-XXXXXX/trace.sock must not fit.
+    const long = join(mkdtempSync(join(tmpdir(), 'ipc-lab-long-tmpdir-')), 'd'.repeat(90));
+    mkdirSync(long);
+    const pipes = await openHarness();
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = long;
+    try {
+      const { run, stored } = await runToEnd(pipes.engine, { labId: 'ordinary-pipes', scenarioId: 'messages', stepId: 'one-way' });
+      assert.equal(run.status, 'passed', `${run.message ?? ''} ${JSON.stringify(run.checks.filter((c) => !c.passed))}`);
+      assert.ok(
+        stored.some((e) => e.kind === 'process.start' && e.role === 'child'),
+        'the programs reached the trace socket',
+      );
+      assert.deepEqual(readdirSync(long), [], 'nothing left in the long TMPDIR');
+      assert.deepEqual(runDirsOwnedBy(process.pid), [], 'no run directory left in the long TMPDIR');
+      assert.deepEqual(runDirsIn('/tmp', process.pid), [], 'no short socket directory left in /tmp');
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+      await pipes.close();
+      rmSync(dirname(long), { recursive: true, force: true });
+    }
+  });
+});
+
+/** Run directories under `dir` whose owner.pid names process `pid`. */
+function runDirsIn(dir: string, pid: number): string[] {
+  return readdirSync(dir).filter((name) => {
+    try {
+      return name.startsWith('ipc-lab-run-') && Number(readFileSync(join(dir, name, 'owner.pid'), 'utf8')) === pid;
+    } catch {
+      return false;
+    }
+  });
+}

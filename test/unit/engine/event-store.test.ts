@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -195,5 +195,44 @@ describe('EventStore', () => {
     assert.equal(store.headerRecord(first)!.answersHead, chainOver(versions.slice(0, 3).map((v) => recordHash(questionAnswerRecord('lab', 's', v)))));
     assert.equal(store.headerRecord(second)!.answersHead, chainHead);
     store.close();
+  });
+
+  it('keeps the database and its -wal and -shm files to this user (0600), and warns once of a data folder others can read', async () => {
+    const folder = join(dir, 'shared-folder');
+    mkdirSync(folder, { mode: 0o755 });
+    chmodSync(folder, 0o755);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    // The usual umask: what the store creates must not depend on it.
+    const umask = process.umask(0o022);
+    try {
+      const store = EventStore.open(folder);
+      const session = store.createSession('lab');
+      store.createRun({ sessionId: session, labId: 'lab', stepId: 's', scenarioId: 'x', params: {}, startTs: 1n, ...runFacts });
+      const modes = Object.fromEntries(
+        ['ipc-lab.sqlite', 'ipc-lab.sqlite-wal', 'ipc-lab.sqlite-shm'].map((name) => [name, (statSync(join(folder, name)).mode & 0o777).toString(8)]),
+      );
+      assert.deepEqual(modes, { 'ipc-lab.sqlite': '600', 'ipc-lab.sqlite-wal': '600', 'ipc-lab.sqlite-shm': '600' });
+      EventStore.open(folder).close();
+      store.close();
+      // process.emitWarning emits on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.umask(umask);
+      process.off('warning', onWarning);
+    }
+    const ours = warnings.filter((w) => w.message.includes(folder));
+    assert.equal(ours.length, 1, `one warning for the folder, got: ${warnings.map((w) => w.message).join(' | ') || 'none'}`);
+    assert.match(ours[0]!.message, /chmod 700/, 'the warning says how to fix it');
+  });
+
+  it('takes the read bits off a database an older version left readable to others', () => {
+    const folder = join(dir, 'older');
+    mkdirSync(folder, { mode: 0o700 });
+    new Database(join(folder, 'ipc-lab.sqlite')).close();
+    chmodSync(join(folder, 'ipc-lab.sqlite'), 0o644);
+    EventStore.open(folder).close();
+    assert.equal((statSync(join(folder, 'ipc-lab.sqlite')).mode & 0o777).toString(8), '600');
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -52,6 +52,106 @@ describe('loadLabs', () => {
   });
 });
 
+/** A temporary labs folder and its compiled twin, with `fine-lab` lab folders written into it. */
+function tempLabs(): { labsDir: string; compiledRoot: string; addLab(folder: string, options?: { compiled?: boolean }): string; remove(): void } {
+  const top = mkdtempSync(join(tmpdir(), 'ipc-lab-loader-test-'));
+  const labsDir = join(top, 'labs');
+  const compiledRoot = join(top, 'dist', 'labs');
+  mkdirSync(labsDir, { recursive: true });
+  return {
+    labsDir,
+    compiledRoot,
+    addLab(folder, { compiled = true } = {}) {
+      const dir = join(labsDir, folder);
+      mkdirSync(join(dir, 'steps'), { recursive: true });
+      mkdirSync(join(dir, 'programs'));
+      writeFileSync(
+        join(dir, 'lab.md'),
+        [
+          '---',
+          'title: Fine',
+          'summary: Loads.',
+          'scenarios:',
+          '  only:',
+          '    title: Only',
+          '    programs:',
+          '      - role: only',
+          '        program: programs/nothing.ts',
+          '---',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(join(dir, 'steps', '01-step.md'), ['---', 'title: Step', 'scenario: only', '---', 'Text', ''].join('\n'));
+      writeFileSync(join(dir, 'programs', 'nothing.ts'), 'export {};\n');
+      if (compiled) {
+        mkdirSync(join(compiledRoot, folder, 'programs'), { recursive: true });
+        writeFileSync(join(compiledRoot, folder, 'programs', 'nothing.js'), 'export {};\n');
+      }
+      return dir;
+    },
+    remove: () => rmSync(top, { recursive: true, force: true }),
+  };
+}
+
+describe('loadLabs refuses at load what could not run, or would show what is not the lab', () => {
+  it('a folder whose name is not a number, a dash and a lab id, naming the rule', async () => {
+    const temp = tempLabs();
+    try {
+      temp.addLab('01-fine');
+      temp.addLab('09-Bad Name');
+      const { labs, problems } = await loadLabs(temp.labsDir, temp.compiledRoot);
+      assert.deepEqual(
+        labs.map((l) => l.id),
+        ['fine'],
+      );
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.equal(problems[0]!.file, 'labs/09-Bad Name');
+      assert.match(problems[0]!.message, /a lab folder is named .*number.*lower-case letters, digits and dashes.*01-ordinary-pipes/);
+    } finally {
+      temp.remove();
+    }
+  });
+
+  it('a program whose compiled file is missing, with the fix', async () => {
+    const temp = tempLabs();
+    try {
+      temp.addLab('01-unbuilt', { compiled: false });
+      const { labs, problems } = await loadLabs(temp.labsDir, temp.compiledRoot);
+      assert.deepEqual(labs, []);
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.equal(problems[0]!.file, 'labs/01-unbuilt/lab.md');
+      assert.equal(problems[0]!.line, 9, 'the line of the program');
+      assert.match(problems[0]!.message, /program programs\/nothing\.ts is not built \(.*nothing\.js is missing\)\. Fix: run npm run build/);
+    } finally {
+      temp.remove();
+    }
+  });
+
+  it('a program that is a symbolic link out of the lab folder, and keeps one that stays in it', async () => {
+    const temp = tempLabs();
+    try {
+      const outside = temp.addLab('01-outside');
+      rmSync(join(outside, 'programs', 'nothing.ts'));
+      symlinkSync('/etc/passwd', join(outside, 'programs', 'nothing.ts'));
+      const inside = temp.addLab('02-inside');
+      writeFileSync(join(inside, 'programs', 'real.ts'), 'export {};\n');
+      rmSync(join(inside, 'programs', 'nothing.ts'));
+      symlinkSync('real.ts', join(inside, 'programs', 'nothing.ts'));
+      const { labs, problems } = await loadLabs(temp.labsDir, temp.compiledRoot);
+      assert.deepEqual(
+        labs.map((l) => l.id),
+        ['inside'],
+      );
+      assert.ok(!labs.some((l) => l.programs.some((p) => p.source.includes('root:'))), 'no lab shows /etc/passwd as a program');
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.equal(problems[0]!.file, 'labs/01-outside/programs/nothing.ts');
+      assert.match(problems[0]!.message, /symbolic link to \/etc\/passwd, outside the lab folder/);
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
 describe('the shipped labs ask', () => {
   it('at least one graded question on every step, and a closing quiz in every lab', async () => {
     const { labs } = await loadLabs(join(root, 'labs'), join(root, 'dist', 'labs'));
@@ -94,7 +194,8 @@ describe('loadLabs: questions', () => {
       );
       writeFileSync(join(lab, 'steps', '01-s.md'), `---\ntitle: S\nscenario: only\nchecks: [counted]\n${questions}\n---\nBody.\n`);
       const compiled = join(dir, 'dist', '01-q');
-      mkdirSync(compiled, { recursive: true });
+      mkdirSync(join(compiled, 'programs'), { recursive: true });
+      writeFileSync(join(compiled, 'programs', 'p.js'), '');
       writeFileSync(
         join(compiled, 'checks.js'),
         "export default { counted: { title: 'Counted', hint: 'h', measures: { writes: { unit: 'writes', title: 'writes' } }, check: () => ({ passed: true, detail: '' }) } };\n",
@@ -227,7 +328,8 @@ describe('loadLabs: randomised parameters and templates', () => {
       );
       writeFileSync(join(lab, 'steps', '01-s.md'), `---\ntitle: S\nscenario: only\nchecks: [counted]\n${yaml}\n---\n${body}`);
       const compiled = join(dir, 'dist', '01-r');
-      mkdirSync(compiled, { recursive: true });
+      mkdirSync(join(compiled, 'programs'), { recursive: true });
+      writeFileSync(join(compiled, 'programs', 'p.js'), '');
       writeFileSync(
         join(compiled, 'checks.js'),
         "export default { counted: { title: 'Counted', hint: 'h', measures: { writes: { unit: 'writes', title: 'writes' } }, check: () => ({ passed: true, detail: '' }) } };\n",
