@@ -1,0 +1,113 @@
+/**
+ * Every page and state a student meets passes axe (WCAG 2.1 A and AA, and best practices) in the light
+ * and in the dark colour scheme, over real runs: the catalogue, a step before its first run (questions
+ * asked), a run going on (the end-of-file step slowed to a message a second), a stopped run, a finished
+ * run with everything it shows opened (checks, timeline, events, kernel view with every process unfolded
+ * and the runtime's descriptors, processes, history), a run's message bytes (the RPC lab), two runs
+ * compared, the quiz, the export dialog, and the error pages (an unknown lab, a run that does not
+ * exist, an unknown address). Each state is reached by waiting for what shows it, never for a time.
+ */
+import type { Page } from '@playwright/test';
+import { expectNoAxeViolations } from './axe.js';
+import { expect, test } from './app-fixture.js';
+
+/** Presses Run and waits for the run to end with a verdict; returns the id the URL names. */
+async function runToTheEnd(page: Page): Promise<number> {
+  const before = page.url();
+  await page.getByTestId('run').click();
+  await expect(page).not.toHaveURL(before);
+  await expect(page).toHaveURL(/\/run\/\d+$/);
+  await expect(page.getByTestId('run-status')).toHaveText(/^(passed|failed|completed)$/, { timeout: 45_000 });
+  return Number(/\/run\/(\d+)$/.exec(page.url())![1]);
+}
+
+async function openStep(page: Page, url: string, hash: string): Promise<void> {
+  await page.goto(url + hash);
+  await expect(page.locator('#step-title')).toBeVisible();
+}
+
+for (const colorScheme of ['light', 'dark'] as const) {
+  test(`0 axe violations on every page and state, ${colorScheme} colour scheme`, async ({ page, app }) => {
+    test.setTimeout(240_000);
+    await page.emulateMedia({ colorScheme });
+    const axe = (where: string) => expectNoAxeViolations(page, `${where} (${colorScheme})`);
+
+    await page.goto(app.url);
+    await expect(page.getByTestId('lab-card').first()).toBeVisible();
+    await axe('the catalogue');
+
+    // Before the first run: the questions asked, the parameter form.
+    await openStep(page, app.url, '#/lab/ordinary-pipes/capacity');
+    await expect(page.locator('[data-testid="question"]').first()).toBeVisible();
+    await axe('a step before its first run');
+
+    // A run going on: 20 messages a second apart, looked at once the first has arrived, then stopped.
+    await openStep(page, app.url, '#/lab/ordinary-pipes/end-of-file');
+    await page.locator('[data-param="messages"] input').fill('20');
+    await page.locator('[data-param="messageDelayMs"] input').fill('1000');
+    await page.getByTestId('run').click();
+    await expect(page.locator('[data-testid="event-row"][data-kind="message.receive"]').first()).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByTestId('run-status')).toHaveText('running');
+    await axe('a step with its run going on');
+    await page.goto(app.url);
+    await expect(page.getByTestId('run-indicator')).toBeVisible();
+    await axe('the catalogue with a run going on');
+    await page.goBack();
+    await expect(page.getByTestId('run-status')).toHaveText('running');
+    await page.getByTestId('stop').click();
+    await expect(page.getByTestId('run-status')).toHaveText('stopped');
+    await axe('a stopped run');
+
+    // A finished run, everything it shows unfolded.
+    await openStep(page, app.url, '#/lab/ordinary-pipes/one-way');
+    const first = await runToTheEnd(page);
+    await expect(page.getByTestId('check').first()).toBeVisible();
+    await expect(page.getByTestId('event-row').first()).toBeVisible();
+    await expect(page.getByTestId('lane').first()).toBeVisible();
+    await page.getByTestId('kernel-show-runtime').check();
+    const foldAll = page.getByTestId('kernel-fold-all');
+    if ((await foldAll.textContent())?.includes('Open every process')) await foldAll.click();
+    await expect(page.locator('[data-testid="kernel-process"][data-open="false"]')).toHaveCount(0);
+    await axe('a step after a finished run');
+
+    // Two runs side by side.
+    const second = await runToTheEnd(page);
+    await expect(page.getByTestId('history-row')).toHaveCount(2);
+    await axe('a step with its run history');
+    for (const row of await page.getByTestId('history-row').all()) await row.getByTestId('history-pick').check();
+    await page.getByTestId('compare-runs').click();
+    await expect(page).toHaveURL(new RegExp(`/compare/${first}/${second}$`));
+    await expect(page.getByTestId('compare').getByTestId('compare-timeline')).toHaveCount(2);
+    await axe('two runs compared');
+
+    // The quiz.
+    await page.getByTestId('quiz-link').click();
+    await expect(page.getByTestId('quiz-check')).toBeVisible();
+    await axe('the quiz');
+
+    // The export dialog, as it first opens (asking the name).
+    await page.getByTestId('export-report').first().click();
+    await expect(page.getByTestId('export-dialog')).toBeVisible();
+    await axe('the export report dialog');
+    await page.getByTestId('export-close').click();
+    await expect(page.getByTestId('export-dialog')).toBeHidden();
+
+    // A message's bytes, labelled field by field: the RPC lab's first step.
+    await openStep(page, app.url, '#/lab/rpc/stubs');
+    await runToTheEnd(page);
+    await page.getByTestId('message-pick').first().click();
+    await expect(page.getByTestId('message-bytes').getByTestId('bytes-field').first()).toBeVisible();
+    await axe('a run with message bytes');
+
+    // Error states.
+    await page.goto(app.url + '#/lab/nope');
+    await expect(page.getByRole('alert')).toContainText(/nope/);
+    await axe('an unknown lab');
+    await page.goto(app.url + '#/lab/ordinary-pipes/one-way/run/999999');
+    await expect(page.getByTestId('run-problem')).toBeVisible();
+    await axe('a run that does not exist');
+    await page.goto(app.url + '#/nowhere');
+    await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+    await axe('an unknown address');
+  });
+}
