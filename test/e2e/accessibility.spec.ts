@@ -111,3 +111,57 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await axe('an unknown address');
   });
 }
+
+/** Relative luminance (WCAG) of a CSS `rgb(...)` / `rgba(...)` colour. */
+function luminance(css: string): number {
+  const [r, g, b] = css
+    .match(/[\d.]+/g)!
+    .slice(0, 3)
+    .map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+test('the dark theme follows prefers-color-scheme: a dark page with light text, form controls and the timeline too, and back', async ({ page, app }) => {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await openStep(page, app.url, '#/lab/ordinary-pipes/one-way');
+  await runToTheEnd(page);
+  const canvas = page.getByTestId('timeline-canvas');
+  const look = () =>
+    page.evaluate(() => {
+      const root = getComputedStyle(document.documentElement);
+      const body = getComputedStyle(document.body);
+      const input = document.querySelector<HTMLInputElement>('[data-param] input')!;
+      const c = document.querySelector<HTMLCanvasElement>('[data-testid="timeline-canvas"]')!;
+      // A pixel of the canvas's first lane band, left of where any mark is drawn.
+      const scale = c.width / c.clientWidth;
+      const d = c.getContext('2d')!.getImageData(2 * scale, 40 * scale, 1, 1).data;
+      return {
+        page: root.backgroundColor,
+        text: body.color,
+        scheme: root.colorScheme,
+        input: getComputedStyle(input).backgroundColor,
+        canvas: `rgb(${d[0]}, ${d[1]}, ${d[2]})`,
+      };
+    });
+  await expect(canvas).toBeVisible();
+  await expect.poll(async () => luminance((await look()).canvas), { message: 'the light timeline' }).toBeGreaterThan(0.8);
+  const light = await look();
+  expect(light.scheme).toBe('light dark');
+  expect(luminance(light.page)).toBeGreaterThan(0.8);
+  expect(luminance(light.text)).toBeLessThan(0.05);
+
+  // The scheme changes while the page is open: CSS follows, the canvas repaints from the theme.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect.poll(async () => luminance((await look()).canvas), { message: 'the timeline repainted dark' }).toBeLessThan(0.05);
+  const dark = await look();
+  expect(luminance(dark.page), 'the page background is dark').toBeLessThan(0.05);
+  expect(luminance(dark.text), 'the text is light').toBeGreaterThan(0.6);
+  expect(luminance(dark.input), 'inputs are dark too').toBeLessThan(0.05);
+  await expectNoAxeViolations(page, 'a finished run after switching to dark');
+
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect.poll(async () => luminance((await look()).canvas), { message: 'the timeline repainted light' }).toBeGreaterThan(0.8);
+});
