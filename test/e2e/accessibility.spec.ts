@@ -165,3 +165,84 @@ test('the dark theme follows prefers-color-scheme: a dark page with light text, 
   await page.emulateMedia({ colorScheme: 'light' });
   await expect.poll(async () => luminance((await look()).canvas), { message: 'the timeline repainted light' }).toBeGreaterThan(0.8);
 });
+
+/**
+ * Tabs through the page from the top and, for each element focused, measures its focus ring: the
+ * outline's style and width, and the contrast of its colour against the background it is drawn on
+ * (the element's own for an inset ring, else its parent's; the first opaque one up the tree).
+ * Returns one line per element whose ring is missing or under 3:1, and how many elements it visited.
+ */
+async function focusRingFindings(page: Page): Promise<{ visited: number; bad: string[] }> {
+  await page.locator('body').focus();
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.evaluate(() => ((globalThis as { focusSeen?: WeakSet<Element> }).focusSeen = new WeakSet()));
+  let visited = 0;
+  const bad: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const seen = (globalThis as { focusSeen?: WeakSet<Element> }).focusSeen!;
+      if (seen.has(el)) return 'again';
+      seen.add(el);
+      const lum = (css: string) => {
+        const [r, g, b] = css
+          .match(/[\d.]+/g)!
+          .slice(0, 3)
+          .map((v) => {
+            const c = Number(v) / 255;
+            return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+          });
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const opaque = (from: Element | null) => {
+        for (let e = from; e; e = e.parentElement) {
+          const bg = getComputedStyle(e).backgroundColor;
+          const alpha = bg.startsWith('rgba') ? Number(bg.match(/[\d.]+/g)![3]) : 1;
+          if (alpha > 0.5) return bg;
+        }
+        return getComputedStyle(document.documentElement).backgroundColor;
+      };
+      const style = getComputedStyle(el);
+      const offset = parseFloat(style.outlineOffset);
+      const behind = opaque(offset < 0 ? el : el.parentElement);
+      const [a, b] = [lum(style.outlineColor), lum(behind)];
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const name = `${el.tagName.toLowerCase()}${el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : ''} "${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 40)}"`;
+      return {
+        name,
+        style: style.outlineStyle,
+        width: parseFloat(style.outlineWidth),
+        ratio,
+        color: style.outlineColor,
+        behind,
+      };
+    });
+    if (!ring) continue;
+    if (ring === 'again') break; // back at the start: every stop visited
+    visited++;
+    if (ring.style === 'none' || ring.width < 2 || ring.ratio < 3)
+      bad.push(`${ring.name}: ${ring.style} ${ring.width}px ${ring.color} on ${ring.behind}, ${ring.ratio.toFixed(2)}:1`);
+  }
+  return { visited, bad };
+}
+
+for (const colorScheme of ['light', 'dark'] as const) {
+  test(`every element the keyboard reaches shows a focus ring of at least 3:1, ${colorScheme} colour scheme`, async ({ page, app }) => {
+    test.setTimeout(120_000);
+    await page.emulateMedia({ colorScheme });
+    await page.goto(app.url);
+    await expect(page.getByTestId('lab-card').first()).toBeVisible();
+    const catalogue = await focusRingFindings(page);
+    expect(catalogue.visited, 'the catalogue has links and buttons to reach').toBeGreaterThan(5);
+    expect(catalogue.bad, 'focus rings on the catalogue').toEqual([]);
+
+    await openStep(page, app.url, '#/lab/ordinary-pipes/one-way');
+    await runToTheEnd(page);
+    await expect(page.getByTestId('event-row').first()).toBeVisible();
+    const step = await focusRingFindings(page);
+    expect(step.visited, 'a step after a run has many stops: links, buttons, summaries, inputs, the timeline').toBeGreaterThan(30);
+    expect(step.bad, 'focus rings on a step after a run').toEqual([]);
+  });
+}
