@@ -246,3 +246,70 @@ for (const colorScheme of ['light', 'dark'] as const) {
     expect(step.bad, 'focus rings on a step after a run').toEqual([]);
   });
 }
+
+test("the timeline's marks by keyboard: arrows choose events, their details in the hover's box and said politely, Enter pins the kernel view", async ({
+  page,
+  app,
+}) => {
+  await openStep(page, app.url, '#/lab/ordinary-pipes/one-way');
+  await runToTheEnd(page);
+  await expect(page.getByTestId('event-row').first()).toBeVisible();
+  const kinds = new Set(await page.getByTestId('event-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind'))));
+  const lanes = new Map(
+    await page.getByTestId('lane').evaluateAll((els) => els.map((el) => [el.getAttribute('data-pid')!, el.getAttribute('data-role')!] as const)),
+  );
+  expect(lanes.size, 'a parent and a child').toBe(2);
+
+  const canvas = page.getByTestId('timeline-canvas');
+  const details = page.getByTestId('timeline-details');
+  const spoken = page.getByTestId('timeline-selection');
+  /** The event the details box names: its process and kind, checked against the run's own. */
+  const named = async () => {
+    const title = (await details.locator('.hover-title').textContent())!;
+    const match = /· (\S+) \(pid (\d+)\) · (\S+)$/.exec(title);
+    expect(match, `"${title}" names a process and an event kind`).not.toBeNull();
+    const [, role, pid, kind] = match!;
+    expect(lanes.get(pid!), `pid ${pid} is a process of the run`).toBe(role);
+    expect(kinds.has(kind!), `${kind} is a kind of event in the run`).toBe(true);
+    return { title, pid: pid! };
+  };
+
+  await canvas.focus();
+  await expect(details).toHaveCount(0);
+  await page.keyboard.press('ArrowRight');
+  await expect(details).toBeVisible();
+  const first = await named();
+  await expect(spoken).toContainText(`Event 1 of `);
+  await expect(spoken).toContainText(first.title);
+  await expect(canvas).toHaveAttribute('aria-valuetext', first.title);
+
+  await page.keyboard.press('ArrowRight');
+  await expect(details.locator('.hover-title')).not.toHaveText(first.title);
+  const second = await named();
+  await expect(spoken).toContainText(`Event 2 of `);
+  await expect(spoken).toContainText(second.title);
+  await expectNoAxeViolations(page, 'the timeline with a mark chosen by keyboard');
+
+  // Down: the other process's lane.
+  await page.keyboard.press('ArrowDown');
+  await expect.poll(async () => (await named()).pid).not.toBe(second.pid);
+  // End, then Home: the last and the first event.
+  await page.keyboard.press('End');
+  await expect(spoken).toContainText(/Event (\d+) of \1:/);
+  await page.keyboard.press('Home');
+  await expect(details.locator('.hover-title')).toHaveText(first.title);
+
+  // Esc lets go of the event, Esc again clears the cursor; Enter on an event pins the kernel view there.
+  await page.keyboard.press('Escape');
+  await expect(details).toHaveCount(0);
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('timeline-cursor')).toHaveCount(0);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('timeline-cursor')).toBeVisible();
+  // Leaving the timeline hides the box; coming back shows the same event.
+  await page.getByTestId('kernel-live').focus();
+  await expect(details).toHaveCount(0);
+  await canvas.focus();
+  await expect(details.locator('.hover-title')).toHaveText(first.title);
+});

@@ -164,6 +164,7 @@ function formatTick(ms: number, step: number): string {
 /**
  * `nowT`: while the run goes on, how far it has got (ms since its start, estimated from the wall clock).
  * `cursorT`: the moment the student pinned for the kernel view, or null.
+ * `selection`: the mark chosen with the keyboard (its lane and time), ringed, or null.
  */
 export function paintTrace(
   ctx: CanvasRenderingContext2D,
@@ -174,6 +175,7 @@ export function paintTrace(
   palette: TracePalette,
   nowT: number | null = null,
   cursorT: number | null = null,
+  selection: { lane: number; t: number } | null = null,
 ): void {
   const p = palette;
   ctx.clearRect(0, 0, width, height);
@@ -307,6 +309,16 @@ export function paintTrace(
         lastLabelX = x;
       }
     }
+  }
+
+  if (selection && selection.t >= window.t0 && selection.t <= window.t1) {
+    // The chosen mark: a ring around it, wide enough to clear every mark shape.
+    ctx.strokeStyle = p.selection;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(Math.round(timeToX(selection.t, window, width)), laneCenterY(selection.lane), 11, 0, Math.PI * 2);
+    ctx.stroke();
+    ctx.lineWidth = 1;
   }
 
   if (cursorT !== null && cursorT >= window.t0 && cursorT <= window.t1) {
