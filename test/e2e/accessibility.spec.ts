@@ -41,9 +41,10 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await expect(page.locator('[data-testid="question"]').first()).toBeVisible();
     await axe('a step before its first run');
 
-    // A run going on: 20 messages a second apart, looked at once the first has arrived, then stopped.
+    // A run going on: 1,000 messages a second apart (far longer than this test may last, so it ends
+    // only by Stop, however slow the machine), looked at once the first has arrived, then stopped.
     await openStep(page, app.url, '#/lab/ordinary-pipes/end-of-file');
-    await page.locator('[data-param="messages"] input').fill('20');
+    await page.locator('[data-param="messages"] input').fill('1000');
     await page.locator('[data-param="messageDelayMs"] input').fill('1000');
     await page.getByTestId('run').click();
     await expect(page.locator('[data-testid="event-row"][data-kind="message.receive"]').first()).toBeVisible({ timeout: 15_000 });
