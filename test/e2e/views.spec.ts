@@ -5,7 +5,7 @@
  * check points to (the lab's pipe still open), and every process shown as ended once it has.
  */
 import type { Locator, Page } from '@playwright/test';
-import { timeToX, laneCenterY, MARK_COLORS } from '../../renderer/src/lib/trace/trace-painter.js';
+import { timeToX, laneCenterY, MARK_VARS } from '../../renderer/src/lib/trace/trace-painter.js';
 import { expect, test } from './app-fixture.js';
 
 /** The RGB of one CSS pixel of the timeline's canvas. */
@@ -92,7 +92,8 @@ test("the end-of-file hang: a blocked read up to the SIGTERM, the kernel view at
   await page.getByTestId('kernel-live').click();
   // With the cursor gone (it sits at the check's moment, which may be at the death), the bar's end:
   const deathX = await xOf(canvas, deathT);
-  const killed = rgb(MARK_COLORS.killed);
+  // The theme's colour for a death by signal, as the canvas read it.
+  const killed = rgb(await canvas.evaluate((el, property) => getComputedStyle(el).getPropertyValue(property).trim(), MARK_VARS.killed));
   // The hard edge fills [x1 - 2, x1): the whole pixel column just left of floor(x1) is inside it.
   await expect(page.getByTestId('kernel-live')).toHaveCount(0);
   await expect

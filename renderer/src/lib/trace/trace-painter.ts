@@ -13,33 +13,103 @@ export const AXIS_HEIGHT = 26;
 export const OCCUPANCY_HEIGHT = 48;
 const PAD_X = 12;
 const OCCUPANCY_PAD = 7;
-export const CURSOR_COLOR = '#7c3aed';
-export const OCCUPANCY_COLOR = '#0d9488';
-
 export interface TimeWindow {
   /** Visible window, in ms since the run started. */
   t0: number;
   t1: number;
 }
 
-export const MARK_COLORS: Record<MarkKind, string> = {
-  start: '#0f766e',
-  exit: '#1f2937',
-  killed: '#b91c1c',
-  reap: '#1f2937',
-  create: '#b45309',
-  io: '#94a3b8',
-  send: '#2563eb',
-  receive: '#16a34a',
-  eof: '#7c3aed',
-  error: '#dc2626',
-  close: '#475569',
-  measure: '#db2777',
-  note: '#64748b',
-  output: '#0369a1',
-  warning: '#ea580c',
-  rejected: '#b91c1c',
+/**
+ * The colours the timeline is drawn in. They come from the theme (renderer/src/theme.css, the --trace-*
+ * and --mark-* custom properties), read with `readTracePalette` before each paint, so the canvas follows
+ * the light and dark schemes like the rest of the page.
+ */
+export interface TracePalette {
+  bg: string;
+  laneAlt: string;
+  line: string;
+  lineStrong: string;
+  axisBg: string;
+  axisText: string;
+  occupancyBand: string;
+  occupancy: string;
+  occupancyFill: string;
+  fullLine: string;
+  fullText: string;
+  now: string;
+  blocked: string;
+  blockedFill: string;
+  blockedText: string;
+  arrow: string;
+  arrowHead: string;
+  cursor: string;
+  cursorText: string;
+  /** The notch cut into the error triangles: the lane's own background. */
+  markCut: string;
+  /** The ring around the mark chosen with the keyboard. */
+  selection: string;
+  marks: Record<MarkKind, string>;
+}
+
+/** The custom property each colour is read from. */
+export const PALETTE_VARS: Record<Exclude<keyof TracePalette, 'marks'>, string> = {
+  bg: '--trace-bg',
+  laneAlt: '--trace-lane-alt',
+  line: '--trace-line',
+  lineStrong: '--trace-line-strong',
+  axisBg: '--trace-axis-bg',
+  axisText: '--trace-axis-text',
+  occupancyBand: '--trace-occupancy-band',
+  occupancy: '--trace-occupancy',
+  occupancyFill: '--trace-occupancy-fill',
+  fullLine: '--trace-full-line',
+  fullText: '--trace-full-text',
+  now: '--trace-now',
+  blocked: '--trace-blocked',
+  blockedFill: '--trace-blocked-fill',
+  blockedText: '--trace-blocked-text',
+  arrow: '--trace-arrow',
+  arrowHead: '--trace-arrow-head',
+  cursor: '--trace-cursor',
+  cursorText: '--trace-cursor-text',
+  markCut: '--trace-mark-cut',
+  selection: '--trace-selection',
 };
+
+/** Each mark kind's colour is `--mark-<kind>`; the legend uses the same properties. */
+export const MARK_VARS: Record<MarkKind, string> = {
+  start: '--mark-start',
+  exit: '--mark-exit',
+  killed: '--mark-killed',
+  reap: '--mark-reap',
+  create: '--mark-create',
+  io: '--mark-io',
+  send: '--mark-send',
+  receive: '--mark-receive',
+  eof: '--mark-eof',
+  error: '--mark-error',
+  close: '--mark-close',
+  measure: '--mark-measure',
+  note: '--mark-note',
+  output: '--mark-output',
+  warning: '--mark-warning',
+  rejected: '--mark-rejected',
+};
+
+/**
+ * The palette as the theme sets it, through `read` (a custom property's value, e.g. from
+ * `getComputedStyle(canvas).getPropertyValue`). A property the theme lacks reads as grey, visibly wrong
+ * rather than invisible.
+ */
+export function readTracePalette(read: (property: string) => string): TracePalette {
+  const value = (property: string) => read(property).trim() || '#808080';
+  const palette = {} as Record<string, unknown>;
+  for (const [key, property] of Object.entries(PALETTE_VARS)) palette[key] = value(property);
+  const marks = {} as Record<MarkKind, string>;
+  for (const [kind, property] of Object.entries(MARK_VARS) as [MarkKind, string][]) marks[kind] = value(property);
+  palette.marks = marks;
+  return palette as unknown as TracePalette;
+}
 
 export function timeToX(t: number, window: TimeWindow, width: number): number {
   const span = Math.max(window.t1 - window.t0, 1e-6);
@@ -94,6 +164,7 @@ function formatTick(ms: number, step: number): string {
 /**
  * `nowT`: while the run goes on, how far it has got (ms since its start, estimated from the wall clock).
  * `cursorT`: the moment the student pinned for the kernel view, or null.
+ * `selection`: the mark chosen with the keyboard (its lane and time), ringed, or null.
  */
 export function paintTrace(
   ctx: CanvasRenderingContext2D,
@@ -101,11 +172,14 @@ export function paintTrace(
   window: TimeWindow,
   width: number,
   height: number,
+  palette: TracePalette,
   nowT: number | null = null,
   cursorT: number | null = null,
+  selection: { lane: number; t: number } | null = null,
 ): void {
+  const p = palette;
   ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = '#ffffff';
+  ctx.fillStyle = p.bg;
   ctx.fillRect(0, 0, width, height);
   ctx.font = '11px system-ui, sans-serif';
   ctx.textBaseline = 'middle';
@@ -113,33 +187,33 @@ export function paintTrace(
   // Lane bands.
   for (const lane of model.lanes) {
     const y = AXIS_HEIGHT + lane.index * LANE_HEIGHT;
-    ctx.fillStyle = lane.index % 2 === 0 ? '#f8fafc' : '#ffffff';
+    ctx.fillStyle = lane.index % 2 === 0 ? p.laneAlt : p.bg;
     ctx.fillRect(0, y, width, LANE_HEIGHT);
-    ctx.fillStyle = '#e2e8f0';
+    ctx.fillStyle = p.line;
     ctx.fillRect(0, y + LANE_HEIGHT - 1, width, 1);
   }
 
   // Occupancy track bands.
   for (const track of model.occupancy) {
     const y = occupancyTop(model.lanes.length, track.index);
-    ctx.fillStyle = '#f0fdfa';
+    ctx.fillStyle = p.occupancyBand;
     ctx.fillRect(0, y, width, OCCUPANCY_HEIGHT);
-    ctx.fillStyle = '#cbd5e1';
+    ctx.fillStyle = p.lineStrong;
     ctx.fillRect(0, y + OCCUPANCY_HEIGHT - 1, width, 1);
   }
 
   // Axis and grid.
   const span = Math.max(window.t1 - window.t0, 1e-6);
   const step = tickStep(span, Math.max(2, Math.floor(width / 110)));
-  ctx.fillStyle = '#f1f5f9';
+  ctx.fillStyle = p.axisBg;
   ctx.fillRect(0, 0, width, AXIS_HEIGHT);
-  ctx.fillStyle = '#cbd5e1';
+  ctx.fillStyle = p.lineStrong;
   ctx.fillRect(0, AXIS_HEIGHT - 1, width, 1);
   for (let t = Math.ceil(window.t0 / step) * step; t <= window.t1; t += step) {
     const x = Math.round(timeToX(t, window, width)) + 0.5;
-    ctx.fillStyle = '#e2e8f0';
+    ctx.fillStyle = p.line;
     ctx.fillRect(x, AXIS_HEIGHT, 1, height - AXIS_HEIGHT);
-    ctx.fillStyle = '#475569';
+    ctx.fillStyle = p.axisText;
     ctx.fillRect(x, AXIS_HEIGHT - 6, 1, 6);
     ctx.fillText(formatTick(t, step), x + 3, AXIS_HEIGHT / 2 - 2);
   }
@@ -147,12 +221,12 @@ export function paintTrace(
   if (nowT !== null && nowT >= window.t0 && nowT <= window.t1) {
     // The "now" line of a live run.
     const x = Math.round(timeToX(nowT, window, width)) + 0.5;
-    ctx.fillStyle = 'rgba(36, 87, 197, 0.5)';
+    ctx.fillStyle = p.now;
     ctx.fillRect(x, AXIS_HEIGHT, 1, height - AXIS_HEIGHT);
   }
 
   const dataEndT = Math.max(model.endT, nowT ?? -Infinity);
-  for (const track of model.occupancy) paintOccupancy(ctx, track, occupancyTop(model.lanes.length, track.index), window, width, dataEndT);
+  for (const track of model.occupancy) paintOccupancy(ctx, p, track, occupancyTop(model.lanes.length, track.index), window, width, dataEndT);
 
   const visible = (t: number) => t >= window.t0 - span * 0.01 && t <= window.t1 + span * 0.01;
 
@@ -162,29 +236,29 @@ export function paintTrace(
     const x0 = Math.max(timeToX(bar.t0, window, width), 0);
     const x1 = Math.min(timeToX(bar.t1, window, width), width);
     const y = laneCenterY(bar.lane);
-    ctx.fillStyle = 'rgba(234, 88, 12, 0.22)';
+    ctx.fillStyle = p.blockedFill;
     ctx.fillRect(x0, y - 9, Math.max(x1 - x0, 2), 18);
-    ctx.fillStyle = '#ea580c';
+    ctx.fillStyle = p.blocked;
     ctx.fillRect(x0, y - 9, Math.max(x1 - x0, 2), 2);
     if (bar.open) {
       // A ragged right edge: the call had not returned when last seen.
       for (let yy = y - 9; yy < y + 9; yy += 4) ctx.fillRect(x1 - 2, yy, 2, 2);
     } else if (bar.endedBy) {
       // A hard edge where the process ended inside the call (the lane's end mark sits on it).
-      ctx.fillStyle = MARK_COLORS[bar.endedBy.signal ? 'killed' : 'exit'];
+      ctx.fillStyle = p.marks[bar.endedBy.signal ? 'killed' : 'exit'];
       ctx.fillRect(x1 - 2, y - 9, 2, 18);
     }
     // The full label ("blocked in wait (buffer: empty slots) 120 ms") if it fits, else the duration.
     const text = x1 - x0 > ctx.measureText(bar.label).width + 8 ? bar.label : bar.short;
     if (x1 - x0 > ctx.measureText(text).width + 8) {
-      ctx.fillStyle = '#9a3412';
+      ctx.fillStyle = p.blockedText;
       ctx.fillText(text, x0 + 4, y + 2);
     }
   }
 
   // Message arrows.
-  ctx.strokeStyle = 'rgba(37, 99, 235, 0.55)';
-  ctx.fillStyle = 'rgba(37, 99, 235, 0.8)';
+  ctx.strokeStyle = p.arrow;
+  ctx.fillStyle = p.arrowHead;
   ctx.lineWidth = 1;
   let lastX0 = NaN;
   let lastX1 = NaN;
@@ -224,9 +298,9 @@ export function paintTrace(
       const x = Math.round(timeToX(mark.t, window, width));
       if (lastX.get(mark.kind) === x) continue;
       lastX.set(mark.kind, x);
-      drawMark(ctx, mark, x, y);
+      drawMark(ctx, p, mark, x, y);
       if (mark.label && x - lastLabelX > 48) {
-        ctx.fillStyle = MARK_COLORS[mark.kind];
+        ctx.fillStyle = p.marks[mark.kind];
         ctx.font = '600 11px system-ui, sans-serif';
         const labelWidth = ctx.measureText(mark.label).width;
         // Near the right edge, put the label on the mark's left so it is not cut off.
@@ -237,17 +311,27 @@ export function paintTrace(
     }
   }
 
+  if (selection && selection.t >= window.t0 && selection.t <= window.t1) {
+    // The chosen mark: a ring around it, wide enough to clear every mark shape.
+    ctx.strokeStyle = p.selection;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(Math.round(timeToX(selection.t, window, width)), laneCenterY(selection.lane), 11, 0, Math.PI * 2);
+    ctx.stroke();
+    ctx.lineWidth = 1;
+  }
+
   if (cursorT !== null && cursorT >= window.t0 && cursorT <= window.t1) {
     // The pinned moment: a line through every lane and track, its time on the axis.
     const x = Math.round(timeToX(cursorT, window, width));
-    ctx.fillStyle = CURSOR_COLOR;
+    ctx.fillStyle = p.cursor;
     ctx.fillRect(x - 1, AXIS_HEIGHT, 2, height - AXIS_HEIGHT);
     const text = formatCursorMs(cursorT);
     ctx.font = '600 11px system-ui, sans-serif';
     const w = ctx.measureText(text).width + 10;
     const left = Math.min(Math.max(x - w / 2, 0), width - w);
     ctx.fillRect(left, 3, w, AXIS_HEIGHT - 6);
-    ctx.fillStyle = '#ffffff';
+    ctx.fillStyle = p.cursorText;
     ctx.fillText(text, left + 5, AXIS_HEIGHT / 2);
     ctx.font = '11px system-ui, sans-serif';
   }
@@ -258,7 +342,15 @@ export function paintTrace(
  * the end of what is known (`endT`). Bounded buffers scale to their capacity (a dashed line marks
  * "full"); unbounded ones to the highest level seen.
  */
-function paintOccupancy(ctx: CanvasRenderingContext2D, track: OccupancyTrack, top: number, window: TimeWindow, width: number, endT: number): void {
+function paintOccupancy(
+  ctx: CanvasRenderingContext2D,
+  p: TracePalette,
+  track: OccupancyTrack,
+  top: number,
+  window: TimeWindow,
+  width: number,
+  endT: number,
+): void {
   const { times, used } = track;
   if (times.length === 0) return;
   const yBottom = top + OCCUPANCY_HEIGHT - OCCUPANCY_PAD;
@@ -272,9 +364,9 @@ function paintOccupancy(ctx: CanvasRenderingContext2D, track: OccupancyTrack, to
   ctx.clip();
 
   // The "full" line (or, unbounded, the highest level seen).
-  ctx.fillStyle = '#94a3b8';
+  ctx.fillStyle = p.fullLine;
   for (let x = 0; x < width; x += 6) ctx.fillRect(x, Math.round(yFull), 3, 1);
-  ctx.fillStyle = '#64748b';
+  ctx.fillStyle = p.fullText;
   ctx.font = '10px system-ui, sans-serif';
   ctx.textBaseline = 'top';
   ctx.fillText(track.capacity === null ? `max ${track.maxUsed}` : `full (${track.capacity})`, 4, yFull + 2);
@@ -322,17 +414,17 @@ function paintOccupancy(ctx: CanvasRenderingContext2D, track: OccupancyTrack, to
   ctx.lineTo(xEnd, prevY);
   ctx.lineTo(xEnd, yBottom);
   ctx.closePath();
-  ctx.fillStyle = 'rgba(13, 148, 136, 0.2)';
+  ctx.fillStyle = p.occupancyFill;
   ctx.fill();
-  ctx.strokeStyle = OCCUPANCY_COLOR;
+  ctx.strokeStyle = p.occupancy;
   ctx.lineWidth = 1.5;
   ctx.stroke();
   ctx.lineWidth = 1;
   ctx.restore();
 }
 
-function drawMark(ctx: CanvasRenderingContext2D, mark: Mark, x: number, y: number): void {
-  ctx.fillStyle = MARK_COLORS[mark.kind];
+function drawMark(ctx: CanvasRenderingContext2D, p: TracePalette, mark: Mark, x: number, y: number): void {
+  ctx.fillStyle = p.marks[mark.kind];
   switch (mark.kind) {
     case 'io':
       ctx.fillRect(x, y - 4, 1, 8);
@@ -356,7 +448,7 @@ function drawMark(ctx: CanvasRenderingContext2D, mark: Mark, x: number, y: numbe
       return;
     case 'killed':
       // A cross: the process was ended from outside.
-      ctx.strokeStyle = MARK_COLORS.killed;
+      ctx.strokeStyle = p.marks.killed;
       ctx.lineWidth = 3;
       ctx.beginPath();
       ctx.moveTo(x - 6, y - 6);
@@ -368,7 +460,7 @@ function drawMark(ctx: CanvasRenderingContext2D, mark: Mark, x: number, y: numbe
       return;
     case 'reap':
       // A hollow square: a child of this process ended and its waitpid returned.
-      ctx.strokeStyle = MARK_COLORS.reap;
+      ctx.strokeStyle = p.marks.reap;
       ctx.lineWidth = 1.5;
       ctx.strokeRect(x - 3.5, y - 3.5, 7, 7);
       ctx.lineWidth = 1;
@@ -391,7 +483,7 @@ function drawMark(ctx: CanvasRenderingContext2D, mark: Mark, x: number, y: numbe
       ctx.lineTo(x - 7, y + 6);
       ctx.closePath();
       ctx.fill();
-      ctx.fillStyle = '#ffffff';
+      ctx.fillStyle = p.markCut;
       ctx.fillRect(x - 0.5, y - 3, 1.5, 5);
       return;
   }
