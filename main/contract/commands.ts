@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from './errors.js';
+import { PREDICTION_MAX_LENGTH } from './lab-model.js';
 import type { Grade, Lab, LabProblem, LabSummary, RunSummary, RunVariant, SavedAnswer, SessionSummary, StepMastery, StepProgress } from './lab-model.js';
 import type { StudentIdentity } from './report-format.js';
 import type { StoredEvent } from './trace-events.js';
@@ -58,7 +59,7 @@ export const commandSchemas = {
   /** A run's summary and every event so far (for a page that opens while a run goes on, or after). */
   'runs.get': z.object({ runId, afterSeq: z.number().int().min(0).default(0) }).strict(),
   /** Save the student's prediction or observation for a step. */
-  'answers.save': z.object({ labId, stepId, text: z.string().max(20_000) }).strict(),
+  'answers.save': z.object({ labId, stepId, text: z.string().max(PREDICTION_MAX_LENGTH) }).strict(),
   /**
    * Save the student's answer to one of a step's questions, or of the lab's quiz with stepId "quiz" (null: skip it). Every version is kept: the
    * one a run tested never changes, and an edit after a run is what the next run tests.

@@ -242,6 +242,9 @@ export interface Lab {
   programs: ProgramSource[];
 }
 
+/** The longest free-text prediction a step keeps, in UTF-16 code units (what a textarea's maxlength counts). */
+export const PREDICTION_MAX_LENGTH = 20_000;
+
 /** The step id a lab's quiz answers are kept under (no step may have it). */
 export const QUIZ_STEP = 'quiz';
 

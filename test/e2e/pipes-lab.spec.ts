@@ -22,6 +22,9 @@ test('runs step one-way live, passes its checks, and keeps the progress after a 
 
   await expect(page.getByTestId('step-body')).toContainText('read end');
   await page.getByTestId('prediction').fill('In the order sent; the write into the read end fails.');
+  // The box says its limit and counts as the student types; the browser stops typing at the limit.
+  await expect(page.getByTestId('prediction-count')).toHaveText('53 of 20,000 characters');
+  await expect(page.getByTestId('prediction')).toHaveAttribute('maxlength', '20000');
   await expect(page.getByTestId('answer-status')).toHaveText(/saved/i);
 
   // 40 messages 400 ms apart: the run stays live for about 16 s, time enough on a loaded machine.
