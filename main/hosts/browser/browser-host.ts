@@ -10,12 +10,13 @@ import { createReadStream } from 'node:fs';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { signInUrl, WS_PROTOCOL } from '../../contract/browser-access.js';
 import type { WireEvent } from '../../contract/commands.js';
 import { toErrorInfo, type ErrorInfo } from '../../contract/errors.js';
 import type { CommandOutcome, EngineHandle } from '../../engine/engine-handle.js';
 import { browserHostCsp } from '../content-security-policy.js';
 import { rendererDir } from '../project-paths.js';
-import { AccessGuard, newToken, sessionCookie, type Verdict } from './access-guard.js';
+import { AccessGuard, newToken, type Verdict } from './access-guard.js';
 import { lookUpStatic } from './static-files.js';
 
 /** Requests larger than this are answered with `bad-request` (the connection stays open). */
@@ -44,7 +45,7 @@ export interface BrowserHostOptions {
 }
 
 export interface BrowserHost {
-  /** The URL to open, token included: `http://127.0.0.1:<port>/?token=<token>`. */
+  /** The URL to open, token in the fragment: `http://127.0.0.1:<port>/#token=<token>`. */
   url: string;
   port: number;
   token: string;
@@ -60,12 +61,17 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const token = newToken();
 
   // Known once listening (the port may be 0 until then); no request is handled before that.
-  let port = 0;
   let guard: AccessGuard;
   let securityHeaders: Record<string, string> = {};
 
   const clients = new Set<Client>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD_BYTES, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: HARD_MAX_PAYLOAD_BYTES,
+    perMessageDeflate: false,
+    // Answer with our protocol, never with the offered token protocol (the upgrade checked it already).
+    handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
   const server = createServer((req, res) => {
     serveHttp(req, res).catch((error: unknown) => {
       warn(`IPC Lab's browser host failed to answer ${req.method} ${req.url}: ${String(error)}`);
@@ -108,12 +114,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
     const given = url.searchParams.get('token');
     if (given !== null) {
+      // The older form of the printed URL: move the token into the fragment, where the page takes it
+      // (no cookie: see access-guard.ts).
       if (refuse(res, guard.checkToken(given))) return;
-      // Trade the token for a cookie, and take it out of the address bar (and the history).
-      sendText(res, 303, 'Signed in; continue to /.', { Location: '/', 'Set-Cookie': sessionCookie(port, token) });
+      sendText(res, 303, 'Continue to the page.', { Location: signInUrl('', token) });
       return;
     }
-    if (refuse(res, guard.checkCookie(req))) return;
 
     if (url.pathname === '/ws') {
       sendText(res, 426, 'This address is the WebSocket the UI connects to; open / instead.', { Upgrade: 'websocket' });
@@ -156,7 +162,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       rejectUpgrade(socket, 404, 'IPC Lab only accepts WebSocket connections at /ws.');
       return;
     }
-    for (const verdict of [guard.checkHost(req), guard.checkOrigin(req), guard.checkCookie(req)]) {
+    for (const verdict of [guard.checkHost(req), guard.checkOrigin(req), guard.checkWebSocketToken(req)]) {
       if (!verdict.allowed) {
         rejectUpgrade(socket, 403, verdict.reason);
         return;
@@ -235,7 +241,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   }
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('IPC Lab: the browser host has no TCP address');
-  port = address.port;
+  const port = address.port;
   guard = new AccessGuard(port, token);
   securityHeaders = {
     'Content-Security-Policy': browserHostCsp(port),
@@ -248,7 +254,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: signInUrl(`http://127.0.0.1:${port}`, token),
     port,
     token,
     close() {

@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import type { WireEvent } from '../../../main/contract/commands.js';
 import type { CommandOutcome, EngineHandle } from '../../../main/engine/engine-handle.js';
 import { CLOSE_TOO_SLOW, startBrowserHost, type BrowserHost } from '../../../main/hosts/browser/browser-host.js';
-import { connectOk, signIn, type TestSocket } from './browser-host-helpers.js';
+import { asTab, connectOk, type TestSocket } from './browser-host-helpers.js';
 
 class ScriptedEngine implements EngineHandle {
   readonly listeners = new Set<(event: WireEvent) => void>();
@@ -38,13 +38,13 @@ describe('browser host events', { timeout: 20_000 }, () => {
   let tmp: string;
   const engine = new ScriptedEngine();
   let host: BrowserHost;
-  let headers: Record<string, string>;
+  let access: ReturnType<typeof asTab>;
   const open: TestSocket[] = [];
   let warnings: string[] = [];
   let onWarning: (() => void) | undefined;
 
   async function tab(): Promise<TestSocket> {
-    const socket = await connectOk(host.port, headers);
+    const socket = await connectOk(host.port, access);
     open.push(socket);
     return socket;
   }
@@ -62,7 +62,7 @@ describe('browser host events', { timeout: 20_000 }, () => {
         onWarning?.();
       },
     });
-    headers = { Cookie: await signIn(host.port, host.token), Origin: `http://127.0.0.1:${host.port}` };
+    access = asTab(host.port, host.token);
   });
 
   after(async () => {

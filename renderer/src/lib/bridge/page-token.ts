@@ -1,0 +1,26 @@
+/**
+ * The browser host's access token, as this tab holds it (see main/contract/browser-access.ts for why it
+ * is never a cookie). The printed URL brings it in the fragment, `#token=...`; it is kept in
+ * sessionStorage (this origin and tab only, kept across reloads) and taken out of the address bar before
+ * the router reads the fragment as a route.
+ */
+import { TOKEN_FRAGMENT_KEY, TOKEN_STORAGE_KEY } from '../../../../main/contract/browser-access.js';
+
+const FRAGMENT = new RegExp(`^#${TOKEN_FRAGMENT_KEY}=([A-Za-z0-9_-]+)$`);
+
+/** Moves a `#token=...` fragment into `storage` and out of the URL (no history entry). */
+export function adoptTokenFromUrl(location: Location, history: History, storage: Storage): void {
+  const match = FRAGMENT.exec(location.hash);
+  if (!match) return;
+  storage.setItem(TOKEN_STORAGE_KEY, match[1]!);
+  history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+}
+
+/** The token this tab was given, or null when it was opened without the printed URL. */
+export function pageToken(storage: Storage): string | null {
+  return storage.getItem(TOKEN_STORAGE_KEY);
+}
+
+// On import: main.ts imports this module before the router, which reads the fragment when it loads.
+// (Electron's window, on file://, has no such fragment: nothing happens there.)
+if (typeof window !== 'undefined') adoptTokenFromUrl(window.location, window.history, window.sessionStorage);
