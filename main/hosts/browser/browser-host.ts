@@ -8,6 +8,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { signInUrl, WS_PROTOCOL } from '../../contract/browser-access.js';
@@ -17,6 +18,7 @@ import type { CommandOutcome, EngineHandle } from '../../engine/engine-handle.js
 import { browserHostCsp } from '../content-security-policy.js';
 import { rendererDir } from '../project-paths.js';
 import { AccessGuard, newToken, type Verdict } from './access-guard.js';
+import { ConnectionLimiter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 import { lookUpStatic } from './static-files.js';
 
 /** Requests larger than this are answered with `bad-request` (the connection stays open). */
@@ -40,6 +42,8 @@ export interface BrowserHostOptions {
    * socket) before it is dropped as too slow. Default 8 MiB: minutes of trace batches.
    */
   slowClientBytes?: number;
+  /** How many connections the host keeps (connection-limits.ts); defaults: DEFAULT_CONNECTION_LIMITS. */
+  connectionLimits?: Partial<ConnectionLimits>;
   /** Where warnings go (a slow tab dropped, an event that could not be serialised). */
   warn?: (line: string) => void;
 }
@@ -65,6 +69,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   let securityHeaders: Record<string, string> = {};
 
   const clients = new Set<Client>();
+  const limiter = new ConnectionLimiter({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: HARD_MAX_PAYLOAD_BYTES,
@@ -78,6 +83,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       if (!res.headersSent) sendText(res, 500, 'IPC Lab hit an internal error serving this file; see the terminal it runs in.');
       else res.destroy();
     });
+  });
+
+  server.on('connection', (socket: Socket) => limiter.admit(socket));
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    limiter.requestStarted(req.socket);
+    res.once('close', () => limiter.requestEnded(req.socket));
   });
 
   function sendText(res: ServerResponse, status: number, line: string, extra: Record<string, string> = {}): void {
@@ -167,6 +178,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         rejectUpgrade(socket, 403, verdict.reason);
         return;
       }
+    }
+    if (!limiter.promote(req.socket)) {
+      rejectUpgrade(socket, 503, `IPC Lab already has ${limiter.counts.tabs} tabs connected, its limit; close one and reload this one.`);
+      return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => accept(ws));
   });

@@ -212,6 +212,27 @@ describe('browser host', { timeout: 20_000 }, () => {
     }
   });
 
+  test('connection limits: tabs beyond the cap get 503, idle connections are closed, a tab is not', async () => {
+    const limited = await startBrowserHost({ engine, staticDir: join(tmp, 'ui'), connectionLimits: { tabs: 1, unauthenticated: 2, graceMs: 300 } });
+    try {
+      const first = await connectOk(limited.port, asTab(limited.port, limited.token));
+      const tab = asTab(limited.port, limited.token);
+      const second = await connect(limited.port, tab.headers, tab.protocols);
+      assert.equal(!second.opened && second.status, 503);
+      assert.match(!second.opened ? second.body : '', /tabs connected/);
+
+      // Three idle connections with room for two: the oldest goes at once, the others after the grace.
+      const idle = [0, 1, 2].map(() => netConnect(limited.port, '127.0.0.1').on('error', () => {}));
+      await Promise.all(idle.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+      const reply = await first.call(1, 'labs.list', {});
+      assert.equal(reply.ok, true);
+      assert.equal(first.ws.readyState, first.ws.OPEN);
+      await first.close();
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('a missing UI folder answers 503 saying to build', async () => {
     const unbuilt = await startBrowserHost({ engine, staticDir: join(tmp, 'not-built') });
     try {
