@@ -143,4 +143,26 @@ describe('browser host events', { timeout: 20_000 }, () => {
     const closed = await socket.closed;
     assert.ok([CLOSE_TOO_SLOW, 1006].includes(closed.code), `closed with ${closed.code}`);
   });
+
+  test('a tab that does not read its replies is closed with a reason, not buffered without bound', async () => {
+    const socket = await tab();
+    socket.send({ ready: true });
+    await socket.call(4, 'labs.list', {});
+    warnings = [];
+    const dropped = new Promise<void>((resolve) => (onWarning = resolve));
+    (socket.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    // The scripted engine echoes each request: 64 KiB asked, 64 KiB answered, like runs.get of a big run.
+    const padding = 'z'.repeat(64 * 1024);
+    for (let i = 0; i < 400 && warnings.length === 0; i++) {
+      socket.send({ id: 3000 + i, command: 'runs.get', request: { padding } }); // at most 25 MiB of answers
+      if (i % 16 === 15) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await dropped;
+    onWarning = undefined;
+    assert.match(warnings[0] ?? '', /does not read its answers/);
+    (socket.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const closed = await socket.closed;
+    assert.ok([CLOSE_TOO_SLOW, 1006].includes(closed.code), `closed with ${closed.code}`);
+    assert.ok(socket.received.length < 400, `${socket.received.length} answers arrived: the host kept sending`);
+  });
 });

@@ -233,6 +233,39 @@ describe('browser host', { timeout: 20_000 }, () => {
     }
   });
 
+  test('an oversized or deeply nested frame is refused before it is parsed', async () => {
+    const socket = await connectOk(host.port, asTab(host.port, host.token));
+    try {
+      // Not JSON at all, and too big: the size is what it hears about (JSON.parse never ran on it).
+      // Each answer is awaited as the next message, whatever its id, so a wrong answer fails at once.
+      const nextAnswer = () => {
+        const seen = socket.received.length;
+        return socket.next((m) => socket.received.indexOf(m) >= seen);
+      };
+      let answer = nextAnswer();
+      socket.send(`{"id": 21, "command": "labs.list", "request": ${'['.repeat(1024 * 1024)}`);
+      const tooBig = await answer;
+      assert.equal(tooBig.id, 21);
+      assert.equal(tooBig.error.code, 'bad-request');
+      assert.match(tooBig.error.message, /limit is 1048576 bytes/);
+
+      // Small, but nested far deeper than any request: refused for its nesting, not handed to JSON.parse.
+      answer = nextAnswer();
+      socket.send(`{"id": 22, "command": "labs.list", "request": {"a": ${'['.repeat(200)}${']'.repeat(200)}}}`);
+      const nested = await answer;
+      assert.equal(nested.id, 22);
+      assert.equal(nested.error.code, 'bad-request');
+      assert.match(nested.error.message, /nested/);
+
+      // Brackets inside strings are only text.
+      const inString = await socket.call(23, 'labs.list', { note: '['.repeat(200) });
+      assert.doesNotMatch(inString.error?.message ?? '', /nested/);
+      assert.equal((await socket.call(24, 'labs.list', {})).ok, true);
+    } finally {
+      await socket.close();
+    }
+  });
+
   test('a missing UI folder answers 503 saying to build', async () => {
     const unbuilt = await startBrowserHost({ engine, staticDir: join(tmp, 'not-built') });
     try {
