@@ -22,6 +22,8 @@ import { asTab, connectOk, type TestSocket } from './browser-host-helpers.js';
 class ScriptedEngine implements EngineHandle {
   readonly listeners = new Set<(event: WireEvent) => void>();
   async handle(command: string, request: unknown): Promise<CommandOutcome> {
+    // Breaks the engine's promise never to throw: the host must still answer, without a stack.
+    if (command === 'test.throw') throw new TypeError("Cannot read properties of undefined (reading 'pid')");
     return { ok: true, response: { command, request } };
   }
   onEvent(listener: (event: WireEvent) => void): () => void {
@@ -111,6 +113,15 @@ describe('browser host events', { timeout: 20_000 }, () => {
     waiting.send({ ready: true });
     const flushed = await waiting.next((m) => m.payload?.runId === 10);
     assert.equal(flushed.event, 'run:updated');
+  });
+
+  test('an engine that throws still answers, as an internal error without a stack trace', async () => {
+    const socket = await tab();
+    const reply = await socket.call(50, 'test.throw', {});
+    assert.equal(reply.ok, false);
+    assert.equal(reply.error.code, 'internal');
+    assert.match(reply.error.message, /Cannot read properties of undefined/);
+    assert.doesNotMatch(JSON.stringify(reply), /\n\s+at |browser-host-events\.test\.ts/);
   });
 
   test('a tab that never says ready is dropped once its queue passes the limit', async () => {
