@@ -43,10 +43,26 @@ export class UserError extends Error implements ErrorInfo {
   }
 }
 
+/**
+ * What an error answer carries, in every host: never a stack trace (`error.stack` is not read, and frames
+ * a message carries itself, e.g. one built from a wrapped error's stack, are left out). Paths stay.
+ */
 export function toErrorInfo(error: unknown): ErrorInfo {
-  if (error instanceof UserError) return error.toInfo();
-  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UserError) return { ...error.toInfo(), message: withoutStackFrames(error.message) };
+  const message = withoutStackFrames(error instanceof Error ? error.message : String(error));
   return { code: 'internal', message: `Internal error: ${message}`, fix: 'This is a bug in IPC Lab; please report it with the steps that led here.' };
+}
+
+/** One V8 stack frame: `    at fn (file:line:col)`, `    at file:line:col`, `    at async Promise.all (index 0)`, `    at new X (<anonymous>)`. */
+const STACK_FRAME = /^\s+at .*(?::\d+:\d+\)?|\(index \d+\)|<anonymous>\)?|\(native\))$/;
+
+function withoutStackFrames(message: string): string {
+  if (!message.includes('\n')) return message;
+  return message
+    .split('\n')
+    .filter((line) => !STACK_FRAME.test(line))
+    .join('\n')
+    .trimEnd();
 }
 
 /** Thrown by a Bridge when the engine answered with an error. */

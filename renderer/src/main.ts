@@ -1,3 +1,5 @@
+// First: takes the access token out of the URL before the router (imported by App) reads the fragment.
+import './lib/bridge/page-token.js';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import { AppState } from './lib/state/app-state.svelte.js';

@@ -17,10 +17,10 @@
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { webSocketProtocols } from '../../main/contract/browser-access.js';
 import type { WireEvent } from '../../main/contract/commands.js';
 import type { StoredEvent } from '../../main/contract/trace-events.js';
 import { openEngine, type Engine } from '../../main/engine/engine.js';
@@ -127,23 +127,8 @@ async function measure({ engine, tap }: LatencyBench, params: LatencyParams, rec
   }
 }
 
-/** Trades the token for the session cookie, as the page does on its first load. */
-function signIn(port: number, token: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: `/?token=${token}`, agent: false }, (res) => {
-      res.resume();
-      const cookie = res.headers['set-cookie']?.[0]?.split(';')[0];
-      if (res.statusCode !== 303 || !cookie) reject(new Error(`sign-in answered ${res.statusCode} without a cookie`));
-      else resolve(cookie);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 export async function measureWithNodeClient(bench: LatencyBench, params: LatencyParams): Promise<LatencyRun> {
   const { host } = bench;
-  const cookie = await signIn(host.port, host.token);
   const clientFile = join(dirname(fileURLToPath(import.meta.url)), 'ws-latency-client.js');
   const child = fork(clientFile, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -160,7 +145,7 @@ export async function measureWithNodeClient(bench: LatencyBench, params: Latency
       waiters.push(resolve);
       void exited.then(() => reject(new Error('the WebSocket client process exited early (see its message above)')));
     });
-  child.send({ port: host.port, cookie, probes: params.probes });
+  child.send({ port: host.port, token: host.token, probes: params.probes });
   await next(); // { ready: true }
   return measure(bench, params, {
     name: 'Node WebSocket client',
@@ -176,10 +161,10 @@ export async function measureWithNodeClient(bench: LatencyBench, params: Latency
 }
 
 /** The page's side: its own WebSocket to the host, receipt times from performance.now(). */
-const PAGE_SCRIPT = (port: number, probes: number) => `new Promise((resolve, reject) => {
+const PAGE_SCRIPT = (port: number, token: string, probes: number) => `new Promise((resolve, reject) => {
   const bench = { received: 0, values: new Array(${probes}).fill(null) };
   globalThis.__bench = bench;
-  const ws = new WebSocket('ws://127.0.0.1:${port}/ws');
+  const ws = new WebSocket('ws://127.0.0.1:${port}/ws', ${JSON.stringify(webSocketProtocols(token))});
   ws.onopen = () => { ws.send(JSON.stringify({ ready: true })); resolve(true); };
   ws.onerror = () => reject(new Error('the page could not open the WebSocket'));
   ws.onmessage = (message) => {
@@ -207,13 +192,11 @@ export async function measureWithChromium(bench: LatencyBench, params: LatencyPa
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
   try {
     const context = await browser.newContext();
-    // Sign in as the page would (the cookie lands in the context), then open a page of the host's own
-    // origin that loads no UI: the 404 text page. The receiver is this page's WebSocket alone.
-    const signIn = await context.request.get(`http://127.0.0.1:${host.port}/?token=${host.token}`, { maxRedirects: 0 });
-    if (signIn.status() !== 303) throw new Error(`Chromium's sign-in answered ${signIn.status()}`);
+    // A page of the host's own origin that loads no UI: the 404 text page. The receiver is this page's
+    // WebSocket alone, presenting the token as the UI does (main/contract/browser-access.ts).
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${host.port}/bench-receiver`);
-    await page.evaluate(PAGE_SCRIPT(host.port, params.probes));
+    await page.evaluate(PAGE_SCRIPT(host.port, host.token, params.probes));
 
     const offsetOf = async (): Promise<ClockOffset> => {
       let best: ClockOffset = { offsetMs: 0, uncertaintyMs: Number.POSITIVE_INFINITY };

@@ -5,15 +5,16 @@
  * carrying it arrived here (process.hrtime.bigint(), the same clock: same machine).
  *
  * Started by run-benchmarks with an IPC channel. Protocol:
- *   parent -> { port, cookie, probes }           connect and send ready
+ *   parent -> { port, token, probes }            connect and send ready
  *   child  -> { ready: true }                    connected; the run may start
  *   child  -> { samples: number[] }              one latency in ns per probe, in probe order, then exit
  */
 import { WebSocket, type RawData } from 'ws';
+import { webSocketProtocols } from '../../main/contract/browser-access.js';
 
 interface Start {
   port: number;
-  cookie: string;
+  token: string;
   probes: number;
 }
 
@@ -24,8 +25,8 @@ function send(message: unknown): Promise<void> {
 process.once('message', (start: Start) => {
   const latencies = new Array<number>(start.probes).fill(Number.NaN);
   let received = 0;
-  const ws = new WebSocket(`ws://127.0.0.1:${start.port}/ws`, {
-    headers: { Cookie: start.cookie, Origin: `http://127.0.0.1:${start.port}` },
+  const ws = new WebSocket(`ws://127.0.0.1:${start.port}/ws`, webSocketProtocols(start.token), {
+    headers: { Origin: `http://127.0.0.1:${start.port}` },
     perMessageDeflate: false,
   });
   ws.on('open', () => {

@@ -5,11 +5,17 @@
  * - `Host` must name the loopback address we listen on: this defeats DNS rebinding.
  * - `Origin`, when a request can have side effects (the WebSocket upgrade, any non-GET), must be our own
  *   page: this defeats cross-site WebSocket hijacking, since browsers always send Origin on upgrades.
- * - A random token, printed once in the URL, is exchanged for an HttpOnly, SameSite=Strict cookie; every
- *   other request needs that cookie. Another local user or page cannot guess it.
+ * - A random token, printed once in the URL's fragment, must be offered on every WebSocket upgrade as a
+ *   subprotocol (main/contract/browser-access.ts). The page keeps it in sessionStorage. Nothing the browser
+ *   sends on its own (cookies, which reach every port of 127.0.0.1) grants access: a page of another local
+ *   program, or another local user, cannot learn or guess it.
+ *
+ * The UI's files are served without the token: they are the same for everyone and hold no secret (and
+ * `Host` is still checked). Only the WebSocket reaches the engine.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { tokenFromProtocols } from '../../contract/browser-access.js';
 
 export const OPEN_PRINTED_URL = 'Open the URL that `npm start` printed, with its token.';
 
@@ -23,28 +29,6 @@ export function sameSecret(given: string | undefined, expected: string): boolean
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
-}
-
-/**
- * The cookie's name carries the port: cookies are shared by every port of a host, so two IPC Labs on
- * different ports would otherwise overwrite each other's token.
- */
-export function cookieName(port: number): string {
-  return `ipc-lab-token-${port}`;
-}
-
-export function sessionCookie(port: number, token: string): string {
-  return `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`;
-}
-
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 export type Verdict = { allowed: true } | { allowed: false; reason: string };
@@ -78,9 +62,11 @@ export class AccessGuard {
     };
   }
 
-  checkCookie(req: IncomingMessage): Verdict {
-    if (sameSecret(readCookie(req.headers.cookie, cookieName(this.#port)), this.#token)) return { allowed: true };
-    return { allowed: false, reason: `This browser has not been given IPC Lab's access token. ${OPEN_PRINTED_URL}` };
+  /** A WebSocket upgrade must offer the token as a subprotocol (what a browser stores alone never does). */
+  checkWebSocketToken(req: IncomingMessage): Verdict {
+    const given = tokenFromProtocols(req.headers['sec-websocket-protocol']);
+    if (given === undefined) return { allowed: false, reason: `This connection did not present IPC Lab's access token. ${OPEN_PRINTED_URL}` };
+    return this.checkToken(given);
   }
 
   checkToken(given: string): Verdict {

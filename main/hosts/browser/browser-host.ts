@@ -8,18 +8,26 @@
  */
 import { createReadStream } from 'node:fs';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { signInUrl, WS_PROTOCOL } from '../../contract/browser-access.js';
 import type { WireEvent } from '../../contract/commands.js';
 import { toErrorInfo, type ErrorInfo } from '../../contract/errors.js';
 import type { CommandOutcome, EngineHandle } from '../../engine/engine-handle.js';
 import { browserHostCsp } from '../content-security-policy.js';
 import { rendererDir } from '../project-paths.js';
-import { AccessGuard, newToken, sessionCookie, type Verdict } from './access-guard.js';
+import { AccessGuard, newToken, type Verdict } from './access-guard.js';
+import { ConnectionLimiter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 import { lookUpStatic } from './static-files.js';
 
-/** Requests larger than this are answered with `bad-request` (the connection stays open). */
+/** Requests larger than this are answered with `bad-request`, unparsed (the connection stays open). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Requests nested deeper than this are answered with `bad-request`, unparsed: a request is a few levels
+ * deep, while JSON.parse of 1 MiB of `[[[[...` took 0.76 s here (the host does nothing else meanwhile).
+ */
+export const MAX_MESSAGE_DEPTH = 32;
 /** Frames larger than this are not even buffered: `ws` closes the connection with 1009. */
 const HARD_MAX_PAYLOAD_BYTES = 4 * MAX_MESSAGE_BYTES;
 /** Close code for a tab that cannot keep up with the engine's events (4000-4999: for applications). */
@@ -36,15 +44,18 @@ export interface BrowserHostOptions {
   staticDir?: string;
   /**
    * How many bytes of events a tab may have waiting (queued before it is ready, or unsent in its
-   * socket) before it is dropped as too slow. Default 8 MiB: minutes of trace batches.
+   * socket) before it is dropped as too slow. Default 8 MiB: minutes of trace batches. The same bound
+   * holds for answers: one is not sent while more than this waits unread in the tab's socket.
    */
   slowClientBytes?: number;
+  /** How many connections the host keeps (connection-limits.ts); defaults: DEFAULT_CONNECTION_LIMITS. */
+  connectionLimits?: Partial<ConnectionLimits>;
   /** Where warnings go (a slow tab dropped, an event that could not be serialised). */
   warn?: (line: string) => void;
 }
 
 export interface BrowserHost {
-  /** The URL to open, token included: `http://127.0.0.1:<port>/?token=<token>`. */
+  /** The URL to open, token in the fragment: `http://127.0.0.1:<port>/#token=<token>`. */
   url: string;
   port: number;
   token: string;
@@ -60,18 +71,30 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const token = newToken();
 
   // Known once listening (the port may be 0 until then); no request is handled before that.
-  let port = 0;
   let guard: AccessGuard;
   let securityHeaders: Record<string, string> = {};
 
   const clients = new Set<Client>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD_BYTES, perMessageDeflate: false });
+  const limiter = new ConnectionLimiter({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: HARD_MAX_PAYLOAD_BYTES,
+    perMessageDeflate: false,
+    // Answer with our protocol, never with the offered token protocol (the upgrade checked it already).
+    handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
   const server = createServer((req, res) => {
     serveHttp(req, res).catch((error: unknown) => {
       warn(`IPC Lab's browser host failed to answer ${req.method} ${req.url}: ${String(error)}`);
       if (!res.headersSent) sendText(res, 500, 'IPC Lab hit an internal error serving this file; see the terminal it runs in.');
       else res.destroy();
     });
+  });
+
+  server.on('connection', (socket: Socket) => limiter.admit(socket));
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    limiter.requestStarted(req.socket);
+    res.once('close', () => limiter.requestEnded(req.socket));
   });
 
   function sendText(res: ServerResponse, status: number, line: string, extra: Record<string, string> = {}): void {
@@ -108,12 +131,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
     const given = url.searchParams.get('token');
     if (given !== null) {
+      // The older form of the printed URL: move the token into the fragment, where the page takes it
+      // (no cookie: see access-guard.ts).
       if (refuse(res, guard.checkToken(given))) return;
-      // Trade the token for a cookie, and take it out of the address bar (and the history).
-      sendText(res, 303, 'Signed in; continue to /.', { Location: '/', 'Set-Cookie': sessionCookie(port, token) });
+      sendText(res, 303, 'Continue to the page.', { Location: signInUrl('', token) });
       return;
     }
-    if (refuse(res, guard.checkCookie(req))) return;
 
     if (url.pathname === '/ws') {
       sendText(res, 426, 'This address is the WebSocket the UI connects to; open / instead.', { Upgrade: 'websocket' });
@@ -156,11 +179,15 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       rejectUpgrade(socket, 404, 'IPC Lab only accepts WebSocket connections at /ws.');
       return;
     }
-    for (const verdict of [guard.checkHost(req), guard.checkOrigin(req), guard.checkCookie(req)]) {
+    for (const verdict of [guard.checkHost(req), guard.checkOrigin(req), guard.checkWebSocketToken(req)]) {
       if (!verdict.allowed) {
         rejectUpgrade(socket, 403, verdict.reason);
         return;
       }
+    }
+    if (!limiter.promote(req.socket)) {
+      rejectUpgrade(socket, 503, `IPC Lab already has ${limiter.counts.tabs} tabs connected, its limit; close one and reload this one.`);
+      return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => accept(ws));
   });
@@ -235,7 +262,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   }
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('IPC Lab: the browser host has no TCP address');
-  port = address.port;
+  const port = address.port;
   guard = new AccessGuard(port, token);
   securityHeaders = {
     'Content-Security-Policy': browserHostCsp(port),
@@ -248,7 +275,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: signInUrl(`http://127.0.0.1:${port}`, token),
     port,
     token,
     close() {
@@ -268,8 +295,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
 /**
  * One tab. Events wait in `queue` until the tab says `{ready:true}`, then go out in order. A tab whose
- * backlog (queued, or buffered in its socket) passes `slowClientBytes` is closed with CLOSE_TOO_SLOW:
- * memory stays bounded, and the UI can reconnect and re-read runs with `runs.get`.
+ * backlog (queued, or buffered in its socket) passes `slowClientBytes` when an event or an answer is
+ * to go out is closed with CLOSE_TOO_SLOW: memory stays bounded (to that, plus one message), and the UI
+ * can reconnect and re-read runs with `runs.get`. (runs.get answers a whole run in one message; paging
+ * them would bound that one message too, and is not done.)
  */
 class Client {
   #ready = false;
@@ -306,7 +335,11 @@ class Client {
   }
 
   sendReply(reply: { id: number } & CommandOutcome): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.#dropped || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount > this.slowClientBytes) {
+      this.#drop('IPC Lab: this page does not read its answers and fell too far behind; reload it.');
+      return;
+    }
     let data: string;
     try {
       data = JSON.stringify(reply);
@@ -362,21 +395,28 @@ function badRequest(id: number, message: string): ParsedMessage {
   return { kind: 'bad', id, error: { code: 'bad-request', message, fix: WIRE_FIX } };
 }
 
-/** Turns one frame into a request, the ready signal, or a bad-request answer (never throws). */
+/**
+ * Turns one frame into a request, the ready signal, or a bad-request answer (never throws). Size and
+ * nesting are checked on the raw bytes first, in one linear pass: JSON.parse only ever sees a frame of
+ * at most MAX_MESSAGE_BYTES nested at most MAX_MESSAGE_DEPTH deep.
+ */
 export function parseMessage(data: RawData, isBinary: boolean): ParsedMessage {
   const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  if (isBinary) return badRequest(leadingId(bytes), 'IPC Lab got a binary frame; it only reads JSON text.');
+  if (bytes.length > MAX_MESSAGE_BYTES) {
+    return badRequest(leadingId(bytes), `IPC Lab got a ${bytes.length}-byte message; the limit is ${MAX_MESSAGE_BYTES} bytes.`);
+  }
+  if (nestedDeeperThan(bytes, MAX_MESSAGE_DEPTH)) {
+    return badRequest(leadingId(bytes), `IPC Lab got a message nested more than ${MAX_MESSAGE_DEPTH} levels deep; no request is.`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch {
-    return badRequest(0, isBinary ? 'IPC Lab got a binary frame; it only reads JSON text.' : 'IPC Lab got a message that is not JSON.');
+    return badRequest(0, 'IPC Lab got a message that is not JSON.');
   }
   const record = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   const id = typeof record?.['id'] === 'number' && Number.isFinite(record['id']) ? record['id'] : 0;
-  if (bytes.length > MAX_MESSAGE_BYTES) {
-    return badRequest(id, `IPC Lab got a ${bytes.length}-byte message; the limit is ${MAX_MESSAGE_BYTES} bytes.`);
-  }
-  if (isBinary) return badRequest(id, 'IPC Lab got a binary frame; it only reads JSON text.');
   if (!record) return badRequest(0, 'IPC Lab got a JSON message that is not an object.');
   if (record['ready'] === true && !('id' in record)) return { kind: 'ready' };
   if (typeof record['id'] !== 'number' || !Number.isFinite(record['id'])) {
@@ -384,6 +424,33 @@ export function parseMessage(data: RawData, isBinary: boolean): ParsedMessage {
   }
   if (typeof record['command'] !== 'string') return badRequest(id, 'IPC Lab got a request whose "command" is not a string.');
   return { kind: 'request', id, command: record['command'], request: record['request'] };
+}
+
+/** The id of a frame that starts `{"id": <digits>`, the way the UI writes requests (0 otherwise): read unparsed. */
+function leadingId(bytes: Buffer): number {
+  const match = /^\s*\{\s*"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(bytes.subarray(0, 64).toString('latin1'));
+  return match ? Number(match[1]) : 0;
+}
+
+/** Whether JSON text nests `[` / `{` deeper than `max` (brackets inside strings do not count). */
+function nestedDeeperThan(bytes: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** The path and query of an origin-form request target (`/path?query`); anything else is refused. */

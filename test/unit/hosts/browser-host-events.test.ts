@@ -17,11 +17,13 @@ import { after, before, describe, test } from 'node:test';
 import type { WireEvent } from '../../../main/contract/commands.js';
 import type { CommandOutcome, EngineHandle } from '../../../main/engine/engine-handle.js';
 import { CLOSE_TOO_SLOW, startBrowserHost, type BrowserHost } from '../../../main/hosts/browser/browser-host.js';
-import { connectOk, signIn, type TestSocket } from './browser-host-helpers.js';
+import { asTab, connectOk, type TestSocket } from './browser-host-helpers.js';
 
 class ScriptedEngine implements EngineHandle {
   readonly listeners = new Set<(event: WireEvent) => void>();
   async handle(command: string, request: unknown): Promise<CommandOutcome> {
+    // Breaks the engine's promise never to throw: the host must still answer, without a stack.
+    if (command === 'test.throw') throw new TypeError("Cannot read properties of undefined (reading 'pid')");
     return { ok: true, response: { command, request } };
   }
   onEvent(listener: (event: WireEvent) => void): () => void {
@@ -38,13 +40,13 @@ describe('browser host events', { timeout: 20_000 }, () => {
   let tmp: string;
   const engine = new ScriptedEngine();
   let host: BrowserHost;
-  let headers: Record<string, string>;
+  let access: ReturnType<typeof asTab>;
   const open: TestSocket[] = [];
   let warnings: string[] = [];
   let onWarning: (() => void) | undefined;
 
   async function tab(): Promise<TestSocket> {
-    const socket = await connectOk(host.port, headers);
+    const socket = await connectOk(host.port, access);
     open.push(socket);
     return socket;
   }
@@ -62,7 +64,7 @@ describe('browser host events', { timeout: 20_000 }, () => {
         onWarning?.();
       },
     });
-    headers = { Cookie: await signIn(host.port, host.token), Origin: `http://127.0.0.1:${host.port}` };
+    access = asTab(host.port, host.token);
   });
 
   after(async () => {
@@ -113,6 +115,15 @@ describe('browser host events', { timeout: 20_000 }, () => {
     assert.equal(flushed.event, 'run:updated');
   });
 
+  test('an engine that throws still answers, as an internal error without a stack trace', async () => {
+    const socket = await tab();
+    const reply = await socket.call(50, 'test.throw', {});
+    assert.equal(reply.ok, false);
+    assert.equal(reply.error.code, 'internal');
+    assert.match(reply.error.message, /Cannot read properties of undefined/);
+    assert.doesNotMatch(JSON.stringify(reply), /\n\s+at |browser-host-events\.test\.ts/);
+  });
+
   test('a tab that never says ready is dropped once its queue passes the limit', async () => {
     const socket = await tab();
     const padding = 'x'.repeat(8 * 1024);
@@ -142,5 +153,27 @@ describe('browser host events', { timeout: 20_000 }, () => {
     (socket.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     const closed = await socket.closed;
     assert.ok([CLOSE_TOO_SLOW, 1006].includes(closed.code), `closed with ${closed.code}`);
+  });
+
+  test('a tab that does not read its replies is closed with a reason, not buffered without bound', async () => {
+    const socket = await tab();
+    socket.send({ ready: true });
+    await socket.call(4, 'labs.list', {});
+    warnings = [];
+    const dropped = new Promise<void>((resolve) => (onWarning = resolve));
+    (socket.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    // The scripted engine echoes each request: 64 KiB asked, 64 KiB answered, like runs.get of a big run.
+    const padding = 'z'.repeat(64 * 1024);
+    for (let i = 0; i < 400 && warnings.length === 0; i++) {
+      socket.send({ id: 3000 + i, command: 'runs.get', request: { padding } }); // at most 25 MiB of answers
+      if (i % 16 === 15) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await dropped;
+    onWarning = undefined;
+    assert.match(warnings[0] ?? '', /does not read its answers/);
+    (socket.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const closed = await socket.closed;
+    assert.ok([CLOSE_TOO_SLOW, 1006].includes(closed.code), `closed with ${closed.code}`);
+    assert.ok(socket.received.length < 400, `${socket.received.length} answers arrived: the host kept sending`);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { request } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
+import { webSocketProtocols } from '../../../main/contract/browser-access.js';
 
 export interface HttpAnswer {
   status: number;
@@ -24,22 +25,20 @@ export function httpGet(port: number, path: string, headers: Record<string, stri
   });
 }
 
-/** Signs in with the token and returns the `Cookie` header value the browser would send back. */
-export async function signIn(port: number, token: string): Promise<string> {
-  const answer = await httpGet(port, `/?token=${token}`);
-  if (answer.status !== 303) throw new Error(`sign-in answered ${answer.status}: ${answer.body}`);
-  const setCookie = answer.headers['set-cookie'];
-  const first = Array.isArray(setCookie) ? setCookie[0] : setCookie;
-  if (!first) throw new Error('sign-in set no cookie');
-  return first.split(';')[0]!;
-}
-
 export type Upgrade = { opened: true; socket: TestSocket } | { opened: false; status: number; body: string };
 
-/** Opens /ws (or `path`) with the given headers; resolves either way, with the refusal's status. */
-export function connect(port: number, headers: Record<string, string>, path = '/ws'): Promise<Upgrade> {
+/** What a tab of the host sends: our Origin, and the token as a subprotocol (as the page does). */
+export function asTab(port: number, token: string): { headers: Record<string, string>; protocols: string[] } {
+  return { headers: { Origin: `http://127.0.0.1:${port}` }, protocols: webSocketProtocols(token) };
+}
+
+/**
+ * Opens /ws (or `path`) with the given headers and subprotocols; resolves either way, with the
+ * refusal's status.
+ */
+export function connect(port: number, headers: Record<string, string>, protocols: string[] = [], path = '/ws'): Promise<Upgrade> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers, perMessageDeflate: false });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocols, { headers, perMessageDeflate: false });
     const socket = new TestSocket(ws);
     ws.once('open', () => resolve({ opened: true, socket }));
     ws.once('unexpected-response', (_req, res) => {
@@ -52,8 +51,8 @@ export function connect(port: number, headers: Record<string, string>, path = '/
   });
 }
 
-export async function connectOk(port: number, headers: Record<string, string>): Promise<TestSocket> {
-  const upgrade = await connect(port, headers);
+export async function connectOk(port: number, tab: { headers: Record<string, string>; protocols: string[] }): Promise<TestSocket> {
+  const upgrade = await connect(port, tab.headers, tab.protocols);
   if (!upgrade.opened) throw new Error(`upgrade refused with ${upgrade.status}: ${upgrade.body}`);
   return upgrade.socket;
 }

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORT, findElectronBinary, requestedPort, serveBrowserMode } from '../../../main/hosts/launcher.js';
-import { httpGet } from './browser-host-helpers.js';
+import { asTab, connectOk } from './browser-host-helpers.js';
 
 let tmp: string;
 before(() => {
@@ -102,7 +102,7 @@ describe('serveBrowserMode', { timeout: 20_000 }, () => {
       try {
         assert.notEqual(running.port, DEFAULT_PORT);
         assert.match(lines.join('\n'), new RegExp(`Port ${DEFAULT_PORT} is taken`));
-        assert.match(lines.at(-1) ?? '', new RegExp(`^IPC Lab is running at http://127\\.0\\.0\\.1:${running.port}/\\?token=`));
+        assert.match(lines.at(-1) ?? '', new RegExp(`^IPC Lab is running at http://127\\.0\\.0\\.1:${running.port}/#token=`));
       } finally {
         await running.close();
       }
@@ -146,15 +146,18 @@ describe('launcher process', { timeout: 30_000 }, () => {
         const reader = createInterface({ input: child.stdout! });
         reader.on('line', (line) => {
           lines.push(line);
-          const match = /^IPC Lab is running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/.exec(line);
+          const match = /^IPC Lab is running at (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)$/.exec(line);
           if (match) resolve(match[1]!);
         });
         child.once('exit', (code) => reject(new Error(`launcher exited with ${code} before printing its URL:\n${lines.join('\n')}`)));
       });
       assert.match(lines[0] ?? '', /Electron's binary is not installed here \(no download possible\); serving IPC Lab in browser mode instead\./);
       const parsed = new URL(url);
-      const answer = await httpGet(Number(parsed.port), `/${parsed.search}`);
-      assert.equal(answer.status, 303);
+      // The printed URL works as the page uses it: its fragment's token opens the WebSocket.
+      const token = new URLSearchParams(parsed.hash.slice(1)).get('token')!;
+      const socket = await connectOk(Number(parsed.port), asTab(Number(parsed.port), token));
+      assert.equal((await socket.call(1, 'labs.list', {})).ok, true);
+      await socket.close();
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
     } finally {

@@ -1,7 +1,9 @@
 /**
  * Browser mode: the engine runs in `ipc-lab serve`, reached over a WebSocket on the same origin as the
- * page (the host's auth cookie goes with the upgrade request). Wire format in main/contract/commands.ts.
+ * page, which presents the tab's token as a subprotocol (main/contract/browser-access.ts). Wire format in
+ * main/contract/commands.ts.
  */
+import { webSocketProtocols } from '../../../../main/contract/browser-access.js';
 import { BridgeError } from '../../../../main/contract/errors.js';
 import type {
   Bridge,
@@ -17,6 +19,12 @@ import type {
 import { EventHub } from './bridge-events.js';
 
 export const CONNECTION_LOST_MESSAGE = 'Lost connection to IPC Lab (the server stopped). Restart it with npm start and reload.';
+/** A tab opened without the printed URL has no token to present. */
+export const NO_TOKEN_MESSAGE =
+  'This tab was not opened from the URL that `npm start` printed, so it has no access token. Open that URL (with its #token=...).';
+/** The socket never opened: the server is gone, or the token is from an earlier start (it changes every start). */
+export const NOT_ADMITTED_MESSAGE =
+  'Could not connect to IPC Lab: it is not running, or this tab holds the token of an earlier start. Open the URL that `npm start` printed last.';
 
 interface Pending {
   command: string;
@@ -32,9 +40,12 @@ export class WebSocketBridge implements Bridge {
   #nextId = 1;
   #closed = false;
 
-  /** `onLost` is told once, when the socket closes or cannot open. */
-  constructor(url: string, onLost: (message: string) => void) {
-    this.#socket = new WebSocket(url);
+  /** `onLost` is told once, when the socket closes or cannot open (or at once, without a token). */
+  constructor(url: string, token: string | null, onLost: (message: string) => void) {
+    // Without a token the host would refuse us; offering only our protocol gets the same refusal.
+    this.#socket = new WebSocket(url, token === null ? [] : webSocketProtocols(token));
+    let opened = false;
+    this.#socket.addEventListener('open', () => (opened = true), { once: true });
     this.#opened = new Promise((resolve, reject) => {
       this.#socket.addEventListener('open', () => resolve(), { once: true });
       this.#socket.addEventListener('close', () => reject(new Error(CONNECTION_LOST_MESSAGE)), { once: true });
@@ -52,6 +63,10 @@ export class WebSocketBridge implements Bridge {
       this.#closed = true;
       for (const [, pending] of this.#pending) pending.reject(new Error(`${pending.command}: ${CONNECTION_LOST_MESSAGE}`));
       this.#pending.clear();
+      if (!opened) {
+        onLost(token === null ? NO_TOKEN_MESSAGE : NOT_ADMITTED_MESSAGE);
+        return;
+      }
       // The host names its reason when it closes on purpose (shutting down, a tab fallen too far behind).
       onLost(event.reason ? `${CONNECTION_LOST_MESSAGE} (${event.reason})` : CONNECTION_LOST_MESSAGE);
     });
