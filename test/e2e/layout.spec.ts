@@ -112,7 +112,10 @@ test('the scroll to the timeline is smooth only when the system does not ask for
   await page.getByTestId('bar-to-step').click();
   await expect(page.locator('#step-title')).toBeInViewport();
   await page.getByTestId('bar-run').click();
-  await expect.poll(asked, { message: 'then smoothly, up to the step and down to the timeline' }).toEqual(['auto', 'smooth', 'smooth']);
+  // (A scroll that ended away from the timeline, because the page moved meanwhile, is put right at once: 'auto'.)
+  await expect
+    .poll(async () => (await asked()).slice(0, 3), { message: 'then smoothly, up to the step and down to the timeline' })
+    .toEqual(['auto', 'smooth', 'smooth']);
   await expect.poll(() => runAndTimelineInView(page)).toBe('in view');
   await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 30_000 });
 });

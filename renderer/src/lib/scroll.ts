@@ -17,4 +17,15 @@ export function scrollBelowBar(target: Element, bar: Element | null, { ifHidden 
   if (ifHidden && top >= covered && top <= window.innerHeight / 2) return;
   const reduced = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
   window.scrollTo({ top: Math.max(0, window.scrollY + top - covered - GAP), behavior: reduced ? 'auto' : 'smooth' });
+  if (reduced) return;
+  // A smooth scroll goes to the place measured when it began; what the page laid out meanwhile (a new
+  // run's panels, on a slow machine) can move the part away from it. Where it ended, put it right.
+  window.addEventListener(
+    'scrollend',
+    () => {
+      const drift = target.getBoundingClientRect().top - covered - GAP;
+      if (Math.abs(drift) > 1 && window.scrollY + drift >= 0) window.scrollTo({ top: window.scrollY + drift, behavior: 'auto' });
+    },
+    { once: true },
+  );
 }
