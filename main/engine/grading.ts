@@ -16,9 +16,11 @@ import { fillQuestion, templateNumber } from '../contract/param-template.js';
  * answer of a question whose fixed answer is a formula over them; without them such a question has
  * nothing to be compared with (no-measurement) and its texts stay as written.
  *
- * `variant`: the name of the step's variant the run ran, its control or another (main/contract/run-variant.ts). The questions ask about the step as written, and a variant takes away what they ask
- * about: an answer is not compared with such a run (it would be "right" about a phenomenon the run did
- * not show, or "wrong" for predicting the lesson), it is set aside (verdict `variant`) for a run without it.
+ * `variant`: the name of the step's variant the run ran, its control or another
+ * (main/contract/run-variant.ts). The questions ask about the step as written, and a variant takes away
+ * what they ask about: an answer is not compared with such a run (it would be "right" about a
+ * phenomenon the run did not show, or "wrong" for predicting the lesson), it is set aside (verdict
+ * `variant`) for a run without it.
  */
 export function gradeRun(
   questions: Question[],

@@ -17,7 +17,7 @@ export function isControlRun(step: LabStep, params: ParamValues): boolean {
 /** Whether a control run came out as the control should: every check it names failed. */
 export function controlAsExpected(step: LabStep, run: RunSummary): boolean {
   const variant = runVariant(step, run.params);
-  return variant !== null && isControlRun(step, run.params) && variantAsExpected(variant, run);
+  return variant !== null && variant.name === step.control && variantAsExpected(variant, run);
 }
 
 /** `runs`: the step's runs in any order; `versions`: every saved version of its answers (event-store). */

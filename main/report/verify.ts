@@ -243,9 +243,9 @@ function answersChainProblem(labId: string, step: ReportStep): string | null {
 
 /**
  * 6. The grades: each step's answers graded again, from the versions the chosen run tested (by the chain)
- * against the measurements of its chained checks and its chained parameters (formula answers, templates), with the questions of the installed lab when it is
- * the same version (else those the report carries); and each lab's quiz, its last saved answers against
- * its fixed answers.
+ * against the measurements of its chained checks and its chained parameters (formula answers,
+ * templates), with the questions of the installed lab when it is the same version (else those the
+ * report carries); and each lab's quiz, its last saved answers against its fixed answers.
  */
 function gradesLayer(report: SessionReport, labs: LoadedLab[]): Layer {
   let agree = 0;
