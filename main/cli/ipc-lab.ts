@@ -456,7 +456,15 @@ async function showRun(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
   const runId = runIdArgument(positionals, 'show');
   return withEngine(async (engine) => {
-    const { run, events } = await engine.call('runs.get', { runId, afterSeq: 0 });
+    // runs.get answers a page at a time (RUN_EVENTS_PAGE_EVENTS): follow nextSeq to the last one.
+    const first = await engine.call('runs.get', { runId });
+    const events = first.events;
+    let { run, nextSeq } = first;
+    while (nextSeq !== null) {
+      const page = await engine.call('runs.get', { runId, afterSeq: nextSeq });
+      ({ run, nextSeq } = page);
+      events.push(...page.events);
+    }
     if (values.json) {
       process.stdout.write(JSON.stringify({ run, events }) + '\n');
       return 0;

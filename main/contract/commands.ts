@@ -17,7 +17,7 @@ import type { ErrorInfo } from './errors.js';
 import { PREDICTION_MAX_LENGTH } from './lab-model.js';
 import type { Grade, Lab, LabProblem, LabSummary, RunSummary, RunVariant, SavedAnswer, SessionSummary, StepMastery, StepProgress } from './lab-model.js';
 import type { StudentIdentity } from './report-format.js';
-import type { StoredEvent } from './trace-events.js';
+import { MAX_TRACE_LINE_BYTES, type StoredEvent } from './trace-events.js';
 
 const labId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a lab id is lower-case letters, digits and dashes');
 const stepId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a step id is lower-case letters, digits and dashes');
@@ -40,6 +40,24 @@ const paramValues = z.custom<Record<string, z.input<typeof paramValue>>>().super
   for (const issue of issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
 });
 
+/**
+ * `runs.get` answers a run's events a page at a time, so that no one answer carries a whole large trace:
+ * issue 11 found 30 unread answers of one 95k-event run (14 MB each) taking the browser host from 368 MB
+ * to 1.4 GB. A page holds at most RUN_EVENTS_PAGE_EVENTS events, and ends early once the events' stored
+ * text reaches RUN_EVENTS_PAGE_BYTES (a page has at least one event, and one is at most
+ * MAX_TRACE_LINE_BYTES). Measured on the labs: an io.begin/io.end is about 125 bytes stored and 150 on the
+ * wire (runId and seq added), a kernel.snapshot about 1.9 KB; so a page of the pipes lab is about
+ * 750 KB, and no page passes RUN_EVENTS_PAGE_MAX_WIRE_BYTES, well under the browser host's 8 MiB
+ * slow-client limit (main/hosts/browser/browser-host.ts).
+ */
+export const RUN_EVENTS_PAGE_EVENTS = 5000;
+export const RUN_EVENTS_PAGE_BYTES = 2 * 1024 * 1024;
+/**
+ * What one page's events can take as JSON on the wire, at most: the text budget, one event past it, and
+ * `,"runId":…,"seq":…` (at most 50 bytes with any safe integers) on each event. The run summary comes on top.
+ */
+export const RUN_EVENTS_PAGE_MAX_WIRE_BYTES = RUN_EVENTS_PAGE_BYTES + MAX_TRACE_LINE_BYTES + RUN_EVENTS_PAGE_EVENTS * 50;
+
 export const commandSchemas = {
   /** The catalogue, with each lab's progress, and what went wrong loading any lab. */
   'labs.list': z.object({}).strict(),
@@ -56,8 +74,23 @@ export const commandSchemas = {
     .strict(),
   /** Stop a run: SIGTERM to its processes, SIGKILL after a grace period. */
   'runs.stop': z.object({ runId }).strict(),
-  /** A run's summary and every event so far (for a page that opens while a run goes on, or after). */
-  'runs.get': z.object({ runId, afterSeq: z.number().int().min(0).default(0) }).strict(),
+  /**
+   * A run's summary and one page of its events after `afterSeq` (0: from the first), for a page that
+   * opens while a run goes on, or after: at most `limit` events (RUN_EVENTS_PAGE_EVENTS, and the text
+   * budget, bound it). The answer's `nextSeq` is the afterSeq of the next page.
+   */
+  'runs.get': z
+    .object({
+      runId,
+      afterSeq: z.number().int('afterSeq is a whole number').min(0, 'afterSeq is a seq, 0 or more').max(Number.MAX_SAFE_INTEGER).default(0),
+      limit: z
+        .number()
+        .int('limit is a whole number')
+        .min(1, `limit is a number of events from 1 to ${RUN_EVENTS_PAGE_EVENTS}`)
+        .max(RUN_EVENTS_PAGE_EVENTS, `limit is a number of events from 1 to ${RUN_EVENTS_PAGE_EVENTS}`)
+        .default(RUN_EVENTS_PAGE_EVENTS),
+    })
+    .strict(),
   /** Save the student's prediction or observation for a step. */
   'answers.save': z.object({ labId, stepId, text: z.string().max(PREDICTION_MAX_LENGTH) }).strict(),
   /**
@@ -121,7 +154,11 @@ export interface CommandResponses {
   'labs.get': { lab: Lab; progress: Record<string, StepProgress>; lastRun: RunSummary | null; quizAnswers: SavedAnswer[] };
   'runs.start': { run: RunSummary };
   'runs.stop': { run: RunSummary };
-  'runs.get': { run: RunSummary; events: StoredEvent[] };
+  /**
+   * `events`: one page, in seq order. `nextSeq`: pass it as afterSeq for the next page; null when this
+   * page ends at the last event stored so far (a run still going stores more: they come by trace:batch).
+   */
+  'runs.get': { run: RunSummary; events: StoredEvent[]; nextSeq: number | null };
   'answers.save': { saved: true };
   /** `note`: set when the edit came after a run tested an earlier version, which stays as it was. */
   'questions.answer': { saved: SavedAnswer; note: string | null };

@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import {
   commandSchemas,
+  RUN_EVENTS_PAGE_BYTES,
   type CheckedRequest,
   type CommandName,
   type CommandResponse,
@@ -298,10 +299,10 @@ export class Engine implements EngineHandle {
       return { run: await run.done };
     },
 
-    'runs.get': ({ runId, afterSeq }) => {
+    'runs.get': ({ runId, afterSeq, limit }) => {
       const run = this.store.run(runId);
       if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Choose a run from the lab page, or from `ipc-lab runs`.');
-      return { run, events: this.store.events(runId, afterSeq) };
+      return { run, ...this.store.eventPage(runId, afterSeq, limit, RUN_EVENTS_PAGE_BYTES) };
     },
 
     'answers.save': ({ labId, stepId, text }) => {

@@ -415,13 +415,40 @@ export class EventStore {
     if (rows.length > 0) this.insertBatch(runId, rows);
   }
 
+  /**
+   * Every event of a run after `afterSeq`, in seq order: for the checks, reports and trace files, which
+   * need the whole trace. What goes to a client goes a page at a time (eventPage).
+   */
   events(runId: number, afterSeq = 0): StoredEvent[] {
-    const rows = this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq) as {
-      seq: number;
-      data: string;
-    }[];
+    this.eventsAfterQuery ??= this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq');
+    const rows = this.eventsAfterQuery.all(runId, afterSeq) as { seq: number; data: string }[];
     return rows.map((row) => ({ ...(JSON.parse(row.data) as object), runId, seq: row.seq }) as StoredEvent);
   }
+  private eventsAfterQuery: Database.Statement | undefined;
+
+  /**
+   * One page of a run's events after `afterSeq`, in seq order: at most `limit`, and no more once their
+   * stored text reaches `maxBytes` (at least one event, whatever its size). `nextSeq` is the afterSeq of
+   * the next page, or null when this page ends at the last event stored so far. Reads one row past the
+   * page to know whether there is more; stops reading at the cut (iterate, not all: a page of large
+   * events is never read whole).
+   */
+  eventPage(runId: number, afterSeq: number, limit: number, maxBytes: number): { events: StoredEvent[]; nextSeq: number | null } {
+    this.eventPageQuery ??= this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?');
+    const events: StoredEvent[] = [];
+    let bytes = 0;
+    let more = false;
+    for (const row of this.eventPageQuery.iterate(runId, afterSeq, limit + 1) as IterableIterator<{ seq: number; data: string }>) {
+      if (events.length === limit || (events.length > 0 && bytes >= maxBytes)) {
+        more = true;
+        break;
+      }
+      bytes += Buffer.byteLength(row.data);
+      events.push({ ...(JSON.parse(row.data) as object), runId, seq: row.seq } as StoredEvent);
+    }
+    return { events, nextSeq: more ? events[events.length - 1]!.seq : null };
+  }
+  private eventPageQuery: Database.Statement | undefined;
 
   /** A run's events as stored: sequence number and JSON text (what the chain hashed). */
   eventTexts(runId: number): { seq: number; data: string }[] {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
+import { RUN_EVENTS_PAGE_EVENTS, RUN_EVENTS_PAGE_MAX_WIRE_BYTES } from '../../main/contract/commands.js';
 import type { RunSummary } from '../../main/contract/lab-model.js';
 import { findProjectRoot } from '../../main/project-root.js';
 import { asTab, connectOk, httpGet, type TestSocket } from '../unit/hosts/browser-host-helpers.js';
@@ -19,6 +20,11 @@ import { asTab, connectOk, httpGet, type TestSocket } from '../unit/hosts/browse
 const FD_LIMIT = 160;
 /** More idle connections than FD_LIMIT: without a cap they alone exhaust the host's descriptors. */
 const IDLE_CONNECTIONS = 300;
+/**
+ * A pipes run of about 95,000 events (the size issue 11 measured): 16-byte writes of 608 KiB, each write
+ * and each read an io.begin and an io.end.
+ */
+const LARGE_RUN = { labId: 'ordinary-pipes', scenarioId: 'capacity', params: { chunkBytes: 16, totalKiB: 608 } };
 const TERMINAL: RunSummary['status'][] = ['completed', 'passed', 'failed', 'stopped', 'timed-out', 'error'];
 
 describe('browser host connection limits', { timeout: 120_000 }, () => {
@@ -101,5 +107,43 @@ describe('browser host connection limits', { timeout: 120_000 }, () => {
     // Not one idle connection stays: those beyond the cap at once, the rest after the unauthenticated grace.
     await Promise.all(closedByHost);
     assert.equal(before.ws.readyState, before.ws.OPEN);
+  });
+
+  test('runs.get of a 95k-event run answers a page at a time, each answer bounded', async () => {
+    const tab = await openTab();
+    const started = await tab.call(10, 'runs.start', LARGE_RUN);
+    assert.equal(started.ok, true, JSON.stringify(started));
+    const runId = started.response.run.runId as number;
+    const ended = await tab.next((m) => m.event === 'run:updated' && m.payload.run.runId === runId && TERMINAL.includes(m.payload.run.status));
+    assert.notEqual(ended.payload.run.status, 'error', JSON.stringify(ended.payload.run));
+
+    // Each answer's size as it came over the wire (the frame's bytes).
+    const answerBytes = new Map<number, number>();
+    tab.ws.on('message', (data: Buffer) => {
+      const id = /^\{"id":(\d+),/.exec(data.toString('latin1', 0, 32))?.[1];
+      if (id !== undefined) answerBytes.set(Number(id), data.length);
+    });
+    // A page's events at most, the run's summary, and the envelope.
+    const bound = RUN_EVENTS_PAGE_MAX_WIRE_BYTES + JSON.stringify(ended.payload.run).length + 1024;
+    let afterSeq = 0;
+    let events = 0;
+    let largest = 0;
+    let lastSeq = 0;
+    for (let id = 11; ; id++) {
+      const answer = await tab.call(id, 'runs.get', { runId, afterSeq });
+      assert.equal(answer.ok, true, JSON.stringify(answer).slice(0, 500));
+      const page = answer.response.events as { seq: number }[];
+      const bytes = answerBytes.get(id) ?? 0;
+      largest = Math.max(largest, bytes);
+      assert.ok(bytes <= bound, `answer ${id}: ${bytes} bytes, ${page.length} events (at most ${bound} bytes wanted)`);
+      assert.ok(page.length <= RUN_EVENTS_PAGE_EVENTS, `answer ${id}: ${page.length} events`);
+      for (const event of page) assert.equal(event.seq, ++lastSeq, 'every event once, in seq order');
+      events += page.length;
+      if (answer.response.nextSeq === null) break;
+      afterSeq = answer.response.nextSeq as number;
+    }
+    console.log(`# ${events} events in ${Math.ceil(events / RUN_EVENTS_PAGE_EVENTS)} answers; the largest ${largest} bytes`);
+    assert.ok(events >= 90_000, `${events} events: the run is as large as the one issue 11 measured`);
+    assert.ok(largest > 0, 'the answers were measured');
   });
 });

@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import { EventStore } from '../../../main/engine/event-store.js';
 import { answerRecord, CHAIN_START, chainOver, eventHash, questionAnswerRecord, recordHash } from '../../../main/engine/evidence-chain.js';
 import type { CheckResult } from '../../../main/contract/lab-model.js';
+import { RUN_EVENTS_PAGE_BYTES, RUN_EVENTS_PAGE_EVENTS } from '../../../main/contract/commands.js';
+import { MAX_TRACE_LINE_BYTES } from '../../../main/contract/trace-events.js';
 
 const runFacts = { labVersion: 'a'.repeat(64), machine: { os: 'Linux', kernel: '6.1', arch: 'x64', cores: 2, bootId: 'b00t' } };
 
@@ -39,6 +41,43 @@ describe('EventStore', () => {
     assert.equal(raw.pragma('user_version', { simple: true }), 4);
     assert.deepEqual(raw.prepare('SELECT DISTINCT typeof(ts) AS t FROM events').all(), [{ t: 'integer' }], 'ts is stored as a 64-bit integer');
     raw.close();
+  });
+
+  it('pages a run of large events by their bytes, and every event comes once', () => {
+    const store = EventStore.open(join(dir, 'pages'));
+    const runId = store.createRun({ sessionId: store.createSession('lab'), labId: 'lab', stepId: 's', scenarioId: 'x', params: {}, startTs: 1n, ...runFacts });
+    // Notes as long as a trace line may be: 300 of them are 4.8 MB, more than two pages' budget.
+    const text = 'x'.repeat(MAX_TRACE_LINE_BYTES - 100);
+    const rows = Array.from({ length: 300 }, (_, i) => ({ seq: i + 1, ts: String(i), pid: 7, kind: 'note', data: JSON.stringify({ kind: 'note', text }) }));
+    store.insertEvents(runId, rows);
+    const pages: number[][] = [];
+    let afterSeq = 0;
+    for (;;) {
+      const page = store.eventPage(runId, afterSeq, RUN_EVENTS_PAGE_EVENTS, RUN_EVENTS_PAGE_BYTES);
+      const bytes = page.events.reduce((sum, e) => sum + Buffer.byteLength(rows[e.seq - 1]!.data), 0);
+      assert.ok(bytes < RUN_EVENTS_PAGE_BYTES + MAX_TRACE_LINE_BYTES, `page ${pages.length + 1}: ${bytes} bytes`);
+      pages.push(page.events.map((e) => e.seq));
+      if (page.nextSeq === null) break;
+      assert.equal(page.nextSeq, page.events.at(-1)!.seq);
+      afterSeq = page.nextSeq;
+    }
+    assert.equal(pages.length, 3, `pages of ${pages.map((p) => p.length).join(', ')} events`);
+    assert.deepEqual(
+      pages.flat(),
+      rows.map((r) => r.seq),
+    );
+    // An event larger than the budget still comes, alone; the count limit cuts as well.
+    assert.deepEqual(
+      store.eventPage(runId, 5, 10, 1).events.map((e) => e.seq),
+      [6],
+    );
+    assert.deepEqual(
+      store.eventPage(runId, 5, 2, RUN_EVENTS_PAGE_BYTES).events.map((e) => e.seq),
+      [6, 7],
+    );
+    assert.equal(store.eventPage(runId, 298, 2, RUN_EVENTS_PAGE_BYTES).nextSeq, null);
+    assert.equal(store.eventPage(runId, 297, 2, RUN_EVENTS_PAGE_BYTES).nextSeq, 299);
+    store.close();
   });
 
   it('keeps a passed step passed, and marks runs a dead host left as ended', () => {
