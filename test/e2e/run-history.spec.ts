@@ -3,9 +3,13 @@
  * runs listed newest first, any run reopened by its URL after a reload, two runs compared on one time
  * scale, the form showing the values of the run on screen, past runs reopened after the app restarts,
  * a live run found again after a reload and
- * stopped from the page, and links to runs that cannot be shown answered with a way back.
+ * stopped from the page, links to runs that cannot be shown answered with a way back, and a run of
+ * more events than one runs.get page opened whole.
  */
 import type { Locator, Page } from '@playwright/test';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { RUN_EVENTS_PAGE_EVENTS } from '../../main/contract/commands.js';
 import { timeToX } from '../../renderer/src/lib/trace/trace-painter.js';
 import { expect, startServer, stopServer, test } from './app-fixture.js';
 
@@ -37,6 +41,16 @@ async function eventRows(page: Page): Promise<string[]> {
 
 function param(page: Page, name: string): Locator {
   return page.locator(`[data-testid="param"][data-param="${name}"] input`);
+}
+
+/** How many events of a run the app's database holds (read-only, beside the running app: SQLite's WAL allows it). */
+function storedEventCount(home: string, runId: number): number {
+  const db = new Database(join(home, 'ipc-lab.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ?').get(runId) as { n: number }).n;
+  } finally {
+    db.close();
+  }
 }
 
 /** Where time `t` (ms) falls on a compare canvas, from the window and width it says it paints. */
@@ -269,3 +283,20 @@ async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
+
+test('a run of more events than one runs.get page opens whole after a reload', async ({ page, app }) => {
+  await openStep(page, app.url, CAPACITY);
+  // 64-byte writes of 512 KiB: about 20,000 events, four runs.get pages.
+  await param(page, 'chunkBytes').fill('64');
+  await param(page, 'totalKiB').fill('512');
+  const runId = await run(page);
+  await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 60_000 });
+  const stored = storedEventCount(app.home, runId);
+  expect(stored, 'the run has more events than two pages').toBeGreaterThan(2 * RUN_EVENTS_PAGE_EVENTS);
+
+  // Opened from the database: shown from its first page, then every page appended.
+  await page.reload();
+  await expect(page.getByTestId('run-panel')).toHaveAttribute('data-run-id', String(runId));
+  await expect(page.getByTestId('events-loading')).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId('event-count')).toHaveText(String(stored));
+});

@@ -8,6 +8,10 @@
  * Ordering: a `trace:batch` can reach us before the `runs.start` (or `runs.get`) answer that tells us
  * its run id. While such a call is in flight, pushed events are held and replayed once the answer is in;
  * RunView drops any event it already has (by seq), so overlaps are harmless.
+ *
+ * A past run comes a page at a time (runs.get, RUN_EVENTS_PAGE_EVENTS): it is shown from its first page,
+ * the rest appended page by page; pushed events stay held until the last page is in, so they come after
+ * it. Each page is checked against the load's token: a newer load (another run, another step) stops it.
  */
 import type { Bridge, EngineEvents } from '../../../../main/contract/commands.js';
 import {
@@ -23,6 +27,7 @@ import {
   type StepStatus,
 } from '../../../../main/contract/lab-model.js';
 import { fillStep } from '../../../../main/contract/param-template.js';
+import type { StoredEvent } from '../../../../main/contract/trace-events.js';
 import { errorText, isFinal } from '../format.js';
 import { currentRoute, labHref, LATEST, navigate, replaceRoute, runHref, sameTarget, type RunTarget } from '../router.svelte.js';
 import { CompareRuns } from './compare-runs.svelte.js';
@@ -386,7 +391,7 @@ export class LabPage {
     this.#runLoading = true;
     this.#holding++;
     try {
-      const { run, events } = await this.#bridge.call('runs.get', { runId });
+      const { run, events, nextSeq } = await this.#bridge.call('runs.get', { runId });
       if (token !== this.#targetToken) return false;
       const problem = this.#problemWith(run);
       if (problem) {
@@ -397,7 +402,11 @@ export class LabPage {
       this.runView.show(run, events);
       this.history.upsert(run);
       if (!keepEdits) this.form.showRun(run.runId, run.params);
-      return true;
+      if (nextSeq === null) return true;
+      this.runView.loadingRest = true;
+      const whole = await this.#restOf(runId, nextSeq, token, (page) => this.runView.append(page));
+      if (whole) this.runView.loadingRest = false;
+      return whole;
     } catch (error) {
       if (token !== this.#targetToken) return false;
       this.runView.clear();
@@ -407,6 +416,32 @@ export class LabPage {
     } finally {
       if (token === this.#targetToken) this.#runLoading = false;
       this.#release();
+    }
+  }
+
+  /**
+   * The pages of a run after `nextSeq`, in order, each handed to `onPage`; false as soon as a newer load
+   * took over (`token`), and nothing more is handed on then.
+   */
+  async #restOf(runId: number, nextSeq: number | null, token: number, onPage: (events: StoredEvent[]) => void): Promise<boolean> {
+    while (nextSeq !== null) {
+      const page = await this.#bridge.call('runs.get', { runId, afterSeq: nextSeq });
+      if (token !== this.#targetToken) return false;
+      onPage(page.events);
+      nextSeq = page.nextSeq;
+    }
+    return true;
+  }
+
+  /** A run and all its events, page by page; undefined once a newer load took over, null for an unknown run. */
+  async #wholeRun(runId: number, token: number): Promise<{ run: RunSummary; events: StoredEvent[] } | null | undefined> {
+    try {
+      const { run, events, nextSeq } = await this.#bridge.call('runs.get', { runId });
+      if (token !== this.#targetToken) return undefined;
+      return (await this.#restOf(runId, nextSeq, token, (page) => events.push(...page))) ? { run, events } : undefined;
+    } catch (error) {
+      if (codeOf(error) === 'unknown-run') return null;
+      throw error;
     }
   }
 
@@ -425,14 +460,12 @@ export class LabPage {
     }
     this.compare.loading = true;
     this.#holding++;
-    const get = (runId: number) =>
-      this.#bridge.call('runs.get', { runId }).then(
-        (answer) => answer,
-        (error: unknown) => (codeOf(error) === 'unknown-run' ? null : Promise.reject(error)),
-      );
     try {
-      const [ra, rb] = await Promise.all([get(a), get(b)]);
-      if (token !== this.#targetToken) return;
+      // One after the other, page by page: never two whole runs in flight at once.
+      const ra = await this.#wholeRun(a, token);
+      if (ra === undefined || token !== this.#targetToken) return;
+      const rb = await this.#wholeRun(b, token);
+      if (rb === undefined || token !== this.#targetToken) return;
       for (const [runId, answer] of [
         [a, ra],
         [b, rb],

@@ -56,6 +56,7 @@ export class RunView {
   /** Why the cursor is where it is, when the view put it there (a check's moment); null: the student did. */
   #cursorReason = $state<string | null>(null);
   #version = $state(0);
+  #loadingRest = $state(false);
   #model: TraceModel | null = null;
   #lastSeq = 0;
 
@@ -139,6 +140,13 @@ export class RunView {
   get eventCount(): number {
     return this.#events.length;
   }
+  /** True while the pages of a run after its first are still coming (runs.get); show() and clear() end it. */
+  get loadingRest(): boolean {
+    return this.#loadingRest;
+  }
+  set loadingRest(value: boolean) {
+    this.#loadingRest = value;
+  }
   get lanes(): readonly Lane[] {
     return this.#lanes;
   }
@@ -172,6 +180,7 @@ export class RunView {
     this.#events = [];
     this.#messages = [];
     this.#lastSeq = 0;
+    this.#loadingRest = false;
     this.#occupancy = [];
     this.#cursorT = null;
     this.#cursorReason = null;
@@ -192,6 +201,7 @@ export class RunView {
     this.#cursorT = null;
     this.#cursorReason = null;
     this.#lastSeq = 0;
+    this.#loadingRest = false;
     this.#kernelVersion++;
     this.#version++;
   }
