@@ -297,8 +297,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
  * One tab. Events wait in `queue` until the tab says `{ready:true}`, then go out in order. A tab whose
  * backlog (queued, or buffered in its socket) passes `slowClientBytes` when an event or an answer is
  * to go out is closed with CLOSE_TOO_SLOW: memory stays bounded (to that, plus one message), and the UI
- * can reconnect and re-read runs with `runs.get`. (runs.get answers a whole run in one message; paging
- * them would bound that one message too, and is not done.)
+ * can reconnect and re-read runs with `runs.get`. One message is bounded too: runs.get answers a page
+ * of events at a time (RUN_EVENTS_PAGE_MAX_WIRE_BYTES, main/contract/commands.ts), so a large run never
+ * goes out as one message.
  */
 class Client {
   #ready = false;

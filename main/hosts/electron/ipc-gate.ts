@@ -61,7 +61,7 @@ export interface IpcGateOptions {
   send: (event: WireEvent) => void;
   /**
    * Events kept for a renderer that has not said ready; past this the oldest are dropped (the UI can
-   * re-read a run with `runs.get`). Default 10 000.
+   * re-read a run with `runs.get`, a page at a time). Default 10 000.
    */
   maxQueuedEvents?: number;
   warn?: (line: string) => void;
