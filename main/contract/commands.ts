@@ -45,10 +45,11 @@ const paramValues = z.custom<Record<string, z.input<typeof paramValue>>>().super
  * issue 11 found 30 unread answers of one 95k-event run (14 MB each) taking the browser host from 368 MB
  * to 1.4 GB. A page holds at most RUN_EVENTS_PAGE_EVENTS events, and ends early once the events' stored
  * text reaches RUN_EVENTS_PAGE_BYTES (a page has at least one event, and one is at most
- * MAX_TRACE_LINE_BYTES). Measured on the labs: an io.begin/io.end is about 125 bytes stored and 150 on the
- * wire (runId and seq added), a kernel.snapshot about 1.9 KB; so a page of the pipes lab is about
- * 750 KB, and no page passes RUN_EVENTS_PAGE_MAX_WIRE_BYTES, well under the browser host's 8 MiB
- * slow-client limit (main/hosts/browser/browser-host.ts).
+ * MAX_TRACE_LINE_BYTES). Measured over a run of every lab: an io.begin/io.end is about 125 bytes stored
+ * and 150 on the wire (runId and seq added); the largest kinds are kernel.snapshot (up to 2.4 KB) and
+ * message.bytes (up to 2.1 KB), of which the text budget lets about 870 into a page. A page of the
+ * pipes lab's 95k-event run is 0.74 MB on the wire, and no page passes RUN_EVENTS_PAGE_MAX_WIRE_BYTES
+ * (2.3 MB), well under the browser host's 8 MiB slow-client limit (main/hosts/browser/browser-host.ts).
  */
 export const RUN_EVENTS_PAGE_EVENTS = 5000;
 export const RUN_EVENTS_PAGE_BYTES = 2 * 1024 * 1024;
