@@ -2,9 +2,10 @@
  * `runs.get` a page at a time (issue 11, defect 8): a run of more events than a page, on a real engine
  * over real lab processes and a real SQLite file. No answer carries more than one page; following
  * `nextSeq` gives every stored event exactly once, in seq order; bad cursors and limits are refused
- * with the field named.
+ * with the field named; `ipc-lab show` follows the pages to the end.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RUN_EVENTS_PAGE_EVENTS } from '../../main/contract/commands.js';
@@ -95,5 +96,24 @@ describe('runs.get pages', () => {
       assert.equal(outcome.error.code, 'bad-request');
       assert.match(outcome.error.message, message, JSON.stringify(fields));
     }
+  });
+
+  it('ipc-lab show prints every event of the run, all its pages', async () => {
+    const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
+    // Another engine over the same data folder, as a second window would be: SQLite's WAL allows it.
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [cli, 'show', String(runId), '--json'],
+        { env: { ...process.env, IPC_LAB_HOME: harness.dataDir }, maxBuffer: 64 << 20 },
+        (error, out) => (error ? reject(error) : resolve(out)),
+      ),
+    );
+    const shown = JSON.parse(stdout) as { events: StoredEvent[] };
+    assert.equal(shown.events.length, stored.length, `ipc-lab show printed ${shown.events.length} of ${stored.length} events`);
+    assert.deepEqual(
+      shown.events.map((e) => e.seq),
+      stored.map((e) => e.seq),
+    );
   });
 });
