@@ -284,7 +284,7 @@ async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-test('a run of more events than one runs.get page opens whole after a reload', async ({ page, app }) => {
+test('a run of more events than one runs.get page opens whole after a reload, and in a comparison', async ({ page, app }) => {
   await openStep(page, app.url, CAPACITY);
   // 64-byte writes of 512 KiB: about 20,000 events, four runs.get pages.
   await param(page, 'chunkBytes').fill('64');
@@ -299,4 +299,15 @@ test('a run of more events than one runs.get page opens whole after a reload', a
   await expect(page.getByTestId('run-panel')).toHaveAttribute('data-run-id', String(runId));
   await expect(page.getByTestId('events-loading')).toHaveCount(0, { timeout: 30_000 });
   await expect(page.getByTestId('event-count')).toHaveText(String(stored));
+
+  // Compared with a small run, it is read whole too: its "bytes read" is measured in its last page.
+  await param(page, 'totalKiB').fill('16');
+  const small = await run(page);
+  await expect(page.getByTestId('run-status')).toHaveText('as expected', { timeout: 30_000 });
+  for (const row of await page.getByTestId('history-row').all()) await row.getByTestId('history-pick').check();
+  await page.getByTestId('compare-runs').click();
+  await expect(page).toHaveURL(new RegExp(`/compare/${runId}/${small}$`));
+  const bytesRead = page.getByTestId('compare').locator('[data-testid="compare-measure"][data-name="bytes read"]');
+  await expect(bytesRead.getByTestId('compare-measure-a')).not.toHaveClass(/missing/);
+  await expect(bytesRead.getByTestId('compare-measure-b')).not.toHaveClass(/missing/);
 });
