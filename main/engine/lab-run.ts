@@ -68,6 +68,8 @@ export interface LabRunOptions {
 
 interface Channel {
   pid: number | undefined;
+  /** The process that connected, from SO_PEERCRED (undefined where the kernel cannot say). */
+  peerPid: number | undefined;
   decoder: StringDecoder;
   pending: string;
   rejected: number;
@@ -81,6 +83,8 @@ export class LabRun {
   private traceSocketDir: string | null = null;
   private readonly server: Server;
   private readonly channels = new Set<Socket>();
+  /** Each open channel's peer pid (SO_PEERCRED), to close those outside the run when it is killed. */
+  private readonly peers = new Map<Socket, number | undefined>();
   private readonly children = new Map<number, ChildProcess>();
   private readonly openStdio = new Set<ChildProcess>();
   private readonly processes = new Map<number, ProcessInfo>();
@@ -210,8 +214,20 @@ export class LabRun {
       socket.destroy();
       return;
     }
+    const peer = this.peerOf(socket);
+    if (peer.foreign) {
+      // Dropped before it is a channel: a stranger must never hold the run open (canFinish waits for
+      // every channel) nor speak for a lab process.
+      socket.destroy();
+      this.hostEvent(0, 'host.warning', {
+        text: `A process that is not one of this run's (${peer.foreign}) connected to the run's trace socket; IPC Lab closed that connection at once and stored nothing it sent.`,
+        fix: "Another program of yours is reaching into IPC Lab's run directory: stop it. Lab programs connect through main/runtime, as processes of the run.",
+      });
+      return;
+    }
     this.channels.add(socket);
-    const channel: Channel = { pid: undefined, decoder: new StringDecoder('utf8'), pending: '', rejected: 0 };
+    this.peers.set(socket, peer.pid);
+    const channel: Channel = { pid: undefined, peerPid: peer.pid, decoder: new StringDecoder('utf8'), pending: '', rejected: 0 };
     socket.on('data', (chunk: Buffer) => {
       channel.pending += channel.decoder.write(chunk);
       let start = 0;
@@ -229,6 +245,7 @@ export class LabRun {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.channels.delete(socket);
+      this.peers.delete(socket);
       if (channel.pending.trim()) this.rejectLine(channel, channel.pending, 'the last line had no newline before the channel closed');
       if (channel.pid !== undefined) {
         const info = this.processes.get(channel.pid);
@@ -243,7 +260,10 @@ export class LabRun {
     if (channel.pid === undefined) {
       // The first line names the process. Only a process of this run may speak.
       const claimed = claimedStart(line);
-      if (claimed === undefined || !this.belongsToRun(claimed)) {
+      // The kernel says who connected: a process speaks for itself only (lab.spawn does not hand the
+      // trace channel to children; each connects its own).
+      const impostor = claimed !== undefined && channel.peerPid !== undefined && claimed.pid !== channel.peerPid;
+      if (claimed === undefined || impostor || !this.belongsToRun(claimed)) {
         this.hostEvent(0, 'trace.rejected', {
           line: line.slice(0, 200),
           reason: 'the first line on a trace channel must be a process.start event from a process of this run',
@@ -279,6 +299,49 @@ export class LabRun {
     const group = processGroupOf(pid);
     if (group !== undefined) return this.processGroups.has(group);
     return this.processes.has(ppid);
+  }
+
+  /**
+   * Who connected a trace channel (SO_PEERCRED, unix(7)), and why it is not one of the run's if it is
+   * not. The kernel records the connecting process at connect(): unlike a process.start line, it cannot
+   * be forged. Foreign: another user, or a live process outside the run's process groups (a child a lab
+   * program starts stays in its group). A peer already gone cannot be placed in a group: a program that
+   * spoke and exited at once; its first line must then claim that very pid and a parent of the run
+   * (belongsToRun), and being gone it cannot hold the run open.
+   */
+  private peerOf(socket: Socket): { pid: number | undefined; foreign?: string } {
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    let peer: { pid: number; uid: number };
+    try {
+      if (fd === undefined || fd < 0) return { pid: undefined };
+      peer = native().peerCredentials(fd);
+    } catch {
+      // No SO_PEERCRED here (not Linux): the process.start check alone decides, as before.
+      return { pid: undefined };
+    }
+    if (process.getuid && peer.uid !== process.getuid()) return { pid: peer.pid, foreign: `pid ${peer.pid}, user ${peer.uid}` };
+    if (this.children.has(peer.pid) || this.processGroups.has(peer.pid)) return { pid: peer.pid };
+    const group = processGroupOf(peer.pid);
+    if (group === undefined || this.processGroups.has(group)) return { pid: peer.pid };
+    return { pid: peer.pid, foreign: `pid ${peer.pid}, in process group ${group}` };
+  }
+
+  /**
+   * Closes the channels whose peer is no process of the run (any more): one that left the run's
+   * process groups, or whose pid now names someone else. Called once every process group has been sent
+   * SIGKILL, so that nothing outside the run can hold it open; a peer of the run that is still dying
+   * closes its channel itself, after the kernel has handed over what it wrote.
+   */
+  private dropForeignChannels(): void {
+    for (const [socket, pid] of this.peers) {
+      if (pid === undefined) continue;
+      const group = processGroupOf(pid);
+      if (group === undefined || this.processGroups.has(group)) continue;
+      socket.destroy();
+      this.hostEvent(0, 'host.warning', {
+        text: `The trace channel of pid ${pid} was closed: that process has left the run's process groups (now in group ${group}) and was still connected after the run's processes were killed.`,
+      });
+    }
   }
 
   private rejectLine(channel: Channel, line: string, reason: string): void {
@@ -468,6 +531,7 @@ export class LabRun {
         // The group is empty already.
       }
     }
+    if (signal === 'SIGKILL') this.dropForeignChannels();
   }
 
   private maybeFinish(): void {
