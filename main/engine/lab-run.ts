@@ -23,7 +23,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, Scenario } from '../contract/lab-model.js';
-import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEvent, type TraceEventFields } from '../contract/trace-events.js';
+import {
+  HOST_EVENTS_PAST_BUDGET,
+  RUN_EVENT_BUDGET,
+  TRACE_SCHEMA_VERSION,
+  parseLabTraceLine,
+  type StoredEvent,
+  type TraceEvent,
+  type TraceEventFields,
+} from '../contract/trace-events.js';
 import { LAB_ENV } from '../runtime/lab-env.js';
 import { runChecks, type NamedCheck } from './run-checks.js';
 import type { EventRow, EventStore } from './event-store.js';
@@ -64,6 +72,8 @@ export interface LabRunOptions {
   store: EventStore;
   onBatch(events: StoredEvent[]): void;
   onUpdate(run: RunSummary): void;
+  /** Events stored at most (default RUN_EVENT_BUDGET); the rest are counted. Tests set a small one. */
+  eventBudget?: number;
 }
 
 interface Channel {
@@ -94,6 +104,8 @@ export class LabRun {
   private pendingRows: EventRow[] = [];
   private pendingEvents: StoredEvent[] = [];
   private seq = 0;
+  /** Events not stored because the run was over its budget (RUN_EVENT_BUDGET). */
+  private overBudget = 0;
   private status: RunStatus = 'starting';
   private endReason: { status: RunStatus; message: string } | undefined;
   private finishing = false;
@@ -395,6 +407,11 @@ export class LabRun {
   }
 
   private record(event: TraceEvent, line?: string): void {
+    if (this.seq >= (this.options.eventBudget ?? RUN_EVENT_BUDGET) && !HOST_EVENTS_PAST_BUDGET.has(event.kind)) {
+      // Counted, not stored (what it said about processes and objects has been observed all the same).
+      if (++this.overBudget === 1) this.hostEvent(0, 'host.warning', this.budgetWarning());
+      return;
+    }
     const seq = ++this.seq;
     this.pendingRows.push({ seq, ts: event.ts, pid: event.pid, kind: event.kind, data: line ?? JSON.stringify(event) });
     // The event object is ours (just parsed or just built) and its row text is taken: stamp it in place
@@ -404,6 +421,33 @@ export class LabRun {
     stored.seq = seq;
     this.pendingEvents.push(stored);
     this.flushTimer ??= setTimeout(() => this.flush(), Math.max(0, this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now()));
+  }
+
+  /** The trace's note where the budget ran out, and the run's end: the budget, and what to change. */
+  private budgetWarning(): { text: string; fix: string } {
+    const budget = this.options.eventBudget ?? RUN_EVENT_BUDGET;
+    const changed = this.options.scenario.params
+      .filter((spec) => spec.type === 'integer' && this.options.params[spec.name] !== undefined && this.options.params[spec.name] !== spec.default)
+      .map((spec) => `${spec.name} ${String(this.options.params[spec.name])} (default ${String(spec.default)})`);
+    return {
+      text: `This run reached IPC Lab's budget of ${budget.toLocaleString('en')} stored events: the events after this point are counted but not stored, and the run's checks will not run.`,
+      fix: changed.length
+        ? `Run it again with parameters that make less work: ${changed.join(', ')}.`
+        : 'Run it again with parameters that make less work (fewer items, larger pieces).',
+    };
+  }
+
+  /** At the run's end: the count of events not stored, and the run ends as an error (its checks need every event). */
+  private endOverBudget(): void {
+    if (this.overBudget === 0) return;
+    const budget = this.options.eventBudget ?? RUN_EVENT_BUDGET;
+    const { fix } = this.budgetWarning();
+    this.hostEvent(0, 'host.warning', { text: `${this.overBudget.toLocaleString('en')} events of this run were over its budget and not stored.`, fix });
+    if (this.endReason?.status === 'error') return;
+    this.endReason = {
+      status: 'error',
+      message: `The run produced ${this.overBudget.toLocaleString('en')} events more than IPC Lab's budget of ${budget.toLocaleString('en')} per run; those were counted but not stored, so its checks were not run. ${fix}`,
+    };
   }
 
   /** `at`: when it happened, if not now (a kernel snapshot is stamped when its reads began). */
@@ -560,6 +604,7 @@ export class LabRun {
     this.killAll('SIGKILL');
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.removeSegments();
+    this.endOverBudget();
     this.flush();
     const checks = this.runChecks();
     let status: RunStatus;
