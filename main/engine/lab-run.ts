@@ -93,6 +93,8 @@ export class LabRun {
   private traceSocketDir: string | null = null;
   private readonly server: Server;
   private readonly channels = new Set<Socket>();
+  /** Connections to the trace socket refused because their peer was not a process of the run. */
+  private foreignPeers = 0;
   /** Each open channel's peer pid (SO_PEERCRED), to close those outside the run when it is killed. */
   private readonly peers = new Map<Socket, number | undefined>();
   private readonly children = new Map<number, ChildProcess>();
@@ -231,6 +233,14 @@ export class LabRun {
       // Dropped before it is a channel: a stranger must never hold the run open (canFinish waits for
       // every channel) nor speak for a lab process.
       socket.destroy();
+      // Recorded for the first few only: a stranger connecting in a loop must not flood the trace.
+      if (++this.foreignPeers > MAX_REJECTIONS_RECORDED) {
+        if (this.foreignPeers === MAX_REJECTIONS_RECORDED + 1)
+          this.hostEvent(0, 'host.warning', {
+            text: "More processes that are not the run's keep connecting to its trace socket; they are closed without a record.",
+          });
+        return;
+      }
       this.hostEvent(0, 'host.warning', {
         text: `A process that is not one of this run's (${peer.foreign}) connected to the run's trace socket; IPC Lab closed that connection at once and stored nothing it sent.`,
         fix: "Another program of yours is reaching into IPC Lab's run directory: stop it. Lab programs connect through main/runtime, as processes of the run.",
@@ -317,7 +327,9 @@ export class LabRun {
    * Who connected a trace channel (SO_PEERCRED, unix(7)), and why it is not one of the run's if it is
    * not. The kernel records the connecting process at connect(): unlike a process.start line, it cannot
    * be forged. Foreign: another user, or a live process outside the run's process groups (a child a lab
-   * program starts stays in its group). A peer already gone cannot be placed in a group: a program that
+   * program starts stays in its group; and no stranger can move into one, since setpgid(2) joins only a
+   * group of the caller's own session and each program the host starts leads a session of its own:
+   * spawn's detached is setsid(2)). A peer already gone cannot be placed in a group: a program that
    * spoke and exited at once; its first line must then claim that very pid and a parent of the run
    * (belongsToRun), and being gone it cannot hold the run open.
    */

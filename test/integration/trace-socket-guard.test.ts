@@ -57,7 +57,7 @@ async function cleanUp(stranger: Fixture, done: Promise<RunSummary>, runId: numb
 describe('the trace socket', () => {
   it('drops a silent stranger at once, with a warning, and the run still stops', async () => {
     const { runId, socketPath, done } = await holdingRun();
-    const stranger = fixtures.run('stranger', [socketPath]);
+    const stranger = fixtures.run('stranger', [socketPath, 'silent']);
     await stranger.line(/^connected$/);
     const strangerPid = stranger.child.pid!;
     let stopped: RunSummary | undefined;
@@ -75,6 +75,23 @@ describe('the trace socket', () => {
     assertNothingLeft(stopped);
   });
 
+  it('records the first few strangers only, and closes every one', async () => {
+    const { runId, socketPath, done } = await holdingRun();
+    const stranger = fixtures.run('stranger', [socketPath, 'silent', 40]);
+    await stranger.line(/^connected$/);
+    let stopped: RunSummary | undefined;
+    try {
+      await within(10_000, "the engine did not close the stranger's 40 connections", stranger.line(/^closed$/));
+      stopped = (await within(8_000, 'runs.stop did not answer', harness.engine.call('runs.stop', { runId }))).run;
+    } finally {
+      if (!stopped) await cleanUp(stranger, done, runId);
+    }
+    const warnings = harness.engine.store.events(runId).filter((e): e is StoredEventOf<'host.warning'> => e.kind === 'host.warning');
+    assert.equal(warnings.filter((e) => e.text.includes(`pid ${stranger.child.pid}`)).length, 20, 'one warning each for the first 20');
+    assert.equal(warnings.filter((e) => /keep connecting/.test(e.text)).length, 1, 'then one that says the rest are not recorded');
+    assertNothingLeft(stopped);
+  });
+
   it("stores nothing from a stranger that claims a lab process's pid", async () => {
     const { runId, holderPid, socketPath, done } = await holdingRun();
     const injected = (e: StoredEvent) => e.kind === 'note' && e.text === 'injected by a stranger';
@@ -82,7 +99,7 @@ describe('the trace socket', () => {
       waitForEvent(harness.engine, injected),
       waitForEvent(harness.engine, (e) => e.kind === 'host.warning' && /not one of this run's/.test(e.text)),
     ]);
-    const stranger = fixtures.run('stranger', [socketPath, holderPid, process.pid]);
+    const stranger = fixtures.run('stranger', [socketPath, 'claim', holderPid, process.pid]);
     await stranger.line(/^sent$/);
     let stopped: RunSummary | undefined;
     try {
