@@ -76,6 +76,8 @@ static const char *errno_name(int err) {
     case EDEADLK: return "EDEADLK";
     case EOWNERDEAD: return "EOWNERDEAD";
     case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
+    case ENOTSOCK: return "ENOTSOCK";
+    case ENOTCONN: return "ENOTCONN";
     default: return "EUNKNOWN";
   }
 }
