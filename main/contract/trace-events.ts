@@ -17,6 +17,22 @@
 
 export const TRACE_SCHEMA_VERSION = 1;
 
+/**
+ * The most events one run stores. Beyond it the host counts events without storing them (its own
+ * HOST_EVENTS_PAST_BUDGET excepted, so the run still ends cleanly), records a host.warning where it
+ * happened, and ends the run as `error` without running its checks, which need every event. Generous:
+ * every allowed parameter combination of the labs stays under half of it (labs/README.md, "Event
+ * budget"); the check worker's limits are sized to a run of this many events.
+ */
+export const RUN_EVENT_BUDGET = 500_000;
+
+/**
+ * The host's own kinds that are stored even past the budget: a handful per process or per run (start,
+ * exit, warnings, cleanup, the first rejections of each channel), never a flood. Output lines and kernel
+ * snapshots count against the budget like lab events.
+ */
+export const HOST_EVENTS_PAST_BUDGET: ReadonlySet<string> = new Set(['host.spawn', 'host.exit', 'host.warning', 'host.cleanup', 'trace.rejected']);
+
 /** Nanoseconds on the monotonic clock. */
 export type Nanos = bigint;
 

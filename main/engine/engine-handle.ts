@@ -21,4 +21,6 @@ export interface EngineOptions {
   dataDir: string;
   /** The labs folder (default: the project's labs/). */
   labsDir?: string;
+  /** Events a run stores at most before it only counts them (default RUN_EVENT_BUDGET); tests set a small one. */
+  eventBudget?: number;
 }

@@ -59,6 +59,7 @@ export class Engine implements EngineHandle {
     private readonly labsDir: string,
     private readonly compiledRoot: string,
     private readonly appVersion: string,
+    private readonly eventBudget: number | undefined,
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -72,7 +73,7 @@ export class Engine implements EngineHandle {
     native().markInheritedCloseOnExec(3);
     const store = EventStore.open(options.dataDir);
     store.closeAbandonedRuns();
-    return new Engine(store, await loadLabs(labsDir, compiledRoot), labsDir, compiledRoot, appVersion(root));
+    return new Engine(store, await loadLabs(labsDir, compiledRoot), labsDir, compiledRoot, appVersion(root), options.eventBudget);
   }
 
   async handle(command: string, request: unknown): Promise<CommandOutcome> {
@@ -273,6 +274,7 @@ export class Engine implements EngineHandle {
         store: this.store,
         onBatch: (events) => this.push('trace:batch', { runId, events }),
         onUpdate: (summary) => this.push('run:updated', { run: summary }),
+        eventBudget: this.eventBudget,
       });
       this.activeRun = run;
       void run.done.then(() => {

@@ -23,7 +23,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, Scenario } from '../contract/lab-model.js';
-import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEvent, type TraceEventFields } from '../contract/trace-events.js';
+import {
+  HOST_EVENTS_PAST_BUDGET,
+  RUN_EVENT_BUDGET,
+  TRACE_SCHEMA_VERSION,
+  parseLabTraceLine,
+  type StoredEvent,
+  type TraceEvent,
+  type TraceEventFields,
+} from '../contract/trace-events.js';
 import { LAB_ENV } from '../runtime/lab-env.js';
 import { runChecks, type NamedCheck } from './run-checks.js';
 import type { EventRow, EventStore } from './event-store.js';
@@ -64,10 +72,14 @@ export interface LabRunOptions {
   store: EventStore;
   onBatch(events: StoredEvent[]): void;
   onUpdate(run: RunSummary): void;
+  /** Events stored at most (default RUN_EVENT_BUDGET); the rest are counted. Tests set a small one. */
+  eventBudget?: number;
 }
 
 interface Channel {
   pid: number | undefined;
+  /** The process that connected, from SO_PEERCRED (undefined where the kernel cannot say). */
+  peerPid: number | undefined;
   decoder: StringDecoder;
   pending: string;
   rejected: number;
@@ -81,6 +93,10 @@ export class LabRun {
   private traceSocketDir: string | null = null;
   private readonly server: Server;
   private readonly channels = new Set<Socket>();
+  /** Connections to the trace socket refused because their peer was not a process of the run. */
+  private foreignPeers = 0;
+  /** Each open channel's peer pid (SO_PEERCRED), to close those outside the run when it is killed. */
+  private readonly peers = new Map<Socket, number | undefined>();
   private readonly children = new Map<number, ChildProcess>();
   private readonly openStdio = new Set<ChildProcess>();
   private readonly processes = new Map<number, ProcessInfo>();
@@ -90,6 +106,8 @@ export class LabRun {
   private pendingRows: EventRow[] = [];
   private pendingEvents: StoredEvent[] = [];
   private seq = 0;
+  /** Events not stored because the run was over its budget (RUN_EVENT_BUDGET). */
+  private overBudget = 0;
   private status: RunStatus = 'starting';
   private endReason: { status: RunStatus; message: string } | undefined;
   private finishing = false;
@@ -210,8 +228,28 @@ export class LabRun {
       socket.destroy();
       return;
     }
+    const peer = this.peerOf(socket);
+    if (peer.foreign) {
+      // Dropped before it is a channel: a stranger must never hold the run open (canFinish waits for
+      // every channel) nor speak for a lab process.
+      socket.destroy();
+      // Recorded for the first few only: a stranger connecting in a loop must not flood the trace.
+      if (++this.foreignPeers > MAX_REJECTIONS_RECORDED) {
+        if (this.foreignPeers === MAX_REJECTIONS_RECORDED + 1)
+          this.hostEvent(0, 'host.warning', {
+            text: "More processes that are not the run's keep connecting to its trace socket; they are closed without a record.",
+          });
+        return;
+      }
+      this.hostEvent(0, 'host.warning', {
+        text: `A process that is not one of this run's (${peer.foreign}) connected to the run's trace socket; IPC Lab closed that connection at once and stored nothing it sent.`,
+        fix: "Another program of yours is reaching into IPC Lab's run directory: stop it. Lab programs connect through main/runtime, as processes of the run.",
+      });
+      return;
+    }
     this.channels.add(socket);
-    const channel: Channel = { pid: undefined, decoder: new StringDecoder('utf8'), pending: '', rejected: 0 };
+    this.peers.set(socket, peer.pid);
+    const channel: Channel = { pid: undefined, peerPid: peer.pid, decoder: new StringDecoder('utf8'), pending: '', rejected: 0 };
     socket.on('data', (chunk: Buffer) => {
       channel.pending += channel.decoder.write(chunk);
       let start = 0;
@@ -229,6 +267,7 @@ export class LabRun {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.channels.delete(socket);
+      this.peers.delete(socket);
       if (channel.pending.trim()) this.rejectLine(channel, channel.pending, 'the last line had no newline before the channel closed');
       if (channel.pid !== undefined) {
         const info = this.processes.get(channel.pid);
@@ -243,7 +282,10 @@ export class LabRun {
     if (channel.pid === undefined) {
       // The first line names the process. Only a process of this run may speak.
       const claimed = claimedStart(line);
-      if (claimed === undefined || !this.belongsToRun(claimed)) {
+      // The kernel says who connected: a process speaks for itself only (lab.spawn does not hand the
+      // trace channel to children; each connects its own).
+      const impostor = claimed !== undefined && channel.peerPid !== undefined && claimed.pid !== channel.peerPid;
+      if (claimed === undefined || impostor || !this.belongsToRun(claimed)) {
         this.hostEvent(0, 'trace.rejected', {
           line: line.slice(0, 200),
           reason: 'the first line on a trace channel must be a process.start event from a process of this run',
@@ -279,6 +321,51 @@ export class LabRun {
     const group = processGroupOf(pid);
     if (group !== undefined) return this.processGroups.has(group);
     return this.processes.has(ppid);
+  }
+
+  /**
+   * Who connected a trace channel (SO_PEERCRED, unix(7)), and why it is not one of the run's if it is
+   * not. The kernel records the connecting process at connect(): unlike a process.start line, it cannot
+   * be forged. Foreign: another user, or a live process outside the run's process groups (a child a lab
+   * program starts stays in its group; and no stranger can move into one, since setpgid(2) joins only a
+   * group of the caller's own session and each program the host starts leads a session of its own:
+   * spawn's detached is setsid(2)). A peer already gone cannot be placed in a group: a program that
+   * spoke and exited at once; its first line must then claim that very pid and a parent of the run
+   * (belongsToRun), and being gone it cannot hold the run open.
+   */
+  private peerOf(socket: Socket): { pid: number | undefined; foreign?: string } {
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    let peer: { pid: number; uid: number };
+    try {
+      if (fd === undefined || fd < 0) return { pid: undefined };
+      peer = native().peerCredentials(fd);
+    } catch {
+      // No SO_PEERCRED here (not Linux): the process.start check alone decides, as before.
+      return { pid: undefined };
+    }
+    if (process.getuid && peer.uid !== process.getuid()) return { pid: peer.pid, foreign: `pid ${peer.pid}, user ${peer.uid}` };
+    if (this.children.has(peer.pid) || this.processGroups.has(peer.pid)) return { pid: peer.pid };
+    const group = processGroupOf(peer.pid);
+    if (group === undefined || this.processGroups.has(group)) return { pid: peer.pid };
+    return { pid: peer.pid, foreign: `pid ${peer.pid}, in process group ${group}` };
+  }
+
+  /**
+   * Closes the channels whose peer is no process of the run (any more): one that left the run's
+   * process groups, or whose pid now names someone else. Called once every process group has been sent
+   * SIGKILL, so that nothing outside the run can hold it open; a peer of the run that is still dying
+   * closes its channel itself, after the kernel has handed over what it wrote.
+   */
+  private dropForeignChannels(): void {
+    for (const [socket, pid] of this.peers) {
+      if (pid === undefined) continue;
+      const group = processGroupOf(pid);
+      if (group === undefined || this.processGroups.has(group)) continue;
+      socket.destroy();
+      this.hostEvent(0, 'host.warning', {
+        text: `The trace channel of pid ${pid} was closed: that process has left the run's process groups (now in group ${group}) and was still connected after the run's processes were killed.`,
+      });
+    }
   }
 
   private rejectLine(channel: Channel, line: string, reason: string): void {
@@ -332,6 +419,11 @@ export class LabRun {
   }
 
   private record(event: TraceEvent, line?: string): void {
+    if (this.seq >= (this.options.eventBudget ?? RUN_EVENT_BUDGET) && !HOST_EVENTS_PAST_BUDGET.has(event.kind)) {
+      // Counted, not stored (what it said about processes and objects has been observed all the same).
+      if (++this.overBudget === 1) this.hostEvent(0, 'host.warning', this.budgetWarning());
+      return;
+    }
     const seq = ++this.seq;
     this.pendingRows.push({ seq, ts: event.ts, pid: event.pid, kind: event.kind, data: line ?? JSON.stringify(event) });
     // The event object is ours (just parsed or just built) and its row text is taken: stamp it in place
@@ -341,6 +433,33 @@ export class LabRun {
     stored.seq = seq;
     this.pendingEvents.push(stored);
     this.flushTimer ??= setTimeout(() => this.flush(), Math.max(0, this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now()));
+  }
+
+  /** The trace's note where the budget ran out, and the run's end: the budget, and what to change. */
+  private budgetWarning(): { text: string; fix: string } {
+    const budget = this.options.eventBudget ?? RUN_EVENT_BUDGET;
+    const changed = this.options.scenario.params
+      .filter((spec) => spec.type === 'integer' && this.options.params[spec.name] !== undefined && this.options.params[spec.name] !== spec.default)
+      .map((spec) => `${spec.name} ${String(this.options.params[spec.name])} (default ${String(spec.default)})`);
+    return {
+      text: `This run reached IPC Lab's budget of ${budget.toLocaleString('en')} stored events: the events after this point are counted but not stored, and the run's checks will not run.`,
+      fix: changed.length
+        ? `Run it again with parameters that make less work: ${changed.join(', ')}.`
+        : 'Run it again with parameters that make less work (fewer items, larger pieces).',
+    };
+  }
+
+  /** At the run's end: the count of events not stored, and the run ends as an error (its checks need every event). */
+  private endOverBudget(): void {
+    if (this.overBudget === 0) return;
+    const budget = this.options.eventBudget ?? RUN_EVENT_BUDGET;
+    const { fix } = this.budgetWarning();
+    this.hostEvent(0, 'host.warning', { text: `${this.overBudget.toLocaleString('en')} events of this run were over its budget and not stored.`, fix });
+    if (this.endReason?.status === 'error') return;
+    this.endReason = {
+      status: 'error',
+      message: `The run produced ${this.overBudget.toLocaleString('en')} events more than IPC Lab's budget of ${budget.toLocaleString('en')} per run; those were counted but not stored, so its checks were not run. ${fix}`,
+    };
   }
 
   /** `at`: when it happened, if not now (a kernel snapshot is stamped when its reads began). */
@@ -468,6 +587,7 @@ export class LabRun {
         // The group is empty already.
       }
     }
+    if (signal === 'SIGKILL') this.dropForeignChannels();
   }
 
   private maybeFinish(): void {
@@ -496,6 +616,7 @@ export class LabRun {
     this.killAll('SIGKILL');
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.removeSegments();
+    this.endOverBudget();
     this.flush();
     const checks = this.runChecks();
     let status: RunStatus;

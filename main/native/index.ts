@@ -16,6 +16,11 @@ export interface NativeAddon {
   pipeCapacity(fd: number): number;
   /** A blocking, connected Unix stream socket: the trace channel. */
   connectUnixSocket(path: string): number;
+  /**
+   * getsockopt(SO_PEERCRED) on a connected Unix socket: the process that connected it, as the kernel
+   * recorded it at connect() (unix(7)); the peer cannot forge it. Throws ENOSYS where there is none.
+   */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** prctl(PR_SET_PDEATHSIG). False when the parent is already gone. */
   setParentDeathSignal(signal: number, expectedParentPid: number): boolean;
   /** Sets FD_CLOEXEC on every descriptor >= minFd; returns how many were inheritable. */

@@ -76,6 +76,8 @@ static const char *errno_name(int err) {
     case EDEADLK: return "EDEADLK";
     case EOWNERDEAD: return "EOWNERDEAD";
     case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
+    case ENOTSOCK: return "ENOTSOCK";
+    case ENOTCONN: return "ENOTCONN";
     default: return "EUNKNOWN";
   }
 }
@@ -212,6 +214,32 @@ static napi_value ConnectUnixSocket(napi_env env, napi_callback_info info) {
   }
   CHECK_NAPI(env, napi_create_int32(env, fd, &result));
   return result;
+}
+
+/* peerCredentials(fd): who is at the other end of a connected Unix socket, as the kernel recorded it
+ * when that process called connect() (SO_PEERCRED, unix(7)): {pid, uid, gid}. The peer cannot forge it,
+ * unlike anything it writes. The pid is the connecting process's even after it exits (then it may name
+ * nobody, or a newer process). On systems without SO_PEERCRED it throws an Error with code ENOSYS. */
+static napi_value PeerCredentials(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], "fd", &fd)) return NULL;
+#ifdef SO_PEERCRED
+  struct ucred cred;
+  socklen_t length = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) return throw_errno(env, "getsockopt(SO_PEERCRED)", errno, NULL);
+  napi_value pid, uid, gid;
+  CHECK_NAPI(env, napi_create_object(env, &result));
+  CHECK_NAPI(env, napi_create_int32(env, cred.pid, &pid));
+  CHECK_NAPI(env, napi_create_uint32(env, cred.uid, &uid));
+  CHECK_NAPI(env, napi_create_uint32(env, cred.gid, &gid));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "pid", pid));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "uid", uid));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "gid", gid));
+  return result;
+#else
+  return throw_errno(env, "getsockopt(SO_PEERCRED)", ENOSYS, NULL);
+#endif
 }
 
 /* setParentDeathSignal(signal, expectedParentPid): the kernel sends `signal` to this process when its
@@ -1403,6 +1431,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"mkfifo", NULL, Mkfifo, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pipeCapacity", NULL, PipeCapacity, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connectUnixSocket", NULL, ConnectUnixSocket, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"peerCredentials", NULL, PeerCredentials, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setParentDeathSignal", NULL, SetParentDeathSignal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"markInheritedCloseOnExec", NULL, MarkInheritedCloseOnExec, NULL, NULL, NULL, napi_enumerable, NULL},
       {"shmCreate", NULL, ShmCreate, NULL, NULL, NULL, napi_enumerable, NULL},
