@@ -339,9 +339,12 @@ export class LabRun {
     try {
       if (fd === undefined || fd < 0) return { pid: undefined };
       peer = native().peerCredentials(fd);
-    } catch {
-      // No SO_PEERCRED here (not Linux): the process.start check alone decides, as before.
-      return { pid: undefined };
+    } catch (error) {
+      // No SO_PEERCRED here (not Linux): the process.start check alone decides, as before. Anything
+      // else (an addon built before peerCredentials existed, a socket already closed) must not let a
+      // stranger through unchecked.
+      if ((error as NodeJS.ErrnoException).code === 'ENOSYS') return { pid: undefined };
+      return { pid: undefined, foreign: `its credentials could not be read: ${(error as Error).message}` };
     }
     if (process.getuid && peer.uid !== process.getuid()) return { pid: peer.pid, foreign: `pid ${peer.pid}, user ${peer.uid}` };
     if (this.children.has(peer.pid) || this.processGroups.has(peer.pid)) return { pid: peer.pid };
