@@ -6,7 +6,7 @@
  * or a UserError that says what to fix, and pushes trace batches and run updates to its listeners.
  * One run goes at a time.
  */
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import {
   commandSchemas,
@@ -280,9 +280,9 @@ export class Engine implements EngineHandle {
       try {
         await run.start();
       } catch (error) {
+        // By the time done resolves, what the start began is undone and its row is gone.
         await run.done;
-        if (error instanceof UserError) throw new UserError(error.code, `Run ${runId} could not start: ${error.message}`, error.fix);
-        throw new UserError('internal', `Run ${runId} could not start: ${(error as Error).message}`, 'Check that npm run build has compiled the labs.');
+        throw startFailure(error);
       }
       return { run: this.store.run(runId)! };
     },
@@ -431,6 +431,35 @@ export class Engine implements EngineHandle {
     }
     return values;
   }
+}
+
+/**
+ * What a failed runs.start answers: what stood in the way and what to do, without the run directory's
+ * path (the run is gone) and without "a bug in IPC Lab" for what the machine lacked.
+ */
+function startFailure(error: unknown): UserError {
+  if (error instanceof UserError) return new UserError(error.code, `The run could not start: ${error.message}`, error.fix);
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (code === 'EMFILE' || code === 'ENFILE')
+    return new UserError(
+      'bad-environment',
+      `The run could not start: IPC Lab has too many files open (${code}) to start the run's processes.`,
+      'Close IPC Lab tabs and programs you do not need, or raise the limit of open files (ulimit -n), then start the run again.',
+    );
+  if (code === 'EAGAIN')
+    return new UserError(
+      'bad-environment',
+      'The run could not start: the system would not start more processes (EAGAIN).',
+      'End programs you do not need, then start the run again.',
+    );
+  if (syscall === 'mkdtemp')
+    return new UserError(
+      'bad-environment',
+      `The run could not start: its folder could not be made in the temporary folder ${tmpdir()} (${code}).`,
+      'Set TMPDIR to a folder that exists and that you may write to (or free space there), then start IPC Lab again.',
+    );
+  const what = code ? `${syscall ?? 'a system call'} failed (${code})` : (error as Error).message;
+  return new UserError('internal', `The run could not start: ${what}.`, 'Check that npm run build has compiled the labs, then start the run again.');
 }
 
 type LabSpecs = LoadedLab['scenarios'][number]['params'];

@@ -401,6 +401,14 @@ export class EventStore {
     return abandoned.length;
   }
 
+  /** Forgets a run that never ran (its start failed): its row, processes and events. */
+  deleteRun(runId: number): void {
+    this.db.transaction(() => {
+      for (const table of ['events', 'processes']) this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+      this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+    })();
+  }
+
   upsertProcess(runId: number, p: ProcessInfo): void {
     this.db
       .prepare(

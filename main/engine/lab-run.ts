@@ -17,7 +17,7 @@
  *      stored trace, and the run directory (sockets, FIFOs) is removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,7 +75,8 @@ interface Channel {
 
 export class LabRun {
   readonly runId: number;
-  readonly runDir: string;
+  /** The run's private directory: made by start(), '' until then (and when making it failed). */
+  runDir = '';
   /** Where the trace socket listens: in the run directory, or in a directory of its own when that path would be too long (set by start()). */
   private traceSocketPath = '';
   private traceSocketDir: string | null = null;
@@ -92,6 +93,8 @@ export class LabRun {
   private seq = 0;
   private status: RunStatus = 'starting';
   private endReason: { status: RunStatus; message: string } | undefined;
+  /** start() failed: the run never ran, and its row goes with it when everything it began is undone. */
+  private startFailed = false;
   private finishing = false;
   private snapshotQueued = false;
   private lastObjects = '{"shm":[]}';
@@ -115,14 +118,18 @@ export class LabRun {
   constructor(private readonly options: LabRunOptions) {
     this.runId = options.runId;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
-    writeOwner(this.runDir);
     this.server = createServer((socket) => this.acceptChannel(socket));
   }
 
-  /** Starts the processes. Rejects (after cleaning up) if the trace socket or a program cannot start. */
+  /**
+   * Starts the processes. Rejects if the run directory, the trace socket or a program cannot be made;
+   * then what was begun is undone (processes killed, directory removed) and the run's row deleted by the
+   * time `done` resolves: a run that never ran is not in the student's history (issue 11, defect 6).
+   */
   async start(): Promise<void> {
     try {
+      this.runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+      writeOwner(this.runDir);
       const place = placeTraceSocket(this.runDir);
       this.traceSocketPath = place.path;
       this.traceSocketDir = place.ownDir;
@@ -130,8 +137,12 @@ export class LabRun {
         this.server.once('error', reject);
         this.server.listen(this.traceSocketPath, () => resolve());
       });
-      for (const program of this.options.scenario.programs) this.startProgram(program.role, program.program);
+      for (const program of this.options.scenario.programs) {
+        const failed = this.startProgram(program.role, program.program);
+        if (failed) await failed;
+      }
     } catch (error) {
+      this.startFailed = true;
       this.stop('error', `The run could not start: ${(error as Error).message}`);
       throw error;
     }
@@ -149,7 +160,8 @@ export class LabRun {
     );
   }
 
-  private startProgram(role: string, program: string): void {
+  /** Spawns one program. Returns nothing when it started; when it did not, a promise rejecting with why. */
+  private startProgram(role: string, program: string): Promise<never> | undefined {
     const env: NodeJS.ProcessEnv = {};
     for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
@@ -162,10 +174,15 @@ export class LabRun {
       [LAB_ENV.objectPrefix]: objectPrefix(this.runId),
     });
     const compiled = join(this.options.compiledDir, program.replace(/\.ts$/, '.js'));
+    const short = descriptorShortage();
+    if (short) return Promise.reject(Object.assign(short, { role, program }));
     // detached: a new session and process group, so that stop reaches the program's own children too.
     const child = spawn(process.execPath, [compiled], { cwd: this.runDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = child.pid;
-    if (pid === undefined) throw new Error(`could not start ${role} (${program})`);
+    // A spawn that fails for want of resources (EMFILE, ENFILE, EAGAIN) or of the file (ENOENT, EACCES)
+    // returns a child without a pid and emits 'error' on the next tick instead of throwing
+    // (lib/internal/child_process.js, ChildProcess.prototype.spawn): listened to here, or it crashes the host.
+    if (pid === undefined) return new Promise<never>((_, reject) => child.once('error', (error) => reject(Object.assign(error, { role, program }))));
     this.children.set(pid, child);
     this.openStdio.add(child);
     this.processGroups.add(pid);
@@ -497,6 +514,17 @@ export class LabRun {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.removeSegments();
     this.flush();
+    if (this.startFailed) {
+      this.removeRunDir();
+      const last = this.options.store.run(this.runId)!;
+      this.options.store.deleteRun(this.runId);
+      this.status = 'error';
+      // Pushed too: a page that saw the run at starting or stopping sees it end (runs.start answers why).
+      const summary: RunSummary = { ...last, status: 'error', message: this.endReason?.message ?? null };
+      this.options.onUpdate(summary);
+      this.resolveDone(summary);
+      return;
+    }
     const checks = this.runChecks();
     let status: RunStatus;
     let message: string | null = null;
@@ -505,12 +533,16 @@ export class LabRun {
     else status = checks.every((c) => c.passed) ? 'passed' : 'failed';
     this.options.store.finishRun(this.runId, status, message, checks);
     if (this.options.stepId) this.options.store.recordStepOutcome(this.options.labId, this.options.stepId, status === 'passed', this.runId);
-    rmSync(this.runDir, { recursive: true, force: true });
-    if (this.traceSocketDir) rmSync(this.traceSocketDir, { recursive: true, force: true });
+    this.removeRunDir();
     this.status = status;
     const summary = this.options.store.run(this.runId)!;
     this.options.onUpdate(summary);
     this.resolveDone(summary);
+  }
+
+  private removeRunDir(): void {
+    if (this.runDir) rmSync(this.runDir, { recursive: true, force: true });
+    if (this.traceSocketDir) rmSync(this.traceSocketDir, { recursive: true, force: true });
   }
 
   /**
@@ -573,6 +605,33 @@ export class LabRun {
     const stored = this.options.store.run(this.runId)!;
     const trace = { params: stored.params, processes: stored.processes, events: this.options.store.events(this.runId) };
     return runChecks(this.options.checks, trace);
+  }
+}
+
+/**
+ * What a spawn with two piped streams needs: a socketpair for each (4 descriptors) and libuv's pipe that
+ * reports a failed exec (2).
+ */
+const SPAWN_DESCRIPTORS = 6;
+
+/**
+ * The EMFILE (or ENFILE) error a spawn would fail with, if this process has fewer than SPAWN_DESCRIPTORS
+ * descriptors to spare; undefined when it has them. Asked before spawning because Node leaks a failed
+ * spawn's descriptors: on EMFILE, ChildProcess.prototype.spawn (lib/internal/child_process.js) returns
+ * before closing the stdio pipes it made, so every start that failed there left two sockets open for ever
+ * (measured: 2 more per failure) and the shortage could never end. Nothing else runs between this check
+ * and the spawn (both are synchronous), so the descriptors counted are there for it.
+ */
+function descriptorShortage(): NodeJS.ErrnoException | undefined {
+  const probes: number[] = [];
+  try {
+    for (let i = 0; i < SPAWN_DESCRIPTORS; i++) probes.push(openSync('/dev/null', 'r'));
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EMFILE' || code === 'ENFILE' ? (error as NodeJS.ErrnoException) : undefined;
+  } finally {
+    for (const fd of probes) closeSync(fd);
   }
 }
 
