@@ -24,7 +24,7 @@ import { gradeQuiz, gradeRun } from './grading.js';
 import { runVariant, variantAsExpected } from '../contract/run-variant.js';
 import { stepMastery } from './mastery.js';
 import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handle.js';
-import { EventStore } from './event-store.js';
+import { DiskFullError, EventStore } from './event-store.js';
 import { LabRun } from './lab-run.js';
 import { loadLabs, paramProblem, type LabCatalogue, type LoadedLab } from './lab-loader.js';
 import { findProjectRoot } from '../project-root.js';
@@ -69,8 +69,13 @@ export class Engine implements EngineHandle {
     sweepLeftoverObjects();
     // Lab processes get the descriptors a lab hands them and nothing the host inherited.
     native().markInheritedCloseOnExec(3);
-    const store = EventStore.open(options.dataDir);
-    store.closeAbandonedRuns();
+    const store = openStore(options.dataDir);
+    try {
+      if (!store.readOnly) store.closeAbandonedRuns();
+    } catch (error) {
+      // A full disk: those runs stay as they were until a start with room to mark them.
+      if (!(error instanceof DiskFullError)) throw error;
+    }
     return new Engine(store, await loadLabs(labsDir, compiledRoot), labsDir, compiledRoot, appVersion(root));
   }
 
@@ -241,6 +246,7 @@ export class Engine implements EngineHandle {
           `The ${lab.title} lab is not supported on ${platformName(process.platform)} yet: its kernel objects exist here only on ${lab.platforms.map(platformName).join(', ')}.`,
           'Run this lab on Linux (a virtual machine will do); the other labs work here.',
         );
+      this.store.assertWritable();
       if (this.activeRun)
         throw new UserError('run-in-progress', `Run ${this.activeRun.runId} is still going.`, 'Stop it, or wait for it to end, before starting another.');
 
@@ -307,6 +313,7 @@ export class Engine implements EngineHandle {
     'answers.save': ({ labId, stepId, text }) => {
       const lab = this.findLab(labId);
       this.findStep(lab, stepId);
+      this.store.assertWritable();
       this.store.saveAnswer(lab.id, stepId, text);
       return { saved: true as const };
     },
@@ -325,6 +332,7 @@ export class Engine implements EngineHandle {
         );
       const problem = answerProblem(question, value);
       if (problem) throw new UserError('bad-answer', `The answer was not saved: ${problem}.`, 'Answer again with a value of that kind, or skip the question.');
+      this.store.assertWritable();
       const tested = this.store.questionAnswers(lab.id, stepId).versions.filter((v) => v.questionId === questionId && v.lockedByRun !== null);
       const saved = this.store.saveQuestionAnswer(lab.id, stepId, questionId, value);
       const lastTested = tested.at(-1);
@@ -364,6 +372,8 @@ export class Engine implements EngineHandle {
     },
 
     'runs.active': () => ({ run: this.activeRun ? (this.store.run(this.activeRun.runId) ?? null) : null }),
+
+    'storage.get': () => ({ problem: this.store.diskFull ? new DiskFullError(this.store.dataDir).message : null }),
 
     'identity.get': () => ({ student: this.identity() }),
 
@@ -460,6 +470,19 @@ function startFailure(error: unknown): UserError {
     );
   const what = code ? `${syscall ?? 'a system call'} failed (${code})` : (error as Error).message;
   return new UserError('internal', `The run could not start: ${what}.`, 'Check that npm run build has compiled the labs, then start the run again.');
+}
+
+/**
+ * The store, writable; on a disk too full to open it so (SQLite cannot even make its WAL index), read-only,
+ * so that past runs can still be viewed and exported (commands that write answer DiskFullError).
+ */
+function openStore(dataDir: string): EventStore {
+  try {
+    return EventStore.open(dataDir);
+  } catch (error) {
+    if (!(error instanceof DiskFullError)) throw error;
+    return EventStore.open(dataDir, { readOnly: true });
+  }
 }
 
 type LabSpecs = LoadedLab['scenarios'][number]['params'];

@@ -26,7 +26,7 @@ import type { CheckResult, ParamValues, ProcessInfo, RunStatus, RunSummary, Scen
 import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEvent, type TraceEventFields } from '../contract/trace-events.js';
 import { LAB_ENV } from '../runtime/lab-env.js';
 import { runChecks, type NamedCheck } from './run-checks.js';
-import type { EventRow, EventStore } from './event-store.js';
+import { DiskFullError, type EventRow, type EventStore } from './event-store.js';
 import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR, writeOwner } from './leftovers.js';
 import { placeTraceSocket } from './trace-socket-path.js';
 import { native } from '../native/index.js';
@@ -95,6 +95,8 @@ export class LabRun {
   private endReason: { status: RunStatus; message: string } | undefined;
   /** start() failed: the run never ran, and its row goes with it when everything it began is undone. */
   private startFailed = false;
+  /** The disk under the store filled during the run: it ended then, and nothing more of it is stored. */
+  private diskFull: DiskFullError | undefined;
   private finishing = false;
   private snapshotQueued = false;
   private lastObjects = '{"shm":[]}';
@@ -349,6 +351,7 @@ export class LabRun {
   }
 
   private record(event: TraceEvent, line?: string): void {
+    if (this.diskFull) return; // Nowhere to keep it: the run is ending.
     const seq = ++this.seq;
     this.pendingRows.push({ seq, ts: event.ts, pid: event.pid, kind: event.kind, data: line ?? JSON.stringify(event) });
     // The event object is ours (just parsed or just built) and its row text is taken: stamp it in place
@@ -383,8 +386,9 @@ export class LabRun {
     const events = this.pendingEvents;
     this.pendingRows = [];
     this.pendingEvents = [];
-    this.options.store.insertEvents(this.runId, rows);
-    this.options.onBatch(events);
+    this.storing(() => this.options.store.insertEvents(this.runId, rows));
+    // The page is shown what is stored, and only that.
+    if (!this.diskFull) this.options.onBatch(events);
   }
 
   private queueKernelSnapshot(): void {
@@ -441,7 +445,7 @@ export class LabRun {
 
   private trackProcess(info: ProcessInfo): void {
     this.processes.set(info.pid, info);
-    this.options.store.upsertProcess(this.runId, info);
+    this.storing(() => this.options.store.upsertProcess(this.runId, info));
     this.publish();
   }
 
@@ -449,14 +453,43 @@ export class LabRun {
     const info = this.processes.get(pid);
     if (!info) return;
     Object.assign(info, change);
-    this.options.store.upsertProcess(this.runId, info);
+    this.storing(() => this.options.store.upsertProcess(this.runId, info));
     this.publish();
   }
 
   private setStatus(status: RunStatus, message: string | null = null): void {
     this.status = status;
-    this.options.store.updateRunStatus(this.runId, status, message);
+    this.storing(() => this.options.store.updateRunStatus(this.runId, status, message));
     this.publish();
+  }
+
+  /**
+   * Runs one of the run's writes to the store. These happen in timers and process events, where a throw
+   * would crash the host: a full disk instead ends the run (stopForFullDisk); anything else is a bug.
+   */
+  private storing(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      this.stopForFullDisk(error);
+    }
+  }
+
+  /**
+   * The disk filled: no more of the trace can be kept, so the run ends at once, as error, saying so.
+   * Its processes are killed without the grace period (what they would still say could not be stored),
+   * its kernel objects go as every run's do, and the events stored so far stay. The store released its
+   * reserve file, so the run's end can still be written.
+   */
+  private stopForFullDisk(error: DiskFullError): void {
+    if (this.diskFull) return;
+    this.diskFull = error;
+    this.pendingRows = [];
+    this.pendingEvents = [];
+    this.endReason = { status: 'error', message: error.message };
+    this.stop('error', error.message);
+    this.killAll('SIGKILL');
   }
 
   private publish(): void {
@@ -517,7 +550,7 @@ export class LabRun {
     if (this.startFailed) {
       this.removeRunDir();
       const last = this.options.store.run(this.runId)!;
-      this.options.store.deleteRun(this.runId);
+      this.storing(() => this.options.store.deleteRun(this.runId));
       this.status = 'error';
       // Pushed too: a page that saw the run at starting or stopping sees it end (runs.start answers why).
       const summary: RunSummary = { ...last, status: 'error', message: this.endReason?.message ?? null };
@@ -531,11 +564,15 @@ export class LabRun {
     if (this.endReason) ({ status, message } = this.endReason);
     else if (checks.length === 0) status = 'completed';
     else status = checks.every((c) => c.passed) ? 'passed' : 'failed';
-    this.options.store.finishRun(this.runId, status, message, checks);
-    if (this.options.stepId) this.options.store.recordStepOutcome(this.options.labId, this.options.stepId, status === 'passed', this.runId);
+    this.storing(() => this.options.store.finishRun(this.runId, status, message, checks));
+    const { stepId } = this.options;
+    if (stepId) this.storing(() => this.options.store.recordStepOutcome(this.options.labId, stepId, status === 'passed', this.runId));
     this.removeRunDir();
+    if (this.endReason) ({ status, message } = this.endReason); // a full disk met while storing the end
     this.status = status;
-    const summary = this.options.store.run(this.runId)!;
+    // As stored; as it ended, should even the reserve not have held its end.
+    const stored = this.options.store.run(this.runId)!;
+    const summary: RunSummary = { ...stored, status, message: message ?? stored.message };
     this.options.onUpdate(summary);
     this.resolveDone(summary);
   }
