@@ -6,12 +6,13 @@
  * close cleanly, and start again read-only on the full disk (past runs still viewable and exportable).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openEngine, type Engine } from '../../main/engine/engine.js';
+import { findProjectRoot } from '../../main/project-root.js';
 import { assertNothingLeft, waitForEvent } from '../support/engine-harness.js';
 
 const DISK_FULL = /^The disk holding .+ is full; free space or set IPC_LAB_HOME elsewhere/;
@@ -121,5 +122,16 @@ describe('a full disk', { timeout: 120_000 }, () => {
     assert.match(!start.ok ? start.error.message : 'started', DISK_FULL);
     await engine.close();
     engines.pop();
+  });
+
+  it('`ipc-lab run` on the full disk exits 1 with the message and its fix, no stack trace', () => {
+    const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
+    const result = spawnSync(process.execPath, [cli, 'run', 'message-passing', '--step', 'message-size'], {
+      env: { ...process.env, IPC_LAB_HOME: dataDir },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /^ipc-lab: The disk holding .+ is full; free space or set IPC_LAB_HOME elsewhere\.\nFix: /);
+    assert.doesNotMatch(result.stderr, /^\s+at /m);
   });
 });
