@@ -255,6 +255,8 @@ export class EventStore {
   readonly readOnly: boolean;
   /** A write failed for want of space (the reserve is released): only the run that hit it still writes, to store how it ended. */
   private full = false;
+  /** Read-only: settings made once (settingOnce) that could not be stored. */
+  private readonly unsavedSettings = new Map<string, string>();
   private readonly insertOne: Database.Statement;
   private readonly insertMany: Database.Statement;
   private readonly insertBatch: (runId: number, rows: EventRow[]) => void;
@@ -712,8 +714,13 @@ export class EventStore {
    */
   settingOnce(key: string, value: string): string {
     // Read first: a setting once stored needs no write, so a read-only store (a full disk) has it too.
-    const stored = this.setting(key);
+    const stored = this.setting(key) ?? this.unsavedSettings.get(key) ?? null;
     if (stored !== null) return stored;
+    if (this.readOnly) {
+      // Kept for this engine's life: stable while the disk is full, stored by the first start with room.
+      this.unsavedSettings.set(key, value);
+      return value;
+    }
     this.writing(() => this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value));
     return this.setting(key)!;
   }

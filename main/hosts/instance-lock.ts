@@ -89,14 +89,24 @@ export function takeInstanceLock(dataDir: string): InstanceLock {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, LOCK_FILE);
   for (let attempt = 0; ; attempt++) {
+    let full: boolean;
     try {
       writeWhole(file, ownRecord(null), false);
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      // A full disk has no room for the lock: the engine starts read-only there, and says why.
+      full = code === 'ENOSPC' || code === 'EDQUOT';
+      try {
+        unlinkSync(`${file}.${process.pid}.tmp`);
+      } catch {
+        // Never made.
+      }
+      if ((code !== 'EEXIST' && !full) || attempt >= 3) throw error;
     }
     const holder = readLock(file);
     if (holder && holderAlive(holder)) throw new AlreadyRunningError(holder);
+    if (full) return { file, setUrl: () => {}, release: () => {} };
     // Stale (or unreadable: never written whole by any version). Of two hosts taking it over at once,
     // link() lets one in; the other finds that one's live lock on its next attempt.
     try {
