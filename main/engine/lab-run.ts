@@ -148,7 +148,8 @@ export class LabRun {
       this.stop('error', `The run could not start: ${(error as Error).message}`);
       throw error;
     }
-    this.setStatus('running');
+    // Not when the disk filled while the programs started: the run is ending already, as error.
+    if (!this.diskFull) this.setStatus('running');
     this.timers.push(setInterval(() => this.sampleKernel(), KERNEL_SAMPLE_INTERVAL_MS));
     const limit = this.options.scenario.timeoutMs;
     this.timers.push(
