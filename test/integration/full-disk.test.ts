@@ -6,14 +6,16 @@
  * close cleanly, and start again read-only on the full disk (past runs still viewable and exportable).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { openEngine, type Engine } from '../../main/engine/engine.js';
 import { findProjectRoot } from '../../main/project-root.js';
-import { assertNothingLeft, waitForEvent } from '../support/engine-harness.js';
+import { assertNothingLeft, isAlive, waitForEvent } from '../support/engine-harness.js';
+import { asTab, connectOk } from '../unit/hosts/browser-host-helpers.js';
 
 const DISK_FULL = /^The disk holding .+ is full; free space or set IPC_LAB_HOME elsewhere/;
 
@@ -33,8 +35,8 @@ after(async () => {
 });
 
 /** Writes a file until the tmpfs has no byte left; returns its path. */
-function fillDisk(): string {
-  const path = join(mountPoint, 'filler');
+function fillDisk(on = mountPoint): string {
+  const path = join(on, 'filler');
   const fd = openSync(path, 'a');
   const chunk = Buffer.alloc(16 * 1024);
   try {
@@ -133,5 +135,64 @@ describe('a full disk', { timeout: 120_000 }, () => {
     assert.equal(result.status, 1, result.stderr);
     assert.match(result.stderr, /^ipc-lab: The disk holding .+ is full; free space or set IPC_LAB_HOME elsewhere\.\nFix: /);
     assert.doesNotMatch(result.stderr, /^\s+at /m);
+  });
+});
+
+describe('a full disk under the browser host', { timeout: 120_000 }, () => {
+  let disk: string;
+  before(() => {
+    disk = mkdtempSync(join(tmpdir(), 'ipc-lab-test-full-disk-ws-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'none', disk]);
+  });
+  after(() => {
+    execFileSync('umount', [disk]);
+    rmSync(disk, { recursive: true, force: true });
+  });
+
+  it("ends the tab's run as error with the message over its WebSocket, which stays open; the host lives on", async () => {
+    const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
+    const host = spawn(process.execPath, [cli, 'serve', '--port', '0'], {
+      env: { ...process.env, IPC_LAB_HOME: join(disk, 'home') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    host.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => host.once('exit', resolve));
+    try {
+      let url: URL | undefined;
+      for await (const line of createInterface({ input: host.stdout })) {
+        const match = /running at (http:\/\/\S+)/.exec(line);
+        if (match) {
+          url = new URL(match[1]!);
+          break;
+        }
+      }
+      assert.ok(url, `ipc-lab serve printed no URL: ${stderr}`);
+      const port = Number(url.port);
+      const tab = await connectOk(port, asTab(port, new URLSearchParams(url.hash.slice(1)).get('token')!));
+      tab.send({ ready: true });
+      const created = tab.next((m) => m?.event === 'trace:batch' && m.payload.events.some((e: { kind: string }) => e.kind === 'object.create'));
+      const started = await tab.call(1, 'runs.start', { labId: 'message-passing', scenarioId: 'sizes', stepId: 'message-size', params: { records: 20000 } });
+      assert.equal(started.ok, true, JSON.stringify(started));
+      const runId = started.response.run.runId as number;
+      await created;
+      fillDisk(disk);
+      const ended = await tab.next((m) => m?.event === 'run:updated' && m.payload.run.runId === runId && m.payload.run.status === 'error');
+      assert.match(ended.payload.run.message, DISK_FULL);
+      const storage = await tab.call(2, 'storage.get', {});
+      assert.match(storage.response.problem, DISK_FULL);
+      const again = await tab.call(3, 'runs.start', { labId: 'message-passing', scenarioId: 'sizes' });
+      assert.equal(again.ok, false);
+      assert.match(again.error.message, DISK_FULL);
+      assert.equal(host.exitCode, null, `the host exited: ${stderr}`);
+      assert.doesNotMatch(stderr, /SqliteError|^\s+at /m);
+      for (const p of ended.payload.run.processes as { pid: number }[]) assert.equal(isAlive(p.pid), false, `pid ${p.pid} still runs`);
+      await tab.close();
+      host.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+    } finally {
+      host.kill('SIGKILL');
+      await exited;
+    }
   });
 });
