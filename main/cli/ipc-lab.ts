@@ -596,8 +596,14 @@ async function serve(args: string[]): Promise<number> {
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
     throw new UsageError(`--port must be a number from 0 to 65535, got "${values.port}".`);
-  const { serveBrowserMode } = await import('../hosts/launcher.js');
-  await serveBrowserMode(port === undefined ? {} : { port });
+  const [{ serveBrowserMode }, { AlreadyRunningError }] = await Promise.all([import('../hosts/launcher.js'), import('../hosts/instance-lock.js')]);
+  try {
+    await serveBrowserMode(port === undefined ? {} : { port });
+  } catch (error) {
+    if (!(error instanceof AlreadyRunningError)) throw error;
+    console.log(error.message);
+    return 0;
+  }
   return new Promise<number>(() => {
     // Runs until SIGINT/SIGTERM, which serveBrowserMode handles.
   });

@@ -116,6 +116,8 @@ export const commandSchemas = {
   'runs.list': z.object({ labId: labId.optional(), stepId: stepId.optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(),
   /** The run going on now, if any (a page that opens, or reloads, during a run reattaches to it). */
   'runs.active': z.object({}).strict(),
+  /** Whether the engine can store new work: `problem` says why not (the disk holding the data folder is full), else null. */
+  'storage.get': z.object({}).strict(),
   /** The student's name and id as the reports carry them, or null before they were given. */
   'identity.get': z.object({}).strict(),
   /** Keep the student's name (a pseudonym is allowed) and optional student id for reports. */
@@ -172,6 +174,7 @@ export interface CommandResponses {
   'sessions.list': { sessions: SessionSummary[] };
   'runs.list': { runs: RunSummary[] };
   'runs.active': { run: RunSummary | null };
+  'storage.get': { problem: string | null };
   'identity.get': { student: StudentIdentity | null };
   'identity.set': { student: StudentIdentity };
   'report.export': ExportedFile;

@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'nothing-to-report'
   /** The machine's setup, not the request, stands in the way (a TMPDIR too long for a socket path): the fix says what to change. */
   | 'bad-environment'
+  /** The disk holding the data folder is full: nothing more can be stored until space is freed (event-store.ts, DiskFullError). */
+  | 'disk-full'
   | 'internal';
 
 export interface ErrorInfo {

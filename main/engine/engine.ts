@@ -6,7 +6,7 @@
  * or a UserError that says what to fix, and pushes trace batches and run updates to its listeners.
  * One run goes at a time.
  */
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import {
   commandSchemas,
@@ -25,7 +25,7 @@ import { gradeQuiz, gradeRun } from './grading.js';
 import { runVariant, variantAsExpected } from '../contract/run-variant.js';
 import { stepMastery } from './mastery.js';
 import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handle.js';
-import { EventStore } from './event-store.js';
+import { DiskFullError, EventStore } from './event-store.js';
 import { LabRun } from './lab-run.js';
 import { loadLabs, paramProblem, type LabCatalogue, type LoadedLab } from './lab-loader.js';
 import { findProjectRoot } from '../project-root.js';
@@ -71,8 +71,13 @@ export class Engine implements EngineHandle {
     sweepLeftoverObjects();
     // Lab processes get the descriptors a lab hands them and nothing the host inherited.
     native().markInheritedCloseOnExec(3);
-    const store = EventStore.open(options.dataDir);
-    store.closeAbandonedRuns();
+    const store = openStore(options.dataDir);
+    try {
+      if (!store.readOnly) store.closeAbandonedRuns();
+    } catch (error) {
+      // A full disk: those runs stay as they were until a start with room to mark them.
+      if (!(error instanceof DiskFullError)) throw error;
+    }
     return new Engine(store, await loadLabs(labsDir, compiledRoot), labsDir, compiledRoot, appVersion(root), options.eventBudget);
   }
 
@@ -243,6 +248,7 @@ export class Engine implements EngineHandle {
           `The ${lab.title} lab is not supported on ${platformName(process.platform)} yet: its kernel objects exist here only on ${lab.platforms.map(platformName).join(', ')}.`,
           'Run this lab on Linux (a virtual machine will do); the other labs work here.',
         );
+      this.store.assertWritable();
       if (this.activeRun)
         throw new UserError('run-in-progress', `Run ${this.activeRun.runId} is still going.`, 'Stop it, or wait for it to end, before starting another.');
 
@@ -283,9 +289,9 @@ export class Engine implements EngineHandle {
       try {
         await run.start();
       } catch (error) {
+        // By the time done resolves, what the start began is undone and its row is gone.
         await run.done;
-        if (error instanceof UserError) throw new UserError(error.code, `Run ${runId} could not start: ${error.message}`, error.fix);
-        throw new UserError('internal', `Run ${runId} could not start: ${(error as Error).message}`, 'Check that npm run build has compiled the labs.');
+        throw startFailure(error);
       }
       return { run: this.store.run(runId)! };
     },
@@ -310,6 +316,7 @@ export class Engine implements EngineHandle {
     'answers.save': ({ labId, stepId, text }) => {
       const lab = this.findLab(labId);
       this.findStep(lab, stepId);
+      this.store.assertWritable();
       this.store.saveAnswer(lab.id, stepId, text);
       return { saved: true as const };
     },
@@ -328,6 +335,7 @@ export class Engine implements EngineHandle {
         );
       const problem = answerProblem(question, value);
       if (problem) throw new UserError('bad-answer', `The answer was not saved: ${problem}.`, 'Answer again with a value of that kind, or skip the question.');
+      this.store.assertWritable();
       const tested = this.store.questionAnswers(lab.id, stepId).versions.filter((v) => v.questionId === questionId && v.lockedByRun !== null);
       const saved = this.store.saveQuestionAnswer(lab.id, stepId, questionId, value);
       const lastTested = tested.at(-1);
@@ -367,6 +375,8 @@ export class Engine implements EngineHandle {
     },
 
     'runs.active': () => ({ run: this.activeRun ? (this.store.run(this.activeRun.runId) ?? null) : null }),
+
+    'storage.get': () => ({ problem: this.store.diskFull ? new DiskFullError(this.store.dataDir).message : null }),
 
     'identity.get': () => ({ student: this.identity() }),
 
@@ -433,6 +443,48 @@ export class Engine implements EngineHandle {
       values[name] = value;
     }
     return values;
+  }
+}
+
+/**
+ * What a failed runs.start answers: what stood in the way and what to do, without the run directory's
+ * path (the run is gone) and without "a bug in IPC Lab" for what the machine lacked.
+ */
+function startFailure(error: unknown): UserError {
+  if (error instanceof UserError) return new UserError(error.code, `The run could not start: ${error.message}`, error.fix);
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (code === 'EMFILE' || code === 'ENFILE')
+    return new UserError(
+      'bad-environment',
+      `The run could not start: IPC Lab has too many files open (${code}) to start the run's processes.`,
+      'Close IPC Lab tabs and programs you do not need, or raise the limit of open files (ulimit -n), then start the run again.',
+    );
+  if (code === 'EAGAIN')
+    return new UserError(
+      'bad-environment',
+      'The run could not start: the system would not start more processes (EAGAIN).',
+      'End programs you do not need, then start the run again.',
+    );
+  if (syscall === 'mkdtemp')
+    return new UserError(
+      'bad-environment',
+      `The run could not start: its folder could not be made in the temporary folder ${tmpdir()} (${code}).`,
+      'Set TMPDIR to a folder that exists and that you may write to (or free space there), then start IPC Lab again.',
+    );
+  const what = code ? `${syscall ?? 'a system call'} failed (${code})` : (error as Error).message;
+  return new UserError('internal', `The run could not start: ${what}.`, 'Check that npm run build has compiled the labs, then start the run again.');
+}
+
+/**
+ * The store, writable; on a disk too full to open it so (SQLite cannot even make its WAL index), read-only,
+ * so that past runs can still be viewed and exported (commands that write answer DiskFullError).
+ */
+function openStore(dataDir: string): EventStore {
+  try {
+    return EventStore.open(dataDir);
+  } catch (error) {
+    if (!(error instanceof DiskFullError)) throw error;
+    return EventStore.open(dataDir, { readOnly: true });
   }
 }
 

@@ -7,8 +7,9 @@
  * one applied. Never edit a shipped migration: add the next number.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError } from '../contract/errors.js';
 import type {
   AnswerValue,
   CheckResult,
@@ -199,19 +200,92 @@ function warnIfReadableByOthers(dataDir: string): void {
   });
 }
 
+/**
+ * How SQLite and the file system say the disk is full: SQLITE_FULL; an SQLITE_IOERR_* (a write, a WAL
+ * index grown with ftruncate, an fsync that failed for want of blocks: SQLite reports those as I/O errors,
+ * not as FULL); ENOSPC and EDQUOT from Node.
+ */
+export function isDiskFull(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT');
+}
+
+/** Nothing more can be stored: the disk holding the data folder is full (or the store was opened read-only because it was). */
+export class DiskFullError extends UserError {
+  constructor(readonly dataDir: string) {
+    super(
+      'disk-full',
+      `The disk holding ${dataDir} is full; free space or set IPC_LAB_HOME elsewhere.`,
+      'Free space on that disk (everything stored so far is kept), or set IPC_LAB_HOME to a folder on another disk, then start IPC Lab again.',
+    );
+  }
+}
+
+/**
+ * A file of RESERVE_BYTES kept in the data folder and deleted on the first disk-full error: the space
+ * it gave back lets the run that hit the full disk store how it ended (its status, message, processes).
+ */
+export const RESERVE_FILE = 'ipc-lab.reserve';
+const RESERVE_BYTES = 256 * 1024;
+
+/** The store's methods that write: each turns a full disk into a DiskFullError (and refuses at once when read-only). */
+const WRITES = [
+  'createSession',
+  'createRun',
+  'updateRunStatus',
+  'finishRun',
+  'closeAbandonedRuns',
+  'upsertProcess',
+  'insertEvents',
+  'recordStepOutcome',
+  'saveAnswer',
+  'saveQuestionAnswer',
+  'setSetting',
+  'deleteRun',
+] as const;
+
 export class EventStore {
   private readonly db: Database.Database;
+  readonly dataDir: string;
+  /**
+   * Opened on a full disk: SQLite could not set up its WAL index there, so the database is opened in
+   * exclusive locking mode (the index kept in memory: https://sqlite.org/wal.html#noshm) and nothing is
+   * written. Past runs can be read and exported; another process cannot open the database meanwhile.
+   */
+  readonly readOnly: boolean;
+  /** A write failed for want of space (the reserve is released): only the run that hit it still writes, to store how it ended. */
+  private full = false;
+  /** Read-only: settings made once (settingOnce) that could not be stored. */
+  private readonly unsavedSettings = new Map<string, string>();
   private readonly insertOne: Database.Statement;
   private readonly insertMany: Database.Statement;
   private readonly insertBatch: (runId: number, rows: EventRow[]) => void;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    options: { readOnly?: boolean } = {},
+  ) {
+    this.dataDir = dirname(file);
+    this.readOnly = options.readOnly ?? false;
     keepToOwner(file);
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.migrate();
+    try {
+      if (this.readOnly) {
+        // Before the first read: in exclusive mode SQLite never creates the -shm file, which a full disk refuses.
+        this.db.pragma('locking_mode = EXCLUSIVE');
+        if ((this.db.pragma('user_version', { simple: true }) as number) !== MIGRATIONS.length) throw new DiskFullError(this.dataDir);
+      } else {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        this.db.pragma('foreign_keys = ON');
+        this.migrate();
+      }
+    } catch (error) {
+      // Closed, or its locks keep the read-only fallback (or the next start) out.
+      this.db.close();
+      throw isDiskFull(error) ? new DiskFullError(this.dataDir) : error;
+    }
+    if (!this.readOnly) this.full = !this.keepReserve();
     const values = '(?, ?, ?, ?, ?, ?)';
     this.insertOne = this.db.prepare(`INSERT INTO events (run_id, seq, ts, pid, kind, data) VALUES ${values}`);
     this.insertMany = this.db.prepare(`INSERT INTO events (run_id, seq, ts, pid, kind, data) VALUES ${Array(ROWS_PER_INSERT).fill(values).join(', ')}`);
@@ -238,10 +312,55 @@ export class EventStore {
     });
   }
 
-  static open(dataDir: string): EventStore {
+  static open(dataDir: string, options: { readOnly?: boolean } = {}): EventStore {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     warnIfReadableByOthers(dataDir);
-    return new EventStore(join(dataDir, 'ipc-lab.sqlite'));
+    return new EventStore(join(dataDir, 'ipc-lab.sqlite'), options);
+  }
+
+  /** Nothing new may be stored: the disk filled during this engine's life, or it was full when it started. */
+  get diskFull(): boolean {
+    return this.full || this.readOnly;
+  }
+
+  /**
+   * Throws DiskFullError unless new work (a run, an answer) can be stored. After a disk-full error, the
+   * reserve is made again first: if that fits, space was freed and writing goes on.
+   */
+  assertWritable(): void {
+    if (this.readOnly || (this.full && !this.keepReserve())) throw new DiskFullError(this.dataDir);
+    this.full = false;
+  }
+
+  /** Makes the reserve file if it is missing; false when the disk has no room for it. */
+  private keepReserve(): boolean {
+    const path = join(this.dataDir, RESERVE_FILE);
+    try {
+      if (statSync(path).size === RESERVE_BYTES) return true;
+    } catch {
+      // Not there yet.
+    }
+    try {
+      writeFileSync(path, Buffer.alloc(RESERVE_BYTES), { mode: 0o600 });
+      return true;
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      releaseReserve(path);
+      return false;
+    }
+  }
+
+  /** Runs a write; a full disk becomes DiskFullError, and the reserve is given back for the writes that end a run. */
+  private writing<T>(write: () => T): T {
+    if (this.readOnly) throw new DiskFullError(this.dataDir);
+    try {
+      return write();
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      this.full = true;
+      releaseReserve(join(this.dataDir, RESERVE_FILE));
+      throw new DiskFullError(this.dataDir);
+    }
   }
 
   private migrate(): void {
@@ -399,6 +518,14 @@ export class EventStore {
         this.closeChain(id);
       })();
     return abandoned.length;
+  }
+
+  /** Forgets a run that never ran (its start failed): its row, processes and events. */
+  deleteRun(runId: number): void {
+    this.db.transaction(() => {
+      for (const table of ['events', 'processes']) this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+      this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+    })();
   }
 
   upsertProcess(runId: number, p: ProcessInfo): void {
@@ -613,7 +740,15 @@ export class EventStore {
    * never replaced here: of two engines racing on one data folder, both get the one stored first.
    */
   settingOnce(key: string, value: string): string {
-    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+    // Read first: a setting once stored needs no write, so a read-only store (a full disk) has it too.
+    const stored = this.setting(key) ?? this.unsavedSettings.get(key) ?? null;
+    if (stored !== null) return stored;
+    if (this.readOnly) {
+      // Kept for this engine's life: stable while the disk is full, stored by the first start with room.
+      this.unsavedSettings.set(key, value);
+      return value;
+    }
+    this.writing(() => this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value));
     return this.setting(key)!;
   }
 
@@ -654,6 +789,26 @@ export class EventStore {
         .all() as { id: number; lab_id: string; started_at: string; run_count: number; passed: number }[]
     ).map((s) => ({ sessionId: s.id, labId: s.lab_id, startedAt: s.started_at, runCount: s.run_count, passedSteps: s.passed }));
   }
+}
+
+function releaseReserve(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Released already.
+  }
+}
+
+// Every write goes through writing(): one list (WRITES) rather than a wrapper in each method's body.
+for (const name of WRITES) {
+  const write = EventStore.prototype[name] as (this: EventStore, ...args: unknown[]) => unknown;
+  Object.defineProperty(EventStore.prototype, name, {
+    value: function (this: EventStore, ...args: unknown[]) {
+      return (this as unknown as { writing<T>(write: () => T): T }).writing(() => write.apply(this, args));
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 function now(): string {

@@ -17,7 +17,7 @@
  *      stored trace, and the run directory (sockets, FIFOs) is removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ import {
 } from '../contract/trace-events.js';
 import { LAB_ENV } from '../runtime/lab-env.js';
 import { runChecks, type NamedCheck } from './run-checks.js';
-import type { EventRow, EventStore } from './event-store.js';
+import { DiskFullError, type EventRow, type EventStore } from './event-store.js';
 import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR, writeOwner } from './leftovers.js';
 import { placeTraceSocket } from './trace-socket-path.js';
 import { native } from '../native/index.js';
@@ -87,7 +87,8 @@ interface Channel {
 
 export class LabRun {
   readonly runId: number;
-  readonly runDir: string;
+  /** The run's private directory: made by start(), '' until then (and when making it failed). */
+  runDir = '';
   /** Where the trace socket listens: in the run directory, or in a directory of its own when that path would be too long (set by start()). */
   private traceSocketPath = '';
   private traceSocketDir: string | null = null;
@@ -110,6 +111,10 @@ export class LabRun {
   private overBudget = 0;
   private status: RunStatus = 'starting';
   private endReason: { status: RunStatus; message: string } | undefined;
+  /** start() failed: the run never ran, and its row goes with it when everything it began is undone. */
+  private startFailed = false;
+  /** The disk under the store filled during the run: it ended then, and nothing more of it is stored. */
+  private diskFull: DiskFullError | undefined;
   private finishing = false;
   private snapshotQueued = false;
   private lastObjects = '{"shm":[]}';
@@ -133,14 +138,18 @@ export class LabRun {
   constructor(private readonly options: LabRunOptions) {
     this.runId = options.runId;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
-    writeOwner(this.runDir);
     this.server = createServer((socket) => this.acceptChannel(socket));
   }
 
-  /** Starts the processes. Rejects (after cleaning up) if the trace socket or a program cannot start. */
+  /**
+   * Starts the processes. Rejects if the run directory, the trace socket or a program cannot be made;
+   * then what was begun is undone (processes killed, directory removed) and the run's row deleted by the
+   * time `done` resolves: a run that never ran is not in the student's history (issue 11, defect 6).
+   */
   async start(): Promise<void> {
     try {
+      this.runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+      writeOwner(this.runDir);
       const place = placeTraceSocket(this.runDir);
       this.traceSocketPath = place.path;
       this.traceSocketDir = place.ownDir;
@@ -148,12 +157,17 @@ export class LabRun {
         this.server.once('error', reject);
         this.server.listen(this.traceSocketPath, () => resolve());
       });
-      for (const program of this.options.scenario.programs) this.startProgram(program.role, program.program);
+      for (const program of this.options.scenario.programs) {
+        const failed = this.startProgram(program.role, program.program);
+        if (failed) await failed;
+      }
     } catch (error) {
+      this.startFailed = true;
       this.stop('error', `The run could not start: ${(error as Error).message}`);
       throw error;
     }
-    this.setStatus('running');
+    // Not when the disk filled while the programs started: the run is ending already, as error.
+    if (!this.diskFull) this.setStatus('running');
     this.timers.push(setInterval(() => this.sampleKernel(), KERNEL_SAMPLE_INTERVAL_MS));
     const limit = this.options.scenario.timeoutMs;
     this.timers.push(
@@ -167,7 +181,8 @@ export class LabRun {
     );
   }
 
-  private startProgram(role: string, program: string): void {
+  /** Spawns one program. Returns nothing when it started; when it did not, a promise rejecting with why. */
+  private startProgram(role: string, program: string): Promise<never> | undefined {
     const env: NodeJS.ProcessEnv = {};
     for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
@@ -180,10 +195,15 @@ export class LabRun {
       [LAB_ENV.objectPrefix]: objectPrefix(this.runId),
     });
     const compiled = join(this.options.compiledDir, program.replace(/\.ts$/, '.js'));
+    const short = descriptorShortage();
+    if (short) return Promise.reject(Object.assign(short, { role, program }));
     // detached: a new session and process group, so that stop reaches the program's own children too.
     const child = spawn(process.execPath, [compiled], { cwd: this.runDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = child.pid;
-    if (pid === undefined) throw new Error(`could not start ${role} (${program})`);
+    // A spawn that fails for want of resources (EMFILE, ENFILE, EAGAIN) or of the file (ENOENT, EACCES)
+    // returns a child without a pid and emits 'error' on the next tick instead of throwing
+    // (lib/internal/child_process.js, ChildProcess.prototype.spawn): listened to here, or it crashes the host.
+    if (pid === undefined) return new Promise<never>((_, reject) => child.once('error', (error) => reject(Object.assign(error, { role, program }))));
     this.children.set(pid, child);
     this.openStdio.add(child);
     this.processGroups.add(pid);
@@ -422,6 +442,7 @@ export class LabRun {
   }
 
   private record(event: TraceEvent, line?: string): void {
+    if (this.diskFull) return; // Nowhere to keep it: the run is ending.
     if (this.seq >= (this.options.eventBudget ?? RUN_EVENT_BUDGET) && !HOST_EVENTS_PAST_BUDGET.has(event.kind)) {
       // Counted, not stored (what it said about processes and objects has been observed all the same).
       if (++this.overBudget === 1) this.hostEvent(0, 'host.warning', this.budgetWarning());
@@ -488,8 +509,9 @@ export class LabRun {
     const events = this.pendingEvents;
     this.pendingRows = [];
     this.pendingEvents = [];
-    this.options.store.insertEvents(this.runId, rows);
-    this.options.onBatch(events);
+    this.storing(() => this.options.store.insertEvents(this.runId, rows));
+    // The page is shown what is stored, and only that.
+    if (!this.diskFull) this.options.onBatch(events);
   }
 
   private queueKernelSnapshot(): void {
@@ -546,7 +568,7 @@ export class LabRun {
 
   private trackProcess(info: ProcessInfo): void {
     this.processes.set(info.pid, info);
-    this.options.store.upsertProcess(this.runId, info);
+    this.storing(() => this.options.store.upsertProcess(this.runId, info));
     this.publish();
   }
 
@@ -554,14 +576,43 @@ export class LabRun {
     const info = this.processes.get(pid);
     if (!info) return;
     Object.assign(info, change);
-    this.options.store.upsertProcess(this.runId, info);
+    this.storing(() => this.options.store.upsertProcess(this.runId, info));
     this.publish();
   }
 
   private setStatus(status: RunStatus, message: string | null = null): void {
     this.status = status;
-    this.options.store.updateRunStatus(this.runId, status, message);
+    this.storing(() => this.options.store.updateRunStatus(this.runId, status, message));
     this.publish();
+  }
+
+  /**
+   * Runs one of the run's writes to the store. These happen in timers and process events, where a throw
+   * would crash the host: a full disk instead ends the run (stopForFullDisk); anything else is a bug.
+   */
+  private storing(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      this.stopForFullDisk(error);
+    }
+  }
+
+  /**
+   * The disk filled: no more of the trace can be kept, so the run ends at once, as error, saying so.
+   * Its processes are killed without the grace period (what they would still say could not be stored),
+   * its kernel objects go as every run's do, and the events stored so far stay. The store released its
+   * reserve file, so the run's end can still be written.
+   */
+  private stopForFullDisk(error: DiskFullError): void {
+    if (this.diskFull) return;
+    this.diskFull = error;
+    this.pendingRows = [];
+    this.pendingEvents = [];
+    this.endReason = { status: 'error', message: error.message };
+    this.stop('error', error.message);
+    this.killAll('SIGKILL');
   }
 
   private publish(): void {
@@ -621,20 +672,39 @@ export class LabRun {
     this.removeSegments();
     this.endOverBudget();
     this.flush();
+    if (this.startFailed) {
+      this.removeRunDir();
+      const last = this.options.store.run(this.runId)!;
+      this.storing(() => this.options.store.deleteRun(this.runId));
+      this.status = 'error';
+      // Pushed too: a page that saw the run at starting or stopping sees it end (runs.start answers why).
+      const summary: RunSummary = { ...last, status: 'error', message: this.endReason?.message ?? null };
+      this.options.onUpdate(summary);
+      this.resolveDone(summary);
+      return;
+    }
     const checks = this.runChecks();
     let status: RunStatus;
     let message: string | null = null;
     if (this.endReason) ({ status, message } = this.endReason);
     else if (checks.length === 0) status = 'completed';
     else status = checks.every((c) => c.passed) ? 'passed' : 'failed';
-    this.options.store.finishRun(this.runId, status, message, checks);
-    if (this.options.stepId) this.options.store.recordStepOutcome(this.options.labId, this.options.stepId, status === 'passed', this.runId);
-    rmSync(this.runDir, { recursive: true, force: true });
-    if (this.traceSocketDir) rmSync(this.traceSocketDir, { recursive: true, force: true });
+    this.storing(() => this.options.store.finishRun(this.runId, status, message, checks));
+    const { stepId } = this.options;
+    if (stepId) this.storing(() => this.options.store.recordStepOutcome(this.options.labId, stepId, status === 'passed', this.runId));
+    this.removeRunDir();
+    if (this.endReason) ({ status, message } = this.endReason); // a full disk met while storing the end
     this.status = status;
-    const summary = this.options.store.run(this.runId)!;
+    // As stored; as it ended, should even the reserve not have held its end.
+    const stored = this.options.store.run(this.runId)!;
+    const summary: RunSummary = { ...stored, status, message: message ?? stored.message };
     this.options.onUpdate(summary);
     this.resolveDone(summary);
+  }
+
+  private removeRunDir(): void {
+    if (this.runDir) rmSync(this.runDir, { recursive: true, force: true });
+    if (this.traceSocketDir) rmSync(this.traceSocketDir, { recursive: true, force: true });
   }
 
   /**
@@ -697,6 +767,33 @@ export class LabRun {
     const stored = this.options.store.run(this.runId)!;
     const trace = { params: stored.params, processes: stored.processes, events: this.options.store.events(this.runId) };
     return runChecks(this.options.checks, trace);
+  }
+}
+
+/**
+ * What a spawn with two piped streams needs: a socketpair for each (4 descriptors) and libuv's pipe that
+ * reports a failed exec (2).
+ */
+const SPAWN_DESCRIPTORS = 6;
+
+/**
+ * The EMFILE (or ENFILE) error a spawn would fail with, if this process has fewer than SPAWN_DESCRIPTORS
+ * descriptors to spare; undefined when it has them. Asked before spawning because Node leaks a failed
+ * spawn's descriptors: on EMFILE, ChildProcess.prototype.spawn (lib/internal/child_process.js) returns
+ * before closing the stdio pipes it made, so every start that failed there left two sockets open for ever
+ * (measured: 2 more per failure) and the shortage could never end. Nothing else runs between this check
+ * and the spawn (both are synchronous), so the descriptors counted are there for it.
+ */
+function descriptorShortage(): NodeJS.ErrnoException | undefined {
+  const probes: number[] = [];
+  try {
+    for (let i = 0; i < SPAWN_DESCRIPTORS; i++) probes.push(openSync('/dev/null', 'r'));
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EMFILE' || code === 'ENFILE' ? (error as NodeJS.ErrnoException) : undefined;
+  } finally {
+    for (const fd of probes) closeSync(fd);
   }
 }
 

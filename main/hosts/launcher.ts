@@ -21,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { defaultDataDir, openEngine } from '../engine/engine.js';
 import type { EngineHandle } from '../engine/engine-handle.js';
 import { startBrowserHost, type BrowserHost } from './browser/browser-host.js';
+import { AlreadyRunningError, takeInstanceLock } from './instance-lock.js';
 import { electronMainFile, projectRoot } from './project-paths.js';
 
 export const DEFAULT_PORT = 4780;
@@ -101,18 +102,32 @@ export interface RunningBrowserMode {
   close(): Promise<void>;
 }
 
-/** Opens the engine, serves the UI on 127.0.0.1, prints the URL. Used by `npm start` and `ipc-lab serve`. */
+/**
+ * Opens the engine, serves the UI on 127.0.0.1, prints the URL. Used by `npm start` and `ipc-lab serve`.
+ * Throws AlreadyRunningError (saying where) when another live host serves the same data folder.
+ */
 export async function serveBrowserMode(options: ServeBrowserModeOptions = {}): Promise<RunningBrowserMode> {
   const print = options.print ?? ((line: string) => console.log(line));
-  const engine: EngineHandle = await openEngine({ dataDir: options.dataDir ?? defaultDataDir() });
+  const dataDir = options.dataDir ?? defaultDataDir();
+  const lock = takeInstanceLock(dataDir);
+  // However this process ends short of SIGKILL, the lock goes with it (a SIGKILLed host's is taken over).
+  const releaseOnExit = (): void => lock.release();
+  process.on('exit', releaseOnExit);
+  let engine: EngineHandle;
   let host: BrowserHost;
   try {
-    host = await listenWithFallback(engine, options, print);
+    engine = await openEngine({ dataDir });
+    try {
+      host = await listenWithFallback(engine, options, print);
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
   } catch (error) {
-    await engine.close();
+    lock.release();
+    process.off('exit', releaseOnExit);
     throw error;
   }
-  print(`IPC Lab is running at ${host.url}`);
 
   let closing: Promise<void> | undefined;
   const onSignal = (): void => {
@@ -131,7 +146,12 @@ export async function serveBrowserMode(options: ServeBrowserModeOptions = {}): P
       try {
         await host.close();
       } finally {
-        await engine.close();
+        try {
+          await engine.close();
+        } finally {
+          lock.release();
+          process.off('exit', releaseOnExit);
+        }
       }
     })();
     return closing;
@@ -140,6 +160,10 @@ export async function serveBrowserMode(options: ServeBrowserModeOptions = {}): P
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
+  // Printed last: whoever reads the URL (a script, a test) may signal this process at once, and a
+  // pipe on stdout is written synchronously, before the line after this one runs.
+  lock.setUrl(host.url);
+  print(`IPC Lab is running at ${host.url}`);
   return { url: host.url, port: host.port, close };
 }
 
@@ -214,6 +238,11 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     await serveBrowserMode(port === undefined ? {} : { port });
   } catch (error) {
+    if (error instanceof AlreadyRunningError) {
+      // Not a failure: the student asked for IPC Lab and it is there (open the URL it serves).
+      console.log(error.message);
+      process.exit(0);
+    }
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(1);
   }
