@@ -1,0 +1,162 @@
+/**
+ * Runs a lab's checks off the host's event loop, in a worker thread (check-worker.ts) with limits:
+ * checks are code from lab files (a teacher's too), and one that never returns, or allocates without
+ * bound, must cost its own verdict, never the host. A check over CHECK_TIME_LIMIT_MS is stopped
+ * (Worker.terminate()); one over CHECK_MEMORY_LIMIT_MB of heap makes V8 end the worker
+ * (resourceLimits, ERR_WORKER_OUT_OF_MEMORY). Either way that check fails saying so, and the checks
+ * after it run in a fresh worker. Lab authors read the limits in labs/README.md.
+ */
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { findProjectRoot } from '../project-root.js';
+import type { CheckResult, ParamValues, ProcessInfo } from '../contract/lab-model.js';
+import type { CheckWorkerData, CheckWorkerReply, CheckWorkerRequest, TraceSource } from './check-worker.js';
+import type { NamedCheck } from './run-checks.js';
+
+/** How long one check may take, loading the events it reads included. */
+export const CHECK_TIME_LIMIT_MS = 5_000;
+/** How much heap the worker running a lab's checks may use (V8's old generation). */
+export const CHECK_MEMORY_LIMIT_MB = 512;
+/**
+ * How long a report's search for the events its checks need (up to 300 re-runs of them) may take
+ * altogether; past it, the report keeps every event of the run (more to embed, nothing wrong).
+ */
+export const EVIDENCE_TIME_LIMIT_MS = 60_000;
+
+export type { TraceSource } from './check-worker.js';
+
+export interface CheckJob {
+  /** The lab's compiled checks.js (LoadedLab.compiledDir + checks.js). */
+  checksFile: string;
+  checks: NamedCheck[];
+  params: ParamValues;
+  processes: ProcessInfo[];
+  source: TraceSource;
+}
+
+/** A lab's compiled checks module. */
+export function checksFileOf(compiledDir: string): string {
+  return join(compiledDir, 'checks.js');
+}
+
+/**
+ * The worker script, always compiled: check-worker.js beside this module in dist/, or in dist/ when
+ * this runs as TypeScript (tsx, whose loader a worker does not get). The checks it imports are
+ * compiled too (lab-loader.ts), so the worker runs the same code whichever way the host runs.
+ */
+const workerUrl = import.meta.url.endsWith('.ts')
+  ? pathToFileURL(join(findProjectRoot(), 'dist', 'main', 'engine', 'check-worker.js'))
+  : new URL('./check-worker.js', import.meta.url);
+
+type Ended = { reason: 'time' } | { reason: 'memory' } | { reason: 'error'; message: string };
+
+/** One worker over one trace: requests answered in turn, each with its own deadline. */
+class CheckWorker {
+  private readonly worker: Worker;
+  private readonly ready: Promise<Ended | undefined>;
+  private pending: ((reply: CheckWorkerReply | Ended) => void) | undefined;
+  private ended: Ended | undefined;
+
+  constructor(job: CheckJob) {
+    const data: CheckWorkerData = { checksFile: job.checksFile, params: job.params, processes: job.processes, source: job.source };
+    this.worker = new Worker(workerUrl, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: CHECK_MEMORY_LIMIT_MB } });
+    this.ready = new Promise((resolve) => {
+      this.pending = (reply) => resolve('reason' in reply ? reply : undefined);
+    });
+    this.worker.on('message', (reply: CheckWorkerReply) => this.settle(reply));
+    this.worker.on('error', (error: Error & { code?: string }) => {
+      this.end(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? { reason: 'memory' } : { reason: 'error', message: error.message });
+    });
+    this.worker.on('exit', () => this.end({ reason: 'error', message: 'the check worker exited' }));
+  }
+
+  /** Answers `request` within `limitMs`, or says why it could not (the worker is then finished). */
+  async ask(request: CheckWorkerRequest, limitMs: number): Promise<CheckWorkerReply | Ended> {
+    const notReady = await this.ready;
+    if (notReady) return notReady;
+    if (this.ended) return this.ended;
+    const reply = new Promise<CheckWorkerReply | Ended>((resolve) => (this.pending = resolve));
+    const timer = setTimeout(() => this.end({ reason: 'time' }), limitMs);
+    this.worker.postMessage(request);
+    try {
+      return await reply;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.ended ??= { reason: 'error', message: 'closed' };
+    await this.worker.terminate();
+  }
+
+  get alive(): boolean {
+    return this.ended === undefined;
+  }
+
+  private settle(reply: CheckWorkerReply | Ended): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.(reply);
+  }
+
+  private end(why: Ended): void {
+    if (this.ended) return;
+    this.ended = why;
+    void this.worker.terminate();
+    this.settle(why);
+  }
+}
+
+/** A check that could not give its verdict: it fails saying why, and the lab author what to fix. */
+function stopped(check: NamedCheck, why: Ended): CheckResult {
+  const detail =
+    why.reason === 'time'
+      ? `The check ${check.id} took longer than ${CHECK_TIME_LIMIT_MS / 1000} s, so it was stopped.`
+      : why.reason === 'memory'
+        ? `The check ${check.id} used more than ${CHECK_MEMORY_LIMIT_MB} MB, so it was stopped.`
+        : `The check ${check.id} could not run: ${why.message}.`;
+  return {
+    id: check.id,
+    title: check.definition.title,
+    passed: false,
+    detail,
+    hint: `This is a bug in the lab's checks.ts: a check must finish within ${CHECK_TIME_LIMIT_MS / 1000} s and ${CHECK_MEMORY_LIMIT_MB} MB (labs/README.md). Read only the kinds of events it needs (trace.events(kind)).`,
+    moment: null,
+  };
+}
+
+/** Every check's result, in order; each in the worker, under the limits. */
+export async function runChecksInWorker(job: CheckJob): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  let worker: CheckWorker | undefined;
+  try {
+    for (const check of job.checks) {
+      if (!worker?.alive) {
+        await worker?.close();
+        worker = new CheckWorker(job);
+      }
+      const reply = await worker.ask({ type: 'check', id: check.id }, CHECK_TIME_LIMIT_MS);
+      results.push('reason' in reply ? stopped(check, reply) : (reply as Extract<CheckWorkerReply, { type: 'result' }>).result);
+    }
+  } finally {
+    await worker?.close();
+  }
+  return results;
+}
+
+/**
+ * The seqs of the events a report embeds for `target` (the run's stored results): checkEvidence run
+ * in the worker. Undefined when it could not finish within EVIDENCE_TIME_LIMIT_MS (or the worker ended):
+ * the report then keeps every event.
+ */
+export async function evidenceInWorker(job: CheckJob, target: CheckResult[]): Promise<number[] | undefined> {
+  const worker = new CheckWorker(job);
+  try {
+    const reply = await worker.ask({ type: 'evidence', ids: job.checks.map((c) => c.id), target }, EVIDENCE_TIME_LIMIT_MS);
+    return 'reason' in reply ? undefined : (reply as Extract<CheckWorkerReply, { type: 'evidence' }>).seqs;
+  } finally {
+    await worker.close();
+  }
+}
