@@ -67,6 +67,6 @@ describe('checks run off the host’s event loop, under limits', () => {
       clearInterval(ticker);
     }
     // A figure, not an assertion (the machine's load decides it): how long the host's loop went unanswered.
-    console.log(`# while the checks ran: ${ticksWhileChecking} ticks of 20 ms, ${answersWhileChecking} requests answered, longest gap ${longestGapMs.toFixed(0)} ms`);
+    console.log(`while the checks ran: ${ticksWhileChecking} ticks of 20 ms, ${answersWhileChecking} requests answered, longest gap ${longestGapMs.toFixed(0)} ms`);
   });
 });
