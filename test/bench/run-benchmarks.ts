@@ -8,6 +8,7 @@
  *   5. Unix domain sockets vs TCP on the loopback: 64 B, 4 KiB and 64 KiB, throughput and round trips.
  *   6. RPC through the RPC lab's stubs vs the bare socket round trip: calls per second.
  *   7. Reports: export time and size for a session of every step and for a 100,000-event run; verify time.
+ *   8. Checks at the end of a large run: the host loop's longest gap, check time per event count (check-stall.ts).
  *
  * A script, not a test: it prints figures and targets, and exits 1 only if something was lost or broke
  * (never because a figure missed its target: timings on a shared machine are not pass/fail).
@@ -15,6 +16,7 @@
  *   node dist/test/bench/run-benchmarks.js [--events N] [--repeats N] [--probes N] [--interval-us N] [--no-browser]
  *                                          [--shm-repeats N] [--round-trips N] [--no-shm | --only-shm] [--no-mq | --only-mq]
  *                                          [--no-sockets | --only-sockets] [--no-rpc | --only-rpc] [--no-reports | --only-reports]
+ *                                          [--no-checks | --only-checks]
  * (--only-* options add up: --only-shm --only-mq runs sections 3 and 4.)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -28,6 +30,7 @@ import { messagesSection } from './messages-fifos.js';
 import { socketsSection } from './sockets.js';
 import { benchRpc } from './rpc.js';
 import { reportsSection } from './reports.js';
+import { checkStallSection } from './check-stall.js';
 import {
   CHROMIUM_PATH,
   measureWithChromium,
@@ -202,7 +205,7 @@ async function main(): Promise<void> {
     roundTrips: option('round-trips', DEFAULT_SHM_PARAMS.roundTrips),
   };
   // A section runs when it is asked for with --only-<name>, or, when no --only-* is given, unless --no-<name>.
-  const sections = ['shm', 'mq', 'sockets', 'rpc', 'reports'] as const;
+  const sections = ['shm', 'mq', 'sockets', 'rpc', 'reports', 'checks'] as const;
   const only = sections.filter((name) => process.argv.includes(`--only-${name}`));
   const wanted = (name: (typeof sections)[number]) => (only.length > 0 ? only.includes(name) : !process.argv.includes(`--no-${name}`));
   const labsDir = benchLabsDir();
@@ -218,6 +221,7 @@ async function main(): Promise<void> {
   if (wanted('sockets')) ok = (await socketsSection(5)) && ok;
   if (wanted('rpc')) ok = (await benchRpc(6)) && ok;
   if (wanted('reports')) ok = (await reportsSection(7, labsDir)) && ok;
+  if (wanted('checks')) ok = (await checkStallSection(8)) && ok;
   console.log(`Done in ${fixed(nanosToSecondsLossy(process.hrtime.bigint() - started), 1)} s${ok ? '.' : ' WITH PROBLEMS (see above).'}`);
   if (!ok) process.exitCode = 1;
 }
