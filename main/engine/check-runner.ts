@@ -51,19 +51,18 @@ const workerUrl = import.meta.url.endsWith('.ts')
 
 type Ended = { reason: 'time' } | { reason: 'memory' } | { reason: 'error'; message: string };
 
-/** One worker over one trace: requests answered in turn, each with its own deadline. */
+/** How long a worker that finished its job waits for another before it ends. */
+const IDLE_MS = 10_000;
+
+/** One worker: requests answered in turn, each with its own deadline. Kept for the next job while it stays within its limits. */
 class CheckWorker {
   private readonly worker: Worker;
-  private readonly ready: Promise<Ended | undefined>;
   private pending: ((reply: CheckWorkerReply | Ended) => void) | undefined;
   private ended: Ended | undefined;
+  private idle: NodeJS.Timeout | undefined;
 
-  constructor(job: CheckJob) {
-    const data: CheckWorkerData = { checksFile: job.checksFile, params: job.params, processes: job.processes, source: job.source };
-    this.worker = new Worker(workerUrl, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: CHECK_MEMORY_LIMIT_MB } });
-    this.ready = new Promise((resolve) => {
-      this.pending = (reply) => resolve('reason' in reply ? reply : undefined);
-    });
+  constructor() {
+    this.worker = new Worker(workerUrl, { resourceLimits: { maxOldGenerationSizeMb: CHECK_MEMORY_LIMIT_MB } });
     this.worker.on('message', (reply: CheckWorkerReply) => this.settle(reply));
     this.worker.on('error', (error: Error & { code?: string }) => {
       this.end(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? { reason: 'memory' } : { reason: 'error', message: error.message });
@@ -71,28 +70,49 @@ class CheckWorker {
     this.worker.on('exit', () => this.end({ reason: 'error', message: 'the check worker exited' }));
   }
 
+  get alive(): boolean {
+    return this.ended === undefined;
+  }
+
+  /** Opens the job's trace; counted in the first check's time (it loads the lab's checks). */
+  open(job: CheckJob): void {
+    clearTimeout(this.idle);
+    this.worker.ref();
+    const data: CheckWorkerData = { checksFile: job.checksFile, params: job.params, processes: job.processes, source: job.source };
+    this.post({ type: 'open', job: data });
+  }
+
   /** Answers `request` within `limitMs`, or says why it could not (the worker is then finished). */
-  async ask(request: CheckWorkerRequest, limitMs: number): Promise<CheckWorkerReply | Ended> {
-    const notReady = await this.ready;
-    if (notReady) return notReady;
+  async ask(request: CheckWorkerRequest, limitMs: number, afterReady = false): Promise<CheckWorkerReply | Ended> {
     if (this.ended) return this.ended;
-    const reply = new Promise<CheckWorkerReply | Ended>((resolve) => (this.pending = resolve));
     const timer = setTimeout(() => this.end({ reason: 'time' }), limitMs);
-    this.worker.postMessage(request);
     try {
+      if (afterReady) {
+        const ready = await this.reply();
+        if ('reason' in ready) return ready;
+      }
+      const reply = this.reply();
+      this.post(request);
       return await reply;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  async close(): Promise<void> {
-    this.ended ??= { reason: 'error', message: 'closed' };
-    await this.worker.terminate();
+  /** Done with this job: kept idle for the next (not keeping the host alive), or ended if it went over a limit. */
+  release(): void {
+    if (!this.alive) return;
+    this.post({ type: 'close' });
+    this.worker.unref();
+    this.idle = setTimeout(() => this.end({ reason: 'error', message: 'idle' }), IDLE_MS).unref();
   }
 
-  get alive(): boolean {
-    return this.ended === undefined;
+  private reply(): Promise<CheckWorkerReply | Ended> {
+    return new Promise((resolve) => (this.pending = resolve));
+  }
+
+  private post(request: CheckWorkerRequest): void {
+    if (!this.ended) this.worker.postMessage(request);
   }
 
   private settle(reply: CheckWorkerReply | Ended): void {
@@ -104,9 +124,25 @@ class CheckWorker {
   private end(why: Ended): void {
     if (this.ended) return;
     this.ended = why;
+    clearTimeout(this.idle);
     void this.worker.terminate();
     this.settle(why);
   }
+}
+
+/** The idle worker a finished job left, if any: one job at a time takes it, another gets a new one. */
+let spare: CheckWorker | undefined;
+
+function acquire(job: CheckJob): CheckWorker {
+  const worker = spare?.alive ? spare : new CheckWorker();
+  spare = undefined;
+  worker.open(job);
+  return worker;
+}
+
+function release(worker: CheckWorker): void {
+  worker.release();
+  if (worker.alive && !spare) spare = worker;
 }
 
 /** A check that could not give its verdict: it fails saying why, and the lab author what to fix. */
@@ -131,17 +167,19 @@ function stopped(check: NamedCheck, why: Ended): CheckResult {
 export async function runChecksInWorker(job: CheckJob): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   let worker: CheckWorker | undefined;
+  let opened = false;
   try {
     for (const check of job.checks) {
       if (!worker?.alive) {
-        await worker?.close();
-        worker = new CheckWorker(job);
+        worker = acquire(job);
+        opened = true;
       }
-      const reply = await worker.ask({ type: 'check', id: check.id }, CHECK_TIME_LIMIT_MS);
+      const reply = await worker.ask({ type: 'check', id: check.id }, CHECK_TIME_LIMIT_MS, opened);
+      opened = false;
       results.push('reason' in reply ? stopped(check, reply) : (reply as Extract<CheckWorkerReply, { type: 'result' }>).result);
     }
   } finally {
-    await worker?.close();
+    if (worker) release(worker);
   }
   return results;
 }
@@ -152,11 +190,11 @@ export async function runChecksInWorker(job: CheckJob): Promise<CheckResult[]> {
  * the report then keeps every event.
  */
 export async function evidenceInWorker(job: CheckJob, target: CheckResult[]): Promise<number[] | undefined> {
-  const worker = new CheckWorker(job);
+  const worker = acquire(job);
   try {
-    const reply = await worker.ask({ type: 'evidence', ids: job.checks.map((c) => c.id), target }, EVIDENCE_TIME_LIMIT_MS);
+    const reply = await worker.ask({ type: 'evidence', ids: job.checks.map((c) => c.id), target }, EVIDENCE_TIME_LIMIT_MS, true);
     return 'reason' in reply ? undefined : (reply as Extract<CheckWorkerReply, { type: 'evidence' }>).seqs;
   } finally {
-    await worker.close();
+    release(worker);
   }
 }

@@ -1,11 +1,12 @@
 /**
  * The worker thread a lab's checks run in (started by check-runner.ts), so that a check that never
- * returns or allocates without bound stops the worker, not the host. It imports the lab's compiled
- * checks.js, opens its trace (the run's database, read-only, or events sent with the job), says
- * `ready`, then answers one message at a time: `check` (one check's result) or `evidence` (the events a
- * report must embed, main/report/check-evidence.ts).
+ * returns or allocates without bound stops the worker, not the host. On `open` it imports the lab's
+ * compiled checks.js and opens the trace (the run's database, read-only, or events sent with the job),
+ * says `ready`, then answers one message at a time: `check` (one check's result) or `evidence` (the
+ * events a report must embed, main/report/check-evidence.ts). A worker that stayed within its limits
+ * is kept for the next trace (`close`, then `open`): starting one costs more than most runs' checks.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { CheckResult, ParamValues, ProcessInfo } from '../contract/lab-model.js';
 import type { StoredEvent } from '../contract/trace-events.js';
@@ -25,7 +26,13 @@ export interface CheckWorkerData {
   source: TraceSource;
 }
 
-export type CheckWorkerRequest = { type: 'check'; id: string } | { type: 'evidence'; ids: string[]; target: CheckResult[] };
+export type CheckWorkerRequest =
+  /** Opens a trace (closing the one before) and imports its lab's checks (once per file). */
+  | { type: 'open'; job: CheckWorkerData }
+  | { type: 'check'; id: string }
+  | { type: 'evidence'; ids: string[]; target: CheckResult[] }
+  /** Closes the trace: the worker waits idle for the next `open`. */
+  | { type: 'close' };
 
 export type CheckWorkerReply =
   | { type: 'ready' }
@@ -34,28 +41,45 @@ export type CheckWorkerReply =
   | { type: 'evidence'; seqs: number[] };
 
 const port = parentPort!;
-const data = workerData as CheckWorkerData;
-const checks = ((await import(pathToFileURL(data.checksFile).href)) as { default: LabChecks }).default;
-const stored = 'dbFile' in data.source ? new StoredTrace(data.source.dbFile, data.source.runId) : undefined;
-const trace: RunTrace = stored
-  ? stored.trace(data.params, data.processes)
-  : memoryTrace({ params: data.params, processes: data.processes, events: (data.source as { events: StoredEvent[] }).events });
+const modules = new Map<string, LabChecks>();
+let opened: { data: CheckWorkerData; checks: LabChecks; trace: RunTrace; stored?: StoredTrace } | undefined;
 
-const named = (id: string): NamedCheck => {
-  const definition = checks[id];
-  if (!definition) throw new Error(`check "${id}" is not defined in ${data.checksFile}`);
-  return { id, definition };
-};
-
-port.on('message', (request: CheckWorkerRequest) => {
-  let reply: CheckWorkerReply;
-  if (request.type === 'check') reply = { type: 'result', result: runChecks([named(request.id)], trace)[0]! };
-  else {
-    const events = trace.events();
-    const kept = checkEvidence(request.ids.map(named), { params: data.params, processes: data.processes, checks: request.target }, events);
-    reply = { type: 'evidence', seqs: kept.map((e) => e.seq) };
+async function open(data: CheckWorkerData): Promise<void> {
+  close();
+  let checks = modules.get(data.checksFile);
+  if (!checks) {
+    checks = ((await import(pathToFileURL(data.checksFile).href)) as { default: LabChecks }).default;
+    modules.set(data.checksFile, checks);
   }
-  port.postMessage(reply);
+  const stored = 'dbFile' in data.source ? new StoredTrace(data.source.dbFile, data.source.runId) : undefined;
+  const trace = stored
+    ? stored.trace(data.params, data.processes)
+    : memoryTrace({ params: data.params, processes: data.processes, events: (data.source as { events: StoredEvent[] }).events });
+  opened = { data, checks, trace, ...(stored ? { stored } : {}) };
+}
+
+function close(): void {
+  opened?.stored?.close();
+  opened = undefined;
+}
+
+function named(id: string): NamedCheck {
+  const definition = opened!.checks[id];
+  if (!definition) throw new Error(`check "${id}" is not defined in ${opened!.data.checksFile}`);
+  return { id, definition };
+}
+
+// An error thrown here (a checks file that does not load, a database that cannot be opened) ends the
+// worker with it: the host reports it on the checks it could not run.
+port.on('message', async (request: CheckWorkerRequest) => {
+  if (request.type === 'open') {
+    await open(request.job);
+    port.postMessage({ type: 'ready' } satisfies CheckWorkerReply);
+  } else if (request.type === 'close') close();
+  else if (request.type === 'check') port.postMessage({ type: 'result', result: runChecks([named(request.id)], opened!.trace)[0]! } satisfies CheckWorkerReply);
+  else {
+    const { data, trace } = opened!;
+    const kept = checkEvidence(request.ids.map(named), { params: data.params, processes: data.processes, checks: request.target }, trace.events());
+    port.postMessage({ type: 'evidence', seqs: kept.map((e) => e.seq) } satisfies CheckWorkerReply);
+  }
 });
-port.once('close', () => stored?.close());
-port.postMessage({ type: 'ready' } satisfies CheckWorkerReply);
