@@ -55,4 +55,3 @@ export function checkEvidence(checks: NamedCheck[], run: Pick<RunSummary, 'check
   }
   return kept();
 }
-

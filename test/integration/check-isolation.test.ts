@@ -21,52 +21,61 @@ after(async () => {
 
 describe('checks run off the host’s event loop, under limits', () => {
   // Generous: the limits add up to about 5 s of checks; the test fails by its timeout where the host froze.
-  it('stops a check that never returns and one that allocates without bound, runs the correct one, and the host answers meanwhile', { timeout: 120_000 }, async () => {
-    const { engine } = harness;
-    /** Once the speaker has exited and the run is still not over, its checks are what is running. */
-    let runId: number | undefined;
-    let checking = false;
-    let done = false;
-    let ticksWhileChecking = 0;
-    let answersWhileChecking = 0;
-    let longestGapMs = 0;
-    let lastTick = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      if (checking && !done) longestGapMs = Math.max(longestGapMs, now - lastTick);
-      lastTick = now;
-      if (runId === undefined || done) return;
-      checking ||= engine.store.events(runId).some((e) => e.kind === 'process.exit');
-      if (!checking) return;
-      ticksWhileChecking++;
-      // A request through the engine, answered from the store while the worker spins.
-      void engine.call('runs.get', { runId }).then(({ run }) => {
-        if (!done && run.runId === runId) answersWhileChecking++;
-      });
-    }, 20);
-    try {
-      const finished = await runToEnd(engine, { labId: 'runaway-checks', scenarioId: 'note', stepId: 'runaway' }, (id) => {
-        runId = id;
-      });
-      done = true;
-      const { run } = finished;
-      const byId = Object.fromEntries(run.checks.map((c) => [c.id, c]));
-      assert.equal(byId['loops-for-ever']?.passed, false);
-      assert.equal(byId['loops-for-ever']?.detail, `The check loops-for-ever took longer than ${CHECK_TIME_LIMIT_MS / 1000} s, so it was stopped.`);
-      assert.equal(byId['allocates-without-bound']?.passed, false);
-      assert.equal(byId['allocates-without-bound']?.detail, `The check allocates-without-bound used more than ${CHECK_MEMORY_LIMIT_MB} MB, so it was stopped.`);
-      assert.match(byId['loops-for-ever']!.hint, /bug in the lab's checks\.ts/);
-      assert.equal(byId['reads-the-note']?.passed, true, 'the correct check ran after the two were stopped, in a fresh worker');
-      assert.equal(byId['reads-the-note']?.detail, '1 note(s) from the speaker.');
-      assert.equal(run.status, 'failed');
-      assert.ok(ticksWhileChecking > 0, 'the host’s timers fired while the checks ran');
-      assert.ok(answersWhileChecking > 0, 'the host answered a request while the checks ran');
-      assertNothingLeft(run);
-    } finally {
-      done = true;
-      clearInterval(ticker);
-    }
-    // A figure, not an assertion (the machine's load decides it): how long the host's loop went unanswered.
-    console.log(`while the checks ran: ${ticksWhileChecking} ticks of 20 ms, ${answersWhileChecking} requests answered, longest gap ${longestGapMs.toFixed(0)} ms`);
-  });
+  it(
+    'stops a check that never returns and one that allocates without bound, runs the correct one, and the host answers meanwhile',
+    { timeout: 120_000 },
+    async () => {
+      const { engine } = harness;
+      /** Once the speaker has exited and the run is still not over, its checks are what is running. */
+      let runId: number | undefined;
+      let checking = false;
+      let done = false;
+      let ticksWhileChecking = 0;
+      let answersWhileChecking = 0;
+      let longestGapMs = 0;
+      let lastTick = performance.now();
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        if (checking && !done) longestGapMs = Math.max(longestGapMs, now - lastTick);
+        lastTick = now;
+        if (runId === undefined || done) return;
+        checking ||= engine.store.events(runId).some((e) => e.kind === 'process.exit');
+        if (!checking) return;
+        ticksWhileChecking++;
+        // A request through the engine, answered from the store while the worker spins.
+        void engine.call('runs.get', { runId }).then(({ run }) => {
+          if (!done && run.runId === runId) answersWhileChecking++;
+        });
+      }, 20);
+      try {
+        const finished = await runToEnd(engine, { labId: 'runaway-checks', scenarioId: 'note', stepId: 'runaway' }, (id) => {
+          runId = id;
+        });
+        done = true;
+        const { run } = finished;
+        const byId = Object.fromEntries(run.checks.map((c) => [c.id, c]));
+        assert.equal(byId['loops-for-ever']?.passed, false);
+        assert.equal(byId['loops-for-ever']?.detail, `The check loops-for-ever took longer than ${CHECK_TIME_LIMIT_MS / 1000} s, so it was stopped.`);
+        assert.equal(byId['allocates-without-bound']?.passed, false);
+        assert.equal(
+          byId['allocates-without-bound']?.detail,
+          `The check allocates-without-bound used more than ${CHECK_MEMORY_LIMIT_MB} MB, so it was stopped.`,
+        );
+        assert.match(byId['loops-for-ever']!.hint, /bug in the lab's checks\.ts/);
+        assert.equal(byId['reads-the-note']?.passed, true, 'the correct check ran after the two were stopped, in a fresh worker');
+        assert.equal(byId['reads-the-note']?.detail, '1 note(s) from the speaker.');
+        assert.equal(run.status, 'failed');
+        assert.ok(ticksWhileChecking > 0, 'the host’s timers fired while the checks ran');
+        assert.ok(answersWhileChecking > 0, 'the host answered a request while the checks ran');
+        assertNothingLeft(run);
+      } finally {
+        done = true;
+        clearInterval(ticker);
+      }
+      // A figure, not an assertion (the machine's load decides it): how long the host's loop went unanswered.
+      console.log(
+        `while the checks ran: ${ticksWhileChecking} ticks of 20 ms, ${answersWhileChecking} requests answered, longest gap ${longestGapMs.toFixed(0)} ms`,
+      );
+    },
+  );
 });

@@ -27,7 +27,9 @@ const roleOf = (i: number) => (i % 2 === 0 ? 'writer' : 'reader');
 function storeWithRuns() {
   const store = EventStore.open(join(dir, `s${Math.random().toString(36).slice(2)}`));
   const session = store.createSession('lab');
-  const runs = [1, 2].map(() => store.createRun({ sessionId: session, labId: 'lab', stepId: 's', scenarioId: 'x', params: { n: 1 }, startTs: 10n, ...runFacts }));
+  const runs = [1, 2].map(() =>
+    store.createRun({ sessionId: session, labId: 'lab', stepId: 's', scenarioId: 'x', params: { n: 1 }, startTs: 10n, ...runFacts }),
+  );
   for (const runId of runs) {
     const rows = Array.from({ length: COUNT }, (_, i) => ({
       seq: i + 1,
@@ -89,9 +91,14 @@ describe('RunTrace', () => {
     const { store, runId } = storeWithRuns();
     const stored = new StoredTrace(store.file, runId);
     try {
-      store.insertEvents(runId, [{ seq: COUNT + 1, ts: '99999', pid: 7, kind: 'io.end', data: JSON.stringify({ v: 1, ts: '99999', pid: 7, role: 'writer', kind: 'io.end' }) }]);
+      store.insertEvents(runId, [
+        { seq: COUNT + 1, ts: '99999', pid: 7, kind: 'io.end', data: JSON.stringify({ v: 1, ts: '99999', pid: 7, role: 'writer', kind: 'io.end' }) },
+      ]);
       assert.deepEqual(
-        stored.trace({}, []).events('io.end').map((e) => e.seq),
+        stored
+          .trace({}, [])
+          .events('io.end')
+          .map((e) => e.seq),
         [COUNT + 1],
       );
     } finally {
