@@ -14,7 +14,7 @@ import type { CheckResult, ParamValues, ProcessInfo } from '../contract/lab-mode
 import type { CheckWorkerData, CheckWorkerReply, CheckWorkerRequest, TraceSource } from './check-worker.js';
 import type { NamedCheck } from './run-checks.js';
 
-/** How long one check may take, loading the events it reads included. */
+/** How long one check may take: its own work, not the time spent reading the run's events from the database. */
 export const CHECK_TIME_LIMIT_MS = 5_000;
 /** How much heap the worker running a lab's checks may use (V8's old generation). */
 export const CHECK_MEMORY_LIMIT_MB = 512;
@@ -60,10 +60,11 @@ class CheckWorker {
   private pending: ((reply: CheckWorkerReply | Ended) => void) | undefined;
   private ended: Ended | undefined;
   private idle: NodeJS.Timeout | undefined;
+  private onLoaded: ((ms: number) => void) | undefined;
 
   constructor() {
     this.worker = new Worker(workerUrl, { resourceLimits: { maxOldGenerationSizeMb: CHECK_MEMORY_LIMIT_MB } });
-    this.worker.on('message', (reply: CheckWorkerReply) => this.settle(reply));
+    this.worker.on('message', (reply: CheckWorkerReply) => (reply.type === 'loaded' ? this.onLoaded?.(reply.ms) : this.settle(reply)));
     this.worker.on('error', (error: Error & { code?: string }) => {
       this.end(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? { reason: 'memory' } : { reason: 'error', message: error.message });
     });
@@ -82,10 +83,24 @@ class CheckWorker {
     this.post({ type: 'open', job: data });
   }
 
-  /** Answers `request` within `limitMs`, or says why it could not (the worker is then finished). */
+  /**
+   * Answers `request` within `limitMs`, or says why it could not (the worker is then finished). The
+   * time the worker spent reading the run's events from the database is added to the limit: it is
+   * IPC Lab's work, bounded (each kind is read once per run), and on a loaded machine it is what grows.
+   */
   async ask(request: CheckWorkerRequest, limitMs: number, afterReady = false): Promise<CheckWorkerReply | Ended> {
     if (this.ended) return this.ended;
-    const timer = setTimeout(() => this.end({ reason: 'time' }), limitMs);
+    let deadline = performance.now() + limitMs;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => (performance.now() >= deadline ? this.end({ reason: 'time' }) : arm()), Math.max(0, deadline - performance.now()));
+    };
+    arm();
+    this.onLoaded = (ms) => {
+      deadline += ms;
+      arm();
+    };
     try {
       if (afterReady) {
         const ready = await this.reply();
@@ -96,6 +111,7 @@ class CheckWorker {
       return await reply;
     } finally {
       clearTimeout(timer);
+      this.onLoaded = undefined;
     }
   }
 

@@ -33,9 +33,11 @@ export class StoredTrace {
   private readonly cache = new Map<string, StoredEvent[]>();
   private everything: StoredEvent[] | undefined;
 
+  /** `onLoad` hears how long each read of the database took (the check worker tells the host: not the check's own time). */
   constructor(
     dbFile: string,
     private readonly runId: number,
+    private readonly onLoad: (ms: number) => void = () => {},
   ) {
     this.db = new Database(dbFile, { readonly: true, fileMustExist: true });
     this.ofKind = this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? AND kind = ? ORDER BY seq');
@@ -61,16 +63,22 @@ export class StoredTrace {
   private kind(kind: string): StoredEvent[] {
     let events = this.cache.get(kind);
     if (!events) {
+      const started = performance.now();
       events = this.everything
         ? this.everything.filter((e) => e.kind === kind)
         : (this.ofKind.raw().all(this.runId, kind) as [number, string][]).map(([seq, data]) => parsed(this.runId, seq, data));
       this.cache.set(kind, events);
+      this.onLoad(performance.now() - started);
     }
     return events;
   }
 
   private allEvents(): StoredEvent[] {
-    this.everything ??= (this.all.raw().all(this.runId) as [number, string][]).map(([seq, data]) => parsed(this.runId, seq, data));
+    if (!this.everything) {
+      const started = performance.now();
+      this.everything = (this.all.raw().all(this.runId) as [number, string][]).map(([seq, data]) => parsed(this.runId, seq, data));
+      this.onLoad(performance.now() - started);
+    }
     return this.everything;
   }
 

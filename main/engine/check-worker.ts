@@ -38,7 +38,9 @@ export type CheckWorkerReply =
   | { type: 'ready' }
   | { type: 'result'; result: CheckResult }
   /** The seqs of the events to embed. */
-  | { type: 'evidence'; seqs: number[] };
+  | { type: 'evidence'; seqs: number[] }
+  /** A read of the run's events from the database took `ms`: IPC Lab's time, not the check's. */
+  | { type: 'loaded'; ms: number };
 
 const port = parentPort!;
 const modules = new Map<string, LabChecks>();
@@ -51,7 +53,10 @@ async function open(data: CheckWorkerData): Promise<void> {
     checks = ((await import(pathToFileURL(data.checksFile).href)) as { default: LabChecks }).default;
     modules.set(data.checksFile, checks);
   }
-  const stored = 'dbFile' in data.source ? new StoredTrace(data.source.dbFile, data.source.runId) : undefined;
+  const stored =
+    'dbFile' in data.source
+      ? new StoredTrace(data.source.dbFile, data.source.runId, (ms) => port.postMessage({ type: 'loaded', ms } satisfies CheckWorkerReply))
+      : undefined;
   const trace = stored
     ? stored.trace(data.params, data.processes)
     : memoryTrace({ params: data.params, processes: data.processes, events: (data.source as { events: StoredEvent[] }).events });
