@@ -64,7 +64,11 @@ class CheckWorker {
 
   constructor() {
     this.worker = new Worker(workerUrl, { resourceLimits: { maxOldGenerationSizeMb: CHECK_MEMORY_LIMIT_MB } });
-    this.worker.on('message', (reply: CheckWorkerReply) => (reply.type === 'loaded' ? this.onLoaded?.(reply.ms) : this.settle(reply)));
+    this.worker.on('message', (reply: CheckWorkerReply) => {
+      if (reply.type === 'loaded') this.onLoaded?.(reply.ms);
+      else if (reply.type === 'failed') this.end({ reason: 'error', message: reply.message });
+      else this.settle(reply);
+    });
     this.worker.on('error', (error: Error & { code?: string }) => {
       this.end(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? { reason: 'memory' } : { reason: 'error', message: error.message });
     });
@@ -174,7 +178,10 @@ function stopped(check: NamedCheck, why: Ended): CheckResult {
     title: check.definition.title,
     passed: false,
     detail,
-    hint: `This is a bug in the lab's checks.ts: a check must finish within ${CHECK_TIME_LIMIT_MS / 1000} s and ${CHECK_MEMORY_LIMIT_MB} MB (labs/README.md). Read only the kinds of events it needs (trace.events(kind)).`,
+    hint:
+      why.reason === 'error'
+        ? "The lab's checks could not be run over this trace: the message says what failed. If it names checks.js, it is a bug in the lab; run npm run build if it is not compiled."
+        : `This is a bug in the lab's checks.ts: a check must finish within ${CHECK_TIME_LIMIT_MS / 1000} s and ${CHECK_MEMORY_LIMIT_MB} MB (labs/README.md). Read only the kinds of events it needs (trace.events(kind)).`,
     moment: null,
   };
 }

@@ -39,7 +39,11 @@ export class StoredTrace {
     private readonly runId: number,
     private readonly onLoad: (ms: number) => void = () => {},
   ) {
-    this.db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    try {
+      this.db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    } catch (error) {
+      throw new Error(`the run's trace in ${dbFile} cannot be read (${(error as Error).message})`, { cause: error });
+    }
     this.ofKind = this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? AND kind = ? ORDER BY seq');
     this.all = this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? ORDER BY seq');
     this.page = this.db.prepare('SELECT seq, kind, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?');

@@ -40,7 +40,9 @@ export type CheckWorkerReply =
   /** The seqs of the events to embed. */
   | { type: 'evidence'; seqs: number[] }
   /** A read of the run's events from the database took `ms`: IPC Lab's time, not the check's. */
-  | { type: 'loaded'; ms: number };
+  | { type: 'loaded'; ms: number }
+  /** The request could not be answered (checks.js did not load, the database could not be read): the worker is done. */
+  | { type: 'failed'; message: string };
 
 const port = parentPort!;
 const modules = new Map<string, LabChecks>();
@@ -50,7 +52,11 @@ async function open(data: CheckWorkerData): Promise<void> {
   close();
   let checks = modules.get(data.checksFile);
   if (!checks) {
-    checks = ((await import(pathToFileURL(data.checksFile).href)) as { default: LabChecks }).default;
+    try {
+      checks = ((await import(pathToFileURL(data.checksFile).href)) as { default: LabChecks }).default;
+    } catch (error) {
+      throw new Error(`the lab's compiled checks ${data.checksFile} do not load (${(error as Error).message}); run npm run build`, { cause: error });
+    }
     modules.set(data.checksFile, checks);
   }
   const stored =
@@ -74,9 +80,16 @@ function named(id: string): NamedCheck {
   return { id, definition };
 }
 
-// An error thrown here (a checks file that does not load, a database that cannot be opened) ends the
-// worker with it: the host reports it on the checks it could not run.
-port.on('message', async (request: CheckWorkerRequest) => {
+// An error here (a checks file that does not load, a database that cannot be opened) is sent as a
+// message, not thrown: an error's own class (SqliteError) does not cross to the host with its message.
+// The host reports it on the checks it could not run, and ends this worker.
+port.on('message', (request: CheckWorkerRequest) => {
+  answer(request).catch((error: unknown) => {
+    port.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies CheckWorkerReply);
+  });
+});
+
+async function answer(request: CheckWorkerRequest): Promise<void> {
   if (request.type === 'open') {
     await open(request.job);
     port.postMessage({ type: 'ready' } satisfies CheckWorkerReply);
@@ -87,4 +100,4 @@ port.on('message', async (request: CheckWorkerRequest) => {
     const kept = checkEvidence(request.ids.map(named), { params: data.params, processes: data.processes, checks: request.target }, trace.events());
     port.postMessage({ type: 'evidence', seqs: kept.map((e) => e.seq) } satisfies CheckWorkerReply);
   }
-});
+}

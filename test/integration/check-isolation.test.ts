@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CHECK_MEMORY_LIMIT_MB, CHECK_TIME_LIMIT_MS } from '../../main/engine/check-runner.js';
+import { join } from 'node:path';
+import { CHECK_MEMORY_LIMIT_MB, CHECK_TIME_LIMIT_MS, checksFileOf, runChecksInWorker } from '../../main/engine/check-runner.js';
 import { assertNothingLeft, FIXTURE_LABS, openHarness, runToEnd, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
@@ -78,4 +79,29 @@ describe('checks run off the host’s event loop, under limits', () => {
       );
     },
   );
+
+  it('fails a check it cannot run with the reason, and still runs the others', async () => {
+    const lab = harness.engine.loadedLabs.find((l) => l.id === 'runaway-checks')!;
+    const checksFile = checksFileOf(lab.compiledDir);
+    const named = (id: string) => ({ id, definition: lab.checks[id] ?? { title: id, hint: '', check: () => ({ passed: true, detail: '' }) } });
+    const [unknown, note] = await runChecksInWorker({
+      checksFile,
+      checks: [named('not-in-checks-ts'), named('reads-the-note')],
+      params: {},
+      processes: [],
+      source: { events: [] },
+    });
+    assert.equal(unknown!.passed, false);
+    assert.match(unknown!.detail, /^The check not-in-checks-ts could not run: check "not-in-checks-ts" is not defined in .*checks\.js\.$/);
+    assert.equal(note!.detail, '0 note(s) from the speaker.', 'the next check ran, in a fresh worker');
+    const missing = join(harness.dataDir, 'no-such.sqlite');
+    const [unread] = await runChecksInWorker({
+      checksFile,
+      checks: [named('reads-the-note')],
+      params: {},
+      processes: [],
+      source: { dbFile: missing, runId: 1 },
+    });
+    assert.equal(unread!.detail, `The check reads-the-note could not run: the run's trace in ${missing} cannot be read (unable to open database file).`);
+  });
 });
