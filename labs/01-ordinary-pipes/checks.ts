@@ -53,12 +53,13 @@ interface WriteCall {
 
 /** The parent's write() calls in the order it made them, each from its io.begin to its io.end (or io.error). */
 function parentWrites(trace: RunTrace): WriteCall[] {
-  const events = trace.events
-    .filter(
-      (e): e is StoredEventOf<'io.begin'> | StoredEventOf<'io.end'> | StoredEventOf<'io.error'> =>
-        e.role === 'parent' && (e.kind === 'io.begin' || e.kind === 'io.end' || e.kind === 'io.error') && e.op === 'write',
-    )
-    .sort((a, b) => (ts(a) < ts(b) ? -1 : ts(a) > ts(b) ? 1 : 0));
+  // By time, ties in the host's order (seq). Each ts is read once: the capacity step's run holds
+  // hundreds of thousands of writes, and a comparator converting both sides each time costs seconds.
+  const events = [...eventsOf(trace, 'io.begin', 'parent'), ...eventsOf(trace, 'io.end', 'parent'), ...eventsOf(trace, 'io.error', 'parent')]
+    .filter((e) => e.op === 'write')
+    .map((e) => ({ e, at: ts(e) }))
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.e.seq - b.e.seq))
+    .map(({ e }) => e);
   const calls: WriteCall[] = [];
   for (const e of events) {
     if (e.kind === 'io.begin') calls.push({ begin: e, bytes: 0 });

@@ -12,7 +12,7 @@ const BLOCKED_NS = 1_000_000n;
 
 /** The trace's events in time order (ties keep the host's order). */
 function inTimeOrder(trace: RunTrace): StoredEvent[] {
-  return [...trace.events].sort((a, b) => {
+  return trace.events().sort((a, b) => {
     const d = BigInt(a.ts) - BigInt(b.ts);
     return d < 0n ? -1 : d > 0n ? 1 : a.seq - b.seq;
   });
@@ -157,7 +157,7 @@ export default defineChecks({
       const notes = (role: string) => eventsOf(trace, 'note', role);
       const greetingSeen = notes('attacher').find((n) => n.text.includes(`hello from the creator (pid ${creator.pid})`));
       const replySeen = notes('creator').find((n) => n.text.includes(`hello back from the attacher (pid ${attacher.pid})`));
-      const messages = trace.events.filter((e) => e.kind === 'message.send' || e.kind === 'message.receive').length;
+      const messages = eventsOf(trace, 'message.send').length + eventsOf(trace, 'message.receive').length;
       if (messages > 0) return { passed: false, detail: `${plural(messages, 'message event')}: this step sends none.` };
       if (!greetingSeen || !replySeen) {
         const privateMap = trace.params.mapping === 'private';

@@ -568,7 +568,7 @@ async function verifyReports(files: string[]): Promise<number> {
     const labs = engine.loadedLabs;
     let allOk = true;
     for (const file of files) {
-      const verdict = verifyReportFile(file, labs);
+      const verdict = await verifyReportFile(file, labs);
       allOk &&= verdict.ok;
       console.log(`${file}: ${verdict.ok ? 'OK' : 'FAILED'}${verdict.title ? `  (${verdict.title})` : ''}`);
       for (const layer of verdict.layers) console.log(`  ${layer.ok ? 'ok  ' : 'FAIL'} ${layer.text}`);

@@ -6,7 +6,24 @@
 import type { ParamValues, ProcessInfo } from '../contract/lab-model.js';
 import type { StoredEvent, StoredEventOf, TraceEventKind } from '../contract/trace-events.js';
 
+/**
+ * The run as a check reads it. The events stay in the run's database and are loaded a kind at a time
+ * when a check asks (a run may hold 500,000 of them): ask for the kinds the check needs, not for all.
+ * Arrays returned are the check's own (sorting one changes no other check's); the events in them are
+ * shared by the run's checks and must not be changed.
+ */
 export interface RunTrace {
+  params: ParamValues;
+  processes: ProcessInfo[];
+  /** The events of one kind (every event when `kind` is left out), optionally from one role, in `seq` order. */
+  events<K extends TraceEventKind>(kind: K, role?: string): StoredEventOf<K>[];
+  events(): StoredEvent[];
+  /** Every event of the given kinds (all when left out) in `seq` order, a page at a time: for a pass over a large trace. */
+  scan(kinds?: readonly TraceEventKind[]): Iterable<StoredEvent>;
+}
+
+/** A trace as plain data: what reports, `verify` and tests hold in memory. */
+export interface TraceData {
   params: ParamValues;
   processes: ProcessInfo[];
   events: StoredEvent[];
@@ -58,7 +75,38 @@ export function defineChecks<T extends LabChecks>(checks: T): T {
 
 /** The events of one kind, optionally from one role, in sequence order. */
 export function eventsOf<K extends TraceEventKind>(trace: RunTrace, kind: K, role?: string): StoredEventOf<K>[] {
-  return trace.events.filter((e) => e.kind === kind && (role === undefined || e.role === role)) as StoredEventOf<K>[];
+  return trace.events(kind, role);
+}
+
+/** Keeps the events of `role` (all when undefined); always a new array. */
+export function ofRole<E extends StoredEvent>(events: readonly E[], role: string | undefined): E[] {
+  return role === undefined ? events.slice() : events.filter((e) => e.role === role);
+}
+
+/** A RunTrace over events held in memory (grouped by kind on first use). */
+export function memoryTrace(data: TraceData): RunTrace {
+  let byKind: Map<string, StoredEvent[]> | undefined;
+  const ofKind = (kind: string): StoredEvent[] => {
+    if (!byKind) {
+      byKind = new Map();
+      for (const e of data.events) {
+        const list = byKind.get(e.kind);
+        if (list) list.push(e);
+        else byKind.set(e.kind, [e]);
+      }
+    }
+    return byKind.get(kind) ?? [];
+  };
+  const events = (kind?: TraceEventKind, role?: string): StoredEvent[] => ofRole(kind === undefined ? data.events : ofKind(kind), role);
+  return {
+    params: data.params,
+    processes: data.processes,
+    events: events as RunTrace['events'],
+    *scan(kinds?: readonly TraceEventKind[]): Iterable<StoredEvent> {
+      const wanted = kinds && new Set<string>(kinds);
+      for (const e of data.events) if (!wanted || wanted.has(e.kind)) yield e;
+    },
+  };
 }
 
 export function formatBytes(bytes: number): string {

@@ -397,7 +397,7 @@ export class Engine implements EngineHandle {
           'A report needs the name of the student it belongs to.',
           'Give your name (a pseudonym will do) when the export asks, or with --name.',
         );
-      const report = buildReport({ store: this.store, labs, labId: labId ?? null, student, full, machine: this.machine, appVersion: this.appVersion });
+      const report = await buildReport({ store: this.store, labs, labId: labId ?? null, student, full, machine: this.machine, appVersion: this.appVersion });
       if (!allowEmpty && report.labs.every((l) => l.steps.every((s) => s.attempts.length === 0)))
         throw new UserError(
           'nothing-to-report',

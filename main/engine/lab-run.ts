@@ -33,7 +33,8 @@ import {
   type TraceEventFields,
 } from '../contract/trace-events.js';
 import { LAB_ENV } from '../runtime/lab-env.js';
-import { runChecks, type NamedCheck } from './run-checks.js';
+import type { NamedCheck } from './run-checks.js';
+import { checksFileOf, runChecksInWorker } from './check-runner.js';
 import { DiskFullError, type EventRow, type EventStore } from './event-store.js';
 import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR, writeOwner } from './leftovers.js';
 import { placeTraceSocket } from './trace-socket-path.js';
@@ -683,7 +684,7 @@ export class LabRun {
       this.resolveDone(summary);
       return;
     }
-    const checks = this.runChecks();
+    const checks = await this.runChecks();
     let status: RunStatus;
     let message: string | null = null;
     if (this.endReason) ({ status, message } = this.endReason);
@@ -760,13 +761,19 @@ export class LabRun {
    * The checks over the stored trace. Not for a run that was stopped, timed out or failed to start: its
    * trace ends where the run was cut, so a check would judge an experiment that never finished.
    */
-  private runChecks(): CheckResult[] {
+  private async runChecks(): Promise<CheckResult[]> {
     if (this.options.checks.length === 0 || this.endReason) return [];
     // The trace exactly as stored (processes in the store's order, by pid): a report's re-run of these
-    // checks over it must give the same outcome, word for word.
+    // checks over it must give the same outcome, word for word. The worker reads the events from the
+    // database itself (flushed above), so the host never holds the whole trace.
     const stored = this.options.store.run(this.runId)!;
-    const trace = { params: stored.params, processes: stored.processes, events: this.options.store.events(this.runId) };
-    return runChecks(this.options.checks, trace);
+    return runChecksInWorker({
+      checksFile: checksFileOf(this.options.compiledDir),
+      checks: this.options.checks,
+      params: stored.params,
+      processes: stored.processes,
+      source: { dbFile: this.options.store.file, runId: this.runId },
+    });
   }
 }
 

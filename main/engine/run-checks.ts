@@ -2,6 +2,7 @@
  * Runs a step's checks over a trace: at the end of a run (lab-run.ts), when a report picks the events
  * its checks need (main/report/), and when `verify` re-runs them over a report's evidence. One function,
  * so the three can only agree or disagree on the evidence, never on how a check's outcome is read.
+ * It runs inside the check worker (check-worker.ts); the host calls check-runner.ts.
  */
 import type { CheckResult, Measurement } from '../contract/lab-model.js';
 import type { CheckDefinition, CheckOutcome, RunTrace } from './check-kit.js';

@@ -29,7 +29,8 @@ import { canonicalJson, eventHash, packHashes, sha256Hex } from '../engine/evide
 import type { EventStore, StoredProgress } from '../engine/event-store.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
 import { storedStudentSeed, studentPicks } from '../engine/student-params.js';
-import { runChecks, type NamedCheck } from '../engine/run-checks.js';
+import type { NamedCheck } from '../engine/run-checks.js';
+import { checksFileOf, evidenceInWorker } from '../engine/check-runner.js';
 import { sketchTimeline } from './timeline-sketch.js';
 
 export interface ReportInputs {
@@ -48,8 +49,9 @@ export interface ReportInputs {
 
 const LIVE_STATUSES = new Set(['starting', 'running', 'stopping']);
 
-export function buildReport(inputs: ReportInputs): SessionReport {
-  const labs = inputs.labs.map((lab) => reportLab(inputs, lab));
+export async function buildReport(inputs: ReportInputs): Promise<SessionReport> {
+  const labs: ReportLab[] = [];
+  for (const lab of inputs.labs) labs.push(await reportLab(inputs, lab));
   const withoutDigest: Omit<SessionReport, 'digest'> = {
     format: REPORT_FORMAT,
     generatedAt: (inputs.now ?? new Date()).toISOString(),
@@ -72,9 +74,10 @@ export function reportDigest(report: Omit<SessionReport, 'digest'> | SessionRepo
   return sha256Hex(canonicalJson(rest));
 }
 
-function reportLab(inputs: ReportInputs, lab: LoadedLab): ReportLab {
+async function reportLab(inputs: ReportInputs, lab: LoadedLab): Promise<ReportLab> {
   const progress = inputs.store.progress(lab.id);
-  const steps = lab.steps.map((step) => reportStep(inputs, lab, step, progress[step.id]));
+  const steps: ReportStep[] = [];
+  for (const step of lab.steps) steps.push(await reportStep(inputs, lab, step, progress[step.id]));
   return { id: lab.id, title: lab.title, version: lab.version, steps, ...(lab.quiz.length > 0 ? { quiz: reportQuiz(inputs.store, lab) } : {}) };
 }
 
@@ -83,14 +86,14 @@ function reportQuiz(store: EventStore, lab: LoadedLab): ReportQuiz {
   return { questions: lab.quiz, versions, chainHead, grades: gradeQuiz(lab.quiz, versions) };
 }
 
-function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], progress: StoredProgress | undefined): ReportStep {
+async function reportStep(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], progress: StoredProgress | undefined): Promise<ReportStep> {
   const runs = inputs.store.runs({ labId: lab.id, stepId: step.id }).reverse();
   const defaults = stepDefaults(storedStudentSeed(inputs.store), lab, step);
   // Only runs stored with an evidence chain can be shown in full: older ones are listed as attempts.
   const finished = runs.filter((r) => !LIVE_STATUSES.has(r.status) && inputs.store.endRecord(r.runId) !== undefined);
   const chosen = finished.findLast((r) => r.status === 'passed' && runVariant(step, r.params) === null) ?? finished.at(-1);
   const { versions, chainHead } = inputs.store.questionAnswers(lab.id, step.id);
-  const chosenRun = chosen ? reportRun(inputs, lab, step, chosen, defaults) : null;
+  const chosenRun = chosen ? await reportRun(inputs, lab, step, chosen, defaults) : null;
   return {
     id: step.id,
     title: step.title,
@@ -174,7 +177,13 @@ function variantOf(step: LoadedLab['steps'][number], run: RunSummary): Pick<Atte
   return variant.name === step.control ? { control: { variant: variant.name, asExpected } } : { variant: { name: variant.name, asExpected } };
 }
 
-function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'][number], stored: RunSummary, defaults: ParamValues): ReportRun {
+async function reportRun(
+  inputs: ReportInputs,
+  lab: LoadedLab,
+  step: LoadedLab['steps'][number],
+  stored: RunSummary,
+  defaults: ParamValues,
+): Promise<ReportRun> {
   const { store } = inputs;
   const header = store.headerRecord(stored.runId)!;
   const end = store.endRecord(stored.runId)!;
@@ -191,7 +200,7 @@ function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'
   const events = store.events(run.runId);
   const texts = store.eventTexts(run.runId);
   const checks: NamedCheck[] = step.checks.filter((c) => lab.checks[c.id]).map((c) => ({ id: c.id, definition: lab.checks[c.id]! }));
-  const embedded = inputs.full ? events : checkEvidence(checks, run, events);
+  const embedded = inputs.full ? events : await evidenceOf(inputs.store.file, lab, checks, run, events);
   const inReport = new Set(embedded.map((e) => e.seq));
   return {
     runId: run.runId,
@@ -222,52 +231,19 @@ function reportRun(inputs: ReportInputs, lab: LoadedLab, step: LoadedLab['steps'
   };
 }
 
-/** How many times checkEvidence may re-run a step's checks while it narrows the events down. */
-const EVIDENCE_TRIALS = 300;
-
 /**
- * The events the run's checks need to reach the verdicts they reached: every check re-run over them
- * gives the same outcome (passed, detail, hint, moment) as over the whole trace. Found by leaving out
- * groups of events (one kind from one process), then halves, quarters... of what is left of a group,
- * keeping each cut that leaves the outcomes unchanged; at most EVIDENCE_TRIALS re-runs, so it may keep
- * more than the least. When the checks of today do not reproduce the stored outcomes (the lab changed
- * since the run), nothing can be cut safely and every event is kept.
+ * The events the run's checks need (checkEvidence, in the check worker over the stored run), or every
+ * event when the search cannot finish within its time limit.
  */
-export function checkEvidence(checks: NamedCheck[], run: RunSummary, events: StoredEvent[]): StoredEvent[] {
+async function evidenceOf(dbFile: string, lab: LoadedLab, checks: NamedCheck[], run: RunSummary, events: StoredEvent[]): Promise<StoredEvent[]> {
   if (run.checks.length === 0) return [];
-  const target = canonicalJson(run.checks);
-  const outcomes = (kept: StoredEvent[]) => canonicalJson(runChecks(checks, { params: run.params, processes: run.processes, events: kept }));
-  if (outcomes(events) !== target) return events;
-
-  const dropped = new Uint8Array(events.length);
-  const kept = () => events.filter((_, i) => dropped[i] === 0);
-  let trials = 0;
-  /** Drops `indices` if the outcomes stay the same without them. */
-  const tryDrop = (indices: number[]): boolean => {
-    if (trials >= EVIDENCE_TRIALS || indices.length === 0) return false;
-    trials++;
-    for (const i of indices) dropped[i] = 1;
-    if (outcomes(kept()) === target) return true;
-    for (const i of indices) dropped[i] = 0;
-    return false;
-  };
-
-  const groups = new Map<string, number[]>();
-  events.forEach((e, i) => {
-    const key = `${e.kind}\0${e.role}\0${e.pid}`;
-    const group = groups.get(key);
-    if (group) group.push(i);
-    else groups.set(key, [i]);
-  });
-  // Largest first: they cost the most to embed.
-  const ordered = [...groups.values()].sort((a, b) => b.length - a.length || a[0]! - b[0]!);
-  const remaining = ordered.filter((group) => !tryDrop(group));
-  for (const group of remaining) {
-    for (let size = Math.ceil(group.length / 2); size >= 8; size = Math.ceil(size / 2)) {
-      for (let start = 0; start < group.length; start += size) tryDrop(group.slice(start, start + size).filter((i) => dropped[i] === 0));
-    }
-  }
-  return kept();
+  const seqs = await evidenceInWorker(
+    { checksFile: checksFileOf(lab.compiledDir), checks, params: run.params, processes: run.processes, source: { dbFile, runId: run.runId } },
+    run.checks,
+  );
+  if (!seqs) return events;
+  const kept = new Set(seqs);
+  return events.filter((e) => kept.has(e.seq));
 }
 
 /** The record hashes of the events not embedded, by contiguous seq range. */

@@ -38,7 +38,7 @@ import { gradeQuiz, gradeRun } from '../engine/grading.js';
 import { runVariant } from '../contract/run-variant.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import type { LoadedLab } from '../engine/lab-loader.js';
-import { runChecks } from '../engine/run-checks.js';
+import { checksFileOf, runChecksInWorker } from '../engine/check-runner.js';
 import { reportDigest } from './build-report.js';
 import { reportJsonText } from './report-files.js';
 import { readHtmlReport } from './report-html.js';
@@ -68,7 +68,7 @@ function validate(value: unknown): string | null {
   return error ? `${error.instancePath || '(the top level)'} ${error.message ?? 'is not valid'}` : 'it does not match the schema';
 }
 
-export function verifyReportFile(file: string, labs: LoadedLab[]): Verdict {
+export async function verifyReportFile(file: string, labs: LoadedLab[]): Promise<Verdict> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -83,7 +83,7 @@ export function verifyReportFile(file: string, labs: LoadedLab[]): Verdict {
   return verifyReportBytes(file, bytes, labs);
 }
 
-export function verifyReportBytes(file: string, bytes: Buffer, labs: LoadedLab[]): Verdict {
+export async function verifyReportBytes(file: string, bytes: Buffer, labs: LoadedLab[]): Promise<Verdict> {
   const layers: Layer[] = [];
   const text = bytes.toString('utf8');
   let value: unknown;
@@ -148,7 +148,7 @@ export function verifyReportBytes(file: string, bytes: Buffer, labs: LoadedLab[]
         : { name: 'digest', ok: false, text: "digest MISMATCH: the report's content was changed after export" },
     );
     layers.push(chainLayer(report));
-    layers.push(checksLayer(report, labs));
+    layers.push(await checksLayer(report, labs));
     layers.push(gradesLayer(report, labs));
   } catch (error) {
     return fail(file, title, 'report', `cannot be verified: ${(error as Error).message}. It was not written this way by IPC Lab.`, layers);
@@ -336,7 +336,7 @@ function runChainProblem(run: ReportRun): string | null {
   return chainOver(ordered) === chainHead ? null : 'its events and records do not recompute to the stored chain head';
 }
 
-function checksLayer(report: SessionReport, labs: LoadedLab[]): Layer {
+async function checksLayer(report: SessionReport, labs: LoadedLab[]): Promise<Layer> {
   let agree = 0;
   let total = 0;
   const problems: string[] = [];
@@ -358,10 +358,14 @@ function checksLayer(report: SessionReport, labs: LoadedLab[]): Layer {
       total += run.checks.length;
       continue;
     }
-    const rerun = runChecks(
-      definitions.filter((d) => d.definition !== undefined).map((d) => ({ id: d.id, definition: d.definition! })),
-      { params: run.params, processes: run.processes, events },
-    );
+    // In the check worker, under its limits: the checks are the installed lab's code.
+    const rerun = await runChecksInWorker({
+      checksFile: checksFileOf(lab.compiledDir),
+      checks: definitions.filter((d) => d.definition !== undefined).map((d) => ({ id: d.id, definition: d.definition! })),
+      params: run.params,
+      processes: run.processes,
+      source: { events },
+    });
     for (const check of run.checks) {
       total++;
       const again = rerun.find((r) => r.id === check.id);

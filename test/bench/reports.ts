@@ -86,7 +86,8 @@ export async function reportsSection(number: number, floodLabsDir: string): Prom
       files.push(path);
     }
     const started = process.hrtime.bigint();
-    const verdicts = files.map((file) => verifyReportFile(file, engine.loadedLabs));
+    const verdicts: Awaited<ReturnType<typeof verifyReportFile>>[] = [];
+    for (const file of files) verdicts.push(await verifyReportFile(file, engine.loadedLabs));
     const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
     const failed = verdicts.filter((v) => !v.ok);
     if (failed.length > 0) {

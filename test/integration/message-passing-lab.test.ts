@@ -2,6 +2,7 @@
  * The message-passing lab on real processes and real POSIX message queues: every step's checks pass
  * on a correct run and fail on one that does not show the behaviour, and no queue is left behind.
  */
+import { memoryTrace } from '../../main/engine/check-kit.js';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -81,16 +82,16 @@ describe('message passing lab', () => {
     // No parameter removes the behaviour, so the checks are shown to fail on the same trace without it.
     const trace = traceOf({ run: summary, stored });
     const bobUnseen = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'bob')) };
-    assert.equal(checks['direct-links'].check(bobUnseen).passed, false, 'bob never seen holding the links');
+    assert.equal(checks['direct-links'].check(memoryTrace(bobUnseen)).passed, false, 'bob never seen holding the links');
     const thirdParty = {
       ...trace,
       events: trace.events.map((e) =>
         e.kind === 'kernel.snapshot' && e.role === 'sender-1' ? { ...e, fds: [...e.fds, { fd: 99, target: `${prefix}link-alice-bob` }] } : e,
       ),
     };
-    assert.equal(checks['direct-links'].check(thirdParty).passed, false, 'a link held by a third process');
+    assert.equal(checks['direct-links'].check(memoryTrace(thirdParty)).passed, false, 'a link held by a third process');
     const senderUnseen = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'sender-2')) };
-    assert.equal(checks['shared-mailbox'].check(senderUnseen).passed, false);
+    assert.equal(checks['shared-mailbox'].check(memoryTrace(senderUnseen)).passed, false);
 
     // The variants: one queue for both directions; a mailbox per sender.
     const oneQueue = await run('naming', 'naming', { aliceBobQueues: 'one' });
@@ -105,9 +106,9 @@ describe('message passing lab', () => {
     assert.deepEqual(queuesLeft(perSender.run.runId, ['inbox-1', 'inbox-2', 'inbox-3']), []);
     assertNothingLeft(perSender.run);
     const twoSenders = { ...trace, events: trace.events.filter((e) => e.role !== 'sender-3') };
-    assert.equal(checks['shared-mailbox'].check(twoSenders).passed, false);
+    assert.equal(checks['shared-mailbox'].check(memoryTrace(twoSenders)).passed, false);
     const lost = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.role === 'receiver' && e.messageId === 2001)) };
-    assert.equal(checks['shared-mailbox'].check(lost).passed, false);
+    assert.equal(checks['shared-mailbox'].check(memoryTrace(lost)).passed, false);
   });
 
   it('step blocking: a blocking receive waits, a non-blocking one returns the null message, a send to a full mailbox fails with EAGAIN', async () => {
@@ -143,7 +144,7 @@ describe('message passing lab', () => {
           ...trace,
           events: trace.events.map((e) => (e.kind === 'buffer.level' && e.role === 'receiver' ? { ...e, ts: '99999999999999999' } : e)),
         };
-        assert.equal(checks['buffering-behaviour'].check(late).passed, false);
+        assert.equal(checks['buffering-behaviour'].check(memoryTrace(late)).passed, false);
       }
     }
     const fast = await run('buffering', 'buffering', { buffering: 'bounded', receiverDelayMs: 0, messages: 2 });
@@ -206,7 +207,7 @@ describe('message passing lab', () => {
     assert.equal(checksOf(one.run)['all-receivers-worked'], false, 'one message cannot reach three receivers');
     const trace = traceOf({ run: summary, stored });
     const twice = { ...trace, events: [...trace.events, ...trace.events.filter((e) => e.kind === 'message.receive').slice(0, 1)] };
-    assert.equal(checks['exactly-one-receiver'].check(twice).passed, false);
+    assert.equal(checks['exactly-one-receiver'].check(memoryTrace(twice)).passed, false);
     const copies = await run('receivers', 'several-receivers', { mailboxes: 'one per receiver' });
     assert.equal(checksOf(copies.run)['exactly-one-receiver'], false, 'a mailbox each: every receiver gets a copy of every message');
     assert.equal(copies.run.params.messages, messages, "the control runs with the student's own count");

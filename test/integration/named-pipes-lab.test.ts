@@ -6,6 +6,7 @@
  * Where no parameter can take the behaviour away (two unrelated processes, a two-way conversation),
  * the check is run again on the real trace with the evidence removed, to show that it can fail.
  */
+import { memoryTrace } from '../../main/engine/check-kit.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -98,11 +99,11 @@ describe('named pipes lab', () => {
     // The checks fail on the same trace without the evidence.
     const trace = traceOf(finished);
     const noWriterSnapshots = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'writer')) };
-    assert.equal(checks['same-fifo-in-kernel'].check(noWriterSnapshots).passed, false);
+    assert.equal(checks['same-fifo-in-kernel'].check(memoryTrace(noWriterSnapshots)).passed, false);
     const writerIsChild = { ...trace, processes: trace.processes.map((p) => (p.role === 'writer' ? { ...p, ppid: reader.pid } : p)) };
-    assert.equal(checks['unrelated-processes'].check(writerIsChild).passed, false);
+    assert.equal(checks['unrelated-processes'].check(memoryTrace(writerIsChild)).passed, false);
     const lostMessage = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.messageId === 3)) };
-    assert.equal(checks['messages-through-fifo'].check(lostMessage).passed, false);
+    assert.equal(checks['messages-through-fifo'].check(memoryTrace(lostMessage)).passed, false);
     assertAllGone(finished);
   });
 
@@ -208,7 +209,7 @@ describe('named pipes lab', () => {
     assert.deepEqual(measurementOf(run, 'messages-read-back'), { id: 'messages-read-back', value: 0, unit: 'messages' });
 
     const lostPong = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.channel === 'to-client' && e.messageId === 5)) };
-    assert.equal(checks['ping-pong-answered'].check(lostPong).passed, false);
+    assert.equal(checks['ping-pong-answered'].check(memoryTrace(lostPong)).passed, false);
     assertAllGone(finished);
   });
 

@@ -2,6 +2,7 @@
  * The ordinary-pipes lab on real processes and a real pipe: every step's checks pass on a correct run,
  * fail on a run that does not show the behaviour, and nothing is left behind.
  */
+import { memoryTrace } from '../../main/engine/check-kit.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -186,7 +187,7 @@ describe('ordinary pipes lab', () => {
       reordered.find((e) => e.kind === 'io.eof')!.seq < reordered.find((e) => e.kind === 'io.close' && e.role === 'parent' && e.end === 'write')!.seq,
       'now the EOF arrives first',
     );
-    assert.equal(labChecks['eof-after-close'].check({ ...traceOf(good), events: reordered }).passed, true);
+    assert.equal(labChecks['eof-after-close'].check(memoryTrace({ ...traceOf(good), events: reordered })).passed, true);
     assertNothingLeft(good.run);
   });
 

@@ -148,7 +148,7 @@ describe('predictions on the capacity step', () => {
         ['thousand-byte-writes', 'wrong'],
       ],
     );
-    const verdict = verifyReportBytes('report.json', Buffer.from(exported.content), harness.engine.loadedLabs);
+    const verdict = await verifyReportBytes('report.json', Buffer.from(exported.content), harness.engine.loadedLabs);
     assert.ok(verdict.ok, JSON.stringify(verdict.layers));
     // The step's four, and the lab's quiz (unanswered here, graded all the same).
     const graded = 4 + harness.engine.loadedLabs.find((l) => l.id === 'ordinary-pipes')!.quiz.length;
@@ -161,14 +161,14 @@ describe('predictions on the capacity step', () => {
       const { digest: _digest, ...rest } = copy;
       return verifyReportBytes('forged.json', Buffer.from(reportJsonText({ ...rest, digest: reportDigest(rest) })), harness.engine.loadedLabs);
     };
-    const regraded = forge((s) => (s.questions!.grades[0]!.verdict = 'right'));
+    const regraded = await forge((s) => (s.questions!.grades[0]!.verdict = 'right'));
     assert.equal(regraded.ok, false);
     assert.match(regraded.layers.map((l) => l.text).join('\n'), /capacity question writes-before-block: the report says right, graded again wrong/);
     // An answer edited, or a later version claimed as given before the run: the answers' chain says so.
-    const edited = forge((s) => (s.questions!.versions[1]!.value = 64000));
+    const edited = await forge((s) => (s.questions!.versions[1]!.value = 64000));
     assert.match(edited.layers.map((l) => l.text).join('\n'), /answers of ordinary-pipes\/capacity: its versions do not recompute/);
     // The chosen run's header chains the answers it tested: none of them can be shown as untested.
-    const misdated = forge((s) => (s.questions!.versions[4]!.lockedByRun = null));
+    const misdated = await forge((s) => (s.questions!.versions[4]!.lockedByRun = null));
     assert.match(misdated.layers.map((l) => l.text).join('\n'), /version 5 says run none tested it, which the chain of run \d+ contradicts/);
   });
 

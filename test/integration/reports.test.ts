@@ -43,7 +43,7 @@ function verify(name: string, content: string | Buffer) {
   return verifyReportBytes(name, Buffer.isBuffer(content) ? content : Buffer.from(content), harness.engine.loadedLabs);
 }
 
-function layerTexts(verdict: ReturnType<typeof verify>): string {
+function layerTexts(verdict: Awaited<ReturnType<typeof verify>>): string {
   return verdict.layers.map((l) => `${l.ok ? 'ok' : 'FAIL'} ${l.text}`).join('\n');
 }
 
@@ -57,7 +57,7 @@ describe('session reports', () => {
     assert.deepEqual((await harness.engine.call('identity.get', {})).student, { name: 'Ada Lovelace', studentId: 's-1815' });
     await assert.rejects(harness.engine.call('report.export', { format: 'json' }), /nothing to report yet/);
     const empty = await harness.engine.call('report.export', { format: 'json', allowEmpty: true });
-    const verdict = verify(empty.fileName, empty.content);
+    const verdict = await verify(empty.fileName, empty.content);
     assert.equal(verdict.ok, true, layerTexts(verdict));
     const report = JSON.parse(empty.content) as SessionReport;
     assert.ok(
@@ -81,7 +81,7 @@ describe('session reports', () => {
       ['report.json', json],
       ['report.html', html],
     ] as const) {
-      const verdict = verify(name, content);
+      const verdict = await verify(name, content);
       assert.equal(verdict.ok, true, layerTexts(verdict));
       assert.match(layerTexts(verdict), /evidence chain ok \(2 runs, 2 predictions\)/);
       assert.match(
@@ -118,7 +118,7 @@ describe('session reports', () => {
     await harness.engine.call('questions.answer', { ...quiz, value: ['a'] });
     await harness.engine.call('questions.answer', { ...quiz, value: ['b'] });
     const exported = await harness.engine.call('report.export', { labId: 'ordinary-pipes', format: 'json' });
-    const verdict = verify('quiz.json', exported.content);
+    const verdict = await verify('quiz.json', exported.content);
     assert.equal(verdict.ok, true, layerTexts(verdict));
     assert.match(layerTexts(verdict), /evidence chain ok \(.*, 1 quiz\)/);
 
@@ -145,7 +145,7 @@ describe('session reports', () => {
     edited.labs[0]!.quiz!.versions[1]!.value = ['a'];
     const { digest: _d1, ...editedRest } = edited;
     assert.match(
-      layerTexts(verify('edited.json', reportJsonText({ ...editedRest, digest: reportDigest(editedRest) }))),
+      layerTexts(await verify('edited.json', reportJsonText({ ...editedRest, digest: reportDigest(editedRest) }))),
       /FAIL evidence chain BROKEN: quiz answers of ordinary-pipes: its versions do not recompute/,
     );
     // The grade changed by hand: grading again disagrees.
@@ -153,12 +153,12 @@ describe('session reports', () => {
     regraded.labs[0]!.quiz!.grades.find((g) => g.questionId === quiz.questionId)!.verdict = 'wrong';
     const { digest: _d2, ...regradedRest } = regraded;
     assert.match(
-      layerTexts(verify('regraded.json', reportJsonText({ ...regradedRest, digest: reportDigest(regradedRest) }))),
+      layerTexts(await verify('regraded.json', reportJsonText({ ...regradedRest, digest: reportDigest(regradedRest) }))),
       /FAIL grades re-graded: .*ordinary-pipes quiz question capacity-vs-pipe-buf: the report says wrong, graded again right/,
     );
   });
 
-  it('detects each of 1,000 random single-byte edits of a JSON report and 300 of an HTML report', () => {
+  it('detects each of 1,000 random single-byte edits of a JSON report and 300 of an HTML report', async () => {
     for (const [name, text, edits, seed] of [
       ['report.json', json, 1000, 1],
       ['report.html', html, 300, 2],
@@ -169,7 +169,7 @@ describe('session reports', () => {
         const at = Math.floor(next() * original.length);
         const edited = Buffer.from(original);
         edited[at] = (original[at]! + 1 + Math.floor(next() * 255)) % 256;
-        const verdict = verify(name, edited);
+        const verdict = await verify(name, edited);
         assert.equal(verdict.ok, false, `${name}: the edit of byte ${at} (seed ${seed}, edit ${i}) was not detected`);
         assert.ok(
           verdict.layers.some((l) => !l.ok && l.text.length > 0),
@@ -179,7 +179,7 @@ describe('session reports', () => {
     }
   });
 
-  it('a number edited beyond the range of JSON (1e999, read as Infinity) is a failed layer, not a crash', () => {
+  it('a number edited beyond the range of JSON (1e999, read as Infinity) is a failed layer, not a crash', async () => {
     // One byte can do it (the 2nd digit of a long number turned into "e": 17961 -> 1e961); here a number
     // the report surely holds as a JSON number, not inside an event's text, is edited so.
     for (const [name, text] of [
@@ -188,13 +188,13 @@ describe('session reports', () => {
     ] as const) {
       const edited = text.replace(/"eventCount":(\s?)\d+/, (_, space: string) => `"eventCount":${space}1e999`);
       assert.notEqual(edited, text, `${name} has an eventCount to edit`);
-      const verdict = verify(name, edited);
+      const verdict = await verify(name, edited);
       assert.equal(verdict.ok, false, `${name}: the out-of-range number was not detected`);
       assert.match(layerTexts(verdict), /beyond the range of a JSON number/);
     }
   });
 
-  it('names a check whose verdict was changed by hand, even when the digest was recomputed', () => {
+  it('names a check whose verdict was changed by hand, even when the digest was recomputed', async () => {
     const report = JSON.parse(json) as SessionReport;
     const step = report.labs[0]!.steps.find((s) => s.id === 'one-way')!;
     const check = step.chosen!.checks[0]!;
@@ -202,7 +202,7 @@ describe('session reports', () => {
     check.detail = 'The child read nothing.';
     const { digest: _digest, ...rest } = report;
     const forged = reportJsonText({ ...rest, digest: reportDigest(rest) });
-    const verdict = verify('forged.json', forged);
+    const verdict = await verify('forged.json', forged);
     assert.equal(verdict.ok, false);
     const text = layerTexts(verdict);
     assert.match(text, /ok digest ok/, 'the recomputed digest matches');
@@ -210,12 +210,12 @@ describe('session reports', () => {
     assert.match(text, new RegExp(`FAIL checks re-run: .*check ${check.id}: the report says failed, the re-run says passed`));
   });
 
-  it('says a newer report is newer, and a file that is not a report is not one', () => {
+  it('says a newer report is newer, and a file that is not a report is not one', async () => {
     const newer = JSON.stringify({ ...(JSON.parse(json) as object), format: 'ipc-lab-report/2' });
-    assert.match(layerTexts(verify('newer.json', newer)), /from a newer IPC Lab \(format ipc-lab-report\/2.*update IPC Lab/);
-    assert.match(layerTexts(verify('other.json', '{"name":"x"}')), /is not an IPC Lab report: it has no "format"/);
-    assert.match(layerTexts(verify('notes.txt', 'just some notes')), /is not an IPC Lab report: it is neither an HTML report nor valid JSON/);
-    assert.match(layerTexts(verify('page.html', '<!doctype html><html><body>hello</body></html>')), /is an HTML file but not an IPC Lab report/);
+    assert.match(layerTexts(await verify('newer.json', newer)), /from a newer IPC Lab \(format ipc-lab-report\/2.*update IPC Lab/);
+    assert.match(layerTexts(await verify('other.json', '{"name":"x"}')), /is not an IPC Lab report: it has no "format"/);
+    assert.match(layerTexts(await verify('notes.txt', 'just some notes')), /is not an IPC Lab report: it is neither an HTML report nor valid JSON/);
+    assert.match(layerTexts(await verify('page.html', '<!doctype html><html><body>hello</body></html>')), /is an HTML file but not an IPC Lab report/);
   });
 
   it('exports a run as a Perfetto trace and as CSV', async () => {

@@ -10,6 +10,7 @@
  * Where no parameter can remove the evidence (the request's bytes, the ts order of a lookup and a
  * connect), the check is also run on the real trace with the evidence removed or altered.
  */
+import { memoryTrace } from '../../main/engine/check-kit.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Measurement, ParamValues, RunSummary } from '../../main/contract/lab-model.js';
@@ -103,7 +104,7 @@ describe('RPC lab', () => {
         e.kind === 'message.bytes' && e.direction === 'send' ? { ...e, fields: e.fields.map((f) => (f.path === 'args.amount' ? { ...f, value: '7' } : f)) } : e,
       ),
     };
-    assert.equal(checks['request-fields-match-call'].check(altered).passed, false);
+    assert.equal(checks['request-fields-match-call'].check(memoryTrace(altered)).passed, false);
   });
 
   it('step endianness: 1000 in native order arrives as 3892510720; in XDR as 1000; without the raw send the check fails', async () => {
@@ -263,7 +264,7 @@ describe('RPC lab', () => {
       ...trace,
       events: trace.events.map((e) => (e.kind === 'socket.connect' && e.channel === 'bank' ? { ...e, ts: String(BigInt(lookup.ts) - 1n) } : e)),
     };
-    assert.equal(checks['port-from-matchmaker'].check(early).passed, false);
+    assert.equal(checks['port-from-matchmaker'].check(memoryTrace(early)).passed, false);
   });
 
   it('step cost: a direct call two orders of magnitude below either remote one; with 1 ms of work per call it is not', async () => {

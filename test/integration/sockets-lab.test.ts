@@ -8,6 +8,7 @@
  * Where no parameter can take the behaviour away (a connection seen at both ends), the check is run
  * again on the real trace with the evidence removed, to show that it can fail.
  */
+import { memoryTrace } from '../../main/engine/check-kit.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,12 +131,12 @@ describe('sockets lab', () => {
     // The checks fail on the same trace without the evidence.
     const trace = traceOf(finished);
     const lostAccept = { ...trace, events: trace.events.filter((e) => !(e.kind === 'socket.accept' && e.remote === connects[1]!.local)) };
-    assert.equal(checks['connections-at-both-ends'].check(lostAccept).passed, false);
+    assert.equal(checks['connections-at-both-ends'].check(memoryTrace(lostAccept)).passed, false);
     const samePort = {
       ...trace,
       events: trace.events.map((e) => (e.kind === 'socket.connect' && e.pid === connects[1]!.pid ? { ...e, local: connects[0]!.local } : e)),
     };
-    assert.equal(checks['connections-at-both-ends'].check(samePort).passed, false);
+    assert.equal(checks['connections-at-both-ends'].check(memoryTrace(samePort)).passed, false);
     // The kernel check reads the snapshots the clients asked for: without ESTABLISHED in them it fails.
     const requests = ofKind(stored, 'snapshot.request');
     assert.equal(requests.filter((r) => r.role === 'client').length, 3, 'each client asked for a kernel snapshot while connected');
@@ -152,7 +153,7 @@ describe('sockets lab', () => {
           : e,
       ),
     };
-    assert.equal(checks['kernel-shows-connections'].check(noEstablished).passed, false);
+    assert.equal(checks['kernel-shows-connections'].check(memoryTrace(noEstablished)).passed, false);
     for (const check of run.checks) assert.ok(check.moment && /^\d+$/.test(check.moment), `${check.id} returns a moment`);
 
     // What the server-sockets question is graded against: the most TCP sockets the server held at a client's
@@ -331,9 +332,9 @@ describe('sockets lab', () => {
       ...trace,
       events: trace.events.map((e) => (e.kind === 'measure' && e.name === 'unix bytes verified' ? { ...e, value: e.value - 1 } : e)),
     };
-    assert.equal(checks['transports-compared'].check(lostBytes).passed, false);
+    assert.equal(checks['transports-compared'].check(memoryTrace(lostBytes)).passed, false);
     const noCounters = { ...trace, events: trace.events.map((e) => (e.kind === 'kernel.snapshot' ? { ...e, cpu: undefined } : e)) };
-    assert.match(checks['transports-compared'].check(noCounters).detail, /no kernel snapshots/);
+    assert.match(checks['transports-compared'].check(memoryTrace(noCounters)).detail, /no kernel snapshots/);
 
     // What the questions are graded against, worked out here from the same trace: per transport, the
     // batches' time from the client's note at their start to its snapshot after them, per write() the
@@ -503,7 +504,7 @@ describe('sockets lab', () => {
     assertAllGone(finished);
     const trace = traceOf(finished);
     const moved = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.role === 'server')) };
-    assert.equal(checks['nagle-stall'].check(moved).passed, false, "without the server's side of each request, nothing shows where the wait was");
+    assert.equal(checks['nagle-stall'].check(memoryTrace(moved)).passed, false, "without the server's side of each request, nothing shows where the wait was");
 
     const oneWriteOnly = await runToEnd(harness.engine, {
       labId: LAB,

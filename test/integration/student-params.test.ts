@@ -125,7 +125,7 @@ describe('parameters randomised per student', () => {
   it("the student's report still verifies, its grades re-graded from what it carries", async () => {
     await ada.engine.call('identity.set', { name: 'Ada' });
     const exported = await ada.engine.call('report.export', { labId: 'shared-memory', format: 'json' });
-    const verdict = verifyReportBytes('report.json', Buffer.from(exported.content), ada.engine.loadedLabs);
+    const verdict = await verifyReportBytes('report.json', Buffer.from(exported.content), ada.engine.loadedLabs);
     assert.ok(verdict.ok, JSON.stringify(verdict.layers, null, 2));
     assert.match(verdict.layers.map((l) => l.text).join('\n'), /grades re-graded: \d+\/\d+ agree/);
     // The answer worked out from the run's parameters is graded in the report as in the app: against the

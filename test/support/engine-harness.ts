@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { CommandRequest } from '../../main/contract/commands.js';
 import type { RunSummary } from '../../main/contract/lab-model.js';
 import type { StoredEvent } from '../../main/contract/trace-events.js';
-import type { RunTrace } from '../../main/engine/check-kit.js';
+import type { TraceData } from '../../main/engine/check-kit.js';
 import { openEngine, type Engine } from '../../main/engine/engine.js';
 import { findProjectRoot } from '../../main/project-root.js';
 
@@ -68,8 +68,8 @@ export function checksOf(run: Pick<RunSummary, 'checks'>): Record<string, boolea
   return Object.fromEntries(run.checks.map((c) => [c.id, c.passed]));
 }
 
-/** A finished run as its checks see it, to run a check again on an altered trace. */
-export function traceOf({ run, stored }: Pick<FinishedRun, 'run' | 'stored'>): RunTrace {
+/** A finished run as plain data, to run a check again on an altered trace: `check(memoryTrace({ ...traceOf(run), events }))`. */
+export function traceOf({ run, stored }: Pick<FinishedRun, 'run' | 'stored'>): TraceData {
   return { params: run.params, processes: run.processes, events: stored };
 }
 
