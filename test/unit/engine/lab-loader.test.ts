@@ -375,6 +375,22 @@ hints:
       ['randomise:\n  mode: [a, c]', '', 6, /randomise: "mode" must be one of a, b \(got "c"\)/],
       ['randomise:\n  slots: [4]', '', 6, /"randomise.slots": a randomised parameter needs at least two values/],
       ['randomise:\n  slots:\n    - 2\n    - 3\n    - 2', '', 9, /randomise: "slots" lists 2 twice/],
+      // A key written twice: refused in one pass (yaml's own check compares every pair: 50,000 keys took 21 s).
+      ['hints: [a]\nhints: [b]', '', 6, /YAML error: the key "hints" is written twice in one mapping; keep one/],
+      // "Billion laughs": nine aliases of nine aliases of ... expand past yaml's alias limit.
+      [
+        `l0: &l0 [x, x, x, x, x, x, x, x, x]\n${[1, 2, 3]
+          .map(
+            (i) =>
+              `l${i}: &l${i} [${Array(9)
+                .fill(`*l${i - 1}`)
+                .join(', ')}]`,
+          )
+          .join('\n')}\nhints: *l3`,
+        '',
+        2,
+        /YAML error: Excessive alias count .*Fix: write the values out/,
+      ],
       [
         'params:\n  slots: 7\nrandomise:\n  slots: [2, 3]',
         '',
