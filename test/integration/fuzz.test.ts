@@ -232,9 +232,9 @@ function frameArbitrary(names: Names): fc.Arbitrary<Frame> {
   const big = fc
     .integer({ min: MAX_MESSAGE_BYTES + 1, max: 4 * MAX_MESSAGE_BYTES - 100 })
     .map((size) => textFrame(`{"id":9,"command":"answers.save","request":{"text":"${'y'.repeat(size)}"}}`));
-  const tooBig = fc.integer({ min: 4 * MAX_MESSAGE_BYTES + 1, max: 4 * MAX_MESSAGE_BYTES + 4096 }).map(
-    (size): Frame => shown({ data: 'z'.repeat(size), binary: false, closes: 1009, answered: false }),
-  );
+  const tooBig = fc
+    .integer({ min: 4 * MAX_MESSAGE_BYTES + 1, max: 4 * MAX_MESSAGE_BYTES + 4096 })
+    .map((size): Frame => shown({ data: 'z'.repeat(size), binary: false, closes: 1009, answered: false }));
   const invalidUtf8 = fc
     .tuple(fc.string({ maxLength: 20 }), fc.constantFrom([0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80]))
     .map(([prefix, bytes]): Frame =>
@@ -544,13 +544,12 @@ describe('fuzz: step parameters', { timeout: 600_000 }, () => {
     const all = scenarios().filter((s) => s.specs.length > 0);
     const cases = fc.nat({ max: all.length - 1 }).chain((index) => {
       const valid = (spec: ParamSpec): fc.Arbitrary<unknown> =>
-        spec.type === 'integer'
-          ? fc.integer({ min: spec.min, max: spec.max })
-          : spec.type === 'boolean'
-            ? fc.boolean()
-            : fc.constantFrom(...spec.options);
+        spec.type === 'integer' ? fc.integer({ min: spec.min, max: spec.max }) : spec.type === 'boolean' ? fc.boolean() : fc.constantFrom(...spec.options);
       const specs = all[index]!.specs;
-      return fc.tuple(fc.constant(index), fc.subarray(specs, { minLength: 1 }).chain((chosen) => fc.tuple(...chosen.map((s) => fc.tuple(fc.constant(s.name), valid(s))))));
+      return fc.tuple(
+        fc.constant(index),
+        fc.subarray(specs, { minLength: 1 }).chain((chosen) => fc.tuple(...chosen.map((s) => fc.tuple(fc.constant(s.name), valid(s))))),
+      );
     });
     await fc.assert(
       fc.asyncProperty(cases, async ([index, entries]) => {
@@ -597,7 +596,12 @@ type Mutation =
 /** "Billion laughs": each level lists the previous nine times; expanded, nine levels are 387 million strings. */
 function aliasBomb(levels: number): string {
   const lines = ['l0: &l0 "lol"'];
-  for (let i = 1; i <= levels; i++) lines.push(`l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);
+  for (let i = 1; i <= levels; i++)
+    lines.push(
+      `l${i}: &l${i} [${Array(9)
+        .fill(`*l${i - 1}`)
+        .join(', ')}]`,
+    );
   return `${lines.join('\n')}\ntitle: *l${levels}\nsummary: boom`;
 }
 
@@ -638,7 +642,13 @@ function mutationArbitrary(): fc.Arbitrary<Mutation> {
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('rename-key' as const), file, path, name: fc.oneof(anyString, trickyString) }) },
     {
       weight: 3,
-      arbitrary: fc.record({ kind: fc.constant('text' as const), file, at: fc.nat(), cut: fc.nat({ max: 40 }), insert: fc.oneof(anyString, fc.constantFrom('---', '\n---\n', ':', '&a', '*a', '{', '[', '"', "'", '\t', '\r\n', '\ufeff', '#')) }),
+      arbitrary: fc.record({
+        kind: fc.constant('text' as const),
+        file,
+        at: fc.nat(),
+        cut: fc.nat({ max: 40 }),
+        insert: fc.oneof(anyString, fc.constantFrom('---', '\n---\n', ':', '&a', '*a', '{', '[', '"', "'", '\t', '\r\n', '\ufeff', '#')),
+      }),
     },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('replace-frontmatter' as const), file, yaml: fc.oneof(YAML_BOMBS, anyString) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('raw-file' as const), file, bytes: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) }) },
@@ -648,14 +658,38 @@ function mutationArbitrary(): fc.Arbitrary<Mutation> {
         kind: fc.constant('folder-name' as const),
         name: fc
           .oneof(
-            fc.constantFrom('09-Bad Name', 'ordinary-pipes', '01-', '1-x', '01-Ordinary-Pipes', '01_ordinary_pipes', '01-ordinary pipes', '.01-hidden', '01-é', `01-${'a'.repeat(64)}`, '02-ordinary-pipes'),
+            fc.constantFrom(
+              '09-Bad Name',
+              'ordinary-pipes',
+              '01-',
+              '1-x',
+              '01-Ordinary-Pipes',
+              '01_ordinary_pipes',
+              '01-ordinary pipes',
+              '.01-hidden',
+              '01-é',
+              `01-${'a'.repeat(64)}`,
+              '02-ordinary-pipes',
+            ),
             anyString,
           )
           .filter((name) => name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0') && Buffer.byteLength(name) <= 255),
       }),
     },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('symlink' as const), target: fc.constantFrom('/etc/passwd', '/nonexistent/x.ts', '..', '../../..', 'self', 'steps') }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), what: fc.constantFrom('lab.md' as const, 'steps' as const, 'programs' as const, 'checks' as const) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('symlink' as const),
+        target: fc.constantFrom('/etc/passwd', '/nonexistent/x.ts', '..', '../../..', 'self', 'steps'),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('remove' as const),
+        what: fc.constantFrom('lab.md' as const, 'steps' as const, 'programs' as const, 'checks' as const),
+      }),
+    },
   );
 }
 
@@ -838,32 +872,41 @@ describe('fuzz: lab files', { timeout: 600_000 }, () => {
     assert.deepEqual(clean, { id: 1, labs: ['ordinary-pipes'], problems: [] });
 
     await fc.assert(
-      fc.asyncProperty(fc.array(mutationArbitrary().map((m) => Object.assign(m, { [fc.toStringMethod]: () => abbreviated(m) })), { minLength: 1, maxLength: 3 }), async (mutations) => {
-        rmSync(labsDir, { recursive: true, force: true });
-        cpSync(join(root, 'labs', BASE_LAB), join(labsDir, BASE_LAB), { recursive: true });
-        let folder = BASE_LAB;
-        for (const mutation of mutations) {
-          // A mutation after a rename edits nothing (the folder moved): it is simply left out.
-          if (folder !== BASE_LAB) break;
-          folder = mutate(labsDir, mutation);
-        }
-        const answer = await loader.load({ labsDir, compiledRoot });
-        assert.ok(!('thrown' in answer), `loadLabs threw instead of listing a problem: ${'thrown' in answer ? answer.thrown : ''}`);
-        if (answer.labs.length === 1) {
-          assert.deepEqual(answer.problems, [], 'a lab that loads has no problem');
-          return;
-        }
-        assert.equal(answer.problems.length, 1, `one lab folder, one problem: ${JSON.stringify(answer)}`);
-        const problem = answer.problems[0]!;
-        // The loader's own refusals name the file relative to the project; an error it did not expect
-        // (a TypeError, a stack overflow in a parser) is listed under the folder's absolute path.
-        assert.ok(!isAbsolute(problem.file), `an unexpected error, not a refusal: ${problem.file}:${problem.line}: ${problem.message}`);
-        assert.ok(problem.file === `labs/${folder}` || problem.file.startsWith(`labs/${folder}/`), `the problem names a file of the lab: ${problem.file}`);
-        assert.ok(Number.isInteger(problem.line) && problem.line >= 1, `a line number: ${problem.line}`);
-        assert.ok(problem.message.trim().length > 0, 'a message');
-        assert.ok(problem.message.length <= MAX_ERROR_CHARS, `a message of ${problem.message.length} characters (begins ${JSON.stringify(problem.message.slice(0, 120))})`);
-        assert.doesNotMatch(problem.message, STACK_FRAME, `a stack frame in the message: ${problem.message}`);
-      }),
+      fc.asyncProperty(
+        fc.array(
+          mutationArbitrary().map((m) => Object.assign(m, { [fc.toStringMethod]: () => abbreviated(m) })),
+          { minLength: 1, maxLength: 3 },
+        ),
+        async (mutations) => {
+          rmSync(labsDir, { recursive: true, force: true });
+          cpSync(join(root, 'labs', BASE_LAB), join(labsDir, BASE_LAB), { recursive: true });
+          let folder = BASE_LAB;
+          for (const mutation of mutations) {
+            // A mutation after a rename edits nothing (the folder moved): it is simply left out.
+            if (folder !== BASE_LAB) break;
+            folder = mutate(labsDir, mutation);
+          }
+          const answer = await loader.load({ labsDir, compiledRoot });
+          assert.ok(!('thrown' in answer), `loadLabs threw instead of listing a problem: ${'thrown' in answer ? answer.thrown : ''}`);
+          if (answer.labs.length === 1) {
+            assert.deepEqual(answer.problems, [], 'a lab that loads has no problem');
+            return;
+          }
+          assert.equal(answer.problems.length, 1, `one lab folder, one problem: ${JSON.stringify(answer)}`);
+          const problem = answer.problems[0]!;
+          // The loader's own refusals name the file relative to the project; an error it did not expect
+          // (a TypeError, a stack overflow in a parser) is listed under the folder's absolute path.
+          assert.ok(!isAbsolute(problem.file), `an unexpected error, not a refusal: ${problem.file}:${problem.line}: ${problem.message}`);
+          assert.ok(problem.file === `labs/${folder}` || problem.file.startsWith(`labs/${folder}/`), `the problem names a file of the lab: ${problem.file}`);
+          assert.ok(Number.isInteger(problem.line) && problem.line >= 1, `a line number: ${problem.line}`);
+          assert.ok(problem.message.trim().length > 0, 'a message');
+          assert.ok(
+            problem.message.length <= MAX_ERROR_CHARS,
+            `a message of ${problem.message.length} characters (begins ${JSON.stringify(problem.message.slice(0, 120))})`,
+          );
+          assert.doesNotMatch(problem.message, STACK_FRAME, `a stack frame in the message: ${problem.message}`);
+        },
+      ),
       options(150),
     );
   });

@@ -16,13 +16,12 @@ export interface LoadRequest {
   compiledRoot: string;
 }
 
-export type LoadAnswer =
-  | { id: number; labs: string[]; problems: { file: string; line: number; message: string }[] }
-  | { id: number; thrown: string };
+export type LoadAnswer = { id: number; labs: string[]; problems: { file: string; line: number; message: string }[] } | { id: number; thrown: string };
 
 parentPort?.on('message', (request: LoadRequest) => {
   loadLabs(request.labsDir, request.compiledRoot).then(
     ({ labs, problems }) => parentPort!.postMessage({ id: request.id, labs: labs.map((lab) => lab.id), problems } satisfies LoadAnswer),
-    (error: unknown) => parentPort!.postMessage({ id: request.id, thrown: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies LoadAnswer),
+    (error: unknown) =>
+      parentPort!.postMessage({ id: request.id, thrown: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies LoadAnswer),
   );
 });
