@@ -360,11 +360,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
         const problem = paramProblem(spec, value);
         if (problem) throw new LabFileError(file, where([index]), `randomise: ${problem}`);
         if (values.findIndex((other) => other === value) !== index)
-          throw new LabFileError(
-            file,
-            where([index]),
-            `randomise: "${name}" lists ${JSON.stringify(value)} twice (each value must be as likely as the others)`,
-          );
+          throw new LabFileError(file, where([index]), `randomise: "${name}" lists ${shownValue(value)} twice (each value must be as likely as the others)`);
       });
       if (Object.hasOwn(step.params, name) && !values.includes(step.params[name] as ParamValue))
         throw new LabFileError(
@@ -543,20 +539,29 @@ function toTolerance(written: number | string): Tolerance {
   return typeof written === 'number' ? { absolute: written } : { relative: Number(written.slice(0, -1)) / 100 };
 }
 
+/** The longest a refused value is quoted in a message: a lab file's 1 MB string must not make a 1 MB problem line. */
+const SHOWN_VALUE_MAX_CHARS = 80;
+
+/** A value as a message quotes it (JSON), cut to SHOWN_VALUE_MAX_CHARS with its full length said. */
+function shownValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= SHOWN_VALUE_MAX_CHARS ? text : `${text.slice(0, SHOWN_VALUE_MAX_CHARS)}... (${text.length} characters)`;
+}
+
 /** Why a value is not allowed for a parameter, or undefined when it is. */
 export function paramProblem(spec: ParamSpec, value: unknown): string | undefined {
   switch (spec.type) {
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return `"${spec.name}" must be a whole number (got ${JSON.stringify(value)})`;
+      if (typeof value !== 'number' || !Number.isInteger(value)) return `"${spec.name}" must be a whole number (got ${shownValue(value)})`;
       if (value < spec.min || value > spec.max)
         return `"${spec.name}" must be between ${spec.min} and ${spec.max}${spec.unit ? ' ' + spec.unit : ''} (got ${value})`;
       return undefined;
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `"${spec.name}" must be true or false (got ${JSON.stringify(value)})`;
+      return typeof value === 'boolean' ? undefined : `"${spec.name}" must be true or false (got ${shownValue(value)})`;
     case 'choice':
       return typeof value === 'string' && spec.options.includes(value)
         ? undefined
-        : `"${spec.name}" must be one of ${spec.options.join(', ')} (got ${JSON.stringify(value)})`;
+        : `"${spec.name}" must be one of ${spec.options.join(', ')} (got ${shownValue(value)})`;
   }
 }
 

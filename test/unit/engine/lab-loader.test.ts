@@ -373,6 +373,8 @@ hints:
       ['randomise:\n  slots: [2, 100]', '', 6, /randomise: "slots" must be between 1 and 64 slots \(got 100\)/],
       ['randomise:\n  slots: [2, 2.5]', '', 6, /randomise: "slots" must be a whole number \(got 2.5\)/],
       ['randomise:\n  mode: [a, c]', '', 6, /randomise: "mode" must be one of a, b \(got "c"\)/],
+      // A long value is quoted cut, with its length: not a problem line of a megabyte.
+      [`randomise:\n  mode: [a, ${'c'.repeat(5000)}]`, '', 6, /randomise: "mode" must be one of a, b \(got "c{79}\.\.\. \(5002 characters\)\)$/],
       ['randomise:\n  slots: [4]', '', 6, /"randomise.slots": a randomised parameter needs at least two values/],
       ['randomise:\n  slots:\n    - 2\n    - 3\n    - 2', '', 9, /randomise: "slots" lists 2 twice/],
       // A key written twice: refused in one pass (yaml's own check compares every pair: 50,000 keys took 21 s).
