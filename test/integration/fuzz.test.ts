@@ -580,7 +580,7 @@ describe('fuzz: step parameters', { timeout: 600_000 }, () => {
 /** The lab every case mutates a copy of: the richest frontmatter (questions, variants, controls) of the shipped labs. */
 const BASE_LAB = '01-ordinary-pipes';
 /** A load that takes longer than this is taken as hung (a correct one takes well under a second). */
-const LOAD_DEADLINE_MS = 20_000;
+const LOAD_DEADLINE_MS = 10_000;
 
 type Mutation =
   | { kind: 'set'; file: number; path: number; value: unknown }
