@@ -37,8 +37,10 @@ const root = findProjectRoot();
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS) || 0;
 const FUZZ_SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
-function options(modest: number): fc.Parameters<unknown> {
-  return { numRuns: FUZZ_RUNS || modest, includeErrorInReport: true, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) };
+/** `modest` runs, or with FUZZ_RUNS that many times `share` (a property whose every case is a real run takes a share of them). */
+function options(modest: number, share = 1): fc.Parameters<unknown> {
+  const numRuns = FUZZ_RUNS ? Math.max(1, Math.ceil(FUZZ_RUNS * share)) : modest;
+  return { numRuns, includeErrorInReport: true, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) };
 }
 
 /**
@@ -565,8 +567,8 @@ describe('fuzz: step parameters', { timeout: 600_000 }, () => {
           await stopAnyRun(engine);
         }
       }),
-      // Each case is a real run (started and stopped at once): a few here, more with FUZZ_RUNS.
-      options(4),
+      // Each case is a real run (started and stopped at once): a few here, a fiftieth of FUZZ_RUNS with it.
+      options(4, 1 / 50),
     );
     assert.deepEqual(runDirsOwnedBy(process.pid), [], 'run directories left behind');
     assert.deepEqual(ownSegments(), [], 'shared-memory segments left behind');
