@@ -234,6 +234,18 @@ function parseWith<T>(schema: z.ZodType<T>, file: string, parsed: ReturnType<typ
   throw new LabFileError(file, parsed.lineOf(path), `${where}${issue.message}`);
 }
 
+/**
+ * Whether `path` is a file (through links): a folder (or a link to one) named like a program or a lab
+ * file would otherwise pass existsSync and fail reading with EISDIR, a message with no file or line.
+ */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false; // a loop of links (ELOOP), a name too long: not a file the lab can have
+  }
+}
+
 function stepIdOf(fileName: string): string {
   return fileName.replace(/\.md$/, '').replace(/^\d+-/, '');
 }
@@ -278,18 +290,18 @@ function refuseLinksOut(labDir: string): void {
 async function loadLab(dir: string, labId: string, compiledDir: string): Promise<LoadedLab> {
   refuseLinksOut(dir);
   const labFile = join(dir, 'lab.md');
-  if (!existsSync(labFile)) throw new LabFileError(labFile, 1, 'a lab folder needs a lab.md (frontmatter: title, summary, objectives, scenarios)');
+  if (!isFile(labFile)) throw new LabFileError(labFile, 1, 'a lab folder needs a lab.md (frontmatter: title, summary, objectives, scenarios)');
   const labDoc = readFrontmatter(labFile);
   const meta = parseWith(labSchema, labFile, labDoc);
 
   const scenarios: Scenario[] = Object.entries(meta.scenarios).map(([scenarioId, s]) => ({ id: scenarioId, ...s, params: s.params as ParamSpec[] }));
   for (const scenario of scenarios) {
     for (const [index, program] of scenario.programs.entries()) {
-      if (!existsSync(join(dir, program.program)))
+      if (!isFile(join(dir, program.program)))
         throw new LabFileError(
           labFile,
           labDoc.lineOf(['scenarios', scenario.id, 'programs', index, 'program']),
-          `program ${program.program} does not exist in ${dir}`,
+          `program ${program.program} is not a file in ${dir}`,
         );
       // lab-run.ts runs the compiled file: without it every process would fail to start, and the run blame the student.
       const compiled = join(compiledDir, program.program.replace(/\.ts$/, '.js'));
@@ -304,7 +316,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
 
   const checksFile = join(compiledDir, 'checks.js');
   let checks: LabChecks = {};
-  if (existsSync(join(dir, 'checks.ts'))) {
+  if (isFile(join(dir, 'checks.ts'))) {
     if (!existsSync(checksFile))
       throw new LabFileError(join(dir, 'checks.ts'), 1, `checks are not compiled (${checksFile} is missing). Fix: run npm run build`);
     checks = ((await import(pathToFileURL(checksFile).href)) as { default: LabChecks }).default;
@@ -313,7 +325,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
   const stepsDir = join(dir, 'steps');
   const stepFiles = existsSync(stepsDir)
     ? readdirSync(stepsDir)
-        .filter((f) => f.endsWith('.md'))
+        .filter((f) => f.endsWith('.md') && isFile(join(stepsDir, f)))
         .sort()
     : [];
   meta.quiz.forEach((q, index) => {
@@ -429,14 +441,14 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
   const programsDir = join(dir, 'programs');
   const programs = existsSync(programsDir)
     ? readdirSync(programsDir)
-        .filter((f) => f.endsWith('.ts'))
+        .filter((f) => f.endsWith('.ts') && isFile(join(programsDir, f)))
         .sort()
         .map((f) => ({ path: `programs/${f}`, source: readFileSync(join(programsDir, f), 'utf8') }))
     : [];
-  if (existsSync(join(dir, 'checks.ts'))) programs.push({ path: 'checks.ts', source: readFileSync(join(dir, 'checks.ts'), 'utf8') });
+  if (isFile(join(dir, 'checks.ts'))) programs.push({ path: 'checks.ts', source: readFileSync(join(dir, 'checks.ts'), 'utf8') });
   meta.library.forEach((path, index) => {
     const file = join(findProjectRoot(), path);
-    if (!existsSync(file)) throw new LabFileError(labFile, labDoc.lineOf(['library', index]), `library file ${path} does not exist`);
+    if (!isFile(file)) throw new LabFileError(labFile, labDoc.lineOf(['library', index]), `library file ${path} does not exist`);
     programs.push({ path, source: readFileSync(file, 'utf8') });
   });
 

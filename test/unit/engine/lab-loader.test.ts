@@ -127,6 +127,31 @@ describe('loadLabs refuses at load what could not run, or would show what is not
     }
   });
 
+  it('a program that is a folder, or a link to one inside the lab, with its file and line (it was an EISDIR with neither)', async () => {
+    const temp = tempLabs();
+    try {
+      const folder = temp.addLab('01-folder');
+      rmSync(join(folder, 'programs', 'nothing.ts'));
+      mkdirSync(join(folder, 'programs', 'nothing.ts'));
+      const linked = temp.addLab('02-linked');
+      rmSync(join(linked, 'programs', 'nothing.ts'));
+      symlinkSync('..', join(linked, 'programs', 'nothing.ts'));
+      const { labs, problems } = await loadLabs(temp.labsDir, temp.compiledRoot);
+      assert.deepEqual(labs, []);
+      assert.deepEqual(
+        problems.map((p) => [p.file, p.line]),
+        [
+          ['labs/01-folder/lab.md', 9],
+          ['labs/02-linked/lab.md', 9],
+        ],
+        JSON.stringify(problems),
+      );
+      for (const problem of problems) assert.match(problem.message, /program programs\/nothing\.ts is not a file in /);
+    } finally {
+      temp.remove();
+    }
+  });
+
   it('a program that is a symbolic link out of the lab folder, and keeps one that stays in it', async () => {
     const temp = tempLabs();
     try {
