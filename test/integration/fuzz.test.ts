@@ -137,8 +137,13 @@ function isReadySignal(text: string): boolean {
   }
 }
 
+/** The host's WebSocket takes frames up to this size (browser-host.ts, HARD_MAX_PAYLOAD_BYTES); ws closes with 1009 on a larger one. */
+const WS_MAX_PAYLOAD_BYTES = 4 * MAX_MESSAGE_BYTES;
+
 function textFrame(text: string): Frame {
-  return shown({ data: text, binary: false, answered: Buffer.byteLength(text) > MAX_MESSAGE_BYTES || !isReadySignal(text) });
+  const size = Buffer.byteLength(text);
+  if (size > WS_MAX_PAYLOAD_BYTES) return shown({ data: text, binary: false, closes: 1009, answered: false });
+  return shown({ data: text, binary: false, answered: size > MAX_MESSAGE_BYTES || !isReadySignal(text) });
 }
 
 /** How fast-check prints a frame in a failure report: its start and its size (a 4 MiB frame in full would bury the report). */
@@ -232,11 +237,9 @@ function frameArbitrary(names: Names): fc.Arbitrary<Frame> {
     .tuple(fc.integer({ min: 33, max: 300_000 }), fc.constantFrom('[', '{"a":', '{"id":1,"request":'))
     .map(([depth, open]) => textFrame(`{"id":7,"command":"labs.list","request":${open.repeat(depth)}`));
   const big = fc
-    .integer({ min: MAX_MESSAGE_BYTES + 1, max: 4 * MAX_MESSAGE_BYTES - 100 })
+    .integer({ min: MAX_MESSAGE_BYTES + 1, max: WS_MAX_PAYLOAD_BYTES - 100 })
     .map((size) => textFrame(`{"id":9,"command":"answers.save","request":{"text":"${'y'.repeat(size)}"}}`));
-  const tooBig = fc
-    .integer({ min: 4 * MAX_MESSAGE_BYTES + 1, max: 4 * MAX_MESSAGE_BYTES + 4096 })
-    .map((size): Frame => shown({ data: 'z'.repeat(size), binary: false, closes: 1009, answered: false }));
+  const tooBig = fc.integer({ min: WS_MAX_PAYLOAD_BYTES + 1, max: WS_MAX_PAYLOAD_BYTES + 4096 }).map((size) => textFrame('z'.repeat(size)));
   const invalidUtf8 = fc
     .tuple(fc.string({ maxLength: 20 }), fc.constantFrom([0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80]))
     .map(([prefix, bytes]): Frame =>
