@@ -18,6 +18,7 @@ import {
   type Scenario,
   type Tolerance,
 } from '../contract/lab-model.js';
+import { NAME_MAX_CHARS, PARAM_TEXT_MAX_CHARS } from '../contract/commands.js';
 import { questionTexts, templateProblem, templatesIn } from '../contract/param-template.js';
 import type { LabChecks } from './check-kit.js';
 import { findProjectRoot } from '../project-root.js';
@@ -36,8 +37,15 @@ export interface LabCatalogue {
   problems: LabProblem[];
 }
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes');
-const paramName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'a parameter name is letters and digits, like chunkBytes');
+// At most the lengths a request can name (main/contract/commands.ts): a longer one could never be run or answered.
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes')
+  .max(NAME_MAX_CHARS, `an id has at most ${NAME_MAX_CHARS} characters`);
+const paramName = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'a parameter name is letters and digits, like chunkBytes')
+  .max(NAME_MAX_CHARS, `a parameter name has at most ${NAME_MAX_CHARS} characters`);
 const paramSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -59,7 +67,7 @@ const paramSchema = z.discriminatedUnion('type', [
       label: z.string(),
       type: z.literal('choice'),
       default: z.string(),
-      options: z.array(z.string()).min(1),
+      options: z.array(z.string().max(PARAM_TEXT_MAX_CHARS, `an option has at most ${PARAM_TEXT_MAX_CHARS} characters`)).min(1),
       help: z.string().optional(),
     })
     .strict()

@@ -398,6 +398,8 @@ hints:
       ['randomise:\n  slots: [2, 100]', '', 6, /randomise: "slots" must be between 1 and 64 slots \(got 100\)/],
       ['randomise:\n  slots: [2, 2.5]', '', 6, /randomise: "slots" must be a whole number \(got 2.5\)/],
       ['randomise:\n  mode: [a, c]', '', 6, /randomise: "mode" must be one of a, b \(got "c"\)/],
+      // An id longer than a request can name (main/contract/commands.ts) could never run: refused, not echoed whole.
+      [`questions:\n  - { id: ${'q'.repeat(65)}, type: text, prompt: P, explanation: E }`, '', 6, /^"questions\.0\.id": an id has at most 64 characters$/],
       // A long value is quoted cut, with its length: not a problem line of a megabyte.
       [`randomise:\n  mode: [a, ${'c'.repeat(5000)}]`, '', 6, /randomise: "mode" must be one of a, b \(got "c{79}\.\.\. \(5002 characters\)\)$/],
       ['randomise:\n  slots: [4]', '', 6, /"randomise.slots": a randomised parameter needs at least two values/],
