@@ -13,6 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -334,6 +335,32 @@ class FuzzTab {
   }
 }
 
+/** Sends a raw upgrade request (headers byte for byte: no client fixes Host or drops a header) and resolves with the status the host answers. */
+function upgradeStatus(port: number, request: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, '127.0.0.1', () => socket.write(request));
+    let head = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer to an upgrade within ${ANSWER_DEADLINE_MS / 1000} s`));
+    }, ANSWER_DEADLINE_MS);
+    socket.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const match = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      if (!match && !head.includes('\r\n')) return;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(match ? Number(match[1]) : 0);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const match = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      resolve(match ? Number(match[1]) : 0);
+    });
+  });
+}
+
 /** Stops a run a fuzzed runs.start began (a valid request is valid), so that the next case starts from an idle engine. */
 async function stopAnyRun(engine: Engine): Promise<void> {
   const run = engine.currentRun;
@@ -411,6 +438,82 @@ describe('fuzz: the browser host under arbitrary frames', { timeout: 600_000 }, 
     assert.ok(cases > 0, 'the property ran');
     assert.deepEqual(runDirsOwnedBy(process.pid), [], 'run directories left behind');
     assert.deepEqual(ownSegments(), [], 'shared-memory segments left behind');
+  });
+
+  test('an upgrade is admitted only with our Host, our Origin and the token as its subprotocol; every other mix is refused', async () => {
+    const port = host.port;
+    const headerText = fc.stringMatching(/^[\x21-\x7e]{0,40}$/);
+    const ourHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+    const ourOrigins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+    const cases = fc.record({
+      host: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...ourHosts) },
+        fc.constantFrom(
+          `127.0.0.1:${port + 1}`,
+          '127.0.0.1',
+          `evil.example:${port}`,
+          `127.0.0.1.nip.io:${port}`,
+          `LOCALHOST:${port}`,
+          `[::1]:${port}`,
+          `0.0.0.0:${port}`,
+          '',
+        ),
+        headerText,
+        fc.constant(undefined),
+      ),
+      origin: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...ourOrigins) },
+        fc.constantFrom(
+          `https://127.0.0.1:${port}`,
+          `http://127.0.0.1:${port + 1}`,
+          'null',
+          'http://evil.example',
+          `http://127.0.0.1:${port}/`,
+          `http://127.0.0.1`,
+          '',
+        ),
+        headerText,
+        fc.constant(undefined),
+      ),
+      token: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(host.token) },
+        fc.constantFrom(`${host.token}x`, host.token.slice(1), host.token.toUpperCase(), ''),
+        headerText,
+        fc.constant(undefined),
+      ),
+      // Where the token travels: only the subprotocol counts (a cookie reaches every port of 127.0.0.1).
+      place: fc.oneof(
+        { weight: 4, arbitrary: fc.constant('protocol' as const) },
+        fc.constantFrom('cookie' as const, 'query' as const, 'authorization' as const),
+      ),
+    });
+    let admitted = 0;
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ host: hostHeader, origin, token, place }) => {
+        const expected = ourHosts.includes(hostHeader ?? '') && ourOrigins.includes(origin ?? '') && token === host.token && place === 'protocol';
+        const lines = [
+          `GET /ws${place === 'query' && token !== undefined ? `?token=${encodeURIComponent(token)}` : ''} HTTP/1.1`,
+          ...(hostHeader === undefined ? [] : [`Host: ${hostHeader}`]),
+          'Upgrade: websocket',
+          'Connection: Upgrade',
+          'Sec-WebSocket-Version: 13',
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+          ...(origin === undefined ? [] : [`Origin: ${origin}`]),
+          `Sec-WebSocket-Protocol: ipc-lab${place === 'protocol' && token !== undefined ? `, ipc-lab-token.${token}` : ''}`,
+          ...(place === 'cookie' && token !== undefined ? [`Cookie: ipc-lab-token-${port}=${token}; ipc-lab-token=${token}`] : []),
+          ...(place === 'authorization' && token !== undefined ? [`Authorization: Bearer ${token}`] : []),
+        ];
+        const status = await upgradeStatus(port, `${lines.join('\r\n')}\r\n\r\n`);
+        if (expected) {
+          assert.equal(status, 101, `admitted: ${JSON.stringify({ hostHeader, origin, place })}`);
+          admitted++;
+        } else {
+          assert.ok(status >= 400 && status < 500, `refused with a 4xx, got ${status}: ${JSON.stringify({ hostHeader, origin, token, place })}`);
+        }
+      }),
+      options(300),
+    );
+    assert.ok(admitted > 0, 'some upgrades had everything right');
   });
 });
 
