@@ -267,6 +267,14 @@ describe('the host SIGKILLed during a run', { timeout: 3_600_000 }, () => {
       await delay(POLL_MS * 4);
       alive = labProcesses(groups, labTmp);
     }
+    // Orphans fail the test, and are ended first so that it leaves nothing running either way.
+    for (const { pid } of alive) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
     assert.deepEqual(alive, [], `${where}: lab processes alive ${ORPHAN_DEADLINE_MS} ms after the host was killed`);
 
     const sweep = startCli(['sessions']);
