@@ -321,8 +321,9 @@ describe('the host SIGKILLed during a run', { timeout: 3_600_000 }, () => {
     let eventsKept = 0;
     for (const [index, { lab, steps }] of plan.entries()) {
       const step = steps[Math.floor(random() * steps.length)]!;
-      // Kill points spread over orders of magnitude: 0 (as the run starts) up to a few hundred events.
-      let n = Math.floor(random() * 2 ** (random() * 9));
+      // Kill points spread over orders of magnitude: 0 (as the run starts) up to a few hundred events,
+      // with CRASH_RUNS up to 16,384 (mid-ingestion of the heavy steps; lighter runs draw again below their count).
+      let n = Math.floor(random() * 2 ** (random() * (CRASH_RUNS > 0 ? 14 : 9)));
       for (let attempt = 1; ; attempt++) {
         const where = `seed ${CRASH_SEED}, case ${index + 1} (${lab} --step ${step}, killed after event ${n}, attempt ${attempt})`;
         const outcome = await killAt({ lab, step, after: n }, where);
