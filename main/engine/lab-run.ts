@@ -27,7 +27,7 @@ import { TRACE_SCHEMA_VERSION, parseLabTraceLine, type StoredEvent, type TraceEv
 import { LAB_ENV } from '../runtime/lab-env.js';
 import { runChecks, type NamedCheck } from './run-checks.js';
 import type { EventRow, EventStore } from './event-store.js';
-import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR, writeOwner } from './leftovers.js';
+import { MQUEUE_DIR, objectPrefix, objectsOfRun, runDirPrefix, SHM_DIR, writeOwner } from './leftovers.js';
 import { placeTraceSocket } from './trace-socket-path.js';
 import { native } from '../native/index.js';
 import { NetTables, processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
@@ -115,7 +115,7 @@ export class LabRun {
   constructor(private readonly options: LabRunOptions) {
     this.runId = options.runId;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+    this.runDir = mkdtempSync(join(tmpdir(), runDirPrefix()));
     writeOwner(this.runDir);
     this.server = createServer((socket) => this.acceptChannel(socket));
   }
