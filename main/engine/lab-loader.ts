@@ -160,13 +160,19 @@ const stepSchema = z
   })
   .strict();
 
+/**
+ * A problem line stays readable whatever a lab file quotes into it (a unit or a title thousands of
+ * characters long): past this, its middle is cut, keeping how it starts and the fix it ends with.
+ */
+const PROBLEM_MAX_CHARS = 1000;
+
 class LabFileError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
     message: string,
   ) {
-    super(message);
+    super(message.length <= PROBLEM_MAX_CHARS ? message : `${message.slice(0, 600)} [... ${message.length - 900} characters cut ...] ${message.slice(-300)}`);
   }
 }
 

@@ -400,6 +400,13 @@ hints:
       ['randomise:\n  mode: [a, c]', '', 6, /randomise: "mode" must be one of a, b \(got "c"\)/],
       // An id longer than a request can name (main/contract/commands.ts) could never run: refused, not echoed whole.
       [`questions:\n  - { id: ${'q'.repeat(65)}, type: text, prompt: P, explanation: E }`, '', 6, /^"questions\.0\.id": an id has at most 64 characters$/],
+      // Whatever else a lab file quotes into a problem, its line is cut in the middle past 1,000 characters.
+      [
+        `questions:\n  - { id: n, type: number, prompt: P, unit: ${'u'.repeat(3000)}, measurement: writes, explanation: E }`,
+        '',
+        6,
+        /^question "n": the answer is in u+ \[\.\.\. 2178 characters cut \.\.\.\] u+, but check "counted" measures writes in writes$/,
+      ],
       // A long value is quoted cut, with its length: not a problem line of a megabyte.
       [`randomise:\n  mode: [a, ${'c'.repeat(5000)}]`, '', 6, /randomise: "mode" must be one of a, b \(got "c{79}\.\.\. \(5002 characters\)\)$/],
       ['randomise:\n  slots: [4]', '', 6, /"randomise.slots": a randomised parameter needs at least two values/],
