@@ -37,6 +37,8 @@ const root = findProjectRoot();
 /** FUZZ_RUNS: runs of every property (`npm run fuzz`); unset, each property's modest count. */
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS) || 0;
 const FUZZ_SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+/** Each suite's limit: ten minutes for the modest counts, an hour for FUZZ_RUNS. */
+const SUITE_TIMEOUT_MS = FUZZ_RUNS ? 3_600_000 : 600_000;
 
 /** `modest` runs, or with FUZZ_RUNS that many times `share` (a property whose every case is a real run takes a share of them). */
 function options(modest: number, share = 1): fc.Parameters<unknown> {
@@ -378,7 +380,7 @@ function ownSegments(): string[] {
   }
 }
 
-describe('fuzz: the browser host under arbitrary frames', { timeout: 600_000 }, () => {
+describe('fuzz: the browser host under arbitrary frames', { timeout: SUITE_TIMEOUT_MS }, () => {
   let home: string;
   let engine: Engine;
   let host: BrowserHost;
@@ -560,7 +562,7 @@ function asWire(entries: [string, unknown][]): Record<string, unknown> {
   return JSON.parse(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v ?? null)}`).join(',')}}`) as Record<string, unknown>;
 }
 
-describe('fuzz: step parameters', { timeout: 600_000 }, () => {
+describe('fuzz: step parameters', { timeout: SUITE_TIMEOUT_MS }, () => {
   let home: string;
   let engine: Engine;
   let labs: Lab[];
@@ -924,7 +926,11 @@ class LoaderThread {
   #next = 1;
 
   load(request: Omit<LoadRequest, 'id'>): Promise<LoadAnswer> {
-    this.#worker ??= new Worker(join(root, 'dist', 'test', 'support', 'lab-load-worker.js'), { resourceLimits: { maxOldGenerationSizeMb: 512 } });
+    if (!this.#worker) {
+      this.#worker = new Worker(join(root, 'dist', 'test', 'support', 'lab-load-worker.js'), { resourceLimits: { maxOldGenerationSizeMb: 512 } });
+      // A worker given up on (a hang) must not keep the test's process alive after the test has failed.
+      this.#worker.unref();
+    }
     const worker = this.#worker;
     const id = this.#next++;
     return new Promise((resolve, reject) => {
@@ -958,7 +964,7 @@ class LoaderThread {
   }
 }
 
-describe('fuzz: lab files', { timeout: 600_000 }, () => {
+describe('fuzz: lab files', { timeout: SUITE_TIMEOUT_MS }, () => {
   const loader = new LoaderThread();
   let top: string;
 
@@ -1017,7 +1023,12 @@ describe('fuzz: lab files', { timeout: 600_000 }, () => {
           assert.doesNotMatch(problem.message, STACK_FRAME, `a stack frame in the message: ${problem.message}`);
         },
       ),
-      options(150),
+      {
+        ...options(150),
+        // A hang costs a 10 s deadline per case, shrinking included: stop there and report the case found so far.
+        interruptAfterTimeLimit: FUZZ_RUNS ? 3_000_000 : 300_000,
+        markInterruptAsFailure: true,
+      },
     );
   });
 });
