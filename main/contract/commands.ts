@@ -25,8 +25,12 @@ const runId = z.number().int().positive();
 /** What `report.export` can write in every host (PDF is the host's: Electron prints, the browser prints, the CLI asks Chromium). */
 export const REPORT_FILE_FORMATS = ['html', 'json'] as const;
 export const TRACE_FILE_FORMATS = ['perfetto', 'csv'] as const;
-const paramValue = z.union([z.number().finite(), z.boolean(), z.string().max(200)]);
-const paramRecord = z.record(z.string().max(64), paramValue);
+/** The longest name a request may give (a scenario, a question, a parameter); the lab loader refuses longer ones in lab files. */
+export const NAME_MAX_CHARS = 64;
+/** The longest text value a parameter may have (a choice's option); the lab loader refuses longer options. */
+export const PARAM_TEXT_MAX_CHARS = 200;
+const paramValue = z.union([z.number().finite(), z.boolean(), z.string().max(PARAM_TEXT_MAX_CHARS)]);
+const paramRecord = z.record(z.string().max(NAME_MAX_CHARS), paramValue);
 /**
  * A run's parameter values, name to value. z.record drops an own "__proto__" key (the wire's JSON.parse
  * makes one), and the run would start with the defaults while "constructor" gets "Unknown parameter":
@@ -68,7 +72,7 @@ export const commandSchemas = {
   'runs.start': z
     .object({
       labId,
-      scenarioId: z.string().max(64),
+      scenarioId: z.string().max(NAME_MAX_CHARS),
       stepId: stepId.optional(),
       params: paramValues.default({}),
     })
@@ -102,7 +106,7 @@ export const commandSchemas = {
     .object({
       labId,
       stepId,
-      questionId: z.string().max(64),
+      questionId: z.string().max(NAME_MAX_CHARS),
       value: z.union([z.number(), z.string().max(20_000), z.array(z.string().max(64)).max(64), z.null()]),
     })
     .strict(),

@@ -85,7 +85,7 @@ export class Engine implements EngineHandle {
     try {
       if (this.closed) throw new UserError('internal', 'The engine is shutting down.', 'Restart IPC Lab.');
       if (!Object.hasOwn(commandSchemas, command))
-        throw new UserError('unknown-command', `Unknown command "${command}".`, `Use one of: ${Object.keys(commandSchemas).join(', ')}.`);
+        throw new UserError('unknown-command', `Unknown command ${quoted(command)}.`, `Use one of: ${Object.keys(commandSchemas).join(', ')}.`);
       const name = command as CommandName;
       const parsed = commandSchemas[name].safeParse(request ?? {});
       if (!parsed.success) {
@@ -489,6 +489,14 @@ function openStore(dataDir: string): EventStore {
 }
 
 type LabSpecs = LoadedLab['scenarios'][number]['params'];
+
+/** The longest part of a request an error quotes back: a 1 MiB command name must not come back as a 1 MiB message. */
+const QUOTED_MAX_CHARS = 64;
+
+/** `text` in quotes for an error message, cut to QUOTED_MAX_CHARS with the full length said. */
+function quoted(text: string): string {
+  return text.length <= QUOTED_MAX_CHARS ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, QUOTED_MAX_CHARS))}... (${text.length} characters)`;
+}
 
 const IDENTITY_SETTING = 'student';
 

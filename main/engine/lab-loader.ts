@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import {
   QUIZ_STEP,
@@ -18,6 +18,7 @@ import {
   type Scenario,
   type Tolerance,
 } from '../contract/lab-model.js';
+import { NAME_MAX_CHARS, PARAM_TEXT_MAX_CHARS } from '../contract/commands.js';
 import { questionTexts, templateProblem, templatesIn } from '../contract/param-template.js';
 import type { LabChecks } from './check-kit.js';
 import { findProjectRoot } from '../project-root.js';
@@ -36,8 +37,15 @@ export interface LabCatalogue {
   problems: LabProblem[];
 }
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes');
-const paramName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'a parameter name is letters and digits, like chunkBytes');
+// At most the lengths a request can name (main/contract/commands.ts): a longer one could never be run or answered.
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes')
+  .max(NAME_MAX_CHARS, `an id has at most ${NAME_MAX_CHARS} characters`);
+const paramName = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'a parameter name is letters and digits, like chunkBytes')
+  .max(NAME_MAX_CHARS, `a parameter name has at most ${NAME_MAX_CHARS} characters`);
 const paramSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -59,7 +67,7 @@ const paramSchema = z.discriminatedUnion('type', [
       label: z.string(),
       type: z.literal('choice'),
       default: z.string(),
-      options: z.array(z.string()).min(1),
+      options: z.array(z.string().max(PARAM_TEXT_MAX_CHARS, `an option has at most ${PARAM_TEXT_MAX_CHARS} characters`)).min(1),
       help: z.string().optional(),
     })
     .strict()
@@ -152,13 +160,19 @@ const stepSchema = z
   })
   .strict();
 
+/**
+ * A problem line stays readable whatever a lab file quotes into it (a unit or a title thousands of
+ * characters long): past this, its middle is cut, keeping how it starts and the fix it ends with.
+ */
+const PROBLEM_MAX_CHARS = 1000;
+
 class LabFileError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
     message: string,
   ) {
-    super(message);
+    super(message.length <= PROBLEM_MAX_CHARS ? message : `${message.slice(0, 600)} [... ${message.length - 900} characters cut ...] ${message.slice(-300)}`);
   }
 }
 
@@ -175,11 +189,23 @@ function readFrontmatter(file: string): {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
   if (!match) throw new LabFileError(file, 1, 'missing YAML frontmatter: the file must start with a line "---", the YAML, and another "---"');
   const lineCounter = new LineCounter();
-  const doc = parseDocument(match[1]!, { lineCounter, prettyErrors: false });
+  // yaml's own check for a key written twice compares every pair of a mapping's keys: 30,000 keys took
+  // 7.7 s (and a fuzzed 50,000, 21 s). uniqueKeys() below does it in one pass.
+  const doc = parseDocument(match[1]!, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const yamlError = doc.errors[0];
   if (yamlError) {
     const line = lineCounter.linePos(yamlError.pos[0]).line + 1;
     throw new LabFileError(file, line, `YAML error: ${yamlError.message.split('\n')[0]}`);
+  }
+  const twice = firstRepeatedKey(doc);
+  if (twice)
+    throw new LabFileError(file, lineCounter.linePos(twice.offset).line + 1, `YAML error: the key "${twice.key}" is written twice in one mapping; keep one`);
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // Aliases that expand without bound ("billion laughs"): yaml stops at maxAliasCount and throws.
+    throw new LabFileError(file, 2, `YAML error: ${(error as Error).message}. Fix: write the values out instead of repeating aliases (*name) of aliases`);
   }
   const lineOf = (path: (string | number)[]): number => {
     // The deepest node along the path that exists; its line in the file (+1 for the opening ---).
@@ -190,7 +216,27 @@ function readFrontmatter(file: string): {
     }
     return 2;
   };
-  return { doc, data: doc.toJS(), body: text.slice(match[0].length), bodyLine: match[0].split('\n').length, lineOf };
+  return { doc, data, body: text.slice(match[0].length), bodyLine: match[0].split('\n').length, lineOf };
+}
+
+/** The first key written twice in one mapping (its text and offset), in one pass over the document. */
+function firstRepeatedKey(doc: Document): { key: string; offset: number } | undefined {
+  let found: { key: string; offset: number } | undefined;
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        if (seen.has(pair.key.value)) {
+          found = { key: String(pair.key.value), offset: pair.key.range?.[0] ?? 0 };
+          return visit.BREAK;
+        }
+        seen.add(pair.key.value);
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function parseWith<T>(schema: z.ZodType<T>, file: string, parsed: ReturnType<typeof readFrontmatter>): T {
@@ -200,6 +246,18 @@ function parseWith<T>(schema: z.ZodType<T>, file: string, parsed: ReturnType<typ
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const where = path.length ? `"${path.join('.')}": ` : '';
   throw new LabFileError(file, parsed.lineOf(path), `${where}${issue.message}`);
+}
+
+/**
+ * Whether `path` is a file (through links): a folder (or a link to one) named like a program or a lab
+ * file would otherwise pass existsSync and fail reading with EISDIR, a message with no file or line.
+ */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false; // a loop of links (ELOOP), a name too long: not a file the lab can have
+  }
 }
 
 function stepIdOf(fileName: string): string {
@@ -246,18 +304,18 @@ function refuseLinksOut(labDir: string): void {
 async function loadLab(dir: string, labId: string, compiledDir: string): Promise<LoadedLab> {
   refuseLinksOut(dir);
   const labFile = join(dir, 'lab.md');
-  if (!existsSync(labFile)) throw new LabFileError(labFile, 1, 'a lab folder needs a lab.md (frontmatter: title, summary, objectives, scenarios)');
+  if (!isFile(labFile)) throw new LabFileError(labFile, 1, 'a lab folder needs a lab.md (frontmatter: title, summary, objectives, scenarios)');
   const labDoc = readFrontmatter(labFile);
   const meta = parseWith(labSchema, labFile, labDoc);
 
   const scenarios: Scenario[] = Object.entries(meta.scenarios).map(([scenarioId, s]) => ({ id: scenarioId, ...s, params: s.params as ParamSpec[] }));
   for (const scenario of scenarios) {
     for (const [index, program] of scenario.programs.entries()) {
-      if (!existsSync(join(dir, program.program)))
+      if (!isFile(join(dir, program.program)))
         throw new LabFileError(
           labFile,
           labDoc.lineOf(['scenarios', scenario.id, 'programs', index, 'program']),
-          `program ${program.program} does not exist in ${dir}`,
+          `program ${program.program} is not a file in ${dir}`,
         );
       // lab-run.ts runs the compiled file: without it every process would fail to start, and the run blame the student.
       const compiled = join(compiledDir, program.program.replace(/\.ts$/, '.js'));
@@ -272,7 +330,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
 
   const checksFile = join(compiledDir, 'checks.js');
   let checks: LabChecks = {};
-  if (existsSync(join(dir, 'checks.ts'))) {
+  if (isFile(join(dir, 'checks.ts'))) {
     if (!existsSync(checksFile))
       throw new LabFileError(join(dir, 'checks.ts'), 1, `checks are not compiled (${checksFile} is missing). Fix: run npm run build`);
     checks = ((await import(pathToFileURL(checksFile).href)) as { default: LabChecks }).default;
@@ -281,7 +339,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
   const stepsDir = join(dir, 'steps');
   const stepFiles = existsSync(stepsDir)
     ? readdirSync(stepsDir)
-        .filter((f) => f.endsWith('.md'))
+        .filter((f) => f.endsWith('.md') && isFile(join(stepsDir, f)))
         .sort()
     : [];
   meta.quiz.forEach((q, index) => {
@@ -328,11 +386,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
         const problem = paramProblem(spec, value);
         if (problem) throw new LabFileError(file, where([index]), `randomise: ${problem}`);
         if (values.findIndex((other) => other === value) !== index)
-          throw new LabFileError(
-            file,
-            where([index]),
-            `randomise: "${name}" lists ${JSON.stringify(value)} twice (each value must be as likely as the others)`,
-          );
+          throw new LabFileError(file, where([index]), `randomise: "${name}" lists ${shownValue(value)} twice (each value must be as likely as the others)`);
       });
       if (Object.hasOwn(step.params, name) && !values.includes(step.params[name] as ParamValue))
         throw new LabFileError(
@@ -401,14 +455,14 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
   const programsDir = join(dir, 'programs');
   const programs = existsSync(programsDir)
     ? readdirSync(programsDir)
-        .filter((f) => f.endsWith('.ts'))
+        .filter((f) => f.endsWith('.ts') && isFile(join(programsDir, f)))
         .sort()
         .map((f) => ({ path: `programs/${f}`, source: readFileSync(join(programsDir, f), 'utf8') }))
     : [];
-  if (existsSync(join(dir, 'checks.ts'))) programs.push({ path: 'checks.ts', source: readFileSync(join(dir, 'checks.ts'), 'utf8') });
+  if (isFile(join(dir, 'checks.ts'))) programs.push({ path: 'checks.ts', source: readFileSync(join(dir, 'checks.ts'), 'utf8') });
   meta.library.forEach((path, index) => {
     const file = join(findProjectRoot(), path);
-    if (!existsSync(file)) throw new LabFileError(labFile, labDoc.lineOf(['library', index]), `library file ${path} does not exist`);
+    if (!isFile(file)) throw new LabFileError(labFile, labDoc.lineOf(['library', index]), `library file ${path} does not exist`);
     programs.push({ path, source: readFileSync(file, 'utf8') });
   });
 
@@ -511,20 +565,29 @@ function toTolerance(written: number | string): Tolerance {
   return typeof written === 'number' ? { absolute: written } : { relative: Number(written.slice(0, -1)) / 100 };
 }
 
+/** The longest a refused value is quoted in a message: a lab file's 1 MB string must not make a 1 MB problem line. */
+const SHOWN_VALUE_MAX_CHARS = 80;
+
+/** A value as a message quotes it (JSON), cut to SHOWN_VALUE_MAX_CHARS with its full length said. */
+function shownValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= SHOWN_VALUE_MAX_CHARS ? text : `${text.slice(0, SHOWN_VALUE_MAX_CHARS)}... (${text.length} characters)`;
+}
+
 /** Why a value is not allowed for a parameter, or undefined when it is. */
 export function paramProblem(spec: ParamSpec, value: unknown): string | undefined {
   switch (spec.type) {
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return `"${spec.name}" must be a whole number (got ${JSON.stringify(value)})`;
+      if (typeof value !== 'number' || !Number.isInteger(value)) return `"${spec.name}" must be a whole number (got ${shownValue(value)})`;
       if (value < spec.min || value > spec.max)
         return `"${spec.name}" must be between ${spec.min} and ${spec.max}${spec.unit ? ' ' + spec.unit : ''} (got ${value})`;
       return undefined;
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `"${spec.name}" must be true or false (got ${JSON.stringify(value)})`;
+      return typeof value === 'boolean' ? undefined : `"${spec.name}" must be true or false (got ${shownValue(value)})`;
     case 'choice':
       return typeof value === 'string' && spec.options.includes(value)
         ? undefined
-        : `"${spec.name}" must be one of ${spec.options.join(', ')} (got ${JSON.stringify(value)})`;
+        : `"${spec.name}" must be one of ${spec.options.join(', ')} (got ${shownValue(value)})`;
   }
 }
 

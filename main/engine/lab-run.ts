@@ -36,7 +36,7 @@ import { LAB_ENV } from '../runtime/lab-env.js';
 import type { NamedCheck } from './run-checks.js';
 import { checksFileOf, runChecksInWorker } from './check-runner.js';
 import { DiskFullError, type EventRow, type EventStore } from './event-store.js';
-import { MQUEUE_DIR, objectPrefix, objectsOfRun, RUN_DIR_PREFIX, SHM_DIR, writeOwner } from './leftovers.js';
+import { MQUEUE_DIR, objectPrefix, objectsOfRun, runDirPrefix, SHM_DIR, writeOwner } from './leftovers.js';
 import { placeTraceSocket } from './trace-socket-path.js';
 import { native } from '../native/index.js';
 import { NetTables, processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
@@ -149,7 +149,7 @@ export class LabRun {
    */
   async start(): Promise<void> {
     try {
-      this.runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+      this.runDir = mkdtempSync(join(tmpdir(), runDirPrefix()));
       writeOwner(this.runDir);
       const place = placeTraceSocket(this.runDir);
       this.traceSocketPath = place.path;

@@ -9,7 +9,7 @@
  */
 import { readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export const RUN_DIR_PREFIX = 'ipc-lab-run-';
 /** The file in a run directory that names the engine that made it: its bare pid, as every version reads it. */
@@ -19,6 +19,14 @@ export const OWNER_FILE = 'owner.pid';
  * own: an older engine reads owner.pid as a number and would sweep a run directory it cannot read.
  */
 export const OWNER_START_FILE = 'owner.start';
+/**
+ * What a run directory's name starts with: the prefix and the engine's pid (then mkdtemp's six
+ * characters). The name says whose it is from the moment it exists: an engine killed between mkdtemp
+ * and writing its owner file leaves a directory the next start can still tell is a dead engine's.
+ */
+export function runDirPrefix(): string {
+  return `${RUN_DIR_PREFIX}${process.pid}-`;
+}
 /** Where a run's trace socket goes when its run directory is too deep for a socket path (trace-socket-path.ts). */
 export const SHORT_TEMP_DIR = '/tmp';
 
@@ -169,8 +177,10 @@ function ownerAlive(dir: string): boolean {
   try {
     pid = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
   } catch {
-    // No owner file: made moments ago by an engine that has not written it yet, or very old. Keep it
-    // if recent.
+    // No owner file: its engine was killed before writing one, or is writing it now. The name carries
+    // its pid (runDirPrefix); an older version's name does not: then keep it if recent.
+    const named = /^ipc-lab-run-(\d+)-/.exec(basename(dir));
+    if (named) return processIdentity(Number(named[1])) !== undefined;
     return Date.now() - statSync(dir).mtimeMs < 60_000;
   }
   if (!Number.isInteger(pid) || pid <= 0) return false;

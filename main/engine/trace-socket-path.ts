@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../contract/errors.js';
-import { RUN_DIR_PREFIX, SHORT_TEMP_DIR, writeOwner } from './leftovers.js';
+import { runDirPrefix, SHORT_TEMP_DIR, writeOwner } from './leftovers.js';
 
 /** The longest path a Unix socket can have: sun_path less its NUL. */
 export const SOCKET_PATH_MAX_BYTES = 107;
@@ -27,7 +27,7 @@ export function placeTraceSocket(runDir: string): TraceSocketPlace {
   const fix = `Set TMPDIR to a shorter folder (for example export TMPDIR=${SHORT_TEMP_DIR}) and start IPC Lab again.`;
   let ownDir: string;
   try {
-    ownDir = mkdtempSync(join(SHORT_TEMP_DIR, RUN_DIR_PREFIX));
+    ownDir = mkdtempSync(join(SHORT_TEMP_DIR, runDirPrefix()));
   } catch (error) {
     throw new UserError('bad-environment', `${tooLong}, and no shorter directory could be made in ${SHORT_TEMP_DIR}: ${(error as Error).message}.`, fix);
   }

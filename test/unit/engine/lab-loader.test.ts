@@ -127,6 +127,31 @@ describe('loadLabs refuses at load what could not run, or would show what is not
     }
   });
 
+  it('a program that is a folder, or a link to one inside the lab, with its file and line (it was an EISDIR with neither)', async () => {
+    const temp = tempLabs();
+    try {
+      const folder = temp.addLab('01-folder');
+      rmSync(join(folder, 'programs', 'nothing.ts'));
+      mkdirSync(join(folder, 'programs', 'nothing.ts'));
+      const linked = temp.addLab('02-linked');
+      rmSync(join(linked, 'programs', 'nothing.ts'));
+      symlinkSync('..', join(linked, 'programs', 'nothing.ts'));
+      const { labs, problems } = await loadLabs(temp.labsDir, temp.compiledRoot);
+      assert.deepEqual(labs, []);
+      assert.deepEqual(
+        problems.map((p) => [p.file, p.line]),
+        [
+          ['labs/01-folder/lab.md', 9],
+          ['labs/02-linked/lab.md', 9],
+        ],
+        JSON.stringify(problems),
+      );
+      for (const problem of problems) assert.match(problem.message, /program programs\/nothing\.ts is not a file in /);
+    } finally {
+      temp.remove();
+    }
+  });
+
   it('a program that is a symbolic link out of the lab folder, and keeps one that stays in it', async () => {
     const temp = tempLabs();
     try {
@@ -373,8 +398,35 @@ hints:
       ['randomise:\n  slots: [2, 100]', '', 6, /randomise: "slots" must be between 1 and 64 slots \(got 100\)/],
       ['randomise:\n  slots: [2, 2.5]', '', 6, /randomise: "slots" must be a whole number \(got 2.5\)/],
       ['randomise:\n  mode: [a, c]', '', 6, /randomise: "mode" must be one of a, b \(got "c"\)/],
+      // An id longer than a request can name (main/contract/commands.ts) could never run: refused, not echoed whole.
+      [`questions:\n  - { id: ${'q'.repeat(65)}, type: text, prompt: P, explanation: E }`, '', 6, /^"questions\.0\.id": an id has at most 64 characters$/],
+      // Whatever else a lab file quotes into a problem, its line is cut in the middle past 1,000 characters.
+      [
+        `questions:\n  - { id: n, type: number, prompt: P, unit: ${'u'.repeat(3000)}, measurement: writes, explanation: E }`,
+        '',
+        6,
+        /^question "n": the answer is in u+ \[\.\.\. 2178 characters cut \.\.\.\] u+, but check "counted" measures writes in writes$/,
+      ],
+      // A long value is quoted cut, with its length: not a problem line of a megabyte.
+      [`randomise:\n  mode: [a, ${'c'.repeat(5000)}]`, '', 6, /randomise: "mode" must be one of a, b \(got "c{79}\.\.\. \(5002 characters\)\)$/],
       ['randomise:\n  slots: [4]', '', 6, /"randomise.slots": a randomised parameter needs at least two values/],
       ['randomise:\n  slots:\n    - 2\n    - 3\n    - 2', '', 9, /randomise: "slots" lists 2 twice/],
+      // A key written twice: refused in one pass (yaml's own check compares every pair: 50,000 keys took 21 s).
+      ['hints: [a]\nhints: [b]', '', 6, /YAML error: the key "hints" is written twice in one mapping; keep one/],
+      // "Billion laughs": nine aliases of nine aliases of ... expand past yaml's alias limit.
+      [
+        `l0: &l0 [x, x, x, x, x, x, x, x, x]\n${[1, 2, 3]
+          .map(
+            (i) =>
+              `l${i}: &l${i} [${Array(9)
+                .fill(`*l${i - 1}`)
+                .join(', ')}]`,
+          )
+          .join('\n')}\nhints: *l3`,
+        '',
+        2,
+        /YAML error: Excessive alias count .*Fix: write the values out/,
+      ],
       [
         'params:\n  slots: 7\nrandomise:\n  slots: [2, 3]',
         '',

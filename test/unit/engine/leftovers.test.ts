@@ -96,6 +96,22 @@ describe('sweepLeftoverRunDirs', () => {
     );
     assert.deepEqual({ live: existsSync(live), liveBarePid: existsSync(liveBarePid) }, { live: true, liveBarePid: true }, 'a live owner keeps its directory');
   });
+
+  it('removes a run directory whose engine died before writing its owner file, by the pid in its name (the crash test found one kept)', () => {
+    const ownerless = (pid: number): string => {
+      const dir = mkdtempSync(join(tmpdir(), `${RUN_DIR_PREFIX}${pid}-`));
+      made.push(dir);
+      return dir;
+    };
+    const ofZombie = ownerless(zombie);
+    const ofThisEngine = ownerless(process.pid);
+    sweepLeftoverRunDirs();
+    assert.deepEqual(
+      { ofZombie: existsSync(ofZombie), ofThisEngine: existsSync(ofThisEngine) },
+      { ofZombie: false, ofThisEngine: true },
+      'the dead engine named in it is gone at once; a live one may be writing its owner file now',
+    );
+  });
 });
 
 describe('sweepLeftoverObjects', () => {
