@@ -194,6 +194,7 @@ export class LabRun {
       [LAB_ENV.programDir]: join(this.options.compiledDir, 'programs'),
       [LAB_ENV.runDir]: this.runDir,
       [LAB_ENV.objectPrefix]: objectPrefix(this.runId),
+      [LAB_ENV.spawnerPid]: String(process.pid),
     });
     const compiled = join(this.options.compiledDir, program.replace(/\.ts$/, '.js'));
     const short = descriptorShortage();

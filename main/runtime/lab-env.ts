@@ -11,4 +11,11 @@ export const LAB_ENV = {
    * the engine unlinks whatever carries it when the run ends.
    */
   objectPrefix: 'IPC_LAB_OBJECT_PREFIX',
+  /**
+   * The pid of the process that spawned this one (the host, or the lab program whose lab.spawn did).
+   * The runtime arms its parent-death signal against it: process.ppid is read live, so a process whose
+   * parent died while Node was still starting would see its new parent (init or a subreaper) and never
+   * notice it was orphaned (found by the host-crash test: 1 orphan in about 230 host SIGKILLs).
+   */
+  spawnerPid: 'IPC_LAB_SPAWNER_PID',
 } as const;

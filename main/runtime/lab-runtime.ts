@@ -50,6 +50,16 @@ function requireEnv(name: string): string {
   return value;
 }
 
+/** The pid LAB_ENV.spawnerPid names (set by the host and by lab.spawn). */
+function spawnerPid(): number {
+  const pid = Number(requireEnv(LAB_ENV.spawnerPid));
+  if (!Number.isSafeInteger(pid) || pid <= 0) {
+    process.stderr.write(`${LAB_ENV.spawnerPid} must be a process id, not "${process.env[LAB_ENV.spawnerPid]}".\nFix: run it through the app, or \`ipc-lab run <lab>\`.\n`);
+    process.exit(2);
+  }
+  return pid;
+}
+
 export interface SpawnOptions {
   /** Descriptors handed to the child by name (it finds them with lab.fd(name)). */
   fds?: Record<string, number>;
@@ -83,7 +93,9 @@ class LabRuntime {
     this.fds = JSON.parse(process.env[LAB_ENV.fds] ?? '{}') as Record<string, number>;
     for (const fd of Object.values(this.fds)) this.openFds.add(fd);
     this.linePrefix = `{"v":${TRACE_SCHEMA_VERSION},"pid":${this.pid},"role":${JSON.stringify(this.role)},`;
-    if (!native().setParentDeathSignal(osConstants.signals.SIGKILL, process.ppid)) process.exit(1);
+    // Armed against the pid of whoever spawned us, not process.ppid: if that process died while Node was
+    // still starting, getppid() already names init (or a subreaper), and the orphan would live on.
+    if (!native().setParentDeathSignal(osConstants.signals.SIGKILL, spawnerPid())) process.exit(1);
     this.traceFd = native().connectUnixSocket(requireEnv(LAB_ENV.traceSocket));
     this.emit('process.start', { ppid: process.ppid, program: `programs/${basename(process.argv[1] ?? '?').replace(/\.js$/, '.ts')}`, traceFd: this.traceFd });
     this.flush();
@@ -341,6 +353,7 @@ class LabRuntime {
         [LAB_ENV.role]: role,
         [LAB_ENV.fds]: JSON.stringify(childFds),
         [LAB_ENV.params]: JSON.stringify(options.params ?? this.params),
+        [LAB_ENV.spawnerPid]: String(process.pid),
       },
     });
     const pid = child.pid;
