@@ -429,6 +429,31 @@ describe('sockets lab', () => {
     assertAllGone(few);
   });
 
+  it("step unix-vs-tcp on 8000 round trips: too few for ten ticks of the kernel's clock, so the client goes on until both transports have them", async () => {
+    // 8000 round trips cost both processes some 30-70 ms in the kernel here, under ten ticks of 10 ms:
+    // the client adds batches of 2000 (up to 40 of them) until each transport has at least 100 ms.
+    const finished = await runToEnd(harness.engine, {
+      labId: LAB,
+      scenarioId: 'transports',
+      stepId: 'unix-vs-tcp',
+      params: { roundTrips: 8000, totalBytes: 1024 },
+    });
+    const { run, stored } = finished;
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    const batches = ofKind(stored, 'snapshot.request').filter((r) => r.reason.startsWith('before tcp batch ')).length;
+    for (const tr of ['unix', 'tcp']) {
+      const roundTrips = measure(stored, `${tr} round trips`)!;
+      assert.equal(roundTrips, 2000 * batches, `${tr}: batches of 2000`);
+      assert.ok(roundTrips >= 8000, `${tr}: at least the round trips asked for: ${roundTrips}`);
+      assert.equal(measure(stored, `${tr} bytes verified`), 2 * roundTrips * 64 + 1024);
+      const kernelMs = Number(
+        new RegExp(`${tr}: \\d+ round trips in ${batches} batches, .*?both processes, (\\d+) ms in all`).exec(run.checks[0]!.detail)?.[1],
+      );
+      assert.ok(kernelMs >= 100, `${tr}: at least 100 ms in the kernel, by the engine's snapshots: ${kernelMs} ms`);
+    }
+    assertAllGone(finished);
+  });
+
   it('step many-clients: the server sees a client reset or killed mid-stream and serves the others', async () => {
     const params = { clients: 3, messages: 10, messageDelayMs: 10, failingClient: 2 };
     for (const failure of ['reset', 'killed', 'killed-unread'] as const) {
