@@ -640,7 +640,10 @@ describe('sockets lab', () => {
     assertAllGone(stopped);
     const again = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', params: { transports: 'unix', roundTrips: 10, totalBytes: 1024 } });
     assert.equal(ofKind(again.stored, 'io.error').length, 0, 'the new run bound its socket');
-    assert.equal(measure(again.stored, 'unix bytes verified'), 2 * 10 * 64 + 1024);
+    // 10 round trips asked for, and more while the kernel's clock has counted too little: the client says how many.
+    const roundTrips = measure(again.stored, 'unix round trips')!;
+    assert.ok(roundTrips >= 10, `at least the 10 round trips asked for: ${roundTrips}`);
+    assert.equal(measure(again.stored, 'unix bytes verified'), 2 * roundTrips * 64 + 1024);
     assertAllGone(again);
   });
 });
