@@ -7,7 +7,7 @@
  */
 import { defineChecks, eventsOf, formatBytes, type RunTrace } from '../../main/engine/check-kit.js';
 import type { StoredEventOf } from '../../main/contract/trace-events.js';
-import { KERNEL_TIME_MIN_MS, MS_PER_CLOCK_TICK } from './programs/kernel-clock.js';
+import { KERNEL_TIME_MIN_MS, MORE_BATCHES_AT_MOST, MS_PER_CLOCK_TICK } from './programs/kernel-clock.js';
 
 type Snapshot = StoredEventOf<'kernel.snapshot'>;
 type SnapshotRequest = StoredEventOf<'snapshot.request'>;
@@ -441,7 +441,7 @@ export default defineChecks({
           return {
             passed: false,
             detail: `${m.tr}: both processes spent ${m.systemMs} ms in the kernel over ${m.writes} round trips in ${m.batches.length} batches, by /proc/<pid>/stat: fewer than ${KERNEL_TIME_MIN_MS / MS_PER_CLOCK_TICK} ticks of its ${MS_PER_CLOCK_TICK} ms clock, too coarse to compare.`,
-            hint: `Run more round trips (the step's 20000): the kernel counts CPU time in ${MS_PER_CLOCK_TICK} ms ticks, and ${m.systemMs} ms is ${m.systemMs / MS_PER_CLOCK_TICK} of them. The client goes on for up to ten times the batches asked for until it has ${KERNEL_TIME_MIN_MS / MS_PER_CLOCK_TICK} on each transport, and these did not add up to that.`,
+            hint: `Run more round trips (the step's 20000): the kernel counts CPU time in ${MS_PER_CLOCK_TICK} ms ticks, and ${m.systemMs} ms is ${m.systemMs / MS_PER_CLOCK_TICK} of them. The client goes on for up to ${MORE_BATCHES_AT_MOST} times the batches asked for until it has ${KERNEL_TIME_MIN_MS / MS_PER_CLOCK_TICK} on each transport, and these did not add up to that.`,
             moment: m.batches[0]!.after.ts,
             measurements,
           };

@@ -15,8 +15,9 @@
  *               with more batches of the same size, the transports still taking turns, until both
  *               processes have spent KERNEL_TIME_MIN_MS (kernel-clock.ts) in the kernel on each
  *               transport: what the check asks of the engine's snapshots, which are taken before and
- *               after the client's own readings and so count at least as much. It gives up at ten
- *               times the batches asked for; the check then says the evidence was too coarse.
+ *               after the client's own readings and so count at least as much. It gives up at
+ *               MORE_BATCHES_AT_MOST times the batches asked for; the check then says the evidence was
+ *               too coarse.
  *   throughput  stream `totalBytes` of a known pattern; the server checks every byte and replies.
  *
  * TCP sockets have TCP_NODELAY set (traced-socket.ts): without it, Nagle's algorithm may hold back a
@@ -25,7 +26,7 @@
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { connect, type SocketAddress, type TracedConnection } from '../../../main/runtime/sockets/traced-socket.js';
 import { frame, FrameInbox, patternBytes } from '../../../main/runtime/sockets/framing.js';
-import { KERNEL_TIME_MIN_MS, kernelTimeMs } from './kernel-clock.js';
+import { KERNEL_TIME_MIN_MS, kernelTimeMs, MORE_BATCHES_AT_MOST } from './kernel-clock.js';
 
 type Transport = 'unix' | 'tcp';
 const roundTrips = lab.int('roundTrips');
@@ -34,8 +35,8 @@ const totalBytes = lab.int('totalBytes');
 const CHUNK = 64 * 1024;
 /** Ping-pong batches per transport asked for (fewer when there are fewer round trips). */
 const BATCHES = Math.min(4, roundTrips);
-/** Where the client stops going on for the kernel's clock: ten times the batches asked for. */
-const MAX_BATCHES = 10 * BATCHES;
+/** Where the client stops going on for the kernel's clock. */
+const MAX_BATCHES = MORE_BATCHES_AT_MOST * BATCHES;
 /** The server started this client (lab.spawn in echo-server.ts): its parent is the other process. */
 const serverPid = process.ppid;
 

@@ -4,10 +4,12 @@
  * Linux (sysconf(_SC_CLK_TCK)): 10 ms a tick. The kernel reports it monotonically (cputime_adjust in
  * kernel/sched/cputime.c never lets stime go back), so two readings bound the time spent between them.
  *
- * A few ticks say nothing: 20 ms may be one tick and a half rounded up, or two and a half rounded down.
- * The sockets lab's client goes on with its ping-pong until both processes have spent
- * KERNEL_TIME_MIN_MS in the kernel on each transport, and the check (checks.ts) asks for the same,
- * by the engine's own snapshots: one number, read by both.
+ * A few ticks say little: two readings 2 ticks apart may bracket anything from just over 1 tick of CPU
+ * time to nearly 3, and with tick-based accounting (kernel/sched/cputime.c) each tick goes to whichever
+ * mode the process was in when the timer fired: a sample, not a stopwatch. The sockets lab's client
+ * goes on with its ping-pong until both processes have spent KERNEL_TIME_MIN_MS in the kernel on each
+ * transport, and the check (checks.ts) asks for the same of the engine's own snapshots: one number,
+ * read by both.
  */
 import { readFileSync } from 'node:fs';
 
@@ -15,6 +17,11 @@ import { readFileSync } from 'node:fs';
 export const MS_PER_CLOCK_TICK = 10;
 /** Ten ticks: the least kernel time per transport that the comparison is made on. */
 export const KERNEL_TIME_MIN_MS = 10 * MS_PER_CLOCK_TICK;
+/**
+ * The client goes on for at most this many times the batches asked for: a bound on the run, for a
+ * machine whose clock counts too little (or too few round trips asked for); the check then fails.
+ */
+export const MORE_BATCHES_AT_MOST = 10;
 
 /**
  * The time `pid` has spent in the kernel so far, in ms (a multiple of 10), or undefined once it is
