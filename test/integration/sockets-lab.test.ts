@@ -294,19 +294,31 @@ describe('sockets lab', () => {
     const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params });
     const { run, stored } = finished;
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
-    const expected = 2 * 20000 * 64 + 1024 * 1024;
+    // At least the four batches of 5000 asked for; more of the same size, the transports still taking
+    // turns, while the kernel's 10 ms clock had counted too little on one of them.
+    const reasons = ofKind(stored, 'snapshot.request').map((r) => r.reason);
+    const batches = reasons.filter((r) => r.startsWith('before unix batch ')).length;
+    assert.ok(batches >= 4 && batches <= 40, `4 to 40 batches: ${batches}`);
+    const roundTrips = 5000 * batches;
+    assert.equal(measure(stored, 'unix round trips'), roundTrips);
+    assert.equal(measure(stored, 'tcp round trips'), roundTrips);
+    const expected = 2 * roundTrips * 64 + 1024 * 1024;
     assert.equal(measure(stored, 'unix bytes verified'), expected);
     assert.equal(measure(stored, 'tcp bytes verified'), expected);
     const detail = run.checks[0]!.detail;
-    assert.match(detail, /unix: \d+ round trips in 4 batches, kernel time [\d.–]+ µs per round trip/);
-    assert.match(detail, /tcp: \d+ round trips in 4 batches, kernel time [\d.–]+ µs per round trip/);
+    assert.match(detail, new RegExp(`unix: \\d+ round trips in ${batches} batches, kernel time [\\d.–]+ µs per round trip`));
+    assert.match(detail, new RegExp(`tcp: \\d+ round trips in ${batches} batches, kernel time [\\d.–]+ µs per round trip`));
     assert.doesNotMatch(detail, /faster/, 'the check names no winner');
     // Two snapshots per batch, Unix and TCP taking turns, each with the kernel's CPU and I/O counters of both processes.
-    const reasons = ofKind(stored, 'snapshot.request').map((r) => r.reason);
     assert.deepEqual(reasons.slice(0, 4), ['before unix batch 1', 'after unix batch 1', 'before tcp batch 1', 'after tcp batch 1']);
-    assert.equal(reasons.length, 16);
+    assert.deepEqual(
+      reasons.slice(-4),
+      [`before unix batch ${batches}`, `after unix batch ${batches}`, `before tcp batch ${batches}`, `after tcp batch ${batches}`],
+      'the transports took turns to the end',
+    );
+    assert.equal(reasons.length, 4 * batches);
     const requested = ofKind(stored, 'kernel.snapshot').filter((s) => s.requested);
-    assert.equal(requested.length, 32, 'client and server sampled at every request');
+    assert.equal(requested.length, 8 * batches, 'client and server sampled at every request');
     assert.ok(
       requested.every((s) => s.cpu && s.io),
       'requested.every((s) => s.cpu && s.io)',
@@ -335,6 +347,21 @@ describe('sockets lab', () => {
     assert.equal(checks['transports-compared'].check(memoryTrace(lostBytes)).passed, false);
     const noCounters = { ...trace, events: trace.events.map((e) => (e.kind === 'kernel.snapshot' ? { ...e, cpu: undefined } : e)) };
     assert.match(checks['transports-compared'].check(memoryTrace(noCounters)).detail, /no kernel snapshots/);
+    // The same run with a kernel clock that never counted: every snapshot reads the same stime.
+    const noTicks = {
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'kernel.snapshot' && e.cpu ? { ...e, cpu: { ...e.cpu, systemMs: 0 } } : e)),
+    };
+    const coarse = checks['transports-compared'].check(memoryTrace(noTicks));
+    assert.equal(coarse.passed, false);
+    assert.match(coarse.detail, /unix: both processes spent 0 ms in the kernel over \d+ round trips in \d+ batches.*too coarse to compare/);
+    assert.equal(coarse.measurements?.['unix-kernel-time'], undefined, 'no kernel time per round trip from too few ticks');
+    // A client that stopped short of the round trips asked for.
+    const stoppedShort = {
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'measure' && e.name === 'tcp round trips' ? { ...e, value: 19999 } : e)),
+    };
+    assert.match(checks['transports-compared'].check(memoryTrace(stoppedShort)).detail, /^tcp: 19999 of the 20000 round trips asked for\.$/);
 
     // What the questions are graded against, worked out here from the same trace: per transport, the
     // batches' time from the client's note at their start to its snapshot after them, per write() the
@@ -348,7 +375,7 @@ describe('sockets lab', () => {
       let ns = 0n;
       let writes = 0;
       let systemMs = 0;
-      for (let batch = 1; batch <= 4; batch++) {
+      for (let batch = 1; batch <= batches; batch++) {
         const before = requests.find((r) => r.reason === `before ${tr} batch ${batch}`)!;
         const after = requests.find((r) => r.reason === `after ${tr} batch ${batch}`)!;
         const start = ofKind(stored, 'note').find((n) => n.pid === client.pid && n.text.startsWith(`${tr} batch ${batch}: `))!;
@@ -358,7 +385,9 @@ describe('sockets lab', () => {
         for (const pid of [client.pid, server.pid]) systemMs += ownSnapshot(after, pid).cpu!.systemMs - ownSnapshot(before, pid).cpu!.systemMs;
       }
       // One per round trip, and some more (the trace's own, libuv's eventfd wake-ups), more under load.
-      assert.ok(writes >= 20000 && writes < 21000, `${tr}: one write() per round trip, and a few more: ${writes}`);
+      assert.ok(writes >= roundTrips && writes < roundTrips + 250 * batches, `${tr}: one write() per round trip, and a few more: ${writes}`);
+      // What the client went on for: ten ticks of the kernel's clock on each transport, by the engine's snapshots.
+      assert.ok(systemMs >= 100, `${tr}: both processes spent at least 100 ms in the kernel: ${systemMs} ms`);
       for (const [id, value] of [
         [`${tr}-round-trip`, Number(ns) / 1000 / writes],
         [`${tr}-kernel-time`, (systemMs * 1000) / writes],
@@ -385,14 +414,45 @@ describe('sockets lab', () => {
       assert.equal(measured(tcpOnly.run, id), undefined, `${id}: no Unix socket ran`);
     assertAllGone(tcpOnly);
 
+    // 200 round trips go on for ten times the batches, 2000 round trips: still too few ticks.
     const few = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params: { ...params, roundTrips: 200 } });
     assert.equal(few.run.status, 'failed');
-    assert.match(few.run.checks[0]!.detail, /too few samples/);
+    assert.equal(measure(few.stored, 'unix round trips'), 2000);
+    assert.equal(measure(few.stored, 'tcp round trips'), 2000);
+    assert.match(
+      few.run.checks[0]!.detail,
+      /over \d+ round trips in 40 batches, by \/proc\/<pid>\/stat: fewer than 10 ticks of its 10 ms clock, too coarse to compare/,
+    );
     assert.match(few.run.checks[0]!.hint, /Run more round trips/);
     assert.ok(measured(few.run, 'unix-round-trip') && measured(few.run, 'tcp-round-trip'), 'the round trips were timed');
     for (const id of ['unix-kernel-time', 'tcp-kernel-time', 'tcp-to-unix-kernel-time'])
       assert.equal(measured(few.run, id), undefined, `${id}: 200 round trips are too few for the kernel's 10 ms ticks`);
     assertAllGone(few);
+  });
+
+  it("step unix-vs-tcp on 8000 round trips: too few for ten ticks of the kernel's clock, so the client goes on until both transports have them", async () => {
+    // 8000 round trips cost both processes some 30-70 ms in the kernel here, under ten ticks of 10 ms:
+    // the client adds batches of 2000 (up to 40 of them) until each transport has at least 100 ms.
+    const finished = await runToEnd(harness.engine, {
+      labId: LAB,
+      scenarioId: 'transports',
+      stepId: 'unix-vs-tcp',
+      params: { roundTrips: 8000, totalBytes: 1024 },
+    });
+    const { run, stored } = finished;
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    const batches = ofKind(stored, 'snapshot.request').filter((r) => r.reason.startsWith('before tcp batch ')).length;
+    for (const tr of ['unix', 'tcp']) {
+      const roundTrips = measure(stored, `${tr} round trips`)!;
+      assert.equal(roundTrips, 2000 * batches, `${tr}: batches of 2000`);
+      assert.ok(roundTrips >= 8000, `${tr}: at least the round trips asked for: ${roundTrips}`);
+      assert.equal(measure(stored, `${tr} bytes verified`), 2 * roundTrips * 64 + 1024);
+      const kernelMs = Number(
+        new RegExp(`${tr}: \\d+ round trips in ${batches} batches, .*?both processes, (\\d+) ms in all`).exec(run.checks[0]!.detail)?.[1],
+      );
+      assert.ok(kernelMs >= 100, `${tr}: at least 100 ms in the kernel, by the engine's snapshots: ${kernelMs} ms`);
+    }
+    assertAllGone(finished);
   });
 
   it('step many-clients: the server sees a client reset or killed mid-stream and serves the others', async () => {
@@ -581,7 +641,10 @@ describe('sockets lab', () => {
     assertAllGone(stopped);
     const again = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', params: { transports: 'unix', roundTrips: 10, totalBytes: 1024 } });
     assert.equal(ofKind(again.stored, 'io.error').length, 0, 'the new run bound its socket');
-    assert.equal(measure(again.stored, 'unix bytes verified'), 2 * 10 * 64 + 1024);
+    // 10 round trips asked for, and more while the kernel's clock has counted too little: the client says how many.
+    const roundTrips = measure(again.stored, 'unix round trips')!;
+    assert.ok(roundTrips >= 10, `at least the 10 round trips asked for: ${roundTrips}`);
+    assert.equal(measure(again.stored, 'unix bytes verified'), 2 * roundTrips * 64 + 1024);
     assertAllGone(again);
   });
 });

@@ -9,6 +9,15 @@
  *               own counters of both processes, /proc/<pid>/stat (CPU time in the kernel, `stime`) and
  *               /proc/<pid>/io (write() calls), say what the batch cost the kernel, whatever this
  *               program thinks.
+ *               `roundTrips` is the least: the kernel counts its time in 10 ms ticks, and how many a
+ *               number of round trips adds up to depends on the machine and its load. So the client
+ *               reads the same `stime` itself, between the two snapshots of each batch, and goes on
+ *               with more batches of the same size, the transports still taking turns, until both
+ *               processes have spent KERNEL_TIME_MIN_MS (kernel-clock.ts) in the kernel on each
+ *               transport: what the check asks of the engine's snapshots, which are taken before and
+ *               after the client's own readings and so count at least as much. It gives up at
+ *               MORE_BATCHES_AT_MOST times the batches asked for; the check then says the evidence was
+ *               too coarse.
  *   throughput  stream `totalBytes` of a known pattern; the server checks every byte and replies.
  *
  * TCP sockets have TCP_NODELAY set (traced-socket.ts): without it, Nagle's algorithm may hold back a
@@ -17,14 +26,19 @@
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { connect, type SocketAddress, type TracedConnection } from '../../../main/runtime/sockets/traced-socket.js';
 import { frame, FrameInbox, patternBytes } from '../../../main/runtime/sockets/framing.js';
+import { KERNEL_TIME_MIN_MS, kernelTimeMs, MORE_BATCHES_AT_MOST } from './kernel-clock.js';
 
 type Transport = 'unix' | 'tcp';
 const roundTrips = lab.int('roundTrips');
 const messageBytes = lab.int('messageBytes');
 const totalBytes = lab.int('totalBytes');
 const CHUNK = 64 * 1024;
-/** Ping-pong batches per transport (fewer when there are fewer round trips). */
+/** Ping-pong batches per transport asked for (fewer when there are fewer round trips). */
 const BATCHES = Math.min(4, roundTrips);
+/** Where the client stops going on for the kernel's clock. */
+const MAX_BATCHES = MORE_BATCHES_AT_MOST * BATCHES;
+/** The server started this client (lab.spawn in echo-server.ts): its parent is the other process. */
+const serverPid = process.ppid;
 
 interface Result {
   transport: Transport;
@@ -45,24 +59,35 @@ interface PingPong {
   inbox: FrameInbox;
   result: Result;
   failed: boolean;
+  /** Both processes' time in the kernel during this transport's batches, by this client's own readings. */
+  kernelMs: number;
 }
 
 async function openPingPong(transport: Transport, address: SocketAddress): Promise<PingPong> {
   const connection = await connect(lab, address, `${transport}-ping-pong`);
   const inbox = new FrameInbox(connection.socket, 1024 * 1024);
   await connection.write(frame(Buffer.from('echo')));
-  return { transport, connection, inbox, result: { transport, samples: [], mbPerSecond: 0, verified: 0 }, failed: false };
+  return { transport, connection, inbox, result: { transport, samples: [], mbPerSecond: 0, verified: 0 }, failed: false, kernelMs: 0 };
+}
+
+/** Both processes' time in the kernel so far, by /proc/<pid>/stat; undefined once one is gone. */
+function kernelTimeOfBoth(): number | undefined {
+  const [own, server] = [kernelTimeMs('self'), kernelTimeMs(serverPid)];
+  return own === undefined || server === undefined ? undefined : own + server;
 }
 
 /**
  * One batch of `count` round trips, between two kernel snapshots. The note after the first snapshot
  * marks when the round trips start (the snapshot's own events are stamped before the engine has
- * finished reading /proc); no other trace event is emitted inside the batch.
+ * finished reading /proc); no other trace event is emitted inside the batch. The client's own readings
+ * of the kernel's clock lie between the two snapshots (after the engine has answered the first, before
+ * it asks for the second), so the engine's snapshots count at least the time they count.
  */
 async function batch(p: PingPong, index: number, count: number): Promise<void> {
   const ping = Buffer.alloc(messageBytes);
   const batchSamples: number[] = [];
   lab.snapshot(`before ${p.transport} batch ${index}`);
+  const kernelBefore = kernelTimeOfBoth();
   lab.note(`${p.transport} batch ${index}: ${count} round trips of ${messageBytes} bytes start`);
   for (let i = 0; i < count && !p.failed; i++) {
     patternBytes(p.result.samples.length + i, messageBytes).copy(ping); // each ping differs from the one before
@@ -73,7 +98,9 @@ async function batch(p: PingPong, index: number, count: number): Promise<void> {
     if (!pong || !pong.equals(ping)) p.failed = true;
     else p.result.verified += 2 * messageBytes; // out and back, both compared
   }
+  const kernelAfter = kernelTimeOfBoth();
   lab.snapshot(`after ${p.transport} batch ${index}`);
+  if (kernelBefore !== undefined && kernelAfter !== undefined) p.kernelMs += kernelAfter - kernelBefore;
   if (p.failed)
     lab.emit('io.error', {
       op: 'read',
@@ -130,10 +157,12 @@ if (unixPath) addresses.push(['unix', { path: unixPath }]);
 if (tcpAddress)
   addresses.push(['tcp', { host: tcpAddress.slice(0, tcpAddress.lastIndexOf(':')), port: Number(tcpAddress.slice(tcpAddress.lastIndexOf(':') + 1)) }]);
 
-// Ping-pong: batches, the transports taking turns.
+// Ping-pong: batches, the transports taking turns; more of them while the kernel's clock has counted
+// too little on a transport.
 const pingPongs: PingPong[] = [];
 for (const [transport, address] of addresses) pingPongs.push(await openPingPong(transport, address));
-for (let b = 1; b <= BATCHES; b++) {
+const moreNeeded = () => pingPongs.some((p) => p.kernelMs < KERNEL_TIME_MIN_MS) && !pingPongs.some((p) => p.failed);
+for (let b = 1; b <= BATCHES || (b <= MAX_BATCHES && moreNeeded()); b++) {
   const count = Math.floor(roundTrips / BATCHES) + (b <= roundTrips % BATCHES ? 1 : 0);
   for (const p of pingPongs) await batch(p, b, count);
 }
@@ -142,6 +171,7 @@ for (const p of pingPongs) {
   await p.connection.closed;
   const sorted = [...p.result.samples].sort((a, b) => a - b);
   const [p10, p50, p90] = [10, 50, 90].map((q) => roundUs(percentile(sorted, q)));
+  lab.measure(`${p.transport} round trips`, sorted.length, 'round trips', `of ${messageBytes} bytes, in batches, at least ${roundTrips} asked for`);
   lab.measure(`${p.transport} round trip p50`, p50!, 'µs', `${sorted.length} round trips of ${messageBytes} bytes; p10 ${p10} µs, p90 ${p90} µs`);
   lab.measure(`${p.transport} round trip p10`, p10!, 'µs');
   lab.measure(`${p.transport} round trip p90`, p90!, 'µs');
@@ -151,7 +181,7 @@ for (const p of pingPongs) {
 for (const [transport, address] of addresses) {
   const result = pingPongs.find((p) => p.transport === transport)!.result;
   await throughput(transport, address, result);
-  lab.measure(`${transport} bytes verified`, result.verified, 'bytes', `of ${2 * roundTrips * messageBytes + totalBytes}`);
+  lab.measure(`${transport} bytes verified`, result.verified, 'bytes', `of ${2 * result.samples.length * messageBytes + totalBytes}`);
 }
 if (pingPongs.length === 2) {
   const text = pingPongs
