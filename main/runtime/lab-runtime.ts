@@ -54,7 +54,9 @@ function requireEnv(name: string): string {
 function spawnerPid(): number {
   const pid = Number(requireEnv(LAB_ENV.spawnerPid));
   if (!Number.isSafeInteger(pid) || pid <= 0) {
-    process.stderr.write(`${LAB_ENV.spawnerPid} must be a process id, not "${process.env[LAB_ENV.spawnerPid]}".\nFix: run it through the app, or \`ipc-lab run <lab>\`.\n`);
+    process.stderr.write(
+      `${LAB_ENV.spawnerPid} must be a process id, not "${process.env[LAB_ENV.spawnerPid]}".\nFix: run it through the app, or \`ipc-lab run <lab>\`.\n`,
+    );
     process.exit(2);
   }
   return pid;
