@@ -481,10 +481,21 @@ function startFailure(error: unknown): UserError {
  */
 function openStore(dataDir: string): EventStore {
   try {
-    return EventStore.open(dataDir);
+    try {
+      return EventStore.open(dataDir);
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      return EventStore.open(dataDir, { readOnly: true });
+    }
   } catch (error) {
-    if (!(error instanceof DiskFullError)) throw error;
-    return EventStore.open(dataDir, { readOnly: true });
+    // SQLITE_BUSY after the busy timeout: another engine holds the database in exclusive locking mode,
+    // which only a read-only engine on a full disk does (EventStore.open's readOnly: no -shm file).
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    throw new UserError(
+      'bad-environment',
+      `Another IPC Lab is using the data folder ${dataDir} on its own, read-only, because its disk is full.`,
+      'Free space on that disk and restart the IPC Lab that is open, or close it; or set IPC_LAB_HOME to another folder.',
+    );
   }
 }
 

@@ -122,6 +122,15 @@ describe('a full disk', { timeout: 120_000 }, () => {
     assert.ok((await engine.call('trace.export', { runId, format: 'csv' })).content.length > 0, 'an empty export');
     const start = await engine.handle('runs.start', { labId: 'message-passing', scenarioId: 'sizes' });
     assert.match(!start.ok ? start.error.message : 'started', DISK_FULL);
+    // A read-only engine keeps the database to itself (exclusive locking: no -shm file on a full disk);
+    // a second IPC Lab beside it (here the CLI) is told so, not handed an internal error.
+    const beside = spawnSync(process.execPath, [join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js'), 'sessions'], {
+      env: { ...process.env, IPC_LAB_HOME: dataDir },
+      encoding: 'utf8',
+    });
+    assert.equal(beside.status, 1, beside.stderr);
+    assert.match(beside.stderr, /^ipc-lab: Another IPC Lab is using the data folder .+ on its own, read-only, because its disk is full\.\nFix: /);
+    assert.doesNotMatch(beside.stderr, /^\s+at |internal/im);
     await engine.close();
     engines.pop();
   });
