@@ -17,7 +17,7 @@
  * usage error.
  */
 import { parseArgs } from 'node:util';
-import { UserError } from '../contract/errors.js';
+import { toErrorInfo, UserError } from '../contract/errors.js';
 import type { AnswerValue, Grade, LabStep, ParamValues, Question, RunSummary, RunVariant, SavedAnswer, StepMastery } from '../contract/lab-model.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import { defaultDataDir, openEngine, type Engine } from '../engine/engine.js';
@@ -624,7 +624,9 @@ main(process.argv.slice(2)).then(
       console.error(`ipc-lab: ${error.message}. Run "ipc-lab run --help".`);
       process.exitCode = 2;
     } else {
-      console.error(error);
+      // A bug: its message and what to do, never a stack trace (the same words a tab gets).
+      const info = toErrorInfo(error);
+      console.error(`ipc-lab: ${info.message}\nFix: ${info.fix}`);
       process.exitCode = 1;
     }
   },
