@@ -313,7 +313,17 @@ export class EventStore {
   }
 
   static open(dataDir: string, options: { readOnly?: boolean } = {}): EventStore {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      // EEXIST (a file where the folder should be), ENOTDIR, EACCES, EROFS: the folder is the user's to fix.
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+      throw new UserError(
+        'bad-environment',
+        `IPC Lab cannot make its data folder ${dataDir} (${code}).`,
+        'Set IPC_LAB_HOME to a folder you can write to, or move what is in the way.',
+      );
+    }
     warnIfReadableByOthers(dataDir);
     return new EventStore(join(dataDir, 'ipc-lab.sqlite'), options);
   }
