@@ -27,6 +27,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { MQUEUE_DIR, RUN_DIR_PREFIX, SHM_DIR } from '../../main/engine/leftovers.js';
 import { findProjectRoot } from '../../main/project-root.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const root = findProjectRoot();
 const cli = join(root, 'dist', 'main', 'cli', 'ipc-lab.js');
@@ -39,18 +40,6 @@ const START_DEADLINE_MS = 60_000;
 const POLL_MS = 5;
 /** Draws before a kill lands mid-run: a run that ends before its Nth event is tried again with an N below its total. */
 const ATTEMPTS = 4;
-
-/** mulberry32: a small seeded generator, so that CRASH_SEED replays the same labs, steps and kill points. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Every lab (its id) with its steps, from labs/ as the loader names them (NN-id folders, NN-id.md steps). */
 function catalogue(): { lab: string; steps: string[] }[] {
@@ -313,7 +302,7 @@ describe('the host SIGKILLed during a run', { timeout: 3_600_000 }, () => {
   }
 
   test(`no lab process outlives its host, and the next start sweeps everything and loses no committed event (seed ${CRASH_SEED})`, async (t) => {
-    const random = seeded(CRASH_SEED);
+    const random = seededRandom(CRASH_SEED);
     const labs = catalogue();
     assert.ok(labs.length >= 6, `every lab: ${labs.map((l) => l.lab).join(', ')}`);
     const plan = CRASH_RUNS > 0 ? Array.from({ length: CRASH_RUNS }, () => labs[Math.floor(random() * labs.length)]!) : labs;

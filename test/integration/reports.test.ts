@@ -15,6 +15,7 @@ import { reportDigest } from '../../main/report/build-report.js';
 import { reportJsonText } from '../../main/report/report-files.js';
 import { verifyReportBytes } from '../../main/report/verify.js';
 import { assertNothingLeft, openHarness, runToEnd, type Harness } from '../support/engine-harness.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
 let harness: Harness;
@@ -27,17 +28,6 @@ after(async () => {
   await harness.close();
   rmSync(out, { recursive: true, force: true });
 });
-
-/** A small deterministic generator (mulberry32), so a failing edit can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function verify(name: string, content: string | Buffer) {
   return verifyReportBytes(name, Buffer.isBuffer(content) ? content : Buffer.from(content), harness.engine.loadedLabs);
@@ -164,7 +154,7 @@ describe('session reports', () => {
       ['report.html', html, 300, 2],
     ] as const) {
       const original = Buffer.from(text);
-      const next = random(seed);
+      const next = seededRandom(seed);
       for (let i = 0; i < edits; i++) {
         const at = Math.floor(next() * original.length);
         const edited = Buffer.from(original);

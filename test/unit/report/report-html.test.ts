@@ -3,18 +3,7 @@ import { describe, it } from 'node:test';
 import type { SessionReport } from '../../../main/contract/report-format.js';
 import { formatDuration, readHtmlReport, renderReportHtml, sealHtml } from '../../../main/report/report-html.js';
 import { sessionReport, withDigest } from '../../fixtures/reports/session-report.js';
-
-/** A small seeded generator (mulberry32), so a failure names positions that can be tried again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../support/seeded-random.js';
 
 function withPrediction(text: string): SessionReport {
   const report = sessionReport();
@@ -179,7 +168,7 @@ describe('sealHtml and readHtmlReport', () => {
   it('detect a change of any single byte', () => {
     const bytes = Buffer.from(sealed, 'utf8');
     const decoder = new TextDecoder('utf-8');
-    const next = random(20261201);
+    const next = seededRandom(20261201);
     const digestAt = sealed.indexOf('content="sha256:') + 'content="sha256:'.length;
     const jsonAt = Buffer.byteLength(sealed.slice(0, sealed.indexOf('id="ipc-lab-report">') + 30), 'utf8');
     // The ends, the digest's own digits, the tag's name and quotes, and the embedded JSON; then anywhere.
