@@ -23,6 +23,7 @@ import { questionTexts, templateProblem, templatesIn } from '../contract/param-t
 import type { LabChecks } from './check-kit.js';
 import { findProjectRoot } from '../project-root.js';
 import { labDigest } from './lab-digest.js';
+import { checksFileOf } from './check-runner.js';
 
 export interface LoadedLab extends Lab {
   /** The lab's folder. */
@@ -328,7 +329,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     }
   }
 
-  const checksFile = join(compiledDir, 'checks.js');
+  const checksFile = checksFileOf(compiledDir);
   let checks: LabChecks = {};
   if (isFile(join(dir, 'checks.ts'))) {
     if (!existsSync(checksFile))
