@@ -2,8 +2,8 @@
  * A client of the "many-clients" scenario: connects, says who it is, streams its messages with a
  * pause between them (the server answers each one), and waits for the server's last answer. The
  * failing client stops halfway:
- *   reset          it closes with an RST on purpose (SO_LINGER 0, socket.resetAndDestroy()): the
- *                  server's next read fails with ECONNRESET;
+ *   reset          it reads the answer to its last message, then closes with an RST on purpose
+ *                  (SO_LINGER 0, socket.resetAndDestroy()): the server's next read fails with ECONNRESET;
  *   killed         it reads every answer, then is killed with SIGKILL. It closes nothing itself: its
  *                  kernel closes the socket when the process dies, and with nothing unread in the
  *                  receive queue that close is orderly (FIN): the server reads end of file early;
@@ -56,6 +56,10 @@ await connection.write(frame(Buffer.from(`client ${client} sends ${messages}`)))
 for (let k = 1; k <= messages; k++) {
   if (fails && k > messages / 2) {
     if (failure === 'reset') {
+      // The answer to its last message first: the server has then accepted this connection and knows
+      // its address. A reset that reaches the server before its accept() leaves the accepted socket
+      // with no peer address (getpeername(2): ENOTCONN), and no way to tell which client it was.
+      await answerTo(k - 1);
       lab.note(`client ${client}: stopping after ${k - 1} of ${messages} messages with a reset (RST)`);
       connection.reset();
       await connection.closed;
