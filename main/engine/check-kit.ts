@@ -48,6 +48,31 @@ export interface CheckOutcome {
    * whether or not the check passed.
    */
   measurements?: Record<string, number>;
+  /**
+   * Curves read off the trace, by the ids the definition's `charts` declares: each a list of named
+   * series of points in the declared units (the speed-up for each k, the throughput for each message
+   * size). Drawn under the check's result; give one only from what the run measured.
+   */
+  charts?: Record<string, ChartSeries[]>;
+}
+
+/** One curve of a chart: its name (the legend's text) and its points, in the declared units. */
+export interface ChartSeries {
+  name: string;
+  points: { x: number; y: number }[];
+}
+
+export interface ChartAxis {
+  label: string;
+  unit: string;
+  /** How the axis spaces its values: evenly (the default), or by powers of two (message sizes, k). */
+  scale?: 'linear' | 'log2';
+}
+
+export interface ChartDeclaration {
+  title: string;
+  x: ChartAxis;
+  y: ChartAxis;
 }
 
 export interface MeasurementDeclaration {
@@ -63,6 +88,8 @@ export interface CheckDefinition {
   hint: string;
   /** The measurements the check can produce, by id (lower-case words and dashes, like capacity-bytes). */
   measures?: Record<string, MeasurementDeclaration>;
+  /** The charts the check can draw, by id (lower-case words and dashes, like speed-up). */
+  charts?: Record<string, ChartDeclaration>;
   check(trace: RunTrace): CheckOutcome;
 }
 
