@@ -118,3 +118,24 @@ describe('chartLayout', () => {
     assert.equal(markerPath('square', 10, 20, 2), 'M8.0 18.0 L12.0 18.0 L12.0 22.0 L8.0 22.0 Z');
   });
 });
+
+describe('a log2 axis with many powers', () => {
+  it('runs on to the next tick, so that both ends are labelled', () => {
+    assert.deepEqual(log2Ticks(64, 32768), [64, 256, 1024, 4096, 16384, 65536]);
+    const layout = chartLayout({
+      ...throughput,
+      series: [
+        {
+          name: 'pipe',
+          points: [
+            { x: 64, y: 1 },
+            { x: 32768, y: 2 },
+          ],
+        },
+      ],
+    });
+    assert.equal(layout.x.max, 65536);
+    assert.equal(layout.x.ticks.at(-1)!.at, layout.plot.right);
+    assert.ok(layout.series[0]!.points[1]!.px < layout.plot.right, 'the last point short of the end');
+  });
+});
