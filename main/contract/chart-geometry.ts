@@ -14,12 +14,13 @@
 import type { ChartScale, MeasuredChart } from './lab-model.js';
 
 /** The drawing's size in SVG user units (a viewBox: it scales to its box). */
-export const CHART_WIDTH = 560;
-export const CHART_HEIGHT = 300;
-const PLOT = { left: 70, right: CHART_WIDTH - 18, top: 14, bottom: CHART_HEIGHT - 48 };
+// Near the width it is shown at beside the timeline (about 400 px), so that its text stays at its size.
+export const CHART_WIDTH = 420;
+export const CHART_HEIGHT = 250;
+const PLOT = { left: 62, right: CHART_WIDTH - 28, top: 12, bottom: CHART_HEIGHT - 44 };
 const MARKER_RADIUS = 4.5;
 const LINEAR_TICKS = 5;
-const MAX_LOG_TICKS = 9;
+const MAX_LOG_TICKS = 8;
 
 export type MarkerShape = 'circle' | 'square' | 'triangle' | 'diamond' | 'triangle-down' | 'plus' | 'cross' | 'bar';
 

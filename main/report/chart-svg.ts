@@ -65,10 +65,10 @@ function marker(s: SeriesLayout, d: string): string {
 
 /** The report's CSS for charts (appended to report-html.ts's STYLE). */
 export const CHART_STYLE = `
-figure.measured-chart { margin: .5rem 0 .6rem; max-width: 40rem; }
+figure.measured-chart { margin: .5rem 0 .6rem; max-width: 30rem; }
 figure.measured-chart figcaption { font-weight: 600; font-size: .9rem; color: #1a1a1a; margin: 0 0 .2rem; }
 figure.measured-chart svg[role="img"] { display: block; width: 100%; height: auto; }
-figure.measured-chart .tick { font-size: 11px; fill: #4a4a4a; }
+figure.measured-chart .tick { font-size: 12px; fill: #4a4a4a; }
 figure.measured-chart .axis-title { font-size: 12px; fill: #1a1a1a; }
 ul.chart-legend { list-style: none; padding: 0; margin: .2rem 0; display: flex; flex-wrap: wrap; gap: .2rem 1rem; font-size: .85rem; }
 ul.chart-legend li { display: flex; align-items: center; gap: .35rem; }

@@ -84,7 +84,7 @@ describe('chartLayout', () => {
       socket.points.map((p) => p.x),
       sizes,
     );
-    assert.match(socket.line, /^M70\.0 [\d.]+ L[\d.]+ [\d.]+( L[\d.]+ [\d.]+){6}$/);
+    assert.match(socket.line, new RegExp(`^M${layout.plot.left}\\.0 [\\d.]+ L[\\d.]+ [\\d.]+( L[\\d.]+ [\\d.]+){6}$`));
     assert.deepEqual(
       layout.series.map((s) => [s.colourVar, s.marker]),
       [
