@@ -9,6 +9,7 @@
  */
 import type { MeasuredChart } from '../contract/lab-model.js';
 import { chartLayout, markerIsStroke, markerPath, valueText, type SeriesLayout } from '../contract/chart-geometry.js';
+import { escapeMarkup as esc } from './escape-markup.js';
 
 export function chartFigure(chart: MeasuredChart): string {
   const layout = chartLayout(chart);
@@ -82,10 +83,3 @@ details.numbers table td, details.numbers table th { padding: .1rem .6rem .1rem 
 `;
 
 /** Control characters XML does not allow in a document; they become U+FFFD. */
-// eslint-disable-next-line no-control-regex
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g;
-
-/** Text for SVG/HTML content and attribute values (as timeline-svg.ts writes it: a chart's names are a lab's text). */
-function esc(text: string): string {
-  return text.replace(NOT_XML, '\uFFFD').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}

@@ -34,6 +34,7 @@ import { fillQuestion } from '../contract/param-template.js';
 import { parseFiniteJson, sha256Hex } from '../engine/evidence-chain.js';
 import { timelineSvg } from './timeline-svg.js';
 import { CHART_STYLE, chartFigure } from './chart-svg.js';
+import { escapeMarkup as esc } from './escape-markup.js';
 
 export const HTML_DIGEST_META = 'ipc-lab-html-digest';
 export const REPORT_SCRIPT_ID = 'ipc-lab-report';
@@ -656,11 +657,6 @@ export function formatDuration(ms: number): string {
 /** Escaped text with its line breaks kept (the CSS keeps white space in answers and details). */
 function text(value: string): string {
   return esc(value);
-}
-
-/** Escapes text for HTML content and attribute values. */
-export function esc(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 const STYLE = `
