@@ -132,6 +132,15 @@ export interface NativeAddon {
   ringConsumeLoop(handle: number, offset: number, totalBytes: number, chunkBytes: number): NativeLoopTiming;
   ringPingLoop(toHandle: number, toOffset: number, fromHandle: number, fromOffset: number, roundTrips: number, messageBytes: number): NativeLoopTiming;
   ringPongLoop(fromHandle: number, fromOffset: number, toHandle: number, toOffset: number, roundTrips: number, messageBytes: number): NativeLoopTiming;
+
+  // RLIMIT_MSGQUEUE (getrlimit/setrlimit; Linux, elsewhere ENOSYS). Every queue a process creates
+  // reserves mq_maxmsg x mq_msgsize bytes (plus bookkeeping) against its user's total, which may not pass
+  // the creating process's soft limit (mq_open: EMFILE). Bytes; Infinity is RLIM_INFINITY.
+
+  /** getrlimit(RLIMIT_MSGQUEUE) of this process. */
+  messageQueueLimit(): { soft: number; hard: number };
+  /** setrlimit(RLIMIT_MSGQUEUE): hard stays when left out. EINVAL soft above hard; EPERM raising hard without CAP_SYS_RESOURCE. */
+  setMessageQueueLimit(soft: number, hard?: number): void;
 }
 
 /** What a measure loop returns (documented in main/runtime/native-loops.ts as LoopTiming). */

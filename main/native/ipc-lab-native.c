@@ -1591,6 +1591,83 @@ static napi_value RingPongLoop(napi_env env, napi_callback_info info) { return r
 #define RingPongLoop ShmUnsupported
 #endif
 
+/*
+ * RLIMIT_MSGQUEUE (getrlimit/setrlimit; Node has neither). Each POSIX message queue reserves its
+ * mq_maxmsg x mq_msgsize bytes, plus the kernel's bookkeeping per message, against its creator's user
+ * when it is created, whether or not a message is ever sent; mq_open fails with EMFILE when the user's
+ * total would pass the *calling process's* soft limit (mq_overview(7); ipc/mqueue.c, mqueue_get_inode:
+ * mq_bytes). The total is per user, shared by every process of that uid; the limit is per process.
+ * Limits are numbers of bytes; Infinity stands for RLIM_INFINITY.
+ */
+#include <sys/resource.h>
+
+static int rlim_from_js(napi_env env, napi_value value, const char *name, rlim_t *out) {
+  double number;
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  if (type != napi_number || napi_get_value_double(env, value, &number) != napi_ok || isnan(number) || number < 0 ||
+      (isfinite(number) && number != floor(number))) {
+    char message[160];
+    snprintf(message, sizeof message, "%s must be a whole number of bytes, 0 or more (or Infinity for no limit)", name);
+    napi_throw_type_error(env, "EARGS", message);
+    return 0;
+  }
+  *out = isinf(number) || number >= (double)RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)number;
+  return 1;
+}
+
+static napi_value rlim_to_js(napi_env env, rlim_t value) {
+  napi_value result;
+  napi_create_double(env, value == RLIM_INFINITY ? INFINITY : (double)value, &result);
+  return result;
+}
+
+/* messageQueueLimit(): { soft, hard } of this process's RLIMIT_MSGQUEUE, in bytes. */
+static napi_value MessageQueueLimit(napi_env env, napi_callback_info info) {
+  (void)info;
+#ifdef RLIMIT_MSGQUEUE
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_MSGQUEUE, &limit) != 0) return throw_errno(env, "getrlimit(RLIMIT_MSGQUEUE)", errno, NULL);
+  napi_value result;
+  CHECK_NAPI(env, napi_create_object(env, &result));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "soft", rlim_to_js(env, limit.rlim_cur)));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "hard", rlim_to_js(env, limit.rlim_max)));
+  return result;
+#else
+  return throw_errno(env, "getrlimit(RLIMIT_MSGQUEUE)", ENOSYS, NULL);
+#endif
+}
+
+/* setMessageQueueLimit(soft[, hard]): setrlimit(RLIMIT_MSGQUEUE) for this process; the hard limit stays
+ * as it is when left out. Raising the hard limit needs CAP_SYS_RESOURCE (EPERM); soft > hard is EINVAL. */
+static napi_value SetMessageQueueLimit(napi_env env, napi_callback_info info) {
+#ifdef RLIMIT_MSGQUEUE
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, "EARGS", "setMessageQueueLimit(soft[, hard]) needs the soft limit in bytes");
+    return NULL;
+  }
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_MSGQUEUE, &limit) != 0) return throw_errno(env, "getrlimit(RLIMIT_MSGQUEUE)", errno, NULL);
+  if (!rlim_from_js(env, argv[0], "soft", &limit.rlim_cur)) return NULL;
+  if (argc >= 2 && !rlim_from_js(env, argv[1], "hard", &limit.rlim_max)) return NULL;
+  if (setrlimit(RLIMIT_MSGQUEUE, &limit) != 0) {
+    int err = errno;
+    throw_errno_explained(env, "setrlimit(RLIMIT_MSGQUEUE)", err, NULL,
+                          err == EINVAL ? "The soft limit may not be above the hard limit"
+                          : err == EPERM ? "Only a process with CAP_SYS_RESOURCE may raise the hard limit"
+                                         : NULL);
+    return NULL;
+  }
+  return NULL;
+#else
+  (void)info;
+  return throw_errno(env, "setrlimit(RLIMIT_MSGQUEUE)", ENOSYS, NULL);
+#endif
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -1638,6 +1715,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"ringConsumeLoop", NULL, RingConsumeLoop, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringPingLoop", NULL, RingPingLoop, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringPongLoop", NULL, RingPongLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"messageQueueLimit", NULL, MessageQueueLimit, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setMessageQueueLimit", NULL, SetMessageQueueLimit, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok)
     return NULL;
