@@ -63,6 +63,28 @@ function measures(trace: RunTrace, role: string): Record<string, number> {
   return Object.fromEntries(eventsOf(trace, 'measure', role).map((e) => [e.name, e.value]));
 }
 
+/**
+ * At most this many bytes of bookkeeping per slot of a queue, on top of its slots' bytes. mq_overview(7)
+ * gives the charge as mq_maxmsg * sizeof(struct msg_msg) + MIN(mq_maxmsg, MQ_PRIO_MAX) *
+ * sizeof(struct posix_msg_tree_node) + mq_maxmsg * mq_msgsize; those structures are kernel-internal
+ * (96 bytes per slot together on this 6.x x86_64 kernel, measured by bisecting the soft limit), so a
+ * check allows up to this bound rather than name one kernel's figure.
+ */
+const BOOKKEEPING_BOUND_PER_SLOT = 256;
+
+/** The pid of the process the run knows under `role` (the engine saw it start: trace.processes). */
+function pidOf(trace: RunTrace, role: string): number | undefined {
+  return trace.processes.find((p) => p.role === role)?.pid;
+}
+
+function roleOf(trace: RunTrace, pid: number): string | undefined {
+  return trace.processes.find((p) => p.pid === pid)?.role;
+}
+
+function bytes(n: number): string {
+  return `${n.toLocaleString('en')} bytes`;
+}
+
 export default defineChecks({
   'direct-links': {
     title: 'Alice and Bob talked by name, each direction on its own queue, held by the two of them only',
@@ -170,7 +192,7 @@ export default defineChecks({
         };
       return {
         passed: true,
-        detail: `${sent.length} messages from 3 senders, all received by one receiver; the kernel view shows all four processes holding the same queue, ${inbox}.`,
+        detail: `${sent.length} messages from 3 senders, all received by one receiver; the kernel view shows all four processes holding the same queue, ${inbox}. The queue does not record who sent a message: only each text's "from" says, in the sender's own words.`,
         moment,
         measurements,
       };
@@ -496,6 +518,205 @@ export default defineChecks({
         ...(byPid.size < want && messages < want
           ? { hint: `${messages} message${messages === 1 ? '' : 's'} cannot reach ${want} receivers: send more messages than there are receivers.` }
           : {}),
+        measurements,
+      };
+    },
+  },
+  'senders-verified': {
+    title: "Every sender is who it says, by the kernel's account (SO_PEERCRED)",
+    hint: 'Compare what each message claims ("from sender-2") with the pid the kernel gives for the connection it came on, and with the pid of the process that is sender-2.',
+    measures: {
+      'false-claims': { unit: 'messages', title: 'messages whose claimed sender is not the process the kernel says connected' },
+      'peer-pids': { unit: 'processes', title: 'different pids SO_PEERCRED gave for the connections' },
+    },
+    check(trace) {
+      // The kernel's answer per connection, as the receiver asked it (getsockopt SO_PEERCRED).
+      const peerOf = new Map<string, { pid: number; ts: string }>();
+      for (const e of eventsOf(trace, 'measure', 'receiver')) {
+        const connection = /^(.*): SO_PEERCRED pid$/.exec(e.name)?.[1];
+        if (connection) peerOf.set(connection, { pid: e.value, ts: e.ts });
+      }
+      const sent = eventsOf(trace, 'message.send').filter((e) => e.role.startsWith('sender-'));
+      const received = eventsOf(trace, 'message.receive', 'receiver');
+      const peerPids = new Set([...peerOf.values()].map((p) => p.pid));
+      if (received.length === 0 || received.length !== sent.length)
+        return {
+          passed: false,
+          detail: `${received.length} of ${sent.length} messages were received.`,
+          moment: received.at(-1)?.ts,
+          measurements: finite({ 'peer-pids': peerOf.size > 0 ? peerPids.size : undefined }),
+        };
+      /** Per process the kernel named: the claims its messages made that were not its own role. */
+      const liars = new Map<number, { claims: Set<string>; messages: number; first: string }>();
+      const unanswered = new Set<string>();
+      for (const message of received) {
+        const peer = peerOf.get(message.channel);
+        if (!peer) {
+          unanswered.add(message.channel);
+          continue;
+        }
+        const claim = /\bfrom (\S+?):/.exec(message.text ?? '')?.[1] ?? '(nobody)';
+        if (pidOf(trace, claim) === peer.pid) continue;
+        const liar = liars.get(peer.pid) ?? { claims: new Set<string>(), messages: 0, first: message.ts };
+        liar.claims.add(claim);
+        liar.messages++;
+        liars.set(peer.pid, liar);
+      }
+      const falseClaims = [...liars.values()].reduce((n, l) => n + l.messages, 0);
+      const measurements = { 'false-claims': falseClaims, 'peer-pids': peerPids.size };
+      if (unanswered.size > 0)
+        return { passed: false, detail: `The receiver did not ask the kernel who is at the other end of ${[...unanswered].join(', ')}.`, measurements };
+      if (liars.size > 0) {
+        const accusations = [...liars.entries()].map(([pid, liar]) => {
+          const claims = [...liar.claims].map((claim) => `${claim}${pidOf(trace, claim) === undefined ? '' : ` (pid ${pidOf(trace, claim)})`}`);
+          return `pid ${pid} (${roleOf(trace, pid) ?? 'not a process of this run'}) claimed to be ${claims.join(' and ')} in ${liar.messages} message${liar.messages === 1 ? '' : 's'}`;
+        });
+        return {
+          passed: false,
+          detail: `${accusations.join('; ')}: the kernel says those messages came on a connection that pid made, whatever the text says.`,
+          moment: [...liars.values()][0]!.first,
+          hint: "A \"from\" written in a message is the sender's word; SO_PEERCRED is the kernel's, recorded at connect() and not the peer's to choose.",
+          measurements,
+        };
+      }
+      const who = [...peerOf.entries()].map(([connection, peer]) => `${connection}: pid ${peer.pid}, ${roleOf(trace, peer.pid)}`);
+      return {
+        passed: true,
+        detail: `${received.length} messages on ${peerOf.size} connections, each claiming a sender; for every connection the kernel (SO_PEERCRED) named the very process the messages on it claim to be (${who.join('; ')}).`,
+        moment: received.at(-1)?.ts,
+        measurements,
+      };
+    },
+  },
+  'reservation-refused': {
+    title: 'The kernel refused the first empty queue whose slots would pass the soft RLIMIT_MSGQUEUE',
+    hint: 'The program must go on creating queues until one is refused: give it room for fewer queues than it tries, or larger slots.',
+    measures: {
+      'queues-granted': { unit: 'queues', title: 'queues the kernel view showed the program holding when the next one had been refused' },
+      'reserved-per-queue': { unit: 'bytes', title: 'mq_maxmsg x mq_msgsize of each queue, from mq_getattr: what its slots reserve' },
+    },
+    check(trace) {
+      const m = measures(trace, 'creator');
+      const limit = m.RLIMIT_MSGQUEUE;
+      const slots = m.mq_maxmsg;
+      const slotBytes = m.mq_msgsize;
+      const created = eventsOf(trace, 'object.create', 'creator').filter((e) => e.object.type === 'mqueue');
+      const refusal = eventsOf(trace, 'io.error', 'creator').find((e) => e.op === 'open');
+      // What the kernel view showed the program holding while it held every queue it was granted.
+      const names = created.map((e) => e.object.name);
+      const snapshot = eventsOf(trace, 'kernel.snapshot', 'creator')
+        .filter((e) => e.requested !== undefined)
+        .at(-1);
+      const held = snapshot ? snapshot.fds.filter((fd) => names.includes(fd.target)).length : undefined;
+      const perQueue = slots !== undefined && slotBytes !== undefined ? slots * slotBytes : undefined;
+      const measurements = finite({ 'queues-granted': held, 'reserved-per-queue': perQueue });
+      if (limit === undefined || perQueue === undefined || slots === undefined)
+        return {
+          passed: false,
+          detail: refusal ? `The very first queue was refused with ${refusal.code}: ${refusal.message}.` : 'The program created no queue.',
+          moment: refusal?.ts,
+          measurements,
+        };
+      const granted = refusal ? created.filter((e) => BigInt(e.ts) < BigInt(refusal.ts)).length : created.length;
+      if (!refusal)
+        return {
+          passed: false,
+          detail: `All ${granted} queues of ${slots} slots x ${bytes(slotBytes!)} were granted: together they reserve ${bytes(granted * perQueue)}, within the soft limit of ${bytes(limit)}.`,
+          moment: snapshot?.ts,
+          hint: 'Small slots reserve little: with the same limit, many more queues fit. Larger slots, or less room, and the kernel refuses one.',
+          measurements,
+        };
+      if (refusal.code !== 'EMFILE')
+        return {
+          passed: false,
+          detail: `Queue ${granted + 1} was refused with ${refusal.code}, not EMFILE (RLIMIT_MSGQUEUE): ${refusal.message}.`,
+          moment: refusal.ts,
+          measurements,
+        };
+      if (held !== granted)
+        return {
+          passed: false,
+          detail: `The program was granted ${granted} queues, but the kernel view showed it holding ${held ?? 'none'} of them.`,
+          moment: snapshot?.ts ?? refusal.ts,
+          measurements,
+        };
+      // What the user's other queues reserved (every process of the uid shares the total), as the
+      // program found them just before and right after: the range the kernel's accounting allows.
+      const others = ['before', 'at refusal'].map((when) => ({ data: m[`other reserved bytes ${when}`], slots: m[`other slots ${when}`] }));
+      const othersLow = Math.min(...others.map((o) => o.data ?? 0));
+      const othersHigh = Math.max(...others.map((o) => (o.data ?? 0) + BOOKKEEPING_BOUND_PER_SLOT * (o.slots ?? 0)));
+      // At most the queues whose slots alone fit; at least those that fit with the most bookkeeping.
+      const most = Math.floor((limit - othersLow) / perQueue);
+      const least = Math.max(0, Math.floor((limit - othersHigh) / (perQueue + BOOKKEEPING_BOUND_PER_SLOT * slots)));
+      const theirs = othersLow > 0 ? `, less the ${bytes(othersLow)} this user's other queues reserve` : '';
+      if (granted < least || granted > most)
+        return {
+          passed: false,
+          detail: `The kernel refused queue ${granted + 1} after granting ${granted}, where ${bytes(perQueue)} per queue under a soft limit of ${bytes(limit)}${theirs} leaves room for ${least === most ? least : `${least} to ${most}`}.`,
+          moment: refusal.ts,
+          measurements,
+        };
+      return {
+        passed: true,
+        detail:
+          `The kernel granted ${granted} empty queue${granted === 1 ? '' : 's'} of ${slots} slots x ${bytes(slotBytes!)} (${bytes(perQueue)} reserved each, before any message was sent) ` +
+          `and refused queue ${granted + 1} with EMFILE: ${granted + 1} would reserve ${bytes((granted + 1) * perQueue)} and their bookkeeping, more than the soft RLIMIT_MSGQUEUE of ${bytes(limit)}${theirs}.`,
+        moment: refusal.ts,
+        measurements,
+      };
+    },
+  },
+  'fragments-reassembled': {
+    title: "Every message longer than the mailbox's message size arrived whole, in fragments",
+    hint: 'A message longer than mq_msgsize must be cut into fragments that fit, each with a header saying whose it is and where it goes, and put back together by the receiver.',
+    measures: {
+      'fragments-per-message': { unit: 'fragments', title: 'queue messages mq_receive returned per message put back together (the end markers left out)' },
+      'largest-fragment': { unit: 'bytes', title: 'the longest queue message mq_receive returned' },
+    },
+    check(trace) {
+      const messageBytes = measures(trace, 'receiver').mq_msgsize;
+      const sent = eventsOf(trace, 'message.send').filter((e) => e.role.startsWith('sender-'));
+      const refused = eventsOf(trace, 'io.error').filter((e) => e.role.startsWith('sender-') && e.op === 'write');
+      // The lengths mq_receive returned, one queue message each; every sender ends with one marker.
+      const reads = eventsOf(trace, 'io.end', 'receiver').filter((e) => e.op === 'read' && e.channel === 'mailbox parts');
+      const senders = trace.processes.filter((p) => p.role.startsWith('sender-')).length;
+      const received = eventsOf(trace, 'message.receive', 'receiver');
+      const fragments = reads.length - senders;
+      const largest = reads.length > 0 ? Math.max(...reads.map((r) => r.bytes)) : undefined;
+      const measurements = finite({
+        'fragments-per-message': received.length > 0 && fragments > 0 ? Number((fragments / received.length).toFixed(2)) : undefined,
+        'largest-fragment': received.length > 0 ? largest : undefined,
+      });
+      if (messageBytes === undefined) return { passed: false, detail: 'The receiver did not make the mailbox.', measurements };
+      const long = sent.filter((e) => e.bytes > messageBytes);
+      if (long.length === 0)
+        return {
+          passed: false,
+          detail: `No message was longer than the mailbox's ${messageBytes}-byte messages: there was nothing to cut.`,
+          hint: "Make the messages longer than the mailbox's message size.",
+          measurements,
+        };
+      if (refused.length > 0)
+        return {
+          passed: false,
+          detail: `mq_send refused ${refused.length} message${refused.length === 1 ? '' : 's'} with ${refused[0]!.code}: a message of ${bytes(long[0]!.bytes)} does not fit in a mailbox of ${messageBytes}-byte messages, and the kernel does not cut it.`,
+          moment: refused[0]!.ts,
+          hint: 'Cut each message into fragments that fit, each with a header (the message id, its index, the count), and put them back together at the receiver.',
+          measurements,
+        };
+      const byId = new Map(received.map((e) => [e.messageId, e]));
+      const wrong = long.filter((s) => byId.get(s.messageId)?.text !== s.text || byId.get(s.messageId)?.bytes !== s.bytes);
+      if (wrong.length > 0)
+        return {
+          passed: false,
+          detail: `${wrong.length} of ${long.length} messages did not come out as they went in (${wrong.map((s) => `#${s.messageId}: sent ${s.text}, received ${byId.get(s.messageId)?.text ?? 'nothing'}`).join('; ')}).`,
+          moment: received.at(-1)?.ts,
+          measurements,
+        };
+      return {
+        passed: true,
+        detail: `${long.length} messages of ${bytes(long[0]!.bytes)}, longer than the mailbox's ${messageBytes}-byte messages, crossed it as ${fragments} fragments (the longest ${largest} bytes), and the receiver put each back together whole: the same length and SHA-256 as sent.`,
+        moment: received.at(-1)?.ts,
         measurements,
       };
     },

@@ -111,6 +111,39 @@ describe('message passing lab', () => {
     assert.equal(checks['shared-mailbox'].check(memoryTrace(lost)).passed, false);
   });
 
+  it('step who-sent: the kernel (SO_PEERCRED) names the process behind each connection, and a sender that lies is caught by pid', async () => {
+    const { run: summary, stored } = await run('identity', 'who-sent');
+    assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
+    // The kernel's answer per connection is a pid the engine saw start as one of the senders, a different one each.
+    const senderPids = summary.processes.filter((p) => p.role.startsWith('sender-')).map((p) => p.pid);
+    const peers = stored.filter((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name.endsWith(': SO_PEERCRED pid')).map((e) => e.value);
+    assert.deepEqual([...peers].sort(), [...senderPids].sort());
+    assert.ok(
+      stored
+        .filter((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name.endsWith(': SO_PEERCRED uid'))
+        .every((e) => e.value === process.getuid!()),
+      'the senders run as this user',
+    );
+    assert.equal(measured(summary, 'false-claims'), '0 messages');
+    assert.equal(measured(summary, 'peer-pids'), '3 processes');
+    assertNothingLeft(summary);
+
+    // Without the kernel's answer, a claim cannot be checked: the check fails rather than trust the text.
+    const trace = traceOf({ run: summary, stored });
+    const unasked = { ...trace, events: trace.events.filter((e) => !(e.kind === 'measure' && e.name.endsWith(': SO_PEERCRED pid'))) };
+    assert.equal(checks['senders-verified'].check(memoryTrace(unasked)).passed, false);
+
+    // The control: sender-3 writes "from sender-1"; the check names sender-3 by the pid the kernel gave.
+    const liar = await run('identity', 'who-sent', { liar: 'sender-3' });
+    assert.deepEqual(checksOf(liar.run), { 'senders-verified': false });
+    const liarPid = liar.run.processes.find((p) => p.role === 'sender-3')!.pid;
+    const sender1Pid = liar.run.processes.find((p) => p.role === 'sender-1')!.pid;
+    const detail = liar.run.checks[0]!.detail;
+    assert.match(detail, new RegExp(`^pid ${liarPid} \\(sender-3\\) claimed to be sender-1 \\(pid ${sender1Pid}\\) in ${liar.run.params.messages} messages`));
+    assert.equal(measured(liar.run, 'false-claims'), `${liar.run.params.messages} messages`);
+    assertNothingLeft(liar.run);
+  });
+
   it('step blocking: a blocking receive waits, a non-blocking one returns the null message, a send to a full mailbox fails with EAGAIN', async () => {
     const { run: summary, stored } = await run('blocking', 'blocking');
     assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
@@ -186,6 +219,99 @@ describe('message passing lab', () => {
     const equal = await run('sizes', 'message-size', { records: 500, recordLengths: 'equal' });
     assert.deepEqual(checksOf(equal.run), { 'sizes-compared': false });
     assertNothingLeft(equal.run);
+  });
+
+  it('step queue-reservation: empty queues reserve their slots, and the kernel refuses the first that would pass RLIMIT_MSGQUEUE', async () => {
+    const { run: summary, stored } = await run('reservation', 'queue-reservation');
+    assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
+    const value = (name: string) => stored.find((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === name)?.value;
+    const limit = value('RLIMIT_MSGQUEUE')!;
+    assert.equal(limit, value('other reserved bytes before')! + Number(summary.params.limitBytes), 'the soft limit the program gave itself');
+    assert.equal(measured(summary, 'reserved-per-queue'), `${10 * 8192} bytes`);
+    const granted = measuredValue(summary, 'queues-granted', 'queues');
+    assert.equal(stored.filter((e) => e.kind === 'object.create' && e.role === 'creator').length, granted);
+    assert.ok(
+      stored.some((e) => e.kind === 'io.error' && e.role === 'creator' && e.op === 'open' && e.code === 'EMFILE'),
+      'the next queue was refused with EMFILE',
+    );
+    // The kernel answers the same for this process: under the same soft limit (this user's other queues
+    // unchanged), the same queues are granted as many times, and the next is refused with EMFILE.
+    if (value('other reserved bytes before') === 0 && value('other reserved bytes at refusal') === 0) {
+      const own = native().messageQueueLimit();
+      const made: string[] = [];
+      let refused: string | undefined;
+      try {
+        native().setMessageQueueLimit(limit);
+        for (let k = 0; k <= granted && refused === undefined; k++) {
+          const name = `/ipc-lab-test-${process.pid}-reservation-${k}`;
+          try {
+            native().mqClose(native().mqOpen(name, { create: true, exclusive: true, maxMessages: 10, messageBytes: 8192 }));
+            made.push(name);
+          } catch (error) {
+            refused = (error as NodeJS.ErrnoException).code;
+          }
+        }
+      } finally {
+        native().setMessageQueueLimit(own.soft);
+        for (const name of made) native().mqUnlink(name);
+      }
+      assert.deepEqual({ made: made.length, refused }, { made: granted, refused: 'EMFILE' });
+    }
+    assert.deepEqual(mqueueListing(), [], 'every queue removed');
+    assertNothingLeft(summary);
+
+    // A refusal for another reason (queues_max: ENOSPC), or queues the kernel view never showed held, fail.
+    const trace = traceOf({ run: summary, stored });
+    const enospc = { ...trace, events: trace.events.map((e) => (e.kind === 'io.error' && e.role === 'creator' ? { ...e, code: 'ENOSPC' } : e)) };
+    assert.equal(checks['reservation-refused'].check(memoryTrace(enospc)).passed, false);
+    const unseen = { ...trace, events: trace.events.filter((e) => !(e.kind === 'kernel.snapshot' && e.role === 'creator')) };
+    assert.equal(checks['reservation-refused'].check(memoryTrace(unseen)).passed, false);
+    // A refusal earlier than the accounting allows (the limit twice as high as the program said) fails.
+    const early = {
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'measure' && e.name === 'RLIMIT_MSGQUEUE' ? { ...e, value: 2 * e.value } : e)),
+    };
+    assert.equal(checks['reservation-refused'].check(memoryTrace(early)).passed, false);
+
+    // The control: 64-byte slots reserve so little that every queue the program tries fits.
+    const small = await run('reservation', 'queue-reservation', { messageBytes: 64 });
+    assert.deepEqual(checksOf(small.run), { 'reservation-refused': false });
+    assert.equal(measured(small.run, 'queues-granted'), `${small.run.params.attempts} queues`);
+    assert.deepEqual(mqueueListing(), []);
+    assertNothingLeft(small.run);
+  });
+
+  it('step fragments: a message longer than mq_msgsize crosses as fragments and is put back together; sent whole it is EMSGSIZE', async () => {
+    const { run: summary, stored } = await run('fragments', 'fragments');
+    assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
+    // 3,000 bytes in fragments of at most 256 - 8 bytes of data: 13 each, none longer than the mailbox's 256.
+    assert.equal(measured(summary, 'fragments-per-message'), '13 fragments');
+    assert.equal(measured(summary, 'largest-fragment'), '256 bytes');
+    const sends = stored.filter((e): e is StoredEventOf<'message.send'> => e.kind === 'message.send');
+    const receives = stored.filter((e): e is StoredEventOf<'message.receive'> => e.kind === 'message.receive');
+    assert.equal(receives.length, 4);
+    assert.deepEqual(receives.map((e) => e.text).sort(), sends.map((e) => e.text).sort(), 'every message came out as it went in');
+    assert.deepEqual(mqueueListing(), []);
+    assertNothingLeft(summary);
+
+    // A message put back together wrong (a lost or misplaced fragment changes its digest) fails.
+    const trace = traceOf({ run: summary, stored });
+    const garbled = {
+      ...trace,
+      events: trace.events.map((e) => (e.kind === 'message.receive' ? { ...e, text: e.text!.replace(/sha-256 \w+/, 'sha-256 0000000000000000') } : e)),
+    };
+    assert.equal(checks['fragments-reassembled'].check(memoryTrace(garbled)).passed, false);
+
+    // The control: sent whole, each message is refused with EMSGSIZE, nothing of it queued.
+    const whole = await run('fragments', 'fragments', { fragment: false });
+    assert.deepEqual(checksOf(whole.run), { 'fragments-reassembled': false });
+    assert.equal(whole.stored.filter((e) => e.kind === 'io.error' && e.code === 'EMSGSIZE').length, 4);
+    assert.equal(whole.stored.filter((e) => e.kind === 'message.receive').length, 0);
+    assertNothingLeft(whole.run);
+    // Messages that fit need no fragments: there is nothing for the step to show.
+    const short = await run('fragments', 'fragments', { messageBytes: 100 });
+    assert.deepEqual(checksOf(short.run), { 'fragments-reassembled': false });
+    assertNothingLeft(short.run);
   });
 
   it('step several-receivers: each message reaches exactly one receiver', async () => {

@@ -1,0 +1,45 @@
+/**
+ * The receiver of the "identity" scenario: it listens on a Unix stream socket, desk.sock in the run's
+ * directory, and takes the messages of the three senders, one connection each. Every message says
+ * who sent it ("from sender-2"): that is the sender's claim. For each connection the receiver also asks
+ * the kernel who is at the other end, getsockopt(SO_PEERCRED): the pid, uid and gid of the process that
+ * called connect(), recorded by the kernel then; a peer cannot choose what it says (unix(7)).
+ */
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { lab } from '../../../main/runtime/lab-runtime.js';
+import { native } from '../../../main/native/index.js';
+import { FrameInbox } from '../../../main/runtime/sockets/framing.js';
+import { listen, traceAccepted } from '../../../main/runtime/sockets/traced-socket.js';
+import { messageId } from './mailboxes.js';
+
+const SENDERS = 3;
+const path = join(lab.runDir, 'desk.sock');
+const { server } = await listen(lab, { path }, { channel: 'desk' });
+let connections = 0;
+const served: Promise<void>[] = [];
+
+async function serve(socket: Socket, channel: string): Promise<void> {
+  const connection = traceAccepted(lab, socket, channel, 'unix', path);
+  // The socket's descriptor: Node keeps it in its handle (the engine's trace channel reads it the same way).
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+  const peer = native().peerCredentials(fd);
+  lab.measure(`${channel}: SO_PEERCRED pid`, peer.pid, 'pid', `the kernel: the process that connected is pid ${peer.pid} (uid ${peer.uid}, gid ${peer.gid})`);
+  lab.measure(`${channel}: SO_PEERCRED uid`, peer.uid, 'uid');
+  const inbox = new FrameInbox(socket, 64 * 1024);
+  for (let m = await inbox.next(); m !== undefined; m = await inbox.next()) {
+    const text = m.toString('utf8');
+    lab.emit('message.receive', { channel, messageId: messageId(text), bytes: m.length, text });
+  }
+  connection.end();
+  await connection.closed;
+}
+
+await new Promise<void>((resolve) => {
+  server.on('connection', (socket: Socket) => {
+    served.push(serve(socket, `desk connection ${++connections}`));
+    if (connections === SENDERS) resolve();
+  });
+});
+server.close();
+await Promise.all(served);
