@@ -1,6 +1,7 @@
 /**
  * The receiver of the "identity" scenario: it listens on a Unix stream socket, desk.sock in the run's
- * directory, and takes the messages of the three senders, one connection each. Every message says
+ * directory, then starts the three senders (lab.spawn: the engine knows each one's pid and role), and
+ * takes their messages, one connection each. Every message says
  * who sent it ("from sender-2"): that is the sender's claim. For each connection the receiver also asks
  * the kernel who is at the other end, getsockopt(SO_PEERCRED): the pid, uid and gid of the process that
  * called connect(), recorded by the kernel then; a peer cannot choose what it says (unix(7)).
@@ -35,11 +36,14 @@ async function serve(socket: Socket, channel: string): Promise<void> {
   await connection.closed;
 }
 
-await new Promise<void>((resolve) => {
+const allConnected = new Promise<void>((resolve) => {
   server.on('connection', (socket: Socket) => {
     served.push(serve(socket, `desk connection ${++connections}`));
     if (connections === SENDERS) resolve();
   });
 });
+const senders = Array.from({ length: SENDERS }, (_, i) => lab.spawn(`sender-${i + 1}`, 'desk-sender.ts'));
+await allConnected;
 server.close();
 await Promise.all(served);
+await Promise.all(senders.map((sender) => sender.exited));

@@ -1,9 +1,8 @@
 /**
- * A sender of the "identity" scenario (sender-1, sender-2, sender-3): connects to the receiver's Unix
- * socket and sends `messages` messages, each saying who sent it. With `liar` set to this sender's role,
+ * A sender of the "identity" scenario (sender-1, sender-2, sender-3), started by the receiver once it
+ * listens: connects to the receiver's Unix socket and sends `messages` messages, each saying who sent it. With `liar` set to this sender's role,
  * it claims to be sender-1 instead: the text says one thing, the kernel (SO_PEERCRED) another.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { frame } from '../../../main/runtime/sockets/framing.js';
@@ -14,11 +13,7 @@ const me = Number(lab.role.replace('sender-', ''));
 const claim = lab.choice('liar') === lab.role ? 'sender-1' : lab.role;
 const path = join(lab.runDir, 'desk.sock');
 const channel = `desk ${lab.role}`;
-// The receiver may not be listening yet: its socket file appears when it binds.
-for (let attempt = 0; !existsSync(path); attempt++) {
-  if (attempt > 1000) throw new Error(`${path} never appeared: the receiver did not start listening. Fix: look at the receiver's output`);
-  lab.sleep(10);
-}
+// The receiver started this sender once it was listening: the connect finds it there.
 const connection = await connect(lab, { path }, channel);
 for (let k = 1; k <= lab.int('messages'); k++) {
   const id = me * 1000 + k;
