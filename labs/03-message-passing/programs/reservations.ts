@@ -4,7 +4,8 @@
  * A POSIX message queue reserves room for all of its slots when it is created: mq_maxmsg messages of
  * mq_msgsize bytes each (plus a little bookkeeping per slot), counted against its user's
  * RLIMIT_MSGQUEUE. mq_open fails with EMFILE once the user's queues together would pass the creating
- * process's soft limit (mq_overview(7); ipc/mqueue.c, mqueue_get_inode: mq_bytes).
+ * process's soft limit (mq_overview(7); ipc/mqueue.c, mqueue_get_inode: mq_bytes). It is a charge
+ * against the limit, not memory set aside: a message's memory is allocated when it is sent.
  *
  * That total is per user: every process of this uid shares it (other runs, other programs). So that the
  * limit is this program's own, it first asks the kernel what the user's other queues already reserve
