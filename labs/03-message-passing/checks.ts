@@ -183,6 +183,18 @@ export default defineChecks({
         };
       if (missing > 0 || received.length !== sent.length)
         return { passed: false, detail: `${missing} of ${sent.length} messages were not received.`, moment: received.at(-1)?.ts, measurements };
+      // The kernel's count (mq_getattr, which the receiver's mailbox reports after each receive): the
+      // ids above are the senders' own numbers, the queue's depth after the last receive is not.
+      const lastLevel = eventsOf(trace, 'buffer.level', 'receiver')
+        .filter((l) => l.channel === 'mailbox inbox')
+        .reduce<StoredEventOf<'buffer.level'> | undefined>((a, b) => (!a || BigInt(b.ts) > BigInt(a.ts) ? b : a), undefined);
+      if (lastLevel && lastLevel.used > 0)
+        return {
+          passed: false,
+          detail: `mq_getattr still showed ${lastLevel.used} message${lastLevel.used === 1 ? '' : 's'} in the mailbox after the receiver's last receive.`,
+          moment: lastLevel.ts,
+          measurements,
+        };
       if (holders.length < 4)
         return {
           passed: false,
@@ -192,7 +204,7 @@ export default defineChecks({
         };
       return {
         passed: true,
-        detail: `${sent.length} messages from 3 senders, all received by one receiver; the kernel view shows all four processes holding the same queue, ${inbox}. The queue does not record who sent a message: only each text's "from" says, in the sender's own words.`,
+        detail: `${sent.length} messages from 3 senders, all received by one receiver${lastLevel ? ', and mq_getattr showed the mailbox empty after the last receive' : ''}; the kernel view shows all four processes holding the same queue, ${inbox}. The queue does not record who sent a message: only each text's "from" says, in the sender's own words.`,
         moment,
         measurements,
       };

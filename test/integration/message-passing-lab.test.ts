@@ -109,6 +109,10 @@ describe('message passing lab', () => {
     assert.equal(checks['shared-mailbox'].check(memoryTrace(twoSenders)).passed, false);
     const lost = { ...trace, events: trace.events.filter((e) => !(e.kind === 'message.receive' && e.role === 'receiver' && e.messageId === 2001)) };
     assert.equal(checks['shared-mailbox'].check(memoryTrace(lost)).passed, false);
+    // Messages left in the queue, by the kernel's count after the last receive, fail it too.
+    const lastLevel = stored.filter((e) => e.kind === 'buffer.level' && e.role === 'receiver' && e.channel === 'mailbox inbox').at(-1)!;
+    const left = { ...trace, events: trace.events.map((e) => (e === lastLevel ? { ...e, used: 1 } : e)) };
+    assert.equal(checks['shared-mailbox'].check(memoryTrace(left)).passed, false);
   });
 
   it('step who-sent: the kernel (SO_PEERCRED) names the process behind each connection, and a sender that lies is caught by pid', async () => {
@@ -142,6 +146,23 @@ describe('message passing lab', () => {
     assert.match(detail, new RegExp(`^pid ${liarPid} \\(sender-3\\) claimed to be sender-1 \\(pid ${sender1Pid}\\) in ${liar.run.params.messages} messages`));
     assert.equal(measured(liar.run, 'false-claims'), `${liar.run.params.messages} messages`);
     assertNothingLeft(liar.run);
+  });
+
+  it('native: RLIMIT_MSGQUEUE is read and set per process, and a bad limit is refused with a sentence naming it', () => {
+    const own = native().messageQueueLimit();
+    assert.ok(own.soft <= own.hard, `${own.soft} <= ${own.hard}`);
+    try {
+      native().setMessageQueueLimit(own.soft - 1000);
+      assert.equal(native().messageQueueLimit().soft, own.soft - 1000);
+      assert.equal(native().messageQueueLimit().hard, own.hard, 'the hard limit stays');
+      if (Number.isFinite(own.hard))
+        assert.throws(() => native().setMessageQueueLimit(own.hard + 1, own.hard), { code: 'EINVAL', message: /soft limit may not be above the hard limit/ });
+      assert.throws(() => native().setMessageQueueLimit(-1), { code: 'EARGS', message: /soft must be a whole number of bytes/ });
+      assert.throws(() => native().setMessageQueueLimit(1.5), { code: 'EARGS' });
+    } finally {
+      native().setMessageQueueLimit(own.soft);
+    }
+    assert.deepEqual(native().messageQueueLimit(), own);
   });
 
   it('step blocking: a blocking receive waits, a non-blocking one returns the null message, a send to a full mailbox fails with EAGAIN', async () => {
