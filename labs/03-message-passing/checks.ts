@@ -539,45 +539,54 @@ export default defineChecks({
     hint: 'Compare what each message claims ("from sender-2") with the pid the kernel gives for the connection it came on, and with the pid of the process that is sender-2.',
     measures: {
       'false-claims': { unit: 'messages', title: 'messages whose claimed sender is not the process the kernel says connected' },
-      'peer-pids': { unit: 'processes', title: 'different pids SO_PEERCRED gave for the connections' },
+      'peer-pids': { unit: 'processes', title: 'different pids SO_PEERCRED gave for the connections the messages came on' },
     },
     check(trace) {
-      // The kernel's answer per connection, as the receiver asked it (getsockopt SO_PEERCRED).
-      const peerOf = new Map<string, { pid: number; ts: string }>();
-      for (const e of eventsOf(trace, 'measure', 'receiver')) {
-        const connection = /^(.*): SO_PEERCRED pid$/.exec(e.name)?.[1];
-        if (connection) peerOf.set(connection, { pid: e.value, ts: e.ts });
-      }
       const sent = eventsOf(trace, 'message.send').filter((e) => e.role.startsWith('sender-'));
-      const received = eventsOf(trace, 'message.receive', 'receiver');
-      const peerPids = new Set([...peerOf.values()].map((p) => p.pid));
+      const byTime = (a: { ts: string }, b: { ts: string }) => (BigInt(a.ts) < BigInt(b.ts) ? -1 : BigInt(a.ts) > BigInt(b.ts) ? 1 : 0);
+      const received = eventsOf(trace, 'message.receive', 'receiver').sort(byTime);
+      // The kernel's answer the receiver recorded right after each message, from the connection it came
+      // on (getsockopt SO_PEERCRED): the first one after each receive, by the receiver's own clock.
+      const answers = eventsOf(trace, 'measure', 'receiver')
+        .filter((e) => e.name === 'SO_PEERCRED pid')
+        .sort(byTime);
+      const answerOf = (i: number) => {
+        const after = answers.find((a) => BigInt(a.ts) > BigInt(received[i]!.ts));
+        const next = received[i + 1];
+        return after && (!next || BigInt(after.ts) < BigInt(next.ts)) ? after : undefined;
+      };
+      const peerPids = new Set(answers.map((a) => a.value));
       if (received.length === 0 || received.length !== sent.length)
         return {
           passed: false,
           detail: `${received.length} of ${sent.length} messages were received.`,
           moment: received.at(-1)?.ts,
-          measurements: finite({ 'peer-pids': peerOf.size > 0 ? peerPids.size : undefined }),
+          measurements: finite({ 'peer-pids': answers.length > 0 ? peerPids.size : undefined }),
         };
       /** Per process the kernel named: the claims its messages made that were not its own role. */
       const liars = new Map<number, { claims: Set<string>; messages: number; first: string }>();
-      const unanswered = new Set<string>();
-      for (const message of received) {
-        const peer = peerOf.get(message.channel);
-        if (!peer) {
-          unanswered.add(message.channel);
-          continue;
+      let unanswered = 0;
+      received.forEach((message, i) => {
+        const answer = answerOf(i);
+        if (!answer) {
+          unanswered++;
+          return;
         }
         const claim = /\bfrom (\S+?):/.exec(message.text ?? '')?.[1] ?? '(nobody)';
-        if (pidOf(trace, claim) === peer.pid) continue;
-        const liar = liars.get(peer.pid) ?? { claims: new Set<string>(), messages: 0, first: message.ts };
+        if (pidOf(trace, claim) === answer.value) return;
+        const liar = liars.get(answer.value) ?? { claims: new Set<string>(), messages: 0, first: message.ts };
         liar.claims.add(claim);
         liar.messages++;
-        liars.set(peer.pid, liar);
-      }
+        liars.set(answer.value, liar);
+      });
       const falseClaims = [...liars.values()].reduce((n, l) => n + l.messages, 0);
       const measurements = { 'false-claims': falseClaims, 'peer-pids': peerPids.size };
-      if (unanswered.size > 0)
-        return { passed: false, detail: `The receiver did not ask the kernel who is at the other end of ${[...unanswered].join(', ')}.`, measurements };
+      if (unanswered > 0)
+        return {
+          passed: false,
+          detail: `For ${unanswered} of ${received.length} messages the receiver did not ask the kernel who is at the other end of the connection.`,
+          measurements,
+        };
       if (liars.size > 0) {
         const accusations = [...liars.entries()].map(([pid, liar]) => {
           const claims = [...liar.claims].map((claim) => `${claim}${pidOf(trace, claim) === undefined ? '' : ` (pid ${pidOf(trace, claim)})`}`);
@@ -591,10 +600,10 @@ export default defineChecks({
           measurements,
         };
       }
-      const who = [...peerOf.entries()].map(([connection, peer]) => `${connection}: pid ${peer.pid}, ${roleOf(trace, peer.pid)}`);
+      const who = [...peerPids].map((pid) => `pid ${pid} is ${roleOf(trace, pid)}`);
       return {
         passed: true,
-        detail: `${received.length} messages on ${peerOf.size} connections, each claiming a sender; for every connection the kernel (SO_PEERCRED) named the very process the messages on it claim to be (${who.join('; ')}).`,
+        detail: `${received.length} messages, each claiming a sender; for every one the kernel (SO_PEERCRED) named the very process it claims to be, by the connection it came on (${who.join(', ')}).`,
         moment: received.at(-1)?.ts,
         measurements,
       };

@@ -120,13 +120,21 @@ describe('message passing lab', () => {
     assert.equal(summary.status, 'passed', JSON.stringify(summary.checks, null, 2));
     // The kernel's answer per connection is a pid the engine saw start as one of the senders, a different one each.
     const senderPids = summary.processes.filter((p) => p.role.startsWith('sender-')).map((p) => p.pid);
-    const peers = stored.filter((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name.endsWith(': SO_PEERCRED pid')).map((e) => e.value);
-    assert.deepEqual([...peers].sort(), [...senderPids].sort());
+    const answers = stored.filter((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name === 'SO_PEERCRED pid');
+    assert.equal(answers.length, stored.filter((e) => e.kind === 'message.receive').length, 'one kernel answer per message');
+    assert.deepEqual([...new Set(answers.map((e) => e.value))].sort(), [...senderPids].sort());
     assert.ok(
-      stored
-        .filter((e): e is StoredEventOf<'measure'> => e.kind === 'measure' && e.name.endsWith(': SO_PEERCRED uid'))
-        .every((e) => e.value === process.getuid!()),
+      answers.every((e) => e.detail?.includes(`(uid ${process.getuid!()},`)),
       'the senders run as this user',
+    );
+    // Sends and receives share the channel and id, so the timeline draws an arrow from each sender.
+    const sendKeys = stored.filter((e) => e.kind === 'message.send').map((e) => `${e.channel} ${e.messageId}`);
+    assert.deepEqual(
+      stored
+        .filter((e) => e.kind === 'message.receive')
+        .map((e) => `${e.channel} ${e.messageId}`)
+        .sort(),
+      sendKeys.sort(),
     );
     assert.equal(measured(summary, 'false-claims'), '0 messages');
     assert.equal(measured(summary, 'peer-pids'), '3 processes');
@@ -134,7 +142,7 @@ describe('message passing lab', () => {
 
     // Without the kernel's answer, a claim cannot be checked: the check fails rather than trust the text.
     const trace = traceOf({ run: summary, stored });
-    const unasked = { ...trace, events: trace.events.filter((e) => !(e.kind === 'measure' && e.name.endsWith(': SO_PEERCRED pid'))) };
+    const unasked = { ...trace, events: trace.events.filter((e) => !(e.kind === 'measure' && e.name === 'SO_PEERCRED pid')) };
     assert.equal(checks['senders-verified'].check(memoryTrace(unasked)).passed, false);
 
     // The control: sender-3 writes "from sender-1"; the check names sender-3 by the pid the kernel gave.

@@ -15,6 +15,8 @@ import { listen, traceAccepted } from '../../../main/runtime/sockets/traced-sock
 import { messageId } from './mailboxes.js';
 
 const SENDERS = 3;
+/** The measure that follows each message.receive (the check reads it by this name). */
+const PEER_PID = 'SO_PEERCRED pid';
 const path = join(lab.runDir, 'desk.sock');
 const { server } = await listen(lab, { path }, { channel: 'desk' });
 let connections = 0;
@@ -25,12 +27,12 @@ async function serve(socket: Socket, channel: string): Promise<void> {
   // The socket's descriptor: Node keeps it in its handle (the engine's trace channel reads it the same way).
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
   const peer = native().peerCredentials(fd);
-  lab.measure(`${channel}: SO_PEERCRED pid`, peer.pid, 'pid', `the kernel: the process that connected is pid ${peer.pid} (uid ${peer.uid}, gid ${peer.gid})`);
-  lab.measure(`${channel}: SO_PEERCRED uid`, peer.uid, 'uid');
   const inbox = new FrameInbox(socket, 64 * 1024);
   for (let m = await inbox.next(); m !== undefined; m = await inbox.next()) {
     const text = m.toString('utf8');
-    lab.emit('message.receive', { channel, messageId: messageId(text), bytes: m.length, text });
+    // Per message: what it claims (its text), then, at once, what the kernel says of the connection it came on.
+    lab.emit('message.receive', { channel: 'desk', messageId: messageId(text), bytes: m.length, text });
+    lab.measure(PEER_PID, peer.pid, 'pid', `${channel}: the kernel says pid ${peer.pid} (uid ${peer.uid}, gid ${peer.gid}) connected it`);
   }
   connection.end();
   await connection.closed;

@@ -12,9 +12,9 @@ import { messageText } from './mailboxes.js';
 const me = Number(lab.role.replace('sender-', ''));
 const claim = lab.choice('liar') === lab.role ? 'sender-1' : lab.role;
 const path = join(lab.runDir, 'desk.sock');
-const channel = `desk ${lab.role}`;
+const channel = 'desk';
 // The receiver started this sender once it was listening: the connect finds it there.
-const connection = await connect(lab, { path }, channel);
+const connection = await connect(lab, { path }, `desk ${lab.role}`);
 for (let k = 1; k <= lab.int('messages'); k++) {
   const id = me * 1000 + k;
   const body = messageText(id, `from ${claim}: message ${k}`);
