@@ -1,10 +1,10 @@
 /**
  * The receiver of the "identity" scenario: it listens on a Unix stream socket, desk.sock in the run's
  * directory, then starts the three senders (lab.spawn: the engine knows each one's pid and role), and
- * takes their messages, one connection each. Every message says
- * who sent it ("from sender-2"): that is the sender's claim. For each connection the receiver also asks
- * the kernel who is at the other end, getsockopt(SO_PEERCRED): the pid, uid and gid of the process that
- * called connect(), recorded by the kernel then; a peer cannot choose what it says (unix(7)).
+ * takes their messages, one connection each. Every message says who sent it ("from sender-2"): that is
+ * the sender's claim. For each connection the receiver also asks the kernel who is at the other end,
+ * getsockopt(SO_PEERCRED): the pid, uid and gid of the process that called connect(), recorded by the
+ * kernel then; a peer cannot choose what it says (unix(7)).
  */
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
