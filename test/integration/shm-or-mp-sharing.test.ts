@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
+import { connectSender, createReceiver, type LinkSpec, type LinkTracer } from '../../main/runtime/logical-link/logical-link.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, type Harness } from '../support/engine-harness.js';
 
 const LAB = 'shared-memory-or-message-passing';
@@ -176,6 +177,35 @@ describe('shared memory or message passing: sharing steps', () => {
     assert.deepEqual(checksOf(uncounted.run), { 'link-waits-at-capacity': false });
     assert.ok(!uncounted.stored.some((e) => e.kind === 'io.begin' && e.role === 'sender' && e.op === 'wait'), 'the sender never waited');
     assertNothingLeft(uncounted.run);
+    assert.deepEqual(myObjects(), []);
+  });
+});
+
+describe('logical link module', () => {
+  const quiet: LinkTracer = { emit() {}, waitBegin() {}, waitEnd() {}, level() {} };
+  const spec = (over: Partial<LinkSpec> = {}): LinkSpec => ({ carrier: 'ring', capacity: 2, messageBytes: 16, channel: 'link', tracer: quiet, ...over });
+
+  it('refuses a bad link before making anything, naming the fix', async () => {
+    await assert.rejects(createReceiver(spec({ capacity: 0 }), '/unused'), /holds at least 1 message \(capacity 0\)\. Fix/);
+    await assert.rejects(createReceiver(spec({ carrier: 'pigeon' as never }), '/unused'), /carrier is one of ring, mq, tcp, not "pigeon"/);
+    assert.deepEqual(myObjects(), []);
+  });
+
+  it('ring: messages arrive once, in order; an empty or oversized message is refused; the end marker ends receive', async () => {
+    const name = `/ipc-lab-${process.pid}-0-link-test`;
+    const { address, receiver } = await createReceiver(spec(), name);
+    const { sender } = await connectSender(spec(), address);
+    const link = await receiver;
+    await assert.rejects(sender.send(new Uint8Array(0)), /at least 1 byte .* Fix: send something/);
+    await assert.rejects(sender.send(new Uint8Array(17)), /17 bytes is longer than the link's 16\. Fix/);
+    await sender.send(Buffer.from('one'));
+    await sender.send(Buffer.from('two'));
+    assert.equal(link.waiting(), 2);
+    assert.equal((await link.receive())?.toString(), 'one');
+    await sender.close();
+    assert.equal((await link.receive())?.toString(), 'two');
+    assert.equal(await link.receive(), null);
+    await link.close();
     assert.deepEqual(myObjects(), []);
   });
 });
