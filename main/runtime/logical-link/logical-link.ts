@@ -66,7 +66,7 @@ export interface LinkReceiver {
   close(): Promise<void>;
 }
 
-/** The kernel object a link is on, as the kernel view names it (a /dev/shm path, a queue name, a socket:[inode]). */
+/** The kernel object a link is on: a /dev/shm path, a queue's name (as /proc/<pid>/fd shows it), or for tcp the listening address. */
 export interface CarrierObject {
   type: 'shm' | 'mqueue' | 'socket';
   name: string;
