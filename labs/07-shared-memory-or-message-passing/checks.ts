@@ -1,0 +1,452 @@
+/**
+ * Checks over the student's own run of "Shared memory or message passing?" (the measured steps).
+ *
+ * Every figure is read off the trace: a phase's time from the `ts` of the events that bracket it (the
+ * receiver's note before its "go" and its snapshot request or note after the last byte; the sender's
+ * notes around the round trips), never from a time a program worked out; the bytes from the kernel's
+ * own counters (/proc/<pid>/io in the snapshots the receivers asked for) and the receivers' counts. No
+ * check requires a winner: two shared processors under load can put either model ahead, so the checks
+ * test that the work was done and carried as the model says, and report the ratios this run measured.
+ */
+import { defineChecks, eventsOf, formatBytes, type ChartSeries, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
+import type { KernelIoCounters, StoredEventOf } from '../../main/contract/trace-events.js';
+
+type Mechanism = 'ring' | 'pipe' | 'mq';
+const MECHANISMS: readonly Mechanism[] = ['ring', 'pipe', 'mq'];
+const NAMES: Record<Mechanism, string> = { ring: 'the shared ring', pipe: 'the pipe', mq: 'the message queue' };
+
+/** What carried each link in this run: the "ring" is pipes in the variant that takes shared memory away. */
+function namesOf(trace: RunTrace): Record<Mechanism, string> {
+  return trace.params.ringCarrier === 'pipe' ? { ...NAMES, ring: 'the "ring" link (pipes)' } : NAMES;
+}
+/** A reader the kernel did not carry the bytes to gains next to nothing in rchar: under 1% of them. */
+const NOT_CARRIED = 0.01;
+
+const t = (e: { ts: string }): bigint => BigInt(e.ts);
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** 64 MiB, or 67,108,865 bytes: exact either way. */
+function bytesText(bytes: number): string {
+  const short = formatBytes(bytes);
+  return short.endsWith(' bytes') ? `${bytes.toLocaleString('en')} byte${bytes === 1 ? '' : 's'}` : short;
+}
+
+function round(x: number, digits: number): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}
+
+/** Bytes per second as MB/s (10^6 bytes), from bytes and nanoseconds. */
+function mbPerSecond(bytes: number, ns: bigint): number {
+  return ns > 0n ? round((bytes * 1e3) / Number(ns), 1) : NaN;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Only the measurements that are numbers: one the trace did not show is left out, never NaN. */
+function finite(measurements: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(measurements).filter((entry): entry is [string, number] => Number.isFinite(entry[1])));
+}
+
+function processOf(trace: RunTrace, role: string) {
+  return trace.processes.find((p) => p.role === role);
+}
+
+/** The snapshot the engine took of `pid` for the request named `reason` (lab.snapshot waits for it). */
+function snapshotOf(trace: RunTrace, reason: string, pid: number | undefined): StoredEventOf<'kernel.snapshot'> | undefined {
+  const request = eventsOf(trace, 'snapshot.request').find((r) => r.reason === reason);
+  if (!request || pid === undefined) return undefined;
+  return eventsOf(trace, 'kernel.snapshot').find((s) => s.pid === pid && s.requested === reason && t(s) >= t(request));
+}
+
+interface KernelDelta {
+  io?: KernelIoCounters;
+  voluntary?: number;
+  involuntary?: number;
+}
+
+/** What the kernel counted for `pid` between two requested snapshots. */
+function kernelDelta(trace: RunTrace, pid: number | undefined, from: string, to: string): KernelDelta {
+  const a = snapshotOf(trace, from, pid);
+  const b = snapshotOf(trace, to, pid);
+  const delta: KernelDelta = {};
+  if (a?.io && b?.io)
+    delta.io = { rchar: b.io.rchar - a.io.rchar, wchar: b.io.wchar - a.io.wchar, syscr: b.io.syscr - a.io.syscr, syscw: b.io.syscw - a.io.syscw };
+  if (a?.switches && b?.switches) {
+    delta.voluntary = b.switches.voluntary - a.switches.voluntary;
+    delta.involuntary = b.switches.involuntary - a.switches.involuntary;
+  }
+  return delta;
+}
+
+function noteAt(trace: RunTrace, role: string, text: string): StoredEventOf<'note'> | undefined {
+  return eventsOf(trace, 'note', role).find((n) => n.text === text);
+}
+
+function measureOf(trace: RunTrace, role: string, name: string): StoredEventOf<'measure'> | undefined {
+  return eventsOf(trace, 'measure', role).find((m) => m.name === name);
+}
+
+/**
+ * The round trips of one phase, from the sender's own events: each ping starts with a write (a pipe's
+ * io.begin) or ends in a buffer level (a ring's put, a queue's send) on "<mechanism> ping", and the
+ * phase ends with the sender's note after the last pong. Round trip i is the time from ping i to ping
+ * i + 1 (the last: to that note). The median leaves out the slow ones a loaded machine adds.
+ */
+function roundTrips(trace: RunTrace, mechanism: Mechanism, phase: string): { count: number; p50Us: number; meanUs: number } | undefined {
+  const start = noteAt(trace, 'sender', `${phase}: start`);
+  const end = noteAt(trace, 'sender', `${phase}: end`);
+  if (!start || !end) return undefined;
+  const channel = `${mechanism} ping`;
+  const inside = (e: { ts: string; pid: number }) => e.pid === start.pid && t(e) > t(start) && t(e) < t(end);
+  const writes = eventsOf(trace, 'io.begin', 'sender').filter((e) => e.channel === channel && e.op === 'write' && inside(e));
+  const levels = eventsOf(trace, 'buffer.level', 'sender').filter((e) => e.channel === channel && inside(e));
+  const marks = (writes.length > 0 ? writes : levels).map(t).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (marks.length === 0) return undefined;
+  marks.push(t(end));
+  const gaps = marks.slice(1).map((m, i) => Number(m - marks[i]!) / 1e3);
+  return { count: gaps.length, p50Us: round(median(gaps), 1), meanUs: round(Number(t(end) - t(start)) / 1e3 / gaps.length, 1) };
+}
+
+interface BulkPhase {
+  mechanism: Mechanism;
+  pid?: number;
+  /** What the receiver counted as handed over. */
+  received?: number;
+  ns?: bigint;
+  rateMBs?: number;
+  receiver: KernelDelta;
+  sender: KernelDelta;
+  /** Set when the phase is not all in the trace: what is missing. */
+  missing?: string;
+}
+
+/** The bulk phase of one mechanism in the "same job" scenario: its time, its bytes, the kernel's counts. */
+function bulkPhase(trace: RunTrace, mechanism: Mechanism): BulkPhase {
+  const role = `${mechanism}-receiver`;
+  const receiver = processOf(trace, role);
+  const sender = processOf(trace, 'sender');
+  const start = noteAt(trace, role, `${mechanism} bulk: start`);
+  const after = eventsOf(trace, 'snapshot.request', role).find((r) => r.reason === `after ${mechanism} bulk`);
+  const received = measureOf(trace, role, `${mechanism} bytes received`)?.value;
+  const phase: BulkPhase = {
+    mechanism,
+    pid: receiver?.pid,
+    received,
+    receiver: kernelDelta(trace, receiver?.pid, `before ${mechanism} bulk`, `after ${mechanism} bulk`),
+    sender: kernelDelta(trace, sender?.pid, `before ${mechanism} bulk`, `after ${mechanism} bulk`),
+  };
+  if (!receiver) return { ...phase, missing: `no ${role} ran` };
+  if (!start || !after || received === undefined) return { ...phase, missing: `the ${role} did not finish the transfer` };
+  const ns = t(after) - t(start);
+  return { ...phase, ns, rateMBs: mbPerSecond(received, ns) };
+}
+
+/** Whether the kernel's count says read(2) carried the bytes to this receiver: yes, no, or unknown. */
+function carriedByRead(phase: BulkPhase, bytes: number): boolean | undefined {
+  const rchar = phase.receiver.io?.rchar;
+  if (rchar === undefined) return undefined;
+  if (rchar >= bytes) return true;
+  if (rchar < bytes * NOT_CARRIED) return false;
+  return undefined;
+}
+
+/** What the kernel says about the two readers a check relies on: the pipe's (carried) and the ring's (not). */
+function kernelVerdict(phases: Record<Mechanism, BulkPhase>, payload: number): { ok: boolean; problem?: string; hint?: string } {
+  for (const phase of Object.values(phases)) {
+    if (phase.missing) return { ok: false, problem: `${NAMES[phase.mechanism]}: ${phase.missing}.` };
+    if (phase.received !== payload)
+      return {
+        ok: false,
+        problem: `The ${phase.mechanism}-receiver took ${bytesText(phase.received ?? 0)} of ${bytesText(payload)} through ${NAMES[phase.mechanism]}.`,
+      };
+    if (!phase.receiver.io)
+      return { ok: false, problem: `The kernel view has no /proc/<pid>/io counters for the ${phase.mechanism}-receiver at both ends of its transfer.` };
+  }
+  if (carriedByRead(phases.pipe, payload) !== true)
+    return {
+      ok: false,
+      problem: `The pipe's reader gained only ${bytesText(phases.pipe.receiver.io!.rchar)} of rchar for ${bytesText(payload)} through read(2).`,
+    };
+  if (carriedByRead(phases.ring, payload) !== false)
+    return {
+      ok: false,
+      problem: `The "ring" link's reader gained ${bytesText(phases.ring.receiver.io!.rchar)} of rchar (/proc/${phases.ring.pid}/io) while it took ${bytesText(payload)}: read(2) carried the bytes, so they went through the kernel, not through a shared segment.`,
+      hint: 'The ring link was carried by pipes (What carries the "ring" link: pipe). Put it back in the shared segment to compare the two models.',
+    };
+  return { ok: true };
+}
+
+function bulkPhases(trace: RunTrace): Record<Mechanism, BulkPhase> {
+  return Object.fromEntries(MECHANISMS.map((m) => [m, bulkPhase(trace, m)])) as Record<Mechanism, BulkPhase>;
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? round(a / b, 2) : undefined;
+}
+
+const sameJobMeasured = {
+  title: 'The same bytes went through the ring, the pipe and the queue, and the same round trips; each was timed from the trace',
+  hint: 'Each receiver takes the whole payload between its two snapshots, then answers every ping: look for a receiver that stopped early.',
+  measures: {
+    'ring-throughput': { unit: 'MB/s', title: "the ring's bulk transfer: bytes the receiver took over the time from its go to its last byte" },
+    'pipe-throughput': { unit: 'MB/s', title: "the pipe's bulk transfer, the same way" },
+    'mq-throughput': { unit: 'MB/s', title: "the message queue's bulk transfer, the same way" },
+    'ring-round-trip': { unit: 'µs', title: 'median round trip through the ring (ping and pong)' },
+    'pipe-round-trip': { unit: 'µs', title: 'median round trip through the two pipes' },
+    'mq-round-trip': { unit: 'µs', title: 'median round trip through the two queues' },
+    'ring-to-pipe-throughput': { unit: 'times', title: "the ring's throughput divided by the pipe's" },
+    'pipe-to-ring-round-trip': { unit: 'times', title: "the pipe's median round trip divided by the ring's" },
+  },
+  check(trace: RunTrace): CheckOutcome {
+    const payload = Number(trace.params.payloadMiB) * 1024 * 1024;
+    const wanted = Number(trace.params.roundTrips);
+    const phases = bulkPhases(trace);
+    const trips = Object.fromEntries(MECHANISMS.map((m) => [m, roundTrips(trace, m, `${m} round trips`)])) as Record<Mechanism, ReturnType<typeof roundTrips>>;
+    const measurements = finite({
+      'ring-throughput': phases.ring.rateMBs,
+      'pipe-throughput': phases.pipe.rateMBs,
+      'mq-throughput': phases.mq.rateMBs,
+      'ring-round-trip': trips.ring?.p50Us,
+      'pipe-round-trip': trips.pipe?.p50Us,
+      'mq-round-trip': trips.mq?.p50Us,
+      'ring-to-pipe-throughput': ratio(phases.ring.rateMBs, phases.pipe.rateMBs),
+      'pipe-to-ring-round-trip': ratio(trips.pipe?.p50Us, trips.ring?.p50Us),
+    });
+    const names = namesOf(trace);
+    const figures = MECHANISMS.map((m) => {
+      const p = phases[m];
+      const r = trips[m];
+      return `${names[m]}: ${p.rateMBs !== undefined ? `${p.rateMBs} MB/s` : 'no bulk figure'}, round trip ${r ? `${r.p50Us} µs median (${r.meanUs} µs mean)` : 'not timed'}`;
+    }).join('; ');
+    const ratios =
+      measurements['ring-to-pipe-throughput'] !== undefined && measurements['pipe-to-ring-round-trip'] !== undefined
+        ? ` This run: the ring moved ${measurements['ring-to-pipe-throughput']}× the pipe's bytes per second, and the pipe's round trip took ${measurements['pipe-to-ring-round-trip']}× the ring's.`
+        : '';
+    const verdict = kernelVerdict(phases, payload);
+    const lastPhase = eventsOf(trace, 'note', 'sender')
+      .filter((n) => n.text.endsWith('round trips: end'))
+      .at(-1);
+    if (!verdict.ok) return { passed: false, detail: `${verdict.problem} ${figures}.`, ...(verdict.hint ? { hint: verdict.hint } : {}), measurements };
+    const short = MECHANISMS.find((m) => !trips[m] || trips[m]!.count !== wanted);
+    if (short)
+      return {
+        passed: false,
+        detail: `${names[short]}: ${trips[short] ? plural(trips[short]!.count, 'round trip') : 'no round trips'} of ${wanted} in the sender's trace. ${figures}.`,
+        measurements,
+      };
+    return {
+      passed: true,
+      detail:
+        `Each receiver took all ${bytesText(payload)}: the pipe's reader's rchar grew by ${bytesText(phases.pipe.receiver.io!.rchar)}, the ring's by ${bytesText(phases.ring.receiver.io!.rchar)}, ` +
+        `and ${plural(wanted, 'round trip')} went through each. ${figures}.${ratios}`,
+      moment: lastPhase?.ts,
+      measurements,
+    };
+  },
+};
+
+function describeDelta(role: string, d: KernelDelta): string {
+  if (!d.io) return `${role}: no counters`;
+  const switches = d.voluntary !== undefined ? `, ${plural(d.voluntary, 'voluntary switch')}`.replace('switchs', 'switches') : '';
+  return `${role} rchar +${bytesText(d.io.rchar)} in ${plural(d.io.syscr, 'read call')}, wchar +${bytesText(d.io.wchar)}${switches}`;
+}
+
+const kernelInvolvement = {
+  title: "The kernel carried the pipe's bytes through read() and write(), and none of the ring's",
+  hint: "Each receiver asks for a kernel snapshot just before its transfer and just after it: compare the receivers' rchar and voluntary context switches between the two.",
+  measures: {
+    'pipe-reader-rchar': { unit: 'bytes', title: "bytes the pipe receiver's rchar (/proc/<pid>/io) grew by during its transfer" },
+    'ring-reader-rchar': { unit: 'bytes', title: "bytes the ring receiver's rchar grew by during its transfer" },
+    'mq-reader-rchar': { unit: 'bytes', title: "bytes the queue receiver's rchar grew by during its transfer" },
+    'pipe-reader-switches': { unit: 'switches', title: 'voluntary context switches of the pipe receiver during its transfer (/proc/<pid>/status)' },
+    'ring-reader-switches': { unit: 'switches', title: 'voluntary context switches of the ring receiver during its transfer' },
+    'mq-reader-switches': { unit: 'switches', title: 'voluntary context switches of the queue receiver during its transfer' },
+  },
+  check(trace: RunTrace): CheckOutcome {
+    const payload = Number(trace.params.payloadMiB) * 1024 * 1024;
+    const phases = bulkPhases(trace);
+    const measurements = finite({
+      'pipe-reader-rchar': phases.pipe.receiver.io?.rchar,
+      'ring-reader-rchar': phases.ring.receiver.io?.rchar,
+      'mq-reader-rchar': phases.mq.receiver.io?.rchar,
+      'pipe-reader-switches': phases.pipe.receiver.voluntary,
+      'ring-reader-switches': phases.ring.receiver.voluntary,
+      'mq-reader-switches': phases.mq.receiver.voluntary,
+    });
+    const names = namesOf(trace);
+    const table = MECHANISMS.map((m) => `${names[m]}: ${describeDelta('receiver', phases[m].receiver)}; ${describeDelta('sender', phases[m].sender)}`).join(
+      '. ',
+    );
+    const verdict = kernelVerdict(phases, payload);
+    const moment = snapshotOf(trace, 'after ring bulk', phases.ring.pid)?.ts;
+    if (!verdict.ok)
+      return {
+        passed: false,
+        detail: `${verdict.problem} ${table}.`,
+        ...(verdict.hint ? { hint: verdict.hint } : {}),
+        ...(moment ? { moment } : {}),
+        measurements,
+      };
+    return {
+      passed: true,
+      detail: `For ${bytesText(payload)} each, between each receiver's two snapshots: ${table}.`,
+      ...(moment ? { moment } : {}),
+      measurements,
+    };
+  },
+};
+
+// The sweep.
+
+interface SweepPoint {
+  size: number;
+  rateMBs?: number;
+  p50Us?: number;
+}
+
+/** The sizes a sweep's parameters give, as the programs compute them (measure-phases.ts sweepSizes). */
+function sweepSizes(trace: RunTrace): number[] {
+  const factor = trace.params.sizeStep === 'x2' ? 2 : 4;
+  const sizes: number[] = [];
+  for (let size = Number(trace.params.smallestBytes); size <= Number(trace.params.largestBytes); size *= factor) sizes.push(size);
+  return sizes;
+}
+
+function sweepPoints(trace: RunTrace, mechanism: Mechanism): SweepPoint[] {
+  const role = `${mechanism}-receiver`;
+  return sweepSizes(trace).flatMap((size) => {
+    const start = noteAt(trace, role, `${mechanism} ${size} B bulk: start`);
+    const end = noteAt(trace, role, `${mechanism} ${size} B bulk: end`);
+    const received = measureOf(trace, role, `${mechanism} ${size} B bytes received`)?.value;
+    if (!start || !end || received === undefined) return [];
+    const trips = roundTrips(trace, mechanism, `${mechanism} ${size} B round trips`);
+    return [{ size, rateMBs: mbPerSecond(received, t(end) - t(start)), p50Us: trips?.p50Us }];
+  });
+}
+
+/** Sizes between which the leader changes (by the figure `of`), as this run measured them. */
+function crossovers(
+  a: SweepPoint[],
+  b: SweepPoint[],
+  of: (p: SweepPoint) => number | undefined,
+  higherIsBetter: boolean,
+): { from: number; to: number; leader: 'a' | 'b' }[] {
+  const lead = a.flatMap((p) => {
+    const q = b.find((x) => x.size === p.size);
+    const [x, y] = [of(p), q && of(q)];
+    if (x === undefined || y === undefined || !Number.isFinite(x) || !Number.isFinite(y) || x === y) return [];
+    return [{ size: p.size, leader: x > y === higherIsBetter ? ('a' as const) : ('b' as const) }];
+  });
+  return lead.slice(1).flatMap((p, i) => (p.leader !== lead[i]!.leader ? [{ from: lead[i]!.size, to: p.size, leader: p.leader }] : []));
+}
+
+function sizeText(bytes: number): string {
+  return bytesText(bytes).replace(' bytes', ' B');
+}
+
+const whereEachWins = {
+  title: 'Every message size was measured through each mechanism the size fits, and the queue refused the first size beyond its limit',
+  hint: 'Each receiver takes every size in turn; a size missing from a curve means that phase did not finish. The queue stops at its message size, at most msgsize_max.',
+  measures: {
+    'mq-largest-message': { unit: 'bytes', title: 'the largest message size the queue carried in this sweep' },
+    'mq-refused-size': { unit: 'bytes', title: 'the message size whose mq_send the kernel refused with EMSGSIZE' },
+    'ring-to-pipe-throughput-smallest': { unit: 'times', title: "at the smallest size: the ring's throughput divided by the pipe's" },
+    'ring-to-pipe-throughput-largest': { unit: 'times', title: "at the largest size: the ring's throughput divided by the pipe's" },
+    'pipe-to-ring-round-trip-smallest': { unit: 'times', title: "at the smallest size: the pipe's median round trip divided by the ring's" },
+  },
+  charts: {
+    throughput: {
+      title: 'Bulk throughput against message size',
+      x: { label: 'Message size', unit: 'bytes', scale: 'log2' as const },
+      y: { label: 'Throughput', unit: 'MB/s' },
+    },
+    'round-trip': {
+      title: 'Median round trip against message size',
+      x: { label: 'Message size', unit: 'bytes', scale: 'log2' as const },
+      y: { label: 'Round trip', unit: 'µs' },
+    },
+  },
+  check(trace: RunTrace): CheckOutcome {
+    const sizes = sweepSizes(trace);
+    const points = Object.fromEntries(MECHANISMS.map((m) => [m, sweepPoints(trace, m)])) as Record<Mechanism, SweepPoint[]>;
+    const names = namesOf(trace);
+    const series = (of: (p: SweepPoint) => number | undefined): ChartSeries[] =>
+      MECHANISMS.map((m) => ({
+        name: names[m].replace(/^the /, ''),
+        points: points[m].flatMap((p) => {
+          const y = of(p);
+          return y !== undefined && Number.isFinite(y) ? [{ x: p.size, y }] : [];
+        }),
+      }));
+    const charts = { throughput: series((p) => p.rateMBs), 'round-trip': series((p) => p.p50Us) };
+    // The queue's link shows one write attempt (io.begin with its bytes), the one past its message size.
+    const refused = eventsOf(trace, 'io.error', 'sender').find((e) => e.channel === 'mq ping' && e.code === 'EMSGSIZE');
+    const refusedSize = eventsOf(trace, 'io.begin', 'sender')
+      .filter((e) => e.channel === 'mq ping' && e.op === 'write' && (!refused || t(e) <= t(refused)))
+      .at(-1)?.bytes;
+    const mqLargest = points.mq.at(-1)?.size;
+    const [first, last] = [sizes[0]!, sizes.at(-1)!];
+    const at = (m: Mechanism, size: number) => points[m].find((p) => p.size === size);
+    const measurements = finite({
+      'mq-largest-message': mqLargest,
+      'mq-refused-size': refused ? refusedSize : undefined,
+      'ring-to-pipe-throughput-smallest': ratio(at('ring', first)?.rateMBs, at('pipe', first)?.rateMBs),
+      'ring-to-pipe-throughput-largest': ratio(at('ring', last)?.rateMBs, at('pipe', last)?.rateMBs),
+      'pipe-to-ring-round-trip-smallest': ratio(at('pipe', first)?.p50Us, at('ring', first)?.p50Us),
+    });
+    const fail = (detail: string, hint?: string): CheckOutcome => ({ passed: false, detail, ...(hint ? { hint } : {}), measurements, charts });
+    for (const m of ['ring', 'pipe'] as const) {
+      const missing = sizes.filter((s) => !at(m, s));
+      if (missing.length) return fail(`${names[m]} has no measurement at ${missing.map(sizeText).join(', ')}.`);
+    }
+    // The kernel's view of the whole sweep: the pipe's reader read() every byte, the ring's none.
+    const total = (m: Mechanism) => measureOf(trace, `${m}-receiver`, `${m} sweep bytes received`)?.value;
+    const rchar = (m: Mechanism) => kernelDelta(trace, processOf(trace, `${m}-receiver`)?.pid, `before the ${m} sweep`, `after the ${m} sweep`).io?.rchar;
+    const [ringBytes, pipeBytes, ringRchar, pipeRchar] = [total('ring'), total('pipe'), rchar('ring'), rchar('pipe')];
+    if (ringBytes === undefined || pipeBytes === undefined || ringRchar === undefined || pipeRchar === undefined)
+      return fail('The kernel view lacks the /proc/<pid>/io counters of the ring and pipe receivers around their sweeps.');
+    if (pipeRchar < pipeBytes) return fail(`The pipe's reader gained ${bytesText(pipeRchar)} of rchar for ${bytesText(pipeBytes)} taken.`);
+    if (ringRchar >= ringBytes * NOT_CARRIED)
+      return fail(
+        `The "ring" reader's rchar grew by ${bytesText(ringRchar)} while it took ${bytesText(ringBytes)}: read(2) carried the sweep, so these are not shared-memory figures.`,
+        'The ring link was carried by pipes (What carries the "ring" link: pipe). Put it back in the shared segment.',
+      );
+    // The queue: every size up to its message size, and EMSGSIZE at the first one beyond (mq_send(3)).
+    const beyond = sizes.find((s) => !at('mq', s));
+    if (beyond !== undefined && (!refused || refusedSize !== beyond))
+      return fail(`The queue has no measurement at ${sizeText(beyond)}, and the kernel refused no send of that size with EMSGSIZE.`);
+    if (beyond !== undefined && sizes.some((s) => s > beyond && at('mq', s)))
+      return fail(`The queue skipped ${sizeText(beyond)} but has larger sizes measured.`);
+    const flips = crossovers(points.ring, points.pipe, (p) => p.rateMBs, true);
+    const rtFlips = crossovers(points.ring, points.pipe, (p) => p.p50Us, false);
+    const leaderText = (f: { from: number; to: number; leader: 'a' | 'b' }) =>
+      `between ${sizeText(f.from)} and ${sizeText(f.to)} (${f.leader === 'a' ? 'the ring' : 'the pipe'} ahead from there)`;
+    const crossoverText = `Crossovers found on this machine in this run: throughput ${flips.length ? flips.map(leaderText).join(', ') : 'none'}; round trip ${rtFlips.length ? rtFlips.map(leaderText).join(', ') : 'none'}.`;
+    const queueText =
+      beyond !== undefined
+        ? ` The queue carried up to ${sizeText(mqLargest ?? 0)}; a send of ${sizeText(beyond)} got ${refused!.code}.`
+        : ` The queue carried every size, up to ${sizeText(last)}.`;
+    return {
+      passed: true,
+      detail:
+        `${sizes.length} sizes from ${sizeText(first)} to ${sizeText(last)} through the ring and the pipe (the pipe's reader's rchar +${bytesText(pipeRchar)} for ${bytesText(pipeBytes)}, the ring's +${bytesText(ringRchar)}).` +
+        `${queueText} ${crossoverText}`,
+      moment: refused?.ts ?? eventsOf(trace, 'note', 'sender').at(-1)?.ts,
+      measurements,
+      charts,
+    };
+  },
+};
+
+export default defineChecks({
+  'same-job-measured': sameJobMeasured,
+  'kernel-carries-messages': kernelInvolvement,
+  'where-each-wins': whereEachWins,
+});
