@@ -57,7 +57,7 @@ test('runs step one-way live, passes its checks, and keeps the progress after a 
 
 test('shows a writer blocked on a full pipe in the kernel view, and Stop ends every process', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').first().click();
+  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
   await page.getByTestId('step-link').filter({ hasText: 'How much does a pipe hold?' }).click();
   // The child waits 10 s before reading: the parent stays blocked in write() until we stop the run.
   await page.locator('[data-param="readerDelayMs"] input').fill('10000');
@@ -106,7 +106,7 @@ test('commits the fork() bug from the form: a child that keeps an inherited writ
 
 test('names the allowed range of a parameter out of range, and will not run it', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').first().click();
+  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
   const input = page.locator('[data-param="messages"] input');
   await input.fill('5000');
   await expect(page.getByTestId('param-error')).toContainText('1000');
