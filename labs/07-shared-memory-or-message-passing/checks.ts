@@ -38,9 +38,9 @@ function round(x: number, digits: number): number {
   return Math.round(x * 10 ** digits) / 10 ** digits;
 }
 
-/** Bytes per second as MB/s (10^6 bytes), from bytes and nanoseconds. */
+/** Bytes per second as MB/s (10^6 bytes), to 3 significant digits, from bytes and nanoseconds. */
 function mbPerSecond(bytes: number, ns: bigint): number {
-  return ns > 0n ? round((bytes * 1e3) / Number(ns), 1) : NaN;
+  return ns > 0n ? Number(((bytes * 1e3) / Number(ns)).toPrecision(3)) : NaN;
 }
 
 function median(values: number[]): number {
