@@ -14,12 +14,13 @@
 import type { ChartScale, MeasuredChart } from './lab-model.js';
 
 /** The drawing's size in SVG user units (a viewBox: it scales to its box). */
-export const CHART_WIDTH = 560;
-export const CHART_HEIGHT = 300;
-const PLOT = { left: 70, right: CHART_WIDTH - 18, top: 14, bottom: CHART_HEIGHT - 48 };
+// Near the width it is shown at beside the timeline (about 400 px), so that its text stays at its size.
+export const CHART_WIDTH = 420;
+export const CHART_HEIGHT = 250;
+const PLOT = { left: 62, right: CHART_WIDTH - 28, top: 12, bottom: CHART_HEIGHT - 44 };
 const MARKER_RADIUS = 4.5;
 const LINEAR_TICKS = 5;
-const MAX_LOG_TICKS = 9;
+const MAX_LOG_TICKS = 8;
 
 export type MarkerShape = 'circle' | 'square' | 'triangle' | 'diamond' | 'triangle-down' | 'plus' | 'cross' | 'bar';
 
@@ -107,9 +108,11 @@ export function chartLayout(chart: MeasuredChart): ChartLayout {
 
 function axisLayout(scale: ChartScale, values: number[], label: string, unit: string, from: number, to: number): ChartAxisLayout {
   const domain = scale === 'log2' ? log2Domain(values) : linearDomain(values);
+  const tickValues = scale === 'log2' ? log2Ticks(domain.min, domain.max) : linearTicks(domain.min, domain.max);
+  // Every 2nd or 4th power may stop short of the top: the axis then runs on to the next tick, so both ends are labelled.
+  domain.max = Math.max(domain.max, tickValues.at(-1)!);
   const axis: ChartAxisLayout = { scale, ...domain, ticks: [], title: `${label} (${unit})` };
   const at = position(axis, from, to);
-  const tickValues = scale === 'log2' ? log2Ticks(domain.min, domain.max) : linearTicks(domain.min, domain.max);
   axis.ticks = tickValues.map((value) => ({ value, at: Number(fixed(at(value))), label: tickLabel(value, unit) }));
   return axis;
 }
@@ -160,14 +163,17 @@ export function linearTicks(min: number, max: number): number[] {
   return ticks;
 }
 
-/** Each power of two from min to max, or every 2nd, 4th... so that at most MAX_LOG_TICKS show. */
+/**
+ * Each power of two from min to max, or every 2nd, 4th... so that at most MAX_LOG_TICKS show; the last
+ * is at or past max (the axis is stretched to it).
+ */
 export function log2Ticks(min: number, max: number): number[] {
   const lo = Math.round(Math.log2(min));
   const hi = Math.round(Math.log2(max));
   let every = 1;
   while ((hi - lo) / every + 1 > MAX_LOG_TICKS) every *= 2;
   const ticks: number[] = [];
-  for (let e = lo; e <= hi; e += every) ticks.push(2 ** e);
+  for (let e = lo; e < hi + every; e += every) ticks.push(2 ** e);
   return ticks;
 }
 

@@ -4,9 +4,13 @@
  * draws wrongly makes its result an error that names the check, the chart and the fix.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { SessionReport } from '../../main/contract/report-format.js';
 import type { StoredEventOf } from '../../main/contract/trace-events.js';
+import { findProjectRoot } from '../../main/project-root.js';
 import { verifyReportBytes } from '../../main/report/verify.js';
 import { assertNothingLeft, FIXTURE_LABS, openHarness, runToEnd, type Harness } from '../support/engine-harness.js';
 
@@ -18,6 +22,7 @@ after(async () => {
   await harness.close();
 });
 
+const cli = join(findProjectRoot(), 'dist', 'main', 'cli', 'ipc-lab.js');
 const start = (drawing: string, largest = 16384) => ({ labId: 'charts', scenarioId: 'sizes', stepId: 'sizes', params: { drawing, largest } });
 
 describe('a check that draws a chart', () => {
@@ -59,6 +64,26 @@ describe('a check that draws a chart', () => {
     assert.deepEqual(report.labs[0]!.steps[0]!.chosen?.checks[0]!.charts, check!.charts);
     const verdict = await verifyReportBytes(exported.fileName, Buffer.from(exported.content), harness.engine.loadedLabs);
     assert.equal(verdict.ok, true, verdict.layers.map((l) => `${l.ok ? 'ok' : 'FAIL'} ${l.text}`).join('\n'));
+
+    // The HTML report draws it as the page does: the figure, its SVG and every point in its table.
+    const html = (await harness.engine.call('report.export', { labId: 'charts', format: 'html' })).content;
+    const figure = /<figure class="measured-chart" data-chart-id="time-by-size">[\s\S]*?<\/figure>/.exec(html)?.[0] ?? '';
+    assert.match(figure, /<figcaption>Time of each call against message size<\/figcaption>/);
+    assert.match(
+      figure,
+      /<svg role="img" aria-label="Time of each call against message size: time \(µs\) against message size \(bytes\) \(log2 scale\), 2 series \(write, read\)\./,
+    );
+    assert.match(figure, /<details class="numbers"><summary>Numbers<\/summary><table>/);
+    assert.equal(figure.match(/<tr><td>/g)?.length, 14, 'one row per point: 7 sizes, written and read');
+    assert.match(figure, /<tr><td>write<\/td><td class="num">4,096 bytes<\/td><td class="num">[\d.,]+ µs<\/td><\/tr>/);
+
+    // The CLI: show --json carries it; show's text prints its points as a table.
+    const env = { ...process.env, IPC_LAB_HOME: harness.dataDir };
+    const json = JSON.parse((await promisify(execFile)(process.execPath, [cli, 'show', String(run.runId), '--json'], { env })).stdout) as { run: typeof run };
+    assert.deepEqual(json.run.checks[0]!.charts, check!.charts);
+    const text = (await promisify(execFile)(process.execPath, [cli, 'show', String(run.runId)], { env })).stdout;
+    assert.match(text, /\n {6}chart: Time of each call against message size\n {8}series +message size \(bytes\) +time \(µs\)\n {8}write +64 +[\d.,]+\n/);
+    assert.equal(text.match(/^ {8}(write|read) /gm)?.length, 14, 'every point');
     assertNothingLeft(run);
   });
 

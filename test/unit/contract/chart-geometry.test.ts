@@ -84,7 +84,7 @@ describe('chartLayout', () => {
       socket.points.map((p) => p.x),
       sizes,
     );
-    assert.match(socket.line, /^M70\.0 [\d.]+ L[\d.]+ [\d.]+( L[\d.]+ [\d.]+){6}$/);
+    assert.match(socket.line, new RegExp(`^M${layout.plot.left}\\.0 [\\d.]+ L[\\d.]+ [\\d.]+( L[\\d.]+ [\\d.]+){6}$`));
     assert.deepEqual(
       layout.series.map((s) => [s.colourVar, s.marker]),
       [
@@ -116,5 +116,26 @@ describe('chartLayout', () => {
   it('gives the same bytes for the same chart', () => {
     assert.equal(JSON.stringify(chartLayout(throughput)), JSON.stringify(layout));
     assert.equal(markerPath('square', 10, 20, 2), 'M8.0 18.0 L12.0 18.0 L12.0 22.0 L8.0 22.0 Z');
+  });
+});
+
+describe('a log2 axis with many powers', () => {
+  it('runs on to the next tick, so that both ends are labelled', () => {
+    assert.deepEqual(log2Ticks(64, 32768), [64, 256, 1024, 4096, 16384, 65536]);
+    const layout = chartLayout({
+      ...throughput,
+      series: [
+        {
+          name: 'pipe',
+          points: [
+            { x: 64, y: 1 },
+            { x: 32768, y: 2 },
+          ],
+        },
+      ],
+    });
+    assert.equal(layout.x.max, 65536);
+    assert.equal(layout.x.ticks.at(-1)!.at, layout.plot.right);
+    assert.ok(layout.series[0]!.points[1]!.px < layout.plot.right, 'the last point short of the end');
   });
 });
