@@ -93,13 +93,65 @@ function measureOf(trace: RunTrace, role: string, name: string): StoredEventOf<'
   return eventsOf(trace, 'measure', role).find((m) => m.name === name);
 }
 
+/** Who ran a phase's loop: the TypeScript program, a call at a time, or one C loop in the addon. */
+type Language = 'ts' | 'c';
+const LANGUAGE_NAMES: Record<Language, string> = { ts: 'TypeScript', c: 'C' };
+/** The channel of a C loop's single traced call (measure-carriers.ts nativeChannel). */
+const nativeChannel = (m: Mechanism): string => `${m} ping, C loop`;
+
+interface LoopCall {
+  begin: StoredEventOf<'io.begin'>;
+  end: StoredEventOf<'io.end'>;
+}
+
 /**
- * The round trips of one phase, from the sender's own events: each ping starts with a write (a pipe's
- * io.begin) or ends in a buffer level (a ring's put, a queue's send) on "<mechanism> ping", and the
- * phase ends with the sender's note after the last pong. Round trip i is the time from ping i to ping
- * i + 1 (the last: to that note). The median leaves out the slow ones a loaded machine adds.
+ * The C loops one process ran on a mechanism, in time order: each is one io.begin and one io.end on
+ * the loop's channel (main/runtime/native-loops.ts tracedLoop), stamped just before the loop starts
+ * and just after it returns.
  */
-function roundTrips(trace: RunTrace, mechanism: Mechanism, phase: string): { count: number; p50Us: number; meanUs: number } | undefined {
+function loopCalls(trace: RunTrace, role: string, mechanism: Mechanism, op: 'read' | 'write'): LoopCall[] {
+  const mine = <E extends { channel: string; op: string; ts: string }>(events: E[]) =>
+    events.filter((e) => e.channel === nativeChannel(mechanism) && e.op === op).sort((a, b) => (t(a) < t(b) ? -1 : t(a) > t(b) ? 1 : 0));
+  const begins = mine(eventsOf(trace, 'io.begin', role));
+  const ends = mine(eventsOf(trace, 'io.end', role));
+  return ends.flatMap((end) => {
+    const begin = begins.filter((b) => b.pid === end.pid && t(b) <= t(end)).at(-1);
+    return begin ? [{ begin, end }] : [];
+  });
+}
+
+interface TripFigures {
+  count: number;
+  p50Us?: number;
+  meanUs: number;
+}
+
+/**
+ * The round trips of one phase. TypeScript: from the sender's own events, each ping starts with a
+ * write (a pipe's io.begin) or ends in a buffer level (a ring's put, a queue's send) on "<mechanism>
+ * ping", and the phase ends with the sender's note after the last pong; round trip i is the time from
+ * ping i to ping i + 1 (the last: to that note), and the median leaves out the slow ones a loaded
+ * machine adds. C: the ping loop's one traced call gives the mean (its time over the round trips),
+ * and the loop's own median, timed on the trace's clock, comes as the sender's measure.
+ */
+function roundTripsOf(
+  trace: RunTrace,
+  mechanism: Mechanism,
+  language: Language,
+  phase: string,
+  loop: { messageBytes: number; nth: number },
+): TripFigures | undefined {
+  if (language === 'c') {
+    // The sender's C loops on a mechanism alternate: a bulk transfer, then its round trips.
+    const call = loopCalls(trace, 'sender', mechanism, 'write').filter((_, i) => i % 2 === 1)[loop.nth];
+    const wanted = call && call.end.bytes > 0 ? call.end.bytes : 0;
+    if (!call || wanted === 0) return undefined;
+    const bytes = loop.messageBytes;
+    const p50 = eventsOf(trace, 'measure', 'sender').find((m) => m.name === `${phase} C round trip p50` && t(m) >= t(call.end));
+    // Each round trip moves its message both ways: 2 x bytes per round trip.
+    const count = bytes > 0 ? Math.round(wanted / (2 * bytes)) : 0;
+    return { count, ...(p50 ? { p50Us: round(p50.value, 2) } : {}), meanUs: round(Number(t(call.end) - t(call.begin)) / 1e3 / Math.max(count, 1), 2) };
+  }
   const start = noteAt(trace, 'sender', `${phase}: start`);
   const end = noteAt(trace, 'sender', `${phase}: end`);
   if (!start || !end) return undefined;
@@ -116,8 +168,9 @@ function roundTrips(trace: RunTrace, mechanism: Mechanism, phase: string): { cou
 
 interface BulkPhase {
   mechanism: Mechanism;
+  language: Language;
   pid?: number;
-  /** What the receiver counted as handed over. */
+  /** What the receiver took: its count (TypeScript), the bytes its loop's io.end says (C). */
   received?: number;
   ns?: bigint;
   rateMBs?: number;
@@ -127,25 +180,36 @@ interface BulkPhase {
   missing?: string;
 }
 
-/** The bulk phase of one mechanism in the "same job" scenario: its time, its bytes, the kernel's counts. */
-function bulkPhase(trace: RunTrace, mechanism: Mechanism): BulkPhase {
+/**
+ * The bulk phase of one mechanism in the "same job" scenario, in one language: its time, its bytes,
+ * the kernel's counts between the receiver's snapshots around it. TypeScript: from the receiver's note
+ * before its "go" to its snapshot request after the last byte. C: the receiver's loop call.
+ */
+function bulkPhase(trace: RunTrace, mechanism: Mechanism, language: Language = 'ts'): BulkPhase {
   const role = `${mechanism}-receiver`;
   const receiver = processOf(trace, role);
   const sender = processOf(trace, 'sender');
+  const tag = language === 'c' ? `${mechanism} C bulk` : `${mechanism} bulk`;
+  const base: BulkPhase = {
+    mechanism,
+    language,
+    pid: receiver?.pid,
+    receiver: kernelDelta(trace, receiver?.pid, `before ${tag}`, `after ${tag}`),
+    sender: kernelDelta(trace, sender?.pid, `before ${tag}`, `after ${tag}`),
+  };
+  if (!receiver) return { ...base, missing: `no ${role} ran` };
+  if (language === 'c') {
+    const call = loopCalls(trace, role, mechanism, 'read')[0];
+    if (!call) return { ...base, missing: `the ${role} ran no C loop` };
+    const ns = t(call.end) - t(call.begin);
+    return { ...base, received: call.end.bytes, ns, rateMBs: mbPerSecond(call.end.bytes, ns) };
+  }
   const start = noteAt(trace, role, `${mechanism} bulk: start`);
   const after = eventsOf(trace, 'snapshot.request', role).find((r) => r.reason === `after ${mechanism} bulk`);
   const received = measureOf(trace, role, `${mechanism} bytes received`)?.value;
-  const phase: BulkPhase = {
-    mechanism,
-    pid: receiver?.pid,
-    received,
-    receiver: kernelDelta(trace, receiver?.pid, `before ${mechanism} bulk`, `after ${mechanism} bulk`),
-    sender: kernelDelta(trace, sender?.pid, `before ${mechanism} bulk`, `after ${mechanism} bulk`),
-  };
-  if (!receiver) return { ...phase, missing: `no ${role} ran` };
-  if (!start || !after || received === undefined) return { ...phase, missing: `the ${role} did not finish the transfer` };
+  if (!start || !after || received === undefined) return { ...base, received, missing: `the ${role} did not finish the transfer` };
   const ns = t(after) - t(start);
-  return { ...phase, ns, rateMBs: mbPerSecond(received, ns) };
+  return { ...base, received, ns, rateMBs: mbPerSecond(received, ns) };
 }
 
 /** Whether the kernel's count says read(2) carried the bytes to this receiver: yes, no, or unknown. */
@@ -159,93 +223,134 @@ function carriedByRead(phase: BulkPhase, bytes: number): boolean | undefined {
 
 /** What the kernel says about the two readers a check relies on: the pipe's (carried) and the ring's (not). */
 function kernelVerdict(phases: Record<Mechanism, BulkPhase>, payload: number): { ok: boolean; problem?: string; hint?: string } {
+  const loop = (p: BulkPhase) => (p.language === 'c' ? ' (C loop)' : '');
   for (const phase of Object.values(phases)) {
-    if (phase.missing) return { ok: false, problem: `${NAMES[phase.mechanism]}: ${phase.missing}.` };
+    if (phase.missing) return { ok: false, problem: `${NAMES[phase.mechanism]}${loop(phase)}: ${phase.missing}.` };
     if (phase.received !== payload)
       return {
         ok: false,
-        problem: `The ${phase.mechanism}-receiver took ${bytesText(phase.received ?? 0)} of ${bytesText(payload)} through ${NAMES[phase.mechanism]}.`,
+        problem: `The ${phase.mechanism}-receiver${loop(phase)} took ${bytesText(phase.received ?? 0)} of ${bytesText(payload)} through ${NAMES[phase.mechanism]}.`,
       };
     if (!phase.receiver.io)
-      return { ok: false, problem: `The kernel view has no /proc/<pid>/io counters for the ${phase.mechanism}-receiver at both ends of its transfer.` };
+      return {
+        ok: false,
+        problem: `The kernel view has no /proc/<pid>/io counters for the ${phase.mechanism}-receiver at both ends of its transfer${loop(phase)}.`,
+      };
   }
   if (carriedByRead(phases.pipe, payload) !== true)
     return {
       ok: false,
-      problem: `The pipe's reader gained only ${bytesText(phases.pipe.receiver.io!.rchar)} of rchar for ${bytesText(payload)} through read(2).`,
+      problem: `The pipe's reader${loop(phases.pipe)} gained only ${bytesText(phases.pipe.receiver.io!.rchar)} of rchar for ${bytesText(payload)} through read(2).`,
     };
   if (carriedByRead(phases.ring, payload) !== false)
     return {
       ok: false,
-      problem: `The "ring" link's reader gained ${bytesText(phases.ring.receiver.io!.rchar)} of rchar (/proc/${phases.ring.pid}/io) while it took ${bytesText(payload)}: read(2) carried the bytes, so they went through the kernel, not through a shared segment.`,
+      problem: `The "ring" link's reader${loop(phases.ring)} gained ${bytesText(phases.ring.receiver.io!.rchar)} of rchar (/proc/${phases.ring.pid}/io) while it took ${bytesText(payload)}: read(2) carried the bytes, so they went through the kernel, not through a shared segment.`,
       hint: 'The ring link was carried by pipes (What carries the "ring" link: pipe). Put it back in the shared segment to compare the two models.',
     };
   return { ok: true };
 }
 
-function bulkPhases(trace: RunTrace): Record<Mechanism, BulkPhase> {
-  return Object.fromEntries(MECHANISMS.map((m) => [m, bulkPhase(trace, m)])) as Record<Mechanism, BulkPhase>;
+function bulkPhases(trace: RunTrace, language: Language = 'ts'): Record<Mechanism, BulkPhase> {
+  return Object.fromEntries(MECHANISMS.map((m) => [m, bulkPhase(trace, m, language)])) as Record<Mechanism, BulkPhase>;
 }
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
   return a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? round(a / b, 2) : undefined;
 }
 
+const LANGUAGES: readonly Language[] = ['ts', 'c'];
+/** Measurement ids: the TypeScript figure keeps the plain id, the C loop's adds "-c". */
+const suffix = (language: Language): string => (language === 'c' ? '-c' : '');
+
+const sameJobMeasures = Object.fromEntries(
+  LANGUAGES.flatMap((l) => {
+    const by = l === 'c' ? ', C loops' : ', TypeScript';
+    return [
+      [
+        `ring-throughput${suffix(l)}`,
+        { unit: 'MB/s', title: `the ring's bulk transfer: bytes taken over the time from the receiver's go to its last byte${by}` },
+      ],
+      [`pipe-throughput${suffix(l)}`, { unit: 'MB/s', title: `the pipe's bulk transfer, the same way${by}` }],
+      [`mq-throughput${suffix(l)}`, { unit: 'MB/s', title: `the message queue's bulk transfer, the same way${by}` }],
+      [`ring-round-trip${suffix(l)}`, { unit: 'µs', title: `median round trip through the ring (ping and pong)${by}` }],
+      [`pipe-round-trip${suffix(l)}`, { unit: 'µs', title: `median round trip through the two pipes${by}` }],
+      [`mq-round-trip${suffix(l)}`, { unit: 'µs', title: `median round trip through the two queues${by}` }],
+      [`ring-to-pipe-throughput${suffix(l)}`, { unit: 'times', title: `the ring's throughput divided by the pipe's${by}` }],
+      [`pipe-to-ring-round-trip${suffix(l)}`, { unit: 'times', title: `the pipe's median round trip divided by the ring's${by}` }],
+    ];
+  }),
+);
+
 const sameJobMeasured = {
-  title: 'The same bytes went through the ring, the pipe and the queue, and the same round trips; each was timed from the trace',
-  hint: 'Each receiver takes the whole payload between its two snapshots, then answers every ping: look for a receiver that stopped early.',
-  measures: {
-    'ring-throughput': { unit: 'MB/s', title: "the ring's bulk transfer: bytes the receiver took over the time from its go to its last byte" },
-    'pipe-throughput': { unit: 'MB/s', title: "the pipe's bulk transfer, the same way" },
-    'mq-throughput': { unit: 'MB/s', title: "the message queue's bulk transfer, the same way" },
-    'ring-round-trip': { unit: 'µs', title: 'median round trip through the ring (ping and pong)' },
-    'pipe-round-trip': { unit: 'µs', title: 'median round trip through the two pipes' },
-    'mq-round-trip': { unit: 'µs', title: 'median round trip through the two queues' },
-    'ring-to-pipe-throughput': { unit: 'times', title: "the ring's throughput divided by the pipe's" },
-    'pipe-to-ring-round-trip': { unit: 'times', title: "the pipe's median round trip divided by the ring's" },
-  },
+  title: 'The same bytes went through the ring, the pipe and the queue, and the same round trips, from TypeScript and from C; each was timed from the trace',
+  hint: 'Each receiver takes the whole payload between its two snapshots, then answers every ping, first in TypeScript, then in a C loop: look for a receiver that stopped early.',
+  measures: sameJobMeasures,
   check(trace: RunTrace): CheckOutcome {
     const payload = Number(trace.params.payloadMiB) * 1024 * 1024;
     const wanted = Number(trace.params.roundTrips);
-    const phases = bulkPhases(trace);
-    const trips = Object.fromEntries(MECHANISMS.map((m) => [m, roundTrips(trace, m, `${m} round trips`)])) as Record<Mechanism, ReturnType<typeof roundTrips>>;
-    const measurements = finite({
-      'ring-throughput': phases.ring.rateMBs,
-      'pipe-throughput': phases.pipe.rateMBs,
-      'mq-throughput': phases.mq.rateMBs,
-      'ring-round-trip': trips.ring?.p50Us,
-      'pipe-round-trip': trips.pipe?.p50Us,
-      'mq-round-trip': trips.mq?.p50Us,
-      'ring-to-pipe-throughput': ratio(phases.ring.rateMBs, phases.pipe.rateMBs),
-      'pipe-to-ring-round-trip': ratio(trips.pipe?.p50Us, trips.ring?.p50Us),
-    });
     const names = namesOf(trace);
+    const per = LANGUAGES.map((language) => {
+      const phases = bulkPhases(trace, language);
+      const loop = { messageBytes: Number(trace.params.messageBytes), nth: 0 };
+      const trips = Object.fromEntries(MECHANISMS.map((m) => [m, roundTripsOf(trace, m, language, language === 'c' ? m : `${m} round trips`, loop)])) as Record<
+        Mechanism,
+        TripFigures | undefined
+      >;
+      return { language, phases, trips };
+    });
+    const measurements = finite(
+      Object.fromEntries(
+        per.flatMap(({ language, phases, trips }) => [
+          ...MECHANISMS.flatMap((m) => [
+            [`${m}-throughput${suffix(language)}`, phases[m].rateMBs],
+            [`${m}-round-trip${suffix(language)}`, trips[m]?.p50Us],
+          ]),
+          [`ring-to-pipe-throughput${suffix(language)}`, ratio(phases.ring.rateMBs, phases.pipe.rateMBs)],
+          [`pipe-to-ring-round-trip${suffix(language)}`, ratio(trips.pipe?.p50Us, trips.ring?.p50Us)],
+        ]),
+      ),
+    );
     const figures = MECHANISMS.map((m) => {
-      const p = phases[m];
-      const r = trips[m];
-      return `${names[m]}: ${p.rateMBs !== undefined ? `${p.rateMBs} MB/s` : 'no bulk figure'}, round trip ${r ? `${r.p50Us} µs median (${r.meanUs} µs mean)` : 'not timed'}`;
-    }).join('; ');
-    const ratios =
-      measurements['ring-to-pipe-throughput'] !== undefined && measurements['pipe-to-ring-round-trip'] !== undefined
-        ? ` This run: the ring moved ${measurements['ring-to-pipe-throughput']}× the pipe's bytes per second, and the pipe's round trip took ${measurements['pipe-to-ring-round-trip']}× the ring's.`
-        : '';
-    const verdict = kernelVerdict(phases, payload);
+      const side = per.map(({ language, phases, trips }) => {
+        const p = phases[m];
+        const r = trips[m];
+        const rate = p.rateMBs !== undefined ? `${p.rateMBs} MB/s` : 'no bulk figure';
+        const trip = r ? `${r.p50Us ?? '?'} µs median (${r.meanUs} µs mean)` : 'no round trips';
+        return `${LANGUAGE_NAMES[language]} ${rate}, ${trip}`;
+      });
+      return `${names[m]}: ${side.join('; ')}`;
+    }).join('. ');
+    const ratios = per
+      .map(({ language }) => {
+        const [bulk, trip] = [measurements[`ring-to-pipe-throughput${suffix(language)}`], measurements[`pipe-to-ring-round-trip${suffix(language)}`]];
+        return bulk !== undefined && trip !== undefined
+          ? `${LANGUAGE_NAMES[language]}, the ring moved ${bulk}× the pipe's bytes per second and the pipe's round trip took ${trip}× the ring's`
+          : '';
+      })
+      .filter(Boolean)
+      .join('; ');
+    const ratioText = ratios ? ` This run: ${ratios}.` : '';
     const lastPhase = eventsOf(trace, 'note', 'sender')
       .filter((n) => n.text.endsWith('round trips: end'))
       .at(-1);
-    if (!verdict.ok) return { passed: false, detail: `${verdict.problem} ${figures}.`, ...(verdict.hint ? { hint: verdict.hint } : {}), measurements };
-    const short = MECHANISMS.find((m) => !trips[m] || trips[m]!.count !== wanted);
-    if (short)
-      return {
-        passed: false,
-        detail: `${names[short]}: ${trips[short] ? plural(trips[short]!.count, 'round trip') : 'no round trips'} of ${wanted} in the sender's trace. ${figures}.`,
-        measurements,
-      };
+    for (const { language, phases, trips } of per) {
+      const verdict = kernelVerdict(phases, payload);
+      if (!verdict.ok) return { passed: false, detail: `${verdict.problem} ${figures}.`, ...(verdict.hint ? { hint: verdict.hint } : {}), measurements };
+      const short = MECHANISMS.find((m) => !trips[m] || trips[m]!.count !== wanted);
+      if (short)
+        return {
+          passed: false,
+          detail: `${names[short]} (${LANGUAGE_NAMES[language]}): ${trips[short] ? plural(trips[short]!.count, 'round trip') : 'no round trips'} of ${wanted} in the sender's trace. ${figures}.`,
+          measurements,
+        };
+    }
+    const [ts, c] = [per[0]!.phases, per[1]!.phases];
     return {
       passed: true,
       detail:
-        `Each receiver took all ${bytesText(payload)}: the pipe's reader's rchar grew by ${bytesText(phases.pipe.receiver.io!.rchar)}, the ring's by ${bytesText(phases.ring.receiver.io!.rchar)}, ` +
-        `and ${plural(wanted, 'round trip')} went through each. ${figures}.${ratios}`,
+        `Each receiver took all ${bytesText(payload)} twice, from TypeScript and from a C loop: the pipe's reader's rchar grew by ${bytesText(ts.pipe.receiver.io!.rchar)} and ${bytesText(c.pipe.receiver.io!.rchar)}, ` +
+        `the ring's by ${bytesText(ts.ring.receiver.io!.rchar)} and ${bytesText(c.ring.receiver.io!.rchar)}; ${plural(wanted, 'round trip')} went through each, both ways. ${figures}.${ratioText}`,
       moment: lastPhase?.ts,
       measurements,
     };
@@ -319,14 +424,26 @@ function sweepSizes(trace: RunTrace): number[] {
   return sizes;
 }
 
-function sweepPoints(trace: RunTrace, mechanism: Mechanism): SweepPoint[] {
+/**
+ * One mechanism's points, in one language. TypeScript: each size's bulk phase from the receiver's notes
+ * around it, its bytes from the receiver's count. C: the receiver's C loops alternate, a bulk transfer
+ * and then its pongs, one pair per size the mechanism carried; each loop call gives its time and bytes.
+ */
+function sweepPoints(trace: RunTrace, mechanism: Mechanism, language: Language): SweepPoint[] {
   const role = `${mechanism}-receiver`;
-  return sweepSizes(trace).flatMap((size) => {
+  const bulkLoops = language === 'c' ? loopCalls(trace, role, mechanism, 'read').filter((_, i) => i % 2 === 0) : [];
+  return sweepSizes(trace).flatMap((size, index) => {
+    if (language === 'c') {
+      const call = bulkLoops[index];
+      if (!call) return [];
+      const trips = roundTripsOf(trace, mechanism, 'c', `${mechanism} ${size} B`, { messageBytes: size, nth: index });
+      return [{ size, rateMBs: mbPerSecond(call.end.bytes, t(call.end) - t(call.begin)), p50Us: trips?.p50Us }];
+    }
     const start = noteAt(trace, role, `${mechanism} ${size} B bulk: start`);
     const end = noteAt(trace, role, `${mechanism} ${size} B bulk: end`);
     const received = measureOf(trace, role, `${mechanism} ${size} B bytes received`)?.value;
     if (!start || !end || received === undefined) return [];
-    const trips = roundTrips(trace, mechanism, `${mechanism} ${size} B round trips`);
+    const trips = roundTripsOf(trace, mechanism, 'ts', `${mechanism} ${size} B round trips`, { messageBytes: size, nth: index });
     return [{ size, rateMBs: mbPerSecond(received, t(end) - t(start)), p50Us: trips?.p50Us }];
   });
 }
@@ -352,14 +469,25 @@ function sizeText(bytes: number): string {
 }
 
 const whereEachWins = {
-  title: 'Every message size was measured through each mechanism the size fits, and the queue refused the first size beyond its limit',
+  title:
+    'Every message size was measured through each mechanism the size fits, from TypeScript and from C, and the queue refused the first size beyond its limit',
   hint: 'Each receiver takes every size in turn; a size missing from a curve means that phase did not finish. The queue stops at its message size, at most msgsize_max.',
   measures: {
     'mq-largest-message': { unit: 'bytes', title: 'the largest message size the queue carried in this sweep' },
     'mq-refused-size': { unit: 'bytes', title: 'the message size whose mq_send the kernel refused with EMSGSIZE' },
-    'ring-to-pipe-throughput-smallest': { unit: 'times', title: "at the smallest size: the ring's throughput divided by the pipe's" },
-    'ring-to-pipe-throughput-largest': { unit: 'times', title: "at the largest size: the ring's throughput divided by the pipe's" },
-    'pipe-to-ring-round-trip-smallest': { unit: 'times', title: "at the smallest size: the pipe's median round trip divided by the ring's" },
+    ...Object.fromEntries(
+      LANGUAGES.flatMap((l) => {
+        const by = l === 'c' ? ', C loops' : ', TypeScript';
+        return [
+          [`ring-to-pipe-throughput-smallest${suffix(l)}`, { unit: 'times', title: `at the smallest size: the ring's throughput divided by the pipe's${by}` }],
+          [`ring-to-pipe-throughput-largest${suffix(l)}`, { unit: 'times', title: `at the largest size: the ring's throughput divided by the pipe's${by}` }],
+          [
+            `pipe-to-ring-round-trip-smallest${suffix(l)}`,
+            { unit: 'times', title: `at the smallest size: the pipe's median round trip divided by the ring's${by}` },
+          ],
+        ];
+      }),
+    ),
   },
   charts: {
     throughput: {
@@ -375,16 +503,22 @@ const whereEachWins = {
   },
   check(trace: RunTrace): CheckOutcome {
     const sizes = sweepSizes(trace);
-    const points = Object.fromEntries(MECHANISMS.map((m) => [m, sweepPoints(trace, m)])) as Record<Mechanism, SweepPoint[]>;
+    const curves = Object.fromEntries(
+      LANGUAGES.map((l) => [l, Object.fromEntries(MECHANISMS.map((m) => [m, sweepPoints(trace, m, l)])) as Record<Mechanism, SweepPoint[]>]),
+    ) as Record<Language, Record<Mechanism, SweepPoint[]>>;
+    const points = curves.ts;
     const names = namesOf(trace);
+    // Six curves: each mechanism from TypeScript and from C, side by side from the same run.
     const series = (of: (p: SweepPoint) => number | undefined): ChartSeries[] =>
-      MECHANISMS.map((m) => ({
-        name: names[m].replace(/^the /, ''),
-        points: points[m].flatMap((p) => {
-          const y = of(p);
-          return y !== undefined && Number.isFinite(y) ? [{ x: p.size, y }] : [];
-        }),
-      }));
+      LANGUAGES.flatMap((l) =>
+        MECHANISMS.map((m) => ({
+          name: `${names[m].replace(/^the /, '')}, ${LANGUAGE_NAMES[l]}`,
+          points: curves[l][m].flatMap((p) => {
+            const y = of(p);
+            return y !== undefined && Number.isFinite(y) ? [{ x: p.size, y }] : [];
+          }),
+        })),
+      );
     const charts = { throughput: series((p) => p.rateMBs), 'round-trip': series((p) => p.p50Us) };
     // The queue's link shows one write attempt (io.begin with its bytes), the one past its message size.
     const refused = eventsOf(trace, 'io.error', 'sender').find((e) => e.channel === 'mq ping' && e.code === 'EMSGSIZE');
@@ -393,19 +527,26 @@ const whereEachWins = {
       .at(-1)?.bytes;
     const mqLargest = points.mq.at(-1)?.size;
     const [first, last] = [sizes[0]!, sizes.at(-1)!];
-    const at = (m: Mechanism, size: number) => points[m].find((p) => p.size === size);
+    const at = (m: Mechanism, size: number, l: Language = 'ts') => curves[l][m].find((p) => p.size === size);
     const measurements = finite({
       'mq-largest-message': mqLargest,
       'mq-refused-size': refused ? refusedSize : undefined,
-      'ring-to-pipe-throughput-smallest': ratio(at('ring', first)?.rateMBs, at('pipe', first)?.rateMBs),
-      'ring-to-pipe-throughput-largest': ratio(at('ring', last)?.rateMBs, at('pipe', last)?.rateMBs),
-      'pipe-to-ring-round-trip-smallest': ratio(at('pipe', first)?.p50Us, at('ring', first)?.p50Us),
+      ...Object.fromEntries(
+        LANGUAGES.flatMap((l) => [
+          [`ring-to-pipe-throughput-smallest${suffix(l)}`, ratio(at('ring', first, l)?.rateMBs, at('pipe', first, l)?.rateMBs)],
+          [`ring-to-pipe-throughput-largest${suffix(l)}`, ratio(at('ring', last, l)?.rateMBs, at('pipe', last, l)?.rateMBs)],
+          [`pipe-to-ring-round-trip-smallest${suffix(l)}`, ratio(at('pipe', first, l)?.p50Us, at('ring', first, l)?.p50Us)],
+        ]),
+      ),
     });
     const fail = (detail: string, hint?: string): CheckOutcome => ({ passed: false, detail, ...(hint ? { hint } : {}), measurements, charts });
-    for (const m of ['ring', 'pipe'] as const) {
-      const missing = sizes.filter((s) => !at(m, s));
-      if (missing.length) return fail(`${names[m]} has no measurement at ${missing.map(sizeText).join(', ')}.`);
-    }
+    for (const l of LANGUAGES)
+      for (const m of MECHANISMS) {
+        // The queue's sizes end at its message size (checked below); the ring and the pipe carry them all.
+        const mqSizes = points.mq.map((p) => p.size);
+        const missing = (m === 'mq' ? mqSizes : sizes).filter((s) => !at(m, s, l));
+        if (missing.length) return fail(`${names[m]} (${LANGUAGE_NAMES[l]}) has no measurement at ${missing.map(sizeText).join(', ')}.`);
+      }
     // The kernel's view of the whole sweep: the pipe's reader read() every byte, the ring's none.
     const total = (m: Mechanism) => measureOf(trace, `${m}-receiver`, `${m} sweep bytes received`)?.value;
     const rchar = (m: Mechanism) => kernelDelta(trace, processOf(trace, `${m}-receiver`)?.pid, `before the ${m} sweep`, `after the ${m} sweep`).io?.rchar;
@@ -424,11 +565,16 @@ const whereEachWins = {
       return fail(`The queue has no measurement at ${sizeText(beyond)}, and the kernel refused no send of that size with EMSGSIZE.`);
     if (beyond !== undefined && sizes.some((s) => s > beyond && at('mq', s)))
       return fail(`The queue skipped ${sizeText(beyond)} but has larger sizes measured.`);
-    const flips = crossovers(points.ring, points.pipe, (p) => p.rateMBs, true);
-    const rtFlips = crossovers(points.ring, points.pipe, (p) => p.p50Us, false);
     const leaderText = (f: { from: number; to: number; leader: 'a' | 'b' }) =>
       `between ${sizeText(f.from)} and ${sizeText(f.to)} (${f.leader === 'a' ? 'the ring' : 'the pipe'} ahead from there)`;
-    const crossoverText = `Crossovers found on this machine in this run: throughput ${flips.length ? flips.map(leaderText).join(', ') : 'none'}; round trip ${rtFlips.length ? rtFlips.map(leaderText).join(', ') : 'none'}.`;
+    const list = (flips: { from: number; to: number; leader: 'a' | 'b' }[]) => (flips.length ? flips.map(leaderText).join(', ') : 'none');
+    const crossoverText =
+      'Crossovers between the ring and the pipe found on this machine in this run: ' +
+      LANGUAGES.map((l) => {
+        const [ring, pipe] = [curves[l].ring, curves[l].pipe];
+        return `${LANGUAGE_NAMES[l]}, throughput ${list(crossovers(ring, pipe, (p) => p.rateMBs, true))} and round trip ${list(crossovers(ring, pipe, (p) => p.p50Us, false))}`;
+      }).join('; ') +
+      '.';
     const queueText =
       beyond !== undefined
         ? ` The queue carried up to ${sizeText(mqLargest ?? 0)}; a send of ${sizeText(beyond)} got ${refused!.code}.`

@@ -62,10 +62,16 @@ describe('shared memory or message passing: the measured steps', () => {
     const finished = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'same-job', stepId: 'same-job', params: { payloadMiB: 16, roundTrips: 200 } });
     const { run } = finished;
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
-    for (const m of ['ring', 'pipe', 'mq']) {
-      assert.ok(measuredValue(run, `${m}-throughput`, 'MB/s') > 0, `${m} throughput`);
-      assert.ok(measuredValue(run, `${m}-round-trip`, 'µs') > 0, `${m} round trip`);
-    }
+    // From TypeScript and from C loops on the same objects, side by side from the same run.
+    for (const m of ['ring', 'pipe', 'mq'])
+      for (const language of ['', '-c']) {
+        assert.ok(measuredValue(run, `${m}-throughput${language}`, 'MB/s') > 0, `${m}${language} throughput`);
+        assert.ok(measuredValue(run, `${m}-round-trip${language}`, 'µs') > 0, `${m}${language} round trip`);
+      }
+    assert.ok(measuredValue(run, 'ring-to-pipe-throughput-c', 'times') > 0, 'a C throughput ratio');
+    // Each C loop is one traced call, not one per chunk.
+    const loops = finished.stored.filter((e) => e.kind === 'io.end' && e.channel.endsWith(', C loop'));
+    assert.equal(loops.length, 3 * 4, 'per mechanism: the bulk send and receive, the ping and pong loops');
     const ratio = measuredValue(run, 'ring-to-pipe-throughput', 'times');
     const expected = measuredValue(run, 'ring-throughput', 'MB/s') / measuredValue(run, 'pipe-throughput', 'MB/s');
     assert.ok(Math.abs(ratio - expected) < 0.01 + expected * 0.01, `ratio ${ratio} is ring/pipe ${expected}`);
@@ -149,18 +155,19 @@ describe('shared memory or message passing: the measured steps', () => {
       assert.ok(series, `chart ${chart}`);
       assert.deepEqual(
         series.map((s) => [s.name, s.points.map((p) => p.x)]),
-        [
-          ['shared ring', sizes],
-          ['pipe', sizes],
-          ['message queue', sizes.slice(0, 4)],
-        ],
+        ['TypeScript', 'C'].flatMap((language) => [
+          [`shared ring, ${language}`, sizes],
+          [`pipe, ${language}`, sizes],
+          [`message queue, ${language}`, sizes.slice(0, 4)],
+        ]),
       );
       assert.ok(
         series.every((s) => s.points.every((p) => p.y > 0)),
         'every point is a positive figure',
       );
     }
-    assert.match(run.checks[0]!.detail, /Crossovers found on this machine in this run: throughput (none|between)/);
+    assert.match(run.checks[0]!.detail, /found on this machine in this run: TypeScript, throughput (none|between).*; C, throughput (none|between)/);
+    assert.ok(measuredValue(run, 'ring-to-pipe-throughput-largest-c', 'times') > 0, 'a C ratio at 1 MiB');
     assertClean(finished);
 
     const variant = await runToEnd(harness.engine, {

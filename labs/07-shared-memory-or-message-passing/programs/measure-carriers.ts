@@ -14,11 +14,20 @@
 import { readFileSync } from 'node:fs';
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { Mailbox } from '../../../main/runtime/message-passing/mailbox.js';
+import * as loops from '../../../main/runtime/native-loops.js';
 import { RingBuffer } from '../../../main/runtime/shared-memory/ring-buffer.js';
 import { SharedSegment } from '../../../main/runtime/shared-memory/shared-segment.js';
 
 export type Mechanism = 'ring' | 'pipe' | 'mq';
 export const MECHANISMS: readonly Mechanism[] = ['ring', 'pipe', 'mq'];
+/** Who runs a phase's loop: the TypeScript program, a call at a time, or a C loop in the addon. */
+export type Language = 'ts' | 'c';
+export const LANGUAGES: readonly Language[] = ['ts', 'c'];
+
+/** The channel a C loop's one traced call is on: the checks tell it from the program's own calls by it. */
+export function nativeChannel(mechanism: Mechanism): string {
+  return `${mechanism} ping, C loop`;
+}
 
 /** Slots of each ring (the pipe holds 16 pages, a queue 10 messages: all a few items deep). */
 const RING_SLOTS = 8;
@@ -47,7 +56,30 @@ export interface LinkEnd {
   receiveSome(target: Buffer): number;
   /** Exactly target.length bytes (a pipe may need several reads; a ring or a queue gives one message). */
   receiveWhole(target: Buffer): void;
+  /**
+   * The same phases as one C loop each (main/runtime/native-loops.ts) on the same kernel objects,
+   * traced as a single io.begin/io.end on nativeChannel(mechanism). No JavaScript runs per message.
+   */
+  readonly native: NativeLoops;
   close(): void;
+}
+
+export interface NativeLoops {
+  sendBulk(total: number, chunk: number): loops.LoopTiming;
+  receiveBulk(total: number, chunk: number): loops.LoopTiming;
+  ping(roundTrips: number, bytes: number): loops.LoopTiming;
+  pong(roundTrips: number, bytes: number): loops.LoopTiming;
+}
+
+/** Each loop as one traced call: bulk sends and pings are writes, receives and pongs reads. */
+function tracedLoops(mechanism: Mechanism, raw: NativeLoops): NativeLoops {
+  const channel = nativeChannel(mechanism);
+  return {
+    sendBulk: (total, chunk) => loops.tracedLoop(lab, 'write', channel, total, () => raw.sendBulk(total, chunk)),
+    receiveBulk: (total, chunk) => loops.tracedLoop(lab, 'read', channel, total, () => raw.receiveBulk(total, chunk)),
+    ping: (n, bytes) => loops.tracedLoop(lab, 'write', channel, 2 * n * bytes, () => raw.ping(n, bytes)),
+    pong: (n, bytes) => loops.tracedLoop(lab, 'read', channel, 2 * n * bytes, () => raw.pong(n, bytes)),
+  };
 }
 
 export interface LinkGeometry {
@@ -122,6 +154,12 @@ function pipeEnd(mechanism: Mechanism, readFd: number, writeFd: number, side: 'r
         filled += got;
       }
     },
+    native: tracedLoops(mechanism, {
+      sendBulk: (total, chunk) => loops.writeLoop(writeFd, total, chunk),
+      receiveBulk: (total, chunk) => loops.readLoop(readFd, total, chunk),
+      ping: (n, bytes) => loops.pingLoop(writeFd, readFd, n, bytes),
+      pong: (n, bytes) => loops.pongLoop(readFd, writeFd, n, bytes),
+    }),
     close() {
       lab.close(readFd, inbound, 'read');
       lab.close(writeFd, outbound, 'write');
@@ -176,6 +214,12 @@ function ringEnd(inbound: RingBuffer, outbound: RingBuffer, release: () => void)
       const length = receiveSome(target);
       if (length !== target.length) throw new Error(`${inbound.channel}: a message of ${length} bytes, expected ${target.length}.`);
     },
+    native: tracedLoops('ring', {
+      sendBulk: (total, chunk) => loops.ringProduceLoop(outbound, total, chunk),
+      receiveBulk: (total, chunk) => loops.ringConsumeLoop(inbound, total, chunk),
+      ping: (n, bytes) => loops.ringPingLoop(outbound, inbound, n, bytes),
+      pong: (n, bytes) => loops.ringPongLoop(inbound, outbound, n, bytes),
+    }),
     close: release,
   };
 }
@@ -233,6 +277,12 @@ function mqEnd(inbound: Mailbox, outbound: Mailbox, release: () => void): LinkEn
       const length = receiveSome(target);
       if (length !== target.length) throw new Error(`${inbound.channel}: a message of ${length} bytes, expected ${target.length}.`);
     },
+    native: tracedLoops('mq', {
+      sendBulk: (total, chunk) => loops.mqSendLoop(outbound, total, chunk),
+      receiveBulk: (total, chunk) => loops.mqReceiveLoop(inbound, total, chunk),
+      ping: (n, bytes) => loops.mqPingLoop(outbound, inbound, n, bytes),
+      pong: (n, bytes) => loops.mqPongLoop(inbound, outbound, n, bytes),
+    }),
     close: release,
   };
 }

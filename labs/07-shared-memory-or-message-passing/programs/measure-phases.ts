@@ -4,7 +4,7 @@
  * monotonic clock of every process), so the checks time it from the trace, not from the program.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { signal, type LinkEnd } from './measure-carriers.js';
+import { awaitSignal, signal, type LinkEnd } from './measure-carriers.js';
 
 /** `total` bytes as chunks of `chunk` bytes (the last may be shorter); each starts with its number. */
 export function* bulkChunks(total: number, chunk: number): Generator<Buffer> {
@@ -33,6 +33,33 @@ export function receiveBulk(link: LinkEnd, total: number, chunk: number, start: 
   }
   return got;
 }
+
+/**
+ * The same two phases run by C loops (LinkEnd.native): each a single traced call, whose io.begin and
+ * io.end the checks time it by. The ping loop's median round trip, timed by the loop itself on the
+ * trace's clock, is given as a measure: the trace has no event per round trip to take it from.
+ */
+export const nativePhases = {
+  /** Sender: waits for "go", sends `total` bytes in chunks, waits for "ready", then pings. */
+  send(link: LinkEnd, total: number, chunk: number, roundTrips: number, bytes: number, phase: string): void {
+    awaitSignal(link);
+    link.native.sendBulk(total, chunk);
+    awaitSignal(link);
+    const timing = link.native.ping(roundTrips, bytes);
+    if (timing.roundTripNs)
+      lab.measure(`${phase} C round trip p50`, timing.roundTripNs.p50 / 1000, 'µs', "the C loop's own timing of each round trip (CLOCK_MONOTONIC)");
+  },
+  /** Receiver: says "go", takes `total` bytes, says "ready", answers the pings; what it took. */
+  receive(link: LinkEnd, total: number, chunk: number, roundTrips: number, bytes: number, between?: { before: string; after: string }): number {
+    if (between) lab.snapshot(between.before);
+    signal(link);
+    const { bytes: got } = link.native.receiveBulk(total, chunk);
+    if (between) lab.snapshot(between.after);
+    signal(link);
+    const pong = link.native.pong(roundTrips, bytes);
+    return got + pong.bytes / 2;
+  },
+};
 
 export const roundTrip = {
   /**

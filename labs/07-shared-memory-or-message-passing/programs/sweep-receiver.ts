@@ -1,11 +1,12 @@
 /**
  * A receiver of the "sweep" scenario, one per mechanism: for each message size, takes the bulk messages
  * (noted before its "go" and after the last byte: the checks time the phase by the two notes), then
- * answers the round trips. Two kernel snapshots around the whole sweep show whether read(2) carried it.
+ * answers the round trips; then both again as C loops. Two kernel snapshots around the whole sweep show
+ * whether read(2) carried it.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { mqMessageLimit, openLink, signal, type Mechanism } from './measure-carriers.js';
-import { receiveBulk, roundTrip, sweepCounts, sweepSizes } from './measure-phases.js';
+import { nativePhases, receiveBulk, roundTrip, sweepCounts, sweepSizes } from './measure-phases.js';
 
 const mechanism = lab.choice('mechanism') as Mechanism;
 const sizes = sweepSizes(lab.int('smallestBytes'), lab.int('largestBytes'), lab.choice('sizeStep') === 'x2' ? 2 : 4);
@@ -23,6 +24,7 @@ for (const size of sizes.filter((s) => s <= limit)) {
   signal(link); // "ready" for the round trips
   roundTrip.pong(link, roundTrips, size);
   total += got + roundTrips * size;
+  total += nativePhases.receive(link, messages * size, size, roundTrips, size);
 }
 lab.snapshot(`after the ${mechanism} sweep`);
 lab.measure(`${mechanism} sweep bytes received`, total, 'bytes', 'bulk messages and pings taken, not counting the one-byte signals');

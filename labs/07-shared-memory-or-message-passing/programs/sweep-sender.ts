@@ -1,14 +1,15 @@
 /**
  * The sender of the "sweep" scenario: for each mechanism (the ring, a pipe, a message queue) one link and
  * one receiver, and through it, for each message size from `smallestBytes` to `largestBytes`: a bulk
- * transfer of that size's messages, then round trips of one message each way (sweepCounts says how many).
+ * transfer of that size's messages, then round trips of one message each way (sweepCounts says how many),
+ * then both again as C loops in the addon on the same kernel objects (main/runtime/native-loops.ts).
  * A queue takes no message longer than its message size, at most msgsize_max (8192 bytes by default,
  * mq_overview(7)): at the first size beyond it the sender tries one send, shows the kernel's EMSGSIZE
  * (mq_send(3)), and the queue's sweep stops there.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { MECHANISMS, awaitSignal, createLink, mqMessageLimit } from './measure-carriers.js';
-import { roundTrip, sweepCounts, sweepSizes } from './measure-phases.js';
+import { nativePhases, roundTrip, sweepCounts, sweepSizes } from './measure-phases.js';
 
 const sizes = sweepSizes(lab.int('smallestBytes'), lab.int('largestBytes'), lab.choice('sizeStep') === 'x2' ? 2 : 4);
 const bytesPerSize = lab.int('bulkKiBPerSize') * 1024;
@@ -31,6 +32,7 @@ for (const mechanism of MECHANISMS) {
     for (let i = 0; i < messages; i++) link.end.send(message);
     awaitSignal(link.end); // "ready" for the round trips
     roundTrip.ping(link.end, roundTrips, size, `${mechanism} ${size} B round trips`);
+    nativePhases.send(link.end, messages * size, size, roundTrips, size, `${mechanism} ${size} B`);
   }
   await receiver.exited;
   link.end.close();
