@@ -503,6 +503,12 @@ const whereEachWins = {
   },
   check(trace: RunTrace): CheckOutcome {
     const sizes = sweepSizes(trace);
+    if (sizes.length === 0)
+      return {
+        passed: false,
+        detail: `The smallest message (${trace.params.smallestBytes} bytes) is larger than the largest (${trace.params.largestBytes} bytes): the sweep had no size to measure.`,
+        hint: 'Make Smallest message at most Largest message.',
+      };
     const curves = Object.fromEntries(
       LANGUAGES.map((l) => [l, Object.fromEntries(MECHANISMS.map((m) => [m, sweepPoints(trace, m, l)])) as Record<Mechanism, SweepPoint[]>]),
     ) as Record<Language, Record<Mechanism, SweepPoint[]>>;

@@ -88,6 +88,10 @@ export const roundTrip = {
 
 /** The message sizes of a sweep: `smallest`, then each `factor` times the last, up to `largest`. */
 export function sweepSizes(smallest: number, largest: number, factor: number): number[] {
+  if (smallest > largest)
+    throw new RangeError(
+      `The smallest message (${smallest} bytes) is larger than the largest (${largest} bytes), so the sweep has no size to measure. Fix: make Smallest message at most Largest message.`,
+    );
   const sizes: number[] = [];
   for (let size = smallest; size <= largest; size *= factor) sizes.push(size);
   return sizes;
