@@ -133,6 +133,19 @@ describe('shared memory or message passing: the measured steps', () => {
     assertClean(finished);
   });
 
+  it('step where-each-wins with the smallest message larger than the largest: a clear error naming both, nothing left', async () => {
+    const finished = await runToEnd(harness.engine, {
+      labId: LAB,
+      scenarioId: 'sweep',
+      stepId: 'where-each-wins',
+      params: { smallestBytes: 4096, largestBytes: 64 },
+    });
+    assert.equal(finished.run.status, 'failed');
+    assert.match(finished.run.checks[0]!.detail, /smallest message \(4096 bytes\) is larger than the largest \(64 bytes\)/);
+    assert.match(finished.run.checks[0]!.hint, /Make Smallest message at most Largest message/);
+    assertClean(finished);
+  });
+
   it('step where-each-wins: a curve per mechanism over the sizes, the queue stopping at EMSGSIZE past msgsize_max; the variant fails', async () => {
     const finished = await runToEnd(harness.engine, {
       labId: LAB,
