@@ -24,6 +24,51 @@ const NOT_CARRIED = 0.01;
 
 const t = (e: { ts: string }): bigint => BigInt(e.ts);
 
+/**
+ * What several lookups of one check share, worked out once per trace: a sweep's check asks for the
+ * same events for each of up to 17 sizes and 3 mechanisms, over runs of up to 190,000 events, and a
+ * fresh filter for each would cost seconds of the check's 5.
+ */
+const memo = new WeakMap<RunTrace, Map<string, unknown>>();
+function cached<T>(trace: RunTrace, key: string, make: () => T): T {
+  let entries = memo.get(trace);
+  if (!entries) memo.set(trace, (entries = new Map()));
+  if (!entries.has(key)) entries.set(key, make());
+  return entries.get(key) as T;
+}
+
+const byTs = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The times of one role's events of a kind on a channel (and op), sorted. */
+function timesOf(trace: RunTrace, kind: 'io.begin' | 'buffer.level', role: string, channel: string, op?: string): bigint[] {
+  const all = cached(trace, `${kind} ${role}`, () => {
+    const grouped = new Map<string, bigint[]>();
+    for (const e of eventsOf(trace, kind, role)) {
+      const key = `${e.channel}\u0000${'op' in e ? e.op : ''}`;
+      let list = grouped.get(key);
+      if (!list) grouped.set(key, (list = []));
+      list.push(t(e));
+    }
+    for (const list of grouped.values()) list.sort(byTs);
+    return grouped;
+  });
+  return all.get(`${channel}\u0000${op ?? ''}`) ?? [];
+}
+
+/** The times in a sorted list strictly between two times. */
+function between(times: bigint[], from: bigint, to: bigint): bigint[] {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  const result: bigint[] = [];
+  for (let i = lo; i < times.length && times[i]! < to; i++) result.push(times[i]!);
+  return result;
+}
+
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -110,6 +155,10 @@ interface LoopCall {
  * and just after it returns.
  */
 function loopCalls(trace: RunTrace, role: string, mechanism: Mechanism, op: 'read' | 'write'): LoopCall[] {
+  return cached(trace, `loops ${role} ${mechanism} ${op}`, () => findLoopCalls(trace, role, mechanism, op));
+}
+
+function findLoopCalls(trace: RunTrace, role: string, mechanism: Mechanism, op: 'read' | 'write'): LoopCall[] {
   const mine = <E extends { channel: string; op: string; ts: string }>(events: E[]) =>
     events.filter((e) => e.channel === nativeChannel(mechanism) && e.op === op).sort((a, b) => (t(a) < t(b) ? -1 : t(a) > t(b) ? 1 : 0));
   const begins = mine(eventsOf(trace, 'io.begin', role));
@@ -156,10 +205,9 @@ function roundTripsOf(
   const end = noteAt(trace, 'sender', `${phase}: end`);
   if (!start || !end) return undefined;
   const channel = `${mechanism} ping`;
-  const inside = (e: { ts: string; pid: number }) => e.pid === start.pid && t(e) > t(start) && t(e) < t(end);
-  const writes = eventsOf(trace, 'io.begin', 'sender').filter((e) => e.channel === channel && e.op === 'write' && inside(e));
-  const levels = eventsOf(trace, 'buffer.level', 'sender').filter((e) => e.channel === channel && inside(e));
-  const marks = (writes.length > 0 ? writes : levels).map(t).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // One sender process: its events between its two notes are this phase's.
+  const writes = between(timesOf(trace, 'io.begin', 'sender', channel, 'write'), t(start), t(end));
+  const marks = writes.length > 0 ? writes : between(timesOf(trace, 'buffer.level', 'sender', channel), t(start), t(end));
   if (marks.length === 0) return undefined;
   marks.push(t(end));
   const gaps = marks.slice(1).map((m, i) => Number(m - marks[i]!) / 1e3);
