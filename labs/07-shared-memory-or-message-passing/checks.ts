@@ -411,6 +411,12 @@ function describeDelta(role: string, d: KernelDelta): string {
   return `${role} rchar +${bytesText(d.io.rchar)} in ${plural(d.io.syscr, 'read call')}, wchar +${bytesText(d.io.wchar)}${switches}`;
 }
 
+/** The C loops' transfers, as the kernel counted them for their readers: the same story without JavaScript. */
+function loopsText(phases: Record<Mechanism, BulkPhase>): string {
+  const rchar = MECHANISMS.map((m) => (phases[m].receiver.io ? `${NAMES[m].replace(/^the /, '')} +${bytesText(phases[m].receiver.io!.rchar)}` : undefined));
+  return rchar.every(Boolean) ? ` The same transfers by C loops: the readers' rchar ${rchar.join(', ')}.` : '';
+}
+
 const kernelInvolvement = {
   title: "The kernel carried the pipe's bytes through read() and write(), and none of the ring's",
   hint: "Each receiver asks for a kernel snapshot just before its transfer and just after it: compare the receivers' rchar and voluntary context switches between the two.",
@@ -449,7 +455,7 @@ const kernelInvolvement = {
       };
     return {
       passed: true,
-      detail: `For ${bytesText(payload)} each, between each receiver's two snapshots: ${table}.`,
+      detail: `For ${bytesText(payload)} each, between each receiver's two snapshots: ${table}.${loopsText(bulkPhases(trace, 'c'))}`,
       ...(moment ? { moment } : {}),
       measurements,
     };
