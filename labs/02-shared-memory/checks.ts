@@ -5,7 +5,7 @@
  * `seq` (the order events happened to reach the host). Evidence from the kernel view comes from the
  * snapshots the programs asked for with lab.snapshot(), while they held the segment.
  */
-import { defineChecks, eventsOf, formatBytes, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
+import { defineChecks, eventsOf, formatBytes, idList, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 
 const BLOCKED_NS = 1_000_000n;
@@ -89,17 +89,6 @@ function snapshotFor(trace: RunTrace, request: StoredEventOf<'snapshot.request'>
   return eventsOf(trace, 'kernel.snapshot').find(
     (s) => s.pid === pid && s.requested === request.reason && BigInt(s.ts) >= from && (until === undefined || BigInt(s.ts) <= until),
   );
-}
-
-/** " (#10003, #20001 twice, ... and 7 more)": the first ids of a list, with how often each was taken when given. */
-function idList(ids: number[], counts?: Map<number, number>, shown = 8): string {
-  if (ids.length === 0) return '';
-  const sorted = [...ids].sort((a, b) => a - b);
-  const items = sorted.slice(0, shown).map((id) => {
-    const n = counts?.get(id) ?? 1;
-    return `#${id}${n > 2 ? ` ${n} times` : n === 2 ? ' twice' : ''}`;
-  });
-  return ` (${items.join(', ')}${sorted.length > shown ? `, and ${sorted.length - shown} more` : ''})`;
 }
 
 function itemsOnceInOrder(trace: RunTrace): CheckOutcome {

@@ -4,7 +4,7 @@
  * process), never from `seq`. Kernel evidence comes from the snapshots a program asked for
  * (lab.snapshot) at the moment that matters, and from kernel.objects.
  */
-import { eventsOf, type CheckDefinition, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
+import { eventsOf, idList, type CheckDefinition, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
 import type { KernelFd, StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 
 const before = (a: { ts: string }, b: { ts: string }): boolean => BigInt(a.ts) < BigInt(b.ts);
@@ -26,17 +26,6 @@ function snapshotsFor(trace: RunTrace, request: StoredEventOf<'snapshot.request'
 }
 
 const pidsOf = (trace: RunTrace, role: string): number[] => trace.processes.filter((p) => p.role === role).map((p) => p.pid);
-
-/** " (#10003, #20001 twice, ... and 7 more)": the first ids of a list, with how often each was taken when given. */
-function idList(ids: number[], counts?: Map<number, number>, shown = 8): string {
-  if (ids.length === 0) return '';
-  const sorted = [...ids].sort((a, b) => a - b);
-  const items = sorted.slice(0, shown).map((id) => {
-    const n = counts?.get(id) ?? 1;
-    return `#${id}${n > 2 ? ` ${n} times` : n === 2 ? ' twice' : ''}`;
-  });
-  return ` (${items.join(', ')}${sorted.length > shown ? `, and ${sorted.length - shown} more` : ''})`;
-}
 
 // ---- 03 visibility
 

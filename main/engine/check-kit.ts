@@ -135,3 +135,17 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} bytes`;
 }
+
+/**
+ * " (#10003, #20001 twice, ... and 7 more)": the first ids of a list, with how often each was taken when given:
+ * items lost or taken twice, listed by number in a check's detail.
+ */
+export function idList(ids: number[], counts?: Map<number, number>, shown = 8): string {
+  if (ids.length === 0) return '';
+  const sorted = [...ids].sort((a, b) => a - b);
+  const items = sorted.slice(0, shown).map((id) => {
+    const n = counts?.get(id) ?? 1;
+    return `#${id}${n > 2 ? ` ${n} times` : n === 2 ? ' twice' : ''}`;
+  });
+  return ` (${items.join(', ')}${sorted.length > shown ? `, and ${sorted.length - shown} more` : ''})`;
+}
