@@ -188,6 +188,40 @@ function transportMeasurements(account: ReturnType<typeof kernelAccount>): Recor
   return measurements;
 }
 
+/**
+ * The native loops' round trips (echo-client.ts, main/native/measure-loops.c): each loop is one
+ * io.begin / io.end pair in the client's lane, stamped by the runtime just before and just after it,
+ * so the average round trip is that interval over the round trips asked for; the ratio when both ran.
+ */
+function nativeMeasurements(trace: RunTrace): Record<string, number> {
+  const measurements: Record<string, number> = {};
+  const trips = Number(trace.params.roundTrips);
+  for (const tr of ['unix', 'tcp']) {
+    const channel = `${tr}-native-ping-pong`;
+    const begin = eventsOf(trace, 'io.begin', 'client').find((e) => e.channel === channel);
+    const end = begin && eventsOf(trace, 'io.end', 'client').find((e) => e.channel === channel && t(e) > t(begin));
+    if (end && end.bytes === 2 * trips * Number(trace.params.messageBytes))
+      measurements[`native-${tr}-round-trip`] = Math.round(Number(t(end) - t(begin!)) / 100 / trips) / 10;
+  }
+  const [unix, tcp] = [measurements['native-unix-round-trip'], measurements['native-tcp-round-trip']];
+  if (unix !== undefined && tcp !== undefined && unix > 0) measurements['native-tcp-to-unix-round-trip'] = Math.round((tcp / unix) * 100) / 100;
+  return measurements;
+}
+
+/** What the native loops showed, for the check's detail: "" when they did not run. */
+function nativeDetail(trace: RunTrace, measurements: Record<string, number>): string {
+  const parts = ['unix', 'tcp'].flatMap((tr) => {
+    const average = measurements[`native-${tr}-round-trip`];
+    if (average === undefined) return [];
+    const p50 = measureOf(trace, `native ${tr} round trip p50`, 'client');
+    const rate = measureOf(trace, `native ${tr} throughput`, 'client');
+    return [`${tr} round trip ${average} µs on average${p50 === undefined ? '' : ` (p50 ${p50} µs)`}${rate === undefined ? '' : `, throughput ${rate} MB/s`}`];
+  });
+  if (parts.length === 0) return '';
+  const ratio = measurements['native-tcp-to-unix-round-trip'];
+  return ` The same round trips and stream in C loops (main/native/measure-loops.c), on the same sockets: ${parts.join('; ')}${ratio === undefined ? '' : `; TCP's average round trip is ${ratio} times the Unix socket's there`}.`;
+}
+
 export default defineChecks({
   'connections-at-both-ends': {
     title: 'Every client connection was seen at both ends as the same pair of addresses, each client with its own ephemeral port',
@@ -392,9 +426,18 @@ export default defineChecks({
       'unix-kernel-time': { unit: 'µs', title: 'CPU time both processes spent in the kernel (/proc/<pid>/stat stime) per Unix-socket round trip' },
       'tcp-kernel-time': { unit: 'µs', title: 'CPU time both processes spent in the kernel (/proc/<pid>/stat stime) per TCP round trip' },
       'tcp-to-unix-kernel-time': { unit: 'times', title: "TCP's kernel time per round trip divided by the Unix socket's" },
+      'native-unix-round-trip': {
+        unit: 'µs',
+        title: "a Unix-socket round trip in the C loops on average: the client's io.begin to io.end around its pingLoop, per round trip asked for",
+      },
+      'native-tcp-round-trip': {
+        unit: 'µs',
+        title: "a TCP round trip in the C loops on average: the client's io.begin to io.end around its pingLoop, per round trip asked for",
+      },
+      'native-tcp-to-unix-round-trip': { unit: 'times', title: 'in the C loops, the average TCP round trip divided by the average Unix-socket one' },
     },
     check(trace) {
-      const measurements = transportMeasurements(kernelAccount(trace));
+      const measurements = { ...transportMeasurements(kernelAccount(trace)), ...nativeMeasurements(trace) };
       const verified = (tr: string) => measureOf(trace, `${tr} bytes verified`, 'client');
       // The client goes on past the round trips asked for while the kernel's clock has counted too
       // little (echo-client.ts): it says how many it made, every one compared both ways.
@@ -470,7 +513,8 @@ export default defineChecks({
           `${unix!.text}; ${tcp!.text}. ` +
           (overlap
             ? "The batches' kernel times overlap: this run does not separate the two."
-            : `In this run every ${Math.max(...unix!.usPerTrip) < Math.min(...tcp!.usPerTrip) ? 'unix' : 'tcp'} batch cost the kernel less than every other batch; run again to see whether that holds.`),
+            : `In this run every ${Math.max(...unix!.usPerTrip) < Math.min(...tcp!.usPerTrip) ? 'unix' : 'tcp'} batch cost the kernel less than every other batch; run again to see whether that holds.`) +
+          nativeDetail(trace, measurements),
         moment: momentOfView(trace, last),
         measurements,
       };

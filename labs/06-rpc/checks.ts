@@ -451,10 +451,14 @@ export default defineChecks({
         title: "an RPC on average: the timed calls' time, from the client's note at their start to its snapshot after them, per write() the kernel counted",
       },
       'raw-round-trip': { unit: 'µs', title: 'a bare socket round trip on average, measured the same way' },
+      'native-round-trip': {
+        unit: 'µs',
+        title: "the trip alone in a C loop on average: the client's io.begin to io.end around its pingLoop, per call asked for",
+      },
     },
     check(trace) {
-      const measurements = averageCalls(trace);
       const calls = int(trace, 'calls');
+      const measurements = { ...averageCalls(trace), ...nativeTrip(trace, calls) };
       const ways = ['direct', 'raw socket', 'rpc'] as const;
       const rows = ways.map((w) => ({
         way: w,
@@ -477,7 +481,8 @@ export default defineChecks({
       const factorRpc = rpc.median!.value / direct.median!.value;
       const detail =
         `Medians per call (10th-90th percentile), ${calls} calls each: ${rows.map(show).join(', ')}. ` +
-        `Raw socket / direct ${factor(factorRaw)}, RPC / direct ${factor(factorRpc)}; RPC / raw socket ${factor(rpc.median!.value / raw.median!.value)} (this one varies from run to run).`;
+        `Raw socket / direct ${factor(factorRaw)}, RPC / direct ${factor(factorRpc)}; RPC / raw socket ${factor(rpc.median!.value / raw.median!.value)} (this one varies from run to run).` +
+        nativeDetail(trace, raw.median!.value, measurements);
       const passed = factorRaw >= LOCAL_FACTOR && factorRpc >= LOCAL_FACTOR;
       const outcome: CheckOutcome = { passed, detail, moment: rpc.median!.ts, measurements };
       if (!passed && int(trace, 'workUs') > 0)
@@ -584,6 +589,24 @@ function averageCalls(trace: RunTrace): Record<string, number> {
     if (writes > 0) measurements[id] = Math.round(Number(ts(after) - ts(start)) / writes / 100) / 10;
   }
   return measurements;
+}
+
+/**
+ * The trip alone in C (cost.ts: pingLoop, main/native/measure-loops.c): one io.begin / io.end pair in
+ * the client's lane, stamped just before and after the loop; its interval over the calls is the average.
+ */
+function nativeTrip(trace: RunTrace, calls: number): Record<string, number> {
+  const begin = eventsOf(trace, 'io.begin', 'client').find((e) => e.channel === 'native');
+  const end = begin && eventsOf(trace, 'io.end', 'client').find((e) => e.channel === 'native' && ts(e) > ts(begin));
+  return end ? { 'native-round-trip': Math.round(Number(ts(end) - ts(begin!)) / calls / 100) / 10 } : {};
+}
+
+function nativeDetail(trace: RunTrace, rawMedianNs: number, measurements: Record<string, number>): string {
+  const median = measureOf(trace, 'native loop: median', 'client')?.value;
+  const p90 = measureOf(trace, 'native loop: p90', 'client')?.value;
+  const average = measurements['native-round-trip'];
+  if (median === undefined || average === undefined) return '';
+  return ` The trip alone in a C loop on the same kind of socket (12 bytes each way, write() then read(), no addition; main/native/measure-loops.c): median ${fmt(median)}${p90 === undefined ? '' : ` (90% within ${fmt(p90)})`}, ${average} µs on average; raw socket in Node / C loop ${factor(rawMedianNs / median)}.`;
 }
 
 /** A ratio as the detail shows it: '0.87x', '2.10x', '1314x'. */

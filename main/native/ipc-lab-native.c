@@ -11,7 +11,8 @@
  *
  * Why native: pipe(2), mkfifo(3) and mq_open(3) have no Node API, a lab that promises a pipe must create a pipe
  * (Node's spawn "pipe" is a socketpair), and a lab process must die with its parent even when it is
- * blocked in a system call (prctl PR_SET_PDEATHSIG).
+ * blocked in a system call (prctl PR_SET_PDEATHSIG). The measure loops (measure-loops.c, glue near the
+ * end of this file) exist so that a lab can show the kernel's cost without Node's per-message cost.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -12,8 +12,8 @@
  * Descriptors: blocking or non-blocking. Node's net.Socket and the mailbox runtime keep theirs
  * O_NONBLOCK; on EAGAIN the loop waits in poll(2) and tries again (what a blocking call does inside
  * the kernel). While the loop runs, nothing else may use the descriptor. Node reads a socket ahead of
- * its listeners: a net.Socket handed in is paused and its reading stopped, and refused if Node has
- * already buffered bytes from it (pause() it right after connect(), pauseOnConnect: true on servers).
+ * its listeners: a net.Socket handed in has its reading stopped for the loop (and started again after
+ * it), and is refused if Node has already buffered bytes from it or still queues writes to it.
  *
  * Times: startNs / endNs are CLOCK_MONOTONIC nanoseconds, the clock of the trace's `ts`
  * (process.hrtime.bigint()), taken just before the first call and just after the last.
@@ -55,22 +55,22 @@ export type RingLocation = RingBuffer | SharedSegment | { segment: SharedSegment
 
 /** write(2) chunkBytes at a time until totalBytes are written (a pipe, FIFO or stream socket). */
 export function writeLoop(fd: Descriptor, totalBytes: number, chunkBytes: number): LoopTiming {
-  return native().writeLoop(fdOf(fd), totalBytes, chunkBytes);
+  return onDescriptors([fd], ([f]) => native().writeLoop(f!, totalBytes, chunkBytes));
 }
 
 /** read(2) up to chunkBytes at a time until totalBytes came, or end of file (then `bytes` says how many). */
 export function readLoop(fd: Descriptor, totalBytes: number, chunkBytes: number): LoopTiming {
-  return native().readLoop(fdOf(fd), totalBytes, chunkBytes);
+  return onDescriptors([fd], ([f]) => native().readLoop(f!, totalBytes, chunkBytes));
 }
 
 /** roundTrips times: write messageBytes to writeFd, read messageBytes from readFd; each round trip timed. */
 export function pingLoop(writeFd: Descriptor, readFd: Descriptor, roundTrips: number, messageBytes: number): LoopTiming {
-  return native().pingLoop(fdOf(writeFd), fdOf(readFd), roundTrips, messageBytes);
+  return onDescriptors([writeFd, readFd], ([w, r]) => native().pingLoop(w!, r!, roundTrips, messageBytes));
 }
 
 /** roundTrips times: read messageBytes from readFd, write them back to writeFd. */
 export function pongLoop(readFd: Descriptor, writeFd: Descriptor, roundTrips: number, messageBytes: number): LoopTiming {
-  return native().pongLoop(fdOf(readFd), fdOf(writeFd), roundTrips, messageBytes);
+  return onDescriptors([readFd, writeFd], ([r, w]) => native().pongLoop(r!, w!, roundTrips, messageBytes));
 }
 
 /** mq_timedsend(3) messages of messageBytes (the last one shorter) until totalBytes are sent. */
@@ -152,33 +152,47 @@ export function tracedLoop(tracer: LabTracer, op: 'read' | 'write', channel: str
   return result;
 }
 
+type SocketHandle = { fd?: number; readStart?: () => number; readStop?: () => number; reading?: boolean };
+
 /**
- * The descriptor inside a net.Socket, as kernelRefOf (sockets/traced-socket.ts) reads it. Node reads
- * a socket ahead of its 'data' listeners (up to its highWaterMark), so the socket is paused and its
- * handle's reading stopped first; bytes Node has already taken, or writes it still queues, would
- * be missing from or mixed into the loop's stream, so those are refused.
+ * Runs a loop on the descriptors, net.Sockets turned into theirs (as kernelRefOf in
+ * sockets/traced-socket.ts reads it). Node reads a socket ahead of its 'data' listeners, so a socket's
+ * reading is stopped for the loop and started again after it (the socket is left as it was found);
+ * bytes Node has already taken, or writes it still queues, would be missing from or mixed into the
+ * loop's stream, so those are refused.
  */
-function fdOf(fd: Descriptor): number {
-  if (typeof fd === 'number') return fd;
-  const handle = (fd as unknown as { _handle?: { fd?: number; readStop?: () => number; reading?: boolean } })._handle;
-  const inner = handle?.fd;
-  if (typeof inner !== 'number' || inner < 0) {
-    throw new Error(
-      'this net.Socket has no descriptor (not connected yet, already closed, or not on Linux/macOS). Fix: run the loop after "connect" and before close.',
-    );
+function onDescriptors(ends: Descriptor[], run: (fds: number[]) => LoopTiming): LoopTiming {
+  const stopped: SocketHandle[] = [];
+  try {
+    const fds = ends.map((end) => {
+      if (typeof end === 'number') return end;
+      const handle = (end as unknown as { _handle?: SocketHandle })._handle;
+      if (typeof handle?.fd !== 'number' || handle.fd < 0) {
+        throw new Error(
+          'this net.Socket has no descriptor (not connected yet, already closed, or not on Linux/macOS). Fix: run the loop after "connect" and before close.',
+        );
+      }
+      if (handle.reading && !stopped.includes(handle)) {
+        handle.readStop?.();
+        handle.reading = false;
+        stopped.push(handle);
+      }
+      if (end.readableLength > 0 || end.writableLength > 0) {
+        throw new Error(
+          `this net.Socket has ${end.readableLength} bytes Node already read and ${end.writableLength} bytes of writes Node still queues: a native loop on its descriptor would miss or mix them. ` +
+            'Fix: start the loop when no data is on its way (the peer waits for a word from this side first), and after every write has been flushed (its callback).',
+        );
+      }
+      return handle.fd;
+    });
+    return run(fds);
+  } finally {
+    // Node's stream still thinks its read is pending (it is, in libuv terms): start the handle again.
+    for (const handle of stopped) {
+      handle.reading = true;
+      handle.readStart?.();
+    }
   }
-  fd.pause();
-  if (handle!.reading) {
-    handle!.readStop?.();
-    handle!.reading = false;
-  }
-  if (fd.readableLength > 0 || fd.writableLength > 0) {
-    throw new Error(
-      `this net.Socket has ${fd.readableLength} bytes Node already read and ${fd.writableLength} bytes of writes Node still queues: a native loop on its descriptor would miss or mix them. ` +
-        'Fix: start the loop before any data moves (pause() the socket right after connect(), and create the server with pauseOnConnect: true), or after every write has drained.',
-    );
-  }
-  return inner;
 }
 
 function mqdOf(mqd: QueueDescriptor): number {

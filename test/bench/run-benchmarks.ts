@@ -10,6 +10,7 @@
  *   7. Reports: export time and size for a session of every step and for a 100,000-event run; verify time.
  *   8. Opening a 100,000-event run over the browser host, runs.get page by page: time to the first page and to all, memory.
  *   9. Checks at the end of a large run: the host loop's longest gap, check time per event count (check-stall.ts).
+ *  10. Native loops vs plain C, per mechanism, beside the Node loops: what the kernel costs and what the language costs.
  *
  * A script, not a test: it prints figures and targets, and exits 1 only if something was lost or broke
  * (never because a figure missed its target: timings on a shared machine are not pass/fail).
@@ -17,7 +18,8 @@
  *   node dist/test/bench/run-benchmarks.js [--events N] [--repeats N] [--probes N] [--interval-us N] [--no-browser]
  *                                          [--shm-repeats N] [--round-trips N] [--no-shm | --only-shm] [--no-mq | --only-mq]
  *                                          [--no-sockets | --only-sockets] [--no-rpc | --only-rpc] [--no-reports | --only-reports]
- *                                          [--no-open-run | --only-open-run] [--no-checks | --only-checks]
+ *                                          [--no-open-run | --only-open-run] [--no-checks | --only-checks] [--no-native | --only-native]
+ *                                          [--native-repeats N]
  * (--only-* options add up: --only-shm --only-mq runs sections 3 and 4.)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -33,6 +35,7 @@ import { benchRpc } from './rpc.js';
 import { reportsSection } from './reports.js';
 import { openRunSection } from './open-run.js';
 import { checkStallSection } from './check-stall.js';
+import { DEFAULT_NATIVE_VS_C_PARAMS, nativeVsCSection } from './native-vs-c.js';
 import {
   CHROMIUM_PATH,
   measureWithChromium,
@@ -207,7 +210,7 @@ async function main(): Promise<void> {
     roundTrips: option('round-trips', DEFAULT_SHM_PARAMS.roundTrips),
   };
   // A section runs when it is asked for with --only-<name>, or, when no --only-* is given, unless --no-<name>.
-  const sections = ['shm', 'mq', 'sockets', 'rpc', 'reports', 'open-run', 'checks'] as const;
+  const sections = ['shm', 'mq', 'sockets', 'rpc', 'reports', 'open-run', 'checks', 'native'] as const;
   const only = sections.filter((name) => process.argv.includes(`--only-${name}`));
   const wanted = (name: (typeof sections)[number]) => (only.length > 0 ? only.includes(name) : !process.argv.includes(`--no-${name}`));
   const labsDir = benchLabsDir();
@@ -225,6 +228,8 @@ async function main(): Promise<void> {
   if (wanted('reports')) ok = (await reportsSection(7, labsDir)) && ok;
   if (wanted('open-run')) ok = (await openRunSection(8, labsDir, 50_000, repeats)) && ok;
   if (wanted('checks')) ok = (await checkStallSection(9)) && ok;
+  if (wanted('native'))
+    ok = (await nativeVsCSection(10, { ...DEFAULT_NATIVE_VS_C_PARAMS, repeats: option('native-repeats', DEFAULT_NATIVE_VS_C_PARAMS.repeats) })) && ok;
   console.log(`Done in ${fixed(nanosToSecondsLossy(process.hrtime.bigint() - started), 1)} s${ok ? '.' : ' WITH PROBLEMS (see above).'}`);
   if (!ok) process.exitCode = 1;
 }

@@ -20,6 +20,7 @@ import { native } from '../../main/native/index.js';
 import { findProjectRoot } from '../../main/project-root.js';
 import { RingBuffer } from '../../main/runtime/shared-memory/ring-buffer.js';
 import { SharedSegment } from '../../main/runtime/shared-memory/shared-segment.js';
+import { writeLoop } from '../../main/runtime/native-loops.js';
 import { assertBuiltFresh } from '../support/fixture-process.js';
 
 const root = findProjectRoot();
@@ -211,6 +212,30 @@ describe('native measure loops between two processes', () => {
       }
     });
   }
+
+  it('a net.Socket of this process: Node stops reading it for the loop and reads it again after; bytes Node buffered are refused', async () => {
+    const pair = await socketPair('unix');
+    try {
+      const got: Buffer[] = [];
+      pair.a.on('data', (chunk: Buffer) => got.push(chunk)).resume();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok((pair.a as unknown as { _handle: { reading: boolean } })._handle.reading, 'Node reads this socket: its handle is reading');
+      const reader = peer('read', 'fd:3', TOTAL, CHUNK, [fdOf(pair.b)]);
+      assert.equal(writeLoop(pair.a, TOTAL, CHUNK).bytes, TOTAL);
+      assert.equal((await reader).bytes, TOTAL);
+      const arrived = new Promise((resolve) => pair.a.once('data', resolve));
+      pair.b.write('after the loop');
+      await arrived;
+      assert.equal(Buffer.concat(got).toString(), 'after the loop', 'Node reads the socket again, and nothing of the loop reached it');
+      pair.a.removeAllListeners('data');
+      pair.a.pause();
+      pair.b.write('unread');
+      while (pair.a.readableLength === 0) await new Promise((resolve) => setImmediate(resolve));
+      assert.throws(() => writeLoop(pair.a, 10, 10), /6 bytes Node already read/);
+    } finally {
+      pair.close();
+    }
+  });
 
   it('POSIX message queues: mqSendLoop / mqReceiveLoop and ping-pong through Mailbox descriptors, no read/write', async () => {
     const bulk = freshQueue(4096);

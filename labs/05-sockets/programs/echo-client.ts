@@ -19,6 +19,10 @@
  *               MORE_BATCHES_AT_MOST times the batches asked for; the check then says the evidence was
  *               too coarse.
  *   throughput  stream `totalBytes` of a known pattern; the server checks every byte and replies.
+ *   native      the same round trips and the same stream again, each side making the same system
+ *               calls in a C loop (main/runtime/native-loops.ts, main/native/measure-loops.c): no
+ *               JavaScript per message, so what is left is mostly the kernel's part. Each loop is one
+ *               io.begin / io.end pair in the trace, not one event per call.
  *
  * TCP sockets have TCP_NODELAY set (traced-socket.ts): without it, Nagle's algorithm may hold back a
  * small message waiting for more, and a round trip takes tens of milliseconds instead of microseconds.
@@ -26,6 +30,7 @@
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { connect, type SocketAddress, type TracedConnection } from '../../../main/runtime/sockets/traced-socket.js';
 import { frame, FrameInbox, patternBytes } from '../../../main/runtime/sockets/framing.js';
+import { pingLoop, tracedLoop, writeLoop, type LoopTiming } from '../../../main/runtime/native-loops.js';
 import { KERNEL_TIME_MIN_MS, kernelTimeMs, MORE_BATCHES_AT_MOST } from './kernel-clock.js';
 
 type Transport = 'unix' | 'tcp';
@@ -150,6 +155,58 @@ async function throughput(transport: Transport, address: SocketAddress, result: 
   );
 }
 
+/** Waits for the server's "go": it has stopped reading through Node and is inside its own C loop's first call. */
+async function nativeConnection(transport: Transport, address: SocketAddress, what: string, request: string) {
+  const connection = await connect(lab, address, `${transport}-native-${what}`);
+  const inbox = new FrameInbox(connection.socket, 1024);
+  await connection.write(frame(Buffer.from(request)));
+  const go = (await inbox.next())?.toString();
+  if (go !== 'go') throw new Error(`the server answered ${JSON.stringify(go)} to ${JSON.stringify(request)}, not "go"`);
+  return { connection, inbox };
+}
+
+/** Runs a native loop traced as one io pair; a failure is left in the trace as its io.error, and the figure is missing. */
+function nativeLoop(channel: string, bytes: number, run: () => LoopTiming): LoopTiming | undefined {
+  try {
+    return tracedLoop(lab, 'write', channel, bytes, run);
+  } catch {
+    return undefined;
+  }
+}
+
+async function nativeFigures(transport: Transport, address: SocketAddress): Promise<void> {
+  const pp = await nativeConnection(transport, address, 'ping-pong', `native-echo ${roundTrips} ${messageBytes}`);
+  lab.note(
+    `native loop: ${roundTrips} round trips of ${messageBytes} bytes over ${transport}, write() then read() in C with nothing in between, the server the same (pingLoop, pongLoop: main/native/measure-loops.c)`,
+  );
+  const trips = nativeLoop(pp.connection.channel, 2 * roundTrips * messageBytes, () =>
+    pingLoop(pp.connection.socket, pp.connection.socket, roundTrips, messageBytes),
+  );
+  if (trips?.roundTripNs) {
+    const { p50, p90 } = trips.roundTripNs;
+    lab.measure(`native ${transport} round trip p50`, roundUs(p50), 'µs', `${roundTrips} round trips of ${messageBytes} bytes in C; p90 ${roundUs(p90)} µs`);
+  }
+  pp.connection.end();
+  await pp.connection.closed;
+
+  const stream = await nativeConnection(transport, address, 'stream', `native-sink ${totalBytes}`);
+  lab.note(`native loop: ${totalBytes} bytes over ${transport} in write() calls of up to ${CHUNK} bytes in C, read() by the server in C (writeLoop, readLoop)`);
+  const wrote = nativeLoop(stream.connection.channel, totalBytes, () => writeLoop(stream.connection.socket, totalBytes, CHUNK));
+  const reply = JSON.parse((await stream.inbox.next())?.toString() ?? '{}') as { received?: number; endNs?: string };
+  if (wrote && reply.received === totalBytes && reply.endNs) {
+    // Both ends read CLOCK_MONOTONIC: the client's first write to the server's last read is one interval.
+    const seconds = Number(BigInt(reply.endNs) - wrote.startNs) / 1e9;
+    lab.measure(
+      `native ${transport} throughput`,
+      Math.round(totalBytes / seconds / 1e6),
+      'MB/s',
+      `${totalBytes} bytes, from the client's first write() to the server's last read(), both in C`,
+    );
+  }
+  stream.connection.end();
+  await stream.connection.closed;
+}
+
 const addresses: [Transport, SocketAddress][] = [];
 const unixPath = lab.has('unixPath') ? String(lab.params.unixPath) : '';
 const tcpAddress = lab.has('tcpAddress') ? String(lab.params.tcpAddress) : '';
@@ -183,6 +240,8 @@ for (const [transport, address] of addresses) {
   await throughput(transport, address, result);
   lab.measure(`${transport} bytes verified`, result.verified, 'bytes', `of ${2 * result.samples.length * messageBytes + totalBytes}`);
 }
+// The same again in native loops: what is left of each round trip without Node's work per message.
+for (const [transport, address] of addresses) await nativeFigures(transport, address);
 if (pingPongs.length === 2) {
   const text = pingPongs
     .map((p) => {

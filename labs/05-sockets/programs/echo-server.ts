@@ -10,6 +10,10 @@
  *   "echo"  every following message is sent back unchanged (ping-pong);
  *   "sink"  the following messages are a byte stream to check, ended by an empty message; the reply
  *           says how many bytes arrived and whether every one was right (throughput).
+ *   "native-echo N B" / "native-sink T"  the same in C (main/runtime/native-loops.ts): the server
+ *           answers "go", then its pongLoop echoes N messages of B bytes, or its readLoop reads T bytes
+ *           and the reply says how many came and when the last read returned (CLOCK_MONOTONIC ns).
+ *           While a loop runs, this process does nothing else: the client uses one connection at a time.
  */
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
@@ -17,6 +21,7 @@ import { lab } from '../../../main/runtime/lab-runtime.js';
 import { listen, traceAccepted, type TracedConnection } from '../../../main/runtime/sockets/traced-socket.js';
 import { checkPattern, frame, FrameInbox } from '../../../main/runtime/sockets/framing.js';
 import type { SocketTransport } from '../../../main/contract/trace-events.js';
+import { pongLoop, readLoop } from '../../../main/runtime/native-loops.js';
 
 const which = lab.choice('transports');
 const transports: SocketTransport[] = which === 'both' ? ['unix', 'tcp'] : [which as SocketTransport];
@@ -39,6 +44,8 @@ async function serve(socket: Socket, transport: SocketTransport, path?: string):
         received += m.length;
       }
       socket.write(frame(Buffer.from(JSON.stringify({ received, badAt }))));
+    } else if (mode?.startsWith('native-')) {
+      await nativeServe(socket, inbox, mode);
     } else {
       lab.emit('io.error', {
         op: 'read',
@@ -56,6 +63,19 @@ async function serve(socket: Socket, transport: SocketTransport, path?: string):
     });
   }
   socket.end();
+}
+
+/** "go" (flushed, so nothing of Node's is queued on the socket), then one C loop on its descriptor. */
+async function nativeServe(socket: Socket, inbox: FrameInbox, mode: string): Promise<void> {
+  const [what, first, second] = mode.split(' ');
+  await new Promise<void>((resolve, reject) => socket.write(frame(Buffer.from('go')), (error) => (error ? reject(error) : resolve())));
+  if (what === 'native-echo') {
+    pongLoop(socket, socket, Number(first), Number(second));
+  } else {
+    const read = readLoop(socket, Number(first), 64 * 1024);
+    socket.write(frame(Buffer.from(JSON.stringify({ received: read.bytes, endNs: String(read.endNs) }))));
+  }
+  while ((await inbox.next()) !== undefined); // the client's end of file
 }
 
 const addresses: Record<string, string> = {};

@@ -11,12 +11,18 @@
  * calls start: the kernel counts the client's write() calls (/proc/<pid>/io syscw, one per call), so the
  * trace alone says how long a call took on average, whatever this program works out.
  * With `workUs`, the procedure first computes for that long, in the server as in the direct call.
+ * Then the trip alone in C (main/runtime/native-loops.ts, main/native/measure-loops.c): `calls` round
+ * trips of the raw request's 12 bytes, write() then read() with no Node in between, on both sides; one
+ * io.begin / io.end pair in the trace, the loop's own median and p90 in measure events.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { connectClient } from '../../../main/runtime/rpc/client.js';
 import { CALC, addAfterWork } from './interfaces.js';
 import { connectRawAdd } from './raw-add.js';
 import { waitForPort } from './rendezvous-file.js';
+import { connect } from 'node:net';
+import { pingLoop, tracedLoop } from '../../../main/runtime/native-loops.js';
+import { RAW_REQUEST_BYTES } from './raw-add.js';
 
 const calls = lab.int('calls');
 const add = addAfterWork(lab.int('workUs'));
@@ -74,6 +80,28 @@ try {
   const raw = await connectRawAdd(rawPort);
   await timed('raw socket', (i) => raw.add(i, 1000), 1, true);
   raw.socket.end();
+
+  const nativePort = await waitForPort('native');
+  const socket = connect({ port: nativePort, host: '127.0.0.1' });
+  socket.pause(); // the C loop reads this socket, not Node
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.setNoDelay(true);
+  lab.note(
+    `native loop: ${calls} round trips of ${RAW_REQUEST_BYTES} bytes each way, write() then read() in C, the server the same: the trip alone (pingLoop, main/native/measure-loops.c)`,
+  );
+  try {
+    const loop = tracedLoop(lab, 'write', 'native', 2 * calls * RAW_REQUEST_BYTES, () => pingLoop(socket, socket, calls, RAW_REQUEST_BYTES));
+    lab.measure('native loop: p90', Math.round(loop.roundTripNs!.p90), 'ns');
+    lab.measure(
+      'native loop: median',
+      Math.round(loop.roundTripNs!.p50),
+      'ns',
+      `per round trip of ${calls} in C; 90% took at most ${Math.round(loop.roundTripNs!.p90)} ns`,
+    );
+  } catch {
+    // its io.error is in the trace; the figure is missing
+  }
+  socket.end();
 
   const client = await connectClient(CALC, { port: calcPort, semantics: 'at-least-once', tracer: lab, timeoutMs: 5000, traceBytes: false, traceCalls: false });
   // One call traced in full, to see what each of the others carries.

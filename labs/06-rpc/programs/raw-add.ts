@@ -8,6 +8,9 @@ import { connect, type Socket } from 'node:net';
 import { RecordReader, frameRecord } from '../../../main/runtime/rpc/record-marking.js';
 import { add } from './interfaces.js';
 
+/** A request on the wire: the 4-byte record mark and two 4-byte ints. */
+export const RAW_REQUEST_BYTES = 12;
+
 /** Serves additions on an accepted connection with `sum` (add by default); `onAnswer` runs after each answer is written. */
 export function serveRawAdd(socket: Socket, onAnswer?: () => void, sum: (args: { a: number; b: number }) => number = add): void {
   socket.setNoDelay(true);
