@@ -4,10 +4,12 @@
  * times of events (`ts`, one monotonic clock in every process), never the order events reached the
  * host (`seq`).
  */
-import { defineChecks, eventsOf, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
+import { defineChecks, eventsOf, type ChartSeries, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
 import type { KernelFd, StoredEventOf } from '../../main/contract/trace-events.js';
 
 type Snapshot = StoredEventOf<'kernel.snapshot'>;
+
+const ts = (e: { ts: string }): bigint => BigInt(e.ts);
 
 /**
  * The lab's own descriptors in a snapshot: the engine marks IPC Lab's (the trace channel, output to IPC
@@ -68,6 +70,118 @@ function missing(rounds: PairRound[]): CheckOutcome | undefined {
 }
 
 const quoted = (r: PairRound): string => `"${r.output!.text ?? ''}"`;
+
+// ---------------------------------------------------------------------------------------------------
+// Step 2: speed-up
+
+/** The CPU a process had used, in ms (/proc/<pid>/stat utime + stime, 10 ms ticks). */
+const cpuMs = (s: Snapshot): number => (s.cpu ? s.cpu.userMs + s.cpu.systemMs : NaN);
+
+/** Other processes kept less than this many cores busy on average: the machine was free for the workers. */
+export const FREE_BELOW_CORES = 0.25;
+/** A speed-up at k = 2 the step promises on a free machine with two cores or more. */
+export const SPEED_UP_AT_TWO = 1.3;
+
+interface WorkerRun {
+  role: string;
+  /** When its read() on the go pipe returned 0: it started counting. */
+  start: bigint;
+  /** When it asked the kernel view to record it after counting. */
+  end: bigint;
+  /** CPU time from its "ready" snapshot to its "done" snapshot. */
+  cpuMs: number;
+}
+
+interface Phase {
+  k: number;
+  workers: WorkerRun[];
+  /** From the coordinator's first close of a go pipe to its read of the last result. */
+  wallMs: number;
+  start: bigint;
+  /** Summed CPU time of the workers' counting, from the kernel view. */
+  cpuMs: number;
+  /** cpuMs / wallMs: how many cores' worth of CPU the workers had at once, on average. */
+  parallelism: number;
+  /** Cores kept busy on average by every other process of the machine (/proc/stat), and cores idle. */
+  othersCores?: number;
+  idleCores?: number;
+  /** Every worker was counting at one moment: the latest start came before the earliest end. */
+  allAtOnce: boolean;
+}
+
+type PhaseProblem = { k: number; problem: string; moment?: string };
+
+/** Each k's workers as the trace and the kernel view show them, or what is missing. */
+function phasesOf(trace: RunTrace): { phases: Phase[]; problems: PhaseProblem[]; cores?: number } {
+  const snapshots = eventsOf(trace, 'kernel.snapshot').filter((s) => s.requested !== undefined);
+  const requests = eventsOf(trace, 'snapshot.request');
+  const eofs = eventsOf(trace, 'io.eof');
+  const closes = eventsOf(trace, 'io.close', 'coordinator');
+  const received = eventsOf(trace, 'message.receive', 'coordinator');
+  const measures = eventsOf(trace, 'measure', 'coordinator');
+  const cores = measures.find((m) => m.name === 'cores')?.value;
+  const byK = new Map<number, string[]>();
+  for (const p of trace.processes) {
+    const match = /^k(\d+)-worker-(\d+)$/.exec(p.role);
+    if (match) byK.set(Number(match[1]), [...(byK.get(Number(match[1])) ?? []), p.role]);
+  }
+  const machineAt = (k: number, when: 'before' | 'after', name: string): number | undefined =>
+    measures.find((m) => m.name === name && m.detail?.startsWith(`k=${k} ${when}:`))?.value;
+  const phases: Phase[] = [];
+  const problems: PhaseProblem[] = [];
+  for (const k of [...byK.keys()].sort((a, b) => a - b)) {
+    const workers: WorkerRun[] = [];
+    for (let i = 1; i <= k; i++) {
+      const role = `k${k}-worker-${i}`;
+      const name = `k=${k} worker ${i}`;
+      const ready = snapshots.find((s) => s.role === role && s.requested === `${name}: ready`);
+      const done = snapshots.find((s) => s.role === role && s.requested === `${name}: done`);
+      const go = eofs.find((e) => e.role === role && e.channel === `k=${k}: go ${i}`);
+      const asked = requests.find((e) => e.role === role && e.reason === `${name}: done`);
+      if (!ready || !done || !go || !asked) {
+        problems.push({ k, problem: `${name} ${!go ? 'never got its starting gun' : 'was not recorded by the kernel view before and after counting'}` });
+        continue;
+      }
+      workers.push({ role, start: ts(go), end: ts(asked), cpuMs: cpuMs(done) - cpuMs(ready) });
+    }
+    const first = closes.filter((e) => e.channel.startsWith(`k=${k}: go `) && e.end === 'write').sort((a, b) => Number(ts(a) - ts(b)))[0];
+    const results = received.filter((e) => e.channel === `k=${k}: results`);
+    if (workers.length < k || !first || results.length < k) {
+      if (workers.length === k) problems.push({ k, problem: `the coordinator read ${results.length} of ${k} results` });
+      continue;
+    }
+    const last = results.reduce((a, b) => (ts(b) > ts(a) ? b : a));
+    const wallMs = Number(ts(last) - ts(first)) / 1e6;
+    const cpu = workers.reduce((sum, w) => sum + w.cpuMs, 0);
+    const phase: Phase = {
+      k,
+      workers,
+      wallMs,
+      start: ts(first),
+      cpuMs: cpu,
+      parallelism: cpu / wallMs,
+      allAtOnce: workers.reduce((m, w) => (w.start > m ? w.start : m), 0n) < workers.reduce((m, w) => (w.end < m ? w.end : m), workers[0]!.end),
+    };
+    const busy = [machineAt(k, 'before', 'machine-busy-ms'), machineAt(k, 'after', 'machine-busy-ms')];
+    const idle = [machineAt(k, 'before', 'machine-idle-ms'), machineAt(k, 'after', 'machine-idle-ms')];
+    if (busy[0] !== undefined && busy[1] !== undefined) phase.othersCores = Math.max(0, busy[1] - busy[0] - cpu) / wallMs;
+    if (idle[0] !== undefined && idle[1] !== undefined) phase.idleCores = (idle[1] - idle[0]) / wallMs;
+    phases.push(phase);
+  }
+  return { phases, problems, ...(cores !== undefined ? { cores } : {}) };
+}
+
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const times = (x: number): string => `${x.toFixed(2)}×`;
+const coresText = (x: number): string => `${x.toFixed(1)} core${x.toFixed(1) === '1.0' ? '' : 's'}`;
+
+/** The first two workers (or more) whose counting did not overlap: who finished before whom started. */
+function oneAfterAnother(phase: Phase): string {
+  const byStart = [...phase.workers].sort((a, b) => Number(a.start - b.start));
+  const late = byStart.at(-1)!;
+  const early = [...phase.workers].sort((a, b) => Number(a.end - b.end))[0]!;
+  return `at k=${phase.k}, ${late.role} began counting ${secs(Number(late.start - early.end) / 1e6)} after ${early.role} had finished`;
+}
 
 export default defineChecks({
   'independent-share-nothing': {
@@ -130,6 +244,100 @@ export default defineChecks({
         passed: true,
         detail: `In each cooperating round A and B held one pipe (round 1: ${pipe}, B's descriptor ${fdOf(first.b!)} and A's ${fdOf(first.a!)}). A's output followed B: ${quoted(first)}, then ${quoted(changed)} with B's input changed, then ${quoted(killed)} with B killed.`,
         moment: first.a!.ts,
+      };
+    },
+  },
+  'speed-up': {
+    title: 'More workers finished sooner while there were cores for them, and no sooner beyond',
+    hint: 'Compare the wall time of each k with the CPU time the kernel gave the workers: how many cores\' worth did they get at once?',
+    measures: {
+      'speed-up-k2': { unit: 'times', title: 'wall time with 1 worker divided by wall time with 2' },
+      'speed-up-k4': { unit: 'times', title: 'wall time with 1 worker divided by wall time with 4' },
+      'speed-up-k8': { unit: 'times', title: 'wall time with 1 worker divided by wall time with 8' },
+      'wall-k1-s': { unit: 's', title: 'wall time with 1 worker' },
+    },
+    charts: {
+      'speed-up': {
+        title: 'Speed-up against the number of workers',
+        x: { label: 'workers (k)', unit: 'processes', scale: 'log2' },
+        y: { label: 'speed-up (time with 1 ÷ time with k)', unit: 'times' },
+      },
+      parallelism: {
+        title: "Cores' worth of CPU the workers got at once",
+        x: { label: 'workers (k)', unit: 'processes', scale: 'log2' },
+        y: { label: 'CPU time ÷ wall time', unit: 'cores' },
+      },
+    },
+    check(trace): CheckOutcome {
+      const { phases, problems, cores } = phasesOf(trace);
+      const problem = problems[0];
+      if (problem) return { passed: false, detail: `At k=${problem.k}, ${problem.problem}.`, hint: 'Did the run end early? Look at the coordinator\'s lane.' };
+      const one = phases.find((p) => p.k === 1);
+      if (!one || phases.length < 2 || cores === undefined)
+        return { passed: false, detail: 'The run did not time 1 worker and more than one.', hint: 'Set "Largest number of workers" to 2 or more.' };
+      const speedUp = (p: Phase): number => one.wallMs / p.wallMs;
+      const measurements: Record<string, number> = { 'wall-k1-s': Math.round(one.wallMs) / 1000 };
+      for (const p of phases) if ([2, 4, 8].includes(p.k)) measurements[`speed-up-k${p.k}`] = Math.round(speedUp(p) * 100) / 100;
+      const charts: Record<string, ChartSeries[]> = {
+        'speed-up': [{ name: 'measured speed-up', points: phases.map((p) => ({ x: p.k, y: speedUp(p) })) }],
+        parallelism: [
+          { name: "the workers' CPU time ÷ wall time", points: phases.map((p) => ({ x: p.k, y: p.parallelism })) },
+          ...(phases.every((p) => p.othersCores !== undefined)
+            ? [{ name: 'cores other processes kept busy (/proc/stat)', points: phases.map((p) => ({ x: p.k, y: p.othersCores! })) }]
+            : []),
+        ],
+      };
+      const base = { measurements, charts, moment: String(one.start) };
+      const timesText = phases.map((p) => (p.k === 1 ? `k=1 ${secs(p.wallMs)}` : `k=${p.k} ${secs(p.wallMs)} (${times(speedUp(p))})`)).join(', ');
+      const gotText = phases.map((p) => `${coresText(p.parallelism)} at k=${p.k}`).join(', ');
+      const serial = phases.find((p) => p.k > 1 && !p.allAtOnce);
+      if (serial)
+        return {
+          ...base,
+          passed: false,
+          detail: `The workers ran one after another: ${oneAfterAnother(serial)}. Wall times: ${timesText}.`,
+          hint: 'k processes can finish a job sooner only by running at the same time: untick "The workers run one after another".',
+          moment: String(serial.start),
+        };
+      const machine = `This machine has ${cores} core${cores === 1 ? '' : 's'} (os.availableParallelism()). Wall times: ${timesText}. The workers' CPU time from the kernel view (utime + stime) divided by the wall time: ${gotText}.`;
+      const upTo = phases.filter((p) => p.k <= cores);
+      const two = phases.find((p) => p.k === 2);
+      const busy = upTo.filter((p) => p.othersCores === undefined || p.othersCores >= FREE_BELOW_CORES);
+      if (cores >= 2 && two && busy.length === 0) {
+        // The machine had its cores free for the workers: the speed-up must show.
+        const short = upTo.find((p) => p.parallelism < 0.75 * p.k);
+        if (short)
+          return {
+            ...base,
+            passed: false,
+            detail: `${machine} At k=${short.k} the workers got only ${coresText(short.parallelism)} while the machine was free: they did not run at once.`,
+            moment: String(short.start),
+          };
+        if (speedUp(two) < SPEED_UP_AT_TWO)
+          return {
+            ...base,
+            passed: false,
+            detail: `${machine} Two workers were only ${times(speedUp(two))} faster than one on a free machine.`,
+            moment: String(two.start),
+          };
+        const beyond = phases.filter((p) => p.k > cores);
+        const most = Math.max(...phases.map((p) => p.parallelism));
+        return {
+          ...base,
+          passed: true,
+          detail: `${machine} Two workers ran on two cores at once and finished ${times(speedUp(two))} sooner.${beyond.length > 0 ? ` Beyond ${cores} workers there was no further gain: together they never got more than ${coresText(most)}, the machine's ${cores} cores, and the extra processes only took turns on them.` : ''}`,
+        };
+      }
+      // Other processes held part of the cores: the run cannot show the speed-up the cores would give.
+      const worst = [...upTo].sort((a, b) => (b.othersCores ?? 0) - (a.othersCores ?? 0))[0]!;
+      const heldBy =
+        worst.othersCores !== undefined
+          ? `other processes kept ${coresText(worst.othersCores)} of the ${cores} busy on average while k=${worst.k} ran (/proc/stat)`
+          : 'the machine\'s own CPU counters (/proc/stat) were not recorded';
+      return {
+        ...base,
+        passed: true,
+        detail: `${machine} The machine was busy: ${heldBy}, so this run cannot show the speed-up ${cores} free cores give${cores < 2 ? ' (and one core can run only one worker at a time)' : ''}. What it could show, it did: at every k the workers were all counting at once, and the speed-up of each k went with the cores' worth of CPU its workers got (above), never more. Run it again when the machine is quiet to see the speed-up itself.`,
       };
     },
   },
