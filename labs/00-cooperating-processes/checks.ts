@@ -183,6 +183,44 @@ function oneAfterAnother(phase: Phase): string {
   return `at k=${phase.k}, ${late.role} began counting ${secs(Number(late.start - early.end) / 1e6)} after ${early.role} had finished`;
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Step 3: a pipeline
+
+const STAGES = ['ls', 'middle', 'wc'] as const;
+type Stage = (typeof STAGES)[number];
+
+/** Each stage's own snapshot (asked for as it started), and the shell's after it started them. */
+function pipelineViews(trace: RunTrace): { stages: Partial<Record<Stage, Snapshot>>; shell?: Snapshot } {
+  const stages: Partial<Record<Stage, Snapshot>> = {};
+  for (const role of STAGES) {
+    const own = eventsOf(trace, 'kernel.snapshot', role).find((s) => s.requested?.endsWith(': its standard input and output'));
+    if (own) stages[role] = own;
+  }
+  const shell = eventsOf(trace, 'kernel.snapshot', 'shell').find((s) => s.requested === 'the shell has started the pipeline');
+  return { stages, ...(shell ? { shell } : {}) };
+}
+
+const fdTarget = (s: Snapshot, fd: number): string | undefined => s.fds.find((d) => d.fd === fd)?.target;
+
+/** What the stage is called in a sentence: the middle stage by the program it ran. */
+function stageName(trace: RunTrace, role: Stage): string {
+  return role === 'middle' ? String(trace.params.middle) : role === 'wc' ? 'wc -l' : role;
+}
+
+/** The pipes the shell made (lab.pipe), in order: ls → middle, middle → wc. */
+function shellPipes(trace: RunTrace): string[] {
+  return eventsOf(trace, 'object.create', 'shell')
+    .filter((e) => e.object.type === 'pipe')
+    .map((e) => e.object.name);
+}
+
+/** A stage's bytes through write() or read() on a channel, from io.end events. */
+function bytesOf(trace: RunTrace, role: string, op: 'read' | 'write', channel: string): number {
+  return eventsOf(trace, 'io.end', role)
+    .filter((e) => e.op === op && e.channel === channel)
+    .reduce((sum, e) => sum + e.bytes, 0);
+}
+
 export default defineChecks({
   'independent-share-nothing': {
     title: "The independent A and B shared no kernel object, and A's output did not follow B",
@@ -249,7 +287,7 @@ export default defineChecks({
   },
   'speed-up': {
     title: 'More workers finished sooner while there were cores for them, and no sooner beyond',
-    hint: 'Compare the wall time of each k with the CPU time the kernel gave the workers: how many cores\' worth did they get at once?',
+    hint: "Compare the wall time of each k with the CPU time the kernel gave the workers: how many cores' worth did they get at once?",
     measures: {
       'speed-up-k2': { unit: 'times', title: 'wall time with 1 worker divided by wall time with 2' },
       'speed-up-k4': { unit: 'times', title: 'wall time with 1 worker divided by wall time with 4' },
@@ -271,7 +309,7 @@ export default defineChecks({
     check(trace): CheckOutcome {
       const { phases, problems, cores } = phasesOf(trace);
       const problem = problems[0];
-      if (problem) return { passed: false, detail: `At k=${problem.k}, ${problem.problem}.`, hint: 'Did the run end early? Look at the coordinator\'s lane.' };
+      if (problem) return { passed: false, detail: `At k=${problem.k}, ${problem.problem}.`, hint: "Did the run end early? Look at the coordinator's lane." };
       const one = phases.find((p) => p.k === 1);
       if (!one || phases.length < 2 || cores === undefined)
         return { passed: false, detail: 'The run did not time 1 worker and more than one.', hint: 'Set "Largest number of workers" to 2 or more.' };
@@ -333,11 +371,112 @@ export default defineChecks({
       const heldBy =
         worst.othersCores !== undefined
           ? `other processes kept ${coresText(worst.othersCores)} of the ${cores} busy on average while k=${worst.k} ran (/proc/stat)`
-          : 'the machine\'s own CPU counters (/proc/stat) were not recorded';
+          : "the machine's own CPU counters (/proc/stat) were not recorded";
       return {
         ...base,
         passed: true,
         detail: `${machine} The machine was busy: ${heldBy}, so this run cannot show the speed-up ${cores} free cores give${cores < 2 ? ' (and one core can run only one worker at a time)' : ''}. What it could show, it did: at every k the workers were all counting at once, and the speed-up of each k went with the cores' worth of CPU its workers got (above), never more. Run it again when the machine is quiet to see the speed-up itself.`,
+      };
+    },
+  },
+  'stages-connected': {
+    title: "Each stage's standard output was the next one's standard input, through a pipe nobody else held",
+    hint: "In the kernel view, compare each stage's descriptor 1 with the next stage's descriptor 0, and look for the pipes in the shell's table.",
+    check(trace): CheckOutcome {
+      const { stages, shell } = pipelineViews(trace);
+      const missingStage = STAGES.find((role) => !stages[role]);
+      if (missingStage) return { passed: false, detail: `The kernel view has no snapshot of ${stageName(trace, missingStage)} taken as it started.` };
+      if (!shell) return { passed: false, detail: 'The kernel view has no snapshot the shell asked for once it had started the pipeline.' };
+      const pipes = shellPipes(trace);
+      const links: [Stage, Stage][] = [
+        ['ls', 'middle'],
+        ['middle', 'wc'],
+      ];
+      const steps: string[] = [];
+      for (const [index, [writer, reader]] of links.entries()) {
+        const out = fdTarget(stages[writer]!, 1);
+        const into = fdTarget(stages[reader]!, 0);
+        if (!out || out !== into || out !== pipes[index])
+          return {
+            passed: false,
+            detail: `${stageName(trace, writer)}'s descriptor 1 is ${out ?? 'closed'} and ${stageName(trace, reader)}'s descriptor 0 is ${into ?? 'closed'}: not the one pipe the shell made between them (${pipes[index] ?? 'none'}).`,
+            moment: stages[reader]!.ts,
+          };
+        steps.push(`${stageName(trace, writer)}'s fd 1 and ${stageName(trace, reader)}'s fd 0 are ${out}`);
+      }
+      // The shell's copies: any end of these pipes it still holds keeps a reader from end of file.
+      const kept = shell.fds.filter((fd) => pipes.includes(fd.target));
+      if (kept.length > 0)
+        return {
+          passed: false,
+          detail: `${steps.join('; ')}. But the shell still held ${kept.map((fd) => `${fd.target} at descriptor ${fd.fd}${fd.mode ? ` (${fd.mode})` : ''}`).join(', ')} after starting the stages.`,
+          hint: 'A shell closes its copies of the pipe ends once the stages have them: untick "The shell keeps its copies of the pipe ends".',
+          moment: shell.ts,
+        };
+      return {
+        passed: true,
+        detail: `${steps.join('; ')}. No stage knew: each read its fd 0 and wrote its fd 1. The shell had closed its copies.`,
+        moment: stages.middle!.ts,
+      };
+    },
+  },
+  'eof-ends-pipeline': {
+    title: 'The bytes went through stage by stage, and each stage read to end of file',
+    hint: "Look for each reader's EOF in its lane: does it come? Which process still holds a write end of its pipe?",
+    check(trace): CheckOutcome {
+      const { shell } = pipelineViews(trace);
+      const channels = eventsOf(trace, 'object.create', 'shell')
+        .filter((e) => e.object.type === 'pipe')
+        .map((e) => e.channel);
+      if (channels.length !== 2) return { passed: false, detail: 'The shell did not make the two pipes of the pipeline.' };
+      const links: [Stage, Stage, string][] = [
+        ['ls', 'middle', channels[0]!],
+        ['middle', 'wc', channels[1]!],
+      ];
+      const said: string[] = [];
+      for (const [writer, reader, channel] of links) {
+        const eof = eventsOf(trace, 'io.eof', reader).find((e) => e.channel === channel);
+        if (!eof) {
+          const pipe = shellPipes(trace)[links.findIndex((l) => l[2] === channel)];
+          const stuck = eventsOf(trace, 'kernel.snapshot', reader)
+            .filter((s) => s.state.startsWith('S') && /pipe/.test(s.wchan))
+            .at(-1);
+          const holder = shell?.fds.find((fd) => fd.target === pipe && fd.mode === 'write');
+          return {
+            passed: false,
+            detail: `${stageName(trace, reader)} never saw end of file on ${channel}${stuck ? ` (the kernel view shows it asleep in ${stuck.wchan})` : ''}${holder ? `: the shell still held the pipe's write end at descriptor ${holder.fd}` : ''}.`,
+            ...(holder ? { hint: "End of file needs every write end closed, the shell's copy too." } : {}),
+            ...(stuck ? { moment: stuck.ts } : {}),
+          };
+        }
+        const lastWrite = eventsOf(trace, 'io.end', writer)
+          .filter((e) => e.op === 'write' && e.channel === channel)
+          .at(-1);
+        if (lastWrite && ts(lastWrite) > ts(eof))
+          return { passed: false, detail: `${stageName(trace, reader)} saw end of file before ${stageName(trace, writer)}'s last write.`, moment: eof.ts };
+        // The writer never closes its fd 1 itself: its exit does (it says process.exit just before).
+        const exited = eventsOf(trace, 'process.exit', writer)[0];
+        if (!exited || ts(exited) > ts(eof))
+          return {
+            passed: false,
+            detail: `${stageName(trace, reader)} saw end of file ${exited ? 'before' : 'but'} ${stageName(trace, writer)} ${exited ? 'exited' : 'never said it exited'}.`,
+            moment: eof.ts,
+          };
+        const wrote = bytesOf(trace, writer, 'write', channel);
+        const read = bytesOf(trace, reader, 'read', channel);
+        if (wrote !== read)
+          return {
+            passed: false,
+            detail: `${stageName(trace, writer)} wrote ${wrote} bytes into ${channel} and ${stageName(trace, reader)} read ${read}.`,
+            moment: eof.ts,
+          };
+        said.push(`${wrote} bytes from ${stageName(trace, writer)} to ${stageName(trace, reader)}, then end of file`);
+      }
+      const counted = eventsOf(trace, 'note', 'wc').find((n) => n.text.startsWith('wc -l:'));
+      return {
+        passed: true,
+        detail: `${said.join('; ')}${counted ? `; ${counted.text}` : ''}. Each stage ended when its input did, and the next saw end of file once it had exited.`,
+        moment: eventsOf(trace, 'io.eof', 'wc')[0]!.ts,
       };
     },
   },

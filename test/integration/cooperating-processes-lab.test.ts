@@ -3,10 +3,13 @@
  * correct run, the variants fail as they declare, and nothing is left behind.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 import { memoryTrace } from '../../main/engine/check-kit.js';
+import { findProjectRoot } from '../../main/project-root.js';
 import labChecks, { FREE_BELOW_CORES, SPEED_UP_AT_TWO } from '../../labs/00-cooperating-processes/checks.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, type Harness } from '../support/engine-harness.js';
 
@@ -135,6 +138,40 @@ describe('cooperating processes lab', () => {
     });
     assert.equal(run.status, 'failed');
     assert.match(run.checks[0]!.detail, /The workers ran one after another: at k=2, k2-worker-2 began counting [\d.]+ s after k2-worker-1 had finished/);
+    assertNothingLeft(run);
+  });
+  for (const middle of ['grep', 'grep -v', 'tr a-z A-Z']) {
+    it(`step pipeline: ls | ${middle} | wc -l, each stage's fd 1 the next one's fd 0`, async () => {
+      const { run, stored } = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'pipeline', stepId: 'pipeline', params: { middle } });
+      assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+      assert.deepEqual(checksOf(run), { 'stages-connected': true, 'eof-ends-pipeline': true });
+      const pipes = stored.filter((e): e is StoredEventOf<'object.create'> => e.kind === 'object.create' && e.role === 'shell').map((e) => e.object.name);
+      const own = (role: string): StoredEventOf<'kernel.snapshot'> =>
+        stored.find((e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.role === role && e.requested !== undefined)!;
+      const at = (role: string, fd: number): string | undefined => own(role).fds.find((d) => d.fd === fd)?.target;
+      assert.deepEqual([at('ls', 1), at('middle', 0), at('middle', 1), at('wc', 0)], [pipes[0], pipes[0], pipes[1], pipes[1]]);
+      // wc counted what the middle stage let through of the real directory listing.
+      const names = readdirSync(join(findProjectRoot(), 'dist', 'labs', '00-cooperating-processes', 'programs'));
+      const kept = middle === 'grep' ? names.filter((n) => n.includes('worker')) : middle === 'grep -v' ? names.filter((n) => !n.includes('worker')) : names;
+      assert.ok(
+        stored.some((e) => e.kind === 'note' && e.role === 'wc' && e.text === `wc -l: ${kept.length} lines`),
+        `wc counted ${kept.length} lines`,
+      );
+      assert.ok(
+        stored.some((e) => e.kind === 'host.output' && e.text === String(kept.length)),
+        'wc printed the count on its standard output',
+      );
+      assertNothingLeft(run);
+    });
+  }
+
+  it('step pipeline: a shell that keeps its pipe ends leaves grep and wc waiting for end of file', async () => {
+    const { run } = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'pipeline', stepId: 'pipeline', params: { shellKeepsEnds: true } });
+    assert.equal(run.status, 'failed');
+    assert.deepEqual(checksOf(run), { 'stages-connected': false, 'eof-ends-pipeline': false });
+    assert.match(run.checks.find((c) => c.id === 'stages-connected')!.detail, /But the shell still held pipe:\[\d+\] at descriptor \d+ \(read\)/);
+    assert.match(run.checks.find((c) => c.id === 'eof-ends-pipeline')!.detail, /grep never saw end of file on ls \| grep/);
+    assert.equal(run.processes.find((p) => p.role === 'wc')!.signal, 'SIGTERM');
     assertNothingLeft(run);
   });
 });

@@ -53,7 +53,9 @@ function recordMachineCpu(k: number, when: 'before' | 'after'): void {
 
 const cores = availableParallelism();
 lab.measure('cores', cores, 'cores', 'os.availableParallelism(): the CPUs this process may run on (sched_getaffinity(2))');
-lab.note(`This machine has ${cores} core${cores === 1 ? '' : 's'} for the workers. Counting the primes below ${below.toLocaleString('en-US')} with k = ${ks.join(', ')}.`);
+lab.note(
+  `This machine has ${cores} core${cores === 1 ? '' : 's'} for the workers. Counting the primes below ${below.toLocaleString('en-US')} with k = ${ks.join(', ')}.`,
+);
 
 for (const k of ks) {
   const results = lab.pipe(`k=${k}: results`);
