@@ -20,6 +20,11 @@ function labFds(snapshot: Snapshot): KernelFd[] {
   return snapshot.fds.filter((fd) => fd.runtime === undefined && fd.fd > 2);
 }
 
+/** The lab descriptors that are pipes ("pipe:[inode]"). */
+function labPipes(snapshot: Snapshot): KernelFd[] {
+  return labFds(snapshot).filter((fd) => fd.target.startsWith('pipe:['));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Step 1: independent or cooperating
 
@@ -220,6 +225,27 @@ function bytesOf(trace: RunTrace, role: string, op: 'read' | 'write', channel: s
     .filter((e) => e.op === op && e.channel === channel)
     .reduce((sum, e) => sum + e.bytes, 0);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Step 4: the prime sieve
+
+/** The primes below n, worked out here (what the stages should find, one each). */
+export function primesBelow(n: number): number[] {
+  const primes: number[] = [];
+  for (let k = 2; k < n; k++) if (primes.every((p) => k % p !== 0)) primes.push(k);
+  return primes;
+}
+
+/** The sieve's stage processes by number (stage-1, stage-2, ...), as the engine tracked them. */
+function stageRoles(trace: RunTrace): string[] {
+  return trace.processes
+    .map((p) => p.role)
+    .filter((role) => /^stage-\d+$/.test(role))
+    .sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+}
+
+/** "pipe:[123] at 5 (read)" for each pipe descriptor. */
+const pipeList = (fds: KernelFd[]): string => fds.map((fd) => `${fd.target} at ${fd.fd}${fd.mode ? ` (${fd.mode})` : ''}`).join(', ');
 
 export default defineChecks({
   'independent-share-nothing': {
@@ -477,6 +503,96 @@ export default defineChecks({
         passed: true,
         detail: `${said.join('; ')}${counted ? `; ${counted.text}` : ''}. Each stage ended when its input did, and the next saw end of file once it had exited.`,
         moment: eventsOf(trace, 'io.eof', 'wc')[0]!.ts,
+      };
+    },
+  },
+  'stage-holds-two-ends': {
+    title: 'Each stage held exactly its two pipe ends: the read end of its input, the write end of its output',
+    hint: "Count the pipe descriptors of each stage in the kernel view (Node's own are marked as Node's), and check which end each is.",
+    check(trace): CheckOutcome {
+      const roles = stageRoles(trace);
+      if (roles.length === 0) return { passed: false, detail: 'No stage of the sieve ran.' };
+      const created = eventsOf(trace, 'object.create').filter((e) => e.object.type === 'pipe');
+      /** The pipe a role's parent made for it: the generator's first, or the one its parent made before starting it. */
+      const inputOf = (index: number): string | undefined => created.find((e) => e.role === (index === 0 ? 'generator' : roles[index - 1]))?.object.name;
+      let neighbours = 0;
+      for (const [index, role] of roles.entries()) {
+        const n = Number(role.slice(6));
+        const own = eventsOf(trace, 'kernel.snapshot', role);
+        const setUp = own.find((s) => s.requested === `stage ${n}: set up`);
+        if (!setUp) return { passed: false, detail: `The kernel view has no snapshot of ${role} taken once it was set up.` };
+        const input = inputOf(index);
+        const held = labPipes(setUp);
+        if (held.length !== 1 || held[0]!.target !== input || held[0]!.mode !== 'read') {
+          const leaked = held.find((fd) => fd.target === input && fd.mode === 'write');
+          return {
+            passed: false,
+            detail: `Once set up, ${role} held ${held.length} pipe descriptor${held.length === 1 ? '' : 's'}: ${pipeList(held) || 'none'}${leaked ? `. Descriptor ${leaked.fd} is the write end of its own input pipe, inherited as after fork(): with it open, its read() can never return 0` : ''}.`,
+            ...(leaked
+              ? { hint: 'A stage must close the write end of its input pipe it inherited: tick "Each stage closes the write end ... it inherited".' }
+              : {}),
+            moment: setUp.ts,
+          };
+        }
+        const withNext = own.find((s) => s.requested === `stage ${n}: with its neighbour`);
+        if (!withNext) continue;
+        neighbours++;
+        const output = created.find((e) => e.role === role)?.object.name;
+        const both = labPipes(withNext);
+        const rightEnds = both.filter((fd) => fd.target === output && fd.mode === 'write');
+        const leftEnds = both.filter((fd) => fd.target === input && fd.mode === 'read');
+        if (both.length !== 2 || rightEnds.length !== 1 || leftEnds.length !== 1)
+          return {
+            passed: false,
+            detail: `With its neighbour started, ${role} held ${both.length} pipe descriptors: ${pipeList(both)}; it should hold the read end of ${input} and the write end of ${output ?? 'its output pipe'}.`,
+            moment: withNext.ts,
+          };
+      }
+      return {
+        passed: true,
+        detail: `${roles.length} stages; each held only the read end of its input pipe once set up, and ${neighbours === roles.length - 1 ? 'every one but the last' : `${neighbours} of them`} then the write end of the pipe to the next stage too: two pipe ends, no more (Node's own pipes set aside).`,
+        moment: eventsOf(trace, 'kernel.snapshot', roles[0]).find((s) => s.requested !== undefined)?.ts ?? '0',
+      };
+    },
+  },
+  'sieve-found-primes': {
+    title: 'One stage per prime, each ended by end of file on its input',
+    hint: "Does every stage see end of file? Look at the last read in each stage's lane.",
+    measures: { 'stage-processes': { unit: 'processes', title: 'stage processes the sieve started' } },
+    check(trace): CheckOutcome {
+      const roles = stageRoles(trace);
+      const expected = primesBelow(Number(trace.params.primesBelow));
+      const m = { measurements: { 'stage-processes': roles.length } };
+      const stuck = roles.find((role) => eventsOf(trace, 'io.eof', role).length === 0);
+      if (stuck) {
+        const asleep = eventsOf(trace, 'kernel.snapshot', stuck)
+          .filter((s) => s.state.startsWith('S') && /pipe/.test(s.wchan))
+          .at(-1);
+        return {
+          passed: false,
+          detail: `${stuck} never saw end of file on its input${asleep ? ` (the kernel view shows it asleep in ${asleep.wchan})` : ''}${eventsOf(trace, 'snapshot.request', 'generator').some((e) => e.reason.startsWith('the sieve is stuck')) ? '; the generator found the sieve stuck and ended it' : ''}.`,
+          ...(asleep ? { moment: asleep.ts } : {}),
+          ...m,
+        };
+      }
+      const found = roles.map((role) =>
+        eventsOf(trace, 'note', role)
+          .find((n) => n.text.startsWith('prime '))
+          ?.text.slice(6),
+      );
+      if (roles.length !== expected.length || found.some((p, i) => p !== String(expected[i])))
+        return {
+          passed: false,
+          detail: `The stages found ${found.join(', ')}; the primes below ${String(trace.params.primesBelow)} are ${expected.join(', ')}.`,
+          ...m,
+        };
+      const notExited = trace.processes.find((p) => roles.includes(p.role) && p.exitCode !== 0);
+      if (notExited) return { passed: false, detail: `${notExited.role} did not exit normally (${notExited.signal ?? `code ${notExited.exitCode}`}).`, ...m };
+      return {
+        passed: true,
+        detail: `${roles.length} stage processes, one per prime below ${String(trace.params.primesBelow)} (${expected.join(', ')}); each read to end of file and exited.`,
+        moment: eventsOf(trace, 'io.eof', roles.at(-1)!)[0]!.ts,
+        ...m,
       };
     },
   },

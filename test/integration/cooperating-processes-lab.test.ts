@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
 import { memoryTrace } from '../../main/engine/check-kit.js';
 import { findProjectRoot } from '../../main/project-root.js';
-import labChecks, { FREE_BELOW_CORES, SPEED_UP_AT_TWO } from '../../labs/00-cooperating-processes/checks.js';
+import labChecks, { FREE_BELOW_CORES, SPEED_UP_AT_TWO, primesBelow } from '../../labs/00-cooperating-processes/checks.js';
 import { assertNothingLeft, checksOf, openHarness, runToEnd, traceOf, type Harness } from '../support/engine-harness.js';
 
 let harness: Harness;
@@ -172,6 +172,48 @@ describe('cooperating processes lab', () => {
     assert.match(run.checks.find((c) => c.id === 'stages-connected')!.detail, /But the shell still held pipe:\[\d+\] at descriptor \d+ \(read\)/);
     assert.match(run.checks.find((c) => c.id === 'eof-ends-pipeline')!.detail, /grep never saw end of file on ls \| grep/);
     assert.equal(run.processes.find((p) => p.role === 'wc')!.signal, 'SIGTERM');
+    assertNothingLeft(run);
+  });
+  it('step prime-sieve: one process per prime, each holding exactly its two pipe ends, ended by end of file', async () => {
+    const { run, stored } = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'sieve', stepId: 'prime-sieve' });
+    assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
+    assert.deepEqual(checksOf(run), { 'stage-holds-two-ends': true, 'sieve-found-primes': true });
+    const stages = run.processes.filter((p) => p.role.startsWith('stage-'));
+    assert.equal(stages.length, primesBelow(50).length);
+    assert.equal(primesBelow(50).length, 15);
+    // Each stage is its predecessor's child: processes made on demand, a chain.
+    for (const [i, stage] of stages.entries()) {
+      const parent = i === 0 ? run.processes.find((p) => p.role === 'generator')! : run.processes.find((p) => p.role === `stage-${i}`)!;
+      assert.equal(stage.ppid, parent.pid, `${stage.role} is ${parent.role}'s child`);
+    }
+    // Stage 2 with its neighbour: Node's own pipes are marked, and the lab's are the two ends.
+    const view = stored.find(
+      (e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.role === 'stage-2' && e.requested === 'stage 2: with its neighbour',
+    )!;
+    const pipes = view.fds.filter((fd) => fd.target.startsWith('pipe:['));
+    assert.ok(
+      pipes.some((fd) => fd.runtime === "Node's event loop"),
+      "Node's own pipes are there, marked",
+    );
+    assert.deepEqual(
+      pipes.filter((fd) => fd.runtime === undefined).map((fd) => fd.mode),
+      ['read', 'write'],
+    );
+    assert.equal(run.checks.find((c) => c.id === 'sieve-found-primes')!.measurements![0]!.value, 15);
+    assertNothingLeft(run);
+  });
+
+  it("step prime-sieve: stages that keep their input's write end never see end of file, and the sieve is ended", async () => {
+    const { run } = await runToEnd(harness.engine, {
+      labId: LAB,
+      scenarioId: 'sieve',
+      stepId: 'prime-sieve',
+      params: { closeInheritedWriteEnd: false, primesBelow: 20 },
+    });
+    assert.equal(run.status, 'failed');
+    assert.deepEqual(checksOf(run), { 'stage-holds-two-ends': false, 'sieve-found-primes': false });
+    assert.match(run.checks.find((c) => c.id === 'stage-holds-two-ends')!.detail, /Descriptor \d+ is the write end of its own input pipe/);
+    assert.match(run.checks.find((c) => c.id === 'sieve-found-primes')!.detail, /stage-1 never saw end of file on its input/);
     assertNothingLeft(run);
   });
 });
