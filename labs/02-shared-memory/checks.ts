@@ -91,6 +91,17 @@ function snapshotFor(trace: RunTrace, request: StoredEventOf<'snapshot.request'>
   );
 }
 
+/** " (#10003, #20001 twice, ... and 7 more)": the first ids of a list, with how often each was taken when given. */
+function idList(ids: number[], counts?: Map<number, number>, shown = 8): string {
+  if (ids.length === 0) return '';
+  const sorted = [...ids].sort((a, b) => a - b);
+  const items = sorted.slice(0, shown).map((id) => {
+    const n = counts?.get(id) ?? 1;
+    return `#${id}${n > 2 ? ` ${n} times` : n === 2 ? ' twice' : ''}`;
+  });
+  return ` (${items.join(', ')}${sorted.length > shown ? `, and ${sorted.length - shown} more` : ''})`;
+}
+
 function itemsOnceInOrder(trace: RunTrace): CheckOutcome {
   const sentEvents = eventsOf(trace, 'message.send', 'producer');
   const sent = sentEvents.map((e) => e.messageId);
@@ -513,19 +524,24 @@ export default defineChecks({
         counts.set(e.messageId, (counts.get(e.messageId) ?? 0) + 1);
         if (!firstWrong && (counts.get(e.messageId)! > 1 || !sent.has(e.messageId))) firstWrong = e;
       }
-      const missing = [...sent].filter((id) => !counts.has(id)).length;
-      const twice = [...counts.values()].filter((n) => n > 1).length;
-      const unknown = [...counts.keys()].filter((id) => !sent.has(id)).length;
+      const missingIds = [...sent].filter((id) => !counts.has(id));
+      const twiceIds = [...counts.entries()].filter(([, n]) => n > 1).map(([id]) => id);
+      const unknownIds = [...counts.keys()].filter((id) => !sent.has(id));
+      const [missing, twice, unknown] = [missingIds.length, twiceIds.length, unknownIds.length];
       if (sent.size === 0) return { passed: false, detail: 'No item was produced.' };
       const measurements = { 'items-consumed': receives.length, 'never-consumed': missing, 'consumed-twice': twice };
       return missing === 0 && twice === 0 && unknown === 0
         ? { passed: true, detail: `${plural(sent.size, 'item')}, each consumed exactly once.`, moment: receives.at(-1)?.ts, measurements }
         : {
             passed: false,
-            detail: `${missing} never consumed, ${twice} consumed more than once, ${unknown} consumed but never produced.`,
+            detail:
+              `${missing} never consumed${idList(missingIds)}, ${twice} consumed more than once${idList(twiceIds, counts)}, ` +
+              `${unknown} consumed but never produced${idList(unknownIds)}.`,
             hint: eventsOf(trace, 'io.error', 'producer').some((e) => e.code === 'EOVERFLOW')
               ? 'Puts were refused (EOVERFLOW): the buffer was full and the producers did not wait for room, so those items were never in it. Let them wait for an empty slot.'
-              : undefined,
+              : twice > 0 && trace.params.consumerMutex === false
+                ? "The consumers claimed items without their mutex: two of them loaded the same head before either stored it, and both took that item. Claim under the consumers' mutex."
+                : undefined,
             moment: (firstWrong ?? receives.at(-1))?.ts,
             measurements,
           };

@@ -18,7 +18,19 @@
  */
 import { parseArgs } from 'node:util';
 import { toErrorInfo, UserError } from '../contract/errors.js';
-import type { AnswerValue, Grade, LabStep, ParamValues, Question, RunSummary, RunVariant, SavedAnswer, StepMastery } from '../contract/lab-model.js';
+import type {
+  AnswerValue,
+  Grade,
+  LabStep,
+  MeasuredChart,
+  ParamValues,
+  Question,
+  RunSummary,
+  RunVariant,
+  SavedAnswer,
+  StepMastery,
+} from '../contract/lab-model.js';
+import { valueText } from '../contract/chart-geometry.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import { defaultDataDir, openEngine, type Engine } from '../engine/engine.js';
 import { REPORT_CLAIMS } from '../contract/report-format.js';
@@ -306,6 +318,18 @@ function printJson(record: CliRecord): void {
 
 const QUIET_KINDS = new Set(['io.begin', 'kernel.snapshot']);
 
+/**
+ * A check's chart as text: its title, then one row per point under the axes' labels and units, the
+ * numbers as the page's table of numbers writes them (main/contract/chart-geometry.ts valueText).
+ */
+function chartTable(chart: MeasuredChart): string {
+  const rows = [['series', `${chart.x.label} (${chart.x.unit})`, `${chart.y.label} (${chart.y.unit})`]];
+  for (const series of chart.series) for (const p of series.points) rows.push([series.name, valueText(p.x, ''), valueText(p.y, '')].map((cell) => cell.trim()));
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => `        ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padStart(widths[1]!)}  ${row[2]!.padStart(widths[2]!)}`;
+  return [`      chart: ${chart.title}${chart.series.length === 0 ? ' (no points)' : ''}`, ...rows.map(line)].join('\n');
+}
+
 function printText(record: CliRecord, startTs: bigint): void {
   if (outputClosed) return;
   switch (record.type) {
@@ -333,6 +357,7 @@ function printText(record: CliRecord, startTs: bigint): void {
       console.log(
         `${verdict}  ${c.title}\n      ${c.detail}${measured ? `\n      measured: ${measured}` : ''}${c.passed || record.asExpectedFor ? '' : `\n      hint: ${c.hint}`}`,
       );
+      for (const chart of c.charts ?? []) console.log(chartTable(chart));
       return;
     }
     case 'answer': {

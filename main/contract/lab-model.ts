@@ -76,6 +76,51 @@ export interface Measurement {
   unit: string;
 }
 
+/** How a chart's axis spaces its values: evenly, or by powers of two (message sizes, process counts). */
+export type ChartScale = 'linear' | 'log2';
+
+/** One axis of a chart, as a check declares it (main/engine/check-kit.ts `charts`). */
+export interface ChartAxis {
+  /** What the axis shows, in a few words ("message size", "speed-up"). */
+  label: string;
+  /** The unit of its values ("bytes", "MiB/s", "x"); printed beside every tick and in the table. */
+  unit: string;
+  /** Evenly spaced (the default), or by powers of two; a log2 axis holds only positive values. */
+  scale?: ChartScale;
+}
+
+/** One point of a curve, in the axes' units. */
+export interface ChartPoint {
+  x: number;
+  y: number;
+}
+
+/** One curve of a chart: its name (the legend's text) and its points, in the declared units. */
+export interface ChartSeries {
+  name: string;
+  points: ChartPoint[];
+}
+
+/** A chart may hold at most this many series (one colour and marker shape each) ... */
+export const CHART_MAX_SERIES = 8;
+/** ... and each series at most this many points: a curve over parameters, never a trace. */
+export const CHART_MAX_POINTS = 256;
+
+/**
+ * A curve a check read off the run's trace (main/engine/check-charts.ts builds it from the check's
+ * declaration and its outcome): what the app, the CLI and the report draw under the check's result.
+ * Every value is finite, and positive on a log2 axis; the axes' scale is always set.
+ */
+export interface MeasuredChart {
+  /** The id the check declares it under (lower-case words and dashes, like speed-up). */
+  id: string;
+  title: string;
+  x: ChartAxis & { scale: ChartScale };
+  y: ChartAxis & { scale: ChartScale };
+  /** At most CHART_MAX_SERIES, each with at most CHART_MAX_POINTS points, in the order the check gave them. */
+  series: ChartSeries[];
+}
+
 /** How far from the expected value an answer may be: in the answer's unit, or as a fraction of the expected value. */
 export type Tolerance = { absolute: number } | { relative: number };
 
@@ -269,6 +314,8 @@ export interface CheckResult {
   moment: string | null;
   /** What the check measured from the trace, for grading answers; left out when it measured nothing. */
   measurements?: Measurement[];
+  /** The curves the check read off the trace (speed-up against k, throughput against message size); left out when it drew none. */
+  charts?: MeasuredChart[];
 }
 
 /** 'completed': the run ended by itself and had no checks to pass or fail. */

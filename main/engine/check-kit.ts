@@ -3,8 +3,11 @@
  * trace events, the processes and the parameters. It says whether the experiment showed what it should,
  * and in a sentence what the trace showed.
  */
-import type { ParamValues, ProcessInfo } from '../contract/lab-model.js';
+import type { ChartAxis, ChartSeries, ParamValues, ProcessInfo } from '../contract/lab-model.js';
 import type { StoredEvent, StoredEventOf, TraceEventKind } from '../contract/trace-events.js';
+
+// The chart's shapes are the contract's (the page draws them too); a checks.ts may import them from here.
+export type { ChartAxis, ChartPoint, ChartSeries } from '../contract/lab-model.js';
 
 /**
  * The run as a check reads it. The events stay in the run's database and are loaded a kind at a time
@@ -51,24 +54,15 @@ export interface CheckOutcome {
   /**
    * Curves read off the trace, by the ids the definition's `charts` declares: each a list of named
    * series of points in the declared units (the speed-up for each k, the throughput for each message
-   * size). Drawn under the check's result; give one only from what the run measured.
+   * size). Drawn under the check's result; give one only from what the run measured. Each value
+   * must be finite (and positive on a log2 axis), with at most 8 series of at most 256 points
+   * (CHART_MAX_SERIES, CHART_MAX_POINTS): otherwise the check's result is an error naming the chart
+   * (main/engine/check-charts.ts).
    */
   charts?: Record<string, ChartSeries[]>;
 }
 
-/** One curve of a chart: its name (the legend's text) and its points, in the declared units. */
-export interface ChartSeries {
-  name: string;
-  points: { x: number; y: number }[];
-}
-
-export interface ChartAxis {
-  label: string;
-  unit: string;
-  /** How the axis spaces its values: evenly (the default), or by powers of two (message sizes, k). */
-  scale?: 'linear' | 'log2';
-}
-
+/** A chart a check can draw: its title (the figure's caption) and its two axes. */
 export interface ChartDeclaration {
   title: string;
   x: ChartAxis;

@@ -24,6 +24,7 @@ import type { LabChecks } from './check-kit.js';
 import { findProjectRoot } from '../project-root.js';
 import { labDigest } from './lab-digest.js';
 import { checksFileOf } from './check-runner.js';
+import { chartDeclarationProblem } from './check-charts.js';
 
 export interface LoadedLab extends Lab {
   /** The lab's folder. */
@@ -335,6 +336,7 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     if (!existsSync(checksFile))
       throw new LabFileError(join(dir, 'checks.ts'), 1, `checks are not compiled (${checksFile} is missing). Fix: run npm run build`);
     checks = ((await import(pathToFileURL(checksFile).href)) as { default: LabChecks }).default;
+    checkChartDeclarations(join(dir, 'checks.ts'), checks);
   }
 
   const stepsDir = join(dir, 'steps');
@@ -486,6 +488,28 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     compiledDir,
     checks,
   };
+}
+
+/**
+ * Every chart a check of checks.ts declares must be drawable (check-charts.ts). The problem points at
+ * the line of checks.ts that names the chart (the compiled module knows no lines), else the check's.
+ */
+function checkChartDeclarations(checksTs: string, checks: LabChecks): void {
+  const lines = readFileSync(checksTs, 'utf8').split('\n');
+  // A key as checks.ts writes it: quoted ('speed-up') or bare (speedup:).
+  const lineNaming = (name: string, after = 0): number | undefined => {
+    const index = lines.findIndex((line, i) => i >= after && [`'${name}'`, `"${name}"`, `${name}:`].some((key) => line.includes(key)));
+    return index < 0 ? undefined : index;
+  };
+  for (const [checkId, definition] of Object.entries(checks)) {
+    for (const [chartId, declaration] of Object.entries(definition.charts ?? {})) {
+      const problem = chartDeclarationProblem(checkId, chartId, declaration);
+      if (!problem) continue;
+      const checkLine = lineNaming(checkId);
+      const line = lineNaming(chartId, checkLine ?? 0) ?? checkLine;
+      throw new LabFileError(checksTs, (line ?? 0) + 1, problem);
+    }
+  }
 }
 
 /**

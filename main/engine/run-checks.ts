@@ -6,6 +6,7 @@
  */
 import type { CheckResult, Measurement } from '../contract/lab-model.js';
 import type { CheckDefinition, CheckOutcome, RunTrace } from './check-kit.js';
+import { measuredChartsOf } from './check-charts.js';
 
 export interface NamedCheck {
   id: string;
@@ -17,6 +18,7 @@ export function runChecks(checks: NamedCheck[], trace: RunTrace): CheckResult[] 
     try {
       const outcome = definition.check(trace);
       const measurements = measurementsOf(id, definition, outcome);
+      const charts = measuredChartsOf(id, definition, outcome);
       return {
         id,
         title: definition.title,
@@ -26,6 +28,7 @@ export function runChecks(checks: NamedCheck[], trace: RunTrace): CheckResult[] 
         moment: outcome.moment ?? null,
         // Left out when empty: results stored before checks measured anything stay word for word the same.
         ...(measurements.length > 0 ? { measurements } : {}),
+        ...(charts.length > 0 ? { charts } : {}),
       };
     } catch (error) {
       return {

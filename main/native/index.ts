@@ -116,6 +116,31 @@ export interface NativeAddon {
   mqClose(mqd: number): void;
   /** mq_unlink: removes the name; open descriptors keep working. Throws ENOENT. */
   mqUnlink(name: string): void;
+
+  // Measure loops (main/native/measure-loops.c): the same system calls as a lab program, in a C loop,
+  // timed on CLOCK_MONOTONIC. Each is one blocking call. Use them through main/runtime/native-loops.ts.
+
+  writeLoop(fd: number, totalBytes: number, chunkBytes: number): NativeLoopTiming;
+  readLoop(fd: number, totalBytes: number, chunkBytes: number): NativeLoopTiming;
+  pingLoop(writeFd: number, readFd: number, roundTrips: number, messageBytes: number): NativeLoopTiming;
+  pongLoop(readFd: number, writeFd: number, roundTrips: number, messageBytes: number): NativeLoopTiming;
+  mqSendLoop(mqd: number, totalBytes: number, messageBytes: number): NativeLoopTiming;
+  mqReceiveLoop(mqd: number, totalBytes: number, messageBytes: number): NativeLoopTiming;
+  mqPingLoop(sendMqd: number, receiveMqd: number, roundTrips: number, messageBytes: number): NativeLoopTiming;
+  mqPongLoop(receiveMqd: number, sendMqd: number, roundTrips: number, messageBytes: number): NativeLoopTiming;
+  ringProduceLoop(handle: number, offset: number, totalBytes: number, chunkBytes: number): NativeLoopTiming;
+  ringConsumeLoop(handle: number, offset: number, totalBytes: number, chunkBytes: number): NativeLoopTiming;
+  ringPingLoop(toHandle: number, toOffset: number, fromHandle: number, fromOffset: number, roundTrips: number, messageBytes: number): NativeLoopTiming;
+  ringPongLoop(fromHandle: number, fromOffset: number, toHandle: number, toOffset: number, roundTrips: number, messageBytes: number): NativeLoopTiming;
+}
+
+/** What a measure loop returns (documented in main/runtime/native-loops.ts as LoopTiming). */
+export interface NativeLoopTiming {
+  startNs: bigint;
+  endNs: bigint;
+  bytes: number;
+  calls: number;
+  roundTripNs?: { p50: number; p90: number; p99: number };
 }
 
 export interface MqOpenOptions {

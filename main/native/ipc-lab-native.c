@@ -38,6 +38,7 @@
 #include <time.h>
 #endif
 #include <node_api.h>
+#include "measure-loops.h"
 
 #define CHECK_NAPI(env, call)                                                        \
   do {                                                                              \
@@ -1425,6 +1426,171 @@ static napi_value MqUnsupported(napi_env env, napi_callback_info info) {
 
 #endif
 
+/* ---------------------------------------------------------------------------------------------------
+ * Measure loops (measure-loops.c): the N-API side. Each function checks its arguments, runs one loop
+ * (one blocking call: no JavaScript runs until it returns) and returns
+ *   { startNs: bigint, endNs: bigint, bytes: number, calls: number, roundTripNs?: { p50, p90, p99 } }
+ * or throws like the rest of this addon (code = errno name, syscall = the call that failed).
+ * ------------------------------------------------------------------------------------------------- */
+
+static napi_value timing_result(napi_env env, const loop_timing *timing) {
+  napi_value result, value;
+  CHECK_NAPI(env, napi_create_object(env, &result));
+  CHECK_NAPI(env, napi_create_bigint_uint64(env, timing->start_ns, &value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "startNs", value));
+  CHECK_NAPI(env, napi_create_bigint_uint64(env, timing->end_ns, &value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "endNs", value));
+  CHECK_NAPI(env, napi_create_double(env, (double)timing->bytes, &value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "bytes", value));
+  CHECK_NAPI(env, napi_create_double(env, (double)timing->calls, &value));
+  CHECK_NAPI(env, napi_set_named_property(env, result, "calls", value));
+  if (timing->has_round_trips) {
+    napi_value percentiles;
+    CHECK_NAPI(env, napi_create_object(env, &percentiles));
+    CHECK_NAPI(env, napi_create_double(env, timing->p50_ns, &value));
+    CHECK_NAPI(env, napi_set_named_property(env, percentiles, "p50", value));
+    CHECK_NAPI(env, napi_create_double(env, timing->p90_ns, &value));
+    CHECK_NAPI(env, napi_set_named_property(env, percentiles, "p90", value));
+    CHECK_NAPI(env, napi_create_double(env, timing->p99_ns, &value));
+    CHECK_NAPI(env, napi_set_named_property(env, percentiles, "p99", value));
+    CHECK_NAPI(env, napi_set_named_property(env, result, "roundTripNs", percentiles));
+  }
+  return result;
+}
+
+static napi_value loop_outcome(napi_env env, int rc, const loop_timing *timing, const loop_error *error) {
+  if (rc == 0) return timing_result(env, timing);
+  throw_errno_explained(env, error->syscall, error->err, NULL, error->explanation[0] ? error->explanation : NULL);
+  return NULL;
+}
+
+/* A byte count or a size: a positive integer (chunk and message sizes at most 64 MiB). */
+static int get_loop_size(napi_env env, napi_value value, const char *name, uint64_t max, uint64_t *out) {
+  napi_valuetype type;
+  double number;
+  napi_typeof(env, value, &type);
+  int integer = type == napi_number && napi_get_value_double(env, value, &number) == napi_ok && floor(number) == number;
+  if (!integer || number < 1 || number > (double)max) {
+    char message[160];
+    snprintf(message, sizeof message, "%s must be an integer from 1 to %llu", name, (unsigned long long)max);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", message);
+    return 0;
+  }
+  *out = (uint64_t)number;
+  return 1;
+}
+
+#define LOOP_TOTAL_MAX (1ULL << 40)  /* 1 TiB */
+#define LOOP_CHUNK_MAX (64ULL << 20) /* 64 MiB */
+#define LOOP_TRIPS_MAX 10000000ULL
+
+typedef int (*bulk_fd_loop)(int, uint64_t, size_t, loop_timing *, loop_error *);
+typedef int (*trip_fd_loop)(int, int, uint32_t, size_t, loop_timing *, loop_error *);
+
+/* (fd, totalBytes, chunkBytes) */
+static napi_value run_bulk_fd(napi_env env, napi_callback_info info, bulk_fd_loop loop, const char *chunk_name) {
+  napi_value argv[3];
+  int32_t fd;
+  uint64_t total, chunk;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], "fd", &fd) ||
+      !get_loop_size(env, argv[1], "totalBytes", LOOP_TOTAL_MAX, &total) ||
+      !get_loop_size(env, argv[2], chunk_name, LOOP_CHUNK_MAX, &chunk))
+    return NULL;
+  loop_timing timing;
+  loop_error error;
+  int rc = loop(fd, total, (size_t)chunk, &timing, &error);
+  return loop_outcome(env, rc, &timing, &error);
+}
+
+/* (firstFd, secondFd, roundTrips, messageBytes) */
+static napi_value run_trip_fd(napi_env env, napi_callback_info info, trip_fd_loop loop, const char *first, const char *second) {
+  napi_value argv[4];
+  int32_t a, b;
+  uint64_t trips, bytes;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], first, &a) || !get_int(env, argv[1], second, &b) ||
+      !get_loop_size(env, argv[2], "roundTrips", LOOP_TRIPS_MAX, &trips) ||
+      !get_loop_size(env, argv[3], "messageBytes", LOOP_CHUNK_MAX, &bytes))
+    return NULL;
+  loop_timing timing;
+  loop_error error;
+  int rc = loop(a, b, (uint32_t)trips, (size_t)bytes, &timing, &error);
+  return loop_outcome(env, rc, &timing, &error);
+}
+
+static napi_value WriteLoop(napi_env env, napi_callback_info info) { return run_bulk_fd(env, info, loop_write, "chunkBytes"); }
+static napi_value ReadLoop(napi_env env, napi_callback_info info) { return run_bulk_fd(env, info, loop_read, "chunkBytes"); }
+static napi_value PingLoop(napi_env env, napi_callback_info info) { return run_trip_fd(env, info, loop_ping, "writeFd", "readFd"); }
+static napi_value PongLoop(napi_env env, napi_callback_info info) { return run_trip_fd(env, info, loop_pong, "readFd", "writeFd"); }
+
+#ifdef __linux__
+static napi_value MqSendLoop(napi_env env, napi_callback_info info) { return run_bulk_fd(env, info, loop_mq_send, "messageBytes"); }
+static napi_value MqReceiveLoop(napi_env env, napi_callback_info info) { return run_bulk_fd(env, info, loop_mq_receive, "messageBytes"); }
+static napi_value MqPingLoop(napi_env env, napi_callback_info info) { return run_trip_fd(env, info, loop_mq_ping, "sendMqd", "receiveMqd"); }
+static napi_value MqPongLoop(napi_env env, napi_callback_info info) { return run_trip_fd(env, info, loop_mq_pong, "receiveMqd", "sendMqd"); }
+
+/* (handle, offset) of a ring buffer in a mapped segment: its address and the bytes from there to the end. */
+static int get_ring_view(napi_env env, napi_value handle, napi_value offset_value, ring_view *view) {
+  uint64_t offset;
+  shm_entry *entry = get_segment(env, handle);
+  if (!entry || !get_index(env, offset_value, "offset", &offset) || !check_range(env, entry, offset, 0, 0)) return 0;
+  if (offset % 8 != 0) {
+    throw_coded(env, "RangeError", "ERR_UNALIGNED", "a ring buffer starts at an 8-aligned offset (its mutexes need it)");
+    return 0;
+  }
+  view->base = (char *)entry->address + offset;
+  view->available = entry->size - (size_t)offset;
+  return 1;
+}
+
+typedef int (*bulk_ring_loop)(ring_view, uint64_t, size_t, loop_timing *, loop_error *);
+typedef int (*trip_ring_loop)(ring_view, ring_view, uint32_t, size_t, loop_timing *, loop_error *);
+
+/* (handle, offset, totalBytes, chunkBytes) */
+static napi_value run_bulk_ring(napi_env env, napi_callback_info info, bulk_ring_loop loop) {
+  napi_value argv[4];
+  ring_view view;
+  uint64_t total, chunk;
+  if (!get_args(env, info, 4, argv) || !get_ring_view(env, argv[0], argv[1], &view) ||
+      !get_loop_size(env, argv[2], "totalBytes", LOOP_TOTAL_MAX, &total) ||
+      !get_loop_size(env, argv[3], "chunkBytes", LOOP_CHUNK_MAX, &chunk))
+    return NULL;
+  loop_timing timing;
+  loop_error error;
+  int rc = loop(view, total, (size_t)chunk, &timing, &error);
+  return loop_outcome(env, rc, &timing, &error);
+}
+
+/* (firstHandle, firstOffset, secondHandle, secondOffset, roundTrips, messageBytes) */
+static napi_value run_trip_ring(napi_env env, napi_callback_info info, trip_ring_loop loop) {
+  napi_value argv[6];
+  ring_view first, second;
+  uint64_t trips, bytes;
+  if (!get_args(env, info, 6, argv) || !get_ring_view(env, argv[0], argv[1], &first) ||
+      !get_ring_view(env, argv[2], argv[3], &second) ||
+      !get_loop_size(env, argv[4], "roundTrips", LOOP_TRIPS_MAX, &trips) ||
+      !get_loop_size(env, argv[5], "messageBytes", LOOP_CHUNK_MAX, &bytes))
+    return NULL;
+  loop_timing timing;
+  loop_error error;
+  int rc = loop(first, second, (uint32_t)trips, (size_t)bytes, &timing, &error);
+  return loop_outcome(env, rc, &timing, &error);
+}
+
+static napi_value RingProduceLoop(napi_env env, napi_callback_info info) { return run_bulk_ring(env, info, loop_ring_produce); }
+static napi_value RingConsumeLoop(napi_env env, napi_callback_info info) { return run_bulk_ring(env, info, loop_ring_consume); }
+static napi_value RingPingLoop(napi_env env, napi_callback_info info) { return run_trip_ring(env, info, loop_ring_ping); }
+static napi_value RingPongLoop(napi_env env, napi_callback_info info) { return run_trip_ring(env, info, loop_ring_pong); }
+#else
+#define MqSendLoop MqUnsupported
+#define MqReceiveLoop MqUnsupported
+#define MqPingLoop MqUnsupported
+#define MqPongLoop MqUnsupported
+#define RingProduceLoop ShmUnsupported
+#define RingConsumeLoop ShmUnsupported
+#define RingPingLoop ShmUnsupported
+#define RingPongLoop ShmUnsupported
+#endif
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -1460,6 +1626,18 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"mqSetNonblock", NULL, MqSetNonblock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mqClose", NULL, MqClose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mqUnlink", NULL, MqUnlink, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"writeLoop", NULL, WriteLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readLoop", NULL, ReadLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pingLoop", NULL, PingLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pongLoop", NULL, PongLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqSendLoop", NULL, MqSendLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqReceiveLoop", NULL, MqReceiveLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqPingLoop", NULL, MqPingLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mqPongLoop", NULL, MqPongLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ringProduceLoop", NULL, RingProduceLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ringConsumeLoop", NULL, RingConsumeLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ringPingLoop", NULL, RingPingLoop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ringPongLoop", NULL, RingPongLoop, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok)
     return NULL;

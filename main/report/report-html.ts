@@ -33,6 +33,8 @@ import { answerText } from '../contract/answer-rules.js';
 import { fillQuestion } from '../contract/param-template.js';
 import { parseFiniteJson, sha256Hex } from '../engine/evidence-chain.js';
 import { timelineSvg } from './timeline-svg.js';
+import { CHART_STYLE, chartFigure } from './chart-svg.js';
+import { escapeMarkup as esc } from './escape-markup.js';
 
 export const HTML_DIGEST_META = 'ipc-lab-html-digest';
 export const REPORT_SCRIPT_ID = 'ipc-lab-report';
@@ -67,7 +69,7 @@ export function renderReportHtml(report: SessionReport): string {
     `<meta name="generator" content="${esc(`${report.app.name} ${report.app.version}`)}">`,
     '<link rel="icon" href="data:,">',
     `<title>${esc(`IPC Lab report: ${who}`)}</title>`,
-    `<style>${STYLE}</style>`,
+    `<style>${STYLE}${CHART_STYLE}</style>`,
     '</head>',
     '<body>',
     body,
@@ -464,6 +466,7 @@ function checkItem(c: CheckResult, startTs: string): string {
     `<p><span class="verdict">${c.passed ? '✓ Passed' : '✗ Failed'}</span> <strong>${esc(c.title)}</strong>${moment}</p>` +
     `<p class="detail">${text(c.detail)}</p>` +
     (c.hint ? `<p class="hint"><strong>Hint:</strong> ${text(c.hint)}</p>` : '') +
+    (c.charts ?? []).map(chartFigure).join('\n') +
     '</li>'
   );
 }
@@ -654,11 +657,6 @@ export function formatDuration(ms: number): string {
 /** Escaped text with its line breaks kept (the CSS keeps white space in answers and details). */
 function text(value: string): string {
   return esc(value);
-}
-
-/** Escapes text for HTML content and attribute values. */
-export function esc(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 const STYLE = `

@@ -9,6 +9,7 @@
  * Every number is written with fixed decimals, so the same sketch always gives the same bytes.
  */
 import type { TimelineMark, TimelineSketch } from '../contract/report-format.js';
+import { escapeMarkup as esc } from './escape-markup.js';
 
 export interface TimelineSvgOptions {
   /** Width in user units (default 900). */
@@ -274,10 +275,3 @@ function safeId(text: string): string {
 }
 
 /** Control characters XML does not allow in a document; they become U+FFFD. */
-// eslint-disable-next-line no-control-regex
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g;
-
-/** Text for SVG/XML content and attribute values. */
-function esc(text: string): string {
-  return text.replace(NOT_XML, '\uFFFD').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}

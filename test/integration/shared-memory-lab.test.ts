@@ -281,6 +281,28 @@ describe('shared memory lab', () => {
     assertNothingLeft(refused.run);
   });
 
+  it('step many-producers-consumers, consumers without their mutex: items taken twice, listed by number; every item still put once', async () => {
+    const { run, stored } = await runToEnd(harness.engine, {
+      labId: 'shared-memory',
+      scenarioId: 'crowd',
+      stepId: 'many-producers-consumers',
+      params: { consumerMutex: false },
+    });
+    assert.equal(run.status, 'failed', 'a variant run fails its checks');
+    assert.equal(checksOf(run)['exactly-once'], false);
+    assert.equal(checksOf(run)['producers-and-consumers-all-worked'], true);
+    // From the trace itself: some item id was received by more than one consumer event.
+    const taken = new Map<number, number>();
+    for (const e of stored) if (e.kind === 'message.receive' && e.role === 'consumer') taken.set(e.messageId, (taken.get(e.messageId) ?? 0) + 1);
+    const twice = [...taken].filter(([, n]) => n > 1).map(([id]) => id);
+    assert.ok(twice.length > 0, 'some item was taken twice');
+    assert.equal(measuredValue(run, 'consumed-twice', 'items'), twice.length);
+    const detail = run.checks.find((c) => c.id === 'exactly-once')!.detail;
+    assert.ok(detail.includes(`#${Math.min(...twice)}`), `the check names the first item taken twice: ${detail}`);
+    assert.equal(stored.filter((e) => e.kind === 'message.send').length, 150, 'the producers kept their mutex: every item put once');
+    assertNothingLeft(run);
+  });
+
   it("unlinks the run's segments when the run is stopped", async () => {
     const { run, stored } = await runToEnd(
       harness.engine,

@@ -92,9 +92,9 @@ function fail(message: string): never {
 async function runLab(labId: string): Promise<Row[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ipc-lab-stability-'));
   const engine = await openEngine({ dataDir });
+  const rows: Row[] = [];
   try {
     const { lab } = await engine.call('labs.get', { labId });
-    const rows: Row[] = [];
     for (const step of lab.steps) {
       if (values.step && step.id !== values.step) continue;
       const covered = new Set(step.variants.flatMap((v) => v.fails));
@@ -153,7 +153,11 @@ async function runLab(labId: string): Promise<Row[]> {
     return rows;
   } finally {
     await engine.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    // A flip's evidence stays: the runs named in the evidence can be read with
+    // `IPC_LAB_HOME=<dir> node dist/main/cli/ipc-lab.js show <run> --json`.
+    if (rows.some((r) => Object.keys(r.flips).length + Object.keys(r.cut).length > 0))
+      process.stderr.write(`check:stability: ${labId}: the runs that flipped are kept in ${dataDir} (remove it when done)\n`);
+    else rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -8,7 +8,9 @@ import { RingBuffer } from '../../../main/runtime/shared-memory/ring-buffer.js';
 import { itemId } from './items.js';
 
 const segment = SharedSegment.attach(lab.shmName('buffer'));
-const ring = RingBuffer.attach(segment, { tracer: lab, channel: 'buffer' });
+// consumerMutex off (the crowd's broken variant): this consumer claims items without the get mutex.
+const mutex = !lab.has('consumerMutex') || lab.bool('consumerMutex');
+const ring = RingBuffer.attach(segment, { tracer: lab, channel: 'buffer', mutex });
 lab.emit('object.open', { channel: 'buffer', object: { type: 'shm', name: segment.path } });
 // The producer (or starter) made the segment and keeps it mapped: the kernel view shows both now.
 lab.snapshot('the consumer has mapped the buffer');

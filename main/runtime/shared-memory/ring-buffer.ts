@@ -45,6 +45,20 @@
  * is unbounded; it is one bigger than anything ever put into it. If a put would overwrite unread data,
  * it throws RingBufferOverflowError instead of silently corrupting the buffer.
  *
+ * The broken variant, `mutex: false` (an option of this process's RingBuffer object; nothing in the
+ * segment changes): this process's get() claims its item *without* the get mutex, the textbook's race
+ * on the buffer itself. It loads `head`, copies the item out, yields for UNSAFE_WINDOW_MS (the time a
+ * preemption could take; on 2 cores a bare load and store race too rarely to be seen), and only then
+ * stores head + 1. A second consumer that loads `head` inside that window claims the same item: both
+ * take it, an item consumed twice. (A claim that finds its slot already past its lap, emptied by the
+ * other consumer and perhaps refilled, copies whatever is there, as a racing C program would.) What it
+ * does not break: the slot's turn word, moved from full to empty by compareExchange, lets only one of
+ * the two give the slot back ("empty slots" post) and move head on; the other returns its "full slots"
+ * permit. So the counts stay right and the run ends; a textbook buffer would lose a permit per
+ * duplicate, and after as many duplicates as slots every process would sleep in futex wait for ever.
+ * The put side always keeps its mutex: two producers claiming one slot would lose "empty slots"
+ * permits the same way.
+ *
  * What can go wrong: a process killed while holding a mutex: the mutexes are robust, so the next
  * process to lock gets EOWNERDEAD from the kernel; each mutex guards one word (tail or head), which a
  * store changes whole, so there is nothing to repair and it goes on (mutex.ts); a process killed between claiming a slot and marking it (the other side gives up waiting on that
@@ -93,10 +107,17 @@ const SLOT_TIMEOUT_MS = 5000;
 const SLOT_CHECK_MS = 100;
 /** Looks at a slot's turn word this many times before sleeping: the other side is usually mid-copy. */
 const SPIN_TRIES = 64;
+/** mutex: false: how long an unprotected get yields between loading head and storing it (the race window). */
+const UNSAFE_WINDOW_MS = 5;
 
 export interface RingBufferOptions extends SyncOptions {
   /** Where the buffer starts in the segment (8-aligned). Default 0. */
   offset?: number;
+  /**
+   * false: the broken variant. This process's get() claims items without the get mutex, with a real
+   * race window (see the header): two consumers can take the same item. Default true. Never in real code.
+   */
+  mutex?: boolean;
 }
 
 export interface RingBufferGeometry {
@@ -157,6 +178,7 @@ export class RingBuffer {
   private readonly emptySlots: CountingSemaphore;
   private readonly fullSlots: CountingSemaphore;
   private readonly slotStride: number;
+  private readonly getUnderMutex: boolean;
 
   private constructor(
     readonly segment: SharedSegment,
@@ -164,8 +186,9 @@ export class RingBuffer {
     readonly slots: number,
     readonly slotBytes: number,
     readonly bounded: boolean,
-    options: SyncOptions,
+    options: RingBufferOptions,
   ) {
+    this.getUnderMutex = options.mutex ?? true;
     this.channel = options.channel ?? `ring@${offset}`;
     this.tracer = options.tracer ?? NO_TRACE;
     const tracer = this.tracer;
@@ -292,6 +315,7 @@ export class RingBuffer {
   /** What get and getInto share: claim the oldest item under the mutex, then copy it out of its slot. */
   private take(timeoutMs: number, copy: (slot: number, length: number) => void): void {
     if (!this.fullSlots.wait(timeoutMs)) throw new RingBufferTimeoutError(this.channel, 'get', timeoutMs);
+    if (!this.getUnderMutex) return this.takeUnprotected(copy);
     const seg = this.segment;
     let claim: number;
     this.getMutex.lock(MUTEX_TIMEOUT_MS, NOTHING_TO_REPAIR);
@@ -310,6 +334,33 @@ export class RingBuffer {
     this.tracer.level(this.channel, used, this.bounded ? this.slots : null);
   }
 
+  /**
+   * The broken variant's take (mutex: false): load head, copy the item, yield, then claim it, with no
+   * mutex around them. Two consumers inside that window take the same item (see the header).
+   */
+  private takeUnprotected(copy: (slot: number, length: number) => void): void {
+    const seg = this.segment;
+    const claim = seg.load(this.offset + H_HEAD);
+    const { slot, lap } = this.slotOf(claim);
+    const full = fullTurn(lap);
+    // Wait for the item, unless the slot is already past this lap: another consumer took it (and a
+    // producer may have refilled it), and this stale claim copies whatever the slot holds now.
+    this.awaitTurn(slot, claim, full, (now) => now === full || ((now - full) | 0) > 0);
+    copy(slot, seg.load(slot + S_LENGTH));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, UNSAFE_WINDOW_MS); // the race window
+    if (seg.compareExchange(slot + S_TURN, full, emptyTurn(lap + 1)) !== full) {
+      // The other consumer emptied the slot first: this copy was its item. Give back the permit taken
+      // for an item this process never claimed, and leave head alone: the buffer's counts stay right.
+      this.fullSlots.post();
+      return;
+    }
+    if (seg.load(this.offset + H_SLOT_SLEEPERS) > 0) seg.wake(slot + S_TURN, -1);
+    seg.store(this.offset + H_HEAD, claim + 1);
+    const used = seg.add(this.offset + H_COUNT, -1) - 1;
+    if (this.bounded) this.emptySlots.post();
+    this.tracer.level(this.channel, used, this.bounded ? this.slots : null);
+  }
+
   /** Sets a slot's turn and wakes whoever waits for it (a producer for an empty turn, a consumer for a full one). */
   private mark(slot: number, turn: number): void {
     this.segment.store(slot + S_TURN, turn);
@@ -323,14 +374,14 @@ export class RingBuffer {
    * still be copying (several producers or consumers), or the item may not be written yet. Almost
    * always it already has.
    */
-  private awaitTurn(slot: number, claim: number, turn: number): void {
+  private awaitTurn(slot: number, claim: number, turn: number, reached: (now: number) => boolean = (now) => now === turn): void {
     const seg = this.segment;
-    for (let i = 0; i < SPIN_TRIES; i++) if (seg.load(slot + S_TURN) === turn) return;
+    for (let i = 0; i < SPIN_TRIES; i++) if (reached(seg.load(slot + S_TURN))) return;
     const channel = `${this.channel}: slot ${claim % this.slots}`;
     const start = process.hrtime.bigint();
     const deadline = performance.now() + SLOT_TIMEOUT_MS;
     this.tracer.waitBegin(channel);
-    for (let now = seg.load(slot + S_TURN); now !== turn; now = seg.load(slot + S_TURN)) {
+    for (let now = seg.load(slot + S_TURN); !reached(now); now = seg.load(slot + S_TURN)) {
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
         const message =
