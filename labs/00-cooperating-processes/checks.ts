@@ -273,7 +273,7 @@ export default defineChecks({
         };
       return {
         passed: true,
-        detail: `A and B never held a descriptor of the same pipe or a mapping of the same /dev/shm file (each held only its own pipes to the launcher), and A's output was ${quoted(first)} each time: with B's input changed, and with B killed.`,
+        detail: `A and B never held a descriptor of the same pipe or a mapping of the same /dev/shm file (each held pipes the other did not), and A's output was ${quoted(first)} each time: with B's input changed, and with B killed.`,
         moment: first.a!.ts,
       };
     },
