@@ -80,7 +80,7 @@ const quoted = (r: PairRound): string => `"${r.output!.text ?? ''}"`;
 // Step 2: speed-up
 
 /** The CPU a process had used, in ms (/proc/<pid>/stat utime + stime, 10 ms ticks). */
-const cpuMs = (s: Snapshot): number => (s.cpu ? s.cpu.userMs + s.cpu.systemMs : NaN);
+const cpuMs = (cpu: NonNullable<Snapshot['cpu']>): number => cpu.userMs + cpu.systemMs;
 
 /** Other processes kept less than this many cores busy on average: the machine was free for the workers. */
 export const FREE_BELOW_CORES = 0.25;
@@ -143,11 +143,11 @@ function phasesOf(trace: RunTrace): { phases: Phase[]; problems: PhaseProblem[];
       const done = snapshots.find((s) => s.role === role && s.requested === `${name}: done`);
       const go = eofs.find((e) => e.role === role && e.channel === `k=${k}: go ${i}`);
       const asked = requests.find((e) => e.role === role && e.reason === `${name}: done`);
-      if (!ready || !done || !go || !asked) {
+      if (!ready?.cpu || !done?.cpu || !go || !asked) {
         problems.push({ k, problem: `${name} ${!go ? 'never got its starting gun' : 'was not recorded by the kernel view before and after counting'}` });
         continue;
       }
-      workers.push({ role, start: ts(go), end: ts(asked), cpuMs: cpuMs(done) - cpuMs(ready) });
+      workers.push({ role, start: ts(go), end: ts(asked), cpuMs: cpuMs(done.cpu) - cpuMs(ready.cpu) });
     }
     const first = closes.filter((e) => e.channel.startsWith(`k=${k}: go `) && e.end === 'write').sort((a, b) => Number(ts(a) - ts(b)))[0];
     const results = received.filter((e) => e.channel === `k=${k}: results`);
