@@ -367,6 +367,17 @@ export default defineChecks({
       const upTo = phases.filter((p) => p.k <= cores);
       const two = phases.find((p) => p.k === 2);
       const busy = upTo.filter((p) => p.othersCores === undefined || p.othersCores >= FREE_BELOW_CORES);
+      // A core left idle while every worker wanted one (they were all counting at once): the kernel would
+      // not run them on it. Something holds this run to fewer cores than the machine has, such as a
+      // cgroup's CPU quota (cpu.max), and the speed-up cannot show.
+      const held = upTo.find((p) => p.k > 1 && (p.idleCores ?? 0) >= 0.5 && p.parallelism < 0.75 * p.k);
+      if (cores >= 2 && two && busy.length === 0 && held)
+        return {
+          ...base,
+          passed: true,
+          detail: `${machine} Nothing else kept the machine busy, yet at k=${held.k} ${coresText(held.idleCores!)} sat idle (/proc/stat) while all ${held.k} workers were counting and wanted one: this run's processes seem to be held to fewer cores than the machine has (a CPU quota on their cgroup, for instance), so it cannot show the speed-up. The workers did all count at once at every k.`,
+          moment: String(held.start),
+        };
       if (cores >= 2 && two && busy.length === 0) {
         // The machine had its cores free for the workers: the speed-up must show.
         const short = upTo.find((p) => p.parallelism < 0.75 * p.k);

@@ -125,8 +125,13 @@ describe('cooperating processes lab', () => {
     const freed = freeMachine(stored);
     const strict = labChecks['speed-up'].check(memoryTrace({ ...traceOf(finished), events: freed }));
     const speedUp2 = outcome.measurements!['speed-up-k2']!;
-    assert.equal(strict.passed, speedUp2 >= SPEED_UP_AT_TWO && !/got only/.test(strict.detail), strict.detail);
-    if (!strict.passed) assert.match(strict.detail, /while the machine was free|faster than one on a free machine/);
+    if (/seem to be held to fewer cores/.test(strict.detail)) {
+      // A core sat idle (/proc/stat, not edited) while both workers wanted one: a quota, not a failure.
+      assert.equal(strict.passed, true, strict.detail);
+    } else {
+      assert.equal(strict.passed, speedUp2 >= SPEED_UP_AT_TWO && !/got only/.test(strict.detail), strict.detail);
+      if (!strict.passed) assert.match(strict.detail, /while the machine was free|faster than one on a free machine/);
+    }
   });
 
   it('step speed-up: workers that run one after another fail, whatever the load', async () => {
