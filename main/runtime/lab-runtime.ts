@@ -67,6 +67,13 @@ export interface SpawnOptions {
   fds?: Record<string, number>;
   /** 'all': the child inherits every descriptor the program opened through lab and holds, as after fork(). */
   inherit?: 'named' | 'all';
+  /**
+   * The child's standard input and output (descriptors 0 and 1): a descriptor of this program, such as
+   * a pipe end made with lab.pipe, as a shell's `a | b` does with dup2(). Without them the child's
+   * stdin is /dev/null and its stdout this process's own.
+   */
+  stdin?: number;
+  stdout?: number;
   params?: ParamValues;
 }
 
@@ -324,7 +331,8 @@ class LabRuntime {
    * by name: `fds: { pipe: readFd }` puts readFd at descriptor 3 of the child, which finds it with
    * lab.fd('pipe'). With `inherit: 'all'` the child gets every descriptor this program opened through
    * lab and still holds, at the same numbers, as a C child after fork() does (the named ones among them).
-   * The child shares this process's stdout and stderr, and dies with it.
+   * The child shares this process's stdout and stderr (unless `stdin` / `stdout` name descriptors to
+   * put at 0 and 1, as a shell connects a pipeline), and dies with it.
    */
   spawn(role: string, program: string, options: SpawnOptions = {}): ChildProcessHandle {
     this.flush();
@@ -348,6 +356,8 @@ class LabRuntime {
       stdio = ['ignore', 'inherit', 'inherit', ...handed.map(([, fd]) => fd)];
       childFds = Object.fromEntries(handed.map(([name], index) => [name, 3 + index]));
     }
+    if (options.stdin !== undefined) stdio[0] = options.stdin;
+    if (options.stdout !== undefined) stdio[1] = options.stdout;
     const child = spawn(process.execPath, [join(this.programDir, program.replace(/\.ts$/, '.js'))], {
       stdio,
       env: {
