@@ -197,12 +197,10 @@ function onDescriptors(ends: Descriptor[], run: (fds: number[]) => LoopTiming): 
 
 function mqdOf(mqd: QueueDescriptor): number {
   if (typeof mqd === 'number') return mqd;
-  // The mailbox keeps its descriptor private; descriptor() throws a clear error once it is closed.
-  return (mqd as unknown as { descriptor(): number }).descriptor();
+  return mqd.descriptor(); // throws a clear error once the mailbox is closed
 }
 
 function ringOf(ring: RingLocation): { handle: number; offset: number } {
   const { segment, offset } = 'segment' in ring ? ring : { segment: ring, offset: 0 };
-  // The addon handle is SharedSegment's private field: the loop works on the mapping this process has.
-  return { handle: (segment as unknown as { handle: number }).handle, offset };
+  return { handle: segment.handle, offset }; // the loop works on the mapping this process has
 }

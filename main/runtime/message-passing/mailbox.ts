@@ -233,7 +233,8 @@ export class Mailbox {
     this.tracer.level(this.channel, this.depth, this.capacity);
   }
 
-  private descriptor(): number {
+  /** The queue descriptor this process holds (for the native measure loops); throws once closed. */
+  descriptor(): number {
     if (this.mqd === null) throw new Error(`mailbox ${this.name} is closed in this process. Fix: Mailbox.open('${this.name}') again`);
     return this.mqd;
   }

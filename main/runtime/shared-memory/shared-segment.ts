@@ -32,7 +32,8 @@ export class SharedSegment {
   private constructor(
     readonly name: string,
     readonly size: number,
-    private readonly handle: number,
+    /** The addon's handle on this process's mapping (for the native measure loops, which work on it). */
+    readonly handle: number,
   ) {
     this.path = '/dev/shm' + name;
   }
