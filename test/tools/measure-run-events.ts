@@ -14,6 +14,12 @@ import { openEngine } from '../../main/engine/engine.js';
 
 type Bound = number | boolean | string | 'min' | 'max';
 const CASES: { lab: string; scenario: string; params: Record<string, Bound> }[] = [
+  { lab: 'shared-memory-or-message-passing', scenario: 'same-job', params: { payloadMiB: 'max', chunkKiB: 'min', roundTrips: 'max', messageBytes: 'min' } },
+  {
+    lab: 'shared-memory-or-message-passing',
+    scenario: 'sweep',
+    params: { smallestBytes: 'min', sizeStep: 'x2', bulkKiBPerSize: 'max', maxMessagesPerSize: 'max', maxRoundTripsPerSize: 'max' },
+  },
   { lab: 'ordinary-pipes', scenario: 'capacity', params: { chunkBytes: 'min', totalKiB: 'max', readerDelayMs: 'min' } },
   { lab: 'ordinary-pipes', scenario: 'messages', params: { messages: 'max', messageDelayMs: 'min' } },
   { lab: 'ordinary-pipes', scenario: 'early-exit', params: { readerReads: 'max' } },
