@@ -86,6 +86,12 @@ const cpuMs = (cpu: NonNullable<Snapshot['cpu']>): number => cpu.userMs + cpu.sy
 export const FREE_BELOW_CORES = 0.25;
 /** A speed-up at k = 2 the step promises on a free machine with two cores or more. */
 export const SPEED_UP_AT_TWO = 1.3;
+/**
+ * Two workers whose summed CPU time for the same job is this much above one worker's: the cores
+ * themselves ran slower with both busy, which caps the speed-up below SPEED_UP_AT_TWO even with both
+ * cores in use (1.5 cores' worth of CPU / 1.15 is 1.3).
+ */
+export const SLOWER_CORES = 1.15;
 
 interface WorkerRun {
   role: string;
@@ -387,6 +393,19 @@ export default defineChecks({
             passed: false,
             detail: `${machine} At k=${short.k} the workers got only ${coresText(short.parallelism)} while the machine was free: they did not run at once.`,
             moment: String(short.start),
+          };
+        // The workers got the cores (the check above) yet finished little sooner: then the same work cost
+        // them more CPU time than one worker alone, since wall = CPU time / parallelism. Cores that run
+        // slower when both are busy (two hardware threads of one physical core, a VM's host lending its
+        // cores elsewhere, a lower clock under load) do that: what the kernel measured explains it, and a
+        // correct run never fails for it.
+        const costlier = two.cpuMs / one.cpuMs;
+        if (speedUp(two) < SPEED_UP_AT_TWO && costlier >= SLOWER_CORES)
+          return {
+            ...base,
+            passed: true,
+            detail: `${machine} The two workers ran at once on two cores, yet finished only ${times(speedUp(two))} sooner: the same counting cost them ${secs(two.cpuMs)} of CPU time together against ${secs(one.cpuMs)} for one worker alone (${times(costlier)} as much), so each core ran slower while both were busy (two hardware threads of one core, or a virtual machine's host, do that). The speed-up is the cores' worth of CPU the workers got divided by that extra cost.`,
+            moment: String(two.start),
           };
         if (speedUp(two) < SPEED_UP_AT_TWO)
           return {

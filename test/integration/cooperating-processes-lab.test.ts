@@ -128,6 +128,11 @@ describe('cooperating processes lab', () => {
     if (/seem to be held to fewer cores/.test(strict.detail)) {
       // A core sat idle (/proc/stat, not edited) while both workers wanted one: a quota, not a failure.
       assert.equal(strict.passed, true, strict.detail);
+    } else if (/each core ran slower/.test(strict.detail)) {
+      // Both cores in use, and the same counting cost the two workers more CPU time than one: the
+      // kernel's own account explains the small speed-up (two hardware threads of a core, a VM's host).
+      assert.equal(strict.passed, true, strict.detail);
+      assert.ok(speedUp2 < SPEED_UP_AT_TWO, strict.detail);
     } else {
       assert.equal(strict.passed, speedUp2 >= SPEED_UP_AT_TWO && !/got only/.test(strict.detail), strict.detail);
       if (!strict.passed) assert.match(strict.detail, /while the machine was free|faster than one on a free machine/);
