@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEvent, StoredEventOf } from '../../main/contract/trace-events.js';
+import type { ParamValues } from '../../main/contract/lab-model.js';
 import { memoryTrace } from '../../main/engine/check-kit.js';
 import { findProjectRoot } from '../../main/project-root.js';
 import labChecks, { FREE_BELOW_CORES, SPEED_UP_AT_TWO, primesBelow } from '../../labs/00-cooperating-processes/checks.js';
@@ -31,19 +32,28 @@ function outputsOfA(stored: readonly { kind: string }[]): Record<string, string>
   return outputs;
 }
 
+const sumUpTo = (n: number): number => (n * (n + 1)) / 2;
+const pairInputs = (params: ParamValues): { a: number; b: number; change: number } => ({
+  a: Number(params.aInput),
+  b: Number(params.bInput),
+  change: Number(params.bChange),
+});
+
 describe('cooperating processes lab', () => {
   it('step independent-or-cooperating: the independent pair shares nothing, the cooperating pair one pipe', async () => {
     const { run, stored } = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'pair', stepId: 'independent-or-cooperating' });
     assert.equal(run.status, 'passed', JSON.stringify(run.checks, null, 2));
     assert.deepEqual(checksOf(run), { 'independent-share-nothing': true, 'cooperating-share-one': true });
-    // 1+..+10 = 55; cooperating adds B's 1+..+20 = 210, then 1+..+25 = 325; killed, B adds nothing.
+    // A alone: 1+..+aInput (55 for 10); cooperating, A adds B's 1+..+bInput, then 1+..+(bInput+bChange)
+    // (bInput is the one this student was given: 20, 30 or 40); killed, B adds nothing.
+    const { a, b, change } = pairInputs(run.params);
     assert.deepEqual(outputsOfA(stored), {
-      'indep-1': '55',
-      'indep-2': '55',
-      'indep-3': '55',
-      'coop-1': '265',
-      'coop-2': '380',
-      'coop-3': '55 (nothing from B: end of file)',
+      'indep-1': String(sumUpTo(a)),
+      'indep-2': String(sumUpTo(a)),
+      'indep-3': String(sumUpTo(a)),
+      'coop-1': String(sumUpTo(a) + sumUpTo(b)),
+      'coop-2': String(sumUpTo(a) + sumUpTo(b + change)),
+      'coop-3': `${sumUpTo(a)} (nothing from B: end of file)`,
     });
     const killed = run.processes.find((p) => p.role === 'coop-3-b')!;
     assert.equal(killed.signal, 'SIGKILL');
@@ -77,7 +87,8 @@ describe('cooperating processes lab', () => {
     assert.equal(run.status, 'failed');
     assert.deepEqual(checksOf(run), { 'independent-share-nothing': false, 'cooperating-share-one': true });
     assert.match(run.checks.find((c) => c.id === 'independent-share-nothing')!.detail, /both held pipe:\[\d+\]: they were connected/);
-    assert.equal(outputsOfA(stored)['indep-2'], '380');
+    const { a, b, change } = pairInputs(run.params);
+    assert.equal(outputsOfA(stored)['indep-2'], String(sumUpTo(a) + sumUpTo(b + change)));
     assertNothingLeft(run);
   });
 
