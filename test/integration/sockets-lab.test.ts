@@ -414,19 +414,27 @@ describe('sockets lab', () => {
       assert.equal(measured(tcpOnly.run, id), undefined, `${id}: no Unix socket ran`);
     assertAllGone(tcpOnly);
 
-    // 200 round trips go on for ten times the batches, 2000 round trips: still too few ticks.
+    // 200 round trips go on until ten ticks of the kernel's clock, for at most ten times the batches
+    // (2000 round trips). How many ticks 2000 round trips cost depends on the machine and its load: on
+    // a quiet one, too few (the check says so and fails); on a loaded one the ticks may come sooner,
+    // and then the client stops there and the check has its figures.
     const few = await runToEnd(harness.engine, { labId: LAB, scenarioId: 'transports', stepId: 'unix-vs-tcp', params: { ...params, roundTrips: 200 } });
-    assert.equal(few.run.status, 'failed');
-    assert.equal(measure(few.stored, 'unix round trips'), 2000);
-    assert.equal(measure(few.stored, 'tcp round trips'), 2000);
-    assert.match(
-      few.run.checks[0]!.detail,
-      /over \d+ round trips in 40 batches, by \/proc\/<pid>\/stat: fewer than 10 ticks of its 10 ms clock, too coarse to compare/,
-    );
-    assert.match(few.run.checks[0]!.hint, /Run more round trips/);
+    const trips = { unix: measure(few.stored, 'unix round trips'), tcp: measure(few.stored, 'tcp round trips') };
     assert.ok(measured(few.run, 'unix-round-trip') && measured(few.run, 'tcp-round-trip'), 'the round trips were timed');
-    for (const id of ['unix-kernel-time', 'tcp-kernel-time', 'tcp-to-unix-kernel-time'])
-      assert.equal(measured(few.run, id), undefined, `${id}: 200 round trips are too few for the kernel's 10 ms ticks`);
+    for (const [transport, n] of Object.entries(trips))
+      assert.ok(n! >= 200 && n! <= 2000, `${transport}: ${n} round trips, between the 200 asked for and ten times that`);
+    if (trips.unix === 2000 || trips.tcp === 2000) {
+      assert.equal(few.run.status, 'failed');
+      assert.match(
+        few.run.checks[0]!.detail,
+        /over \d+ round trips in \d+ batches, by \/proc\/<pid>\/stat: fewer than 10 ticks of its 10 ms clock, too coarse to compare/,
+      );
+      assert.match(few.run.checks[0]!.hint, /Run more round trips/);
+    } else {
+      // Both stopped short of the bound: each had its ten ticks, and the check compares them.
+      assert.equal(few.run.status, 'passed', few.run.checks[0]!.detail);
+      for (const id of ['unix-kernel-time', 'tcp-kernel-time', 'tcp-to-unix-kernel-time']) assert.ok(measured(few.run, id), id);
+    }
     assertAllGone(few);
   });
 
