@@ -2,7 +2,7 @@
  * A real browser-mode server (`ipc-lab serve`) per test file, over its own temporary data folder.
  * `appUrl` is the URL with the access token it printed.
  */
-import { test as base } from '@playwright/test';
+import { test as base, type Locator, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,3 +51,11 @@ export const test = base.extend<{ app: AppServer }>({
 });
 
 export { expect } from '@playwright/test';
+
+/**
+ * The catalogue's card of one lab, by its id: titles overlap ("Shared memory" is in "Shared memory or
+ * message passing?"), so a card is never picked by its text.
+ */
+export function labCard(page: Page, labId: string): Locator {
+  return page.locator(`[data-testid="lab-card"][data-lab-id="${labId}"]`);
+}

@@ -8,7 +8,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 interface Recorded {
   url: string;
@@ -93,7 +93,7 @@ test('the token leaves the address bar, and a reload keeps the tab signed in', a
   expect(token.length).toBeGreaterThan(20);
   expect(page.url()).not.toContain(token);
 
-  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
+  await labCard(page, 'ordinary-pipes').click();
   await expect(page.getByTestId('step-body')).toBeVisible();
   const labPage = page.url();
   await page.reload();

@@ -3,11 +3,11 @@
  * chooses how many workers to go up to, runs, and reads the check and the speed-up curve drawn from
  * what the run measured. It waits only on what the page shows, never on a fixed time.
  */
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 test('speed-up: choose k, run, and the check and the speed-up chart appear', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Cooperating processes' }).click();
+  await labCard(page, 'cooperating-processes').click();
   await page.getByTestId('step-link').filter({ hasText: 'Computation speed-up' }).click();
   await expect(page.getByTestId('step-body')).toContainText('trial division');
   // k = 1, 2, 4 over a smaller job: a few seconds, even beside other load.

@@ -9,7 +9,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { startServer, stopServer, type AppServer } from './app-fixture.js';
+import { startServer, stopServer, type AppServer, labCard } from './app-fixture.js';
 
 const DISK_FULL = /The disk holding .+ is full; free space or set IPC_LAB_HOME elsewhere/;
 
@@ -45,7 +45,7 @@ test('the app starts on a full disk and says so in a banner; a run is refused wi
   await expect(banner).toBeVisible();
   await expect(banner).toContainText(DISK_FULL);
   await expect(banner).toContainText(join(mountPoint, 'home'));
-  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
+  await labCard(page, 'ordinary-pipes').click();
   await page.getByTestId('step-link').filter({ hasText: 'End of file' }).click();
   await page.getByTestId('run').click();
   await expect(page.getByTestId('run-error')).toContainText(DISK_FULL);

@@ -2,11 +2,11 @@
  * The message-passing lab's blocking step in the real UI, over real processes and a real POSIX queue.
  * It waits only on what the page shows (events, the kernel view), never on a fixed time.
  */
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 test('a blocking receive waits live in the kernel, the queue shows in the descriptors, and the step passes', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Message passing' }).click();
+  await labCard(page, 'message-passing').click();
   await page.getByTestId('step-link').filter({ hasText: 'Blocking and non-blocking' }).click();
   // The sender waits 5 s before its first message: the receiver is blocked in mq_receive meanwhile.
   await page.locator('[data-param="senderDelayMs"] input').fill('5000');

@@ -2,11 +2,11 @@
  * The named-pipes lab in the real UI, over real processes and real FIFOs. It waits only on what the
  * page shows (the kernel view, the run's status), never on a fixed time.
  */
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 test('a writer blocked in open() on a FIFO shows live in the kernel, the FIFO is listed, and the step passes', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Named pipes' }).click();
+  await labCard(page, 'named-pipes').click();
   await page.getByTestId('step-link').filter({ hasText: 'open() waits for the other end' }).click();
   // The reader makes the FIFO, then waits 6 s before opening it: the writer's open() blocks meanwhile.
   await page.locator('[data-param="readerOpenDelayMs"] input').fill('6000');
@@ -25,7 +25,7 @@ test('a writer blocked in open() on a FIFO shows live in the kernel, the FIFO is
 
 test('one FIFO both ways: the client reads back its own ping, and the check says so', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Named pipes' }).click();
+  await labCard(page, 'named-pipes').click();
   await page.getByTestId('step-link').filter({ hasText: 'A conversation over two FIFOs' }).click();
   await page.locator('[data-param="fifos"] select').selectOption('one');
   await page.getByTestId('run').click();

@@ -2,7 +2,7 @@
  * A student's path through the ordinary-pipes lab, in the real UI over real processes.
  */
 import { readFileSync } from 'node:fs';
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 /** Whether a process runs (a zombie waiting to be reaped does not). */
 function isRunning(pid: number): boolean {
@@ -16,7 +16,7 @@ function isRunning(pid: number): boolean {
 
 test('runs step one-way live, passes its checks, and keeps the progress after a reload', async ({ page, app }) => {
   await page.goto(app.url);
-  const card = page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' });
+  const card = labCard(page, 'ordinary-pipes');
   await expect(card).toContainText('0/4 steps mastered');
   await card.click();
 
@@ -57,7 +57,7 @@ test('runs step one-way live, passes its checks, and keeps the progress after a 
 
 test('shows a writer blocked on a full pipe in the kernel view, and Stop ends every process', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
+  await labCard(page, 'ordinary-pipes').click();
   await page.getByTestId('step-link').filter({ hasText: 'How much does a pipe hold?' }).click();
   // The child waits 10 s before reading: the parent stays blocked in write() until we stop the run.
   await page.locator('[data-param="readerDelayMs"] input').fill('10000');
@@ -82,7 +82,7 @@ test('shows a writer blocked on a full pipe in the kernel view, and Stop ends ev
 
 test('commits the fork() bug from the form: a child that keeps an inherited write end never sees end of file', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
+  await labCard(page, 'ordinary-pipes').click();
   await page.getByTestId('step-link').filter({ hasText: 'End of file' }).click();
   // Before the first run, what to observe stays folded; it is there, with the fork() lesson, to open.
   await expect(page.getByTestId('step-observe')).toContainText('fork()');
@@ -106,7 +106,7 @@ test('commits the fork() bug from the form: a child that keeps an inherited writ
 
 test('names the allowed range of a parameter out of range, and will not run it', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
+  await labCard(page, 'ordinary-pipes').click();
   const input = page.locator('[data-param="messages"] input');
   await input.fill('5000');
   await expect(page.getByTestId('param-error')).toContainText('1000');

@@ -4,11 +4,11 @@
  * gives a hint after a failed run, shows the control's failed checks as expected, and masters the step
  * only when all of it is done.
  */
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 test('ask, lock, run, compare, hint ladder, control, mastery on the catalogue', async ({ page, app }) => {
   await page.goto(app.url);
-  const card = page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' });
+  const card = labCard(page, 'ordinary-pipes');
   await expect(card.getByTestId('lab-progress')).toHaveText('0/4 steps mastered');
   await card.click();
   await page.getByTestId('step-link').filter({ hasText: 'How much does a pipe hold?' }).click();
@@ -85,5 +85,5 @@ test('ask, lock, run, compare, hint ladder, control, mastery on the catalogue', 
   await expect(page.getByTestId('next-step')).toContainText('Next step');
 
   await page.goto(app.url);
-  await expect(page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).getByTestId('lab-progress')).toHaveText('1/4 steps mastered');
+  await expect(labCard(page, 'ordinary-pipes').getByTestId('lab-progress')).toHaveText('1/4 steps mastered');
 });

@@ -12,14 +12,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Browser, Download, Page } from '@playwright/test';
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 const PREDICTION = 'The messages arrive in the order sent; writing into the read end fails with EBADF.';
 
 /** Opens the ordinary-pipes lab at a step (by its title in the step list). */
 async function openStep(page: Page, url: string, stepTitle: string): Promise<void> {
   await page.goto(url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
+  await labCard(page, 'ordinary-pipes').click();
   await page.getByTestId('step-link').filter({ hasText: stepTitle }).click();
   await expect(page.getByTestId('step-body')).toBeVisible();
 }

@@ -4,11 +4,11 @@
  * labelled. Every wait waits for the event it needs (a row, a message, the status), never for an order
  * in which events may arrive or a time: under load, the run may even be over before the first wait.
  */
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 test('a dropped reply is retried, the duplicate is answered from the table, and each deposit runs once', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Remote procedure calls' }).click();
+  await labCard(page, 'rpc').click();
   await page.getByTestId('step-link').filter({ hasText: 'Lost and repeated messages' }).click();
   await page.locator('[data-param="fault"] select').selectOption('drop-reply');
   await page.locator('[data-param="semantics"] select').selectOption('at-most-once');

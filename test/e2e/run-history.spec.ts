@@ -11,14 +11,14 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { RUN_EVENTS_PAGE_EVENTS } from '../../main/contract/commands.js';
 import { timeToX } from '../../renderer/src/lib/trace/trace-painter.js';
-import { expect, startServer, stopServer, test } from './app-fixture.js';
+import { expect, startServer, stopServer, test, labCard } from './app-fixture.js';
 
 const CAPACITY = 'How much does a pipe hold?';
 const ONE_WAY = 'One direction only';
 
 async function openStep(page: Page, url: string, title: string): Promise<void> {
   await page.goto(url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
+  await labCard(page, 'ordinary-pipes').click();
   await page.getByTestId('step-link').filter({ hasText: title }).click();
   await expect(page.locator('#step-title')).toHaveText(title);
 }

@@ -8,11 +8,11 @@
  * while it is in some passing state.
  */
 import { readdirSync } from 'node:fs';
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 test('the bounded buffer shows its occupancy, passes, and the kernel view at the evidence shows one segment mapped shared by both', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Shared memory' }).click();
+  await labCard(page, 'shared-memory').click();
   await page.getByTestId('step-link').filter({ hasText: 'The bounded buffer' }).click();
 
   // The buffer's size is picked for each student (this data folder's): the questions name the value

@@ -6,11 +6,11 @@
  * (the run's final status, the check's result); no figure is compared, since the load decides them.
  */
 import { readdirSync } from 'node:fs';
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 test('the sweep passes and draws throughput and round trip against message size, with their numbers', async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Shared memory or message passing?' }).click();
+  await labCard(page, 'shared-memory-or-message-passing').click();
   await page.getByTestId('step-link').filter({ hasText: 'Where each one wins' }).click();
   // Less data per size than the step's 4 MiB: the same curves, sooner, on a loaded machine.
   await page.locator('[data-param="bulkKiBPerSize"] input').fill('1024');

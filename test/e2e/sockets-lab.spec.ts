@@ -5,11 +5,11 @@
  * on how long the run happens to last: each client asks for the kernel snapshot itself while its
  * connection is open, and after the run the kernel view opens at that snapshot.
  */
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 test("connections show as address pairs in the trace and as ESTABLISHED in /proc/net/tcp at the check's moment, and the step passes", async ({ page, app }) => {
   await page.goto(app.url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Sockets' }).click();
+  await labCard(page, 'sockets').click();
   await page.getByTestId('step-link').filter({ hasText: 'A connection is a pair of addresses' }).click();
   await page.getByTestId('run').click();
 

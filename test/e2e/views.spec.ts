@@ -6,7 +6,7 @@
  */
 import type { Locator, Page } from '@playwright/test';
 import { timeToX, laneCenterY, MARK_VARS } from '../../renderer/src/lib/trace/trace-painter.js';
-import { expect, test } from './app-fixture.js';
+import { expect, test, labCard } from './app-fixture.js';
 
 /** The RGB of one CSS pixel of the timeline's canvas. */
 async function pixel(canvas: Locator, x: number, y: number): Promise<[number, number, number]> {
@@ -33,7 +33,7 @@ async function xOf(canvas: Locator, t: number): Promise<number> {
 
 async function openEndOfFile(page: Page, url: string): Promise<void> {
   await page.goto(url);
-  await page.getByTestId('lab-card').filter({ hasText: 'Ordinary pipes' }).click();
+  await labCard(page, 'ordinary-pipes').click();
   await page.getByTestId('step-link').filter({ hasText: 'End of file' }).click();
   await expect(page.getByTestId('step-body')).toContainText('end of file');
 }
