@@ -4,7 +4,7 @@
  * standard output.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { LineReader } from './line-reader.js';
+import { LineReader } from '../../../main/runtime/line-reader.js';
 
 const pattern = lab.choice('pattern');
 const invert = lab.bool('invert');

@@ -20,7 +20,7 @@
  * connected; with `independentShare` on, the "independent" pair is.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { LineReader } from './line-reader.js';
+import { LineReader } from '../../../main/runtime/line-reader.js';
 
 const a = lab.int('aInput');
 const b = lab.int('bInput');

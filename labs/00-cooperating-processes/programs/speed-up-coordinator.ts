@@ -24,7 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { LineReader } from './line-reader.js';
+import { LineReader } from '../../../main/runtime/line-reader.js';
 
 const below = lab.int('primesBelow');
 const maxWorkers = lab.int('maxWorkers');

@@ -5,7 +5,7 @@
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { countShare } from './primes.js';
-import { sendLine } from './line-reader.js';
+import { sendLine } from '../../../main/runtime/line-reader.js';
 
 const below = lab.int('primesBelow');
 const workers = lab.int('workers');

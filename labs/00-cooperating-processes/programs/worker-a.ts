@@ -5,7 +5,7 @@
  * it reads nothing from anyone, and its output depends on its own input only.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { LineReader, sendLine } from './line-reader.js';
+import { LineReader, sendLine } from '../../../main/runtime/line-reader.js';
 import { sumUpTo } from './sum.js';
 
 const tag = lab.choice('tag');

@@ -7,7 +7,7 @@
  * there, so that it never sends anything.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { sendLine } from './line-reader.js';
+import { sendLine } from '../../../main/runtime/line-reader.js';
 import { sumUpTo } from './sum.js';
 
 const tag = lab.choice('tag');

@@ -16,7 +16,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { LineReader } from './line-reader.js';
+import { LineReader } from '../../../main/runtime/line-reader.js';
 
 const createDelayMs = lab.int('createDelayMs');
 const openDelayMs = lab.int('readerOpenDelayMs');

@@ -12,7 +12,7 @@
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { waitForFifo } from './find-fifo.js';
-import { LineReader } from './line-reader.js';
+import { LineReader } from '../../../main/runtime/line-reader.js';
 import { openBothWays } from './open-both-ways.js';
 
 const pings = lab.int('pings');

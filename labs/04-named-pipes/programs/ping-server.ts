@@ -23,7 +23,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { lab } from '../../../main/runtime/lab-runtime.js';
-import { LineReader } from './line-reader.js';
+import { LineReader } from '../../../main/runtime/line-reader.js';
 import { openBothWays } from './open-both-ways.js';
 
 const oneFifo = lab.choice('fifos') === 'one';

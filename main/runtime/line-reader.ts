@@ -1,9 +1,9 @@
 /**
- * A pipe carries a stream of bytes and keeps no message boundaries: one read() may return half a line,
- * or three. The programs of this lab send one message per line, and this reader cuts the stream back
- * into lines.
+ * A pipe or a FIFO carries a stream of bytes and keeps no message boundaries: one read() may return
+ * half a line, or three. Lab programs that send one message per line use sendLine, and this reader
+ * cuts the stream back into lines (the cooperating-processes and named-pipes labs).
  */
-import { lab } from '../../../main/runtime/lab-runtime.js';
+import { lab } from './lab-runtime.js';
 
 export class LineReader {
   private partial = '';
@@ -14,7 +14,7 @@ export class LineReader {
     private readonly channel: string,
   ) {}
 
-  /** The next line without its newline, or undefined at end of file (every write end closed). */
+  /** The next line without its newline, or undefined at end of file (every write end closed: for a FIFO, every writer). */
   next(): string | undefined {
     for (;;) {
       const newline = this.partial.indexOf('\n');
