@@ -125,9 +125,19 @@ const labSchema = z
     summary: z.string(),
     objectives: z.array(z.string()).default([]),
     platforms: z.array(z.enum(['linux', 'darwin', 'win32', 'freebsd'])).default([]),
-    /** Library sources the student should read too, relative to the project (shown after the programs). */
+    /**
+     * Library sources the student should read too, relative to the project (shown after the programs):
+     * the runtime's TypeScript, and the addon's C loops that time the same system calls natively.
+     */
     library: z
-      .array(z.string().regex(/^main\/runtime\/[\w/-]+\.ts$/, 'must be a file under main/runtime/, like main/runtime/shared-memory/mutex.ts'))
+      .array(
+        z
+          .string()
+          .regex(
+            /^main\/(runtime\/[\w/-]+\.ts|native\/[\w-]+\.c)$/,
+            'must be a file under main/runtime/ (like main/runtime/shared-memory/mutex.ts) or a C file of main/native/ (like main/native/measure-loops.c)',
+          ),
+      )
       .default([]),
     scenarios: z.record(id, scenarioSchema),
     /** The lab's closing quiz on the misconceptions it targets: questions with fixed answers, graded on submit. */
