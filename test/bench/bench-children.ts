@@ -24,6 +24,8 @@ export interface PairMember {
   takesGo?: boolean;
   /** Wait until it is ready before starting the other (a server that the client connects to at start). */
   readyFirst?: boolean;
+  /** Run it on this CPU only (taskset(1), which execs the program: the pid stays the child's). */
+  cpu?: number;
 }
 
 export class ChildLauncher {
@@ -36,9 +38,11 @@ export class ChildLauncher {
     private readonly stallMs: number,
   ) {}
 
-  /** Starts dir/program with args; extraFds land at descriptors 3, 4, ... of the child. */
-  start(program: string, args: string[], extraFds: number[] = []): BenchChild {
-    const child = spawn(process.execPath, [join(this.programsDir, program), ...args], { stdio: ['ignore', 'pipe', 'inherit', ...extraFds] });
+  /** Starts dir/program with args; extraFds land at descriptors 3, 4, ... of the child; cpu pins it. */
+  start(program: string, args: string[], extraFds: number[] = [], cpu?: number): BenchChild {
+    const argv = [join(this.programsDir, program), ...args];
+    const [command, commandArgs] = cpu === undefined ? [process.execPath, argv] : ['taskset', ['--cpu-list', String(cpu), process.execPath, ...argv]];
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'inherit', ...extraFds] });
     if (child.pid !== undefined) this.pids.add(child.pid);
     let output = '';
     let markReady: () => void = () => {};
@@ -87,7 +91,7 @@ export class ChildLauncher {
       try {
         try {
           for (const member of [first, second]) {
-            const child = this.start(member.program, member.args, [...(member.takesGo ? [go.readFd] : []), ...(member.fds ?? [])]);
+            const child = this.start(member.program, member.args, [...(member.takesGo ? [go.readFd] : []), ...(member.fds ?? [])], member.cpu);
             children.push(child);
             if (member.readyFirst) await child.ready;
           }

@@ -10,15 +10,19 @@
  *   c. Node TypeScript: the loops sections 3 to 5 already measure (reused, their own framing and checks).
  *
  * Bulk rate = bytes / (reader's last read - writer's first write), both CLOCK_MONOTONIC. Round trip =
- * the ping side's p50. The figure to watch is native/C: the in-app loop should be within 20 % of plain C
- * (then the app's native figures are the kernel's). Ratios between mechanisms are printed per column:
+ * the ping side's p50. Both processes of a and b run pinned to one CPU (PINNED_CPU, sched_setaffinity(2)
+ * in plain-loops.c, taskset(1) for the Node children): left free, the scheduler sometimes puts the two
+ * sides on one CPU and sometimes on two, and a wake-up across CPUs costs this virtual machine 8-12 µs
+ * more per round trip (plain C, measured here: pipe p50 9-11 µs on one CPU, 17-23 µs across two), which
+ * decided the ratio more than the code did. The figure to watch is native/C: the in-app loop should
+ * be within 20 % of plain C (then the app's native figures are the kernel's). Ratios between mechanisms are printed per column:
  * Node's per-message cost shrinks the kernel's differences. Figures only, never pass/fail: on a shared
  * 2-core machine they move; the spread says how much.
  */
 import { execFile } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -51,7 +55,7 @@ export const DEFAULT_NATIVE_VS_C_PARAMS: NativeVsCParams = {
   mqMessageBytes: 4096,
   roundTrips: 20_000,
   messageBytes: 64,
-  repeats: 3,
+  repeats: 7,
 };
 
 const MECHANISMS = ['pipe', 'FIFO', 'Unix socket', 'TCP loopback', 'shm ring', 'POSIX mq'] as const;
@@ -64,6 +68,8 @@ const PLAIN_NAME: Record<Mechanism, string> = {
   'shm ring': 'ring',
   'POSIX mq': 'mq',
 };
+/** Where both sides of a and b run (the last CPU: the first gets more of the machine's interrupts). */
+const PINNED_CPU = Math.max(0, availableParallelism() - 1);
 /** The in-app native figure should be within this of plain C. */
 const WITHIN = 0.2;
 const STALL_MS = 30_000;
@@ -95,7 +101,8 @@ function sizeOf(mechanism: Mechanism, params: NativeVsCParams): number {
 async function plainC(binary: string, mechanism: Mechanism, mode: 'bulk' | 'rtt', params: NativeVsCParams): Promise<number> {
   const count = mode === 'bulk' ? params.bulkBytes : params.roundTrips;
   const size = mode === 'bulk' ? sizeOf(mechanism, params) : params.messageBytes;
-  const { stdout } = await run(binary, [PLAIN_NAME[mechanism], mode, String(count), String(size)], { timeout: STALL_MS });
+  const cpus = [String(PINNED_CPU), String(PINNED_CPU)];
+  const { stdout } = await run(binary, [PLAIN_NAME[mechanism], mode, String(count), String(size), ...cpus], { timeout: STALL_MS });
   const r = JSON.parse(stdout) as { startNs: string; endNs: string; bytes: number; p50: number };
   if (mode === 'rtt') return r.p50;
   if (r.bytes !== params.bulkBytes) throw new Error(`plain C ${mechanism}: the reader got ${r.bytes} of ${params.bulkBytes} bytes`);
@@ -176,8 +183,14 @@ async function inApp(mechanism: Mechanism, mode: 'bulk' | 'rtt', params: NativeV
     // Pipe ends made here are the children's now: close ours once they are spawned (sockets close in cleanups).
     const passed = mechanism === 'pipe' ? [...(receiver.fds ?? []), ...(sender.fds ?? [])] : [];
     const reports = await launcher.runPair(
-      { program: 'loop-child.js', args: [receiverRole!, receiver.object, count, size], fds: receiver.fds ?? [], readyFirst: receiver.readyFirst ?? false },
-      { program: 'loop-child.js', args: ['--go', senderRole!, sender.object, count, size], fds: sender.fds ?? [], takesGo: true },
+      {
+        program: 'loop-child.js',
+        args: [receiverRole!, receiver.object, count, size],
+        fds: receiver.fds ?? [],
+        readyFirst: receiver.readyFirst ?? false,
+        cpu: PINNED_CPU,
+      },
+      { program: 'loop-child.js', args: ['--go', senderRole!, sender.object, count, size], fds: sender.fds ?? [], takesGo: true, cpu: PINNED_CPU },
       problems,
       () => passed.forEach((fd) => closeSync(fd)),
     );
@@ -235,6 +248,13 @@ function cell(values: number[], format: (v: number) => string): string {
   if (finite.length === 0) return 'n/a';
   return `${format(median(finite))} (${format(Math.min(...finite))}-${format(Math.max(...finite))})`;
 }
+/**
+ * b/a of one repetition after another (a and b of a repetition run back to back), then the median:
+ * the machine's load drifts over minutes, and a ratio of figures taken seconds apart sees less of it.
+ */
+function pairedRatio(b: number[], a: number[]): number {
+  return median(b.map((value, i) => value / a[i]!).filter(Number.isFinite));
+}
 function ratio(a: number[], b: number[]): number {
   return median(a.filter(Number.isFinite)) / median(b.filter(Number.isFinite));
 }
@@ -246,7 +266,8 @@ export async function nativeVsCSection(number: number, params: NativeVsCParams =
       ` round trips: ${params.messageBytes} B x ${thousands(params.roundTrips)}, p50 in µs. ${params.repeats} repetitions: median (min-max).`,
   );
   console.log('   a = plain C (test/bench/native-vs-c/plain-loops.c, cc -O2), b = in-app native loop (two Node processes, main/native/measure-loops.c),');
-  console.log('   c = Node TypeScript loop (sections 3-5). The machine has 2 cores shared with other work: expect noise.');
+  console.log(`   c = Node TypeScript loop (sections 3-5). a and b: both processes on CPU ${PINNED_CPU}; c: where the scheduler puts them.`);
+  console.log('   The machine has 2 cores shared with other work: expect noise.');
   console.log('');
   const dir = mkdtempSync(join(tmpdir(), 'ipc-lab-nvc-'));
   const problems: string[] = [];
@@ -268,6 +289,7 @@ export async function nativeVsCSection(number: number, params: NativeVsCParams =
           try {
             f.c[mode].push(await plainC(binary, mechanism, mode, params));
           } catch (error) {
+            f.c[mode].push(NaN); // keeps repetition i of a beside repetition i of b
             problems.push(`plain C ${mechanism} ${mode}: ${(error as Error).message.split('\n')[0]}`);
           }
           f.app[mode].push(await inApp(mechanism, mode, params, dir, problems));
@@ -282,8 +304,8 @@ export async function nativeVsCSection(number: number, params: NativeVsCParams =
   console.log('');
   const rows = MECHANISMS.map((m) => {
     const f = figures.get(m)!;
-    const bulkRatio = ratio(f.app.bulk, f.c.bulk);
-    const rttRatio = ratio(f.app.rtt, f.c.rtt);
+    const bulkRatio = pairedRatio(f.app.bulk, f.c.bulk);
+    const rttRatio = pairedRatio(f.app.rtt, f.c.rtt);
     return [
       m,
       cell(f.c.bulk, mb),
@@ -297,6 +319,7 @@ export async function nativeVsCSection(number: number, params: NativeVsCParams =
     ];
   });
   console.log(table(['mechanism', 'bulk a: C', 'b: native', 'b/a', 'c: Node', 'rtt a: C', 'b: native', 'b/a', 'c: Node'], rows));
+  console.log(`   b/a: the median over the repetitions of b / a, each a and b measured back to back.`);
   console.log(`   * the in-app native figure is more than ${WITHIN * 100} % from plain C in this run.`);
   console.log('');
   const between = (label: string, x: Mechanism, y: Mechanism, mode: 'bulk' | 'rtt', inverse: boolean) => {

@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +52,15 @@ static uint64_t plain_now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Runs the calling process on one CPU only (sched_setaffinity(2)): the bench pins both sides of both
+ * programs the same way, so that where the scheduler happens to put them does not decide the ratio. */
+static void pin_to_cpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) die("sched_setaffinity");
 }
 
 /* What the two processes tell each other: in a shared anonymous mapping made before fork(). */
@@ -202,8 +212,8 @@ static char *make_ring(int32_t slots, int32_t slot_bytes, size_t *bytes) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: plain-loops pipe|fifo|unix|tcp|mq|ring bulk|rtt <totalBytes|roundTrips> <chunkBytes|messageBytes>\n");
+  if (argc != 5 && argc != 7) {
+    fprintf(stderr, "usage: plain-loops pipe|fifo|unix|tcp|mq|ring bulk|rtt <totalBytes|roundTrips> <chunkBytes|messageBytes> [<parentCpu> <childCpu>]\n");
     return 2;
   }
   const char *mechanism = argv[1];
@@ -242,6 +252,7 @@ int main(int argc, char **argv) {
   pid_t child = fork();
   if (child < 0) die("fork");
   int parent = child != 0;
+  if (argc == 7) pin_to_cpu(atoi(argv[parent ? 5 : 6]));
   if (!strcmp(mechanism, "fifo")) open_fifo_ends(&e, parent, round_trip);
   loop_timing t;
   loop_error err;
