@@ -87,7 +87,7 @@ export const roundTrip = {
 };
 
 /** The message sizes of a sweep: `smallest`, then each `factor` times the last, up to `largest`. */
-export function sweepSizes(smallest: number, largest: number, factor: number): number[] {
+function sweepSizes(smallest: number, largest: number, factor: number): number[] {
   if (smallest > largest)
     throw new RangeError(
       `The smallest message (${smallest} bytes) is larger than the largest (${largest} bytes), so the sweep has no size to measure. Fix: make Smallest message at most Largest message.`,
@@ -95,6 +95,21 @@ export function sweepSizes(smallest: number, largest: number, factor: number): n
   const sizes: number[] = [];
   for (let size = smallest; size <= largest; size *= factor) sizes.push(size);
   return sizes;
+}
+
+/**
+ * The sizes this run's parameters give (smallestBytes, largestBytes, sizeStep). Parameters that give
+ * none end the program with exit code 2 and the sentence that says why on stderr, not a stack trace:
+ * the mistake is the student's choice of sizes, not the program's (the check says the same).
+ */
+export function sweepSizesOfThisRun(): number[] {
+  try {
+    return sweepSizes(lab.int('smallestBytes'), lab.int('largestBytes'), lab.choice('sizeStep') === 'x2' ? 2 : 4);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    process.stderr.write(`${lab.role}: ${error.message}\n`);
+    process.exit(2);
+  }
 }
 
 /**

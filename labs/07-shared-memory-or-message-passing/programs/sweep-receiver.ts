@@ -6,10 +6,10 @@
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { mqMessageLimit, openLink, signal, type Mechanism } from './measure-carriers.js';
-import { nativePhases, receiveBulk, roundTrip, sweepCounts, sweepSizes } from './measure-phases.js';
+import { nativePhases, receiveBulk, roundTrip, sweepCounts, sweepSizesOfThisRun } from './measure-phases.js';
 
 const mechanism = lab.choice('mechanism') as Mechanism;
-const sizes = sweepSizes(lab.int('smallestBytes'), lab.int('largestBytes'), lab.choice('sizeStep') === 'x2' ? 2 : 4);
+const sizes = sweepSizesOfThisRun();
 const bytesPerSize = lab.int('bulkKiBPerSize') * 1024;
 const limit = mechanism === 'mq' ? Math.min(sizes.at(-1)!, mqMessageLimit()) : Infinity;
 const link = openLink(mechanism, lab.choice('ringCarrier') as 'segment' | 'pipe');

@@ -9,9 +9,9 @@
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { MECHANISMS, awaitSignal, createLink, mqMessageLimit } from './measure-carriers.js';
-import { nativePhases, roundTrip, sweepCounts, sweepSizes } from './measure-phases.js';
+import { nativePhases, roundTrip, sweepCounts, sweepSizesOfThisRun } from './measure-phases.js';
 
-const sizes = sweepSizes(lab.int('smallestBytes'), lab.int('largestBytes'), lab.choice('sizeStep') === 'x2' ? 2 : 4);
+const sizes = sweepSizesOfThisRun();
 const bytesPerSize = lab.int('bulkKiBPerSize') * 1024;
 const carrier = lab.choice('ringCarrier') as 'segment' | 'pipe';
 const largest = sizes.at(-1)!;
