@@ -145,6 +145,34 @@ export function processGroupOf(pid: number): number | undefined {
   }
 }
 
+/** The live processes whose process group is one of `groups` (a scan of /proc: field 5 of each stat). */
+export function processesInGroups(groups: ReadonlySet<number>): number[] {
+  if (process.platform !== 'linux' || groups.size === 0) return [];
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const group = processGroupOf(Number(name));
+    if (group !== undefined && groups.has(group)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+/**
+ * The role a lab process was started as, from its environment (/proc/<pid>/environ, proc(5): the
+ * strings it was exec'd with, NUL-separated), under the variable `name`; undefined if it has none or
+ * cannot be read (another user's process, or gone).
+ */
+export function environmentValue(pid: number, name: string): string | undefined {
+  try {
+    const entry = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .find((line) => line.startsWith(`${name}=`));
+    return entry?.slice(name.length + 1);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The lines of /proc/<pid>/maps that map a file of /dev/shm, e.g.
  *   7f3a1c000000-7f3a1c010000 rw-s 00000000 00:1a 1234   /dev/shm/ipc-lab-77-3-buffer

@@ -39,7 +39,7 @@ import { DiskFullError, type EventRow, type EventStore } from './event-store.js'
 import { MQUEUE_DIR, objectPrefix, objectsOfRun, runDirPrefix, SHM_DIR, writeOwner } from './leftovers.js';
 import { placeTraceSocket } from './trace-socket-path.js';
 import { native } from '../native/index.js';
-import { NetTables, processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
+import { environmentValue, NetTables, processesInGroups, processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
 
 /**
  * Batches go to SQLite and the UI at most ~30 times a second: an event waits for the next batch at most
@@ -554,17 +554,27 @@ export class LabRun {
       this.hostEvent(0, 'kernel.objects', objects);
     }
     const net = new NetTables(); // /proc/net/{tcp,tcp6,unix} read at most once this round
-    for (const info of this.processes.values()) {
-      if (info.state !== 'running') continue;
+    const sampled: { pid: number; role?: string }[] = [...this.processes.values()].filter((info) => info.state === 'running');
+    if (requested !== undefined) {
+      // A requested view shows every process of the run, also one whose process.start the engine has
+      // not read yet: each trace channel is read on its own, and on a loaded machine a child's first
+      // line was seen to arrive a second after its parent's request (a link sender, whose wait the
+      // view then missed). Such a process is found by its process group; its role is the one it was
+      // started with (its environment), until its own process.start says so.
+      const known = new Set(this.processes.keys());
+      for (const pid of processesInGroups(this.processGroups))
+        if (!known.has(pid)) sampled.push({ pid, role: environmentValue(pid, LAB_ENV.role) ?? 'not yet announced' });
+    }
+    for (const { pid, role } of sampled) {
       // Stamped before /proc is read, not after: what the reads saw happened after this moment.
       const startedAt = process.hrtime.bigint();
-      const snapshot = snapshotProcess(info.pid, net);
+      const snapshot = snapshotProcess(pid, net);
       if (!snapshot) continue;
-      markRuntimeFds(snapshot, this.traceFds.get(info.pid), this.labObjects);
+      markRuntimeFds(snapshot, this.traceFds.get(pid), this.labObjects);
       const key = JSON.stringify({ ...snapshot, stateReadBy: undefined });
-      if (this.lastSnapshot.get(info.pid) === key && requested === undefined) continue;
-      this.lastSnapshot.set(info.pid, key);
-      this.hostEvent(info.pid, 'kernel.snapshot', requested === undefined ? snapshot : { ...snapshot, requested }, undefined, startedAt);
+      if (this.lastSnapshot.get(pid) === key && requested === undefined) continue;
+      this.lastSnapshot.set(pid, key);
+      this.hostEvent(pid, 'kernel.snapshot', requested === undefined ? snapshot : { ...snapshot, requested }, role, startedAt);
     }
   }
 

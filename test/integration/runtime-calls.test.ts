@@ -44,6 +44,20 @@ async function inheritRun(inheritAll: boolean) {
 }
 
 describe('lab.snapshot() and inheritance', () => {
+  it('a requested view shows every process of the run, also one whose process.start never came', async () => {
+    const finished = await runToEnd(harness.engine, { labId: 'runtime-calls', scenarioId: 'silent-child' });
+    const { stored } = finished;
+    const note = stored.find((e): e is StoredEventOf<'note'> => e.kind === 'note' && e.text.startsWith('silent '));
+    assert.ok(note, 'the watcher started its silent child');
+    const silentPid = Number(note.text.slice('silent '.length));
+    assert.ok(!stored.some((e) => e.kind === 'process.start' && e.pid === silentPid), 'the child never announced itself');
+    const view = stored.find((e): e is Snapshot => e.kind === 'kernel.snapshot' && e.requested === 'with a silent child' && e.pid === silentPid);
+    assert.ok(view, "the requested view holds the silent child, found by the run's process group");
+    assert.equal(view.role, 'silent', 'named by the role in its environment');
+    assert.match(view.state, /^S/, 'asleep in sleep(1)');
+    assertNothingLeft(finished.run);
+  });
+
   it('hands a child every descriptor at the same numbers with inherit: all, as fork() does', async () => {
     const { run, readFd, writeFd, pipe, heirSnapshot } = await inheritRun(true);
     const held = heirSnapshot.fds.filter((fd) => fd.target === pipe);
