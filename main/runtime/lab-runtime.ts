@@ -293,9 +293,9 @@ class LabRuntime {
   /**
    * Asks the engine to sample /proc (descriptors, state, mappings, counters) for every live process of
    * the run now, and waits until it has. Call it while the objects a check looks for are held: the
-   * evidence then does not depend on when the engine's periodic sampling happens to run. The engine
-   * samples only processes that have started (said process.start), so call it from a process that knows
-   * its peers are up.
+   * evidence then does not depend on when the engine's periodic sampling happens to run. Every process
+   * in the run's process groups is sampled, also one whose process.start the engine has not read yet
+   * (named then by the role in its environment, as lab.spawn sets it).
    */
   snapshot(reason: string): void {
     this.emit('snapshot.request', { reason });
