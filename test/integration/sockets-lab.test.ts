@@ -555,6 +555,10 @@ describe('sockets lab', () => {
       `most requests reached the server after a delayed ACK: ${waits.join(', ')} ms`,
     );
     assert.match(finished.run.checks[0]!.detail, /reached the server a median \d/);
+    // The client's wait for each answer is a traced read: with Nagle on, most are long enough to be drawn as blocked bars.
+    const answerWaits = ofKind(finished.stored, 'io.end').filter((e) => e.role === 'client' && e.op === 'read' && e.channel === 'requests-nagle');
+    assert.equal(answerWaits.length, 10, 'one traced wait per request');
+    assert.ok(answerWaits.filter((e) => BigInt(e.durationNs) >= 30_000_000n).length > 5, 'most waited for the delayed ACK, as a bar in the timeline');
     // The round-trip questions: the medians the check read off the requests' events, in ms.
     const ms = (id: string) => {
       const m = measured(finished.run, id);

@@ -14,7 +14,9 @@
  *
  * Each request is traced: message.send before its first write, and message.receive when the answer is
  * whole; the server traces when the whole request reached it. The check reads the times from those
- * events' timestamps. Nothing else is traced inside the loop.
+ * events' timestamps. The wait for each answer is traced too, as a read (io.begin after the writes,
+ * io.end once the answer is whole), so the timeline draws it as a bar: with Nagle on, a bar of 40 ms
+ * or more, where the body waited for the server's delayed ACK. Nothing else is traced inside the loop.
  */
 import { lab } from '../../../main/runtime/lab-runtime.js';
 import { connect } from '../../../main/runtime/sockets/traced-socket.js';
@@ -57,8 +59,12 @@ for (const variant of VARIANTS) {
     } else {
       connection.socket.write(Buffer.concat([header, body]));
     }
+    const waitFrom = process.hrtime.bigint();
+    lab.emit('io.begin', { op: 'read', channel: connection.channel });
     const answer = await inbox.next();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    const answered = process.hrtime.bigint();
+    samples.push(Number(answered - start) / 1e6);
+    lab.emit('io.end', { op: 'read', channel: connection.channel, bytes: (answer?.length ?? 0) + 4, durationNs: (answered - waitFrom).toString() });
     lab.emit('message.receive', {
       channel: `answers-${variant.name}`,
       messageId: i + 1,
