@@ -103,6 +103,9 @@ export interface FrameTimes {
   intervals: number[];
   /** The timeline's window (ms of the run) before, zoomed in, and after: proof the gestures took effect. */
   windows: { t0: number; t1: number }[];
+  /** Gestures played, of all that were planned (fewer when the deadline came first). */
+  played: number;
+  planned: number;
 }
 
 async function timelineWindow(page: Page): Promise<{ t0: number; t1: number }> {
@@ -110,36 +113,56 @@ async function timelineWindow(page: Page): Promise<{ t0: number; t1: number }> {
   return { t0: t0!, t1: t1! };
 }
 
+/** One round: Ctrl + wheel in, Shift + wheel right and back, a drag of the cursor, Ctrl + wheel out. */
+function gestures(page: Page, box: { x: number; y: number; width: number; height: number }, y: number): (() => Promise<void>)[] {
+  const steps: (() => Promise<void>)[] = [];
+  const wheel = (dy: number) => () => page.mouse.wheel(0, dy);
+  steps.push(
+    () => page.keyboard.down('Control'),
+    ...Array.from({ length: 12 }, () => wheel(-100)),
+    () => page.keyboard.up('Control'),
+  );
+  steps.push(() => page.keyboard.down('Shift'), ...Array.from({ length: 20 }, () => wheel(100)), ...Array.from({ length: 20 }, () => wheel(-100)));
+  steps.push(
+    () => page.keyboard.up('Shift'),
+    () => page.mouse.move(box.x + box.width * 0.2, y),
+    () => page.mouse.down(),
+  );
+  steps.push(...Array.from({ length: 30 }, (_, i) => () => page.mouse.move(box.x + box.width * (0.2 + (0.6 * (i + 1)) / 30), y)), () => page.mouse.up());
+  steps.push(
+    () => page.keyboard.down('Control'),
+    ...Array.from({ length: 12 }, () => wheel(100)),
+    () => page.keyboard.up('Control'),
+  );
+  return steps;
+}
+
 /**
- * Plays zoom (Ctrl + wheel), pan (Shift + wheel) and a drag of the cursor on the timeline, `rounds`
- * times, recording every animation frame meanwhile.
+ * Plays zoom, pan and drag gestures on the timeline (`rounds` times), recording every animation frame
+ * meanwhile. Stops playing at `deadlineMs` (performance.now() of this process): a page too busy to take
+ * input gives the frames it drew until then.
  */
-export async function panZoomFrames(page: Page, rounds: number): Promise<FrameTimes> {
+export async function panZoomFrames(page: Page, rounds: number, deadlineMs: number): Promise<FrameTimes> {
   const canvas = page.locator(CANVAS);
   await canvas.scrollIntoViewIfNeeded();
   const box = (await canvas.boundingBox())!;
-  const x = box.x + box.width / 2;
   const y = box.y + Math.min(box.height / 2, 60);
   const windows = [await timelineWindow(page)];
-  await page.mouse.move(x, y);
+  await page.mouse.move(box.x + box.width / 2, y);
   await page.evaluate(FRAME_RECORDER);
-  for (let round = 0; round < rounds; round++) {
-    await page.keyboard.down('Control');
-    for (let i = 0; i < 12; i++) await page.mouse.wheel(0, -100);
-    await page.keyboard.up('Control');
-    if (round === 0) windows.push(await timelineWindow(page));
-    await page.keyboard.down('Shift');
-    for (let i = 0; i < 20; i++) await page.mouse.wheel(0, 100);
-    for (let i = 0; i < 20; i++) await page.mouse.wheel(0, -100);
-    await page.keyboard.up('Shift');
-    await page.mouse.move(box.x + box.width * 0.2, y);
-    await page.mouse.down();
-    for (let i = 1; i <= 30; i++) await page.mouse.move(box.x + box.width * (0.2 + (0.6 * i) / 30), y);
-    await page.mouse.up();
-    await page.keyboard.down('Control');
-    for (let i = 0; i < 12; i++) await page.mouse.wheel(0, 100);
-    await page.keyboard.up('Control');
-  }
+  const round = gestures(page, box, y);
+  const zoomedIn = 14; // after the Ctrl + wheel in of the first round
+  let played = 0;
+  for (let r = 0; r < rounds; r++)
+    for (const gesture of round) {
+      if (performance.now() > deadlineMs) break;
+      await gesture();
+      if (++played === zoomedIn) windows.push(await timelineWindow(page));
+    }
+  // Modifier keys and the button are let go whatever was played.
+  await page.keyboard.up('Control');
+  await page.keyboard.up('Shift');
+  await page.mouse.up();
   // The last gesture's frame, then stop.
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))');
   const frames = (await page.evaluate('(globalThis.__frames.running = false, globalThis.__frames.frames)')) as [number, number][];
@@ -148,6 +171,8 @@ export async function panZoomFrames(page: Page, rounds: number): Promise<FrameTi
     work: frames.map(([start, end]) => end - start),
     intervals: frames.slice(1).map(([start], i) => start - frames[i]![0]),
     windows,
+    played,
+    planned: rounds * round.length,
   };
 }
 
