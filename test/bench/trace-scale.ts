@@ -374,7 +374,7 @@ function printOpenings(openings: Opening[]): void {
   console.log('   Finished runs, opened in the lab page (one fresh page each):');
   console.log(
     table(
-      ['events', 'stored in', 'first paint', 'whole run shown', 'JS heap at load / after GC', 'engine RSS before / peak'],
+      ['events', 'stored in', 'first paint', 'whole run shown', 'JS heap when shown (or at the deadline) / after GC', 'engine RSS before / peak'],
       openings.map((o) => [
         thousands(o.events),
         `${fixed(o.storeMs / 1000, 1)} s`,
@@ -391,21 +391,14 @@ function printOpenings(openings: Opening[]): void {
   );
   console.log(
     table(
-      [
-        'events',
-        'frames',
-        'gestures played',
-        'frame time p50 / p95 / max',
-        'frame interval p50 / p95 / max',
-        'window before -> zoomed -> after (ms of the run)',
-      ],
+      ['events', 'frames', 'gestures played', 'frame time p50 / p95 / max', 'frame interval p50 / p95 / max', 'timeline window (ms of the run)'],
       openings.map((o) => [
         thousands(o.events),
         o.frames.done ? `${thousands(o.frames.value.work.length)}${o.whole.done ? '' : ' (run still loading)'}` : 'n/a',
         shown(o.frames, (f) => `${f.played} of ${f.planned}`),
         shown(o.frames, (f) => pcts(f.work, ms)),
         shown(o.frames, (f) => pcts(f.intervals, ms)),
-        shown(o.frames, (f) => f.windows.map((w) => `${fixed(w.t0, 0)}-${fixed(w.t1, 0)}`).join(' -> ')),
+        shown(o.frames, (f) => f.windows.map((w) => `${w.when} ${fixed(w.t0, 0)}-${fixed(w.t1, 0)}`).join(', ')),
       ]),
     ),
   );
@@ -472,7 +465,7 @@ function printLive(live: LiveRun, params: TraceScaleParams): void {
           `${thousands(live.askedPerSecond)} / ${thousands(live.achievedPerSecond)} ev/s`,
           `${live.status} in ${fixed(live.runMs / 1000, 1)} s`,
           live.droppedAtMs === null ? 'no' : `yes, at ${fixed(live.droppedAtMs / 1000, 1)} s${live.hostSaid ? ' ("could not keep up")' : ''}`,
-          pcts(live.lagMs, ms) + (live.unanswered ? ` (${live.unanswered} samples unanswered in 5 s)` : ''),
+          pcts(live.lagMs, ms) + ` (${live.lagMs.length} samples${live.unanswered ? `, ${live.unanswered} unanswered in 5 s` : ''})`,
           live.behind.length ? thousands(percentile(live.behind, 95)) : 'n/a',
           live.clicks.length
             ? `${ms(percentile(live.clicks, 50))} / ${ms(Math.max(...live.clicks))} (${live.clicks.length} of ${live.clicksSent})`

@@ -101,16 +101,16 @@ export interface FrameTimes {
   work: number[];
   /** Between frame starts, ms. */
   intervals: number[];
-  /** The timeline's window (ms of the run) before, zoomed in, and after: proof the gestures took effect. */
-  windows: { t0: number; t1: number }[];
+  /** The timeline's window (ms of the run) before, zoomed in (once played) and after: proof the gestures took effect. */
+  windows: { when: 'before' | 'zoomed' | 'after'; t0: number; t1: number }[];
   /** Gestures played, of all that were planned (fewer when the deadline came first). */
   played: number;
   planned: number;
 }
 
-async function timelineWindow(page: Page): Promise<{ t0: number; t1: number }> {
+async function timelineWindow(page: Page, when: FrameTimes['windows'][number]['when']): Promise<FrameTimes['windows'][number]> {
   const [t0, t1] = await page.locator(CANVAS).evaluate((c) => [Number(c.getAttribute('data-window-t0')), Number(c.getAttribute('data-window-t1'))]);
-  return { t0: t0!, t1: t1! };
+  return { when, t0: t0!, t1: t1! };
 }
 
 /** One round: Ctrl + wheel in, Shift + wheel right and back, a drag of the cursor, Ctrl + wheel out. */
@@ -147,7 +147,7 @@ export async function panZoomFrames(page: Page, rounds: number, deadlineMs: numb
   await canvas.scrollIntoViewIfNeeded();
   const box = (await canvas.boundingBox())!;
   const y = box.y + Math.min(box.height / 2, 60);
-  const windows = [await timelineWindow(page)];
+  const windows = [await timelineWindow(page, 'before')];
   await page.mouse.move(box.x + box.width / 2, y);
   await page.evaluate(FRAME_RECORDER);
   const round = gestures(page, box, y);
@@ -157,7 +157,7 @@ export async function panZoomFrames(page: Page, rounds: number, deadlineMs: numb
     for (const gesture of round) {
       if (performance.now() > deadlineMs) break;
       await gesture();
-      if (++played === zoomedIn) windows.push(await timelineWindow(page));
+      if (++played === zoomedIn) windows.push(await timelineWindow(page, 'zoomed'));
     }
   // Modifier keys and the button are let go whatever was played.
   await page.keyboard.up('Control');
@@ -166,7 +166,7 @@ export async function panZoomFrames(page: Page, rounds: number, deadlineMs: numb
   // The last gesture's frame, then stop.
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))');
   const frames = (await page.evaluate('(globalThis.__frames.running = false, globalThis.__frames.frames)')) as [number, number][];
-  windows.push(await timelineWindow(page));
+  windows.push(await timelineWindow(page, 'after'));
   return {
     work: frames.map(([start, end]) => end - start),
     intervals: frames.slice(1).map(([start], i) => start - frames[i]![0]),
