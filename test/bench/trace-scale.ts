@@ -17,7 +17,7 @@
  * the next goes on. The engine, the browser host and this script share one process: "engine RSS" is
  * that process (the Playwright client in it is small).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredEvent } from '../../main/contract/trace-events.js';
@@ -41,6 +41,7 @@ import {
   type FrameTimes,
 } from './trace-scale/page-probes.js';
 import type { Browser } from 'playwright-core';
+import { CHROMIUM_PATH } from '../support/chromium.js';
 
 export interface TraceScaleParams {
   /** Event counts of the finished runs. */
@@ -495,6 +496,11 @@ export async function traceScaleSection(number: number, labsDir: string, params:
   );
   console.log(`   (headless Chromium over the browser host; every measurement stops after ${fixed(params.timeoutMs / 1000, 0)} s)`);
   console.log('');
+  if (!existsSync(CHROMIUM_PATH)) {
+    console.log(`   Skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH).`);
+    console.log('');
+    return true;
+  }
   const browser = await launchChromium();
   try {
     const openings = await withHost({}, async (engine, host) => {
