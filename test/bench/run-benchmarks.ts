@@ -11,6 +11,8 @@
  *   8. Opening a 100,000-event run over the browser host, runs.get page by page: time to the first page and to all, memory.
  *   9. Checks at the end of a large run: the host loop's longest gap, check time per event count (check-stall.ts).
  *  10. Native loops vs plain C, per mechanism, beside the Node loops: what the kernel costs and what the language costs.
+ *  11. Trace scale: 100,000- and 1,000,000-event runs opened in the lab page (first paint, pan and zoom frame times, heap,
+ *      RSS), their checks, and a live run at 200,000 events/s (trace-scale.ts). --trace-5m adds a 5,000,000-event run.
  *
  * A script, not a test: it prints figures and targets, and exits 1 only if something was lost or broke
  * (never because a figure missed its target: timings on a shared machine are not pass/fail).
@@ -19,7 +21,7 @@
  *                                          [--shm-repeats N] [--round-trips N] [--no-shm | --only-shm] [--no-mq | --only-mq]
  *                                          [--no-sockets | --only-sockets] [--no-rpc | --only-rpc] [--no-reports | --only-reports]
  *                                          [--no-open-run | --only-open-run] [--no-checks | --only-checks] [--no-native | --only-native]
- *                                          [--native-repeats N]
+ *                                          [--native-repeats N] [--no-trace-scale | --only-trace-scale] [--trace-5m] [--trace-timeout-s N]
  * (--only-* options add up: --only-shm --only-mq runs sections 3 and 4.)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -36,6 +38,7 @@ import { reportsSection } from './reports.js';
 import { openRunSection } from './open-run.js';
 import { checkStallSection } from './check-stall.js';
 import { DEFAULT_NATIVE_VS_C_PARAMS, nativeVsCSection } from './native-vs-c.js';
+import { DEFAULT_TRACE_SCALE_PARAMS, traceScaleSection } from './trace-scale.js';
 import {
   CHROMIUM_PATH,
   measureWithChromium,
@@ -210,7 +213,7 @@ async function main(): Promise<void> {
     roundTrips: option('round-trips', DEFAULT_SHM_PARAMS.roundTrips),
   };
   // A section runs when it is asked for with --only-<name>, or, when no --only-* is given, unless --no-<name>.
-  const sections = ['shm', 'mq', 'sockets', 'rpc', 'reports', 'open-run', 'checks', 'native'] as const;
+  const sections = ['shm', 'mq', 'sockets', 'rpc', 'reports', 'open-run', 'checks', 'native', 'trace-scale'] as const;
   const only = sections.filter((name) => process.argv.includes(`--only-${name}`));
   const wanted = (name: (typeof sections)[number]) => (only.length > 0 ? only.includes(name) : !process.argv.includes(`--no-${name}`));
   const labsDir = benchLabsDir();
@@ -230,6 +233,14 @@ async function main(): Promise<void> {
   if (wanted('checks')) ok = (await checkStallSection(9)) && ok;
   if (wanted('native'))
     ok = (await nativeVsCSection(10, { ...DEFAULT_NATIVE_VS_C_PARAMS, repeats: option('native-repeats', DEFAULT_NATIVE_VS_C_PARAMS.repeats) })) && ok;
+  if (wanted('trace-scale'))
+    ok =
+      (await traceScaleSection(11, labsDir, {
+        ...DEFAULT_TRACE_SCALE_PARAMS,
+        // 5M events take minutes to store and more to open today: asked for, not by default.
+        sizes: [...DEFAULT_TRACE_SCALE_PARAMS.sizes, ...(process.argv.includes('--trace-5m') ? [5_000_000] : [])],
+        timeoutMs: option('trace-timeout-s', DEFAULT_TRACE_SCALE_PARAMS.timeoutMs / 1000) * 1000,
+      })) && ok;
   console.log(`Done in ${fixed(nanosToSecondsLossy(process.hrtime.bigint() - started), 1)} s${ok ? '.' : ' WITH PROBLEMS (see above).'}`);
   if (!ok) process.exitCode = 1;
 }
