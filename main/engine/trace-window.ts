@@ -40,16 +40,27 @@ import {
   type TraceWindowTrack,
 } from '../contract/commands.js';
 import { UserError } from '../contract/errors.js';
-import { BLOCKED_THRESHOLD_NS, LANELESS_KINDS, markKindOf, UNMARKED_KINDS, type MarkKind } from '../contract/trace-marks.js';
+import { BLOCKED_THRESHOLD_NS, LANELESS_KINDS, MARK_KINDS, markKindOf, UNMARKED_KINDS, type MarkKind } from '../contract/trace-marks.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 
 /** How many summary levels are stored; level k has buckets of levelWidthNs(k). */
-export const SUMMARY_LEVELS = 13;
+export const SUMMARY_LEVELS = 12;
+/** Each level's buckets are this many of the level below. */
+const LEVEL_STEP = 4;
+/** The finest level's bucket width: 2^18 ns, 262 µs. */
+const FINEST_NS = 2 ** 18;
 
-/** Level k's bucket width: 2^(16+2k) ns, from 65.5 µs (k = 0) to 2^40 ns, about 18 minutes (k = 12). */
+/** Level k's bucket width: 2^(18+2k) ns, from 262 µs (k = 0) to 2^40 ns, about 18 minutes (k = 11). */
 export function levelWidthNs(level: number): number {
-  return 2 ** (16 + 2 * level);
+  return FINEST_NS * LEVEL_STEP ** level;
 }
+
+/** Numeric keys of the finest-level counts (see add): a bucket within ±2^30 of the start (78 hours), up to 1024 lanes. */
+const MAX_LANE_SLOTS = 1024;
+const KEY_BUCKET = MAX_LANE_SLOTS * MAX_LANE_SLOTS;
+const BUCKET_OFFSET = 2 ** 30;
+const MARK_INDEX = new Map<MarkKind, number>(MARK_KINDS.map((kind, i) => [kind, i]));
+const sum = (a: unknown[], b: unknown[]) => [(a[a.length - 1] as number) + (b[b.length - 1] as number)];
 
 /** An event as the store receives it (EventStore's EventRow). */
 export interface SummaryRow {
@@ -72,8 +83,9 @@ interface MessageEnd {
 /** What `add` remembers of the run being stored, between batches. */
 interface RunState {
   startNs: bigint;
-  lanes: Set<number>;
-  tracks: Set<string>;
+  /** Lane slots by pid, and pids by slot (a lane's slot is its order of appearance). */
+  slots: Map<number, number>;
+  pids: number[];
   /** io.begin still waiting for its io.end or io.error, by pid, op and channel: its ts. */
   openIo: Map<string, bigint>;
   sends: Map<string, MessageEnd[]>;
@@ -92,19 +104,21 @@ export class TraceIndex {
     this.sql = prepare(db);
   }
 
-  /** Derives the summaries of a batch of a run's events; call inside the transaction that stores them. */
+  /**
+   * Derives the summaries of a batch of a run's events; call inside the transaction that stores them.
+   * Counts are gathered at the finest level first, under numeric keys (bucket, lane slot, mark), and
+   * summed into the coarser levels from there: the cost per event is one map update, whatever the levels.
+   */
   add(runId: number, rows: readonly SummaryRow[]): void {
     const state = this.stateOf(runId);
     const sql = this.sql;
-    const marks = new Map<string, number>();
-    const arrowCounts = new Map<string, number>();
-    const levelRanges = new Map<string, [number, number]>();
-    const countAtEveryLevel = (counts: Map<string, number>, rel: number, key: string) => {
-      for (let level = 0; level < SUMMARY_LEVELS; level++) {
-        const k = `${level}${SEP}${Math.floor(rel / levelWidthNs(level))}${SEP}${key}`;
-        counts.set(k, (counts.get(k) ?? 0) + 1);
-      }
-    };
+    /** Finest-level counts: key (bucket + BUCKET_OFFSET) * KEY_BUCKET + slot * MARK_KINDS.length + mark. */
+    const marks = new Map<number, number>();
+    /** Finest-level arrow counts: key (bucket + BUCKET_OFFSET) * KEY_BUCKET + fromSlot * MAX_LANE_SLOTS + toSlot. */
+    const arrowCounts = new Map<number, number>();
+    /** Finest-level occupancy per channel: bucket -> [min, max]. */
+    const levelRanges = new Map<string, Map<number, [number, number]>>();
+    const capacities = new Map<string, { seq: number; capacity: number | null }>();
     const pair = (key: string, end: MessageEnd, side: 'send' | 'receive') => {
       const others = side === 'send' ? state.receives : state.sends;
       const waiting = others.get(key);
@@ -114,7 +128,9 @@ export class TraceIndex {
         if (waiting.length === 0) others.delete(key);
         const [from, to] = side === 'send' ? [end, match] : [match, end];
         sql.insertArrow.run(runId, from.seq, from.pid, from.ts, to.seq, to.pid, to.ts, from.channel, from.messageId);
-        countAtEveryLevel(arrowCounts, Number(from.ts - state.startNs), `${from.pid}${SEP}${to.pid}`);
+        const bucket = Math.floor(Number(from.ts - state.startNs) / FINEST_NS);
+        const k = (bucket + BUCKET_OFFSET) * KEY_BUCKET + this.slotOf(state, from.pid) * MAX_LANE_SLOTS + this.slotOf(state, to.pid);
+        arrowCounts.set(k, (arrowCounts.get(k) ?? 0) + 1);
         return;
       }
       const mine = side === 'send' ? state.sends : state.receives;
@@ -125,15 +141,18 @@ export class TraceIndex {
 
     for (const row of rows) {
       const ts = BigInt(row.ts);
-      const rel = Number(ts - state.startNs);
+      const bucket = Math.floor(Number(ts - state.startNs) / FINEST_NS);
       let parsed: Fields | undefined;
       const fields = () => (parsed ??= JSON.parse(row.data) as Fields);
-      if (!LANELESS_KINDS.has(row.kind) && !state.lanes.has(row.pid)) {
-        state.lanes.add(row.pid);
+      if (!LANELESS_KINDS.has(row.kind) && !state.slots.has(row.pid)) {
+        this.slotOf(state, row.pid);
         sql.insertLane.run(runId, row.pid, laneRole(row.pid, fields().role), row.seq);
       }
       const mark = markKindOf(row.kind, row.kind === 'host.exit' ? fields().signal : undefined);
-      if (mark) countAtEveryLevel(marks, rel, `${row.pid}${SEP}${mark}`);
+      if (mark) {
+        const k = (bucket + BUCKET_OFFSET) * KEY_BUCKET + this.slotOf(state, row.pid) * MARK_KINDS.length + MARK_INDEX.get(mark)!;
+        marks.set(k, (marks.get(k) ?? 0) + 1);
+      }
       switch (row.kind) {
         case 'io.begin': {
           const f = fields();
@@ -182,32 +201,87 @@ export class TraceIndex {
           const used = Number(f.used);
           const capacity = f.capacity === null || f.capacity === undefined ? null : Number(f.capacity);
           sql.insertLevel.run(runId, channel, ts, row.seq, used, capacity);
-          sql.upsertTrack.run(runId, channel, row.seq, capacity);
-          state.tracks.add(channel);
-          for (let level = 0; level < SUMMARY_LEVELS; level++) {
-            const k = `${level}${SEP}${Math.floor(rel / levelWidthNs(level))}${SEP}${channel}`;
-            const range = levelRanges.get(k);
-            if (range) {
-              if (used < range[0]) range[0] = used;
-              if (used > range[1]) range[1] = used;
-            } else levelRanges.set(k, [used, used]);
-          }
+          capacities.set(channel, { seq: capacities.get(channel)?.seq ?? row.seq, capacity });
+          let ranges = levelRanges.get(channel);
+          if (!ranges) levelRanges.set(channel, (ranges = new Map()));
+          const range = ranges.get(bucket);
+          if (range) {
+            if (used < range[0]) range[0] = used;
+            if (used > range[1]) range[1] = used;
+          } else ranges.set(bucket, [used, used]);
           break;
         }
       }
     }
+    for (const [channel, { seq, capacity }] of capacities) sql.upsertTrack.run(runId, channel, seq, capacity);
+
+    const pidOf = state.pids;
+    const markRows: unknown[][] = [];
     for (const [key, count] of marks) {
-      const [level, bucket, pid, mark] = key.split(SEP);
-      sql.addMarks.run(runId, Number(level), Number(bucket), Number(pid), mark, count);
+      const bucket = Math.floor(key / KEY_BUCKET) - BUCKET_OFFSET;
+      const rest = key % KEY_BUCKET;
+      markRows.push([bucket, pidOf[Math.floor(rest / MARK_KINDS.length)]!, MARK_KINDS[rest % MARK_KINDS.length]!, count]);
     }
+    this.upsertAtEveryLevel(sql.addMarks, runId, markRows, (r) => `${r[1] as number}${SEP}${r[2] as string}`, sum);
+    const arrowRows: unknown[][] = [];
     for (const [key, count] of arrowCounts) {
-      const [level, bucket, from, to] = key.split(SEP);
-      sql.addArrows.run(runId, Number(level), Number(bucket), Number(from), Number(to), count);
+      const bucket = Math.floor(key / KEY_BUCKET) - BUCKET_OFFSET;
+      const rest = key % KEY_BUCKET;
+      arrowRows.push([bucket, pidOf[Math.floor(rest / MAX_LANE_SLOTS)]!, pidOf[rest % MAX_LANE_SLOTS]!, count]);
     }
-    for (const [key, [min, max]] of levelRanges) {
-      const [level, bucket, ...channel] = key.split(SEP);
-      sql.addLevelRange.run(runId, Number(level), channel.join(SEP), Number(bucket), min, max);
+    this.upsertAtEveryLevel(sql.addArrows, runId, arrowRows, (r) => `${r[1] as number}${SEP}${r[2] as number}`, sum);
+    for (const [channel, ranges] of levelRanges) {
+      const rangeRows = [...ranges].map(([bucket, [min, max]]) => [bucket, channel, min, max]);
+      this.upsertAtEveryLevel(
+        sql.addLevelRange,
+        runId,
+        rangeRows,
+        () => '',
+        (a, b) => [Math.min(a[2] as number, b[2] as number), Math.max(a[3] as number, b[3] as number)],
+      );
     }
+  }
+
+  /**
+   * Stores finest-level rows [bucket, ...key, ...values] at level 0 and, summed with `merge` (which
+   * returns the merged values), at every coarser level: bucket k of level L+1 holds buckets 4k..4k+3 of L.
+   */
+  private upsertAtEveryLevel(
+    statement: Database.Statement,
+    runId: number,
+    rows: unknown[][],
+    keyOf: (row: unknown[]) => string,
+    merge: (a: unknown[], b: unknown[]) => unknown[],
+  ): void {
+    let current = rows;
+    for (let level = 0; level < SUMMARY_LEVELS; level++) {
+      for (const row of current) statement.run(runId, level, ...row);
+      if (level + 1 === SUMMARY_LEVELS) break;
+      const coarser = new Map<string, unknown[]>();
+      for (const row of current) {
+        const bucket = Math.floor((row[0] as number) / LEVEL_STEP);
+        const key = `${bucket}${SEP}${keyOf(row)}`;
+        const known = coarser.get(key);
+        if (known) {
+          const merged = merge(known, row);
+          known.splice(known.length - merged.length, merged.length, ...merged);
+        } else coarser.set(key, [bucket, ...row.slice(1)]);
+      }
+      current = [...coarser.values()];
+    }
+  }
+
+  /** A lane's small number within the run, for numeric keys (pids are given slots as they appear). */
+  private slotOf(state: RunState, pid: number): number {
+    let slot = state.slots.get(pid);
+    if (slot === undefined) {
+      slot = state.pids.length;
+      if (slot >= MAX_LANE_SLOTS)
+        throw new UserError('internal', `A run with more than ${MAX_LANE_SLOTS} processes cannot be summarised.`, 'Run fewer processes.');
+      state.slots.set(pid, slot);
+      state.pids.push(pid);
+    }
+    return slot;
   }
 
   /** The run is over (or gone): its pairing state is no longer needed. */
@@ -228,13 +302,14 @@ export class TraceIndex {
       if (!run) throw new Error(`trace summaries: there is no run ${runId}`);
       state = {
         startNs: BigInt(run.start_ts),
-        lanes: new Set((this.sql.lanes.all(runId) as { pid: number }[]).map((l) => l.pid)),
-        tracks: new Set((this.sql.tracks.all(runId) as { channel: string }[]).map((t) => t.channel)),
+        slots: new Map(),
+        pids: [],
         openIo: new Map(),
         sends: new Map(),
         receives: new Map(),
       };
       this.runs.set(runId, state);
+      for (const { pid } of this.sql.lanes.all(runId) as { pid: number }[]) this.slotOf(state, pid);
     }
     return state;
   }
@@ -276,10 +351,11 @@ export class TraceIndex {
       run: runId,
       start,
       level,
-      m,
-      j0: firstBucket,
-      s0: firstBucket * m,
-      s1: (lastBucket + 1) * m,
+      // Bound as bigints: SQLite divides integers as integers only when both are bound as integers.
+      m: BigInt(m),
+      j0: BigInt(firstBucket),
+      s0: BigInt(firstBucket * m),
+      s1: BigInt((lastBucket + 1) * m),
       lo: start + BigInt(firstBucket) * BigInt(bucketNs),
       hi: start + BigInt(lastBucket + 1) * BigInt(bucketNs),
       bucketNs,
@@ -475,10 +551,10 @@ interface ExactRange {
 
 interface AlignedRange extends ExactRange {
   level: number;
-  m: number;
-  j0: number;
-  s0: number;
-  s1: number;
+  m: bigint;
+  j0: bigint;
+  s0: bigint;
+  s1: bigint;
   bucketNs: number;
 }
 
@@ -533,7 +609,7 @@ function prepare(db: Database.Database) {
        ON CONFLICT (run_id, channel) DO UPDATE SET capacity = excluded.capacity`,
     ),
     addLevelRange: db.prepare(
-      `INSERT INTO trace_level_buckets (run_id, level, channel, bucket, min_used, max_used) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO trace_level_buckets (run_id, level, bucket, channel, min_used, max_used) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, level, channel, bucket) DO UPDATE SET min_used = min(min_used, excluded.min_used), max_used = max(max_used, excluded.max_used)`,
     ),
 
