@@ -143,7 +143,7 @@ export class TraceIndex {
       const ts = BigInt(row.ts);
       const bucket = Math.floor(Number(ts - state.startNs) / FINEST_NS);
       let parsed: Fields | undefined;
-      const fields = () => (parsed ??= JSON.parse(row.data) as Fields);
+      const fields = () => (parsed ??= parseFields(row.data));
       if (!LANELESS_KINDS.has(row.kind) && !state.slots.has(row.pid)) {
         this.slotOf(state, row.pid);
         sql.insertLane.run(runId, row.pid, laneRole(row.pid, fields().role), row.seq);
@@ -162,8 +162,9 @@ export class TraceIndex {
         case 'io.end': {
           const f = fields();
           state.openIo.delete(ioKey(row.pid, f.op, f.channel));
-          const duration = BigInt(String(f.durationNs));
-          if (duration > BLOCKED_THRESHOLD_NS) sql.insertBar.run(runId, ts, row.seq, row.pid, ts - duration, String(f.op), String(f.channel), null);
+          const duration = nanosOrNull(f.durationNs);
+          if (duration !== null && duration > BLOCKED_THRESHOLD_NS)
+            sql.insertBar.run(runId, ts, row.seq, row.pid, ts - duration, String(f.op), String(f.channel), null);
           break;
         }
         case 'io.error': {
@@ -376,7 +377,7 @@ export class TraceIndex {
         countMark(r.pid, r.j, r.mark, r.n);
     } else {
       for (const r of sql.eventsInRange.iterate(aligned) as IterableIterator<{ pid: number; kind: string; t: number; data: string | null }>) {
-        const mark = markKindOf(r.kind, r.data === null ? undefined : (JSON.parse(r.data) as Fields).signal);
+        const mark = markKindOf(r.kind, r.data === null ? undefined : parseFields(r.data).signal);
         if (mark) countMark(r.pid, Math.floor(r.t / bucketNs), mark, 1);
       }
     }
@@ -437,7 +438,7 @@ export class TraceIndex {
     if (rows.length > limit) return null;
     const marks: TraceWindowMark[] = [];
     for (const row of rows) {
-      const f = LABELLED_KINDS.has(row.kind) ? (JSON.parse(row.data) as Fields) : {};
+      const f = LABELLED_KINDS.has(row.kind) ? parseFields(row.data) : {};
       const kind = markKindOf(row.kind, f.signal);
       if (kind) marks.push({ t: row.t, kind, seq: row.seq, label: markLabel(row.kind, f) });
     }
@@ -662,6 +663,23 @@ function prepare(db: Database.Database) {
        WHERE run_id = @run AND level = @level AND channel = @channel AND bucket >= @s0 AND bucket < @s1 GROUP BY j`,
     ),
   };
+}
+
+/**
+ * An event's fields. The host checked every lab event against the schema, but the summaries must never
+ * stop a batch from being stored: a row whose JSON is not an object reads as having no fields.
+ */
+function parseFields(data: string): Fields {
+  try {
+    const value: unknown = JSON.parse(data);
+    return typeof value === 'object' && value !== null ? (value as Fields) : {};
+  } catch {
+    return {};
+  }
+}
+
+function nanosOrNull(value: unknown): bigint | null {
+  return typeof value === 'string' && /^\d{1,20}$/.test(value) ? BigInt(value) : null;
 }
 
 function ioKey(pid: number, op: unknown, channel: unknown): string {
