@@ -693,7 +693,7 @@ export class EventStore {
     const start = BigInt(this.runStartTs(runId));
     const where = filterSql(filter);
     const params = filterParams(runId, filter);
-    const total = (this.statementFor(`SELECT COUNT(*) AS n FROM events WHERE ${where}`).get(params) as { n: number }).n;
+    const total = this.filteredTotal(runId, filter, where, params);
     const countBefore = (ts: bigint, seq: number) =>
       (this.statementFor(`SELECT COUNT(*) AS n FROM events WHERE ${where} AND (ts, seq) < (@ts, @seq)`).get({ ...params, ts, seq }) as { n: number }).n;
     const take = (rows: Iterable<{ seq: number; ts: bigint; data: string }>) => {
@@ -752,6 +752,26 @@ export class EventStore {
     return { events: rows.map((r) => storedEvent(runId, r)), index, total };
   }
   private eventTsQuery: Database.Statement | undefined;
+
+  /**
+   * How many events a filter keeps: counting is a scan of the run (seconds for a million events with a
+   * text filter), and a virtual list asks for the same filter page after page, so the count is kept
+   * until the run stores another event (its last seq, read from the primary key, changes).
+   */
+  private filteredTotal(runId: number, filter: TraceFilter, where: string, params: Record<string, unknown>): number {
+    this.lastSeqQuery ??= this.db.prepare('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?');
+    const lastSeq = (this.lastSeqQuery.get(runId) as { seq: number | null }).seq ?? 0;
+    const key = `${runId}\u0000${JSON.stringify(filter)}`;
+    const known = this.filteredTotals.get(key);
+    if (known && known.lastSeq === lastSeq) return known.total;
+    const total = (this.statementFor(`SELECT COUNT(*) AS n FROM events WHERE ${where}`).get(params) as { n: number }).n;
+    this.filteredTotals.delete(key);
+    this.filteredTotals.set(key, { lastSeq, total });
+    if (this.filteredTotals.size > FILTERED_TOTALS_KEPT) this.filteredTotals.delete(this.filteredTotals.keys().next().value!);
+    return total;
+  }
+  private lastSeqQuery: Database.Statement | undefined;
+  private readonly filteredTotals = new Map<string, { lastSeq: number; total: number }>();
 
   /** trace.find: the next event after, or the last before, a moment (and an event at it), of a kind and a process if given. */
   traceFind(request: CheckedRequest<'trace.find'>): CommandResponses['trace.find'] {
@@ -1031,6 +1051,9 @@ export class EventStore {
 }
 
 type TraceFilter = CheckedRequest<'trace.events'>['filter'];
+
+/** How many filters' totals trace.events keeps (the most recently used). */
+const FILTERED_TOTALS_KEPT = 32;
 
 /**
  * The WHERE clause a trace.events filter gives (its values bound by filterParams). pids and kinds are

@@ -127,7 +127,7 @@ export class TraceIndex {
         const match = waiting.splice(index, 1)[0]!;
         if (waiting.length === 0) others.delete(key);
         const [from, to] = side === 'send' ? [end, match] : [match, end];
-        sql.insertArrow.run(runId, from.seq, from.pid, from.ts, to.seq, to.pid, to.ts, from.channel, from.messageId);
+        sql.insertArrow.add(runId, from.seq, from.pid, from.ts, to.seq, to.pid, to.ts, from.channel, from.messageId);
         const bucket = Math.floor(Number(from.ts - state.startNs) / FINEST_NS);
         const k = (bucket + BUCKET_OFFSET) * KEY_BUCKET + this.slotOf(state, from.pid) * MAX_LANE_SLOTS + this.slotOf(state, to.pid);
         arrowCounts.set(k, (arrowCounts.get(k) ?? 0) + 1);
@@ -139,11 +139,15 @@ export class TraceIndex {
       else mine.set(key, [end]);
     };
 
+    let current: SummaryRow = rows[0]!;
+    let parsed: Fields | undefined;
+    const fields = () => (parsed ??= parseFields(current.data));
     for (const row of rows) {
       const ts = BigInt(row.ts);
       const bucket = Math.floor(Number(ts - state.startNs) / FINEST_NS);
-      let parsed: Fields | undefined;
-      const fields = () => (parsed ??= parseFields(row.data));
+      // Parsed only for the kinds whose fields are read below (one closure per batch, not per event).
+      current = row;
+      parsed = undefined;
       if (!LANELESS_KINDS.has(row.kind) && !state.slots.has(row.pid)) {
         this.slotOf(state, row.pid);
         sql.insertLane.run(runId, row.pid, laneRole(row.pid, fields().role), row.seq);
@@ -201,7 +205,7 @@ export class TraceIndex {
           const channel = String(f.channel);
           const used = Number(f.used);
           const capacity = f.capacity === null || f.capacity === undefined ? null : Number(f.capacity);
-          sql.insertLevel.run(runId, channel, ts, row.seq, used, capacity);
+          sql.insertLevel.add(runId, channel, ts, row.seq, used, capacity);
           capacities.set(channel, { seq: capacities.get(channel)?.seq ?? row.seq, capacity });
           let ranges = levelRanges.get(channel);
           if (!ranges) levelRanges.set(channel, (ranges = new Map()));
@@ -241,6 +245,7 @@ export class TraceIndex {
         (a, b) => [Math.min(a[2] as number, b[2] as number), Math.max(a[3] as number, b[3] as number)],
       );
     }
+    for (const writer of [sql.insertArrow, sql.insertLevel, sql.addMarks, sql.addArrows, sql.addLevelRange]) writer.flush();
   }
 
   /**
@@ -248,7 +253,7 @@ export class TraceIndex {
    * returns the merged values), at every coarser level: bucket k of level L+1 holds buckets 4k..4k+3 of L.
    */
   private upsertAtEveryLevel(
-    statement: Database.Statement,
+    writer: RowWriter,
     runId: number,
     rows: unknown[][],
     keyOf: (row: unknown[]) => string,
@@ -256,7 +261,7 @@ export class TraceIndex {
   ): void {
     let current = rows;
     for (let level = 0; level < SUMMARY_LEVELS; level++) {
-      for (const row of current) statement.run(runId, level, ...row);
+      for (const row of current) writer.add(runId, level, ...row);
       if (level + 1 === SUMMARY_LEVELS) break;
       const coarser = new Map<string, unknown[]>();
       for (const row of current) {
@@ -592,26 +597,30 @@ function prepare(db: Database.Database) {
   return {
     runStart: db.prepare('SELECT start_ts FROM runs WHERE id = ?'),
     insertLane: db.prepare('INSERT OR IGNORE INTO trace_lanes (run_id, pid, role, first_seq) VALUES (?, ?, ?, ?)'),
-    addMarks: db.prepare(
-      `INSERT INTO trace_marks (run_id, level, bucket, pid, mark, count) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, level, bucket, pid, mark) DO UPDATE SET count = count + excluded.count`,
+    addMarks: new RowWriter(
+      db,
+      'INSERT INTO trace_marks (run_id, level, bucket, pid, mark, count)',
+      6,
+      'ON CONFLICT (run_id, level, bucket, pid, mark) DO UPDATE SET count = count + excluded.count',
     ),
     insertBar: db.prepare('INSERT INTO trace_bars (run_id, t1, seq, pid, t0, op, channel, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    insertArrow: db.prepare(
-      'INSERT INTO trace_arrows (run_id, from_seq, from_pid, from_ts, to_seq, to_pid, to_ts, channel, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    insertArrow: new RowWriter(db, 'INSERT INTO trace_arrows (run_id, from_seq, from_pid, from_ts, to_seq, to_pid, to_ts, channel, message_id)', 9),
+    addArrows: new RowWriter(
+      db,
+      'INSERT INTO trace_arrow_buckets (run_id, level, bucket, from_pid, to_pid, count)',
+      6,
+      'ON CONFLICT (run_id, level, bucket, from_pid, to_pid) DO UPDATE SET count = count + excluded.count',
     ),
-    addArrows: db.prepare(
-      `INSERT INTO trace_arrow_buckets (run_id, level, bucket, from_pid, to_pid, count) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, level, bucket, from_pid, to_pid) DO UPDATE SET count = count + excluded.count`,
-    ),
-    insertLevel: db.prepare('INSERT INTO trace_levels (run_id, channel, ts, seq, used, capacity) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertLevel: new RowWriter(db, 'INSERT INTO trace_levels (run_id, channel, ts, seq, used, capacity)', 6),
     upsertTrack: db.prepare(
       `INSERT INTO trace_tracks (run_id, channel, first_seq, capacity) VALUES (?, ?, ?, ?)
        ON CONFLICT (run_id, channel) DO UPDATE SET capacity = excluded.capacity`,
     ),
-    addLevelRange: db.prepare(
-      `INSERT INTO trace_level_buckets (run_id, level, bucket, channel, min_used, max_used) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, level, channel, bucket) DO UPDATE SET min_used = min(min_used, excluded.min_used), max_used = max(max_used, excluded.max_used)`,
+    addLevelRange: new RowWriter(
+      db,
+      'INSERT INTO trace_level_buckets (run_id, level, bucket, channel, min_used, max_used)',
+      6,
+      'ON CONFLICT (run_id, level, channel, bucket) DO UPDATE SET min_used = min(min_used, excluded.min_used), max_used = max(max_used, excluded.max_used)',
     ),
 
     span: db.prepare(
@@ -680,6 +689,42 @@ function parseFields(data: string): Fields {
 
 function nanosOrNull(value: unknown): bigint | null {
   return typeof value === 'string' && /^\d{1,20}$/.test(value) ? BigInt(value) : null;
+}
+
+/**
+ * Rows for one table, written ROWS_PER_STATEMENT to a statement: better-sqlite3's cost per call, not
+ * SQLite's per row, bounds single-row writes (as for the events themselves). An upsert clause applies to
+ * each row. Buffered rows go out on flush(), which add() calls before its transaction commits.
+ */
+class RowWriter {
+  private static readonly ROWS_PER_STATEMENT = 32;
+  private readonly one: Database.Statement;
+  private readonly many: Database.Statement;
+  private readonly pending: unknown[] = [];
+
+  constructor(
+    db: Database.Database,
+    insert: string,
+    private readonly columns: number,
+    conflict = '',
+  ) {
+    const row = `(${Array(columns).fill('?').join(', ')})`;
+    this.one = db.prepare(`${insert} VALUES ${row} ${conflict}`);
+    this.many = db.prepare(`${insert} VALUES ${Array(RowWriter.ROWS_PER_STATEMENT).fill(row).join(', ')} ${conflict}`);
+  }
+
+  add(...values: unknown[]): void {
+    this.pending.push(...values);
+    if (this.pending.length === this.columns * RowWriter.ROWS_PER_STATEMENT) {
+      this.many.run(this.pending);
+      this.pending.length = 0;
+    }
+  }
+
+  flush(): void {
+    for (let i = 0; i < this.pending.length; i += this.columns) this.one.run(this.pending.slice(i, i + this.columns));
+    this.pending.length = 0;
+  }
 }
 
 function ioKey(pid: number, op: unknown, channel: unknown): string {
