@@ -55,10 +55,8 @@ export function levelWidthNs(level: number): number {
   return FINEST_NS * LEVEL_STEP ** level;
 }
 
-/** Numeric keys of the finest-level counts (see add): a bucket within ±2^30 of the start (78 hours), up to 1024 lanes. */
-const MAX_LANE_SLOTS = 1024;
-const KEY_BUCKET = MAX_LANE_SLOTS * MAX_LANE_SLOTS;
-const BUCKET_OFFSET = 2 ** 30;
+/** Arrow counts are keyed by fromSlot * LANE_KEY + toSlot within a bucket (see add). */
+const LANE_KEY = 2 ** 26;
 const MARK_INDEX = new Map<MarkKind, number>(MARK_KINDS.map((kind, i) => [kind, i]));
 const sum = (a: unknown[], b: unknown[]) => [(a[a.length - 1] as number) + (b[b.length - 1] as number)];
 
@@ -106,16 +104,16 @@ export class TraceIndex {
 
   /**
    * Derives the summaries of a batch of a run's events; call inside the transaction that stores them.
-   * Counts are gathered at the finest level first, under numeric keys (bucket, lane slot, mark), and
+   * Counts are gathered at the finest level first, per bucket under numeric keys (lane slot, mark), and
    * summed into the coarser levels from there: the cost per event is one map update, whatever the levels.
    */
   add(runId: number, rows: readonly SummaryRow[]): void {
     const state = this.stateOf(runId);
     const sql = this.sql;
-    /** Finest-level counts: key (bucket + BUCKET_OFFSET) * KEY_BUCKET + slot * MARK_KINDS.length + mark. */
-    const marks = new Map<number, number>();
-    /** Finest-level arrow counts: key (bucket + BUCKET_OFFSET) * KEY_BUCKET + fromSlot * MAX_LANE_SLOTS + toSlot. */
-    const arrowCounts = new Map<number, number>();
+    /** Finest-level counts: bucket -> slot * MARK_KINDS.length + mark -> count. */
+    const marks = new Map<number, Map<number, number>>();
+    /** Finest-level arrow counts: bucket -> fromSlot * LANE_KEY + toSlot -> count. */
+    const arrowCounts = new Map<number, Map<number, number>>();
     /** Finest-level occupancy per channel: bucket -> [min, max]. */
     const levelRanges = new Map<string, Map<number, [number, number]>>();
     const capacities = new Map<string, { seq: number; capacity: number | null }>();
@@ -129,8 +127,7 @@ export class TraceIndex {
         const [from, to] = side === 'send' ? [end, match] : [match, end];
         sql.insertArrow.add(runId, from.seq, from.pid, from.ts, to.seq, to.pid, to.ts, from.channel, from.messageId);
         const bucket = Math.floor(Number(from.ts - state.startNs) / FINEST_NS);
-        const k = (bucket + BUCKET_OFFSET) * KEY_BUCKET + this.slotOf(state, from.pid) * MAX_LANE_SLOTS + this.slotOf(state, to.pid);
-        arrowCounts.set(k, (arrowCounts.get(k) ?? 0) + 1);
+        bump(arrowCounts, bucket, this.slotOf(state, from.pid) * LANE_KEY + this.slotOf(state, to.pid));
         return;
       }
       const mine = side === 'send' ? state.sends : state.receives;
@@ -154,8 +151,7 @@ export class TraceIndex {
       }
       const mark = markKindOf(row.kind, row.kind === 'host.exit' ? fields().signal : undefined);
       if (mark) {
-        const k = (bucket + BUCKET_OFFSET) * KEY_BUCKET + this.slotOf(state, row.pid) * MARK_KINDS.length + MARK_INDEX.get(mark)!;
-        marks.set(k, (marks.get(k) ?? 0) + 1);
+        bump(marks, bucket, this.slotOf(state, row.pid) * MARK_KINDS.length + MARK_INDEX.get(mark)!);
       }
       switch (row.kind) {
         case 'io.begin': {
@@ -222,18 +218,12 @@ export class TraceIndex {
 
     const pidOf = state.pids;
     const markRows: unknown[][] = [];
-    for (const [key, count] of marks) {
-      const bucket = Math.floor(key / KEY_BUCKET) - BUCKET_OFFSET;
-      const rest = key % KEY_BUCKET;
-      markRows.push([bucket, pidOf[Math.floor(rest / MARK_KINDS.length)]!, MARK_KINDS[rest % MARK_KINDS.length]!, count]);
-    }
+    for (const [bucket, counts] of marks)
+      for (const [key, count] of counts) markRows.push([bucket, pidOf[Math.floor(key / MARK_KINDS.length)]!, MARK_KINDS[key % MARK_KINDS.length]!, count]);
     this.upsertAtEveryLevel(sql.addMarks, runId, markRows, (r) => `${r[1] as number}${SEP}${r[2] as string}`, sum);
     const arrowRows: unknown[][] = [];
-    for (const [key, count] of arrowCounts) {
-      const bucket = Math.floor(key / KEY_BUCKET) - BUCKET_OFFSET;
-      const rest = key % KEY_BUCKET;
-      arrowRows.push([bucket, pidOf[Math.floor(rest / MAX_LANE_SLOTS)]!, pidOf[rest % MAX_LANE_SLOTS]!, count]);
-    }
+    for (const [bucket, counts] of arrowCounts)
+      for (const [key, count] of counts) arrowRows.push([bucket, pidOf[Math.floor(key / LANE_KEY)]!, pidOf[key % LANE_KEY]!, count]);
     this.upsertAtEveryLevel(sql.addArrows, runId, arrowRows, (r) => `${r[1] as number}${SEP}${r[2] as number}`, sum);
     for (const [channel, ranges] of levelRanges) {
       const rangeRows = [...ranges].map(([bucket, [min, max]]) => [bucket, channel, min, max]);
@@ -282,8 +272,6 @@ export class TraceIndex {
     let slot = state.slots.get(pid);
     if (slot === undefined) {
       slot = state.pids.length;
-      if (slot >= MAX_LANE_SLOTS)
-        throw new UserError('internal', `A run with more than ${MAX_LANE_SLOTS} processes cannot be summarised.`, 'Run fewer processes.');
       state.slots.set(pid, slot);
       state.pids.push(pid);
     }
@@ -725,6 +713,13 @@ class RowWriter {
     for (let i = 0; i < this.pending.length; i += this.columns) this.one.run(this.pending.slice(i, i + this.columns));
     this.pending.length = 0;
   }
+}
+
+/** Adds one to counts[bucket][key]. */
+function bump(counts: Map<number, Map<number, number>>, bucket: number, key: number): void {
+  let inBucket = counts.get(bucket);
+  if (!inBucket) counts.set(bucket, (inBucket = new Map()));
+  inBucket.set(key, (inBucket.get(key) ?? 0) + 1);
 }
 
 function ioKey(pid: number, op: unknown, channel: unknown): string {
