@@ -5,8 +5,8 @@
  * How: as each batch of events is stored (EventStore.insertEvents, same transaction), `add` derives
  * what the timeline draws and keeps it in tables of its own (migration 5 in event-store.ts):
  * - trace_lanes: one row per process, in order of first appearance;
- * - trace_marks: per run, per level, per bucket of 2^(16+2·level) ns from the run's start, per lane and
- *   mark kind, how many marks (levels 0..12: 65.5 µs to 18 minutes, each 4x the last);
+ * - trace_marks: per run, per level, per bucket of 2^(18+2·level) ns from the run's start, per lane and
+ *   mark kind, how many marks (levels 0..11: 262 µs to 18 minutes, each 4x the last);
  * - trace_bars: every call that blocked longer than BLOCKED_THRESHOLD_NS (an io.end's durationNs, or an
  *   io.begin closed by an io.error), with its op, channel and errno;
  * - trace_arrows: every message.send paired with its message.receive (same channel and messageId, in
@@ -19,13 +19,13 @@
  *
  * A window [fromNs, toNs) at `width` pixels is answered from the coarsest level whose buckets are no
  * wider than a pixel, summed into buckets of 1 to 2 pixels aligned to the run's start; a window finer
- * than the finest level (a pixel under 65.5 µs: the whole window under ~0.5 s) is counted from the
+ * than the finest level (a pixel under 262 µs: a window under ~0.3 to 1.3 s) is counted from the
  * events themselves, through the events_by_time index. Each series (a lane, the arrows, an occupancy
  * track) gets an equal share of TRACE_WINDOW_MAX_ITEMS: it comes raw when its items fit in that share,
  * else as buckets, which always fit. So no answer exceeds the bound, whatever the run.
  *
  * Blocked bars are read from trace_bars for the window: each one is at least a millisecond of one
- * process's time, so a lane holds at most one per millisecond (and a run at most RUN_EVENT_BUDGET).
+ * process's time, so a lane holds about one per millisecond at most (and a run at most RUN_EVENT_BUDGET).
  */
 import type Database from 'better-sqlite3';
 import {
