@@ -18,6 +18,7 @@ import { PREDICTION_MAX_LENGTH } from './lab-model.js';
 import type { Grade, Lab, LabProblem, LabSummary, RunSummary, RunVariant, SavedAnswer, SessionSummary, StepMastery, StepProgress } from './lab-model.js';
 import type { StudentIdentity } from './report-format.js';
 import { MAX_TRACE_LINE_BYTES, type StoredEvent } from './trace-events.js';
+import type { MarkKind } from './trace-marks.js';
 
 const labId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a lab id is lower-case letters, digits and dashes');
 const stepId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a step id is lower-case letters, digits and dashes');
@@ -62,6 +63,51 @@ export const RUN_EVENTS_PAGE_BYTES = 2 * 1024 * 1024;
  * `,"runId":…,"seq":…` (at most 50 bytes with any safe integers) on each event. The run summary comes on top.
  */
 export const RUN_EVENTS_PAGE_MAX_WIRE_BYTES = RUN_EVENTS_PAGE_BYTES + MAX_TRACE_LINE_BYTES + RUN_EVENTS_PAGE_EVENTS * 50;
+
+/**
+ * Windowed trace queries (issue 13): the page asks for what to draw of a time window, never for the
+ * whole trace. Times in these commands are nanoseconds since the run's start (its `startTs`), as JSON
+ * numbers: whole numbers, exact up to 2^53 ns (104 days), far past any run. Negative values are allowed
+ * (an event may be stamped a little before the run's start); a window past the end is simply empty.
+ *
+ * A `trace.window` answer holds at most TRACE_WINDOW_MAX_ITEMS items (raw marks, bars, arrows, level
+ * points, or buckets), whatever the window and the run: the engine widens its buckets until it fits.
+ */
+export const TRACE_WINDOW_MAX_ITEMS = 5000;
+export const TRACE_WINDOW_MAX_WIDTH = 8192;
+/** The most events one `trace.events` page holds (the page's text budget, RUN_EVENTS_PAGE_BYTES, may end it sooner). */
+export const TRACE_EVENTS_PAGE_MAX = 1000;
+/** The longest text a `trace.events` search may give. */
+export const TRACE_SEARCH_MAX_CHARS = 200;
+
+const relativeNs = (field: string) =>
+  z
+    .number()
+    .int(`${field} is a whole number of nanoseconds since the run started`)
+    .min(-Number.MAX_SAFE_INTEGER, `${field} is nanoseconds since the run started, a safe integer`)
+    .max(Number.MAX_SAFE_INTEGER, `${field} is nanoseconds since the run started, a safe integer`);
+const eventSeq = z.number().int('seq is a whole number').min(1, "seq is an event's sequence number, from 1").max(Number.MAX_SAFE_INTEGER);
+const traceFilter = z
+  .object({
+    pids: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31),
+      )
+      .max(256, 'pids lists at most 256 processes')
+      .optional(),
+    kinds: z.array(z.string().max(NAME_MAX_CHARS)).max(64, 'kinds lists at most 64 event kinds').optional(),
+    channel: z.string().max(PARAM_TEXT_MAX_CHARS).optional(),
+    text: z
+      .string()
+      .min(1, 'text is what to search for; leave it out to search nothing')
+      .max(TRACE_SEARCH_MAX_CHARS, `text is at most ${TRACE_SEARCH_MAX_CHARS} characters`)
+      .optional(),
+  })
+  .strict();
 
 export const commandSchemas = {
   /** The catalogue, with each lab's progress, and what went wrong loading any lab. */
@@ -145,6 +191,68 @@ export const commandSchemas = {
     .strict(),
   /** One run's trace as a file: Chrome Trace Event Format JSON (opens in Perfetto UI) or CSV. */
   'trace.export': z.object({ runId, format: z.enum(TRACE_FILE_FORMATS) }).strict(),
+  /**
+   * What the timeline draws of the window [fromNs, toNs) at `width` pixels: per lane the raw marks and
+   * bars when they are few, else buckets of about one pixel; the same for arrows and occupancy tracks.
+   */
+  'trace.window': z
+    .object({
+      runId,
+      fromNs: relativeNs('fromNs'),
+      toNs: relativeNs('toNs'),
+      width: z
+        .number()
+        .int('width is a whole number of pixels')
+        .min(1, `width is the window's width in pixels, from 1 to ${TRACE_WINDOW_MAX_WIDTH}`)
+        .max(TRACE_WINDOW_MAX_WIDTH, `width is the window's width in pixels, from 1 to ${TRACE_WINDOW_MAX_WIDTH}`),
+    })
+    .strict(),
+  /**
+   * One page of a run's events in time order (ts, then seq), among those the filter keeps: from an event
+   * (`seq`, included going forward), from a time (`ts`: the first event at or after it), or from a
+   * position among the filtered events (`index`). `backward` gives the `limit` events before that point
+   * instead. Filters: any of `pids`, any of `kinds`, the event's `channel` field, and `text`, a substring
+   * of the event's stored JSON (SQLite LIKE: case-insensitive for ASCII letters only).
+   */
+  'trace.events': z
+    .object({
+      runId,
+      from: z.union([
+        z.object({ seq: eventSeq }).strict(),
+        z.object({ ts: relativeNs('from.ts') }).strict(),
+        z.object({ index: z.number().int('index is a whole number').min(0, 'index is a position from 0').max(Number.MAX_SAFE_INTEGER) }).strict(),
+      ]),
+      direction: z.enum(['forward', 'backward']).default('forward'),
+      limit: z
+        .number()
+        .int('limit is a whole number')
+        .min(1, `limit is a number of events from 1 to ${TRACE_EVENTS_PAGE_MAX}`)
+        .max(TRACE_EVENTS_PAGE_MAX, `limit is a number of events from 1 to ${TRACE_EVENTS_PAGE_MAX}`)
+        .default(200),
+      filter: traceFilter.default({}),
+    })
+    .strict(),
+  /**
+   * The first event after (`next`) or the last before (`previous`) the moment `ts` (with `seq`, the
+   * event at `ts` to step past: events at the same ts are ordered by seq), of `kind` and `pid` if given.
+   */
+  'trace.find': z
+    .object({
+      runId,
+      ts: relativeNs('ts'),
+      seq: eventSeq.optional(),
+      kind: z.string().max(NAME_MAX_CHARS).optional(),
+      pid: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31)
+        .optional(),
+      direction: z.enum(['next', 'previous']),
+    })
+    .strict(),
+  /** A message.send's message.receive, or the other way round (a TCP socket.connect's socket.accept too): the arrow's other end. */
+  'trace.follow': z.object({ runId, seq: eventSeq }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -183,7 +291,95 @@ export interface CommandResponses {
   'identity.set': { student: StudentIdentity };
   'report.export': ExportedFile;
   'trace.export': ExportedFile;
+  'trace.window': TraceWindow;
+  /**
+   * `index`: the position of events[0] among the filtered events (from 0; with no events, where they
+   * would be); `total`: how many events the filter keeps in the run as stored so far.
+   */
+  'trace.events': { events: StoredEvent[]; index: number; total: number };
+  /** `event`: null when there is none that way; `t` is its time in ns since the run started. */
+  'trace.find': { event: StoredEvent | null; t: number | null };
+  /** `partner`: null while the other end is not stored (a message not yet received, or lost). */
+  'trace.follow': { event: StoredEvent; partner: StoredEvent | null };
 }
+
+/**
+ * The answer to `trace.window`. Every time is in ns since the run's start. Buckets are whole and
+ * aligned to the run's start: bucket `t0` covers [t0, t0 + bucketNs), so the first and last may reach
+ * past the window; `bucketNs` is at least one pixel and less than two.
+ */
+export interface TraceWindow {
+  fromNs: number;
+  toNs: number;
+  bucketNs: number;
+  /** The run's first and last event times (for an overview strip); null before any event is stored. */
+  span: { fromNs: number; toNs: number } | null;
+  /** One per process, in the order they first appeared in the trace. */
+  lanes: TraceWindowLane[];
+  /**
+   * Message arrows with an end in the window: raw when few, else counted per bucket (by the send's time)
+   * and pair of lanes, in buckets of their own `bucketNs` (bucketNs times a power of two: wider when
+   * many pairs of lanes share a bucket).
+   */
+  arrows: { raw: true; items: TraceWindowArrow[] } | { raw: false; bucketNs: number; buckets: TraceArrowBucket[] };
+  /** One per buffer that reported its level (buffer.level), in the order they first did. */
+  occupancy: TraceWindowTrack[];
+}
+
+export type TraceWindowLane = { pid: number; role: string } & (
+  { raw: true; marks: TraceWindowMark[]; bars: TraceWindowBar[] } | { raw: false; buckets: TraceLaneBucket[] }
+);
+
+export interface TraceWindowMark {
+  t: number;
+  kind: MarkKind;
+  seq: number;
+  /** What the timeline writes beside it: 'exit 0', 'SIGKILL', 'EOF', an errno; null for most. */
+  label: string | null;
+}
+
+/** A call that blocked longer than BLOCKED_THRESHOLD_NS (main/contract/trace-marks.ts). */
+export interface TraceWindowBar {
+  t0: number;
+  t1: number;
+  op: string;
+  channel: string;
+  /** The errno when the call failed instead of returning (io.error), else null. */
+  code: string | null;
+  /** The io.end or io.error that ended it. */
+  seq: number;
+}
+
+export interface TraceLaneBucket {
+  t0: number;
+  /** Marks per kind in the bucket (kinds with none left out). */
+  counts: Partial<Record<MarkKind, number>>;
+  /** The longest blocked call that overlaps the bucket, or null. */
+  longest: TraceWindowBar | null;
+}
+
+export interface TraceWindowArrow {
+  fromPid: number;
+  t0: number;
+  toPid: number;
+  t1: number;
+  channel: string;
+  /** The message's id; null for a TCP connection (socket.connect to socket.accept). */
+  messageId: number | null;
+  fromSeq: number;
+  toSeq: number;
+}
+
+export interface TraceArrowBucket {
+  t0: number;
+  fromPid: number;
+  toPid: number;
+  count: number;
+}
+
+export type TraceWindowTrack = { channel: string; capacity: number | null } &
+  /** `points`: the levels in the window, after the last one before it (so the line starts at the left edge). */
+  ({ raw: true; points: { t: number; used: number }[] } | { raw: false; buckets: { t0: number; min: number; max: number }[] });
 
 /**
  * What a host that saves PDFs itself (the Electron host: main/hosts/electron/print-report.ts) answers:

@@ -413,6 +413,11 @@ export class Engine implements EngineHandle {
       if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Choose a run from the lab page, or from `ipc-lab runs`.');
       return traceFile(run, this.store.events(runId), format);
     },
+
+    'trace.window': ({ runId, fromNs, toNs, width }) => this.store.traceWindow(runId, fromNs, toNs, width),
+    'trace.events': (request) => this.store.traceEvents(request, RUN_EVENTS_PAGE_BYTES),
+    'trace.find': (request) => this.store.traceFind(request),
+    'trace.follow': ({ runId, seq }) => this.store.traceFollow(runId, seq),
   };
 
   /** The values a step starts from for this student: its own, with the student's randomised picks over them. */

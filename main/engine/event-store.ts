@@ -26,6 +26,8 @@ import { processIdentity } from './leftovers.js';
 import type { AnswerRevision, MachineFacts, RunEndRecord, RunHeaderRecord } from '../contract/report-format.js';
 import type { StoredEvent } from '../contract/trace-events.js';
 import { answerRecord, CHAIN_START, chainOver, eventHash, nextLink, questionAnswerRecord, recordHash } from './evidence-chain.js';
+import { FOLLOWABLE_KINDS, storedEvent, TraceIndex } from './trace-window.js';
+import type { CheckedRequest, CommandResponses, TraceWindow } from '../contract/commands.js';
 
 const MIGRATIONS: string[] = [
   /* 1 */ `
@@ -126,12 +128,63 @@ const MIGRATIONS: string[] = [
   -- answers_head (in the run's header record, so a report shows the answers came before the run).
   ALTER TABLE runs ADD COLUMN answers_upto INTEGER;
   ALTER TABLE runs ADD COLUMN answers_head TEXT;`,
+  /* 5 */ `
+  -- Windowed trace queries (issue 13, main/engine/trace-window.ts): events by time (the event list, jumps)
+  -- and by process and time (a lane's raw marks), and summaries filled as each batch is stored. Times
+  -- (ts, t0, t1, from_ts, to_ts) are monotonic ns as in events.ts; buckets count from the run's start_ts.
+  CREATE INDEX events_by_time ON events(run_id, ts);
+  CREATE INDEX events_by_lane ON events(run_id, pid, ts);
+  -- One row per process with a lane, first_seq giving the lanes' order.
+  CREATE TABLE trace_lanes (
+    run_id INTEGER NOT NULL, pid INTEGER NOT NULL, role TEXT NOT NULL, first_seq INTEGER NOT NULL,
+    PRIMARY KEY (run_id, pid)
+  ) WITHOUT ROWID;
+  -- Marks per kind (contract/trace-marks.ts) per lane, in buckets of 2^(16+2*level) ns.
+  CREATE TABLE trace_marks (
+    run_id INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL, pid INTEGER NOT NULL, mark TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (run_id, level, bucket, pid, mark)
+  ) WITHOUT ROWID;
+  -- Calls that blocked longer than BLOCKED_THRESHOLD_NS; seq is the io.end or io.error that ended one, code its errno.
+  CREATE TABLE trace_bars (
+    run_id INTEGER NOT NULL, t1 INTEGER NOT NULL, seq INTEGER NOT NULL, pid INTEGER NOT NULL, t0 INTEGER NOT NULL,
+    op TEXT NOT NULL, channel TEXT NOT NULL, code TEXT,
+    PRIMARY KEY (run_id, t1, seq)
+  ) WITHOUT ROWID;
+  -- A message.send and its message.receive (or a TCP socket.connect and its socket.accept: message_id null).
+  CREATE TABLE trace_arrows (
+    run_id INTEGER NOT NULL, from_seq INTEGER NOT NULL, from_pid INTEGER NOT NULL, from_ts INTEGER NOT NULL,
+    to_seq INTEGER NOT NULL, to_pid INTEGER NOT NULL, to_ts INTEGER NOT NULL, channel TEXT NOT NULL, message_id INTEGER,
+    PRIMARY KEY (run_id, from_seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX trace_arrows_by_send ON trace_arrows(run_id, from_ts);
+  CREATE INDEX trace_arrows_by_receive ON trace_arrows(run_id, to_ts);
+  -- Arrows per pair of lanes, in buckets of the send's time.
+  CREATE TABLE trace_arrow_buckets (
+    run_id INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL, from_pid INTEGER NOT NULL, to_pid INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (run_id, level, bucket, from_pid, to_pid)
+  ) WITHOUT ROWID;
+  -- One row per buffer that reported its level, with the latest capacity it reported (null: unbounded).
+  CREATE TABLE trace_tracks (
+    run_id INTEGER NOT NULL, channel TEXT NOT NULL, first_seq INTEGER NOT NULL, capacity INTEGER,
+    PRIMARY KEY (run_id, channel)
+  ) WITHOUT ROWID;
+  -- Every buffer.level, and its min and max per bucket.
+  CREATE TABLE trace_levels (
+    run_id INTEGER NOT NULL, channel TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL, used INTEGER NOT NULL, capacity INTEGER,
+    PRIMARY KEY (run_id, channel, ts, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE trace_level_buckets (
+    run_id INTEGER NOT NULL, level INTEGER NOT NULL, channel TEXT NOT NULL, bucket INTEGER NOT NULL, min_used INTEGER NOT NULL, max_used INTEGER NOT NULL,
+    PRIMARY KEY (run_id, level, channel, bucket)
+  ) WITHOUT ROWID;`,
 ];
 
 /** Work a migration needs beyond SQL, run in the same transaction, after it. */
 const MIGRATION_STEPS: Record<number, (store: EventStore) => void> = {
   // Answers saved before revisions were kept become each step's first revision, at their last save.
   3: (store) => store.seedAnswerRevisions(),
+  // Runs stored before the summaries get theirs, from their events in the order they were stored.
+  5: (store) => store.summariseStoredRuns(),
 };
 
 /** An event ready to store: its JSON text plus the fields the columns copy. */
@@ -260,6 +313,11 @@ export class EventStore {
   private readonly insertOne: Database.Statement;
   private readonly insertMany: Database.Statement;
   private readonly insertBatch: (runId: number, rows: EventRow[]) => void;
+  private traceIndex: TraceIndex | undefined;
+  /** The trace summaries and window queries (trace-window.ts); made once migration 5 has made their tables. */
+  private get trace(): TraceIndex {
+    return (this.traceIndex ??= new TraceIndex(this.db));
+  }
 
   constructor(
     readonly file: string,
@@ -309,6 +367,7 @@ export class EventStore {
         const row = rows[i]!;
         this.insertOne.run(runId, row.seq, row.ts, row.pid, row.kind, row.data);
       }
+      this.trace.add(runId, rows);
     });
   }
 
@@ -493,6 +552,7 @@ export class EventStore {
         .run(status, message, JSON.stringify(checks), now(), runId);
       this.closeChain(runId);
     })();
+    this.trace.forget(runId);
   }
 
   /** The end record goes last: the run's status, processes and checks as they are now. */
@@ -534,6 +594,7 @@ export class EventStore {
   deleteRun(runId: number): void {
     this.db.transaction(() => {
       for (const table of ['events', 'processes']) this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+      this.trace.deleteRun(runId);
       this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
     })();
   }
@@ -586,6 +647,194 @@ export class EventStore {
     return { events, nextSeq: more ? events[events.length - 1]!.seq : null };
   }
   private eventPageQuery: Database.Statement | undefined;
+
+  /** Migration 5: the trace summaries of every run stored before them, batch by batch in seq order. */
+  summariseStoredRuns(): void {
+    const page = this.db.prepare('SELECT seq, ts, pid, kind, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT 10000').safeIntegers(true);
+    for (const { id } of this.db.prepare('SELECT id FROM runs ORDER BY id').all() as { id: number }[]) {
+      for (let afterSeq = 0; ;) {
+        const rows = (page.all(id, afterSeq) as { seq: bigint; ts: bigint; pid: bigint; kind: string; data: string }[]).map((r) => ({
+          seq: Number(r.seq),
+          ts: r.ts.toString(),
+          pid: Number(r.pid),
+          kind: r.kind,
+          data: r.data,
+        }));
+        if (rows.length === 0) break;
+        this.trace.add(id, rows);
+        afterSeq = rows[rows.length - 1]!.seq;
+      }
+      this.trace.forget(id);
+    }
+  }
+
+  /** trace.window (trace-window.ts): what the timeline draws of [fromNs, toNs) at `width` pixels. */
+  traceWindow(runId: number, fromNs: number, toNs: number, width: number): TraceWindow {
+    return this.trace.window(runId, this.runStartTs(runId), fromNs, toNs, width);
+  }
+
+  /** The run's start_ts, or a UserError naming the run. */
+  private runStartTs(runId: number): string {
+    this.runStartQuery ??= this.db.prepare('SELECT start_ts FROM runs WHERE id = ?');
+    const row = this.runStartQuery.get(runId) as { start_ts: string } | undefined;
+    if (!row) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Choose a run from the lab page, or from `ipc-lab runs`.');
+    return row.start_ts;
+  }
+  private runStartQuery: Database.Statement | undefined;
+
+  /**
+   * trace.events: one page of a run's events in (ts, seq) order among those `filter` keeps, with the
+   * position of the first among them and how many there are. Ends early once the events' text reaches
+   * RUN_EVENTS_PAGE_BYTES (a page has at least one event). The filter's SQL differs only by which
+   * filters are given, so each shape is prepared once (statementFor).
+   */
+  traceEvents(request: Omit<CheckedRequest<'trace.events'>, 'runId'> & { runId: number }, maxBytes: number): CommandResponses['trace.events'] {
+    const { runId, from, direction, limit, filter } = request;
+    const start = BigInt(this.runStartTs(runId));
+    const where = filterSql(filter);
+    const params = filterParams(runId, filter);
+    const total = this.filteredTotal(runId, filter, where, params);
+    const countBefore = (ts: bigint, seq: number) =>
+      (this.statementFor(`SELECT COUNT(*) AS n FROM events WHERE ${where} AND (ts, seq) < (@ts, @seq)`).get({ ...params, ts, seq }) as { n: number }).n;
+    const take = (rows: Iterable<{ seq: number; ts: bigint; data: string }>) => {
+      const page: { seq: number; ts: bigint; data: string }[] = [];
+      let bytes = 0;
+      for (const row of rows) {
+        if (page.length === limit || (page.length > 0 && bytes >= maxBytes)) break;
+        bytes += Buffer.byteLength(row.data);
+        page.push(row);
+      }
+      return page;
+    };
+    const columns = 'SELECT seq, ts, data FROM events';
+    let rows: { seq: number; ts: bigint; data: string }[];
+    let index: number;
+    if ('index' in from) {
+      const first = direction === 'forward' ? Math.min(from.index, total) : Math.max(0, Math.min(from.index, total) - limit);
+      const count = direction === 'forward' ? limit : Math.min(from.index, total) - first;
+      rows =
+        count === 0
+          ? []
+          : take(this.iterate(`${columns} WHERE ${where} ORDER BY ts, seq LIMIT @limit OFFSET @offset`, { ...params, limit: count, offset: first }));
+      // Going backward, a page cut short by its bytes keeps the events nearest the position.
+      if (direction === 'backward' && rows.length < count) {
+        rows = take(
+          this.iterate(`${columns} WHERE ${where} ORDER BY ts DESC, seq DESC LIMIT @limit OFFSET @offset`, {
+            ...params,
+            limit: count,
+            offset: total - first - count,
+          }),
+        ).reverse();
+        return { events: rows.map((r) => storedEvent(runId, r)), index: first + count - rows.length, total };
+      }
+      index = first;
+    } else {
+      let anchor: { ts: bigint; seq: number };
+      if ('seq' in from) {
+        this.eventTsQuery ??= this.db.prepare('SELECT ts FROM events WHERE run_id = ? AND seq = ?').safeIntegers(true);
+        const row = this.eventTsQuery.get(runId, from.seq) as { ts: bigint } | undefined;
+        if (!row)
+          throw new UserError(
+            'bad-request',
+            `Run ${runId} has no event with seq ${from.seq}.`,
+            'Give the seq of an event of that run (from trace.events or runs.get).',
+          );
+        anchor = { ts: row.ts, seq: from.seq };
+      } else anchor = { ts: start + BigInt(from.ts), seq: 0 };
+      if (direction === 'forward') {
+        rows = take(this.iterate(`${columns} WHERE ${where} AND (ts, seq) >= (@ts, @seq) ORDER BY ts, seq`, { ...params, ...anchor }));
+        index = countBefore(anchor.ts, anchor.seq);
+      } else {
+        rows = take(this.iterate(`${columns} WHERE ${where} AND (ts, seq) < (@ts, @seq) ORDER BY ts DESC, seq DESC`, { ...params, ...anchor })).reverse();
+        index = rows.length > 0 ? countBefore(rows[0]!.ts, rows[0]!.seq) : 0;
+      }
+    }
+    return { events: rows.map((r) => storedEvent(runId, r)), index, total };
+  }
+  private eventTsQuery: Database.Statement | undefined;
+
+  /**
+   * How many events a filter keeps: counting is a scan of the run (seconds for a million events with a
+   * text filter), and a virtual list asks for the same filter page after page, so the count is kept
+   * until the run stores another event (its last seq, read from the primary key, changes).
+   */
+  private filteredTotal(runId: number, filter: TraceFilter, where: string, params: Record<string, unknown>): number {
+    this.lastSeqQuery ??= this.db.prepare('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?');
+    const lastSeq = (this.lastSeqQuery.get(runId) as { seq: number | null }).seq ?? 0;
+    const key = `${runId}\u0000${JSON.stringify(filter)}`;
+    const known = this.filteredTotals.get(key);
+    if (known && known.lastSeq === lastSeq) return known.total;
+    const total = (this.statementFor(`SELECT COUNT(*) AS n FROM events WHERE ${where}`).get(params) as { n: number }).n;
+    this.filteredTotals.delete(key);
+    this.filteredTotals.set(key, { lastSeq, total });
+    if (this.filteredTotals.size > FILTERED_TOTALS_KEPT) this.filteredTotals.delete(this.filteredTotals.keys().next().value!);
+    return total;
+  }
+  private lastSeqQuery: Database.Statement | undefined;
+  private readonly filteredTotals = new Map<string, { lastSeq: number; total: number }>();
+
+  /** trace.find: the next event after, or the last before, a moment (and an event at it), of a kind and a process if given. */
+  traceFind(request: CheckedRequest<'trace.find'>): CommandResponses['trace.find'] {
+    const { runId, ts, seq, kind, pid, direction } = request;
+    const start = BigInt(this.runStartTs(runId));
+    const at = start + BigInt(ts);
+    // Without seq the moment itself is stepped past: every event at ts is before "next" and after "previous".
+    const anchorSeq = seq ?? (direction === 'next' ? Number.MAX_SAFE_INTEGER : 0);
+    const conditions = ['run_id = @run', ...(kind !== undefined ? ['kind = @kind'] : []), ...(pid !== undefined ? ['pid = @pid'] : [])];
+    const sql =
+      direction === 'next'
+        ? `SELECT seq, ts - @start AS t, data FROM events WHERE ${conditions.join(' AND ')} AND (ts, seq) > (@at, @seq) ORDER BY ts, seq LIMIT 1`
+        : `SELECT seq, ts - @start AS t, data FROM events WHERE ${conditions.join(' AND ')} AND (ts, seq) < (@at, @seq) ORDER BY ts DESC, seq DESC LIMIT 1`;
+    const row = this.statementFor(sql).get({
+      run: runId,
+      start,
+      at,
+      seq: anchorSeq,
+      ...(kind !== undefined ? { kind } : {}),
+      ...(pid !== undefined ? { pid } : {}),
+    }) as { seq: number; t: number; data: string } | undefined;
+    return row ? { event: storedEvent(runId, row), t: row.t } : { event: null, t: null };
+  }
+
+  /** trace.follow: a message's (or TCP connection's) other end. */
+  traceFollow(runId: number, seq: number): CommandResponses['trace.follow'] {
+    this.runStartTs(runId);
+    this.eventBySeqQuery ??= this.db.prepare('SELECT seq, ts, kind, data FROM events WHERE run_id = ? AND seq = ?').safeIntegers(true);
+    const row = this.eventBySeqQuery.get(runId, seq) as { seq: bigint; ts: bigint; kind: string; data: string } | undefined;
+    if (!row)
+      throw new UserError('bad-request', `Run ${runId} has no event with seq ${seq}.`, 'Give the seq of an event of that run (from trace.events or runs.get).');
+    const event = storedEvent(runId, { seq, data: row.data });
+    if (!FOLLOWABLE_KINDS.has(row.kind))
+      throw new UserError(
+        'bad-request',
+        `Event ${seq} of run ${runId} is a ${row.kind}: only a message or a TCP connection has another end to follow.`,
+        `Give the seq of a ${[...FOLLOWABLE_KINDS].join(', ')} event.`,
+      );
+    const partnerSeq = this.trace.partnerSeq(runId, { seq, kind: row.kind, ts: row.ts });
+    if (partnerSeq === null) return { event, partner: null };
+    this.eventTextQuery ??= this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? AND seq = ?');
+    const partner = this.eventTextQuery.get(runId, partnerSeq) as { seq: number; data: string };
+    return { event, partner: storedEvent(runId, partner) };
+  }
+  private eventBySeqQuery: Database.Statement | undefined;
+  private eventTextQuery: Database.Statement | undefined;
+
+  /** A statement whose SQL is one of a few shapes (filters given or not): prepared the first time, then kept. */
+  private statementFor(sql: string): Database.Statement {
+    let statement = this.shapedStatements.get(sql);
+    if (!statement) this.shapedStatements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+  private readonly shapedStatements = new Map<string, Database.Statement>();
+
+  /** Rows with ts as a bigint (absolute monotonic ns need not fit a double's exact range). */
+  private iterate(sql: string, params: Record<string, unknown>): IterableIterator<{ seq: number; ts: bigint; data: string }> {
+    const statement = this.statementFor(`${sql} -- ts as bigint`);
+    const rows = statement.safeIntegers(true).iterate(params) as IterableIterator<{ seq: bigint; ts: bigint; data: string }>;
+    return (function* () {
+      for (const row of rows) yield { seq: Number(row.seq), ts: row.ts, data: row.data };
+    })();
+  }
 
   /** A run's events as stored: sequence number and JSON text (what the chain hashed). */
   eventTexts(runId: number): { seq: number; data: string }[] {
@@ -799,6 +1048,36 @@ export class EventStore {
         .all() as { id: number; lab_id: string; started_at: string; run_count: number; passed: number }[]
     ).map((s) => ({ sessionId: s.id, labId: s.lab_id, startedAt: s.started_at, runCount: s.run_count, passedSteps: s.passed }));
   }
+}
+
+type TraceFilter = CheckedRequest<'trace.events'>['filter'];
+
+/** How many filters' totals trace.events keeps (the most recently used). */
+const FILTERED_TOTALS_KEPT = 32;
+
+/**
+ * The WHERE clause a trace.events filter gives (its values bound by filterParams). pids and kinds are
+ * bound as JSON arrays (json_each), so a list of any length is one statement; text is a LIKE pattern,
+ * which SQLite compares case-insensitively for ASCII letters only.
+ */
+function filterSql(filter: TraceFilter): string {
+  const conditions = ['run_id = @run'];
+  if (filter.pids) conditions.push('pid IN (SELECT value FROM json_each(@pids))');
+  if (filter.kinds) conditions.push('kind IN (SELECT value FROM json_each(@kinds))');
+  if (filter.channel !== undefined) conditions.push("json_extract(data, '$.channel') = @channel");
+  if (filter.text !== undefined) conditions.push("data LIKE @text ESCAPE '\\'");
+  return conditions.join(' AND ');
+}
+
+function filterParams(runId: number, filter: TraceFilter): Record<string, unknown> {
+  return {
+    run: runId,
+    ...(filter.pids ? { pids: JSON.stringify(filter.pids) } : {}),
+    ...(filter.kinds ? { kinds: JSON.stringify(filter.kinds) } : {}),
+    ...(filter.channel !== undefined ? { channel: filter.channel } : {}),
+    // The text as a substring of the stored JSON: %, _ and the escape itself taken literally.
+    ...(filter.text !== undefined ? { text: `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } : {}),
+  };
 }
 
 function releaseReserve(path: string): void {

@@ -38,7 +38,7 @@ describe('EventStore', () => {
     store.close();
     const raw = new Database(join(dir, 'a', 'ipc-lab.sqlite'));
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(raw.pragma('user_version', { simple: true }), 4);
+    assert.equal(raw.pragma('user_version', { simple: true }), 5);
     assert.deepEqual(raw.prepare('SELECT DISTINCT typeof(ts) AS t FROM events').all(), [{ t: 'integer' }], 'ts is stored as a 64-bit integer');
     raw.close();
   });
@@ -176,7 +176,11 @@ describe('EventStore', () => {
     EventStore.open(old).close();
     const raw = new Database(join(old, 'ipc-lab.sqlite'));
     raw.exec(
-      'DROP TABLE question_answers; ALTER TABLE runs DROP COLUMN answers_upto; ALTER TABLE runs DROP COLUMN answers_head; ' +
+      'DROP INDEX events_by_time; DROP INDEX events_by_lane; ' +
+        ['trace_lanes', 'trace_marks', 'trace_bars', 'trace_arrows', 'trace_arrow_buckets', 'trace_levels', 'trace_level_buckets', 'trace_tracks']
+          .map((t) => `DROP TABLE ${t};`)
+          .join(' ') +
+        'DROP TABLE question_answers; ALTER TABLE runs DROP COLUMN answers_upto; ALTER TABLE runs DROP COLUMN answers_head; ' +
         'DROP TABLE answer_revisions; DROP TABLE settings; ALTER TABLE runs DROP COLUMN lab_version; ALTER TABLE runs DROP COLUMN machine; ALTER TABLE runs DROP COLUMN chain_head; ALTER TABLE runs DROP COLUMN end_record;',
     );
     raw.prepare("INSERT INTO answers (lab_id, step_id, text, updated_at) VALUES ('lab', 's', 'old answer', '2026-01-01T00:00:00.000Z')").run();
