@@ -100,7 +100,8 @@ test('the event list pages every event in time order, searches and filters in th
   const starts = await gridTotal(grid);
   expect(starts).toBeGreaterThan(0);
   await expect(page.getByTestId('event-row')).toHaveCount(starts);
-  for (const kind of await page.getByTestId('event-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))) expect(kind).toBe('process.start');
+  for (const kind of await page.getByTestId('event-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind'))))
+    expect(kind).toBe('process.start');
   await search.fill('no event says this 7d1f');
   await expect(page.getByTestId('event-list-empty')).toHaveText('No event matches the filter.');
   await search.fill('');

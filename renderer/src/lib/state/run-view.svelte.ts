@@ -7,6 +7,10 @@
  * each process as /proc saw it at that moment (its latest snapshot at or before it) instead of the
  * latest one, which after a run has ended is often not the interesting one. When a run ends (or a
  * finished one is loaded), the cursor opens at the moment its checks point to (see `momentOfChecks`).
+ *
+ * The chosen event (`choose`): the event list and the timeline each follow the other's choice. Views that
+ * keep their own state of the run (the event list pages events from the engine) hear of changes through
+ * `onDidChange`.
  */
 import type { RunSummary } from '../../../../main/contract/lab-model.js';
 import { momentOfChecks } from './check-rows.js';
@@ -64,6 +68,7 @@ export class RunView {
   #version = $state(0);
   #loadingRest = $state(false);
   #chosen = $state.raw<ChosenEvent | null>(null);
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, not state: no view reads them
   readonly #listeners = new Set<(change: RunViewChange) => void>();
   #model: TraceModel | null = null;
   #lastSeq = 0;
