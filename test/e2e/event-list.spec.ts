@@ -86,6 +86,12 @@ test('the event list pages every event in time order, searches and filters in th
   const cursorMs = Number((await cursor.textContent())!.replace(/[, ms]/g, ''));
   expect(Math.abs(cursorMs - rowMs), `the cursor (${cursorMs} ms) is at the row's time (${rowMs} ms)`).toBeLessThanOrEqual(0.051);
 
+  // "Next of this kind" (trace.find): a later event of the same kind is chosen.
+  await page.getByTestId('event-next-of-kind').click();
+  await expect(selected).not.toHaveAttribute('data-seq', rowSeq!);
+  await expect(selected).toHaveAttribute('data-kind', rowKind!);
+  expect(Number(await selected.getAttribute('data-index'))).toBeGreaterThan(Number(await row.getAttribute('data-index')));
+
   // The timeline back to the list: End on the timeline chooses its last mark; the list scrolls to that event.
   await page.getByTestId('timeline-canvas').focus();
   await page.keyboard.press('End');
@@ -114,4 +120,10 @@ test('the event list pages every event in time order, searches and filters in th
   expectTimeOrder(await rowTimes(page));
   await page.getByTestId('event-filter-kind').selectOption('');
   await expect(grid).toHaveAttribute('data-total', String(count));
+
+  // A process filter: only that process's events.
+  const pid = (await page.getByTestId('lane').first().getAttribute('data-pid'))!;
+  await page.getByTestId('event-filter-pid').selectOption(pid);
+  await expect.poll(() => gridTotal(grid)).toBeLessThan(count);
+  expect(new Set(await page.getByTestId('event-row').evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[1]!.textContent)))).toEqual(new Set([pid]));
 });

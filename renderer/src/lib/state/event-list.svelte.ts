@@ -158,7 +158,10 @@ export class EventList {
     this.#block = { start: 0, events: [] };
     const chosen = this.#selection?.event;
     if (chosen) this.#seek = { event: chosen, tell: false };
-    else if (!this.#following) this.#viewport = { first: 0, count: this.#viewport.count };
+    else if (!this.#following) {
+      this.#viewport = { first: 0, count: this.#viewport.count };
+      this.#reveal = { index: 0, n: (this.#reveal?.n ?? 0) + 1 };
+    }
     this.#pacer.want();
   }
 
