@@ -237,6 +237,8 @@ export class EventList {
   #onViewChange(change: RunViewChange): void {
     const runId = this.#view.run?.runId ?? null;
     if (change === 'run' || runId !== this.#runId) {
+      // Another run has other processes (pids) and perhaps other kinds: its list starts unfiltered.
+      if (runId !== this.#runId) this.#form = NO_FILTER;
       this.#runId = runId;
       this.#generation++;
       this.#pacer.cancel();
