@@ -127,3 +127,40 @@ test('the event list pages every event in time order, searches and filters in th
   await expect.poll(() => gridTotal(grid)).toBeLessThan(count);
   expect(new Set(await page.getByTestId('event-row').evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[1]!.textContent)))).toEqual(new Set([pid]));
 });
+
+test('while a run goes on the list keeps its count and follows the end, until a row is chosen', async ({ page, app }) => {
+  await page.goto(app.url);
+  await labCard(page, 'ordinary-pipes').click();
+  await page.getByTestId('step-link').filter({ hasText: CAPACITY }).click();
+  // Small writes fill the pipe with over a thousand events; the reader waits 10 s, so the run goes on.
+  await page.locator('[data-testid="param"][data-param="chunkBytes"] input').fill('64');
+  await page.locator('[data-param="readerDelayMs"] input').fill('10000');
+  await page.getByTestId('run').click();
+  const grid = page.getByTestId('event-grid');
+  /** The status, the list's count and its last row's position, read at one moment (one answer fills both). */
+  const now = () =>
+    page.evaluate(() => {
+      const table = document.querySelector('[data-testid="event-grid"]');
+      const rows = table?.querySelectorAll('[data-testid="event-row"]') ?? [];
+      return {
+        running: document.querySelector('[data-testid="run-status"]')?.textContent === 'running',
+        total: Number(table?.getAttribute('data-total') ?? 0),
+        last: Number(rows[rows.length - 1]?.getAttribute('aria-rowindex') ?? 0),
+      };
+    });
+  await expect
+    .poll(async () => ((s) => s.running && s.total > 1000 && s.last === s.total + 1)(await now()), { message: 'the live list is at its end' })
+    .toBe(true);
+
+  // A chosen row stays chosen and in view while more events arrive.
+  const row = grid.getByTestId('event-row').nth(10);
+  const seq = (await row.getAttribute('data-seq'))!;
+  await row.click();
+  const seen = (await now()).total;
+  await expect.poll(async () => (await now()).total, { message: 'more events arrive (kernel snapshots)' }).toBeGreaterThan(seen);
+  const selected = grid.locator('tr[aria-selected="true"]');
+  await expect(selected).toHaveAttribute('data-seq', seq);
+  expect(await shownInBox(selected), 'the list did not scroll away from the chosen row').toBe(true);
+  // The reader wakes and the run ends by itself.
+  await expect(page.getByTestId('run-status')).not.toHaveText('running', { timeout: 30_000 });
+});
