@@ -3,7 +3,9 @@
  * more events than one block of rows (the ordinary-pipes lab's capacity step with small writes): every
  * event in time order as a virtual list paged from the engine, text search and a kind filter answered
  * by the engine, a row chosen by click or by keyboard shows all its fields and moves the timeline's
- * cursor, and a mark chosen on the timeline scrolls the list to its event.
+ * cursor, and a mark chosen on the timeline scrolls the list to its event; "next of this kind" and
+ * "follow this message" (trace.find, trace.follow); while a run goes on the list keeps its count and
+ * follows the end, until a row is chosen.
  */
 import type { Locator, Page } from '@playwright/test';
 import { EVENT_BLOCK_ROWS } from '../../renderer/src/lib/state/event-window.js';
@@ -163,4 +165,27 @@ test('while a run goes on the list keeps its count and follows the end, until a 
   expect(await shownInBox(selected), 'the list did not scroll away from the chosen row').toBe(true);
   // The reader wakes and the run ends by itself.
   await expect(page.getByTestId('run-status')).not.toHaveText('running', { timeout: 30_000 });
+});
+
+test("follow this message: a send's details lead to its receive, even when the filter hides it", async ({ page, app }) => {
+  await page.goto(app.url);
+  await labCard(page, 'message-passing').click();
+  await page.getByTestId('step-link').filter({ hasText: 'Blocking and non-blocking' }).click();
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 30_000 });
+
+  await page.getByTestId('event-filter-kind').selectOption('message.send');
+  const send = page.locator('[data-testid="event-row"][data-kind="message.send"]').first();
+  await expect(page.getByTestId('event-row')).not.toHaveCount(0);
+  await expect(page.locator('[data-testid="event-row"]:not([data-kind="message.send"])')).toHaveCount(0);
+  await send.click();
+  const details = page.getByTestId('event-details');
+  const messageId = (await details.locator('[data-field="messageId"] dd').textContent())!;
+  await details.getByTestId('event-follow').click();
+  await expect(details.locator('[data-field="kind"] dd')).toHaveText('message.receive');
+  await expect(details.locator('[data-field="messageId"] dd')).toHaveText(messageId);
+  await expect(page.getByTestId('event-details-head')).toContainText('(not kept by the filter)');
+  // Without the filter its row is there, chosen.
+  await page.getByTestId('event-filter-kind').selectOption('');
+  await expect(page.locator('[data-testid="event-grid"] tr[aria-selected="true"]')).toHaveAttribute('data-kind', 'message.receive');
 });
