@@ -34,6 +34,7 @@ import { CompareRuns } from './compare-runs.svelte.js';
 import { ParamForm } from './param-form.svelte.js';
 import { RunHistory } from './run-history.svelte.js';
 import { startingValues } from './run-facts.js';
+import { EventList } from './event-list.svelte.js';
 import { RunView } from './run-view.svelte.js';
 import { NO_MASTERY, StepQuestions } from './step-questions.svelte.js';
 import { TraceExport } from './trace-export.svelte.js';
@@ -73,6 +74,8 @@ function targetInUrl(labId: string, stepId: string | null): RunTarget {
 export class LabPage {
   readonly #bridge: Bridge;
   readonly runView = new RunView();
+  /** The shown run's events as a virtual list, paged from the engine (event-list.svelte.ts). */
+  readonly eventList: EventList;
   readonly form = new ParamForm();
   readonly history: RunHistory;
   readonly compare = new CompareRuns();
@@ -128,6 +131,7 @@ export class LabPage {
 
   constructor(bridge: Bridge) {
     this.#bridge = bridge;
+    this.eventList = new EventList(bridge, this.runView);
     this.history = new RunHistory(bridge);
     this.traceExport = new TraceExport(bridge);
     this.questions = new StepQuestions(bridge, undefined, () => this.shownParams);

@@ -7,6 +7,10 @@
  * each process as /proc saw it at that moment (its latest snapshot at or before it) instead of the
  * latest one, which after a run has ended is often not the interesting one. When a run ends (or a
  * finished one is loaded), the cursor opens at the moment its checks point to (see `momentOfChecks`).
+ *
+ * The chosen event (`choose`): the event list and the timeline each follow the other's choice. Views that
+ * keep their own state of the run (the event list pages events from the engine) hear of changes through
+ * `onDidChange`.
  */
 import type { RunSummary } from '../../../../main/contract/lab-model.js';
 import { momentOfChecks } from './check-rows.js';
@@ -14,9 +18,6 @@ import { heldByTwoOrMore } from '../kernel-words.js';
 import type { StoredEvent, StoredEventOf } from '../../../../main/contract/trace-events.js';
 import { isFinal } from '../format.js';
 import { TraceModel, type Cleanup, type KernelSnapshot, type Lane, type LaneSummary, type ProcessAt, type ShmObjects } from '../trace/trace-model.js';
-
-/** How many of the latest events the text view lists. */
-export const RECENT_EVENT_LIMIT = 300;
 
 export interface SharedPipe {
   target: string;
@@ -40,6 +41,15 @@ export interface OccupancyLevel {
 /** How many labelled messages (message.bytes) the byte view keeps, the latest ones. */
 export const MESSAGE_BYTES_LIMIT = 200;
 
+/** What changed, for a view that keeps its own state of the run (the event list): see `onDidChange`. */
+export type RunViewChange = 'run' | 'events' | 'status' | 'chosen';
+
+/** The event the student chose (by seq), and in which view: the other view follows the choice. */
+export interface ChosenEvent {
+  seq: number;
+  from: 'list' | 'timeline';
+}
+
 /** The kinds that change what the kernel view shows. */
 const KERNEL_KINDS = new Set(['kernel.snapshot', 'kernel.objects', 'host.cleanup', 'process.exit', 'host.exit', 'child.exit']);
 
@@ -57,10 +67,12 @@ export class RunView {
   #cursorReason = $state<string | null>(null);
   #version = $state(0);
   #loadingRest = $state(false);
+  #chosen = $state.raw<ChosenEvent | null>(null);
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, not state: no view reads them
+  readonly #listeners = new Set<(change: RunViewChange) => void>();
   #model: TraceModel | null = null;
   #lastSeq = 0;
 
-  readonly recentEvents = $derived(this.#events.length > RECENT_EVENT_LIMIT ? this.#events.slice(-RECENT_EVENT_LIMIT) : this.#events);
   readonly finished = $derived(this.#run !== null && isFinal(this.#run.status));
   readonly active = $derived(this.#run !== null && !isFinal(this.#run.status));
 
@@ -171,6 +183,36 @@ export class RunView {
   get model(): TraceModel | null {
     return this.#model;
   }
+  /** The event chosen in the event list or on the timeline, or null. */
+  get chosen(): ChosenEvent | null {
+    return this.#chosen;
+  }
+
+  /** Chooses an event (null: none); the other view follows (its listener hears 'chosen'). */
+  choose(seq: number | null, from: ChosenEvent['from']): void {
+    if (seq === null ? this.#chosen === null : this.#chosen?.seq === seq && this.#chosen.from === from) return;
+    this.#chosen = seq === null ? null : { seq, from };
+    this.#emit('chosen');
+  }
+
+  /**
+   * Tells `listener` when another run is shown (or none: 'run'), events arrived ('events'), the run's
+   * status changed ('status') or an event was chosen ('chosen'). Returns the way to stop.
+   */
+  onDidChange(listener: (change: RunViewChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(change: RunViewChange): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        console.error(`IPC Lab: a listener of the run view's "${change}" failed`, error);
+      }
+    }
+  }
 
   /** Shows a run from scratch (a new run, or one loaded with runs.get). */
   show(run: RunSummary, events: readonly StoredEvent[] = []): void {
@@ -184,8 +226,10 @@ export class RunView {
     this.#occupancy = [];
     this.#cursorT = null;
     this.#cursorReason = null;
+    this.#chosen = null;
     this.#kernelVersion++;
     this.#model.runEnded = isFinal(run.status);
+    this.#emit('run');
     this.append(events);
     this.#syncModel(true, true);
     if (isFinal(run.status)) this.#openAtMoment(run);
@@ -202,8 +246,10 @@ export class RunView {
     this.#cursorReason = null;
     this.#lastSeq = 0;
     this.#loadingRest = false;
+    this.#chosen = null;
     this.#kernelVersion++;
     this.#version++;
+    this.#emit('run');
   }
 
   /** Pins the kernel view to a moment (ms since the start), clamped to the run so far. */
@@ -260,6 +306,7 @@ export class RunView {
       fresh.some((e) => KERNEL_KINDS.has(e.kind)),
       fresh.some((e) => e.kind === 'buffer.level'),
     );
+    this.#emit('events');
   }
 
   update(run: RunSummary): void {
@@ -270,6 +317,7 @@ export class RunView {
     this.#run = run;
     this.#syncModel(false, false);
     if (!wasFinal && isFinal(run.status)) this.#openAtMoment(run);
+    this.#emit('status');
   }
 
   #syncModel(kernelChanged: boolean, levelsChanged: boolean): void {
