@@ -1,8 +1,8 @@
 /**
  * What the timeline draws for each trace event kind: the mark kind, and when a call counts as blocked.
- * The engine summarises windows of a trace with these (main/engine/trace-window.ts), so the page's own
- * model (renderer/src/lib/trace/trace-model.ts, which has its copy today) and the engine's summaries
- * agree on what a mark is; the renderer can import this file, it has no Node imports.
+ * The engine summarises windows of a trace with these (main/engine/trace-window.ts) and the page's
+ * model (renderer/src/lib/trace/trace-model.ts) draws with them, so both agree on what a mark is. No
+ * imports: the page bundles it.
  */
 
 /** Calls longer than this are drawn as "blocked" bars. */

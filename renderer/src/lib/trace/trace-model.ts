@@ -15,29 +15,11 @@
  */
 import type { ProcessInfo } from '../../../../main/contract/lab-model.js';
 import type { KernelFd, KernelMapping, StoredEvent } from '../../../../main/contract/trace-events.js';
+import { BLOCKED_THRESHOLD_NS, markKindOf as markKindOfKind, type MarkKind } from '../../../../main/contract/trace-marks.js';
 
-/** Calls longer than this are drawn as "blocked" bars. */
-export const BLOCKED_THRESHOLD_NS = 1_000_000n;
-
-export type MarkKind =
-  | 'start'
-  | 'exit'
-  /** The process was ended by a signal (SIGTERM, SIGKILL): drawn in its own lane, whoever saw it. */
-  | 'killed'
-  /** A parent's waitpid returned: its child ended (the child's own lane shows how). */
-  | 'reap'
-  | 'create'
-  | 'io'
-  | 'send'
-  | 'receive'
-  | 'eof'
-  | 'error'
-  | 'close'
-  | 'measure'
-  | 'note'
-  | 'output'
-  | 'warning'
-  | 'rejected';
+// What each event kind is drawn as, and when a call counts as blocked: one table, shared with the
+// engine's window summaries (main/engine/trace-window.ts), so both agree on what a mark is.
+export { BLOCKED_THRESHOLD_NS, type MarkKind };
 
 export interface Lane {
   pid: number;
@@ -160,68 +142,7 @@ interface MessageEnd {
 }
 
 export function markKindOf(event: StoredEvent): MarkKind | null {
-  switch (event.kind) {
-    case 'process.start':
-    case 'host.spawn':
-      return 'start';
-    case 'process.exit':
-      return 'exit';
-    case 'host.exit':
-      return event.signal ? 'killed' : 'exit';
-    case 'child.exit':
-      return 'reap';
-    case 'object.create':
-    case 'object.open':
-      return 'create';
-    case 'io.begin':
-    case 'io.end':
-      return 'io';
-    case 'message.send':
-    case 'rpc.call':
-      return 'send';
-    case 'message.receive':
-    case 'rpc.reply':
-      return 'receive';
-    case 'socket.listen':
-    case 'socket.connect':
-    case 'socket.accept':
-      return 'create';
-    case 'rpc.execute':
-    case 'rpc.ledger':
-      return 'measure';
-    case 'io.eof':
-      return 'eof';
-    case 'io.error':
-    case 'rpc.error':
-      return 'error';
-    case 'rpc.fault':
-    case 'rpc.duplicate':
-      return 'warning';
-    case 'io.close':
-    case 'socket.close':
-      return 'close';
-    case 'message.bytes': // shown in the event list with its labelled bytes
-      return null;
-    case 'measure':
-      return 'measure';
-    case 'note':
-    case 'snapshot.request': // the process asked the engine to sample /proc here: a moment worth a look
-      return 'note';
-    case 'host.output':
-      return 'output';
-    case 'host.warning':
-      return 'warning';
-    case 'trace.rejected':
-      return 'rejected';
-    case 'kernel.snapshot':
-    case 'buffer.level': // drawn as its occupancy track, not as a mark
-    case 'kernel.objects': // host bookkeeping: the event list and the kernel view show them
-    case 'host.cleanup':
-      return null;
-    default:
-      // A kind newer than this view (the schema grows by adding kinds): a plain mark, described as data.
-      return 'note';
-  }
+  return markKindOfKind(event.kind, 'signal' in event ? event.signal : undefined);
 }
 
 /** "blocked in write" or, for a synchronisation object, "blocked in wait (buffer: empty slots)". */
