@@ -145,6 +145,16 @@ export function processGroupOf(pid: number): number | undefined {
   }
 }
 
+/** The parent of a pid (field 4 of /proc/<pid>/stat), or undefined if it is gone. */
+export function parentPidOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The live processes whose process group is one of `groups` (a scan of /proc: field 5 of each stat). */
 export function processesInGroups(groups: ReadonlySet<number>): number[] {
   if (process.platform !== 'linux' || groups.size === 0) return [];

@@ -39,7 +39,7 @@ import { DiskFullError, type EventRow, type EventStore } from './event-store.js'
 import { MQUEUE_DIR, objectPrefix, objectsOfRun, runDirPrefix, SHM_DIR, writeOwner } from './leftovers.js';
 import { placeTraceSocket } from './trace-socket-path.js';
 import { native } from '../native/index.js';
-import { environmentValue, NetTables, processesInGroups, processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
+import { environmentValue, NetTables, parentPidOf, processesInGroups, processGroupOf, snapshotProcess, type KernelSnapshot } from './kernel-view.js';
 
 /**
  * Batches go to SQLite and the UI at most ~30 times a second: an event waits for the next batch at most
@@ -561,9 +561,14 @@ export class LabRun {
       // line was seen to arrive a second after its parent's request (a link sender, whose wait the
       // view then missed). Such a process is found by its process group; its role is the one it was
       // started with (its environment), until its own process.start says so.
+      // Only one that has exec'd a program started for it: its environment names its parent as the
+      // spawner (lab.spawn and the host set it so). Between fork and exec a child still shows its
+      // parent's environment and descriptors, which would be a false view of it.
       const known = new Set(this.processes.keys());
-      for (const pid of processesInGroups(this.processGroups))
-        if (!known.has(pid)) sampled.push({ pid, role: environmentValue(pid, LAB_ENV.role) ?? 'not yet announced' });
+      for (const pid of processesInGroups(this.processGroups)) {
+        if (known.has(pid) || Number(environmentValue(pid, LAB_ENV.spawnerPid)) !== parentPidOf(pid)) continue;
+        sampled.push({ pid, role: environmentValue(pid, LAB_ENV.role) ?? 'not yet announced' });
+      }
     }
     for (const { pid, role } of sampled) {
       // Stamped before /proc is read, not after: what the reads saw happened after this moment.

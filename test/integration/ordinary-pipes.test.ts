@@ -48,7 +48,9 @@ describe('ordinary pipes lab', () => {
     const created = stored.find((e) => e.kind === 'object.create') as StoredEventOf<'object.create'>;
     assert.match(created.object.name, /^pipe:\[\d+\]$/);
     const childSnapshots = stored.filter((e): e is StoredEventOf<'kernel.snapshot'> => e.kind === 'kernel.snapshot' && e.pid === child.pid);
-    const asked = childSnapshots.find((s) => s.requested !== undefined);
+    // The child's own request's view (the parent's requests may have sampled the child too).
+    const childRequest = stored.find((e): e is StoredEventOf<'snapshot.request'> => e.kind === 'snapshot.request' && e.pid === child.pid)!;
+    const asked = childSnapshots.find((s) => s.requested === childRequest.reason && BigInt(s.ts) >= BigInt(childRequest.ts));
     assert.ok(asked && asked.fds.some((fd) => fd.fd === 3 && fd.target === created.object.name), 'child fd 3 is the pipe, in the snapshot it asked for');
     const samePipe = run.checks.find((c) => c.id === 'same-pipe')!;
     assert.equal(samePipe.moment, asked.ts, "same-pipe opens the kernel view at the child's snapshot");
