@@ -262,9 +262,12 @@ async function runLab(args: string[]): Promise<number> {
       print({ type: 'answer', answer: saved, note }, 0n);
     }
     let startTs = 0n;
-    engine.onEvent(({ event, payload }) => {
-      if (event === 'trace:batch') for (const e of (payload as { events: StoredEvent[] }).events) print({ type: 'event', event: e }, startTs);
-    });
+    engine.onEvent(
+      ({ event, payload }) => {
+        if (event === 'trace:batch') for (const e of (payload as { events: StoredEvent[] }).events) print({ type: 'event', event: e }, startTs);
+      },
+      { everyEvent: true },
+    );
     const stop = () => engine.currentRun?.stop('stopped', 'Interrupted from the command line.');
     // Output piped into a program that quits early (| head): stop the run cleanly instead of crashing.
     process.stdout.on('error', (error: NodeJS.ErrnoException) => {

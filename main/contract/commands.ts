@@ -140,6 +140,15 @@ export const commandSchemas = {
         .min(1, `limit is a number of events from 1 to ${RUN_EVENTS_PAGE_EVENTS}`)
         .max(RUN_EVENTS_PAGE_EVENTS, `limit is a number of events from 1 to ${RUN_EVENTS_PAGE_EVENTS}`)
         .default(RUN_EVENTS_PAGE_EVENTS),
+      /**
+       * Only events of these kinds (a large run's page asks for the few it keeps whole). Such a page
+       * reads a bounded stretch of the run: it may hold no event while `nextSeq` is not yet null.
+       */
+      kinds: z
+        .array(z.string().max(NAME_MAX_CHARS))
+        .min(1, 'kinds lists at least one event kind; leave it out for every kind')
+        .max(64, 'kinds lists at most 64 event kinds')
+        .optional(),
     })
     .strict(),
   /** Save the student's prediction or observation for a step. */
@@ -396,10 +405,42 @@ export interface ExportedFile {
 
 export type CommandResponse<C extends CommandName> = CommandResponses[C];
 
+/**
+ * The most events one pushed `trace:batch` carries to a page, whatever rate the run emits at (issue 13):
+ * a run may store 100,000 events a second, more than a page can take in; the page draws the rest from
+ * windowed queries (`trace.window`, `trace.events`). At ~30 batches a second this bounds what a page
+ * receives to ~30,000 events a second (a few MB), under the browser host's slow-client limit.
+ */
+export const LIVE_BATCH_MAX_EVENTS = 1000;
+/**
+ * Kinds a pushed batch always carries whole, so that a page that draws a large run from windowed
+ * queries still sees every process start and end and everything the kernel view shows. Their number
+ * does not grow with a lab's message count (snapshots are taken when a process changes, and stored
+ * only when what /proc shows changed). Labelled messages (message.bytes) are kept to the latest
+ * LIVE_BATCH_MAX_BYTES_EVENTS per batch: the page shows only the latest of them.
+ */
+export const LIVE_WHOLE_KINDS: ReadonlySet<string> = new Set([
+  'process.start',
+  'process.exit',
+  'host.spawn',
+  'host.exit',
+  'child.exit',
+  'host.warning',
+  'host.cleanup',
+  'kernel.snapshot',
+  'kernel.objects',
+]);
+export const LIVE_BATCH_MAX_BYTES_EVENTS = 200;
+
 /** Events the engine pushes. */
 export interface EngineEvents {
-  /** New trace events of a run, in sequence order, at most ~30 batches a second. */
-  'trace:batch': { runId: number; events: StoredEvent[] };
+  /**
+   * New trace events of a run, at most ~30 batches a second, in sequence order. When a batch stored more
+   * than LIVE_BATCH_MAX_EVENTS events, `events` holds those of LIVE_WHOLE_KINDS, the latest
+   * message.bytes and the latest of the rest, up to about that many, and `skipped` says how many were
+   * left out; `lastSeq` is the batch's last stored seq either way (the run's stored count so far).
+   */
+  'trace:batch': { runId: number; events: StoredEvent[]; skipped: number; lastSeq: number };
   /** A run's status, processes or checks changed. */
   'run:updated': { run: RunSummary };
 }

@@ -10,8 +10,8 @@ export type CommandOutcome = { ok: true; response: unknown } | { ok: false; erro
 export interface EngineHandle {
   /** Checks `request` against the contract for `command`, runs it, and never throws. */
   handle(command: string, request: unknown): Promise<CommandOutcome>;
-  /** Every pushed event, in order. Returns the unsubscribe function. */
-  onEvent(listener: (event: WireEvent) => void): () => void;
+  /** Every pushed event, in order (a trace:batch bounded for a page unless `everyEvent`). Returns the unsubscribe function. */
+  onEvent(listener: (event: WireEvent) => void, options?: { everyEvent?: boolean }): () => void;
   /** Stops every run (processes, FIFOs, sockets, run directories) and closes the database. */
   close(): Promise<void>;
 }

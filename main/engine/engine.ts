@@ -27,11 +27,13 @@ import { stepMastery } from './mastery.js';
 import type { CommandOutcome, EngineHandle, EngineOptions } from './engine-handle.js';
 import { DiskFullError, EventStore } from './event-store.js';
 import { LabRun } from './lab-run.js';
+import { liveBatch } from './live-batch.js';
 import { loadLabs, paramProblem, type LabCatalogue, type LoadedLab } from './lab-loader.js';
 import { findProjectRoot } from '../project-root.js';
 import { sweepLeftoverObjects, sweepLeftoverRunDirs } from './leftovers.js';
 import { native } from '../native/index.js';
 import type { StudentIdentity } from '../contract/report-format.js';
+import type { StoredEvent } from '../contract/trace-events.js';
 import { machineFacts } from './machine-facts.js';
 import { studentStepValues } from './student-params.js';
 import { readFileSync } from 'node:fs';
@@ -46,7 +48,8 @@ export type { EngineHandle, EngineOptions } from './engine-handle.js';
 type Handlers = { [C in CommandName]: (request: CheckedRequest<C>) => Promise<CommandResponse<C>> | CommandResponse<C> };
 
 export class Engine implements EngineHandle {
-  private readonly listeners = new Set<(event: WireEvent) => void>();
+  /** Each listener, and whether it wants every event (onEvent). */
+  private readonly listeners = new Map<(event: WireEvent) => void, boolean>();
   /** The machine every run of this engine runs on. */
   private readonly machine = machineFacts();
   private readonly sessions = new Map<string, number>();
@@ -110,13 +113,27 @@ export class Engine implements EngineHandle {
     return outcome.response as CommandResponse<C>;
   }
 
-  onEvent(listener: (event: WireEvent) => void): () => void {
-    this.listeners.add(listener);
+  /**
+   * Hears what the engine pushes. A page's host takes `trace:batch` bounded (live-batch.ts: at most about
+   * LIVE_BATCH_MAX_EVENTS events each); `everyEvent` hands this listener every stored event instead
+   * (the CLI prints them all; tests compare them with the store).
+   */
+  onEvent(listener: (event: WireEvent) => void, options: { everyEvent?: boolean } = {}): () => void {
+    this.listeners.set(listener, options.everyEvent ?? false);
     return () => this.listeners.delete(listener);
   }
 
   private push<E extends EventName>(event: E, payload: EngineEvents[E]): void {
-    for (const listener of this.listeners) listener({ event, payload });
+    for (const listener of this.listeners.keys()) listener({ event, payload });
+  }
+
+  /** A stored batch: whole to the listeners that want every event, bounded to the rest. */
+  private pushBatch(runId: number, events: StoredEvent[]): void {
+    let bounded: EngineEvents['trace:batch'] | undefined;
+    for (const [listener, everyEvent] of this.listeners) {
+      const payload = everyEvent ? { runId, events, skipped: 0, lastSeq: events.at(-1)?.seq ?? 0 } : (bounded ??= liveBatch(runId, events));
+      listener({ event: 'trace:batch', payload });
+    }
   }
 
   /** The run going on now, if any. */
@@ -278,7 +295,7 @@ export class Engine implements EngineHandle {
         checks: (step?.checks ?? []).map((c) => ({ id: c.id, definition: lab.checks[c.id]! })),
         startTs,
         store: this.store,
-        onBatch: (events) => this.push('trace:batch', { runId, events }),
+        onBatch: (events) => this.pushBatch(runId, events),
         onUpdate: (summary) => this.push('run:updated', { run: summary }),
         eventBudget: this.eventBudget,
       });
@@ -307,10 +324,10 @@ export class Engine implements EngineHandle {
       return { run: await run.done };
     },
 
-    'runs.get': ({ runId, afterSeq, limit }) => {
+    'runs.get': ({ runId, afterSeq, limit, kinds }) => {
       const run = this.store.run(runId);
       if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Choose a run from the lab page, or from `ipc-lab runs`.');
-      return { run, ...this.store.eventPage(runId, afterSeq, limit, RUN_EVENTS_PAGE_BYTES) };
+      return { run, ...this.store.eventPage(runId, afterSeq, limit, RUN_EVENTS_PAGE_BYTES, kinds) };
     },
 
     'answers.save': ({ labId, stepId, text }) => {

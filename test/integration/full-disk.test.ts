@@ -68,9 +68,12 @@ describe('a full disk', { timeout: 120_000 }, () => {
     const engine = await openEngine({ dataDir });
     engines.push(engine);
     let pushed = 0;
-    engine.onEvent(({ event, payload }) => {
-      if (event === 'trace:batch') pushed += (payload as { events: unknown[] }).events.length;
-    });
+    engine.onEvent(
+      ({ event, payload }) => {
+        if (event === 'trace:batch') pushed += (payload as { events: unknown[] }).events.length;
+      },
+      { everyEvent: true },
+    );
     const created = waitForEvent(engine, (e) => e.kind === 'object.create', 30_000);
     const { run } = await engine.call('runs.start', { labId: 'message-passing', scenarioId: 'sizes', stepId: 'message-size', params: { records: 20000 } });
     runId = run.runId;

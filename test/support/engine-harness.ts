@@ -49,9 +49,12 @@ export async function runToEnd(
   during?: (runId: number, live: StoredEvent[]) => Promise<void> | void,
 ): Promise<FinishedRun> {
   const live: StoredEvent[] = [];
-  const unsubscribe = engine.onEvent(({ event, payload }) => {
-    if (event === 'trace:batch') live.push(...(payload as { events: StoredEvent[] }).events);
-  });
+  const unsubscribe = engine.onEvent(
+    ({ event, payload }) => {
+      if (event === 'trace:batch') live.push(...(payload as { events: StoredEvent[] }).events);
+    },
+    { everyEvent: true },
+  );
   try {
     const { run } = await engine.call('runs.start', request);
     const done = engine.currentRun!.done;
@@ -80,15 +83,18 @@ export async function waitForEvent(engine: Engine, predicate: (e: StoredEvent) =
       unsubscribe();
       reject(new Error(`no matching event within ${timeoutMs} ms`));
     }, timeoutMs);
-    const unsubscribe = engine.onEvent(({ event, payload }) => {
-      if (event !== 'trace:batch') return;
-      const found = (payload as { events: StoredEvent[] }).events.find(predicate);
-      if (found) {
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(found);
-      }
-    });
+    const unsubscribe = engine.onEvent(
+      ({ event, payload }) => {
+        if (event !== 'trace:batch') return;
+        const found = (payload as { events: StoredEvent[] }).events.find(predicate);
+        if (found) {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve(found);
+        }
+      },
+      { everyEvent: true },
+    );
   });
 }
 

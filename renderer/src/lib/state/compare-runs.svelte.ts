@@ -39,9 +39,9 @@ export class CompareRuns {
     this.#loading = false;
   }
 
-  append(runId: number, events: readonly StoredEvent[]): void {
-    if (this.a.run?.runId === runId) this.a.append(events);
-    if (this.b.run?.runId === runId) this.b.append(events);
+  append(runId: number, events: readonly StoredEvent[], pushed: { skipped: number; lastSeq: number } | null = null): void {
+    if (this.a.run?.runId === runId) this.a.append(events, pushed);
+    if (this.b.run?.runId === runId) this.b.append(events, pushed);
   }
 
   update(run: RunSummary): void {

@@ -207,6 +207,8 @@ export class EventList {
 
   #choose(event: StoredEvent, index: number | null, tellTimeline: boolean): void {
     this.#selection = { event, index };
+    // A windowed run's view does not hold every event: the timeline finds this one by seq.
+    this.#view.remember([event]);
     this.#following = false;
     if (index !== null) this.#reveal = { index, n: (this.#reveal?.n ?? 0) + 1 };
     if (!tellTimeline) return;

@@ -13,7 +13,7 @@
  * the rest appended page by page; pushed events stay held until the last page is in, so they come after
  * it. Each page is checked against the load's token: a newer load (another run, another step) stops it.
  */
-import type { Bridge, EngineEvents } from '../../../../main/contract/commands.js';
+import { LIVE_WHOLE_KINDS, type Bridge, type EngineEvents } from '../../../../main/contract/commands.js';
 import {
   QUIZ_STEP,
   type Lab,
@@ -35,7 +35,8 @@ import { ParamForm } from './param-form.svelte.js';
 import { RunHistory } from './run-history.svelte.js';
 import { startingValues } from './run-facts.js';
 import { EventList } from './event-list.svelte.js';
-import { RunView } from './run-view.svelte.js';
+import { TimelineWindow } from './timeline-window.svelte.js';
+import { MESSAGE_BYTES_LIMIT, RUN_VIEW_WHOLE_MAX, RunView } from './run-view.svelte.js';
 import { NO_MASTERY, StepQuestions } from './step-questions.svelte.js';
 import { TraceExport } from './trace-export.svelte.js';
 
@@ -76,6 +77,8 @@ export class LabPage {
   readonly runView = new RunView();
   /** The shown run's events as a virtual list, paged from the engine (event-list.svelte.ts). */
   readonly eventList: EventList;
+  /** What the timeline draws of a windowed (large) run. */
+  readonly timeline: TimelineWindow;
   readonly form = new ParamForm();
   readonly history: RunHistory;
   readonly compare = new CompareRuns();
@@ -132,6 +135,7 @@ export class LabPage {
   constructor(bridge: Bridge) {
     this.#bridge = bridge;
     this.eventList = new EventList(bridge, this.runView);
+    this.timeline = new TimelineWindow(bridge, this.runView);
     this.history = new RunHistory(bridge);
     this.traceExport = new TraceExport(bridge);
     this.questions = new StepQuestions(bridge, undefined, () => this.shownParams);
@@ -403,6 +407,19 @@ export class LabPage {
         this.runView.clear();
         return false;
       }
+      // A large run is not downloaded: the timeline asks for what it shows, the event list for its rows,
+      // and the view holds only the events the kernel view needs (RunView.windowed).
+      const stored = nextSeq === null ? events.length : (await this.#bridge.call('trace.events', { runId, from: { index: 0 }, limit: 1 })).total;
+      if (token !== this.#targetToken) return false;
+      if (stored > RUN_VIEW_WHOLE_MAX) {
+        this.runView.show(run, [], { stored });
+        this.history.upsert(run);
+        if (!keepEdits) this.form.showRun(run.runId, run.params);
+        this.runView.loadingRest = true;
+        const whole = await this.#keptEventsOf(runId, token);
+        if (whole) this.runView.loadingRest = false;
+        return whole;
+      }
       this.runView.show(run, events);
       this.history.upsert(run);
       if (!keepEdits) this.form.showRun(run.runId, run.params);
@@ -424,6 +441,32 @@ export class LabPage {
   }
 
   /**
+   * A windowed run's events of LIVE_WHOLE_KINDS (process life, what the kernel view shows), a page at a
+   * time, then its latest labelled messages; false as soon as a newer load took over (`token`).
+   */
+  async #keptEventsOf(runId: number, token: number): Promise<boolean> {
+    const kinds = [...LIVE_WHOLE_KINDS];
+    // In seq order through the run's key, a bounded stretch per call (runs.get with kinds): the engine
+    // stays free to answer the timeline's windows between pages.
+    for (let afterSeq: number | null = 0; afterSeq !== null;) {
+      const page: { events: StoredEvent[]; nextSeq: number | null } = await this.#bridge.call('runs.get', { runId, afterSeq, kinds });
+      if (token !== this.#targetToken) return false;
+      this.runView.appendKept(page.events);
+      afterSeq = page.nextSeq;
+    }
+    const labelled = await this.#bridge.call('trace.events', {
+      runId,
+      from: { index: Number.MAX_SAFE_INTEGER },
+      direction: 'backward',
+      limit: MESSAGE_BYTES_LIMIT,
+      filter: { kinds: ['message.bytes'] },
+    });
+    if (token !== this.#targetToken) return false;
+    this.runView.appendKept(labelled.events);
+    return true;
+  }
+
+  /**
    * The pages of a run after `nextSeq`, in order, each handed to `onPage`; false as soon as a newer load
    * took over (`token`), and nothing more is handed on then.
    */
@@ -435,6 +478,16 @@ export class LabPage {
       nextSeq = page.nextSeq;
     }
     return true;
+  }
+
+  /** How many events a run has stored, or null for an unknown run. */
+  async #storedCount(runId: number): Promise<number | null> {
+    try {
+      return (await this.#bridge.call('trace.events', { runId, from: { index: 0 }, limit: 1 })).total;
+    } catch (error) {
+      if (codeOf(error) === 'unknown-run') return null;
+      throw error;
+    }
   }
 
   /** A run and all its events, page by page; undefined once a newer load took over, null for an unknown run. */
@@ -465,6 +518,23 @@ export class LabPage {
     this.compare.loading = true;
     this.#holding++;
     try {
+      // Side by side, both runs are held whole: a large one is opened alone instead (it is drawn from windowed queries there).
+      for (const runId of [a, b]) {
+        const stored = await this.#storedCount(runId);
+        if (token !== this.#targetToken) return;
+        if (stored !== null && stored > RUN_VIEW_WHOLE_MAX) {
+          const other = runId === a ? b : a;
+          this.#problem = {
+            message: `Run ${runId} has ${stored.toLocaleString('en')} events, too many to compare side by side here (at most ${RUN_VIEW_WHOLE_MAX.toLocaleString('en')}).`,
+            fix: 'Open each run alone: its timeline and event list show any part of it.',
+            links: [
+              { href: runHref(lab.id, step.id, runId), label: `Open run ${runId} alone` },
+              { href: runHref(lab.id, step.id, other), label: `Open run ${other} alone` },
+            ],
+          };
+          return;
+        }
+      }
       // One after the other, page by page: never two whole runs in flight at once.
       const ra = await this.#wholeRun(a, token);
       if (ra === undefined || token !== this.#targetToken) return;
@@ -714,8 +784,8 @@ export class LabPage {
 
   #apply(held: Held): void {
     if (held.event === 'trace:batch') {
-      if (this.runView.run?.runId === held.payload.runId) this.runView.append(held.payload.events);
-      this.compare.append(held.payload.runId, held.payload.events);
+      if (this.runView.run?.runId === held.payload.runId) this.runView.append(held.payload.events, held.payload);
+      this.compare.append(held.payload.runId, held.payload.events, held.payload);
     } else {
       const run = held.payload.run;
       if (this.runView.run?.runId === run.runId) this.runView.update(run);

@@ -11,11 +11,19 @@
  * The chosen event (`choose`): the event list and the timeline each follow the other's choice. Views that
  * keep their own state of the run (the event list pages events from the engine) hear of changes through
  * `onDidChange`.
+ *
+ * A large run (issue 13) is not held whole: past RUN_VIEW_WHOLE_MAX events, or once the engine pushes a
+ * batch with events left out (LIVE_BATCH_MAX_EVENTS), the view is `windowed`. It then keeps only the
+ * events of LIVE_WHOLE_KINDS (process life and what the kernel view shows) and the latest labelled
+ * messages, counts what is stored (`eventCount`), and the timeline draws from windowed queries
+ * (timeline-window.svelte.ts). Events fetched for a hover or a choice are remembered (`remember`), a
+ * bounded few, so `eventBySeq` finds them.
  */
 import type { RunSummary } from '../../../../main/contract/lab-model.js';
 import { momentOfChecks } from './check-rows.js';
 import { heldByTwoOrMore } from '../kernel-words.js';
 import type { StoredEvent, StoredEventOf } from '../../../../main/contract/trace-events.js';
+import { LIVE_WHOLE_KINDS } from '../../../../main/contract/commands.js';
 import { isFinal } from '../format.js';
 import { TraceModel, type Cleanup, type KernelSnapshot, type Lane, type LaneSummary, type ProcessAt, type ShmObjects } from '../trace/trace-model.js';
 
@@ -40,6 +48,16 @@ export interface OccupancyLevel {
 
 /** How many labelled messages (message.bytes) the byte view keeps, the latest ones. */
 export const MESSAGE_BYTES_LIMIT = 200;
+
+/**
+ * The most events the page holds of one run; a larger run is drawn from windowed queries. 20,000 events
+ * are four runs.get pages, a few MB of heap, and a model the timeline repaints within a frame; the labs'
+ * usual runs stay under it and look as they always did.
+ */
+export const RUN_VIEW_WHOLE_MAX = 20_000;
+
+/** How many fetched events a windowed view remembers for eventBySeq (hover cards, choices). */
+const REMEMBERED_MAX = 2000;
 
 /** What changed, for a view that keeps its own state of the run (the event list): see `onDidChange`. */
 export type RunViewChange = 'run' | 'events' | 'status' | 'chosen';
@@ -68,6 +86,12 @@ export class RunView {
   #version = $state(0);
   #loadingRest = $state(false);
   #chosen = $state.raw<ChosenEvent | null>(null);
+  /** The run is drawn from windowed queries: only the events the kernel view needs are held. */
+  #windowed = $state(false);
+  /** Events stored so far (the last seq seen): in a windowed view, more than are held. */
+  #stored = $state(0);
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a cache, not state: no view reads it
+  readonly #remembered = new Map<number, StoredEvent>();
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, not state: no view reads them
   readonly #listeners = new Set<(change: RunViewChange) => void>();
   #model: TraceModel | null = null;
@@ -149,8 +173,13 @@ export class RunView {
   get events(): readonly StoredEvent[] {
     return this.#events;
   }
+  /** Events of the run stored so far (all of them held, unless `windowed`). */
   get eventCount(): number {
-    return this.#events.length;
+    return this.#windowed ? this.#stored : this.#events.length;
+  }
+  /** The run is too large to hold: the timeline draws it from windowed queries (see the header). */
+  get windowed(): boolean {
+    return this.#windowed;
   }
   /** True while the pages of a run after its first are still coming (runs.get); show() and clear() end it. */
   get loadingRest(): boolean {
@@ -214,8 +243,14 @@ export class RunView {
     }
   }
 
-  /** Shows a run from scratch (a new run, or one loaded with runs.get). */
-  show(run: RunSummary, events: readonly StoredEvent[] = []): void {
+  /**
+   * Shows a run from scratch (a new run, or one loaded with runs.get). `windowed`: a large finished run
+   * with this many events stored; `events` are then the ones the kernel view needs (appendKept adds more).
+   */
+  show(run: RunSummary, events: readonly StoredEvent[] = [], windowed: { stored: number } | null = null): void {
+    this.#windowed = windowed !== null;
+    this.#stored = windowed?.stored ?? 0;
+    this.#remembered.clear();
     this.#model = new TraceModel(run.startTs);
     this.#model.addProcesses(run.processes);
     this.#run = run;
@@ -230,7 +265,8 @@ export class RunView {
     this.#kernelVersion++;
     this.#model.runEnded = isFinal(run.status);
     this.#emit('run');
-    this.append(events);
+    if (windowed) this.appendKept(events);
+    else this.append(events);
     this.#syncModel(true, true);
     if (isFinal(run.status)) this.#openAtMoment(run);
   }
@@ -247,6 +283,9 @@ export class RunView {
     this.#lastSeq = 0;
     this.#loadingRest = false;
     this.#chosen = null;
+    this.#windowed = false;
+    this.#stored = 0;
+    this.#remembered.clear();
     this.#kernelVersion++;
     this.#version++;
     this.#emit('run');
@@ -291,13 +330,33 @@ export class RunView {
     return null;
   }
 
-  /** New events for this run. Ones already seen (by seq) are skipped: runs.get and a batch may overlap. */
-  append(batch: readonly StoredEvent[]): void {
+  /**
+   * New events for this run, in seq order. Ones already seen (by seq) are skipped: runs.get and a batch
+   * may overlap. `pushed`: what the engine said of a live batch: how many it left out (the view is then
+   * windowed from here on) and the batch's last stored seq.
+   */
+  append(batch: readonly StoredEvent[], pushed: { skipped: number; lastSeq: number } | null = null): void {
     const model = this.#model;
-    if (!model || batch.length === 0) return;
-    const fresh = batch[0]!.seq > this.#lastSeq ? batch : batch.filter((e) => e.seq > this.#lastSeq);
+    if (!model) return;
+    if (pushed && pushed.lastSeq > this.#stored) this.#stored = pushed.lastSeq;
+    const fresh = batch.length === 0 || batch[0]!.seq > this.#lastSeq ? batch : batch.filter((e) => e.seq > this.#lastSeq);
+    if (fresh.length > 0) {
+      this.#lastSeq = fresh[fresh.length - 1]!.seq;
+      if (this.#lastSeq > this.#stored) this.#stored = this.#lastSeq;
+    }
+    if (!this.#windowed && ((pushed?.skipped ?? 0) > 0 || this.#events.length + fresh.length > RUN_VIEW_WHOLE_MAX)) this.#becomeWindowed();
+    if (this.#windowed) {
+      const last = fresh.at(-1);
+      this.#keep(fresh.filter((e) => LIVE_WHOLE_KINDS.has(e.kind) || e.kind === 'message.bytes'));
+      if (last) model.seen(last);
+      this.#syncModel(
+        fresh.some((e) => KERNEL_KINDS.has(e.kind)),
+        false,
+      );
+      this.#emit('events');
+      return;
+    }
     if (fresh.length === 0) return;
-    this.#lastSeq = fresh[fresh.length - 1]!.seq;
     model.append(fresh);
     this.#events = this.#events.length === 0 ? [...fresh] : this.#events.concat(fresh);
     const messages = fresh.filter((e): e is StoredEventOf<'message.bytes'> => e.kind === 'message.bytes');
@@ -307,6 +366,56 @@ export class RunView {
       fresh.some((e) => e.kind === 'buffer.level'),
     );
     this.#emit('events');
+  }
+
+  /**
+   * A windowed view's events of LIVE_WHOLE_KINDS and labelled messages, fetched for a finished run (in
+   * any order; ones already held are skipped).
+   */
+  appendKept(events: readonly StoredEvent[]): void {
+    if (!this.#model || !this.#windowed || events.length === 0) return;
+    this.#keep(events);
+    this.#syncModel(true, false);
+    this.#emit('events');
+  }
+
+  /** Events fetched from the engine (a hover card, a choice): `eventBySeq` finds them in a windowed view. */
+  remember(events: readonly StoredEvent[]): void {
+    for (const e of events) {
+      this.#remembered.delete(e.seq);
+      this.#remembered.set(e.seq, e);
+    }
+    while (this.#remembered.size > REMEMBERED_MAX) this.#remembered.delete(this.#remembered.keys().next().value!);
+  }
+
+  /** From here on the run is drawn from windowed queries: the model keeps only what the kernel view needs. */
+  #becomeWindowed(): void {
+    const run = this.#run!;
+    const held = this.#events;
+    this.#windowed = true;
+    this.#model = new TraceModel(run.startTs);
+    this.#model.addProcesses(run.processes);
+    this.#model.runEnded = isFinal(run.status);
+    this.#events = [];
+    this.#messages = [];
+    this.#occupancy = [];
+    this.#keep(held.filter((e) => LIVE_WHOLE_KINDS.has(e.kind) || e.kind === 'message.bytes'));
+    const last = held.at(-1);
+    if (last) this.#model.seen(last);
+    this.#syncModel(true, true);
+  }
+
+  /** Into a windowed view's model and list: events of the kept kinds not held yet, in time order for the model. */
+  #keep(events: readonly StoredEvent[]): void {
+    const model = this.#model!;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state
+    const have = new Set(this.#events.map((e) => e.seq));
+    const fresh = events.filter((e) => !have.has(e.seq));
+    if (fresh.length === 0) return;
+    model.append(fresh);
+    this.#events = [...this.#events, ...fresh].sort((a, b) => a.seq - b.seq);
+    const messages = fresh.filter((e): e is StoredEventOf<'message.bytes'> => e.kind === 'message.bytes');
+    if (messages.length > 0) this.#messages = [...this.#messages, ...messages].sort((a, b) => a.seq - b.seq).slice(-MESSAGE_BYTES_LIMIT);
   }
 
   update(run: RunSummary): void {
@@ -336,8 +445,10 @@ export class RunView {
     this.#version++;
   }
 
-  /** The event with this seq, by binary search (events are in seq order). */
+  /** The event with this seq, by binary search (events are in seq order), or one remembered. */
   eventBySeq(seq: number): StoredEvent | null {
+    const remembered = this.#remembered.get(seq);
+    if (remembered) return remembered;
     const events = this.#events;
     let lo = 0;
     let hi = events.length - 1;

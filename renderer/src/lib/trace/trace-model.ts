@@ -33,6 +33,9 @@ export interface Mark {
   kind: MarkKind;
   seq: number;
   label: string | null;
+  /** A summarised mark (window-scene.ts): how many marks of its kind the bucket [t0, t1) ms holds; seq is then 0. */
+  count?: number;
+  bucket?: { t0: number; t1: number };
 }
 
 export interface Bar {
@@ -92,6 +95,8 @@ export interface Arrow {
   t0: number;
   toLane: number;
   t1: number;
+  /** A summarised arrow (window-scene.ts): how many messages between these lanes it stands for. */
+  count?: number;
 }
 
 export interface KernelSnapshot {
@@ -143,6 +148,18 @@ interface MessageEnd {
 
 export function markKindOf(event: StoredEvent): MarkKind | null {
   return markKindOfKind(event.kind, 'signal' in event ? event.signal : undefined);
+}
+
+/**
+ * A call that blocked from t0 to t1 (ms since the start), as the timeline labels it: "blocked in read
+ * 12.3 ms", or with the errno it failed with at the end ("…, then ETIMEDOUT"). The page's model and the
+ * windowed scene (window-scene.ts) both make their bars here.
+ */
+export function blockedBar(lane: number, t0: number, t1: number, op: string, channel: string, code: string | null): Bar {
+  const text = formatBarMs(t1 - t0);
+  return code === null
+    ? { lane, t0, t1, label: `${blockedLabel(op, channel)} ${text}`, short: text }
+    : { lane, t0, t1, label: `${blockedLabel(op, channel)} ${text}, then ${code}`, short: `${text}, ${code}` };
 }
 
 /** "blocked in write" or, for a synchronisation object, "blocked in wait (buffer: empty slots)". */
@@ -208,6 +225,19 @@ export class TraceModel {
     for (const event of events) this.#add(event);
   }
 
+  /**
+   * An event the model is not given (a windowed view keeps only some kinds, run-view.svelte.ts): the
+   * run got this far, so the timeline's end and the cursor's range reach it.
+   */
+  seen(event: StoredEvent): void {
+    try {
+      const t = this.relativeMillisLossy(event.ts);
+      if (t > this.endT) this.endT = t;
+    } catch {
+      // not a decimal ts: nothing to learn from it
+    }
+  }
+
   #lane(pid: number, role: string): number {
     let index = this.#laneByPid.get(pid);
     if (index === undefined) {
@@ -271,17 +301,7 @@ export class TraceModel {
         const key = `${event.pid}\u0000${event.op}\u0000${event.channel}`;
         const open = this.#openIo.get(key);
         this.#openIo.delete(key);
-        if (open && t - open.t > BLOCKED_THRESHOLD_MS) {
-          const ms = t - open.t;
-          const text = formatBarMs(ms);
-          this.bars.push({
-            lane,
-            t0: open.t,
-            t1: t,
-            label: `${blockedLabel(event.op, event.channel)} ${text}, then ${event.code}`,
-            short: `${text}, ${event.code}`,
-          });
-        }
+        if (open && t - open.t > BLOCKED_THRESHOLD_MS) this.bars.push(blockedBar(lane, open.t, t, event.op, event.channel, event.code));
         label = event.code;
         break;
       }
@@ -295,11 +315,7 @@ export class TraceModel {
       case 'io.end': {
         this.#openIo.delete(`${event.pid}\u0000${event.op}\u0000${event.channel}`);
         const duration = BigInt(event.durationNs);
-        if (duration > BLOCKED_THRESHOLD_NS) {
-          const t0 = t - Number(duration) / 1e6;
-          const text = formatBarMs(Number(duration) / 1e6);
-          this.bars.push({ lane, t0, t1: t, label: `${blockedLabel(event.op, event.channel)} ${text}`, short: text });
-        }
+        if (duration > BLOCKED_THRESHOLD_NS) this.bars.push(blockedBar(lane, t - Number(duration) / 1e6, t, event.op, event.channel, null));
         break;
       }
       case 'message.send':

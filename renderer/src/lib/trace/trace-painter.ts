@@ -1,16 +1,19 @@
 /**
- * Draws a TraceModel on a canvas, Perfetto style: synchronous, one pass, never a DOM node per event.
+ * Draws a TraceScene (the page's TraceModel of a small run, or a WindowScene of a large one) on a canvas, Perfetto style: synchronous, one pass, never a DOM node per event.
  * Marks closer than a pixel to the previous one of the same kind in the same lane are skipped, so a
  * run of 100k events costs a loop, not 100k paths; occupancy steps that fall in one pixel column are
  * merged the same way.
  *
  * Layout, top to bottom: the time axis, one lane per process, then one occupancy track per buffer.
  */
-import { indexAtOrBefore, type Mark, type MarkKind, type OccupancyTrack, type TraceModel } from './trace-model.js';
+import { indexAtOrBefore, type Mark, type MarkKind, type OccupancyTrack } from './trace-model.js';
+import type { TraceScene } from './window-scene.js';
 
 export const LANE_HEIGHT = 44;
 export const AXIS_HEIGHT = 26;
 export const OCCUPANCY_HEIGHT = 48;
+/** The least room between two mark labels on a lane, in pixels. */
+const LABEL_GAP = 6;
 const PAD_X = 12;
 const OCCUPANCY_PAD = 7;
 export interface TimeWindow {
@@ -136,7 +139,7 @@ export function traceHeight(laneCount: number, trackCount: number): number {
 }
 
 /** The occupancy track under y, or null. */
-export function occupancyTrackAt(model: TraceModel, y: number): OccupancyTrack | null {
+export function occupancyTrackAt(model: TraceScene, y: number): OccupancyTrack | null {
   const index = Math.floor((y - occupancyTop(model.lanes.length, 0)) / OCCUPANCY_HEIGHT);
   return y >= occupancyTop(model.lanes.length, 0) ? (model.occupancy[index] ?? null) : null;
 }
@@ -168,7 +171,7 @@ function formatTick(ms: number, step: number): string {
  */
 export function paintTrace(
   ctx: CanvasRenderingContext2D,
-  model: TraceModel,
+  model: TraceScene,
   window: TimeWindow,
   width: number,
   height: number,
@@ -292,23 +295,27 @@ export function paintTrace(
     const marks = model.marks[lane.index]!;
     const y = laneCenterY(lane.index);
     const lastX = new Map<MarkKind, number>();
-    let lastLabelX = -Infinity;
+    // The labels drawn on this lane so far, as [left, right] pixels: a label that would overlap one is
+    // left out (its mark still shows, and its hover card says it), so two never print over each other.
+    const labelled: [number, number][] = [];
+    ctx.font = '600 11px system-ui, sans-serif';
     for (const mark of marks) {
       if (!visible(mark.t)) continue;
       const x = Math.round(timeToX(mark.t, window, width));
       if (lastX.get(mark.kind) === x) continue;
       lastX.set(mark.kind, x);
       drawMark(ctx, p, mark, x, y);
-      if (mark.label && x - lastLabelX > 48) {
-        ctx.fillStyle = p.marks[mark.kind];
-        ctx.font = '600 11px system-ui, sans-serif';
-        const labelWidth = ctx.measureText(mark.label).width;
-        // Near the right edge, put the label on the mark's left so it is not cut off.
-        ctx.fillText(mark.label, x + 7 + labelWidth > width - 2 ? x - 7 - labelWidth : x + 7, y - 12);
-        ctx.font = '11px system-ui, sans-serif';
-        lastLabelX = x;
-      }
+      if (!mark.label) continue;
+      const labelWidth = ctx.measureText(mark.label).width;
+      // Near the right edge, put the label on the mark's left so it is not cut off.
+      const left = x + 7 + labelWidth > width - 2 ? x - 7 - labelWidth : x + 7;
+      const right = left + labelWidth;
+      if (labelled.some(([l, r]) => left < r + LABEL_GAP && right > l - LABEL_GAP)) continue;
+      labelled.push([left, right]);
+      ctx.fillStyle = p.marks[mark.kind];
+      ctx.fillText(mark.label, left, y - 12);
     }
+    ctx.font = '11px system-ui, sans-serif';
   }
 
   if (selection && selection.t >= window.t0 && selection.t <= window.t1) {
@@ -490,7 +497,7 @@ function drawMark(ctx: CanvasRenderingContext2D, p: TracePalette, mark: Mark, x:
 }
 
 /** The mark nearest to (x, y) within a few pixels, for the hover card. */
-export function hitTest(model: TraceModel, window: TimeWindow, width: number, x: number, y: number): { lane: number; mark: Mark } | null {
+export function hitTest(model: TraceScene, window: TimeWindow, width: number, x: number, y: number): { lane: number; mark: Mark } | null {
   const lane = Math.floor((y - AXIS_HEIGHT) / LANE_HEIGHT);
   if (lane < 0 || lane >= model.lanes.length) return null;
   let best: Mark | null = null;
