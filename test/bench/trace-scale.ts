@@ -20,7 +20,6 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StoredEvent } from '../../main/contract/trace-events.js';
 import { checksFileOf, runChecksInWorker } from '../../main/engine/check-runner.js';
 import { openEngine, type Engine } from '../../main/engine/engine.js';
 import type { NamedCheck } from '../../main/engine/run-checks.js';
@@ -278,9 +277,8 @@ async function liveRun(browser: Browser, labsDir: string, params: TraceScalePara
       const pushed: [atMs: number, lastSeq: number][] = [];
       const unsubscribe = engine.onEvent(({ event, payload }) => {
         if (event !== 'trace:batch') return;
-        const events = (payload as { events: StoredEvent[] }).events;
-        const last = events.at(-1);
-        if (last && last.runId === runId) pushed.push([nowMs(), last.seq]);
+        const batch = payload as { runId: number; lastSeq: number };
+        if (batch.runId === runId) pushed.push([nowMs(), batch.lastSeq]);
       });
       const rss = rssPeak(100);
       try {
