@@ -282,7 +282,13 @@ export interface CommandResponses {
    * `events`: one page, in seq order. `nextSeq`: pass it as afterSeq for the next page; null when this
    * page ends at the last event stored so far (a run still going stores more: they come by trace:batch).
    */
-  'runs.get': { run: RunSummary; events: StoredEvent[]; nextSeq: number | null };
+  'runs.get': {
+    run: RunSummary;
+    events: StoredEvent[];
+    nextSeq: number | null;
+    /** How many events the run has stored so far (a page decides from it whether to hold the run whole). */
+    stored: number;
+  };
   'answers.save': { saved: true };
   /** `note`: set when the edit came after a run tested an earlier version, which stays as it was. */
   'questions.answer': { saved: SavedAnswer; note: string | null };

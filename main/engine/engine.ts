@@ -327,7 +327,7 @@ export class Engine implements EngineHandle {
     'runs.get': ({ runId, afterSeq, limit, kinds }) => {
       const run = this.store.run(runId);
       if (!run) throw new UserError('unknown-run', `There is no run ${runId}.`, 'Choose a run from the lab page, or from `ipc-lab runs`.');
-      return { run, ...this.store.eventPage(runId, afterSeq, limit, RUN_EVENTS_PAGE_BYTES, kinds) };
+      return { run, ...this.store.eventPage(runId, afterSeq, limit, RUN_EVENTS_PAGE_BYTES, kinds), stored: this.store.lastSeq(runId) };
     },
 
     'answers.save': ({ labId, stepId, text }) => {

@@ -665,20 +665,19 @@ export class EventStore {
     maxBytes: number,
     kinds: readonly string[],
   ): { events: StoredEvent[]; nextSeq: number | null } {
-    this.eventKindsPageQuery ??= this.db.prepare('SELECT seq, kind, data FROM events WHERE run_id = ? AND seq > ? AND seq <= ? ORDER BY seq');
-    this.lastSeqQuery ??= this.db.prepare('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?');
-    const wanted = new Set(kinds);
+    // The kinds are matched in SQL (json_each of the list): rows of other kinds never become JS values.
+    this.eventKindsPageQuery ??= this.db.prepare(
+      'SELECT seq, data FROM events WHERE run_id = ? AND seq > ? AND seq <= ? AND kind IN (SELECT value FROM json_each(?)) ORDER BY seq',
+    );
     const scanTo = afterSeq + KIND_PAGE_SCAN_ROWS;
     const events: StoredEvent[] = [];
     let bytes = 0;
-    for (const row of this.eventKindsPageQuery.iterate(runId, afterSeq, scanTo) as IterableIterator<{ seq: number; kind: string; data: string }>) {
-      if (!wanted.has(row.kind)) continue;
+    for (const row of this.eventKindsPageQuery.iterate(runId, afterSeq, scanTo, JSON.stringify(kinds)) as IterableIterator<{ seq: number; data: string }>) {
       if (events.length === limit || (events.length > 0 && bytes >= maxBytes)) return { events, nextSeq: events[events.length - 1]!.seq };
       bytes += Buffer.byteLength(row.data);
       events.push({ ...(JSON.parse(row.data) as object), runId, seq: row.seq } as StoredEvent);
     }
-    const last = (this.lastSeqQuery.get(runId) as { seq: number | null }).seq ?? 0;
-    return { events, nextSeq: scanTo < last ? scanTo : null };
+    return { events, nextSeq: scanTo < this.lastSeq(runId) ? scanTo : null };
   }
   private eventKindsPageQuery: Database.Statement | undefined;
 
@@ -873,6 +872,12 @@ export class EventStore {
   /** A run's events as stored: sequence number and JSON text (what the chain hashed). */
   eventTexts(runId: number): { seq: number; data: string }[] {
     return this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? ORDER BY seq').all(runId) as { seq: number; data: string }[];
+  }
+
+  /** The last seq stored of a run, 0 before any: its number of stored events (seqs run 1, 2, … with no gap), through the key. */
+  lastSeq(runId: number): number {
+    this.lastSeqQuery ??= this.db.prepare('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?');
+    return (this.lastSeqQuery.get(runId) as { seq: number | null }).seq ?? 0;
   }
 
   eventCount(runId: number): number {

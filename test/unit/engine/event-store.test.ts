@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { EventStore } from '../../../main/engine/event-store.js';
+import { EventStore, KIND_PAGE_SCAN_ROWS } from '../../../main/engine/event-store.js';
 import { answerRecord, CHAIN_START, chainOver, eventHash, questionAnswerRecord, recordHash } from '../../../main/engine/evidence-chain.js';
 import type { CheckResult } from '../../../main/contract/lab-model.js';
 import { RUN_EVENTS_PAGE_BYTES, RUN_EVENTS_PAGE_EVENTS } from '../../../main/contract/commands.js';
@@ -77,6 +77,48 @@ describe('EventStore', () => {
     );
     assert.equal(store.eventPage(runId, 298, 2, RUN_EVENTS_PAGE_BYTES).nextSeq, null);
     assert.equal(store.eventPage(runId, 297, 2, RUN_EVENTS_PAGE_BYTES).nextSeq, 299);
+    store.close();
+  });
+
+  it('pages only some kinds of a large run, a bounded stretch per call, every one once and in seq order', () => {
+    const store = EventStore.open(join(dir, 'kinds'));
+    const runId = store.createRun({ sessionId: store.createSession('lab'), labId: 'lab', stepId: 's', scenarioId: 'x', params: {}, startTs: 1n, ...runFacts });
+    const total = 3 * KIND_PAGE_SCAN_ROWS + 12_345;
+    // Rare kinds as a large run has them: a snapshot every 997 events, a start near the beginning, nothing of them in one stretch.
+    const kindOf = (seq: number) =>
+      seq === 3 ? 'process.start' : seq % 997 === 0 && (seq < KIND_PAGE_SCAN_ROWS * 0.5 || seq > KIND_PAGE_SCAN_ROWS * 2.7) ? 'kernel.snapshot' : 'io.end';
+    for (let from = 1; from <= total; from += 10_000) {
+      const rows = [];
+      for (let seq = from; seq < Math.min(from + 10_000, total + 1); seq++)
+        rows.push({ seq, ts: String(seq), pid: 7, kind: kindOf(seq), data: JSON.stringify({ kind: kindOf(seq), n: seq }) });
+      store.insertEvents(runId, rows);
+    }
+    assert.equal(store.lastSeq(runId), total);
+    const wanted = ['process.start', 'kernel.snapshot'];
+    const seen: number[] = [];
+    const calls: { events: number; nextSeq: number | null }[] = [];
+    for (let afterSeq: number | null = 0; afterSeq !== null;) {
+      const page = store.eventPage(runId, afterSeq, 50, RUN_EVENTS_PAGE_BYTES, wanted);
+      for (const e of page.events) assert.ok(wanted.includes(e.kind), `page after ${afterSeq} holds a ${e.kind}`);
+      assert.ok(
+        page.events.every((e) => e.seq > afterSeq! && e.seq <= afterSeq! + KIND_PAGE_SCAN_ROWS),
+        'within its stretch',
+      );
+      seen.push(...page.events.map((e) => e.seq));
+      calls.push({ events: page.events.length, nextSeq: page.nextSeq });
+      assert.ok(page.nextSeq === null || page.nextSeq > afterSeq, 'each call moves on');
+      afterSeq = page.nextSeq;
+    }
+    const expected = Array.from({ length: total }, (_, i) => i + 1).filter((seq) => wanted.includes(kindOf(seq)));
+    assert.deepEqual(seen, expected);
+    assert.ok(
+      calls.some((c) => c.events === 0 && c.nextSeq !== null),
+      'a stretch without any of the kinds is an empty page, not the end',
+    );
+    assert.ok(
+      calls.some((c) => c.events === 50),
+      'the limit cuts a page',
+    );
     store.close();
   });
 

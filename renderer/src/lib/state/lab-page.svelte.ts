@@ -399,8 +399,10 @@ export class LabPage {
     this.#runLoading = true;
     this.#holding++;
     try {
-      const { run, events, nextSeq } = await this.#bridge.call('runs.get', { runId });
+      // The first event only, to learn how large the run is: a large one is never downloaded (below).
+      const first = await this.#bridge.call('runs.get', { runId, limit: 1 });
       if (token !== this.#targetToken) return false;
+      const { run, stored } = first;
       const problem = this.#problemWith(run);
       if (problem) {
         this.#problem = problem;
@@ -409,8 +411,6 @@ export class LabPage {
       }
       // A large run is not downloaded: the timeline asks for what it shows, the event list for its rows,
       // and the view holds only the events the kernel view needs (RunView.windowed).
-      const stored = nextSeq === null ? events.length : (await this.#bridge.call('trace.events', { runId, from: { index: 0 }, limit: 1 })).total;
-      if (token !== this.#targetToken) return false;
       if (stored > RUN_VIEW_WHOLE_MAX) {
         this.runView.show(run, [], { stored });
         this.history.upsert(run);
@@ -420,6 +420,8 @@ export class LabPage {
         if (whole) this.runView.loadingRest = false;
         return whole;
       }
+      const { events, nextSeq } = first.nextSeq === null ? first : await this.#bridge.call('runs.get', { runId });
+      if (token !== this.#targetToken) return false;
       this.runView.show(run, events);
       this.history.upsert(run);
       if (!keepEdits) this.form.showRun(run.runId, run.params);
@@ -483,7 +485,7 @@ export class LabPage {
   /** How many events a run has stored, or null for an unknown run. */
   async #storedCount(runId: number): Promise<number | null> {
     try {
-      return (await this.#bridge.call('trace.events', { runId, from: { index: 0 }, limit: 1 })).total;
+      return (await this.#bridge.call('runs.get', { runId, limit: 1 })).stored;
     } catch (error) {
       if (codeOf(error) === 'unknown-run') return null;
       throw error;
@@ -522,6 +524,7 @@ export class LabPage {
       for (const runId of [a, b]) {
         const stored = await this.#storedCount(runId);
         if (token !== this.#targetToken) return;
+        // (an unknown run is said below, by #wholeRun)
         if (stored !== null && stored > RUN_VIEW_WHOLE_MAX) {
           const other = runId === a ? b : a;
           this.#problem = {
