@@ -149,6 +149,24 @@ export function formatCursorMs(ms: number): string {
   return `${ms.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ms`;
 }
 
+/** A bar narrower than this never has room for its label (the shortest, "1.0 ms", is wider). */
+const MIN_LABELLED_BAR_PX = 24;
+
+/** Text widths by font and text: measureText was the painter's largest cost on a summarised run. */
+const widths = new Map<string, number>();
+const WIDTHS_KEPT = 4096;
+
+function textWidth(ctx: CanvasRenderingContext2D, text: string): number {
+  const key = `${ctx.font}\u0000${text}`;
+  let width = widths.get(key);
+  if (width === undefined) {
+    width = ctx.measureText(text).width;
+    if (widths.size >= WIDTHS_KEPT) widths.clear();
+    widths.set(key, width);
+  }
+  return width;
+}
+
 /** A "nice" tick step (1, 2 or 5 × 10^n ms) giving about `target` ticks. */
 function tickStep(span: number, target: number): number {
   const raw = span / target;
@@ -238,6 +256,7 @@ export function paintTrace(
     if (bar.t1 < window.t0 || bar.t0 > window.t1) continue;
     const x0 = Math.max(timeToX(bar.t0, window, width), 0);
     const x1 = Math.min(timeToX(bar.t1, window, width), width);
+    const barWidth = x1 - x0;
     const y = laneCenterY(bar.lane);
     ctx.fillStyle = p.blockedFill;
     ctx.fillRect(x0, y - 9, Math.max(x1 - x0, 2), 18);
@@ -252,19 +271,23 @@ export function paintTrace(
       ctx.fillRect(x1 - 2, y - 9, 2, 18);
     }
     // The full label ("blocked in wait (buffer: empty slots) 120 ms") if it fits, else the duration.
-    const text = x1 - x0 > ctx.measureText(bar.label).width + 8 ? bar.label : bar.short;
-    if (x1 - x0 > ctx.measureText(text).width + 8) {
+    // A bar narrower than any duration's text is not measured at all (a summarised run has hundreds).
+    if (barWidth < MIN_LABELLED_BAR_PX) continue;
+    const text = barWidth > textWidth(ctx, bar.label) + 8 ? bar.label : bar.short;
+    if (barWidth > textWidth(ctx, text) + 8) {
       ctx.fillStyle = p.blockedText;
       ctx.fillText(text, x0 + 4, y + 2);
     }
   }
 
-  // Message arrows.
+  // Message arrows: every line in one path and every head in another (one stroke and one fill, however many).
   ctx.strokeStyle = p.arrow;
   ctx.fillStyle = p.arrowHead;
   ctx.lineWidth = 1;
   let lastX0 = NaN;
   let lastX1 = NaN;
+  const lines = new Path2D();
+  const heads = new Path2D();
   for (const arrow of model.arrows) {
     if (Math.max(arrow.t0, arrow.t1) < window.t0 || Math.min(arrow.t0, arrow.t1) > window.t1) continue;
     const x0 = timeToX(arrow.t0, window, width);
@@ -277,18 +300,16 @@ export function paintTrace(
     const dir = Math.sign(y1 - y0) || 1;
     const ya = y0 + dir * 7;
     const yb = y1 - dir * 7;
-    ctx.beginPath();
-    ctx.moveTo(x0, ya);
-    ctx.lineTo(x1, yb);
-    ctx.stroke();
+    lines.moveTo(x0, ya);
+    lines.lineTo(x1, yb);
     const angle = Math.atan2(yb - ya, x1 - x0);
-    ctx.beginPath();
-    ctx.moveTo(x1, yb);
-    ctx.lineTo(x1 - 6 * Math.cos(angle - 0.4), yb - 6 * Math.sin(angle - 0.4));
-    ctx.lineTo(x1 - 6 * Math.cos(angle + 0.4), yb - 6 * Math.sin(angle + 0.4));
-    ctx.closePath();
-    ctx.fill();
+    heads.moveTo(x1, yb);
+    heads.lineTo(x1 - 6 * Math.cos(angle - 0.4), yb - 6 * Math.sin(angle - 0.4));
+    heads.lineTo(x1 - 6 * Math.cos(angle + 0.4), yb - 6 * Math.sin(angle + 0.4));
+    heads.closePath();
   }
+  ctx.stroke(lines);
+  ctx.fill(heads);
 
   // Marks, lane by lane.
   for (const lane of model.lanes) {
@@ -306,7 +327,7 @@ export function paintTrace(
       lastX.set(mark.kind, x);
       drawMark(ctx, p, mark, x, y);
       if (!mark.label) continue;
-      const labelWidth = ctx.measureText(mark.label).width;
+      const labelWidth = textWidth(ctx, mark.label);
       // Near the right edge, put the label on the mark's left so it is not cut off.
       const left = x + 7 + labelWidth > width - 2 ? x - 7 - labelWidth : x + 7;
       const right = left + labelWidth;
