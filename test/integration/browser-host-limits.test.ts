@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
-import { RUN_EVENTS_PAGE_EVENTS, RUN_EVENTS_PAGE_MAX_WIRE_BYTES } from '../../main/contract/commands.js';
+import {
+  LIVE_BATCH_MAX_BYTES_EVENTS,
+  LIVE_BATCH_MAX_EVENTS,
+  LIVE_WHOLE_KINDS,
+  RUN_EVENTS_PAGE_EVENTS,
+  RUN_EVENTS_PAGE_MAX_WIRE_BYTES,
+} from '../../main/contract/commands.js';
 import type { RunSummary } from '../../main/contract/lab-model.js';
 import { findProjectRoot } from '../../main/project-root.js';
 import { asTab, connectOk, httpGet, type TestSocket } from '../unit/hosts/browser-host-helpers.js';
@@ -107,6 +113,55 @@ describe('browser host connection limits', { timeout: 120_000 }, () => {
     // Not one idle connection stays: those beyond the cap at once, the rest after the unauthenticated grace.
     await Promise.all(closedByHost);
     assert.equal(before.ws.readyState, before.ws.OPEN);
+  });
+
+  test('a 95k-event run streams to a tab in bounded batches, the tab never dropped, every process event and count there', async () => {
+    const tab = await openTab();
+    const started = await tab.call(30, 'runs.start', LARGE_RUN);
+    assert.equal(started.ok, true, JSON.stringify(started));
+    const runId = started.response.run.runId as number;
+    const ended = await tab.next((m) => m.event === 'run:updated' && m.payload.run.runId === runId && TERMINAL.includes(m.payload.run.status));
+    assert.notEqual(ended.payload.run.status, 'error', JSON.stringify(ended.payload.run));
+    const batches = tab
+      .events()
+      .filter((m) => m.event === 'trace:batch' && m.payload.runId === runId)
+      .map((m) => m.payload as { events: { seq: number; kind: string }[]; skipped: number; lastSeq: number });
+    const stored = (await tab.call(31, 'runs.get', { runId, limit: 1 })).response.stored as number;
+    let pushed = 0;
+    let lastSeq = 0;
+    for (const batch of batches) {
+      const whole = batch.events.filter((e) => LIVE_WHOLE_KINDS.has(e.kind)).length;
+      assert.ok(
+        batch.events.length <= LIVE_BATCH_MAX_EVENTS + LIVE_BATCH_MAX_BYTES_EVENTS + whole,
+        `a batch of ${batch.events.length} events (${whole} of the whole kinds)`,
+      );
+      assert.ok(
+        batch.events.every((e) => e.seq > lastSeq && e.seq <= batch.lastSeq),
+        'each batch after the last, up to its lastSeq',
+      );
+      assert.equal(batch.events.at(-1)?.seq, batch.lastSeq, 'the latest event always comes');
+      pushed += batch.events.length + batch.skipped;
+      lastSeq = batch.lastSeq;
+    }
+    assert.equal(pushed, stored, 'what was pushed and what was left out add up to what was stored');
+    assert.equal(lastSeq, stored);
+    const skipped = batches.reduce((sum, b) => sum + b.skipped, 0);
+    console.log(`# ${stored} events in ${batches.length} batches; ${skipped} left out of them`);
+    assert.ok(skipped > 0, 'the run was fast enough that batches were bounded (else this test shows nothing)');
+    // Every process start and end reached the tab, though most io events did not.
+    const kept = new Set(batches.flatMap((b) => b.events.filter((e) => LIVE_WHOLE_KINDS.has(e.kind)).map((e) => e.seq)));
+    let afterSeq: number | null = 0;
+    let wholeStored = 0;
+    for (let id = 32; afterSeq !== null; id++) {
+      const page = await tab.call(id, 'runs.get', { runId, afterSeq, kinds: [...LIVE_WHOLE_KINDS] });
+      for (const e of page.response.events as { seq: number; kind: string }[]) {
+        wholeStored++;
+        assert.ok(kept.has(e.seq), `the ${e.kind} at seq ${e.seq} reached the tab`);
+      }
+      afterSeq = page.response.nextSeq as number | null;
+    }
+    assert.ok(wholeStored >= 4, `${wholeStored} process and kernel events`);
+    assert.equal(tab.ws.readyState, tab.ws.OPEN, 'the host kept the tab');
   });
 
   test('runs.get of a 95k-event run answers a page at a time, each answer bounded', async () => {
