@@ -115,6 +115,16 @@ test('a million-event run is drawn from windowed answers, panned, zoomed and cli
   const eventDetails = page.getByTestId('event-details');
   await expect(eventDetails.locator('[data-field="pid"] dd')).toHaveText(pid, { timeout: 30_000 });
 
+  // The overview strip holds the whole run; a click there shows that part of it.
+  const strip = page.getByTestId('trace-overview');
+  await expect(strip).toHaveAttribute('data-lanes', '4');
+  const stripBox = (await strip.boundingBox())!;
+  await page.mouse.click(stripBox.x + stripBox.width * 0.75, stripBox.y + stripBox.height / 2);
+  await expect.poll(async () => (await shownWindow(canvas)).t1 - (await shownWindow(canvas)).t0).toBeLessThan((fitted.t1 - fitted.t0) / 2);
+  const picked = await shownWindow(canvas);
+  expect((picked.t0 + picked.t1) / 2 / (fitted.t1 / 1.03), 'centred three quarters into the run').toBeCloseTo(0.75, 1);
+  await expect.poll(() => answerCovers(canvas)).toBe(true);
+
   // A million events were shown without taking them in: a run's JSON is ~200 bytes an event.
   expect(received, `the page received ${received} bytes`).toBeLessThan(20 * 1024 * 1024);
 });

@@ -18,11 +18,17 @@ import type { RunView } from './run-view.svelte.js';
 
 /** The least time between two asks while only new events (not the student) changed what to draw. */
 export const LIVE_REFRESH_MS = 250;
+/** The same for the overview strip of a run going on: the whole run, so a coarser pace. */
+export const OVERVIEW_REFRESH_MS = 1000;
 
 export class TimelineWindow {
   readonly #bridge: Bridge;
   readonly #view: RunView;
   #scene = $state.raw<WindowScene | null>(null);
+  #overview = $state.raw<WindowScene | null>(null);
+  #overviewWidth = 0;
+  #overviewStale = false;
+  #overviewAsked = -Infinity;
   #error = $state<string | null>(null);
   #shown: ShownWindow | null = null;
   #runId: number | null = null;
@@ -43,6 +49,7 @@ export class TimelineWindow {
       else if (change === 'events' || change === 'status') {
         if (!view.windowed) return;
         this.#stale = true;
+        this.#overviewStale = true;
         this.#pump();
       }
     });
@@ -52,9 +59,22 @@ export class TimelineWindow {
   get scene(): WindowScene | null {
     return this.#scene;
   }
+  /** The whole run at the overview strip's width (asked once the run's span is known, after the window's answer). */
+  get overview(): WindowScene | null {
+    return this.#overview;
+  }
   /** Why the last ask failed, or null. */
   get error(): string | null {
     return this.#error;
+  }
+
+  /** The overview strip is `width` pixels wide: the whole run is asked for at that width. */
+  showOverview(width: number): void {
+    const columns = Math.max(Math.round(width), 1);
+    if (columns === this.#overviewWidth) return;
+    this.#overviewWidth = columns;
+    this.#overviewStale = true;
+    this.#pump();
   }
 
   /** The timeline shows this window now: asks for it unless the last answer already draws it. */
@@ -93,6 +113,9 @@ export class TimelineWindow {
     this.#generation++;
     this.#runId = this.#view.run?.runId ?? null;
     this.#scene = null;
+    this.#overview = null;
+    this.#overviewStale = true;
+    this.#overviewAsked = -Infinity;
     this.#error = null;
     this.#stale = false;
     this.#lastAsk = -Infinity;
@@ -105,11 +128,19 @@ export class TimelineWindow {
     const shown = this.#shown;
     if (!this.#view.windowed || this.#runId === null || !shown || this.#inFlight || this.#timer !== null) return;
     const needed = !sceneCovers(this.#scene, shown);
-    if (!needed && !this.#stale) return;
+    if (!needed && !this.#stale) {
+      this.#pumpOverview();
+      return;
+    }
     if (!needed) {
       // Only newer events: at most every LIVE_REFRESH_MS.
       const wait = this.#lastAsk + LIVE_REFRESH_MS - performance.now();
       if (wait > 0) {
+        // The pause between a live run's refreshes is the overview's turn, when it is due.
+        if (this.#overviewDue()) {
+          this.#pumpOverview();
+          return;
+        }
         this.#timer = setTimeout(() => {
           this.#timer = null;
           this.#pump();
@@ -118,6 +149,43 @@ export class TimelineWindow {
       }
     }
     void this.#ask(this.#runId, shown);
+  }
+
+  #overviewDue(): boolean {
+    if (!this.#scene?.span || this.#overviewWidth === 0 || !this.#overviewStale) return false;
+    return !this.#overview || this.#overview.width !== this.#overviewWidth || performance.now() >= this.#overviewAsked + OVERVIEW_REFRESH_MS;
+  }
+
+  /** When the window needs nothing: the overview, if it is missing, the wrong width, or stale (at most every OVERVIEW_REFRESH_MS). */
+  #pumpOverview(): void {
+    const span = this.#scene?.span;
+    if (!span || this.#overviewWidth === 0 || this.#runId === null || !this.#overviewStale) return;
+    const wait = this.#overview && this.#overview.width === this.#overviewWidth ? this.#overviewAsked + OVERVIEW_REFRESH_MS - performance.now() : 0;
+    if (wait > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#pump();
+      }, wait);
+      return;
+    }
+    void this.#askOverview(this.#runId, span.toT);
+  }
+
+  async #askOverview(runId: number, endT: number): Promise<void> {
+    const generation = this.#generation;
+    this.#inFlight = true;
+    this.#overviewStale = false;
+    this.#overviewAsked = performance.now();
+    const width = this.#overviewWidth;
+    try {
+      const answer = await this.#bridge.call('trace.window', { runId, fromNs: 0, toNs: Math.max(Math.ceil(endT * 1e6), 1), width });
+      if (generation === this.#generation) this.#overview = windowScene(answer, width);
+    } catch {
+      // The strip stays as it was; the window's own asks report failures.
+    } finally {
+      this.#inFlight = false;
+      if (generation === this.#generation) this.#pump();
+    }
   }
 
   async #ask(runId: number, shown: ShownWindow): Promise<void> {
