@@ -251,9 +251,16 @@ export interface StepVariant {
   fails: string[];
 }
 
+/** A file the Programs panel shows as source. */
 export interface ProgramSource {
+  /** Relative to the lab's folder (`programs/writer.ts`, `checks.ts`) or, for the library, to the project (`main/runtime/line-reader.ts`). */
   path: string;
   source: string;
+  /**
+   * Whose file it is: `lab` a file of the lab's own folder (its programs, its checks), `library` a file of
+   * IPC Lab itself that the lab lists for the student to read (lab.md `library:`), shared by every lab.
+   */
+  origin: 'lab' | 'library';
 }
 
 export interface LabSummary {

@@ -14,6 +14,7 @@ import {
   type LabStep,
   type ParamSpec,
   type ParamValue,
+  type ProgramSource,
   type Question,
   type Scenario,
   type Tolerance,
@@ -470,13 +471,13 @@ async function loadLab(dir: string, labId: string, compiledDir: string): Promise
     ? readdirSync(programsDir)
         .filter((f) => f.endsWith('.ts') && isFile(join(programsDir, f)))
         .sort()
-        .map((f) => ({ path: `programs/${f}`, source: readFileSync(join(programsDir, f), 'utf8') }))
+        .map((f): ProgramSource => ({ path: `programs/${f}`, source: readFileSync(join(programsDir, f), 'utf8'), origin: 'lab' }))
     : [];
-  if (isFile(join(dir, 'checks.ts'))) programs.push({ path: 'checks.ts', source: readFileSync(join(dir, 'checks.ts'), 'utf8') });
+  if (isFile(join(dir, 'checks.ts'))) programs.push({ path: 'checks.ts', source: readFileSync(join(dir, 'checks.ts'), 'utf8'), origin: 'lab' });
   meta.library.forEach((path, index) => {
     const file = join(findProjectRoot(), path);
     if (!isFile(file)) throw new LabFileError(labFile, labDoc.lineOf(['library', index]), `library file ${path} does not exist`);
-    programs.push({ path, source: readFileSync(file, 'utf8') });
+    programs.push({ path, source: readFileSync(file, 'utf8'), origin: 'library' });
   });
 
   return {

@@ -49,6 +49,14 @@ describe('loadLabs', () => {
       shm.programs.some((p) => p.path === 'main/runtime/shared-memory/mutex.ts' && p.source.includes('class Mutex')),
       'library sources are shown',
     );
+    // Whose file each is: the lab's own folder, or IPC Lab's library that lab.md lists.
+    const origins = (lab: (typeof labs)[number]) => Object.fromEntries(lab.programs.map((p) => [p.path, p.origin]));
+    assert.equal(origins(shm)['main/runtime/shared-memory/mutex.ts'], 'library');
+    assert.equal(origins(shm)['checks.ts'], 'lab');
+    assert.equal(origins(pipes)['programs/message-writer.ts'], 'lab');
+    for (const lab of labs)
+      for (const p of lab.programs)
+        assert.equal(p.origin, p.path.startsWith('main/') ? 'library' : 'lab', `${lab.id}: ${p.path} is ${p.origin}, its path says otherwise`);
   });
 });
 

@@ -451,7 +451,8 @@ function paintOccupancy(
   ctx.restore();
 }
 
-function drawMark(ctx: CanvasRenderingContext2D, p: TracePalette, mark: Mark, x: number, y: number): void {
+/** One mark's glyph centred on (x, y); exported so the legend draws each kind exactly as the timeline does. */
+export function drawMark(ctx: CanvasRenderingContext2D, p: TracePalette, mark: Mark, x: number, y: number): void {
   ctx.fillStyle = p.marks[mark.kind];
   switch (mark.kind) {
     case 'io':
