@@ -161,6 +161,47 @@ export function* zip<A, B>(a: Iterable<A>, b: Iterable<B>): Generator<[A, B]> {
   }
 }
 
+/** Thrown by `byTime` when a sequence it merges is not in time order: the caller sorts instead. */
+export class NotInTimeOrder extends Error {
+  constructor(e: StoredEvent) {
+    super(`event #${e.seq} (${e.kind}) came after a later one: the sequence is not in time order`);
+  }
+}
+
+/**
+ * Several seq-ordered sequences merged into one by `ts`, ties in `seq` order: the same order as sorting
+ * them all by (ts, seq), holding one event of each. It needs each sequence in time order, which the
+ * events of one process are (it stamps them from one monotonic clock as it emits them, and they reach
+ * the host in that order); it throws NotInTimeOrder on one that is not, so that the check can sort.
+ */
+export function* byTime<E extends StoredEvent>(...sequences: Iterable<E>[]): Generator<E> {
+  const its = sequences.map((s) => s[Symbol.iterator]());
+  try {
+    const heads: ({ e: E; at: bigint } | undefined)[] = its.map(() => undefined);
+    // heads[i]: the next event of sequence i, undefined once it has ended.
+    const advance = (i: number): void => {
+      const next = its[i]!.next();
+      if (next.done) return void (heads[i] = undefined);
+      const at = BigInt(next.value.ts);
+      if (heads[i] && at < heads[i]!.at) throw new NotInTimeOrder(next.value);
+      heads[i] = { e: next.value, at };
+    };
+    its.forEach((_, i) => advance(i));
+    for (;;) {
+      let best = -1;
+      for (const [i, h] of heads.entries()) {
+        const b = best >= 0 ? heads[best]! : undefined;
+        if (h && (!b || h.at < b.at || (h.at === b.at && h.e.seq < b.e.seq))) best = i;
+      }
+      if (best < 0) return;
+      yield heads[best]!.e;
+      advance(best);
+    }
+  } finally {
+    for (const it of its) it.return?.();
+  }
+}
+
 /** A RunTrace over events held in memory (grouped by kind on first use). */
 export function memoryTrace(data: TraceData): RunTrace {
   let byKind: Map<string, StoredEvent[]> | undefined;

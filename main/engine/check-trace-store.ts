@@ -12,8 +12,8 @@
  *   (at most SMALL_KIND_LIMIT events each: a kind with more is read on its own when asked), parsed once
  *   and shared by every check this worker runs.
  * - A kind in GROWING_KINDS is never held whole unless a check calls `events()` on it: `stream` reads it
- *   STREAM_PAGE events at a time (keyset pages on seq), `count` asks SQLite (one pass gives every
- *   role's count of that kind), `first` and `last` stop at the first match from either end.
+ *   STREAM_PAGE events at a time (keyset pages on seq), `count` asks SQLite (and a stream of a kind and
+ *   role counted as none reads nothing), `first` and `last` stop at the first match from either end.
  * - A role is matched in SQL on the event's own field (json_extract(data, '$.role')): exactly the
  *   events `e.role === role` keeps. (Matching the pids the processes table gives a role was no faster,
  *   and a snapshot of a process not yet announced carries a role the table does not know.)
@@ -59,6 +59,8 @@ function parsed(runId: number, seq: number, data: string): StoredEvent {
 }
 
 const GROWING = new Set<string>(GROWING_KINDS);
+/** A kind and role as one key (NUL cannot occur in either). */
+const countKey = (kind: string, role?: string) => (role === undefined ? kind : `${kind}\0${role}`);
 const ROLE = "json_extract(data, '$.role')";
 
 export class StoredTrace {
@@ -71,10 +73,11 @@ export class StoredTrace {
   private readonly kindRolePage: Database.Statement<[number, string, string, number, number]>;
   private readonly lastOfKind: Database.Statement<[number, string]>;
   private readonly lastOfKindRole: Database.Statement<[number, string, string]>;
-  private readonly roleCounts: Database.Statement<[number, string]>;
+  private readonly countOfKind: Database.Statement<[number, string]>;
+  private readonly countOfKindRole: Database.Statement<[number, string, string]>;
   private readonly cache = new Map<string, StoredEvent[]>();
-  /** Per kind, the count of each role that has events of it ('' for all roles). */
-  private readonly counts = new Map<string, Map<string, number>>();
+  /** Counts asked for, by kind and role (kind alone for every role): a stream of none need not look. */
+  private readonly counts = new Map<string, number>();
   /** Whether the small kinds were read together, and which of them had too many to keep. */
   private smallRead = false;
   private readonly tooMany = new Set<string>();
@@ -100,7 +103,8 @@ export class StoredTrace {
     this.kindRolePage = this.db.prepare(`SELECT seq, data FROM events WHERE run_id = ? AND kind = ? AND ${ROLE} = ? AND seq > ? ORDER BY seq LIMIT ?`);
     this.lastOfKind = this.db.prepare('SELECT seq, data FROM events WHERE run_id = ? AND kind = ? ORDER BY seq DESC LIMIT 1');
     this.lastOfKindRole = this.db.prepare(`SELECT seq, data FROM events WHERE run_id = ? AND kind = ? AND ${ROLE} = ? ORDER BY seq DESC LIMIT 1`);
-    this.roleCounts = this.db.prepare(`SELECT ${ROLE}, count(*) FROM events WHERE run_id = ? AND kind = ? GROUP BY 1`);
+    this.countOfKind = this.db.prepare('SELECT count(*) FROM events WHERE run_id = ? AND kind = ?');
+    this.countOfKindRole = this.db.prepare(`SELECT count(*) FROM events WHERE run_id = ? AND kind = ? AND ${ROLE} = ?`);
   }
 
   /** The trace the checks see, with the run's parameters and processes as the host read them. */
@@ -188,24 +192,20 @@ export class StoredTrace {
   private count(kind: string, role?: string): number {
     const held = this.held(kind);
     if (held) return role === undefined ? held.length : held.reduce((n, e) => n + (e.role === role ? 1 : 0), 0);
-    let byRole = this.counts.get(kind);
-    if (!byRole) {
-      byRole = new Map();
-      let total = 0;
-      for (const [r, n] of this.timed(() => this.roleCounts.raw().all(this.runId, kind) as [string | null, number][])) {
-        if (r !== null) byRole.set(r, n);
-        total += n;
-      }
-      byRole.set('', total);
-      this.counts.set(kind, byRole);
+    const key = countKey(kind, role);
+    let n = this.counts.get(key);
+    if (n === undefined) {
+      n = this.timed(
+        () => (role === undefined ? this.countOfKind.pluck().get(this.runId, kind) : this.countOfKindRole.pluck().get(this.runId, kind, role)) as number,
+      );
+      this.counts.set(key, n);
     }
-    return byRole.get(role ?? '') ?? 0;
+    return n;
   }
 
   /** Whether the run is known, from a count, to have no event of `kind` from `role`: no need to look. */
   private countedNone(kind: string, role?: string): boolean {
-    const byRole = this.counts.get(kind);
-    return byRole !== undefined && !byRole.get(role ?? '');
+    return this.counts.get(countKey(kind, role)) === 0 || this.counts.get(countKey(kind)) === 0;
   }
 
   private *stream(kind: string, role?: string): Iterable<StoredEvent> {
