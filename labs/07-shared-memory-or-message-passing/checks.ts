@@ -161,14 +161,13 @@ function loopCalls(trace: RunTrace, role: string, mechanism: Mechanism, op: 'rea
 }
 
 function findLoopCalls(trace: RunTrace, role: string, mechanism: Mechanism, op: 'read' | 'write'): LoopCall[] {
-  // Streamed: io.begin / io.end grow with the TypeScript loops' calls; only the C loops' few are kept.
-  const mine = <E extends { channel: string; op: string; ts: string }>(events: Iterable<E>) => {
-    const kept: E[] = [];
-    for (const e of events) if (e.channel === nativeChannel(mechanism) && e.op === op) kept.push(e);
-    return kept.sort((a, b) => (t(a) < t(b) ? -1 : t(a) > t(b) ? 1 : 0));
-  };
-  const begins = mine(trace.stream('io.begin', role));
-  const ends = mine(trace.stream('io.end', role));
+  // Held whole, not streamed: loopCalls runs for every mechanism, role and op of the run, and each
+  // stream would read and parse the kind again (a same-job run under load then went over the 5 s limit);
+  // loaded once, it is shared by all of them (at most ~190,000 events within the event budget).
+  const mine = <E extends { channel: string; op: string; ts: string }>(events: E[]) =>
+    events.filter((e) => e.channel === nativeChannel(mechanism) && e.op === op).sort((a, b) => (t(a) < t(b) ? -1 : t(a) > t(b) ? 1 : 0));
+  const begins = mine(eventsOf(trace, 'io.begin', role));
+  const ends = mine(eventsOf(trace, 'io.end', role));
   return ends.flatMap((end) => {
     const begin = begins.filter((b) => b.pid === end.pid && t(b) <= t(end)).at(-1);
     return begin ? [{ begin, end }] : [];
