@@ -6,8 +6,12 @@
  * reached the host: a woken reader's event can reach it before the event of the writer that woke it.
  * The programs emit every event that announces a call able to wake another process (a write, a close)
  * before that call, so a cause is never stamped after its effect.
+ *
+ * The kinds that grow with the parameters (message.send / message.receive with the messages, io.begin /
+ * io.end with the writes of the capacity step, hundreds of thousands of them) are read as streams or
+ * counted (RunTrace in main/engine/check-kit.ts), never held whole.
  */
-import { defineChecks, eventsOf, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
+import { byTime, defineChecks, eventsOf, findIn, NotInTimeOrder, someIn, zip, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
 import type { KernelFd, StoredEventOf } from '../../main/contract/trace-events.js';
 
 type Snapshot = StoredEventOf<'kernel.snapshot'>;
@@ -45,33 +49,57 @@ function roundsAskedBy(trace: RunTrace, role: string): Snapshot[] {
   return eventsOf(trace, 'kernel.snapshot').filter((s) => s.requested !== undefined && ts(s) >= ts(first));
 }
 
+type WriteEvent = StoredEventOf<'io.begin'> | StoredEventOf<'io.end'> | StoredEventOf<'io.error'>;
+
 interface WriteCall {
   begin: StoredEventOf<'io.begin'>;
   end?: StoredEventOf<'io.end'> | StoredEventOf<'io.error'>;
   bytes: number;
 }
 
-/** The parent's write() calls in the order it made them, each from its io.begin to its io.end (or io.error). */
-function parentWrites(trace: RunTrace): WriteCall[] {
-  // By time, ties in the host's order (seq). Each ts is read once: the capacity step's run holds
-  // hundreds of thousands of writes, and a comparator converting both sides each time costs seconds.
-  const events = [...eventsOf(trace, 'io.begin', 'parent'), ...eventsOf(trace, 'io.end', 'parent'), ...eventsOf(trace, 'io.error', 'parent')]
-    .filter((e) => e.op === 'write')
+/**
+ * The parent's write() calls in the order it made them, each from its io.begin to its io.end (or
+ * io.error): the three kinds merged by time, ties in the host's order (seq), one call at a time (the
+ * capacity step's run holds hundreds of thousands of writes). Each ts is read once.
+ */
+function* parentWrites(trace: RunTrace, sorted = false): Generator<WriteCall> {
+  const writes = <E extends { op: string }>(events: Iterable<E>) => filterIn(events, (e) => e.op === 'write');
+  const begins = writes(trace.stream('io.begin', 'parent'));
+  const ends = writes(trace.stream('io.end', 'parent'));
+  const errors = writes(trace.events('io.error', 'parent'));
+  const events = sorted ? sortedByTime<WriteEvent>([...begins, ...ends, ...errors]) : byTime<WriteEvent>(begins, ends, errors);
+  let open: WriteCall | undefined;
+  for (const e of events) {
+    if (e.kind === 'io.begin') {
+      if (open) yield open;
+      open = { begin: e, bytes: 0 };
+    } else if (open && !open.end) {
+      open.end = e;
+      open.bytes = e.kind === 'io.end' ? e.bytes : 0;
+    }
+  }
+  if (open) yield open;
+}
+
+/** `use` over the parent's writes, streamed; sorted in memory instead if a stream was not in time order (byTime). */
+function withWrites<T>(trace: RunTrace, use: (calls: Iterable<WriteCall>) => T): T {
+  try {
+    return use(parentWrites(trace));
+  } catch (error) {
+    if (!(error instanceof NotInTimeOrder)) throw error;
+    return use(parentWrites(trace, true));
+  }
+}
+
+function* filterIn<E>(events: Iterable<E>, test: (e: E) => boolean): Generator<E> {
+  for (const e of events) if (test(e)) yield e;
+}
+
+function sortedByTime<E extends { ts: string; seq: number }>(events: E[]): E[] {
+  return events
     .map((e) => ({ e, at: ts(e) }))
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.e.seq - b.e.seq))
     .map(({ e }) => e);
-  const calls: WriteCall[] = [];
-  for (const e of events) {
-    if (e.kind === 'io.begin') calls.push({ begin: e, bytes: 0 });
-    else {
-      const open = calls.at(-1);
-      if (open && !open.end) {
-        open.end = e;
-        open.bytes = e.kind === 'io.end' ? e.bytes : 0;
-      }
-    }
-  }
-  return calls;
 }
 
 /**
@@ -80,20 +108,23 @@ function parentWrites(trace: RunTrace): WriteCall[] {
  */
 function blockedWrite(trace: RunTrace): { call: WriteCall; seen: Snapshot; index: number; before: number } | undefined {
   const asleep = eventsOf(trace, 'kernel.snapshot', 'parent').filter(asleepInPipe);
-  const calls = parentWrites(trace);
-  let before = 0;
-  for (const [index, call] of calls.entries()) {
-    const from = ts(call.begin);
-    const to = call.end ? ts(call.end) : undefined;
-    // The state was read from ts to stateReadBy: all of that must lie inside the call. (A snapshot read
-    // while the parent waited in spawn's own pipe, stamped late on a loaded machine, fell inside a write.)
-    const during = asleep.filter((s) => ts(s) > from && (to === undefined || BigInt(s.stateReadBy ?? s.ts) < to));
-    // The snapshot the child asked for before its first read, when there is one; else any that saw it.
-    const seen = during.find((s) => s.requested !== undefined) ?? during[0];
-    if (seen) return { call, seen, index, before };
-    before += call.bytes;
-  }
-  return undefined;
+  return withWrites(trace, (calls) => {
+    let before = 0;
+    let index = 0;
+    for (const call of calls) {
+      const from = ts(call.begin);
+      const to = call.end ? ts(call.end) : undefined;
+      // The state was read from ts to stateReadBy: all of that must lie inside the call. (A snapshot read
+      // while the parent waited in spawn's own pipe, stamped late on a loaded machine, fell inside a write.)
+      const during = asleep.filter((s) => ts(s) > from && (to === undefined || BigInt(s.stateReadBy ?? s.ts) < to));
+      // The snapshot the child asked for before its first read, when there is one; else any that saw it.
+      const seen = during.find((s) => s.requested !== undefined) ?? during[0];
+      if (seen) return { call, seen, index, before };
+      before += call.bytes;
+      index++;
+    }
+    return undefined;
+  });
 }
 
 /**
@@ -151,7 +182,41 @@ function whyItFits(chunk: number, page: number): string {
 
 /** The child's first read() that returned data. */
 function firstRead(trace: RunTrace): StoredEventOf<'io.end'> | undefined {
-  return eventsOf(trace, 'io.end', 'child').find((e) => e.op === 'read' && e.bytes > 0);
+  return findIn(trace.stream('io.end', 'child'), (e) => e.op === 'read' && e.bytes > 0);
+}
+
+/**
+ * How many of the child's messages the parent never sent (no message.send of the parent with its text),
+ * and the first. The i-th received beside the i-th sent first: when every text matches and the child read
+ * no more than was sent, none can be a stranger, and nothing is held. Otherwise the sent texts are held
+ * as a Set (unavoidable for "sent at all"; this is a failing run).
+ */
+function strangers(trace: RunTrace, sent: number, received: number): { count: number; first?: StoredEventOf<'message.receive'> } {
+  const inStep = () => {
+    for (const [r, s] of zip(trace.stream('message.receive', 'child'), trace.stream('message.send', 'parent'))) if (s.text !== r.text) return false;
+    return true;
+  };
+  if (received === 0 || (received <= sent && inStep())) return { count: 0 };
+  const texts = new Set<string | undefined>();
+  for (const s of trace.stream('message.send', 'parent')) texts.add(s.text);
+  let count = 0;
+  let first: StoredEventOf<'message.receive'> | undefined;
+  for (const r of trace.stream('message.receive', 'child'))
+    if (!texts.has(r.text)) {
+      count++;
+      first ??= r;
+    }
+  return { count, ...(first ? { first } : {}) };
+}
+
+/** The first i where the i-th message received is not the i-th sent, or came before it (the two as many). */
+function firstOutOfStep(trace: RunTrace): { index: number; received: StoredEventOf<'message.receive'> } | undefined {
+  let index = 0;
+  for (const [s, r] of zip(trace.stream('message.send', 'parent'), trace.stream('message.receive', 'child'))) {
+    if (r.messageId !== s.messageId || r.text !== s.text || ts(r) < ts(s)) return { index, received: r };
+    index++;
+  }
+  return undefined;
 }
 
 function measured(trace: RunTrace, name: string): number | undefined {
@@ -164,45 +229,45 @@ export default defineChecks({
     hint: 'Look for a message.send in the parent lane without a matching message.receive in the child lane, or one received out of order.',
     measures: { 'messages-received': { unit: 'messages', title: 'messages the child read out of the pipe' } },
     check(trace): CheckOutcome {
-      const sent = eventsOf(trace, 'message.send', 'parent');
-      const received = eventsOf(trace, 'message.receive', 'child');
-      const childSent = eventsOf(trace, 'message.send', 'child');
+      const sent = trace.count('message.send', 'parent');
+      const received = trace.count('message.receive', 'child');
       // What the child read, counted from its lane once it ran, whatever the outcome (its own reply included).
-      const m = eventsOf(trace, 'process.start', 'child').length > 0 ? { measurements: { 'messages-received': received.length } } : {};
-      if (sent.length === 0) return { passed: false, detail: 'The parent sent no message.', ...m };
+      const m = trace.count('process.start', 'child') > 0 ? { measurements: { 'messages-received': received } } : {};
+      if (sent === 0) return { passed: false, detail: 'The parent sent no message.', ...m };
       const refused = eventsOf(trace, 'io.error', 'parent').find((e) => e.op === 'write');
       if (refused)
         return {
           passed: false,
-          detail: `The parent's write failed with ${refused.code}${refused.code === 'EPIPE' ? ': no process held a read end of its pipe' : ''}; the child received ${received.length} message${received.length === 1 ? '' : 's'}.`,
+          detail: `The parent's write failed with ${refused.code}${refused.code === 'EPIPE' ? ': no process held a read end of its pipe' : ''}; the child received ${received} message${received === 1 ? '' : 's'}.`,
           hint: 'Only a process holding a descriptor of this pipe can read from it. Was the child handed the read end?',
           moment: refused.ts,
           ...m,
         };
-      const last = received.at(-1);
-      const strangers = received.filter((r) => !sent.some((s) => s.text === r.text));
-      if (strangers.length > 0)
+      const last = trace.last('message.receive', 'child');
+      const foreign = strangers(trace, sent, received);
+      if (foreign.count > 0)
         return {
           passed: false,
-          detail: `The child read ${strangers.length === 1 ? 'a message' : `${strangers.length} messages`} the parent never sent: "${strangers[0]!.text}".`,
+          detail: `The child read ${foreign.count === 1 ? 'a message' : `${foreign.count} messages`} the parent never sent: "${foreign.first!.text}".`,
           hint: 'Who wrote it? A pipe is one buffer: whatever any holder of a write end writes, any reader reads, the writer itself included.',
-          moment: strangers[0]!.ts,
+          moment: foreign.first!.ts,
           ...m,
         };
-      if (received.length !== sent.length)
+      if (received !== sent)
         return {
           passed: false,
-          detail: `The parent sent ${sent.length} message${sent.length === 1 ? '' : 's'}; the child received ${received.length}.`,
+          detail: `The parent sent ${sent} message${sent === 1 ? '' : 's'}; the child received ${received}.`,
           ...(last ? { moment: last.ts } : {}),
           ...m,
         };
-      const wrong = sent.findIndex((s, i) => received[i]!.messageId !== s.messageId || received[i]!.text !== s.text || ts(received[i]!) < ts(s));
-      if (wrong >= 0)
-        return { passed: false, detail: `Message ${wrong + 1} arrived out of order, changed, or before it was sent.`, moment: received[wrong]!.ts, ...m };
-      if (childSent.length > 0) return { passed: false, detail: `The child sent ${childSent.length} messages back.`, moment: childSent[0]!.ts, ...m };
+      const wrong = firstOutOfStep(trace);
+      if (wrong)
+        return { passed: false, detail: `Message ${wrong.index + 1} arrived out of order, changed, or before it was sent.`, moment: wrong.received.ts, ...m };
+      const childSent = trace.count('message.send', 'child');
+      if (childSent > 0) return { passed: false, detail: `The child sent ${childSent} messages back.`, moment: trace.first('message.send', 'child')!.ts, ...m };
       return {
         passed: true,
-        detail: `${sent.length} messages, parent → child, each received after it was sent and in the order sent; none went the other way.`,
+        detail: `${sent} messages, parent → child, each received after it was sent and in the order sent; none went the other way.`,
         moment: last!.ts,
         ...m,
       };
@@ -214,7 +279,7 @@ export default defineChecks({
     check(trace): CheckOutcome {
       const failed = eventsOf(trace, 'io.error', 'child').find((e) => e.op === 'write');
       if (!failed) {
-        const wrote = eventsOf(trace, 'io.end', 'child').find((e) => e.op === 'write');
+        const wrote = findIn(trace.stream('io.end', 'child'), (e) => e.op === 'write');
         return wrote
           ? {
               passed: false,
@@ -292,8 +357,8 @@ export default defineChecks({
       // The parent's close of its write end while the child still ran (one after the child was gone does not count).
       const close = eventsOf(trace, 'io.close', 'parent').find((e) => e.end === 'write' && (!childExit || ts(e) < ts(childExit)));
       const eof = eventsOf(trace, 'io.eof', 'child')[0];
-      const sent = eventsOf(trace, 'message.send', 'parent').length;
-      const received = eventsOf(trace, 'message.receive', 'child').length;
+      const sent = trace.count('message.send', 'parent');
+      const received = trace.count('message.receive', 'child');
       if (!eof) {
         const created = pipeOf(trace);
         const stuck = eventsOf(trace, 'kernel.snapshot', 'child').filter(asleepInPipe).at(-1);
@@ -373,9 +438,11 @@ export default defineChecks({
         const total = Number(trace.params.totalKiB) * 1024;
         const read = firstRead(trace);
         const soFar = read
-          ? parentWrites(trace)
-              .filter((w) => w.end && ts(w.end) < ts(read))
-              .reduce((sum, w) => sum + w.bytes, 0)
+          ? withWrites(trace, (calls) => {
+              let sum = 0;
+              for (const w of calls) if (w.end && ts(w.end) < ts(read)) sum += w.bytes;
+              return sum;
+            })
           : undefined;
         const hint =
           capacity !== undefined && total <= capacity
@@ -464,20 +531,17 @@ export default defineChecks({
       const exit = eventsOf(trace, 'child.exit', 'parent')[0];
       const epipe = eventsOf(trace, 'io.error', 'parent').find((e) => e.code === 'EPIPE');
       // What write() returned for the calls the parent began once the child had gone (a failed one put in nothing).
-      const m =
-        exit && eventsOf(trace, 'io.begin', 'parent').some((e) => e.op === 'write' && ts(e) > ts(exit))
-          ? {
-              measurements: {
-                'bytes-after-exit': eventsOf(trace, 'io.end', 'parent')
-                  .filter((e) => e.op === 'write' && ts(e) > ts(exit))
-                  .reduce((sum, e) => sum + e.bytes, 0),
-              },
-            }
-          : {};
+      const afterExit = (e: { op: string; ts: string }) => exit !== undefined && e.op === 'write' && ts(e) > ts(exit);
+      let m: { measurements?: { 'bytes-after-exit': number } } = {};
+      if (exit && someIn(trace.stream('io.begin', 'parent'), afterExit)) {
+        let bytes = 0;
+        for (const e of trace.stream('io.end', 'parent')) if (afterExit(e)) bytes += e.bytes;
+        m = { measurements: { 'bytes-after-exit': bytes } };
+      }
       if (!epipe) {
         // Did the parent still hold its read end when the child had gone? (A close after that does not count.)
         const keptReadEnd = !eventsOf(trace, 'io.close', 'parent').some((e) => e.end === 'read' && (!exit || ts(e) < ts(exit)));
-        const late = eventsOf(trace, 'io.end', 'parent').filter((e) => e.op === 'write' && exit && ts(e) > ts(exit))[0];
+        const late = findIn(trace.stream('io.end', 'parent'), afterExit);
         return {
           passed: false,
           detail: late ? "After the child exited, the parent's write succeeded: the pipe still had a reader." : 'No write of the parent failed with EPIPE.',

@@ -4,7 +4,7 @@
  * process shares), never by the order events reached the host; each outcome names the moment of its
  * evidence where there is one.
  */
-import { defineChecks, eventsOf, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
+import { defineChecks, eventsOf, findIn, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
 import type { MessageField, StoredEventOf } from '../../main/contract/trace-events.js';
 
 const BANK_NUMBER = 0x2000_0101;
@@ -596,8 +596,9 @@ function averageCalls(trace: RunTrace): Record<string, number> {
  * the client's lane, stamped just before and after the loop; its interval over the calls is the average.
  */
 function nativeTrip(trace: RunTrace, calls: number): Record<string, number> {
-  const begin = eventsOf(trace, 'io.begin', 'client').find((e) => e.channel === 'native');
-  const end = begin && eventsOf(trace, 'io.end', 'client').find((e) => e.channel === 'native' && ts(e) > ts(begin));
+  // Streamed: io.begin / io.end of the client grow with its calls when they are traced.
+  const begin = findIn(trace.stream('io.begin', 'client'), (e) => e.channel === 'native');
+  const end = begin && findIn(trace.stream('io.end', 'client'), (e) => e.channel === 'native' && ts(e) > ts(begin));
   return end ? { 'native-round-trip': Math.round(Number(ts(end) - ts(begin!)) / calls / 100) / 10 } : {};
 }
 

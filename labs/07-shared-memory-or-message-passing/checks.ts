@@ -9,7 +9,7 @@
  * check requires a winner: two shared processors under load can put either model ahead, so the checks
  * test that the work was done and carried as the model says, and report the ratios this run measured.
  */
-import { defineChecks, eventsOf, formatBytes, type ChartSeries, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
+import { defineChecks, eventsOf, findLastIn, formatBytes, type ChartSeries, type CheckOutcome, type RunTrace } from '../../main/engine/check-kit.js';
 import type { KernelIoCounters, StoredEventOf } from '../../main/contract/trace-events.js';
 import { sharingChecks } from './sharing-checks.js';
 
@@ -161,6 +161,9 @@ function loopCalls(trace: RunTrace, role: string, mechanism: Mechanism, op: 'rea
 }
 
 function findLoopCalls(trace: RunTrace, role: string, mechanism: Mechanism, op: 'read' | 'write'): LoopCall[] {
+  // Held whole, not streamed: loopCalls runs for every mechanism, role and op of the run, and each
+  // stream would read and parse the kind again (a same-job run under load then went over the 5 s limit);
+  // loaded once, it is shared by all of them (at most ~190,000 events within the event budget).
   const mine = <E extends { channel: string; op: string; ts: string }>(events: E[]) =>
     events.filter((e) => e.channel === nativeChannel(mechanism) && e.op === op).sort((a, b) => (t(a) < t(b) ? -1 : t(a) > t(b) ? 1 : 0));
   const begins = mine(eventsOf(trace, 'io.begin', role));
@@ -584,9 +587,10 @@ const whereEachWins = {
     const charts = { throughput: series((p) => p.rateMBs), 'round-trip': series((p) => p.p50Us) };
     // The queue's link shows one write attempt (io.begin with its bytes), the one past its message size.
     const refused = eventsOf(trace, 'io.error', 'sender').find((e) => e.channel === 'mq ping' && e.code === 'EMSGSIZE');
-    const refusedSize = eventsOf(trace, 'io.begin', 'sender')
-      .filter((e) => e.channel === 'mq ping' && e.op === 'write' && (!refused || t(e) <= t(refused)))
-      .at(-1)?.bytes;
+    const refusedSize = findLastIn(
+      trace.stream('io.begin', 'sender'),
+      (e) => e.channel === 'mq ping' && e.op === 'write' && (!refused || t(e) <= t(refused)),
+    )?.bytes;
     const mqLargest = points.mq.at(-1)?.size;
     const [first, last] = [sizes[0]!, sizes.at(-1)!];
     const at = (m: Mechanism, size: number, l: Language = 'ts') => curves[l][m].find((p) => p.size === size);

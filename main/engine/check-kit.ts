@@ -10,10 +10,20 @@ import type { StoredEvent, StoredEventOf, TraceEventKind } from '../contract/tra
 export type { ChartAxis, ChartPoint, ChartSeries } from '../contract/lab-model.js';
 
 /**
- * The run as a check reads it. The events stay in the run's database and are loaded a kind at a time
- * when a check asks (a run may hold 500,000 of them): ask for the kinds the check needs, not for all.
- * Arrays returned are the check's own (sorting one changes no other check's); the events in them are
- * shared by the run's checks and must not be changed.
+ * The run as a check reads it. The events stay in the run's database and are read when a check asks (a
+ * run may hold a million of them), so ask for what the check needs, in the cheapest form:
+ *
+ * - `count`, `first`, `last`: a number or one event, without loading the kind.
+ * - `stream`: the events of a kind in `seq` order, a page at a time, so that memory stays one page
+ *   whatever the run's size. Use it (or count/first/last) for every kind that grows with the run's
+ *   parameters: message.send / message.receive, io.begin / io.end, buffer.level, rpc.* over many calls.
+ *   Leaving a `for...of` over it early (break, return, find) stops the reading there.
+ * - `events`: a whole kind as an array, loaded once and shared by the run's checks. For kinds that stay
+ *   small whatever the parameters (process.start, object.create, io.error, kernel.snapshot, measure).
+ * - `scan`: every event of several kinds in one pass, a page at a time.
+ *
+ * Arrays returned are the check's own (sorting one changes no other check's); the events in them, and
+ * those a stream yields, may be shared by the run's checks and must not be changed.
  */
 export interface RunTrace {
   params: ParamValues;
@@ -21,6 +31,14 @@ export interface RunTrace {
   /** The events of one kind (every event when `kind` is left out), optionally from one role, in `seq` order. */
   events<K extends TraceEventKind>(kind: K, role?: string): StoredEventOf<K>[];
   events(): StoredEvent[];
+  /** How many events of `kind` (from `role`, when given) the run holds. */
+  count(kind: TraceEventKind, role?: string): number;
+  /** The events of `kind` (from `role`) in `seq` order, read a page at a time: the same events `events` gives, never all held. */
+  stream<K extends TraceEventKind>(kind: K, role?: string): Iterable<StoredEventOf<K>>;
+  /** The first event of `kind` (from `role`) in `seq` order, or undefined when there is none. */
+  first<K extends TraceEventKind>(kind: K, role?: string): StoredEventOf<K> | undefined;
+  /** The last event of `kind` (from `role`) in `seq` order, or undefined when there is none. */
+  last<K extends TraceEventKind>(kind: K, role?: string): StoredEventOf<K> | undefined;
   /** Every event of the given kinds (all when left out) in `seq` order, a page at a time: for a pass over a large trace. */
   scan(kinds?: readonly TraceEventKind[]): Iterable<StoredEvent>;
 }
@@ -104,6 +122,86 @@ export function ofRole<E extends StoredEvent>(events: readonly E[], role: string
   return role === undefined ? events.slice() : events.filter((e) => e.role === role);
 }
 
+/** The first of `events` that `test` accepts; over a stream, it stops reading there. */
+export function findIn<E>(events: Iterable<E>, test: (e: E) => boolean): E | undefined {
+  for (const e of events) if (test(e)) return e;
+  return undefined;
+}
+
+/** The last of `events` that `test` accepts (a whole pass; holds one event). */
+export function findLastIn<E>(events: Iterable<E>, test: (e: E) => boolean): E | undefined {
+  let found: E | undefined;
+  for (const e of events) if (test(e)) found = e;
+  return found;
+}
+
+/** Whether any of `events` is accepted by `test`; over a stream, it stops reading at the first. */
+export function someIn<E>(events: Iterable<E>, test: (e: E) => boolean): boolean {
+  return findIn(events, test) !== undefined;
+}
+
+/**
+ * Two sequences side by side, `[a[i], b[i]]` for each i until the shorter one ends: the i-th message
+ * sent beside the i-th received, holding one of each. Both are closed when it stops (a stream then stops reading).
+ */
+export function* zip<A, B>(a: Iterable<A>, b: Iterable<B>): Generator<[A, B]> {
+  const left = a[Symbol.iterator]();
+  const right = b[Symbol.iterator]();
+  try {
+    for (;;) {
+      const x = left.next();
+      if (x.done) return;
+      const y = right.next();
+      if (y.done) return;
+      yield [x.value, y.value];
+    }
+  } finally {
+    left.return?.();
+    right.return?.();
+  }
+}
+
+/** Thrown by `byTime` when a sequence it merges is not in time order: the caller sorts instead. */
+export class NotInTimeOrder extends Error {
+  constructor(e: StoredEvent) {
+    super(`event #${e.seq} (${e.kind}) came after a later one: the sequence is not in time order`);
+  }
+}
+
+/**
+ * Several seq-ordered sequences merged into one by `ts`, ties in `seq` order: the same order as sorting
+ * them all by (ts, seq), holding one event of each. It needs each sequence in time order, which the
+ * events of one process are (it stamps them from one monotonic clock as it emits them, and they reach
+ * the host in that order); it throws NotInTimeOrder on one that is not, so that the check can sort.
+ */
+export function* byTime<E extends StoredEvent>(...sequences: Iterable<E>[]): Generator<E> {
+  const its = sequences.map((s) => s[Symbol.iterator]());
+  try {
+    const heads: ({ e: E; at: bigint } | undefined)[] = its.map(() => undefined);
+    // heads[i]: the next event of sequence i, undefined once it has ended.
+    const advance = (i: number): void => {
+      const next = its[i]!.next();
+      if (next.done) return void (heads[i] = undefined);
+      const at = BigInt(next.value.ts);
+      if (heads[i] && at < heads[i]!.at) throw new NotInTimeOrder(next.value);
+      heads[i] = { e: next.value, at };
+    };
+    its.forEach((_, i) => advance(i));
+    for (;;) {
+      let best = -1;
+      for (const [i, h] of heads.entries()) {
+        const b = best >= 0 ? heads[best]! : undefined;
+        if (h && (!b || h.at < b.at || (h.at === b.at && h.e.seq < b.e.seq))) best = i;
+      }
+      if (best < 0) return;
+      yield heads[best]!.e;
+      advance(best);
+    }
+  } finally {
+    for (const it of its) it.return?.();
+  }
+}
+
 /** A RunTrace over events held in memory (grouped by kind on first use). */
 export function memoryTrace(data: TraceData): RunTrace {
   let byKind: Map<string, StoredEvent[]> | undefined;
@@ -119,10 +217,15 @@ export function memoryTrace(data: TraceData): RunTrace {
     return byKind.get(kind) ?? [];
   };
   const events = (kind?: TraceEventKind, role?: string): StoredEvent[] => ofRole(kind === undefined ? data.events : ofKind(kind), role);
+  const fromRole = (role: string | undefined) => (e: StoredEvent) => role === undefined || e.role === role;
   return {
     params: data.params,
     processes: data.processes,
     events: events as RunTrace['events'],
+    count: (kind, role) => (role === undefined ? ofKind(kind).length : ofKind(kind).filter(fromRole(role)).length),
+    stream: ((kind: TraceEventKind, role?: string) => ofKind(kind).filter(fromRole(role))) as RunTrace['stream'],
+    first: ((kind: TraceEventKind, role?: string) => ofKind(kind).find(fromRole(role))) as RunTrace['first'],
+    last: ((kind: TraceEventKind, role?: string) => ofKind(kind).findLast(fromRole(role))) as RunTrace['last'],
     *scan(kinds?: readonly TraceEventKind[]): Iterable<StoredEvent> {
       const wanted = kinds && new Set<string>(kinds);
       for (const e of data.events) if (!wanted || wanted.has(e.kind)) yield e;

@@ -13,6 +13,9 @@
  *      parameter, half the total each), shown live in the page: whether the page is dropped as too slow,
  *      how far behind the engine it is, how long a click on the timeline takes to be answered.
  *
+ * `--trace-checks-only` measures B alone (no Chromium, no page, no live run): the fixture runs stored
+ * on a temporary data folder and their checks, in seconds rather than minutes.
+ *
  * Every measurement has a deadline (`timeoutMs`): one that does not finish is reported as such and
  * the next goes on. The engine, the browser host and this script share one process: "engine RSS" is
  * that process (the Playwright client in it is small).
@@ -196,25 +199,7 @@ async function openFinishedRun(browser: Browser, engine: Engine, host: BrowserHo
     const peak = rss.stop();
     await context.close(); // before the checks: the page's memory is not the engine's
 
-    const step = lab.steps.find((s) => s.id === FIXTURE_STEP)!;
-    const checks: NamedCheck[] = step.checks.map((c) => ({ id: c.id, definition: lab.checks[c.id]! }));
-    const run = engine.store.run(fixture.runId)!;
-    const checksRssBefore = process.memoryUsage().rss;
-    const checksRss = rssPeak(10);
-    const checkStarted = process.hrtime.bigint();
-    const checked = await within(timeoutMs, async () => {
-      const results = await runChecksInWorker({
-        checksFile: checksFileOf(lab.compiledDir),
-        checks,
-        params: run.params,
-        processes: run.processes,
-        source: { dbFile: engine.store.file, runId: run.runId },
-      });
-      return {
-        ms: msSince(checkStarted),
-        results: results.map((r) => `${r.id} ${r.passed ? 'pass' : `fail${overLimit(r.detail)}`}`).join(', '),
-      };
-    });
+    const { checks: checked, rssBefore: checksRssBefore, rssPeak: checksRssPeak } = await checkStoredRun(engine, fixture.runId, timeoutMs);
     return {
       events,
       storeMs: fixture.storeMs,
@@ -226,7 +211,7 @@ async function openFinishedRun(browser: Browser, engine: Engine, host: BrowserHo
       rssPeak: peak,
       checks: checked,
       checksRssBefore,
-      checksRssPeak: checksRss.stop(),
+      checksRssPeak,
     };
   } finally {
     rss.stop();
@@ -488,7 +473,68 @@ function printLive(live: LiveRun, params: TraceScaleParams): void {
   console.log('');
 }
 
+/** The step's checks over a stored fixture run, as the engine runs them (runChecksInWorker): B of the header. */
+async function checkStoredRun(
+  engine: Engine,
+  runId: number,
+  timeoutMs: number,
+): Promise<{ checks: Timed<{ ms: number; results: string }>; rssBefore: number; rssPeak: number }> {
+  const lab = engine.loadedLabs.find((l) => l.id === FIXTURE_LAB)!;
+  const step = lab.steps.find((s) => s.id === FIXTURE_STEP)!;
+  const checks: NamedCheck[] = step.checks.map((c) => ({ id: c.id, definition: lab.checks[c.id]! }));
+  const run = engine.store.run(runId)!;
+  const rssBefore = process.memoryUsage().rss;
+  const rss = rssPeak(10);
+  const started = process.hrtime.bigint();
+  const checked = await within(timeoutMs, async () => {
+    const results = await runChecksInWorker({
+      checksFile: checksFileOf(lab.compiledDir),
+      checks,
+      params: run.params,
+      processes: run.processes,
+      source: { dbFile: engine.store.file, runId: run.runId },
+    });
+    return {
+      ms: msSince(started),
+      results: results.map((r) => `${r.id} ${r.passed ? 'pass' : `fail${overLimit(r.detail)}`}`).join(', '),
+    };
+  });
+  return { checks: checked, rssBefore, rssPeak: rss.stop() };
+}
+
+/** `--trace-checks-only`: the fixture runs' checks alone, each size twice (the second with the database in the page cache). */
+async function checksOnlySection(params: TraceScaleParams): Promise<boolean> {
+  console.log(`   The step's checks (${FIXTURE_LAB} / ${FIXTURE_STEP}) over stored fixture runs, in the check worker as the engine runs them (no page):`);
+  const rows: string[][] = [];
+  let ok = true;
+  await withHost({}, async (engine) => {
+    const lab = engine.loadedLabs.find((l) => l.id === FIXTURE_LAB)!;
+    for (const size of params.sizes) {
+      const fixture = storeFixtureRun(engine.store, lab, FIXTURE_STEP, size, FIXTURE_CHILDREN);
+      for (const round of ['first', 'second']) {
+        const { checks, rssBefore, rssPeak } = await checkStoredRun(engine, fixture.runId, params.timeoutMs);
+        if (!checks.done && checks.why.startsWith('failed')) ok = false;
+        rows.push([
+          thousands(size),
+          round,
+          shown(checks, (c) => ms(c.ms)),
+          shown(checks, (c) => c.results),
+          `${mib(rssBefore)} / ${mib(rssPeak)} (+${mib(rssPeak - rssBefore)})`,
+        ]);
+      }
+    }
+  });
+  console.log(table(['events', 'round', 'checks took', 'results', 'process RSS before / peak'], rows));
+  console.log(`   (target: <= ${TARGETS.checksMs} ms for 1,000,000 events; the fixture is not a real pipes run: its checks may fail)`);
+  console.log('');
+  return ok;
+}
+
 export async function traceScaleSection(number: number, labsDir: string, params: TraceScaleParams = DEFAULT_TRACE_SCALE_PARAMS): Promise<boolean> {
+  if (process.argv.includes('--trace-checks-only')) {
+    console.log(`${number}. Trace scale, the checks only (--trace-checks-only)`);
+    return checksOnlySection(params);
+  }
   console.log(
     `${number}. Trace scale: large finished runs opened in the lab page, their checks, and a live run at ${thousands(params.liveRatePerSecond)} events/s`,
   );

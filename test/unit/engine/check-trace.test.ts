@@ -2,15 +2,17 @@
  * The query interface checks read a run through (RunTrace): over a real SQLite file as the check worker
  * opens it (StoredTrace, read-only, while the store's own connection stays open), and over events in
  * memory (memoryTrace). Both must give the events of a kind, of a role, all of them, and a paged scan,
- * in seq order, each event as the store's own `events()` gives it.
+ * in seq order, each event as the store's own `events()` gives it; and the same counts, streams, first
+ * and last events, for kinds read a page at a time (GROWING_KINDS) and kinds read together.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { eventsOf, memoryTrace, type RunTrace } from '../../../main/engine/check-kit.js';
-import { StoredTrace } from '../../../main/engine/check-trace-store.js';
+import { eventsOf, findIn, memoryTrace, zip, type RunTrace } from '../../../main/engine/check-kit.js';
+import { GROWING_KINDS, StoredTrace } from '../../../main/engine/check-trace-store.js';
+import type { StoredEvent, TraceEventKind } from '../../../main/contract/trace-events.js';
 import { EventStore } from '../../../main/engine/event-store.js';
 import type { ProcessInfo } from '../../../main/contract/lab-model.js';
 
@@ -19,12 +21,16 @@ const dir = mkdtempSync(join(tmpdir(), 'ipc-lab-check-trace-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const processes: ProcessInfo[] = [{ pid: 7, ppid: 1, role: 'writer', program: 'w.ts', state: 'exited', exitCode: 0, signal: null }];
-/** More events than one page of scan (10,000), three kinds, two roles, and another run beside. */
+/**
+ * More events than one page of scan (10,000) and of a stream (4,096 for message.send), five kinds (two
+ * read a page at a time), two roles, and another run beside.
+ */
 const COUNT = 25_003;
-const kindOf = (i: number) => (i % 3 === 0 ? 'note' : i % 3 === 1 ? 'measure' : 'process.exit');
+const KINDS = ['note', 'measure', 'process.exit', 'message.send', 'io.end'] as const;
+const kindOf = (i: number) => KINDS[i % KINDS.length]!;
 const roleOf = (i: number) => (i % 2 === 0 ? 'writer' : 'reader');
 
-function storeWithRuns() {
+function storeWithRuns(kindAt: (i: number) => string = kindOf) {
   const store = EventStore.open(join(dir, `s${Math.random().toString(36).slice(2)}`));
   const session = store.createSession('lab');
   const runs = [1, 2].map(() =>
@@ -35,8 +41,8 @@ function storeWithRuns() {
       seq: i + 1,
       ts: String(1000 + i),
       pid: 7,
-      kind: kindOf(i),
-      data: JSON.stringify({ v: 1, ts: String(1000 + i), pid: 7, role: roleOf(i), kind: kindOf(i), text: `run ${runId} event ${i}` }),
+      kind: kindAt(i),
+      data: JSON.stringify({ v: 1, ts: String(1000 + i), pid: 7, role: roleOf(i), kind: kindAt(i), text: `run ${runId} event ${i}` }),
     }));
     store.insertEvents(runId, rows);
   }
@@ -64,6 +70,33 @@ function assertAnswers(trace: RunTrace, expected: ReturnType<EventStore['events'
   // The array is the check's own: sorting it changes what no other check sees.
   notes.reverse();
   assert.equal(trace.events('note')[0]!.seq, 1);
+  assertQueries(trace, expected);
+}
+
+/** count, stream, first and last agree with a filter of every event, whichever is asked first. */
+function assertQueries(trace: RunTrace, expected: StoredEvent[]) {
+  const kinds: TraceEventKind[] = ['measure', 'message.send', 'io.end', 'socket.accept', 'io.begin'];
+  for (const [i, kind] of kinds.entries())
+    for (const role of [undefined, 'reader', 'writer', 'nobody']) {
+      const want = expected.filter((e) => e.kind === kind && (role === undefined || e.role === role));
+      const what = `${kind} of ${role ?? 'every role'}`;
+      const count = () => assert.equal(trace.count(kind, role), want.length, `count of ${what}`);
+      // Half the kinds are counted first (a later stream may know from the count that there is none), half last.
+      if (i % 2 === 0) count();
+      assert.deepEqual([...trace.stream(kind, role)], want, `stream of ${what}`);
+      assert.deepEqual(trace.first(kind, role), want[0], `first of ${what}`);
+      assert.deepEqual(trace.last(kind, role), want.at(-1), `last of ${what}`);
+      if (i % 2 === 1) count();
+    }
+  // Leaving a stream early leaves the trace readable, and a stream read again starts from the first event.
+  const sends = expected.filter((e) => e.kind === 'message.send');
+  assert.equal(findIn(trace.stream('message.send'), (e) => e.seq > sends[4_500]!.seq)?.seq, sends[4_501]!.seq);
+  assert.equal(trace.first('message.send')?.seq, sends[0]!.seq);
+  // Two streams side by side, to the end of the shorter.
+  const pairs = [...zip(trace.stream('message.send', 'writer'), trace.stream('io.end', 'reader'))];
+  const ends = expected.filter((e) => e.kind === 'io.end' && e.role === 'reader');
+  assert.equal(pairs.length, Math.min(ends.length, sends.filter((e) => e.role === 'writer').length));
+  assert.deepEqual(pairs.at(-1)![1], ends[pairs.length - 1]);
 }
 
 describe('RunTrace', () => {
@@ -92,12 +125,12 @@ describe('RunTrace', () => {
     const stored = new StoredTrace(store.file, runId);
     try {
       store.insertEvents(runId, [
-        { seq: COUNT + 1, ts: '99999', pid: 7, kind: 'io.end', data: JSON.stringify({ v: 1, ts: '99999', pid: 7, role: 'writer', kind: 'io.end' }) },
+        { seq: COUNT + 1, ts: '99999', pid: 7, kind: 'io.eof', data: JSON.stringify({ v: 1, ts: '99999', pid: 7, role: 'writer', kind: 'io.eof' }) },
       ]);
       assert.deepEqual(
         stored
           .trace({}, [])
-          .events('io.end')
+          .events('io.eof')
           .map((e) => e.seq),
         [COUNT + 1],
       );
@@ -113,6 +146,34 @@ describe('RunTrace', () => {
     store.close();
     const trace = memoryTrace({ params: { n: 1 }, processes, events: expected });
     assertAnswers(trace, expected);
+  });
+
+  it('keeps the kinds read together only while they are small: a kind with more events is read on its own', () => {
+    // 'note' (not a growing kind) past the limit of the shared pass, beside a few of another small kind.
+    const { store, runId } = storeWithRuns((i) => (i % 1000 === 0 ? 'measure' : 'note'));
+    const expected = store.events(runId);
+    const stored = new StoredTrace(store.file, runId);
+    try {
+      const trace = stored.trace({}, processes);
+      assert.equal(trace.events('measure').length, 26, 'the small kind, from the shared pass');
+      assert.equal(trace.count('note'), COUNT - 26);
+      assert.equal(trace.count('note', 'reader'), expected.filter((e) => e.kind === 'note' && e.role === 'reader').length);
+      assert.deepEqual(
+        [...trace.stream('note', 'writer')],
+        expected.filter((e) => e.kind === 'note' && e.role === 'writer'),
+      );
+      assert.deepEqual(
+        trace.events('note'),
+        expected.filter((e) => e.kind === 'note'),
+      );
+    } finally {
+      stored.close();
+      store.close();
+    }
+  });
+
+  it('lists as growing the kinds the labs stream', () => {
+    for (const kind of ['message.send', 'message.receive', 'io.begin', 'io.end', 'buffer.level'] as const) assert.ok(GROWING_KINDS.includes(kind), kind);
   });
 
   it('refuses a database that is not there, naming it', () => {
