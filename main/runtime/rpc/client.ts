@@ -254,7 +254,12 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
     else if (outcome.kind === 'timeout')
       tracer.emit('io.error', { op: 'wait', channel: waitChannel, code: 'ETIMEDOUT', message: `no reply to xid ${xid} within ${timeoutMs} ms` });
     else if (outcome.code)
-      tracer.emit('io.error', { op: 'wait', channel: waitChannel, code: outcome.code, message: `the connection broke (${outcome.code}) before the reply to xid ${xid} came` });
+      tracer.emit('io.error', {
+        op: 'wait',
+        channel: waitChannel,
+        code: outcome.code,
+        message: `the connection broke (${outcome.code}) before the reply to xid ${xid} came`,
+      });
     else tracer.emit('io.end', { op: 'wait', channel: waitChannel, bytes: 0, durationNs: waited.toString() });
     return outcome;
   }
