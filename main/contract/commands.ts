@@ -379,7 +379,7 @@ export interface TraceWindowArrow {
   toPid: number;
   t1: number;
   channel: string;
-  /** The message's id; null for a TCP connection (socket.connect to socket.accept). */
+  /** The message's id (an RPC's xid, for its call and reply); null for a TCP connection (socket.connect to socket.accept). */
   messageId: number | null;
   fromSeq: number;
   toSeq: number;

@@ -231,7 +231,8 @@ export interface TraceEventFields {
 }
 
 /**
- * `wait`: waiting on a synchronisation object (a semaphore, a mutex, a futex word). `bind`, `connect`,
+ * `wait`: waiting on a synchronisation object (a semaphore, a mutex, a futex word), or an RPC client
+ * waiting for the reply to one call (main/runtime/rpc/client.ts). `bind`, `connect`,
  * `accept`: the socket calls (bind covers listen; EACCES and EADDRINUSE come from bind).
  */
 export type IoOp = 'read' | 'write' | 'open' | 'wait' | 'bind' | 'connect' | 'accept';

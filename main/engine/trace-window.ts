@@ -10,8 +10,9 @@
  * - trace_bars: every call that blocked longer than BLOCKED_THRESHOLD_NS (an io.end's durationNs, or an
  *   io.begin closed by an io.error), with its op, channel and errno;
  * - trace_arrows: every message.send paired with its message.receive (same channel and messageId, in
- *   another lane), and every TCP socket.connect with its socket.accept; trace_arrow_buckets counts them
- *   per level, bucket (of the send) and pair of lanes;
+ *   another lane), every TCP socket.connect with its socket.accept, and every RPC call and reply
+ *   (main/contract/trace-arrows.ts; message_id is the xid); trace_arrow_buckets counts them per level,
+ *   bucket (of the send) and pair of lanes;
  * - trace_levels and trace_level_buckets: each buffer.level, and per level and bucket its min and max.
  * Pairing follows renderer/src/lib/trace/trace-model.ts: in the order events are stored, an end waits
  * until its partner from another lane comes. The pairing state lives in memory for the run being stored
@@ -42,6 +43,7 @@ import {
 import { UserError } from '../contract/errors.js';
 import { BLOCKED_THRESHOLD_NS, LANELESS_KINDS, MARK_KINDS, markKindOf, UNMARKED_KINDS, type MarkKind } from '../contract/trace-marks.js';
 import type { StoredEvent } from '../contract/trace-events.js';
+import { RpcArrowPairing } from '../contract/trace-arrows.js';
 
 /** How many summary levels are stored; level k has buckets of levelWidthNs(k). */
 export const SUMMARY_LEVELS = 12;
@@ -88,6 +90,8 @@ interface RunState {
   openIo: Map<string, bigint>;
   sends: Map<string, MessageEnd[]>;
   receives: Map<string, MessageEnd[]>;
+  /** RPC calls and replies waiting for their other end (messageId: the xid). */
+  rpc: RpcArrowPairing<MessageEnd>;
 }
 
 type Fields = Record<string, unknown>;
@@ -117,6 +121,11 @@ export class TraceIndex {
     /** Finest-level occupancy per channel: bucket -> [min, max]. */
     const levelRanges = new Map<string, Map<number, [number, number]>>();
     const capacities = new Map<string, { seq: number; capacity: number | null }>();
+    const arrow = (from: MessageEnd, to: MessageEnd) => {
+      sql.insertArrow.add(runId, from.seq, from.pid, from.ts, to.seq, to.pid, to.ts, from.channel, from.messageId);
+      const bucket = Math.floor(Number(from.ts - state.startNs) / FINEST_NS);
+      bump(arrowCounts, bucket, this.slotOf(state, from.pid) * LANE_KEY + this.slotOf(state, to.pid));
+    };
     const pair = (key: string, end: MessageEnd, side: 'send' | 'receive') => {
       const others = side === 'send' ? state.receives : state.sends;
       const waiting = others.get(key);
@@ -125,9 +134,7 @@ export class TraceIndex {
         const match = waiting.splice(index, 1)[0]!;
         if (waiting.length === 0) others.delete(key);
         const [from, to] = side === 'send' ? [end, match] : [match, end];
-        sql.insertArrow.add(runId, from.seq, from.pid, from.ts, to.seq, to.pid, to.ts, from.channel, from.messageId);
-        const bucket = Math.floor(Number(from.ts - state.startNs) / FINEST_NS);
-        bump(arrowCounts, bucket, this.slotOf(state, from.pid) * LANE_KEY + this.slotOf(state, to.pid));
+        arrow(from, to);
         return;
       }
       const mine = side === 'send' ? state.sends : state.receives;
@@ -194,6 +201,18 @@ export class TraceIndex {
           const end = { pid: row.pid, ts, seq: row.seq, channel: String(f.channel), messageId: null };
           if (row.kind === 'socket.connect') pair(`\u0001tcp ${String(f.local)} ${String(f.remote)}`, end, 'send');
           else pair(`\u0001tcp ${String(f.remote)} ${String(f.local)}`, end, 'receive');
+          break;
+        }
+        // An RPC's call and reply (main/contract/trace-arrows.ts says which events are their ends).
+        case 'rpc.call':
+        case 'rpc.execute':
+        case 'rpc.duplicate':
+        case 'rpc.error':
+        case 'rpc.fault':
+        case 'rpc.reply': {
+          const f = fields();
+          const end = { pid: row.pid, ts, seq: row.seq, channel: String(f.channel), messageId: typeof f.xid === 'number' ? f.xid : null };
+          for (const a of state.rpc.add({ kind: row.kind, pid: row.pid, ts, seq: row.seq, fields: f }, end)) arrow(a.from, a.to);
           break;
         }
         case 'buffer.level': {
@@ -301,6 +320,7 @@ export class TraceIndex {
         openIo: new Map(),
         sends: new Map(),
         receives: new Map(),
+        rpc: new RpcArrowPairing(),
       };
       this.runs.set(runId, state);
       for (const { pid } of this.sql.lanes.all(runId) as { pid: number }[]) this.slotOf(state, pid);

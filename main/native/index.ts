@@ -14,6 +14,8 @@ export interface NativeAddon {
   mkfifo(path: string, mode: number): void;
   /** The pipe's capacity in bytes (fcntl F_GETPIPE_SZ; Linux only). */
   pipeCapacity(fd: number): number;
+  /** Bytes the pipe or FIFO holds, unread (ioctl FIONREAD on either end; man 7 pipe). */
+  bytesInPipe(fd: number): number;
   /** A blocking, connected Unix stream socket: the trace channel. */
   connectUnixSocket(path: string): number;
   /**

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <stdlib.h>
@@ -196,6 +197,19 @@ static napi_value PipeCapacity(napi_env env, napi_callback_info info) {
 #else
   return throw_errno(env, "fcntl(F_GETPIPE_SZ)", ENOSYS, NULL);
 #endif
+}
+
+/* bytesInPipe(fd): how many bytes the pipe or FIFO holds now, unread: ioctl(fd, FIONREAD) on either end
+ * (man 7 pipe, "I/O on pipes and FIFOs"; the kernel's pipe_ioctl sums the lengths of its buffers, in
+ * fs/pipe.c). A reading of the kernel, not the program's own arithmetic. */
+static napi_value BytesInPipe(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  int32_t fd;
+  int count = 0;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], "fd", &fd)) return NULL;
+  if (ioctl(fd, FIONREAD, &count) != 0) return throw_errno(env, "ioctl(FIONREAD)", errno, NULL);
+  CHECK_NAPI(env, napi_create_int32(env, count, &result));
+  return result;
 }
 
 /* connectUnixSocket(path): a *blocking* connected SOCK_STREAM fd, close-on-exec. Used for the trace
@@ -1674,6 +1688,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mkfifo", NULL, Mkfifo, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pipeCapacity", NULL, PipeCapacity, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bytesInPipe", NULL, BytesInPipe, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connectUnixSocket", NULL, ConnectUnixSocket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"peerCredentials", NULL, PeerCredentials, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setParentDeathSignal", NULL, SetParentDeathSignal, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -93,6 +93,8 @@ class LabRuntime {
   private readonly linePrefix: string;
   /** Descriptors the program opened through lab (pipe, open) or was handed, and has not closed. */
   private readonly openFds = new Set<number>();
+  /** Pipe and FIFO descriptors whose fill level is traced after each read and write (traceFill). */
+  private readonly filledFds = new Set<number>();
 
   constructor() {
     this.role = requireEnv(LAB_ENV.role);
@@ -253,18 +255,41 @@ class LabRuntime {
    * io.begin before and io.end after; a failure (EPIPE, ...) as io.error, then rethrown.
    */
   write(fd: number, channel: string, data: Uint8Array): number {
-    return this.traced('write', channel, data.length, () => {
+    const written = this.traced('write', channel, data.length, () => {
       let written = 0;
       while (written < data.length) written += writeSync(fd, data, written);
       return written;
     });
+    this.fillAfter(fd, channel);
+    return written;
   }
 
   /** read(2) into `buffer`. Returns 0 at end of file (traced as io.eof). */
   read(fd: number, channel: string, buffer: Uint8Array): number {
     const bytes = this.traced('read', channel, buffer.length, () => readSync(fd, buffer, 0, buffer.length, null));
     if (bytes === 0) this.emit('io.eof', { channel });
+    this.fillAfter(fd, channel);
     return bytes;
+  }
+
+  /**
+   * From now on, after each read and write through lab on `fd` (an end of a pipe or a FIFO), trace how
+   * full the pipe is as the kernel says: buffer.level with `used` the bytes it holds unread (ioctl
+   * FIONREAD, man 7 pipe) and `capacity` its size (fcntl F_GETPIPE_SZ, man 2 fcntl), on the call's
+   * channel. Both are read from the kernel after the call returned, never counted by the program: with
+   * a process at the other end, the level is what that process had left in it at that moment. One event
+   * per call (mind the run's event budget, labs/README.md).
+   */
+  traceFill(fd: number): void {
+    if (!fstatSync(fd).isFIFO())
+      throw new Error(`lab.traceFill: descriptor ${fd} is not a pipe or a FIFO, so FIONREAD on it says nothing about a pipe. Fix: pass an end of one.`);
+    this.filledFds.add(fd);
+  }
+
+  private fillAfter(fd: number, channel: string): void {
+    if (!this.filledFds.has(fd)) return;
+    const kernel = native();
+    this.emit('buffer.level', { channel, used: kernel.bytesInPipe(fd), capacity: kernel.pipeCapacity(fd) });
   }
 
   /** Reads exactly `size` bytes, or fewer at end of file. */
@@ -287,6 +312,7 @@ class LabRuntime {
     this.emit('io.close', { channel, end });
     this.flush();
     this.openFds.delete(fd);
+    this.filledFds.delete(fd);
     closeSync(fd);
   }
 

@@ -31,6 +31,7 @@ export function truthOf(events: Event[]) {
   const levels = new Map<string, { t: number; used: number; seq: number }[]>();
   const open = new Map<string, number>();
   const waiting = new Map<string, Event[]>();
+  const rpc = rpcArrowsOf(events);
   for (const e of events) {
     const kind = markKindOf(e.kind, e.fields.signal);
     if (kind) marks.push({ pid: e.pid, t: e.t, kind, seq: e.seq });
@@ -77,7 +78,55 @@ export function truthOf(events: Event[]) {
     }
   }
   for (const list of levels.values()) list.sort((a, b) => a.t - b.t || a.seq - b.seq);
+  arrows.push(...rpc);
   return { marks, bars, arrows, levels };
+}
+
+/**
+ * RPC arrows as main/contract/trace-arrows.ts defines them, worked out the plain way (not with its
+ * code): in stored order, an end that takes a message pairs with the latest end left that sent it
+ * (another process, same xid, same channel unless one is the link's fault, stamped no later), an end
+ * that sends with the earliest taker left stamped no earlier.
+ */
+export function rpcArrowsOf(events: readonly Event[]): Truth['arrows'] {
+  const arrows: Truth['arrows'] = [];
+  const left: { e: Event; arrow: string; sends: boolean }[] = [];
+  const clients = new Set<string>();
+  const replies = ['RPC_MISMATCH', 'PROG_UNAVAIL', 'PROG_MISMATCH', 'PROC_UNAVAIL', 'GARBAGE_ARGS', 'SYSTEM_ERR'];
+  for (const e of events) {
+    const f = e.fields;
+    if (typeof f.xid !== 'number') continue;
+    const call = `${e.pid} ${String(f.channel)} ${f.xid}`;
+    const ends: [string, boolean][] = [];
+    if (e.kind === 'rpc.call') {
+      clients.add(call);
+      ends.push(['call', true]);
+    }
+    if (e.kind === 'rpc.execute' || (e.kind === 'rpc.duplicate' && f.action === 'replayed')) ends.push(['call', false], ['reply', true]);
+    if (e.kind === 'rpc.duplicate' && f.action === 'dropped') ends.push(['call', false]);
+    if (e.kind === 'rpc.error' && clients.has(call) && f.code !== 'unknown') ends.push(['reply', false]);
+    if (e.kind === 'rpc.error' && !clients.has(call))
+      ends.push(['call', false], ...(replies.includes(String(f.code)) ? [['reply', true] as [string, boolean]] : []));
+    if (e.kind === 'rpc.fault' && (f.fault === 'drop-request' || f.fault === 'delay')) ends.push(['call', false]);
+    if (e.kind === 'rpc.fault' && f.fault === 'drop-reply') ends.push(['reply', false]);
+    if (e.kind === 'rpc.reply') ends.push(['reply', false]);
+    for (const [arrow, sends] of ends) {
+      const partners = left
+        .filter((w) => w.arrow === arrow && w.sends !== sends && w.e.pid !== e.pid && w.e.fields.xid === f.xid)
+        .filter((w) => w.e.kind === 'rpc.fault' || e.kind === 'rpc.fault' || w.e.fields.channel === f.channel)
+        .filter((w) => (sends ? w.e.t >= e.t : w.e.t <= e.t))
+        .sort((a, b) => (sends ? a.e.t - b.e.t || a.e.seq - b.e.seq : b.e.t - a.e.t || b.e.seq - a.e.seq));
+      const partner = partners[0];
+      if (!partner) {
+        left.push({ e, arrow, sends });
+        continue;
+      }
+      left.splice(left.indexOf(partner), 1);
+      const [from, to] = sends ? [e, partner.e] : [partner.e, e];
+      arrows.push({ fromPid: from.pid, t0: from.t, toPid: to.pid, t1: to.t, fromSeq: from.seq, toSeq: to.seq });
+    }
+  }
+  return arrows;
 }
 
 export type Truth = ReturnType<typeof truthOf>;

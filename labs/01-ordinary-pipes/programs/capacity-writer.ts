@@ -27,6 +27,8 @@ const totalBytes = lab.int('totalKiB') * 1024;
 
 lab.measure('page size', pageSize(), 'bytes', 'KernelPageSize in /proc/self/smaps: the size of one slot of a pipe');
 const { readFd, writeFd } = lab.pipe('pipe');
+// How full the pipe is after each write, as the kernel reports it (FIONREAD): the occupancy track.
+lab.traceFill(writeFd);
 lab.measure('F_GETPIPE_SZ', native().pipeCapacity(writeFd), 'bytes', 'the capacity the kernel reports for this pipe: its slots times the page size');
 const child = lab.spawn('child', 'slow-reader.ts', { fds: { pipe: readFd } });
 lab.close(readFd, 'pipe', 'read');

@@ -19,6 +19,7 @@ import { lab } from '../../../main/runtime/lab-runtime.js';
 // Not handed the pipe, the child has no way to name the parent's: pipe() makes a new one, its own,
 // connected to nothing else (pipe(2)). It will read from that one and wait for ever.
 const fd = lab.bool('childGetsPipe') ? lab.fd('pipe') : lab.pipe('own pipe').readFd;
+lab.traceFill(fd); // the pipe's level after each read, from the kernel (FIONREAD)
 
 if (lab.bool('inheritAll')) {
   if (lab.bool('childClosesWriteEnd')) lab.close(lab.fd('pipeWrite'), 'pipe', 'write');

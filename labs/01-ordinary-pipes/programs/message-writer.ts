@@ -22,6 +22,7 @@ const closeWriteEnd = lab.bool('closeWriteEnd');
 const inheritAll = lab.bool('inheritAll');
 
 const { readFd, writeFd } = lab.pipe('pipe');
+lab.traceFill(writeFd); // the pipe's level after each write, from the kernel (FIONREAD)
 const child = !lab.bool('childGetsPipe')
   ? lab.spawn('child', 'message-reader.ts', { fds: {} })
   : inheritAll

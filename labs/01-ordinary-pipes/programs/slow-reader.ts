@@ -6,6 +6,7 @@
 import { lab } from '../../../main/runtime/lab-runtime.js';
 
 const fd = lab.fd('pipe');
+lab.traceFill(fd); // the pipe's level after each read, from the kernel (FIONREAD)
 lab.note(`sleeping ${lab.int('readerDelayMs')} ms before the first read`);
 lab.sleep(lab.int('readerDelayMs'));
 lab.snapshot('the child is about to read for the first time');

@@ -37,6 +37,14 @@ lab.measure('expected', workers * increments, 'increments', `${workers} processe
 /** How many times in all the plain round may run while it has lost no update. */
 const PLAIN_ROUNDS = 3;
 
+/**
+ * The counter's track: its value as a load from the segment reads it, every SAMPLE_MS while the workers
+ * run and once when they are done (buffer.level, unbounded: the track's scale is the highest value).
+ * A plain round's line ends below workers × increments by the updates lost.
+ */
+const COUNTER_TRACK = 'counter (its value in the segment)';
+const SAMPLE_MS = 2;
+
 interface RoundResult {
   ran: number;
   lost: number;
@@ -54,10 +62,13 @@ async function runRound(round: string, mode: string): Promise<RoundResult> {
   );
   // Wait until every worker is ready, then fire the starting gun.
   waitForPeers(segment, READY, children);
+  lab.level(COUNTER_TRACK, segment.load(COUNTER), null);
+  const sampler = setInterval(() => lab.level(COUNTER_TRACK, segment.load(COUNTER), null), SAMPLE_MS);
   const start = process.hrtime.bigint();
   segment.store(GO, 1);
   segment.wake(GO, workers);
   const exits = await Promise.all(children.map((child) => child.exited));
+  clearInterval(sampler);
   const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
   const failed = exits.filter((exit) => exit.code !== 0).length;
   if (failed > 0) lab.note(`${round}: ${failed} of ${workers} workers did not finish`);
@@ -76,6 +87,7 @@ async function runRound(round: string, mode: string): Promise<RoundResult> {
   let ran = 0;
   for (let k = 0; k < workers; k++) ran += segment.load(DONE + 4 * k);
   const actual = segment.load(COUNTER);
+  lab.level(COUNTER_TRACK, actual, null);
   if (locked) mutex.unlock();
   lab.measure(
     `${round}: increments run`,

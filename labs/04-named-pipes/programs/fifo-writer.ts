@@ -26,6 +26,7 @@ if (lab.choice('channel') === 'pipe') {
 } else {
   fd = lab.open(waitForFifo('chat'), 'chat', 'write');
 }
+lab.traceFill(fd); // the FIFO's level after each write, from the kernel (FIONREAD)
 
 for (let seq = 1; seq <= messages; seq++) {
   const text = `message ${seq} of ${messages} from pid ${process.pid}`;

@@ -9,6 +9,7 @@ import { MESSAGE_BYTES } from './mailbox.js';
 
 const path = lab.fifoPath('mailbox');
 const fd = lab.open(path, 'mailbox', 'read');
+lab.traceFill(fd); // the FIFO's level after each read, from the kernel (FIONREAD)
 const reads = lab.int('reads');
 let read = 0;
 while (read < reads) {

@@ -13,6 +13,7 @@ const recordBytes = lab.int('recordBytes');
 const letter = letterOf(writer);
 
 const fd = lab.open(lab.fifoPath('records'), 'records', 'write');
+lab.traceFill(fd); // the FIFO's level after each write, from the kernel (FIONREAD)
 for (let seq = 1; seq <= records; seq++) {
   const record = makeRecord(writer, seq, recordBytes);
   // Traced before the write, which may wake the reader.

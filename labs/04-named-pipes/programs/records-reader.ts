@@ -30,6 +30,7 @@ for (let writer = 1; writer <= writers; writer++) {
   children.push(lab.spawn('writer', 'record-writer.ts', { params: { ...lab.params, writerIndex: writer } }));
 }
 const fd = lab.open(path, 'records', 'read');
+lab.traceFill(fd); // the FIFO's level after each read, from the kernel (FIONREAD)
 const ownWriteEnd = lab.open(path, 'records', 'write');
 lab.note(`holding a write end too: no end of file until all ${writers * records} records are read`);
 

@@ -13,6 +13,12 @@
  *   4. on timeout, sends the same message again (same xid: the server can tell a retry);
  *   5. unmarshals the result, or turns an error reply (PROC_UNAVAIL, GARBAGE_ARGS ...) into an exception.
  *
+ * Each wait of step 3 is traced as io.begin / io.end (op "wait", channel "<channel>: reply to xid N"),
+ * so that a wait of more than a millisecond is drawn as the client's blocked bar: io.end when the reply
+ * came (its bytes) or the server ended the connection in order (0 bytes, as read(2) returns at a FIN),
+ * io.error ETIMEDOUT when `timeoutMs` ran out, io.error with the socket's errno (ECONNRESET) when the
+ * connection was reset.
+ *
  * A timeout cannot tell a lost request from a lost reply: in the second case the server has already
  * run the procedure, and the retry asks it to run again. What the stub does about it is the semantics
  * (interface.ts), shared with the server:
@@ -81,7 +87,7 @@ export interface RpcClient<P extends Procedures> {
   close(): Promise<void>;
 }
 
-type Outcome = { kind: 'reply'; reply: Reply } | { kind: 'timeout' } | { kind: 'lost' };
+type Outcome = { kind: 'reply'; reply: Reply; bytes: number } | { kind: 'timeout' } | { kind: 'lost'; code: string | undefined };
 
 interface Pending {
   resolve(outcome: Outcome): void;
@@ -93,6 +99,8 @@ interface Link {
   connection: TracedConnection;
   pending: Map<number, Pending>;
   lost: boolean;
+  /** The errno the socket failed with (ECONNRESET ...), if it did; none when the server ended it in order. */
+  failure?: string;
 }
 
 export async function connectClient<P extends Procedures>(program: ProgramDefinition<P>, options: ClientOptions): Promise<RpcClient<P>> {
@@ -136,11 +144,12 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
       if (!closing) tracer.emit('note', { text: `the server at ${remote} closed the connection` });
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
+      link.failure = e.code;
       if (!closing) tracer.emit('note', { text: `connection to ${remote}: ${e.code ?? e.message}` });
     });
     socket.on('close', () => {
       link.lost = true;
-      for (const waiting of link.pending.values()) waiting.resolve({ kind: 'lost' });
+      for (const waiting of link.pending.values()) waiting.resolve({ kind: 'lost', code: link.failure });
       link.pending.clear();
     });
     return link;
@@ -209,12 +218,17 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
         ...wireFields(message, replyType(reply.stat, waiting.result)),
       });
     link.pending.delete(xid);
-    waiting.resolve({ kind: 'reply', reply });
+    waiting.resolve({ kind: 'reply', reply, bytes: message.length + 4 });
   }
 
-  /** Sends the request on `link` and waits for its reply, the timeout, or the connection's end. */
-  function attemptOn(link: Link, xid: number, framed: Buffer, result: Procedure['result']): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => {
+  /**
+   * Sends the request on `link` and waits for its reply, the timeout, or the connection's end. The wait
+   * is traced (io.begin, then io.end or io.error) when the calls are: see the header.
+   */
+  async function attemptOn(link: Link, xid: number, framed: Buffer, result: Procedure['result']): Promise<Outcome> {
+    const waitChannel = `${channel}: reply to xid ${xid}`;
+    let begin = 0n;
+    const outcome = await new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => {
         link.pending.delete(xid);
         resolve({ kind: 'timeout' });
@@ -229,7 +243,25 @@ export async function connectClient<P extends Procedures>(program: ProgramDefini
       // The rpc.call event is out before the write that can wake the server.
       tracer.flush?.();
       link.connection.socket.write(framed);
+      if (traceCalls) {
+        tracer.emit('io.begin', { op: 'wait', channel: waitChannel });
+        begin = process.hrtime.bigint();
+      }
     });
+    if (!traceCalls) return outcome;
+    const waited = process.hrtime.bigint() - begin;
+    if (outcome.kind === 'reply') tracer.emit('io.end', { op: 'wait', channel: waitChannel, bytes: outcome.bytes, durationNs: waited.toString() });
+    else if (outcome.kind === 'timeout')
+      tracer.emit('io.error', { op: 'wait', channel: waitChannel, code: 'ETIMEDOUT', message: `no reply to xid ${xid} within ${timeoutMs} ms` });
+    else if (outcome.code)
+      tracer.emit('io.error', {
+        op: 'wait',
+        channel: waitChannel,
+        code: outcome.code,
+        message: `the connection broke (${outcome.code}) before the reply to xid ${xid} came`,
+      });
+    else tracer.emit('io.end', { op: 'wait', channel: waitChannel, bytes: 0, durationNs: waited.toString() });
+    return outcome;
   }
 
   function unknown(name: string, xid: number, why: string): RpcError {

@@ -92,6 +92,8 @@ export type RpcEventKind =
   | 'socket.accept'
   | 'socket.close'
   | 'object.create'
+  | 'io.begin'
+  | 'io.end'
   | 'io.error'
   | 'buffer.level'
   | 'note';

@@ -9,6 +9,7 @@ import { UserError } from '../../../main/contract/errors.js';
 import { EventStore, type EventRow } from '../../../main/engine/event-store.js';
 import { seededRandom } from '../../support/seeded-random.js';
 import { assertAgrees, truthOf, type Event } from '../../support/trace-window-truth.js';
+import { EXPECTED_RPC_ARROWS, RPC_ROLES, rpcRun } from '../../support/rpc-trace-fixture.js';
 
 const runFacts = { labVersion: 'a'.repeat(64), machine: { os: 'Linux', kernel: '6.1', arch: 'x64', cores: 2, bootId: 'b00t' } };
 const START = 5_000_000_000_000n;
@@ -74,7 +75,7 @@ function buildRun(seed: number): Event[] {
 }
 
 function rowsOf(events: Event[]): EventRow[] {
-  const role = (pid: number) => ({ 10: 'writer', 20: 'reader', 30: 'sparse' })[pid] ?? 'host';
+  const role = (pid: number) => ({ 10: 'writer', 20: 'reader', 30: 'sparse', ...RPC_ROLES })[pid] ?? 'host';
   return events.map((e) => {
     const ts = String(START + BigInt(e.t));
     return { seq: e.seq, ts, pid: e.pid, kind: e.kind, data: JSON.stringify({ v: 1, ts, pid: e.pid, role: role(e.pid), kind: e.kind, ...e.fields }) };
@@ -95,6 +96,50 @@ function storeRun(store: EventStore, events: Event[], batch = 997): number {
   for (let i = 0; i < rows.length; i += batch) store.insertEvents(runId, rows.slice(i, i + batch));
   return runId;
 }
+
+describe('trace.window: RPC arrows', () => {
+  let store: EventStore;
+  before(() => (store = EventStore.open(join(dir, 'rpc'))));
+  after(() => store.close());
+
+  it('draws each call to where the server (or the link) took it and each reply to where the client (or the link) got it', () => {
+    const runId = storeRun(store, rpcRun(), 5);
+    const answer = store.traceWindow(runId, 0, 13_000 * MS, 8192);
+    assert.ok(answer.arrows.raw, 'the arrows come raw');
+    assert.deepEqual(
+      answer.arrows.items.map((a) => [a.fromPid, a.t0 / MS, a.toPid, a.t1 / MS]),
+      [...EXPECTED_RPC_ARROWS].sort((a, b) => a[1] - b[1]),
+    );
+    // The arrow carries the program's channel and the xid.
+    assert.deepEqual(
+      answer.arrows.items.filter((a) => a.t0 === 12000 * MS).map((a) => [a.channel, a.messageId]),
+      [['matchmaker', 109]],
+    );
+    const client = answer.lanes.find((l) => l.pid === 40)!;
+    assert.ok(client.raw, 'the client lane comes raw');
+    assert.deepEqual(
+      client.bars.map((b) => [b.channel, b.code, b.t1 - b.t0]),
+      [
+        ['bank: reply to xid 101', null, 2 * MS],
+        ['bank: reply to xid 102', 'ETIMEDOUT', 1000 * MS - 0.01 * MS],
+      ],
+    );
+  });
+
+  for (const seed of [1, 2, 3, 4, 5])
+    it(`agrees with the raw events when processes' events arrive interleaved (seed ${seed})`, () => {
+      const events = rpcRun(seededRandom(seed));
+      const runId = storeRun(store, events, 3);
+      const truth = truthOf(events);
+      assert.equal(truth.arrows.length > 10, true, `${truth.arrows.length} arrows`);
+      for (const [fromNs, toNs, width] of [
+        [0, 13_000 * MS, 8192],
+        [0, 13_000 * MS, 50],
+        [1000 * MS, 3001 * MS, 400],
+      ] as const)
+        assertAgrees(store.traceWindow(runId, fromNs, toNs, width), truth, fromNs, toNs, width);
+    });
+});
 
 describe('trace.window', () => {
   const events = buildRun(13);

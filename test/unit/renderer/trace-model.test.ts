@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KernelFd, StoredEvent, TraceEventFields } from '../../../main/contract/trace-events.js';
 import { TraceModel } from '../../../renderer/src/lib/trace/trace-model.js';
+import { EXPECTED_RPC_ARROWS, RPC_ROLES, rpcRun } from '../../support/rpc-trace-fixture.js';
+import { seededRandom } from '../../support/seeded-random.js';
+import { rpcArrowsOf, type Event } from '../../support/trace-window-truth.js';
 
 const START = 1_000_000_000n;
 let seq = 0;
@@ -215,4 +218,49 @@ describe('which state the kernel view gives a process at a moment', () => {
     assert.equal(m.ends.get(9)?.t, 75);
     assert.equal(m.ends.get(9)?.signal, 'SIGKILL');
   });
+});
+
+describe('RPC arrows and waits (main/contract/trace-arrows.ts), as the engine draws them', () => {
+  const stored = (events: Event[]): StoredEvent[] =>
+    events.map(
+      (e) =>
+        ({
+          v: 1,
+          ts: (START + BigInt(e.t)).toString(),
+          pid: e.pid,
+          role: RPC_ROLES[e.pid] ?? 'host',
+          kind: e.kind,
+          runId: 1,
+          seq: e.seq,
+          ...e.fields,
+        }) as unknown as StoredEvent,
+    );
+  const arrowsOf = (m: TraceModel) =>
+    m.arrows.map((a) => [m.lanes[a.fromLane]!.pid, a.t0, m.lanes[a.toLane]!.pid, a.t1]).sort((a, b) => a[1]! - b[1]! || a[0]! - b[0]!);
+
+  test('each call to where the server (or the link) took it, each reply to where the client (or the link) got it', () => {
+    const m = model(stored(rpcRun()));
+    assert.deepEqual(
+      arrowsOf(m),
+      [...EXPECTED_RPC_ARROWS].sort((a, b) => a[1] - b[1] || a[0] - b[0]),
+    );
+  });
+
+  test("the client's wait for a reply is a blocked bar, ending at the reply or at ETIMEDOUT", () => {
+    const m = model(stored(rpcRun()));
+    assert.deepEqual(
+      m.bars.filter((b) => b.lane === laneOf(m, 40)).map((b) => b.label),
+      ['blocked in wait (bank: reply to xid 101) 2.0 ms', 'blocked in wait (bank: reply to xid 102) 1000 ms, then ETIMEDOUT'],
+    );
+  });
+
+  for (const seed of [1, 2, 3, 4, 5])
+    test(`gives the arrows the raw events give (the engine's truth), in any arrival order (seed ${seed})`, () => {
+      const events = rpcRun(seededRandom(seed));
+      const expected = rpcArrowsOf(events).map((a) => [a.fromPid, a.t0 / 1e6, a.toPid, a.t1 / 1e6]);
+      assert.deepEqual(
+        arrowsOf(model(stored(events))),
+        expected.sort((a, b) => a[1]! - b[1]! || a[0]! - b[0]!),
+      );
+    });
 });

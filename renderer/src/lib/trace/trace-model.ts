@@ -1,7 +1,9 @@
 /**
  * Turns a run's stored events into what the timeline draws: one lane per process, marks at event
  * times, arrows from each message.send to the message.receive with the same channel and messageId (and
- * from a TCP client's socket.connect to the server's socket.accept of that connection), bars
+ * from a TCP client's socket.connect to the server's socket.accept of that connection, and for each
+ * RPC from the call to where the server took it and from its reply to where the client got it, as
+ * main/contract/trace-arrows.ts pairs them), bars
  * for calls that blocked, and one occupancy track per bounded buffer (buffer.level). It also keeps every
  * kernel snapshot per process (the engine records only changes, so they are few), so the kernel view
  * can show any moment of the run, not just the last one, and when each process ended (its own
@@ -16,6 +18,7 @@
 import type { ProcessInfo } from '../../../../main/contract/lab-model.js';
 import type { KernelFd, KernelMapping, StoredEvent } from '../../../../main/contract/trace-events.js';
 import { BLOCKED_THRESHOLD_NS, markKindOf as markKindOfKind, type MarkKind } from '../../../../main/contract/trace-marks.js';
+import { RpcArrowPairing } from '../../../../main/contract/trace-arrows.js';
 
 // What each event kind is drawn as, and when a call counts as blocked: one table, shared with the
 // engine's window summaries (main/engine/trace-window.ts), so both agree on what a mark is.
@@ -202,6 +205,7 @@ export class TraceModel {
   readonly #openIo = new Map<string, { lane: number; t: number; op: string; channel: string }>();
   readonly #sends = new Map<string, MessageEnd[]>();
   readonly #receives = new Map<string, MessageEnd[]>();
+  readonly #rpc = new RpcArrowPairing<MessageEnd>();
 
   constructor(startTs: string) {
     this.startNs = BigInt(startTs);
@@ -333,6 +337,15 @@ export class TraceModel {
       case 'socket.accept':
         if (event.transport === 'tcp') this.#pair(`\u0001tcp ${event.remote} ${event.local}`, { lane, t }, 'receive');
         break;
+      // An RPC's call and reply: main/contract/trace-arrows.ts says which events are their ends (by ts, exact).
+      case 'rpc.call':
+      case 'rpc.execute':
+      case 'rpc.duplicate':
+      case 'rpc.error':
+      case 'rpc.fault':
+      case 'rpc.reply':
+        this.#rpcEnd(event, lane, t);
+        break;
       case 'process.exit':
         label = `exit ${event.code}`;
         this.#ended(event.pid, t, event.ts, event.code, null, 'process.exit');
@@ -357,6 +370,12 @@ export class TraceModel {
       }
     }
     this.marks[lane]!.push({ t, kind, seq: event.seq, label });
+  }
+
+  #rpcEnd(event: StoredEvent, lane: number, t: number): void {
+    const fields = event as unknown as Record<string, unknown>;
+    for (const a of this.#rpc.add({ kind: event.kind, pid: event.pid, ts: BigInt(event.ts), seq: event.seq, fields }, { lane, t }))
+      this.arrows.push({ fromLane: a.from.lane, t0: a.from.t, toLane: a.to.lane, t1: a.to.t });
   }
 
   #ended(pid: number, t: number, ts: string, code: number | null, signal: string | null, seenIn: ProcessEnd['seenIn']): void {
