@@ -115,7 +115,7 @@ describe('browser host connection limits', { timeout: 120_000 }, () => {
     assert.equal(before.ws.readyState, before.ws.OPEN);
   });
 
-  test('a 95k-event run streams to a tab in bounded batches, the tab never dropped, every process event and count there', async () => {
+  test('a 160k-event pipes run streams to a tab in bounded batches, the tab never dropped, every process event and count there', async () => {
     const tab = await openTab();
     const started = await tab.call(30, 'runs.start', LARGE_RUN);
     assert.equal(started.ok, true, JSON.stringify(started));
@@ -164,7 +164,7 @@ describe('browser host connection limits', { timeout: 120_000 }, () => {
     assert.equal(tab.ws.readyState, tab.ws.OPEN, 'the host kept the tab');
   });
 
-  test('runs.get of a 95k-event run answers a page at a time, each answer bounded', async () => {
+  test('runs.get of a 160k-event pipes run answers a page at a time, each answer bounded', async () => {
     const tab = await openTab();
     const started = await tab.call(10, 'runs.start', LARGE_RUN);
     assert.equal(started.ok, true, JSON.stringify(started));
