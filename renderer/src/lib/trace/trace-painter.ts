@@ -114,6 +114,22 @@ export function readTracePalette(read: (property: string) => string): TracePalet
   return palette as unknown as TracePalette;
 }
 
+/**
+ * A canvas ready to paint `width` × `height` CSS pixels sharp at the screen's pixel ratio: its backing
+ * store resized only when that changed (a resize clears it), scaled so the painter works in CSS pixels.
+ * Null when the browser gives no 2D context.
+ */
+export function canvasContext(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D | null {
+  const dpr = globalThis.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+  }
+  const ctx = canvas.getContext('2d');
+  ctx?.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
 export function timeToX(t: number, window: TimeWindow, width: number): number {
   const span = Math.max(window.t1 - window.t0, 1e-6);
   return PAD_X + ((t - window.t0) / span) * (width - 2 * PAD_X);
