@@ -13,6 +13,7 @@
  * the rest appended page by page; pushed events stay held until the last page is in, so they come after
  * it. Each page is checked against the load's token: a newer load (another run, another step) stops it.
  */
+import { tick } from 'svelte';
 import { LIVE_WHOLE_KINDS, type Bridge, type EngineEvents } from '../../../../main/contract/commands.js';
 import {
   QUIZ_STEP,
@@ -416,6 +417,8 @@ export class LabPage {
         this.history.upsert(run);
         if (!keepEdits) this.form.showRun(run.runId, run.params);
         this.runView.loadingRest = true;
+        // The timeline's first window is asked for as the view updates: let it go first (the engine answers in turn).
+        await tick();
         const whole = await this.#keptEventsOf(runId, token);
         if (whole) this.runView.loadingRest = false;
         return whole;
