@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { RUN_EVENTS_PAGE_EVENTS } from '../../main/contract/commands.js';
 import { timeToX } from '../../renderer/src/lib/trace/trace-painter.js';
+import { RUN_VIEW_WHOLE_MAX } from '../../renderer/src/lib/trace/window-scene.js';
 import { expect, startServer, stopServer, test, labCard } from './app-fixture.js';
 
 const CAPACITY = 'How much does a pipe hold?';
@@ -286,13 +287,15 @@ async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
 
 test('a run of more events than one runs.get page opens whole after a reload, and in a comparison', async ({ page, app }) => {
   await openStep(page, app.url, CAPACITY);
-  // 64-byte writes of 512 KiB: about 20,000 events, four runs.get pages.
+  // 64-byte writes of 256 KiB: about 14,000 events (each call also traces the pipe's level), three
+  // runs.get pages, under RUN_VIEW_WHOLE_MAX: the page holds it whole.
   await param(page, 'chunkBytes').fill('64');
-  await param(page, 'totalKiB').fill('512');
+  await param(page, 'totalKiB').fill('256');
   const runId = await run(page);
   await expect(page.getByTestId('run-status')).toHaveText('passed', { timeout: 60_000 });
   const stored = storedEventCount(app.home, runId);
   expect(stored, 'the run has more events than two pages').toBeGreaterThan(2 * RUN_EVENTS_PAGE_EVENTS);
+  expect(stored, 'and no more than the page holds whole').toBeLessThanOrEqual(RUN_VIEW_WHOLE_MAX);
 
   // Opened from the database: shown from its first page, then every page appended.
   await page.reload();
@@ -310,4 +313,14 @@ test('a run of more events than one runs.get page opens whole after a reload, an
   const bytesRead = page.getByTestId('compare').locator('[data-testid="compare-measure"][data-name="bytes read"]');
   await expect(bytesRead.getByTestId('compare-measure-a')).not.toHaveClass(/missing/);
   await expect(bytesRead.getByTestId('compare-measure-b')).not.toHaveClass(/missing/);
+
+  // A run too large to hold whole is not compared: the page says so and links to each run alone.
+  await page.goto(`${app.url.split('#')[0]}#/lab/ordinary-pipes/capacity`);
+  await param(page, 'totalKiB').fill('512');
+  const large = await run(page);
+  await expect(page.getByTestId('run-status')).not.toHaveText('running', { timeout: 60_000 });
+  expect(storedEventCount(app.home, large)).toBeGreaterThan(RUN_VIEW_WHOLE_MAX);
+  await page.evaluate((hash) => (location.hash = hash), `#/lab/ordinary-pipes/capacity/compare/${large}/${small}`);
+  await expect(page.getByTestId('run-problem-note')).toContainText('too many to compare side by side');
+  await expect(page.getByTestId('run-problem-link')).toHaveText([`Open run ${large} alone`, `Open run ${small} alone`]);
 });

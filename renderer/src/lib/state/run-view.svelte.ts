@@ -49,12 +49,8 @@ export interface OccupancyLevel {
 /** How many labelled messages (message.bytes) the byte view keeps, the latest ones. */
 export const MESSAGE_BYTES_LIMIT = 200;
 
-/**
- * The most events the page holds of one run; a larger run is drawn from windowed queries. 20,000 events
- * are four runs.get pages, a few MB of heap, and a model the timeline repaints within a frame; the labs'
- * usual runs stay under it and look as they always did.
- */
-export const RUN_VIEW_WHOLE_MAX = 20_000;
+import { RUN_VIEW_WHOLE_MAX } from '../trace/window-scene.js';
+export { RUN_VIEW_WHOLE_MAX };
 
 /** How many fetched events a windowed view remembers for eventBySeq (hover cards, choices). */
 const REMEMBERED_MAX = 2000;

@@ -12,6 +12,13 @@
 import { TRACE_WINDOW_MAX_WIDTH, type TraceWindow } from '../../../../main/contract/commands.js';
 import { blockedBar, type Arrow, type Bar, type Lane, type Mark, type OccupancyTrack } from './trace-model.js';
 
+/**
+ * The most events the page holds of one run; a larger run is drawn from windowed queries. 20,000 events
+ * are four runs.get pages, a few MB of heap, and a model the timeline repaints within a frame; the labs'
+ * usual runs stay under it and look as they always did.
+ */
+export const RUN_VIEW_WHOLE_MAX = 20_000;
+
 /** What the painter draws from: the page's TraceModel (a small run) or a WindowScene (a large one). */
 export interface TraceScene {
   readonly lanes: readonly Lane[];
